@@ -1,0 +1,285 @@
+"""Checks on one opened return. Each is a small function that yields issues.
+
+Order of use (see ``ingest.read_return``): identity → structure → locked content
+→ inputs → cached totals.  Checks never raise for bad content; they report it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from .identity import Identity
+from .layout import META_SHEET, Layout
+from .messages import Issue, make_issue
+from .ooxml import Book, RawCell, Sheet
+from .round import RoundContext
+from .submission import Submission
+from .values import (
+    Parsed,
+    fmt,
+    parse_choice,
+    parse_date,
+    parse_integer,
+    parse_number,
+    parse_text,
+    shown,
+)
+
+MAX_TAMPER_ISSUES = 8
+
+
+class Where:
+    """The file (and sheet) issues of one return are about."""
+
+    def __init__(self, file: str, sheet: str = ""):
+        self.file = file
+        self.sheet = sheet
+
+    def __call__(self, code: str, cell: str = "", **fields) -> Issue:
+        return make_issue(code, file=self.file, sheet=self.sheet, cell=cell, **fields)
+
+
+def read_identity(book: Book, ctx: RoundContext, where: Where) -> tuple[Identity | None, list[Issue]]:
+    """The signed identity of the workbook, or None with the reasons why not."""
+    info = book.sheet_info(META_SHEET)
+    if info is None:
+        return None, [where("identity-not-xlsxflow", sheet=META_SHEET)]
+    sheet = book.read_sheet(info, max_row=64)
+    here = Where(where.file, META_SHEET)
+    rows: dict[str, str] = {}
+    for (row, col), cell in sheet.cells.items():
+        if col == 0 and isinstance(cell.value, str):
+            value = sheet.get(row, 1)
+            rows[cell.value] = "" if value is None or value.value is None else shown(value)
+    issues: list[Issue] = []
+    if info.state != "veryHidden":
+        issues.append(here("tamper-meta-visible", sheet=META_SHEET))
+    signature = rows.get("signature", "").strip()
+    if not signature:
+        return None, [*issues, here("identity-signature-missing")]
+    try:
+        identity = Identity(**{name: rows[name] for name in Identity.field_names()})
+    except KeyError:
+        return None, [*issues, here("identity-signature-invalid")]
+    if not identity.verify(signature, ctx.key):
+        return None, [*issues, here("identity-signature-invalid")]
+    record = ctx.record
+    if record and identity.round_id != record.round_id:
+        return None, [*issues, here("identity-other-round", found=identity.round_id, expected=record.round_id)]
+    rubric = ctx.rubric
+    if identity.rubric_id != rubric.id or identity.rubric_hash != rubric.content_hash:
+        return None, [*issues, here(
+            "identity-rubric-mismatch",
+            found=f"{identity.rubric_id} v{identity.rubric_version} ({identity.rubric_hash})",
+            expected=f"{rubric.id} v{rubric.version} ({rubric.content_hash})",
+        )]
+    if ctx.roster.get(identity.unit_id) is None:
+        return None, [*issues, here("identity-unknown-unit", unit_id=identity.unit_id)]
+    return identity, issues
+
+
+_FORMULA_SPACE = re.compile(r"\s+")
+
+
+def normalise_formula(text: str) -> str:
+    """Formula text as Excel, WPS and LibreOffice may save it, reduced to one form."""
+    text = _FORMULA_SPACE.sub("", text.lstrip("=")).upper().replace("$", "")
+    return text.replace("_XLFN.", "")
+
+
+def _same_text(found, expected: str) -> bool:
+    if not isinstance(found, str):
+        return False
+    return found.replace("\r\n", "\n").strip() == expected.replace("\r\n", "\n").strip()
+
+
+def check_locked(sheet: Sheet, layout: Layout, identity: Identity, where: Where) -> Iterator[Issue]:
+    """Every locked cell still holds what xlsxflow wrote (text, points, formulas)."""
+    role_values = {
+        "round_title": f"{identity.round_title}\n{layout.rubric.title}",
+        "unit_name": identity.unit_name,
+        "unit_id": identity.unit_id,
+        "deadline": identity.deadline,
+    }
+    merged_inside = _merged_non_anchor(layout)
+    count = 0
+    for cell in layout.cells:
+        if cell.input is not None:
+            continue
+        found = sheet.get(cell.row, cell.col)
+        problem = _locked_problem(cell, found, role_values)
+        if problem is None:
+            continue
+        count += 1
+        if count <= MAX_TAMPER_ISSUES:
+            code, fields = problem
+            yield where(code, cell=cell.ref, **fields)
+    # Cells inside a merged area (not its top-left) must stay empty.
+    for pos in merged_inside:
+        found = sheet.get(*pos)
+        if found is not None and shown(found).strip():
+            count += 1
+            if count <= MAX_TAMPER_ISSUES:
+                from .ooxml import cell_ref
+
+                yield where("tamper-locked-changed", cell=cell_ref(*pos), expected="（空）", found=_short(shown(found)))
+    if count > MAX_TAMPER_ISSUES:
+        yield where("tamper-too-many", count=count - MAX_TAMPER_ISSUES)
+
+
+def _merged_non_anchor(layout: Layout) -> list[tuple[int, int]]:
+    cells = []
+    drawn = {(c.row, c.col) for c in layout.cells}
+    for r1, c1, r2, c2 in layout.merges:
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                if (r, c) != (r1, c1) and (r, c) not in drawn:
+                    cells.append((r, c))
+    return cells
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _locked_problem(cell, found: RawCell | None, role_values) -> tuple[str, dict] | None:
+    if cell.formula:
+        if found is None or not found.formula:
+            return "tamper-formula-replaced", {"expected": cell.formula, "found": _short(shown(found)) or "（空）"}
+        if found.formula and normalise_formula(found.formula) != normalise_formula(cell.formula):
+            return "tamper-formula-replaced", {"expected": cell.formula, "found": "=" + _short(found.formula)}
+        return None
+    expected = role_values[cell.role] if cell.role else cell.value
+    if expected is None or expected == "":
+        if found is not None and shown(found).strip():
+            return "tamper-locked-changed", {"expected": "（空）", "found": _short(shown(found))}
+        return None
+    if isinstance(expected, str):
+        if found is not None and found.formula is None and _same_text(found.value, expected):
+            return None
+        if cell.role == "unit_name":
+            return "identity-name-mismatch", {"expected": expected, "found": _short(shown(found))}
+        return "tamper-locked-changed", {"expected": _short(expected), "found": _short(shown(found)) or "（空）"}
+    if (found is not None and found.formula is None and isinstance(found.value, float)
+            and abs(found.value - expected) < 1e-9):
+        return None
+    return "tamper-locked-changed", {"expected": fmt(expected), "found": _short(shown(found)) or "（空）"}
+
+
+def read_inputs(sheet: Sheet, layout: Layout, submission: Submission, where: Where) -> Iterator[Issue]:
+    """Parse every input cell into ``submission``; yield what is wrong or was adjusted."""
+    for inp in layout.inputs:
+        cell = sheet.get(inp.row, inp.col)
+        at = inp.ref
+        if inp.kind in ("score", "bonus"):
+            parsed = parse_number(cell)
+            if inp.kind == "bonus" and parsed.status == "missing":
+                parsed = Parsed(0.0, "ok")  # no honour held: blank means 0
+            yield from _number_issues(parsed, inp, at, where)
+            value = parsed.value if parsed.status in ("ok", "normalised") else None
+            if value is not None:
+                bad = _range_issue(value, inp, parsed, at, where)
+                if bad:
+                    yield bad
+                    value = None
+            target = submission.scores if inp.kind == "score" else submission.bonus
+            target[inp.key] = value
+            if value is None:
+                submission.errors += 1
+        elif inp.kind == "note":
+            parsed = parse_text(cell)
+            if parsed.status == "formula":
+                yield where("value-formula-in-input", cell=at, label=inp.label, formula=parsed.found)
+            elif parsed.value:
+                text = str(parsed.value)
+                if inp.max_length and len(text) > inp.max_length:
+                    yield where("value-too-long", cell=at, label=inp.label, max_length=inp.max_length, length=len(text))
+                submission.notes[inp.key] = text
+        else:
+            parsed = _parse_field(cell, inp)
+            value = parsed.value if parsed.status in ("ok", "normalised") else None
+            issue = _field_issue(parsed, inp, at, where)
+            if issue is not None:
+                yield issue
+                if issue.severity == "error":
+                    value = None
+                    submission.errors += 1
+            target = submission.declarations if inp.kind == "declaration" else submission.fields
+            target[inp.key] = value
+
+
+def _number_issues(parsed: Parsed, inp, at: str, where: Where) -> Iterator[Issue]:
+    if parsed.status == "missing":
+        yield where("value-missing", cell=at, label=inp.label)
+    elif parsed.status == "formula":
+        yield where("value-formula-in-input", cell=at, label=inp.label, formula=parsed.found)
+    elif parsed.status == "not_number":
+        yield where("value-not-number", cell=at, label=inp.label, found=_short(parsed.found))
+    elif parsed.status == "normalised":
+        yield where("value-normalised", cell=at, label=inp.label, found=_short(parsed.found), value=fmt(parsed.value))
+
+
+def _range_issue(value: float, inp, parsed: Parsed, at: str, where: Where) -> Issue | None:
+    if inp.kind == "bonus":
+        if abs(value) > 1e-9 and abs(value - inp.points) > 1e-9:
+            return where("value-bad-bonus", cell=at, label=inp.label, points=fmt(inp.points), found=parsed.found or fmt(value))
+        return None
+    if value < 0 or value > inp.max + 1e-9:
+        return where("value-out-of-range", cell=at, label=inp.label, value=fmt(value), max=fmt(inp.max))
+    units = value / inp.step
+    if abs(units - round(units)) > 1e-9:
+        step_text = "0.5 分" if inp.step == 0.5 else "整分"
+        return where("value-step", cell=at, label=inp.label, value=fmt(value), step_text=step_text)
+    return None
+
+
+def _parse_field(cell: RawCell | None, inp) -> Parsed:
+    if inp.field_type == "choice":
+        return parse_choice(cell, inp.choices)
+    if inp.field_type == "date":
+        return parse_date(cell)
+    if inp.field_type == "integer":
+        return parse_integer(cell)
+    return parse_text(cell)
+
+
+def _field_issue(parsed: Parsed, inp, at: str, where: Where) -> Issue | None:
+    status = parsed.status
+    if status == "missing":
+        return where("value-missing", cell=at, label=inp.label) if inp.required else None
+    if status == "formula":
+        return where("value-formula-in-input", cell=at, label=inp.label, formula=parsed.found)
+    if status == "bad_choice":
+        return where("value-bad-choice", cell=at, label=inp.label, choices="、".join(inp.choices), found=_short(parsed.found))
+    if status == "bad_date":
+        return where("value-bad-date", cell=at, label=inp.label, found=_short(parsed.found))
+    if status == "not_number":
+        return where("value-not-number", cell=at, label=inp.label, found=_short(parsed.found))
+    if inp.field_type == "integer" and parsed.value is not None:
+        low, high = inp.min_int, inp.max_int
+        if (low is not None and parsed.value < low) or (high is not None and parsed.value > high):
+            return where("value-out-of-range", cell=at, label=inp.label, value=fmt(parsed.value), max=fmt(high))
+    if inp.max_length and parsed.value is not None and len(str(parsed.value)) > inp.max_length:
+        return where("value-too-long", cell=at, label=inp.label, max_length=inp.max_length, length=len(str(parsed.value)))
+    if status == "normalised":
+        return where("value-normalised", cell=at, label=inp.label, found=_short(parsed.found), value=parsed.value)
+    return None
+
+
+def read_cached_totals(sheet: Sheet, layout: Layout, submission: Submission) -> None:
+    for total in layout.totals:
+        cell = sheet.get(total.row, total.col)
+        value = cell.value if cell is not None and cell.formula else None
+        submission.cached_totals[total.key] = value if isinstance(value, float) else None
+
+
+def check_cached_totals(layout: Layout, submission: Submission, computed: dict[str, float], where: Where) -> Iterator[Issue]:
+    """The totals the spreadsheet program computed agree with xlsxflow's."""
+    for total in layout.totals:
+        cached = submission.cached_totals.get(total.key)
+        value = computed.get(total.key)
+        if cached is None or value is None:
+            continue
+        if abs(cached - value) > 1e-6:
+            yield where("value-total-mismatch", cell=total.ref, label=total.label, cached=fmt(cached), computed=fmt(value))

@@ -1,0 +1,284 @@
+"""The ``xlsxflow`` command: a thin layer over the library functions.
+
+Exit status of every command: 0 done and nothing needs attention; 1 done, but
+there is something to look at (ingest: rejected files, errors or missing units;
+rubric/roster check: problems found); 2 could not run (bad rubric, roster,
+round record, key or arguments).  Messages go to stderr, results to stdout.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from . import __version__
+from .messages import XlsxflowError
+
+LANG = click.Choice(["zh", "en"])
+
+
+def _echo_issues(issues) -> None:
+    for issue in issues:
+        click.secho(str(issue), fg="red" if issue.severity == "error" else "yellow", err=True)
+
+
+@contextmanager
+def _handled():
+    """Turn known failures into clear messages and exit 2; never show a traceback."""
+    try:
+        yield
+    except XlsxflowError as exc:
+        _echo_issues(exc.issues)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("已中断 interrupted", err=True)
+        sys.exit(130)
+    except click.exceptions.Exit:
+        raise
+    except (click.ClickException, click.Abort):
+        raise
+    except Exception as exc:
+        if os.environ.get("XLSXFLOW_DEBUG"):
+            raise
+        click.secho(f"内部错误 internal error: {type(exc).__name__}: {exc}", fg="red", err=True)
+        click.echo("请将此信息反馈给维护者；设置 XLSXFLOW_DEBUG=1 可查看详细信息。", err=True)
+        sys.exit(3)
+
+
+def _bar(total: int, desc: str):
+    return tqdm(total=total, desc=desc, unit="file", disable=None, file=sys.stderr, leave=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="xlsxflow")
+def main() -> None:
+    """xlsxflow: locked evaluation workbooks out, checked returns and a summary back.
+
+    \b
+    A round:  xlsxflow generate RUBRIC --roster ROSTER --out workbooks/
+              (units fill in and send back their files)
+              xlsxflow ingest returns/
+    Try it:   xlsxflow demo
+    """
+
+
+# -- rubric -----------------------------------------------------------------------
+
+
+@main.group()
+def rubric() -> None:
+    """Check and list rubric files (评分表)."""
+
+
+@rubric.command("check")
+@click.argument("files", nargs=-1, required=True)
+def rubric_check(files: tuple[str, ...]) -> None:
+    """Validate rubric FILES and print each outline.
+
+    A FILE is a path or the name of a shipped rubric (see `xlsxflow rubric list`).
+    """
+    from .rubric import load_rubric, outline
+
+    failed = False
+    for name in files:
+        try:
+            click.echo(outline(load_rubric(name)))
+            click.echo()
+        except XlsxflowError as exc:
+            failed = True
+            _echo_issues(exc.issues)
+    sys.exit(1 if failed else 0)
+
+
+@rubric.command("list")
+def rubric_list() -> None:
+    """List the rubrics shipped with xlsxflow."""
+    from .rubric import load_rubric, shipped_templates_dir
+
+    with _handled():
+        for path in sorted(shipped_templates_dir().glob("*.yaml")):
+            r = load_rubric(path)
+            click.echo(f"{path.stem:<24} {r.item_count:>3} 项 {r.total:>5g} 分  {r.title}")
+
+
+# -- roster -----------------------------------------------------------------------
+
+
+@main.group()
+def roster() -> None:
+    """Check roster files (单位名单)."""
+
+
+@roster.command("check")
+@click.argument("file", type=click.Path(dir_okay=False))
+def roster_check(file: str) -> None:
+    """Validate a roster (CSV or xlsx) and print its units."""
+    from .roster import load_roster
+
+    with _handled():
+        r = load_roster(file)
+        _echo_issues(r.warnings)
+        for u in r:
+            parent = f"  ← {r.parent_name(u)}" if u.parent else ""
+            click.echo(f"{u.unit_id:<12} {u.name}{parent}")
+        click.echo(f"{len(r)} 个单位 units")
+
+
+# -- generate ---------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("rubric_file")
+@click.option("--roster", "roster_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Roster CSV or xlsx (单位名单).")
+@click.option("--out", "out_dir", default="workbooks", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the unit workbooks.")
+@click.option("--title", help="Round title shown on every workbook (default: 年度 + rubric title).")
+@click.option("--deadline", help="Deadline shown on every workbook (default: 14 days from today).")
+@click.option("--lang", type=LANG, default="zh", show_default=True, help="Workbook labels.")
+@click.option("--key", "key_file", type=click.Path(dir_okay=False),
+              help="Signing key file (default: XLSXFLOW_KEY_FILE or ~/.config/xlsxflow/secret.key).")
+@click.option("--unit", "units", multiple=True, help="Only this unit id (repeatable).")
+def generate(rubric_file, roster_file, out_dir, title, deadline, lang, key_file, units) -> None:
+    """Write one locked workbook per roster unit and record the round here.
+
+    RUBRIC_FILE is a rubric path or a shipped rubric name (e.g. wenming-danwei).
+    The round record (xlsxflow-round.json) lets `xlsxflow ingest` run here with
+    no other argument.
+    """
+    from .roster import load_roster
+    from .round import generate as do_generate
+
+    with _handled():
+        count = len(load_roster(roster_file)) if not units else len(units)
+        with _bar(count, "生成 generate") as bar:
+            result = do_generate(rubric_file, roster_file, out_dir, title=title, deadline=deadline,
+                                 lang=lang, key_path=key_file, units=list(units) or None, progress=bar.update)
+        if result.key_created:
+            click.echo(f"已创建签名密钥 new signing key: {result.key_path}（请妥善备份 keep it safe）", err=True)
+        click.echo(f"{len(result.files)} 个工作簿 workbooks → {out_dir}")
+        click.echo(f"本轮 round {result.record.round_id} 记录于 recorded in {result.record_path}")
+
+
+# -- ingest -----------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("returns_dir", type=click.Path(file_okay=False))
+@click.option("--out", "out_file", default="summary.xlsx", show_default=True, help="Summary workbook to write.")
+@click.option("--report", "report_file", help="Also write a machine-readable JSON report here.")
+@click.option("--rubric", "rubric_file", help="Rubric (overrides the round record).")
+@click.option("--roster", "roster_file", help="Roster (overrides the round record).")
+@click.option("--key", "key_file", type=click.Path(dir_okay=False), help="Signing key (overrides the record).")
+@click.option("--lang", type=LANG, default="zh", show_default=True, help="Summary labels.")
+@click.option("--max-file-mb", type=float, default=20, show_default=True, help="Reject larger files unread.")
+def ingest(returns_dir, out_file, report_file, rubric_file, roster_file, key_file, lang, max_file_mb) -> None:
+    """Check every file under RETURNS_DIR and write the reviewers' summary.
+
+    \b
+    Every file is accounted for: accepted, rejected (with the reason), duplicate,
+    superseded or skipped.  RETURNS_DIR is only read, never changed.
+    Exit status: 0 all units returned clean files; 1 summary written but some files
+    were rejected, have errors, or units are missing; 2 could not run.
+    """
+    from .ingest import count_files
+    from .ingest import ingest as do_ingest
+    from .ooxml import Limits
+    from .round import open_round
+    from .summary import write_report_json, write_summary
+
+    with _handled():
+        returns = Path(returns_dir)
+        for target in filter(None, (out_file, report_file)):
+            if _inside(Path(target), returns):
+                raise click.UsageError(f"{target} 位于报送文件夹内；报送文件夹只读，请把输出写到别处。")
+        ctx = open_round(rubric=rubric_file, roster=roster_file, key_path=key_file)
+        limits = Limits(max_file_bytes=int(max_file_mb * 1024 * 1024))
+        command = "xlsxflow " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        with _bar(count_files(returns) if returns.is_dir() else 0, "读取 ingest") as bar:
+            report = do_ingest(returns, ctx, limits=limits, progress=bar.update, command=command)
+        write_summary(report, ctx.rubric, ctx.roster, out_file, lang)
+        if report_file:
+            write_report_json(report, report_file)
+        counts = report.counts()
+        click.echo("  ".join(f"{k} {v}" for k, v in counts.items()))
+        eligible = sum(r.eligible for r in report.results)
+        click.echo(f"已接受 accepted {len(report.results)}，符合条件 eligible {eligible}，"
+                   f"未交 missing {len(report.missing)}，问题 issues {len(report.issues)}")
+        click.echo(f"汇总表 summary: {Path(out_file).resolve()}")
+        if report_file:
+            click.echo(f"报告 report: {Path(report_file).resolve()}")
+        sys.exit(report.exit_code)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+# -- samples and demo -------------------------------------------------------------
+
+
+@main.command("sample-returns")
+@click.argument("workbooks_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", "out_dir", default="returns", show_default=True, type=click.Path(file_okay=False))
+@click.option("--seed", default=2026, show_default=True, help="Random seed for the sample scores.")
+def sample_returns(workbooks_dir, out_dir, seed) -> None:
+    """Fill generated workbooks as units would, with typical mistakes (for trying ingest)."""
+    from .round import open_round
+    from .samples import make_sample_returns
+    from .writer import Generated
+
+    with _handled():
+        ctx = open_round()
+        names = {p.name.split("_", 1)[0]: p for p in Path(workbooks_dir).glob("*.xlsx")}
+        generated = [Generated(uid, path) for uid, path in sorted(names.items())]
+        planted = make_sample_returns(generated, ctx.rubric, ctx.roster, Path(out_dir), seed=seed,
+                                      lang=ctx.record.lang if ctx.record else "zh")
+        for p in planted:
+            click.echo(f"  {p.unit_id or '—':<10} {p.what}")
+        click.echo(f"示例报送文件 sample returns → {out_dir}")
+
+
+@main.command()
+@click.argument("folder", default="xlsxflow-demo", type=click.Path(file_okay=False))
+@click.option("--rubric", "rubric_name", default="wenming-danwei", show_default=True, help="Shipped rubric or path.")
+@click.option("--lang", type=LANG, default="zh", show_default=True)
+def demo(folder, rubric_name, lang) -> None:
+    """Run a whole round on the sample roster inside FOLDER and print where the summary is.
+
+    Uses its own signing key inside FOLDER, never your office key.
+    """
+    from .demo import run_demo
+
+    with _handled():
+        result = run_demo(Path(folder), rubric_name, lang=lang, echo=click.echo)
+        click.echo()
+        click.secho(f"汇总表 summary: {result.summary.resolve()}", bold=True)
+        click.echo(f"报告 report:    {result.report.resolve()}")
+
+
+@main.command()
+@click.option("--key", "key_file", type=click.Path(dir_okay=False), help="Key file (default location otherwise).")
+def key(key_file) -> None:
+    """Show where the signing key is and its fingerprint (creating it if missing)."""
+    from .identity import default_key_path, key_id, load_key
+
+    with _handled():
+        path = Path(key_file) if key_file else default_key_path()
+        existed = path.exists()
+        k = load_key(path, create=True)
+        click.echo(f"{path}  fingerprint {key_id(k)}" + ("" if existed else "  (new)"))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

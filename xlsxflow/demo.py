@@ -1,0 +1,57 @@
+"""The whole job on the sample roster: generate → sample returns → ingest → summary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .ingest import IngestReport, ingest
+from .round import ROUND_FILE, generate, open_round
+from .rubric import shipped_dir
+from .samples import make_sample_returns
+from .summary import write_report_json, write_summary
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    summary: Path
+    report: Path
+    ingest: IngestReport
+
+
+def run_demo(folder: Path, rubric: str = "wenming-danwei", *, lang: str = "zh",
+             echo: Callable[[str], None] = print) -> DemoResult:
+    """Run a round in ``folder`` with a demo key kept there (never the office key)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    key = folder / "demo-secret.key"
+    roster = shipped_dir("samples") / "roster.csv"
+    workbooks, returns = folder / "workbooks", folder / "returns"
+    for old in (workbooks, returns):  # a fresh run each time
+        _clear(old)
+    gen = generate(rubric, roster, workbooks, key_path=key, workdir=folder, lang=lang,
+                   title="2026年度市直机关“三创三树”创建评选（示例）")
+    echo(f"1. 生成 generated {len(gen.files)} 个工作簿 → {workbooks}")
+    ctx = open_round(workdir=folder, key_path=key)
+    planted = make_sample_returns(gen.files, ctx.rubric, ctx.roster, returns, lang=lang)
+    echo(f"2. 示例报送 sample returns → {returns}（其中有意设置的问题 planted problems:）")
+    for p in planted:
+        echo(f"     {p.unit_id or '—':<8} {p.what}")
+    report = ingest(returns, ctx, command=f"xlsxflow demo {folder}")
+    summary, report_path = folder / "summary.xlsx", folder / "report.json"
+    write_summary(report, ctx.rubric, ctx.roster, summary, lang)
+    write_report_json(report, report_path)
+    counts = report.counts()
+    echo("3. 读取 ingest: " + "  ".join(f"{k} {v}" for k, v in counts.items()))
+    echo(f"   排名 ranked {sum(r.rank is not None for r in report.results)}，"
+         f"符合条件 eligible {sum(r.eligible for r in report.results)}，未交 missing {len(report.missing)}")
+    assert (folder / ROUND_FILE).exists()
+    return DemoResult(folder, summary, report_path, report)
+
+
+def _clear(folder: Path) -> None:
+    import shutil
+
+    if folder.is_dir():
+        shutil.rmtree(folder)

@@ -1,0 +1,308 @@
+"""Ingest: account for every file under returns/, check it, compute and rank.
+
+Every file ends with one status:
+
+* ``accepted``   – a genuine, untampered return of a roster unit (it may still
+  have value problems; then the unit is listed but not ranked);
+* ``rejected``   – unreadable, not ours, forged or tampered; the reason says why;
+* ``duplicate``  – same content as another return of the same unit;
+* ``superseded`` – an older, different return of a unit that sent a newer one
+  (newest by file modification time, then by path);
+* ``skipped``    – lock files, hidden and system files, non-spreadsheets.
+
+The returns folder is only read, never written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from .checks import (
+    Where,
+    check_cached_totals,
+    check_locked,
+    read_cached_totals,
+    read_identity,
+    read_inputs,
+)
+from .layout import build_layout
+from .messages import Issue, Severity, XlsxflowError, make_issue
+from .ooxml import DEFAULT_LIMITS, Limits, ReadError, classify_ole, open_book, sniff, text_kind
+from .roster import Unit
+from .round import RoundContext
+from .scoring import compute_totals, evaluate, rank
+from .submission import Result, Submission
+
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".et", ".ett", ".ods", ".csv"}
+SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
+
+
+@dataclass
+class FileRecord:
+    path: str  # relative to the returns folder, with forward slashes
+    size: int
+    mtime: float
+    sha256: str = ""
+    status: str = "rejected"
+    reason: str = ""
+    unit_id: str = ""
+    issues: list[Issue] = field(default_factory=list)
+    submission: Submission | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path, "sha256": self.sha256, "size": self.size, "status": self.status,
+            "reason": self.reason, "unit_id": self.unit_id,
+            "issues": [i.to_dict() for i in self.issues],
+        }
+
+
+@dataclass
+class IngestReport:
+    """Everything ingest found; ``to_dict`` is the report.json format."""
+
+    returns_dir: str
+    rubric_id: str
+    rubric_title: str
+    rubric_version: str
+    rubric_hash: str
+    round_id: str
+    round_title: str
+    started_at: str
+    files: list[FileRecord]
+    results: list[Result]
+    missing: list[Unit]
+    command: str = ""
+
+    @property
+    def issues(self) -> list[Issue]:
+        return [i for f in self.files for i in f.issues]
+
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in ("accepted", "rejected", "duplicate", "superseded", "skipped")}
+        for f in self.files:
+            out[f.status] = out.get(f.status, 0) + 1
+        return out
+
+    @property
+    def exit_code(self) -> int:
+        """0: all units returned and nothing is wrong; 1: there is something to look at."""
+        errors = any(i.severity == Severity.ERROR for f in self.files if f.status == "accepted" for i in f.issues)
+        rejected = any(f.status == "rejected" for f in self.files)
+        return 1 if errors or rejected or self.missing else 0
+
+    def to_dict(self) -> dict:
+        return {
+            "round": {"id": self.round_id, "title": self.round_title},
+            "rubric": {"id": self.rubric_id, "title": self.rubric_title, "version": self.rubric_version,
+                       "hash": self.rubric_hash},
+            "returns_dir": self.returns_dir,
+            "started_at": self.started_at,
+            "counts": self.counts(),
+            "files": [f.to_dict() for f in self.files],
+            "results": [r.to_dict() for r in self.results],
+            "missing": [u.unit_id for u in self.missing],
+        }
+
+
+def discover(returns_dir: Path) -> list[tuple[Path, str, str | None]]:
+    """Every file below ``returns_dir``: (path, relative name, skip code or None)."""
+    found = []
+    for root, dirs, files in os.walk(returns_dir, followlinks=False):
+        dirs.sort()
+        rel_root = Path(root).relative_to(returns_dir)
+        for name in sorted(files):
+            path = Path(root) / name
+            rel = (rel_root / name).as_posix()
+            found.append((path, rel, _skip_code(rel, path)))
+    return found
+
+
+def _skip_code(rel: str, path: Path) -> str | None:
+    parts = rel.split("/")
+    name = parts[-1]
+    if name.startswith("~$") or name.startswith(".~lock.") or name.startswith("~"):
+        return "file-skipped-lock"
+    if any(p.startswith(".") or p == "__MACOSX" for p in parts) or name.lower() in SYSTEM_FILES:
+        return "file-skipped-hidden"
+    if path.is_symlink():
+        return "file-skipped-hidden"
+    return None
+
+
+def read_return(path: Path, rel: str, ctx: RoundContext, limits: Limits = DEFAULT_LIMITS) -> FileRecord:
+    """Read and check one file; never raises."""
+    try:
+        stat = path.stat()
+        record = FileRecord(rel, stat.st_size, stat.st_mtime)
+    except OSError as exc:
+        record = FileRecord(rel, 0, 0.0)
+        return _reject(record, make_issue("file-corrupt", file=rel, detail=exc))
+    try:
+        return _read_return(path, record, ctx, limits)
+    except Exception as exc:  # the promise: no input ever produces a traceback
+        return _reject(record, make_issue("file-reader-crashed", file=rel, detail=f"{type(exc).__name__}: {exc}"[:200]))
+
+
+def _reject(record: FileRecord, issue: Issue) -> FileRecord:
+    record.status = "rejected"
+    record.issues.append(issue)
+    record.reason = record.reason or issue.message
+    return record
+
+
+def _read_return(path: Path, record: FileRecord, ctx: RoundContext, limits: Limits) -> FileRecord:
+    rel = record.path
+    where = Where(rel)
+    suffix = path.suffix.lower()
+    if record.size > limits.max_file_bytes:
+        return _reject(record, where("file-too-large", size=_mb(record.size), limit=_mb(limits.max_file_bytes)))
+    data = path.read_bytes()
+    record.sha256 = hashlib.sha256(data).hexdigest()
+    kind = sniff(data[:4096], len(data), suffix)
+    if kind == "empty":
+        return _reject(record, where("file-empty"))
+    if kind == "ole":
+        code = {"encrypted": "file-encrypted", "et": "file-wps-et", "xls": "file-legacy-xls"}[classify_ole(data, suffix)]
+        return _reject(record, where(code))
+    if kind == "text":
+        if suffix not in SPREADSHEET_SUFFIXES:
+            return _skip(record, where("file-skipped-not-spreadsheet", kind=suffix or "文本"))
+        return _reject(record, where("file-text-renamed", kind=text_kind(data)))
+    if kind != "zip":
+        if suffix not in SPREADSHEET_SUFFIXES:
+            return _skip(record, where("file-skipped-not-spreadsheet", kind=suffix or "未知类型"))
+        return _reject(record, where("file-corrupt", detail="无法识别的文件内容"))
+    try:
+        book = open_book(data, limits)
+    except ReadError as err:
+        if err.code == "file-corrupt" and suffix not in SPREADSHEET_SUFFIXES:
+            return _skip(record, where("file-skipped-not-spreadsheet", kind=suffix or "zip"))
+        return _reject(record, where(err.code, **_sheet_fields(err.fields)))
+    try:
+        return _check_book(book, record, ctx, where)
+    except ReadError as err:
+        return _reject(record, where(err.code, **_sheet_fields(err.fields)))
+    finally:
+        book.close()
+
+
+def _sheet_fields(fields: dict) -> dict:
+    return dict(fields)
+
+
+def _skip(record: FileRecord, issue: Issue) -> FileRecord:
+    record.status = "skipped"
+    record.issues.append(issue)
+    record.reason = issue.message
+    return record
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def _check_book(book, record: FileRecord, ctx: RoundContext, where: Where) -> FileRecord:
+    if book.has_macros:
+        record.issues.append(where("file-macro"))
+    identity, issues = read_identity(book, ctx, where)
+    record.issues.extend(issues)
+    if identity is None:
+        return _reject(record, issues[-1])
+    record.unit_id = identity.unit_id
+    layout = build_layout(ctx.rubric, identity.lang if identity.lang in ("zh", "en") else "zh")
+    info = book.sheet_info(layout.sheet_name)
+    if info is None:
+        return _reject(record, where("tamper-sheet-missing", sheet=layout.sheet_name))
+    sheet = book.read_sheet(info, max_row=layout.last_row + 1)
+    here = Where(record.path, layout.sheet_name)
+    tampered = list(check_locked(sheet, layout, identity, here))
+    if tampered:
+        record.issues.extend(tampered)
+        return _reject(record, tampered[0])
+    submission = Submission(unit_id=identity.unit_id, rubric_id=ctx.rubric.id)
+    record.issues.extend(read_inputs(sheet, layout, submission, here))
+    read_cached_totals(sheet, layout, submission)
+    record.issues.extend(check_cached_totals(layout, submission, compute_totals(ctx.rubric, submission), here))
+    record.submission = submission
+    record.status = "accepted"
+    errors = sum(1 for i in record.issues if i.severity == Severity.ERROR)
+    record.reason = f"已接受，但有 {errors} 处错误" if errors else "已接受"
+    return record
+
+
+def resolve_duplicates(records: list[FileRecord]) -> None:
+    """One accepted return per unit: identical ones are duplicates, older ones superseded."""
+    by_unit: dict[str, list[FileRecord]] = {}
+    for rec in records:
+        if rec.status == "accepted":
+            by_unit.setdefault(rec.unit_id, []).append(rec)
+    for recs in by_unit.values():
+        if len(recs) < 2:
+            continue
+        recs.sort(key=lambda r: (r.mtime, r.path))
+        newest = recs[-1]
+        kept: list[FileRecord] = [newest]
+        for rec in reversed(recs[:-1]):
+            same = next((k for k in kept if k.sha256 == rec.sha256 or (
+                k.submission and rec.submission and k.submission.content_key() == rec.submission.content_key())), None)
+            if same is not None:
+                rec.status = "duplicate"
+                issue = make_issue("submission-duplicate", file=rec.path, other=same.path)
+            else:
+                rec.status = "superseded"
+                issue = make_issue("submission-superseded", file=rec.path, other=newest.path)
+            rec.issues.append(issue)
+            rec.reason = issue.message
+
+
+def ingest(
+    returns_dir: str | Path,
+    ctx: RoundContext,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    progress: Callable[[int], None] | None = None,
+    command: str = "",
+) -> IngestReport:
+    """Read every file under ``returns_dir`` and compute the round's results."""
+    returns_dir = Path(returns_dir)
+    if not returns_dir.is_dir():
+        raise XlsxflowError(make_issue("round-unreadable", file=str(returns_dir), detail="报送文件夹不存在"))
+    started = datetime.now().astimezone().isoformat(timespec="seconds")
+    records: list[FileRecord] = []
+    for path, rel, skip in discover(returns_dir):
+        if skip:
+            try:
+                stat = path.lstat()
+                size, mtime = stat.st_size, stat.st_mtime
+            except OSError:
+                size, mtime = 0, 0.0
+            records.append(_skip(FileRecord(rel, size, mtime), make_issue(skip, file=rel)))
+        else:
+            records.append(read_return(path, rel, ctx, limits))
+        if progress:
+            progress(1)
+    resolve_duplicates(records)
+    results = [
+        evaluate(ctx.rubric, ctx.roster, rec.submission, rec.path)
+        for rec in records if rec.status == "accepted" and rec.submission
+    ]
+    results = rank(results, ctx.rubric)
+    returned = {r.unit_id for r in results}
+    missing = [u for u in ctx.roster if u.unit_id not in returned]
+    rec = ctx.record
+    return IngestReport(
+        returns_dir=str(returns_dir), rubric_id=ctx.rubric.id, rubric_title=ctx.rubric.title,
+        rubric_version=ctx.rubric.version, rubric_hash=ctx.rubric.content_hash,
+        round_id=rec.round_id if rec else "", round_title=rec.title if rec else ctx.rubric.title,
+        started_at=started, files=records, results=results, missing=missing, command=command,
+    )
+
+
+def count_files(returns_dir: Path) -> int:
+    return sum(len(files) for _, _, files in os.walk(returns_dir))

@@ -1,0 +1,69 @@
+"""Workbook labels, Chinese first, English available (``--lang en``)."""
+
+from __future__ import annotations
+
+LANGS = ("zh", "en")
+
+_LABELS: dict[str, tuple[str, str]] = {
+    # unit workbook
+    "sheet_main": ("自评表", "Self-assessment"),
+    "unit_name": ("单位名称", "Unit"),
+    "unit_id": ("单位编号", "Unit ID"),
+    "deadline": ("报送截止", "Deadline"),
+    "col_section": ("项目", "Section"),
+    "col_text": ("内容", "Criterion"),
+    "col_max": ("分值", "Max"),
+    "col_note": ("佐证材料或备注", "Evidence / note"),
+    "section_subtotal": ("本项目小计", "Section subtotal"),
+    "subtotal": ("小计", "Subtotal"),
+    "bonus_total_highest": ("加分（就高不累加）", "Bonus (highest only)"),
+    "bonus_total_sum": ("加分（累加）", "Bonus (sum)"),
+    "bonus_total_cap": ("加分（累加，最多 {cap} 分）", "Bonus (sum, at most {cap})"),
+    "total": ("总分", "Total"),
+    "declarations": ("否决事项", "Veto conditions"),
+    "declarations_head": (
+        "如存在下列情形之一，请选择“是”（任一为“是”即不能参评）",
+        "Answer “是” (yes) if any applies: any yes bars the unit",
+    ),
+    "fields": ("填报信息", "Filled in by"),
+    "yes": ("是", "是"),
+    "no": ("否", "否"),
+    "instructions": (
+        "填写说明：1. 只在浅黄色单元格中填写；{score_label}不得超过该项分值{step_text}。"
+        "2. 小计、加分、总分由表格自动计算，无需填写。"
+        "3. 请勿增删行列、修改工作表名称或内容，请勿另存为其他格式。"
+        "4. 填好后保存（.xlsx），于截止日期前报送。",
+        "How to fill in: 1. Type only in the light-yellow cells; a score may not exceed the item's max{step_text}. "
+        "2. Subtotals and totals are calculated for you. "
+        "3. Do not insert or delete rows or columns, rename sheets or save in another format. "
+        "4. Save as .xlsx and send it back before the deadline.",
+    ),
+    "step_half": ("，可按 0.5 分计", "; half points allowed"),
+    "step_whole": ("，按整分计", "; whole points only"),
+    "vmsg_title": ("{label}", "{label}"),
+    "vmsg_score": ("本项分值 {max} 分，请填 0–{max}{step_text}。", "Max {max}: enter 0–{max}{step_text}."),
+    "verr_title": ("超出范围", "Out of range"),
+    "verr_score": (
+        "本项只能填 0 到 {max} 之间的数{step_text}。请重新输入。",
+        "Enter a number from 0 to {max}{step_text}.",
+    ),
+    "vmsg_bonus": ("如获得此项荣誉请填 {points}，否则填 0。", "Enter {points} if held, otherwise 0."),
+    "verr_bonus": ("只能填 0 或 {points}。", "Only 0 or {points}."),
+    "vmsg_choice": ("请从下拉列表中选择。", "Pick from the list."),
+    "verr_choice": ("请从下拉列表中选择，不要手工输入其他内容。", "Pick a value from the list."),
+    "vmsg_text": ("最多 {n} 个字。", "At most {n} characters."),
+    "verr_text": ("内容过长：最多 {n} 个字。", "Too long: at most {n} characters."),
+    "vmsg_date": ("请填写日期，如 2026-12-01。", "Enter a date, e.g. 2026-12-01."),
+    "verr_date": ("请填写有效日期，如 2026-12-01。", "Enter a valid date, e.g. 2026-12-01."),
+    "vmsg_int": ("请填写整数{range}。", "Enter a whole number{range}."),
+    "verr_int": ("请填写整数{range}。", "Enter a whole number{range}."),
+    "note_limit": ("备注最多 {n} 个字。", "Notes: at most {n} characters."),
+    "footer": ("第 &P 页，共 &N 页", "Page &P of &N"),
+}
+
+
+def t(key: str, lang: str = "zh", **fields) -> str:
+    """The label ``key`` in ``lang`` (zh or en), formatted with ``fields``."""
+    zh, en = _LABELS[key]
+    text = en if lang == "en" else zh
+    return text.format(**fields) if fields else text

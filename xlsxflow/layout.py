@@ -1,0 +1,306 @@
+"""The one place that says where everything sits in a unit workbook.
+
+The writer draws exactly the cells listed here, and the reader checks exactly
+the same cells, so the two cannot drift apart.  A layout depends only on the
+rubric and the language; the unit-specific cells (unit name, id, round title,
+deadline) are marked by ``role`` and filled from the signed identity.
+
+Main sheet, columns A–E (Chinese labels shown)::
+
+    1  title (merged A:E)                       — role round_title
+    2  单位名称 | <unit name>  | 单位编号 | <unit id> (D:E)
+    3  报送截止 | <deadline> (B:E)
+    4  填写说明 … (merged A:E)
+    5  项目 | 内容 | 分值 | 自评分 | 佐证材料或备注        ← header, repeats on print
+    6… per section: its items, then 本项目小计 (=SUM of its scores)
+       小计 (=sum of section subtotals)
+       bonus items (0 or points), 加分 (=MAX or =MIN(cap,SUM))
+       总分 (=小计+加分)
+       否决事项: one 是/否 dropdown per declaration
+       填报信息: one input (D:E) per form field
+
+Every input cell and every total has a workbook-level name ``xf_<id>``:
+item scores ``xf_<item id>``, their notes ``xf_<item id>_note``, bonus lines
+``xf_<bonus id>``, declarations ``xf_<id>``, form fields ``xf_<id>``,
+section subtotals ``xf_sub_<section id>``, and ``xf_subtotal``, ``xf_bonus``,
+``xf_total``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .labels import t
+from .rubric import Rubric
+
+META_SHEET = "_xlsxflow"
+NAME_PREFIX = "xf_"
+NOTE_MAX_LENGTH = 500
+COLUMNS = ("A", "B", "C", "D", "E")
+# Widths in Excel character units; B wraps the item text.
+COLUMN_WIDTHS = (12, 56, 7, 10, 30)
+HEADER_ROW = 4  # 0-based row of the column headings (row 5 in Excel)
+
+Style = Literal[
+    "title", "label", "value", "instructions", "header", "section", "text", "number",
+    "subtotal_label", "subtotal", "total_label", "total", "input_score", "input_text",
+    "input_choice", "input_date", "block_head",
+]
+InputKind = Literal["score", "bonus", "note", "declaration", "field"]
+
+
+def ref(row: int, col: int) -> str:
+    """0-based (row, col) → "D6"."""
+    return f"{COLUMNS[col]}{row + 1}"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A drawn cell. ``locked`` cells are compared on ingest; inputs are not."""
+
+    row: int
+    col: int
+    style: Style
+    value: str | float | None = None
+    formula: str | None = None  # without the leading "="
+    role: str = ""  # unit_name, unit_id, round_title, deadline: filled per unit
+    merge_to: tuple[int, int] | None = None  # (last row, last col) of a merge
+    input: InputCell | None = None
+
+    @property
+    def ref(self) -> str:
+        return ref(self.row, self.col)
+
+
+@dataclass(frozen=True)
+class InputCell:
+    name: str  # defined name, e.g. xf_i01
+    key: str  # item / field id (for notes: the item id)
+    kind: InputKind
+    label: str  # how messages name it, e.g. 第3项自评分
+    row: int
+    col: int
+    max: float | None = None
+    step: float | None = None
+    points: float | None = None  # bonus lines: 0 or this
+    field_type: str = ""  # text, date, choice, integer
+    choices: tuple[str, ...] = ()
+    max_length: int | None = None
+    min_int: int | None = None
+    max_int: int | None = None
+    required: bool = False
+
+    @property
+    def ref(self) -> str:
+        return ref(self.row, self.col)
+
+
+@dataclass(frozen=True)
+class Total:
+    key: str  # sub_<section id>, subtotal, bonus, total
+    name: str  # defined name
+    label: str
+    row: int
+    col: int
+    formula: str
+
+    @property
+    def ref(self) -> str:
+        return ref(self.row, self.col)
+
+
+@dataclass(frozen=True)
+class Layout:
+    rubric: Rubric
+    lang: str
+    sheet_name: str
+    cells: tuple[Cell, ...]
+    inputs: tuple[InputCell, ...]
+    totals: tuple[Total, ...]
+    last_row: int  # 0-based
+    header_row: int = HEADER_ROW
+
+    @property
+    def last_col(self) -> int:
+        return len(COLUMNS) - 1
+
+    @property
+    def dimension(self) -> str:
+        return f"A1:{ref(self.last_row, self.last_col)}"
+
+    def total(self, key: str) -> Total:
+        return next(t for t in self.totals if t.key == key)
+
+    def input_named(self, name: str) -> InputCell:
+        return next(i for i in self.inputs if i.name == name)
+
+    @property
+    def merges(self) -> list[tuple[int, int, int, int]]:
+        return [(c.row, c.col, *c.merge_to) for c in self.cells if c.merge_to]
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+_CACHE: dict[tuple[str, str], Layout] = {}
+
+
+def build_layout(rubric: Rubric, lang: str = "zh") -> Layout:
+    """The layout of ``rubric``'s unit workbook in ``lang`` (cached: ingest asks per file)."""
+    key = (rubric.content_hash, lang)
+    if key not in _CACHE:
+        _CACHE[key] = _build_layout(rubric, lang)
+    return _CACHE[key]
+
+
+def _build_layout(rubric: Rubric, lang: str) -> Layout:
+    cells: list[Cell] = []
+    inputs: list[InputCell] = []
+    totals: list[Total] = []
+    A, B, C, D, E = range(5)
+
+    def add(row, col, style, value=None, **kw):
+        cell = Cell(row, col, style, value, **kw)
+        cells.append(cell)
+        return cell
+
+    def add_input(row, col, style, inp: InputCell, merge_to=None):
+        inputs.append(inp)
+        add(row, col, style, input=inp, merge_to=merge_to)
+
+    half = rubric.step == 0.5 or any(rubric.step_of(i) == 0.5 for _, i in rubric.items())
+    step_text = t("step_half" if half else "step_whole", lang)
+
+    add(0, A, "title", role="round_title", merge_to=(0, E))
+    add(1, A, "label", t("unit_name", lang))
+    add(1, B, "value", role="unit_name")
+    add(1, C, "label", t("unit_id", lang))
+    add(1, D, "value", role="unit_id", merge_to=(1, E))
+    add(2, A, "label", t("deadline", lang))
+    add(2, B, "value", role="deadline", merge_to=(2, E))
+    add(3, A, "instructions", t("instructions", lang, score_label=rubric.score_label, step_text=step_text),
+        merge_to=(3, E))
+    for col, key in enumerate(("col_section", "col_text", "col_max", None, "col_note")):
+        add(HEADER_ROW, col, "header", rubric.score_label if key is None else t(key, lang))
+
+    row = HEADER_ROW + 1
+    number = 0
+    section_totals: list[Total] = []
+    for section in rubric.sections:
+        first = row
+        for item in section.items:
+            number += 1
+            step = rubric.step_of(item)
+            add(row, B, "text", f"{number}. {item.text}")
+            add(row, C, "number", item.max)
+            label = _item_label(number, item.text, rubric.score_label, lang)
+            add_input(row, D, "input_score", InputCell(
+                name=f"{NAME_PREFIX}{item.id}", key=item.id, kind="score", label=label,
+                row=row, col=D, max=item.max, step=step, required=True))
+            add_input(row, E, "input_text", InputCell(
+                name=f"{NAME_PREFIX}{item.id}_note", key=item.id, kind="note",
+                label=_note_label(number, lang), row=row, col=E, max_length=NOTE_MAX_LENGTH))
+            row += 1
+        sub = Total(f"sub_{section.id}", f"{NAME_PREFIX}sub_{section.id}",
+                    f"{section.name}{t('section_subtotal', lang)}", row, D,
+                    f"SUM({ref(first, D)}:{ref(row - 1, D)})")
+        add(first, A, "section", section.name, merge_to=(row, A))
+        add(row, B, "subtotal_label", t("section_subtotal", lang))
+        add(row, C, "subtotal", section.max)
+        add(row, D, "subtotal", formula=sub.formula)
+        add(row, E, "subtotal")
+        section_totals.append(sub)
+        totals.append(sub)
+        row += 1
+
+    subtotal = Total("subtotal", f"{NAME_PREFIX}subtotal", t("subtotal", lang), row, D,
+                     "+".join(s.ref for s in section_totals))
+    add(row, A, "total_label", t("subtotal", lang), merge_to=(row, B))
+    add(row, C, "total", rubric.items_max)
+    add(row, D, "total", formula=subtotal.formula)
+    add(row, E, "total")
+    totals.append(subtotal)
+    row += 1
+
+    bonus_total = None
+    if rubric.bonus:
+        bonus = rubric.bonus
+        first = row
+        for b in bonus.items:
+            add(row, B, "text", b.text)
+            add(row, C, "number", b.points)
+            add_input(row, D, "input_score", InputCell(
+                name=f"{NAME_PREFIX}{b.id}", key=b.id, kind="bonus", label=f"{bonus.name}：{b.text}",
+                row=row, col=D, points=b.points, max=b.points, required=True))
+            add_input(row, E, "input_text", InputCell(
+                name=f"{NAME_PREFIX}{b.id}_note", key=b.id, kind="note",
+                label=f"{b.text}（{t('col_note', lang)}）", row=row, col=E, max_length=NOTE_MAX_LENGTH))
+            row += 1
+        span = f"{ref(first, D)}:{ref(row - 1, D)}"
+        if bonus.mode == "highest":
+            formula, label_key = f"MAX({span})", "bonus_total_highest"
+        else:
+            formula = f"SUM({span})" if bonus.cap is None else f"MIN({_fmt(bonus.cap)},SUM({span}))"
+            label_key = "bonus_total_sum" if bonus.cap is None else "bonus_total_cap"
+        add(first, A, "section", bonus.name, merge_to=(row, A))
+        bonus_label = t(label_key, lang, cap=_fmt(bonus.cap or 0))
+        add(row, B, "subtotal_label", bonus_label)
+        add(row, C, "subtotal", bonus.max)
+        add(row, D, "subtotal", formula=formula)
+        add(row, E, "subtotal")
+        bonus_total = Total("bonus", f"{NAME_PREFIX}bonus", bonus_label, row, D, formula)
+        totals.append(bonus_total)
+        row += 1
+
+    total_formula = subtotal.ref + (f"+{bonus_total.ref}" if bonus_total else "")
+    add(row, A, "total_label", t("total", lang), merge_to=(row, B))
+    add(row, C, "total", rubric.max_total)
+    add(row, D, "total", formula=total_formula)
+    add(row, E, "total")
+    totals.append(Total("total", f"{NAME_PREFIX}total", t("total", lang), row, D, total_formula))
+    row += 1
+
+    if rubric.declarations:
+        add(row, A, "block_head", t("declarations_head", lang), merge_to=(row, E))
+        row += 1
+        first = row
+        for n, decl in enumerate(rubric.declarations, 1):
+            add(row, B, "text", f"（{n}）{decl.text}")
+            add(row, C, "text")
+            add_input(row, D, "input_choice", InputCell(
+                name=f"{NAME_PREFIX}{decl.id}", key=decl.id, kind="declaration",
+                label=f"{t('declarations', lang)}（{n}）", row=row, col=D, field_type="choice",
+                choices=(t("yes", lang), t("no", lang)), required=True))
+            add(row, E, "text")
+            row += 1
+        add(first, A, "section", t("declarations", lang), merge_to=(row - 1, A))
+
+    if rubric.fields:
+        first = row
+        for f in rubric.fields:
+            add(row, B, "label", f.label, merge_to=(row, C))
+            style = {"date": "input_date", "choice": "input_choice"}.get(f.type, "input_text")
+            add_input(row, D, style, InputCell(
+                name=f"{NAME_PREFIX}{f.id}", key=f.id, kind="field", label=f.label, row=row, col=D,
+                field_type=f.type, choices=tuple(f.choices or ()), max_length=f.max_length,
+                min_int=f.min, max_int=f.max, required=f.required), merge_to=(row, E))
+            row += 1
+        add(first, A, "section", t("fields", lang), merge_to=(row - 1, A))
+
+    return Layout(
+        rubric=rubric, lang=lang, sheet_name=t("sheet_main", lang), cells=tuple(cells),
+        inputs=tuple(inputs), totals=tuple(totals), last_row=row - 1,
+    )
+
+
+def _item_label(number: int, text: str, score_label: str, lang: str) -> str:
+    short = text if len(text) <= 12 else text[:12] + "…"
+    if lang == "en":
+        return f"item {number} ({short}) {score_label}"
+    return f"第{number}项（{short}）{score_label}"
+
+
+def _note_label(number: int, lang: str) -> str:
+    return f"item {number} note" if lang == "en" else f"第{number}项备注"

@@ -1,0 +1,194 @@
+"""One catalogue of every user-facing problem xlsxflow reports.
+
+Each entry has a stable code (used in report.json and by tests), a severity and a
+Chinese message template that says what is wrong and how to fix it.  The place
+(file · sheet!cell, or rubric file:line) is carried by the :class:`Issue`, not
+the template, so every message is rendered the same way everywhere.
+
+Tests build the expected text from this catalogue (``render(code, **fields)``),
+so wording can change here without touching them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # the file or value cannot be used as it is
+    WARNING = "warning"  # usable, but a reviewer should look
+    INFO = "info"  # accepted with a note (e.g. "95分" read as 95)
+
+
+@dataclass(frozen=True)
+class Message:
+    severity: Severity
+    text: str  # str.format template, Chinese first: units and reviewers read it
+
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741 - short names keep the table readable
+
+CATALOGUE: dict[str, Message] = {
+    # ---- rubric files -------------------------------------------------------------
+    "rubric-unreadable": Message(E, "无法读取评分表文件：{detail}"),
+    "rubric-yaml": Message(E, "YAML 格式错误：{detail}。请检查缩进和冒号。"),
+    "rubric-schema": Message(E, "{detail}"),
+    "rubric-duplicate-id": Message(E, "编号“{id}”重复（第一次出现在第 {first_line} 行）。每个编号必须唯一。"),
+    "rubric-total-mismatch": Message(
+        E, "各项分值合计为 {actual}，但 total 声明为 {declared}。请核对分值或修改 total。"
+    ),
+    "rubric-band-overlap": Message(E, "等级“{a}”与“{b}”的分数范围重叠（{value} 分同时属于两者）。"),
+    "rubric-band-gap": Message(E, "等级“{a}”与“{b}”之间有空档：{value} 分不属于任何等级。"),
+    "rubric-band-range": Message(E, "等级“{name}”的下限 {low} 高于上限 {high}。"),
+    "rubric-step": Message(E, "分值 {max} 不是计分步长 {step} 的整数倍，无法按步长打满分。"),
+    "rubric-bad-ref": Message(E, "引用了不存在的{what}“{ref}”。"),
+    # ---- roster files -------------------------------------------------------------
+    "roster-unreadable": Message(E, "无法读取单位名单：{detail}"),
+    "roster-missing-column": Message(
+        E, "缺少必需的列“{column}”。表头第一行应包含：单位编号、单位名称（或 unit_id、name）。"
+    ),
+    "roster-empty-id": Message(E, "单位编号为空。请为每个单位填写唯一编号。"),
+    "roster-bad-id": Message(
+        E, "单位编号“{id}”含有不允许的字符。只能使用字母、数字、下划线和连字符（- _），最长 40 个字符。"
+    ),
+    "roster-empty-name": Message(E, "单位“{id}”的名称为空。"),
+    "roster-duplicate-id": Message(E, "单位编号“{id}”重复（第一次出现在第 {first_row} 行）。"),
+    "roster-unknown-parent": Message(E, "主管单位“{parent}”不在名单中。请先列出主管单位，或留空。"),
+    "roster-bad-email": Message(W, "邮箱“{email}”格式不正确，发送时将跳过该单位。"),
+    "roster-empty": Message(E, "名单中没有任何单位。"),
+    # ---- the round ----------------------------------------------------------------
+    "round-missing": Message(
+        E, "当前目录没有本轮记录（{path}）。请先运行 xlsxflow generate，或用 --rubric 和 --roster 指定。"
+    ),
+    "round-unreadable": Message(E, "本轮记录无法读取：{detail}"),
+    "key-unreadable": Message(E, "无法读取签名密钥：{detail}"),
+    # ---- files in returns/ ----------------------------------------------------------
+    "file-skipped-lock": Message(I, "Office/WPS 临时锁文件，已跳过。"),
+    "file-skipped-hidden": Message(I, "隐藏文件或系统文件，已跳过。"),
+    "file-skipped-not-spreadsheet": Message(I, "不是电子表格文件（{kind}），已跳过。"),
+    "file-empty": Message(E, "文件为空（0 字节）。请重新保存后报送。"),
+    "file-legacy-xls": Message(E, "这是旧版 .xls 格式。请在 Excel/WPS 中“另存为” .xlsx 后重新报送。"),
+    "file-encrypted": Message(E, "文件设置了打开密码，无法读取。请取消密码后重新报送。"),
+    "file-wps-et": Message(E, "这是 WPS 专用 .et 格式。请在 WPS 中“另存为” Excel 工作簿（.xlsx）后重新报送。"),
+    "file-ods": Message(E, "这是 OpenDocument (.ods) 格式。请另存为 Excel 工作簿（.xlsx）后重新报送。"),
+    "file-text-renamed": Message(E, "文件内容是文本（{kind}），只是扩展名为 .xlsx。请使用下发的工作簿填写。"),
+    "file-corrupt": Message(E, "文件已损坏，无法作为 .xlsx 打开（{detail}）。请重新保存后报送。"),
+    "file-too-large": Message(E, "文件过大（{size}，上限 {limit}）。请使用下发的工作簿填写，不要插入图片。"),
+    "file-zip-bomb": Message(E, "文件结构异常（{detail}），为安全起见未读取。"),
+    "file-bad-xml": Message(E, "文件内部 XML 不安全或无法解析（{part}：{detail}），为安全起见未读取。"),
+    "file-range-too-large": Message(
+        E, "工作表“{sheet}”的已用区域异常大（{ref}），为安全起见未读取。请使用下发的工作簿填写。"
+    ),
+    "file-timeout": Message(E, "读取超时（超过 {seconds} 秒），为安全起见已放弃。"),
+    "file-reader-crashed": Message(E, "读取时出错（{detail}）。请重新保存后报送。"),
+    "file-macro": Message(W, "文件含有宏（VBA）。宏不会被执行；如无必要请另存为 .xlsx。"),
+    # ---- identity ----------------------------------------------------------------
+    "identity-not-xlsxflow": Message(E, "不是本系统下发的工作簿（找不到“{sheet}”信息页）。请使用下发的工作簿填写。"),
+    "identity-signature-missing": Message(E, "工作簿的身份签名缺失。请使用下发的原始工作簿重新填写。"),
+    "identity-signature-invalid": Message(E, "工作簿的身份信息被改动或签名不符。请使用下发的原始工作簿重新填写。"),
+    "identity-other-round": Message(E, "这是其他轮次（{found}）的工作簿，本轮为 {expected}。请使用本轮下发的工作簿。"),
+    "identity-rubric-mismatch": Message(
+        E, "评分表版本不符：文件为 {found}，本轮为 {expected}。请使用本轮下发的工作簿。"
+    ),
+    "identity-unknown-unit": Message(E, "单位编号“{unit_id}”不在本轮名单中。"),
+    "identity-name-mismatch": Message(
+        E, "单位名称被改为“{found}”，名单中为“{expected}”。单位名称不可修改，请使用本单位的工作簿。"
+    ),
+    # ---- tampering ----------------------------------------------------------------
+    "tamper-meta-visible": Message(W, "隐藏的身份信息页“{sheet}”被取消隐藏。内容签名仍有效，已接受，请留意。"),
+    "tamper-too-many": Message(E, "另有 {count} 处受保护内容被修改（可能插入或删除了行列）。请使用下发的工作簿重新填写。"),
+    "tamper-sheet-missing": Message(E, "找不到工作表“{sheet}”（可能被改名或删除）。请使用下发的工作簿。"),
+    "tamper-locked-changed": Message(
+        E, "受保护内容被修改：应为“{expected}”，实际为“{found}”。请使用下发的工作簿重新填写。"
+    ),
+    "tamper-formula-replaced": Message(
+        E, "公式被改动：应为 ={expected}，实际为“{found}”。请使用下发的工作簿重新填写。"
+    ),
+    # ---- values -------------------------------------------------------------------
+    "value-missing": Message(E, "“{label}”未填写。"),
+    "value-not-number": Message(E, "“{label}”应填数字，实际为“{found}”。"),
+    "value-out-of-range": Message(E, "“{label}”为 {value}，超出允许范围 0–{max} 分。"),
+    "value-step": Message(E, "“{label}”为 {value}，本项只能按{step_text}计分。"),
+    "value-normalised": Message(I, "“{label}”填写为“{found}”，已按 {value} 读取。"),
+    "value-bad-choice": Message(E, "“{label}”应从下拉列表中选择（{choices}），实际为“{found}”。"),
+    "value-bad-bonus": Message(E, "“{label}”只能填 0 或 {points}，实际为“{found}”。"),
+    "value-too-long": Message(E, "“{label}”超过 {max_length} 个字（实际 {length} 个字）。"),
+    "value-bad-date": Message(E, "“{label}”应填日期（如 2026-12-01），实际为“{found}”。"),
+    "value-formula-in-input": Message(
+        E, "“{label}”中填入了公式 ={formula}。请直接填写数值，不要使用公式。"
+    ),
+    "value-total-mismatch": Message(
+        W, "文件中“{label}”显示为 {cached}，按各项自评分重新计算为 {computed}。以重新计算的结果为准。"
+    ),
+    # ---- same unit, several files ------------------------------------------------------
+    "submission-duplicate": Message(I, "与 {other} 内容相同，按一份计。"),
+    "submission-superseded": Message(W, "同一单位有更新的报送文件 {other}，本文件不再计入。"),
+}
+
+
+@dataclass
+class Issue:
+    """One problem found, with where it is."""
+
+    code: str
+    message: str
+    severity: Severity
+    file: str = ""
+    sheet: str = ""
+    cell: str = ""
+    line: int | None = None  # for rubric / roster source files
+    fields: dict = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        if self.line is not None:
+            return f"{self.file}:{self.line}"
+        place = self.file
+        if self.sheet:
+            place += f" · {self.sheet}" + (f"!{self.cell}" if self.cell else "")
+        elif self.cell:
+            place += f" · {self.cell}"
+        return place
+
+    def __str__(self) -> str:
+        prefix = f"{self.where}: " if self.where else ""
+        return f"{prefix}[{self.code}] {self.message}"
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["severity"] = str(self.severity)
+        d.pop("fields")
+        if d["line"] is None:
+            d.pop("line")
+        return d
+
+
+def render(code: str, **fields) -> str:
+    """The message text for ``code`` with ``fields`` filled in."""
+    return CATALOGUE[code].text.format(**fields)
+
+
+def make_issue(
+    code: str, *, file: str = "", sheet: str = "", cell: str = "", line: int | None = None, **fields
+) -> Issue:
+    """Build an :class:`Issue` from the catalogue."""
+    entry = CATALOGUE[code]
+    return Issue(
+        code=code,
+        message=entry.text.format(**fields),
+        severity=entry.severity,
+        file=file,
+        sheet=sheet,
+        cell=cell,
+        line=line,
+        fields=fields,
+    )
+
+
+class XlsxflowError(Exception):
+    """Raised for problems that stop a command (bad rubric, bad roster, no round)."""
+
+    def __init__(self, issues: list[Issue] | Issue):
+        self.issues = [issues] if isinstance(issues, Issue) else list(issues)
+        super().__init__("\n".join(str(i) for i in self.issues))

@@ -1,0 +1,541 @@
+"""A small, bounded, safe reader for the parts of an xlsx file that ingest needs.
+
+Why not openpyxl or calamine: ingest needs, in one pass, each cell's value, its
+formula text, the cached formula result and its style, plus sheet states and
+defined names, and it must refuse hostile input before spending time on it.
+openpyxl needs two passes for formulas and cached values and loops on huge used
+ranges; calamine sees no formulas and can abort the process (see KNOWN.md).
+This reader uses the C expat parser with DTDs and entities refused (the same
+rule defusedxml applies), reads both Transitional and Strict Open XML, and
+enforces size limits before and while parsing.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from io import BytesIO
+from xml.parsers import expat
+
+MAX_ROWS = 1_048_576
+MAX_COLS = 16_384
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a returned file may be; documented in the README (ingest --help)."""
+
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_entries: int = 1_000
+    max_total_uncompressed: int = 200 * 1024 * 1024
+    max_entry_uncompressed: int = 100 * 1024 * 1024
+    max_ratio: int = 100  # compression ratio allowed for entries over 1 MiB
+    max_sheets: int = 50
+    max_rows: int = 5_000  # used range accepted on the sheets xlsxflow reads
+    max_cols: int = 100
+    max_cells: int = 100_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+class ReadError(Exception):
+    """A file that cannot be read; ``code`` is a catalogue code."""
+
+    def __init__(self, code: str, **fields):
+        super().__init__(code)
+        self.code = code
+        self.fields = fields
+
+
+# -- sniffing -----------------------------------------------------------------------
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def sniff(head: bytes, size: int, suffix: str) -> str:
+    """What a file is, from its first bytes: xlsx-zip, ole, empty, text, unknown."""
+    if size == 0:
+        return "empty"
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return "zip"
+    if head.startswith(OLE_MAGIC):
+        return "ole"
+    sample = head[:2048]
+    if sample.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return "text"
+    try:
+        text = sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        text = sample[: exc.start].decode("utf-8", "ignore") if exc.start > len(sample) - 4 else None
+    if text is None:
+        try:
+            text = sample.decode("gb18030")
+        except UnicodeDecodeError:
+            return "unknown"
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+    return "text" if text and printable / len(text) > 0.95 else "unknown"
+
+
+def text_kind(head: bytes) -> str:
+    lowered = head[:512].lstrip().lower()
+    if lowered.startswith((b"<html", b"<!doctype html", b"<table", b"<meta")) or b"<html" in lowered:
+        return "HTML"
+    if lowered.startswith(b"<?xml"):
+        return "XML"
+    return "CSV/文本"
+
+
+def classify_ole(data: bytes, suffix: str) -> str:
+    """encrypted (password-protected OOXML), et (WPS), or xls."""
+    if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
+        return "encrypted"
+    if suffix == ".et" or "WpsBook".encode("utf-16-le") in data:
+        return "et"
+    return "xls"
+
+
+# -- XML ------------------------------------------------------------------------------
+
+
+def _no_dtd(*_args):
+    raise ValueError("DTD or entity declaration")
+
+
+def _parser(start, end=None, chars=None) -> expat.XMLParserType:
+    p = expat.ParserCreate(namespace_separator=" ")
+    p.StartDoctypeDeclHandler = _no_dtd
+    p.EntityDeclHandler = _no_dtd
+    p.UnparsedEntityDeclHandler = _no_dtd
+    p.ExternalEntityRefHandler = _no_dtd
+    p.StartElementHandler = start
+    if end:
+        p.EndElementHandler = end
+    if chars:
+        p.CharacterDataHandler = chars
+    p.buffer_text = True
+    return p
+
+
+def _local(name: str) -> str:
+    return name.rsplit(" ", 1)[-1]
+
+
+def _parse(part: str, data: bytes, start, end=None, chars=None) -> None:
+    try:
+        _parser(start, end, chars).Parse(data, True)
+    except ReadError:
+        raise
+    except (expat.ExpatError, ValueError, IndexError, KeyError) as exc:
+        raise ReadError("file-bad-xml", part=part, detail=str(exc)[:120]) from None
+
+
+# -- cells ----------------------------------------------------------------------------
+
+_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})$")
+
+
+def parse_ref(text: str) -> tuple[int, int] | None:
+    """ "D6" → (5, 3), 0-based; None when not a cell reference."""
+    m = _REF.match(text.upper())
+    if not m:
+        return None
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return int(m.group(2)) - 1, col - 1
+
+
+def col_letter(col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def cell_ref(row: int, col: int) -> str:
+    return f"{col_letter(col)}{row + 1}"
+
+
+@dataclass
+class RawCell:
+    """A cell as stored: ``value`` is the cached value (number, str, bool or None)."""
+
+    value: float | str | bool | None
+    kind: str  # n, s, str, inlineStr, b, e, d
+    formula: str | None = None  # text without "="; "" for a shared-formula child
+    style: int = 0
+
+    @property
+    def is_error(self) -> bool:
+        return self.kind == "e"
+
+
+@dataclass
+class Sheet:
+    name: str
+    cells: dict[tuple[int, int], RawCell]
+    dimension: str = ""
+    protected: bool = False
+    merges: list[str] = field(default_factory=list)
+    validations: int = 0
+
+    def get(self, row: int, col: int) -> RawCell | None:
+        return self.cells.get((row, col))
+
+
+@dataclass
+class SheetInfo:
+    name: str
+    state: str  # visible, hidden, veryHidden
+    part: str  # zip path
+
+
+@dataclass
+class Book:
+    """An opened xlsx: sheet list, names and the means to read sheets."""
+
+    zf: zipfile.ZipFile
+    sheets: list[SheetInfo]
+    defined_names: dict[str, str]
+    structure_locked: bool
+    has_macros: bool
+    strict: bool
+    limits: Limits
+    workbook_part: str = "xl/workbook.xml"
+    _strings: list[str] | None = None
+    _locked: list[bool] | None = None
+
+    def sheet_info(self, name: str) -> SheetInfo | None:
+        return next((s for s in self.sheets if s.name == name), None)
+
+    def shared_strings(self) -> list[str]:
+        if self._strings is None:
+            self._strings = _read_shared_strings(self)
+        return self._strings
+
+    def locked_styles(self) -> list[bool]:
+        """For each cell style index: is the cell locked under protection?"""
+        if self._locked is None:
+            self._locked = _read_locked_styles(self)
+        return self._locked
+
+    def read(self, part: str) -> bytes:
+        try:
+            return self.zf.read(part)
+        except KeyError:
+            raise ReadError("file-corrupt", detail=f"缺少 {part}") from None
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
+            raise ReadError("file-corrupt", detail=str(exc)[:120]) from None
+        except Exception as exc:  # zlib.error and other decompression failures
+            raise ReadError("file-corrupt", detail=f"{type(exc).__name__}: {exc}"[:120]) from None
+
+    def read_sheet(self, info: SheetInfo, max_row: int | None = None) -> Sheet:
+        return _read_sheet(self, info, max_row)
+
+    def close(self) -> None:
+        self.zf.close()
+
+
+def open_book(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Book:
+    """Open xlsx bytes, checking the zip's shape before reading any XML."""
+    try:
+        zf = zipfile.ZipFile(BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise ReadError("file-corrupt", detail=str(exc)[:120]) from None
+    _check_zip_shape(infos, limits)
+    names = {i.filename for i in infos}
+    has_macros = any(n.lower().endswith("vbaproject.bin") for n in names)
+    if "mimetype" in names and b"opendocument" in zf.read("mimetype")[:100]:
+        raise ReadError("file-ods")
+    workbook_part = _office_document(zf, names)
+    if workbook_part is None or workbook_part not in names:
+        raise ReadError("file-corrupt", detail="不是 Excel 工作簿（缺少 workbook 部件）")
+    book = Book(zf=zf, sheets=[], defined_names={}, structure_locked=False,
+                has_macros=has_macros, strict=False, limits=limits, workbook_part=workbook_part)
+    rels = _read_rels(book, _rels_path(workbook_part))
+    _read_workbook(book, workbook_part, rels)
+    if len(book.sheets) > limits.max_sheets:
+        raise ReadError("file-zip-bomb", detail=f"工作表数 {len(book.sheets)} 超过 {limits.max_sheets}")
+    return book
+
+
+def _check_zip_shape(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+    if len(infos) > limits.max_entries:
+        raise ReadError("file-zip-bomb", detail=f"压缩包内有 {len(infos)} 个部件")
+    total = 0
+    for info in infos:
+        size = info.file_size
+        total += size
+        if size > limits.max_entry_uncompressed:
+            raise ReadError("file-zip-bomb", detail=f"{info.filename} 解压后 {size} 字节")
+        if size > 1024 * 1024 and size > limits.max_ratio * max(info.compress_size, 1):
+            raise ReadError("file-zip-bomb", detail=f"{info.filename} 压缩比异常")
+    if total > limits.max_total_uncompressed:
+        raise ReadError("file-zip-bomb", detail=f"解压后共 {total} 字节")
+
+
+def _office_document(zf: zipfile.ZipFile, names: set[str]) -> str | None:
+    if "_rels/.rels" in names:
+        found: list[str] = []
+
+        def start(name, attrs):
+            if _local(name) == "Relationship" and attrs.get("Type", "").endswith("/officeDocument"):
+                found.append(attrs.get("Target", ""))
+
+        _parse("_rels/.rels", zf.read("_rels/.rels"), start)
+        if found:
+            return found[0].lstrip("/")
+    return "xl/workbook.xml" if "xl/workbook.xml" in names else None
+
+
+def _rels_path(part: str) -> str:
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def _read_rels(book: Book, rels_part: str) -> dict[str, str]:
+    folder = posixpath.dirname(posixpath.dirname(rels_part))
+    out: dict[str, str] = {}
+
+    def start(name, attrs):
+        if _local(name) == "Relationship":
+            target = attrs.get("Target", "")
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            out[attrs.get("Id", "")] = path
+
+    if rels_part in book.zf.NameToInfo:
+        _parse(rels_part, book.read(rels_part), start)
+    return out
+
+
+STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+
+
+def _read_workbook(book: Book, part: str, rels: dict[str, str]) -> None:
+    state = {"name": None, "text": []}
+
+    def start(name, attrs):
+        local = _local(name)
+        if local == "workbook":
+            book.strict = name.startswith(STRICT_NS)
+        elif local == "sheet":
+            rid = next((v for k, v in attrs.items() if _local(k) == "id" and " " in k), "")
+            book.sheets.append(SheetInfo(attrs.get("name", ""), attrs.get("state", "visible"), rels.get(rid, "")))
+        elif local == "workbookProtection":
+            book.structure_locked = attrs.get("lockStructure") in ("1", "true")
+        elif local == "definedName":
+            state["name"] = attrs.get("name", "")
+            state["text"] = []
+
+    def end(name):
+        if _local(name) == "definedName" and state["name"] is not None:
+            book.defined_names[state["name"]] = "".join(state["text"])
+            state["name"] = None
+
+    def chars(text):
+        if state["name"] is not None:
+            state["text"].append(text)
+
+    _parse(part, book.read(part), start, end, chars)
+
+
+def _part_by_type(book: Book, suffix: str) -> str | None:
+    rels = _read_rels(book, _rels_path(book.workbook_part))
+    return next((p for p in rels.values() if p.lower().endswith(suffix)), None)
+
+
+def _read_shared_strings(book: Book) -> list[str]:
+    part = _part_by_type(book, "sharedstrings.xml")
+    if not part or part not in book.zf.NameToInfo:
+        return []
+    strings: list[str] = []
+    buf: list[str] = []
+    depth = {"rph": 0, "in_t": False}
+
+    def start(name, attrs):
+        local = _local(name)
+        if local == "si":
+            buf.clear()
+        elif local == "rPh":
+            depth["rph"] += 1
+        elif local == "t" and not depth["rph"]:
+            depth["in_t"] = True
+
+    def end(name):
+        local = _local(name)
+        if local == "si":
+            strings.append(_unescape_ooxml("".join(buf)))
+        elif local == "rPh":
+            depth["rph"] -= 1
+        elif local == "t":
+            depth["in_t"] = False
+
+    def chars(text):
+        if depth["in_t"]:
+            buf.append(text)
+
+    _parse(part, book.read(part), start, end, chars)
+    return strings
+
+
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape_ooxml(text: str) -> str:
+    """OOXML writes control characters as _xHHHH_."""
+    if "_x" not in text:
+        return text
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _read_locked_styles(book: Book) -> list[bool]:
+    part = _part_by_type(book, "styles.xml")
+    if not part or part not in book.zf.NameToInfo:
+        return []
+    locked: list[bool] = []
+    state = {"in_xfs": False}
+
+    def start(name, attrs):
+        local = _local(name)
+        if local == "cellXfs":
+            state["in_xfs"] = True
+        elif local == "xf" and state["in_xfs"]:
+            locked.append(True)
+        elif local == "protection" and state["in_xfs"] and locked:
+            locked[-1] = attrs.get("locked", "1") not in ("0", "false")
+
+    def end(name):
+        if _local(name) == "cellXfs":
+            state["in_xfs"] = False
+
+    _parse(part, book.read(part), start, end)
+    return locked
+
+
+def _read_sheet(book: Book, info: SheetInfo, max_row: int | None) -> Sheet:
+    limits = book.limits
+    sheet = Sheet(info.name, {})
+    strings = book.shared_strings()
+    cells = sheet.cells
+    cur: dict = {}
+    text: list[str] = []
+    collect = {"on": False, "rph": 0}
+
+    def start(name, attrs):
+        local = _local(name)
+        if local == "c":
+            r = attrs.get("r")
+            pos = parse_ref(r) if r else None
+            if pos is None:
+                # Cells without a reference follow the previous one (allowed by the spec).
+                last = cur.get("pos")
+                pos = (cur.get("row", 0), (last[1] + 1) if last else 0)
+            if pos[0] >= limits.max_rows or pos[1] >= limits.max_cols:
+                raise ReadError("file-range-too-large", sheet=info.name, ref=r or cell_ref(*pos))
+            cur.clear()
+            cur.update(pos=pos, t=attrs.get("t", "n"), s=int(attrs.get("s", 0) or 0), v=None, f=None, row=pos[0])
+        elif local == "row":
+            r = attrs.get("r")
+            row = int(r) - 1 if r and r.isdigit() else cur.get("row", -1) + 1
+            if row >= limits.max_rows:
+                raise ReadError("file-range-too-large", sheet=info.name, ref=f"第 {row + 1} 行")
+            cur["row"] = row
+            cur["pos"] = None
+        elif local in ("v", "f") and "pos" in cur:
+            text.clear()
+            collect["on"] = True
+            if local == "f":
+                cur["f"] = ""
+        elif local == "is":
+            cur["is"] = []
+        elif local == "t" and "is" in cur and not collect["rph"]:
+            text.clear()
+            collect["on"] = True
+        elif local == "rPh":
+            collect["rph"] += 1
+        elif local == "dimension":
+            sheet.dimension = attrs.get("ref", "")
+            _check_dimension(sheet.dimension, info.name, limits)
+        elif local == "sheetProtection":
+            sheet.protected = attrs.get("sheet", "0") in ("1", "true")
+        elif local == "mergeCell":
+            sheet.merges.append(attrs.get("ref", ""))
+        elif local == "dataValidation":
+            sheet.validations += 1
+
+    def end(name):
+        local = _local(name)
+        if local == "v":
+            cur["v"] = "".join(text)
+            collect["on"] = False
+        elif local == "f":
+            cur["f"] = "".join(text)
+            collect["on"] = False
+        elif local == "t" and "is" in cur and collect["on"]:
+            cur["is"].append("".join(text))
+            collect["on"] = False
+        elif local == "rPh":
+            collect["rph"] -= 1
+        elif local == "c" and "pos" in cur:
+            if len(cells) >= limits.max_cells:
+                raise ReadError("file-range-too-large", sheet=info.name, ref=f"{len(cells)} 个单元格")
+            cells[cur["pos"]] = _make_cell(cur, strings)
+            cur["pos_done"] = cur["pos"]
+            cur.pop("is", None)
+
+    def chars(data):
+        if collect["on"]:
+            text.append(data)
+
+    _parse(info.part, book.read(info.part), start, end, chars)
+    return sheet
+
+
+def _check_dimension(ref: str, sheet: str, limits: Limits) -> None:
+    last = ref.split(":")[-1]
+    pos = parse_ref(last)
+    if pos and (pos[0] >= limits.max_rows or pos[1] >= limits.max_cols):
+        raise ReadError("file-range-too-large", sheet=sheet, ref=ref)
+
+
+def _make_cell(cur: dict, strings: list[str]) -> RawCell:
+    kind, raw, formula, style = cur["t"], cur["v"], cur["f"], cur["s"]
+    value: float | str | bool | None
+    if kind == "s":
+        try:
+            value = strings[int(raw)] if raw is not None else None
+        except (ValueError, IndexError):
+            value = None
+    elif kind == "inlineStr":
+        value = _unescape_ooxml("".join(cur.get("is", [])))
+    elif kind in ("str", "e"):
+        value = _unescape_ooxml(raw) if raw is not None else ("" if formula is not None else None)
+    elif kind == "b":
+        value = raw in ("1", "true")
+    elif kind == "d":
+        value = _iso_date(raw)
+    else:
+        try:
+            value = float(raw) if raw not in (None, "") else None
+        except ValueError:
+            value = raw
+    return RawCell(value, kind, formula, style)
+
+
+def _iso_date(raw: str | None):
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.rstrip("Z"))
+    except ValueError:
+        return raw
+    from .values import excel_serial
+
+    return excel_serial(moment)

@@ -1,0 +1,176 @@
+"""A round: one rubric sent to the units of a roster, recorded for ingest.
+
+``xlsxflow generate`` writes the record ``xlsxflow-round.json`` into the working
+directory.  It holds the round id, title and deadline, and where the rubric,
+roster and signing key are (relative to the record where they sit below it), so
+that a later ``xlsxflow ingest returns/`` in the same directory needs nothing
+else.  Options on ingest (``--rubric``, ``--roster``, ``--key``) override it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from .atomic import atomic_write_bytes
+from .identity import FORMAT, Identity, default_key_path, key_id, load_key
+from .layout import build_layout
+from .messages import XlsxflowError, make_issue
+from .roster import Roster, Unit, load_roster
+from .rubric import Rubric, load_rubric, resolve_rubric_path
+from .writer import Generated, write_unit_workbooks
+
+ROUND_FILE = "xlsxflow-round.json"
+
+
+@dataclass
+class RoundRecord:
+    round_id: str
+    title: str
+    deadline: str
+    rubric: str
+    roster: str
+    key_file: str
+    lang: str
+    generated_at: str
+    out_dir: str
+    rubric_id: str = ""
+    rubric_hash: str = ""
+    format: int = 1
+
+    def save(self, path: Path) -> None:
+        data = json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n"
+        atomic_write_bytes(path, data.encode("utf-8"))
+
+    @classmethod
+    def load(cls, path: Path) -> RoundRecord:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            fields = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+            return cls(**fields)
+        except FileNotFoundError:
+            raise XlsxflowError(make_issue("round-missing", path=str(path))) from None
+        except (OSError, ValueError, TypeError) as exc:
+            raise XlsxflowError(make_issue("round-unreadable", file=str(path), detail=exc)) from None
+
+    def resolve(self, base: Path, value: str) -> Path:
+        path = Path(value)
+        return path if path.is_absolute() else base / path
+
+
+def _relative(path: Path, base: Path) -> str:
+    """``path`` relative to ``base`` when it lies below it, else absolute."""
+    path = Path(os.path.abspath(path))
+    try:
+        return path.relative_to(Path(os.path.abspath(base))).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def new_round_id(rubric: Rubric, today: date) -> str:
+    return f"{today:%Y%m%d}-{rubric.id}-{secrets.token_hex(3)}"
+
+
+@dataclass
+class GenerateResult:
+    record: RoundRecord
+    record_path: Path
+    files: list[Generated]
+    key_path: Path
+    key_created: bool
+
+
+def generate(
+    rubric_path: str | Path,
+    roster_path: str | Path,
+    out_dir: str | Path,
+    *,
+    title: str | None = None,
+    deadline: str | None = None,
+    lang: str = "zh",
+    key_path: str | Path | None = None,
+    workdir: str | Path = ".",
+    units: list[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    now: datetime | None = None,
+) -> GenerateResult:
+    """Write one workbook per roster unit and record the round in ``workdir``."""
+    rubric = load_rubric(rubric_path)
+    roster = load_roster(roster_path)
+    chosen: list[Unit] = list(roster)
+    if units:
+        wanted = set(units)
+        chosen = [u for u in roster if u.unit_id in wanted]
+    key_file = Path(key_path) if key_path else default_key_path()
+    key_created = not key_file.exists()
+    key = load_key(key_file, create=True)
+    now = now or datetime.now().astimezone()
+    year = now.year
+    title = title or f"{year}年度{rubric.title.removesuffix('创建标准').removesuffix('考核表')}评选"
+    deadline = deadline or (now.date() + timedelta(days=14)).isoformat()
+    workdir = Path(workdir)
+    record = RoundRecord(
+        round_id=new_round_id(rubric, now.date()), title=title, deadline=deadline,
+        rubric=_relative(resolve_rubric_path(rubric_path), workdir),
+        roster=_relative(Path(roster_path), workdir), key_file=str(Path(os.path.abspath(key_file))),
+        lang=lang, generated_at=now.isoformat(timespec="seconds"), out_dir=_relative(Path(out_dir), workdir),
+        rubric_id=rubric.id, rubric_hash=rubric.content_hash,
+    )
+    layout = build_layout(rubric, lang)
+
+    def identity(unit: Unit) -> Identity:
+        return Identity(
+            format=FORMAT, round_id=record.round_id, round_title=title, deadline=deadline,
+            rubric_id=rubric.id, rubric_version=rubric.version, rubric_hash=rubric.content_hash,
+            lang=lang, unit_id=unit.unit_id, unit_name=unit.name, generated_at=record.generated_at,
+            key_id=key_id(key),
+        )
+
+    files = write_unit_workbooks(layout, chosen, Path(out_dir), identity, key, progress)
+    record_path = workdir / ROUND_FILE
+    record.save(record_path)
+    return GenerateResult(record, record_path, files, key_file, key_created)
+
+
+@dataclass
+class RoundContext:
+    """Everything ingest needs: rubric, roster, key and (optionally) the round record."""
+
+    rubric: Rubric
+    roster: Roster
+    key: bytes
+    record: RoundRecord | None
+    rubric_path: Path
+    roster_path: Path
+
+
+def open_round(
+    *,
+    workdir: str | Path = ".",
+    rubric: str | Path | None = None,
+    roster: str | Path | None = None,
+    key_path: str | Path | None = None,
+) -> RoundContext:
+    """The round recorded in ``workdir``, with any of its parts overridden."""
+    workdir = Path(workdir)
+    record_path = workdir / ROUND_FILE
+    record = None
+    if record_path.exists() or not (rubric and roster):
+        record = RoundRecord.load(record_path)
+    rubric_path = Path(rubric) if rubric else record.resolve(workdir, record.rubric)
+    roster_path = Path(roster) if roster else record.resolve(workdir, record.roster)
+    if key_path:
+        key_file = Path(key_path)
+    elif record and not os.environ.get("XLSXFLOW_KEY_FILE"):
+        key_file = Path(record.key_file)
+    else:
+        key_file = default_key_path()
+    return RoundContext(
+        rubric=load_rubric(rubric_path), roster=load_roster(roster_path), key=load_key(key_file),
+        record=record, rubric_path=rubric_path, roster_path=roster_path,
+    )

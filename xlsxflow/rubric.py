@@ -1,0 +1,404 @@
+"""Rubrics: the scored table of a round, loaded from YAML and checked thoroughly.
+
+The format is documented in ``templates/README.md``.  Loading validates the
+structure (pydantic) and the meaning (unique ids, totals, bands) and names the
+file and line of every problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .messages import Issue, XlsxflowError, make_issue
+from .yamlsrc import LocatedYaml, YamlSourceError, load_located, read_text
+
+FieldId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")]
+Points = Annotated[float, Field(gt=0, le=10000)]
+Step = Literal[1, 0.5]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Item(_Model):
+    """One scored line: 内容 and 分值."""
+
+    id: FieldId
+    text: str = Field(min_length=1)
+    max: Points
+    step: Step | None = None  # None: the rubric's default step
+
+
+class Section(_Model):
+    """A 项目: a group of items with its own subtotal."""
+
+    id: FieldId
+    name: str = Field(min_length=1)
+    items: list[Item] = Field(min_length=1)
+
+    @property
+    def max(self) -> float:
+        return sum(item.max for item in self.items)
+
+
+class BonusItem(_Model):
+    """One 加分 line, e.g. 获国家级荣誉 → 6; the unit enters 0 or the points."""
+
+    id: FieldId
+    text: str = Field(min_length=1)
+    points: Points
+
+
+class Bonus(_Model):
+    name: str = "综合性荣誉加分"
+    mode: Literal["highest", "sum"] = "highest"
+    cap: Points | None = None
+    items: list[BonusItem] = Field(min_length=1)
+
+    @property
+    def max(self) -> float:
+        raw = max(i.points for i in self.items) if self.mode == "highest" else sum(
+            i.points for i in self.items
+        )
+        return min(raw, self.cap) if self.cap is not None else raw
+
+
+class Declaration(_Model):
+    """A yes/no statement; with ``veto`` a “是” bars the unit (一票否决)."""
+
+    id: FieldId
+    text: str = Field(min_length=1)
+    veto: bool = True
+
+
+class FormField(_Model):
+    """A non-scored input: 填报人, 联系电话, 填报日期 …"""
+
+    id: FieldId
+    label: str = Field(min_length=1)
+    type: Literal["text", "date", "choice", "integer"] = "text"
+    required: bool = False
+    max_length: int | None = Field(default=None, ge=1, le=32767)
+    choices: list[str] | None = None
+    min: int | None = None
+    max: int | None = None
+
+    @model_validator(mode="after")
+    def _choices_for_choice(self):
+        if self.type == "choice" and not self.choices:
+            raise ValueError("a choice field needs `choices`")
+        if self.type != "choice" and self.choices:
+            raise ValueError("`choices` belongs to type: choice")
+        return self
+
+
+class Threshold(_Model):
+    """Who may apply: e.g. 自评分达到 90 分以上（不含加分）."""
+
+    on: Literal["subtotal", "total"] = "subtotal"
+    min: float
+    reason: str | None = None  # shown to the unit when not met; a default is built
+
+
+class Band(_Model):
+    """A star level; ``min`` inclusive, then ``max`` inclusive or ``below`` exclusive."""
+
+    name: str = Field(min_length=1)
+    min: float | None = None
+    max: float | None = None
+    below: float | None = None
+
+    @model_validator(mode="after")
+    def _one_upper(self):
+        if self.max is not None and self.below is not None:
+            raise ValueError("give `max` (inclusive) or `below` (exclusive), not both")
+        return self
+
+    def contains(self, value: float) -> bool:
+        if self.min is not None and value < self.min:
+            return False
+        if self.max is not None and value > self.max:
+            return False
+        return not (self.below is not None and value >= self.below)
+
+
+class Bands(_Model):
+    on: Literal["total", "subtotal"] = "total"
+    levels: list[Band] = Field(min_length=1)
+
+
+class Rubric(_Model):
+    """A whole rubric. Build with :func:`load_rubric`."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")]
+    title: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    source: str = ""
+    notes: list[str] = []
+    score_label: str = "自评分"
+    step: Step = 1
+    total: Points
+    sections: list[Section] = Field(min_length=1)
+    bonus: Bonus | None = None
+    declarations: list[Declaration] = []
+    fields: list[FormField] = []
+    threshold: Threshold | None = None
+    bands: Bands | None = None
+
+    # -- derived ------------------------------------------------------------------
+    def items(self) -> Iterator[tuple[Section, Item]]:
+        for section in self.sections:
+            for item in section.items:
+                yield section, item
+
+    def step_of(self, item: Item) -> float:
+        return item.step if item.step is not None else self.step
+
+    @property
+    def item_count(self) -> int:
+        return sum(len(s.items) for s in self.sections)
+
+    @property
+    def items_max(self) -> float:
+        return sum(s.max for s in self.sections)
+
+    @property
+    def max_total(self) -> float:
+        return self.items_max + (self.bonus.max if self.bonus else 0)
+
+    @property
+    def granularity(self) -> float:
+        """The smallest difference two totals can have (0.5 or 1)."""
+        steps = [self.step_of(i) for _, i in self.items()]
+        if self.bonus:
+            steps += [0.5 if b.points % 1 else 1 for b in self.bonus.items]
+        return 0.5 if 0.5 in steps else 1
+
+    @cached_property
+    def content_hash(self) -> str:
+        """Hash of everything that shapes the workbook and the scoring."""
+        payload = self.model_dump(mode="json", exclude={"notes", "source"})
+        text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def band_for(self, value: float) -> str:
+        if not self.bands:
+            return ""
+        for band in self.bands.levels:
+            if band.contains(value):
+                return band.name
+        return ""
+
+
+# -- loading --------------------------------------------------------------------------
+
+
+def shipped_dir(name: str) -> Path:
+    """A folder shipped with xlsxflow (``templates`` or ``samples``).
+
+    Installed, it sits inside the package; in a source checkout (or an editable
+    install) it is the top-level folder of the repository.
+    """
+    here = Path(__file__).resolve().parent
+    installed = here / name
+    return installed if installed.is_dir() else here.parent / name
+
+
+def shipped_templates_dir() -> Path:
+    return shipped_dir("templates")
+
+
+def resolve_rubric_path(name_or_path: str | Path) -> Path:
+    """A path as given, or the name of a shipped rubric (``wenming-danwei``)."""
+    path = Path(name_or_path)
+    if path.exists():
+        return path
+    shipped = shipped_templates_dir() / f"{Path(str(name_or_path)).stem}.yaml"
+    return shipped if shipped.exists() else path
+
+
+def load_rubric(name_or_path: str | Path) -> Rubric:
+    """Load and validate a rubric; raise :class:`XlsxflowError` listing every problem."""
+    path = resolve_rubric_path(name_or_path)
+    label = path.name
+    try:
+        text = read_text(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise XlsxflowError(make_issue("rubric-unreadable", file=str(path), detail=exc)) from None
+    return parse_rubric(text, label)
+
+
+def parse_rubric(text: str, label: str = "<rubric>") -> Rubric:
+    try:
+        src = load_located(text)
+    except YamlSourceError as exc:
+        raise XlsxflowError(make_issue("rubric-yaml", file=label, line=exc.line, detail=exc)) from None
+    if not isinstance(src.data, dict):
+        raise XlsxflowError(
+            make_issue("rubric-schema", file=label, line=1, detail="评分表文件应是一个键值映射（id、title、sections …）")
+        )
+    try:
+        rubric = Rubric.model_validate(src.data)
+    except ValidationError as exc:
+        raise XlsxflowError(_schema_issues(exc, src, label)) from None
+    problems = list(check_rubric(rubric, src, label))
+    if problems:
+        raise XlsxflowError(problems)
+    return rubric
+
+
+def _schema_issues(exc: ValidationError, src: LocatedYaml, label: str) -> list[Issue]:
+    issues = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        key = ".".join(str(p) for p in loc) or "(top)"
+        msg = err["msg"].removeprefix("Value error, ")
+        issues.append(make_issue("rubric-schema", file=label, line=src.line_of(loc), detail=f"{key}: {msg}"))
+    return issues
+
+
+def check_rubric(rubric: Rubric, src: LocatedYaml, label: str) -> Iterator[Issue]:
+    """Meaning checks that the schema cannot express."""
+    seen: dict[str, int | None] = {}
+
+    def ids():
+        for si, section in enumerate(rubric.sections):
+            yield section.id, ("sections", si, "id")
+            for ii, item in enumerate(section.items):
+                yield item.id, ("sections", si, "items", ii, "id")
+        if rubric.bonus:
+            for bi, b in enumerate(rubric.bonus.items):
+                yield b.id, ("bonus", "items", bi, "id")
+        for di, d in enumerate(rubric.declarations):
+            yield d.id, ("declarations", di, "id")
+        for fi, f in enumerate(rubric.fields):
+            yield f.id, ("fields", fi, "id")
+
+    for ident, path in ids():
+        line = src.line_of(path)
+        if ident in seen:
+            yield make_issue("rubric-duplicate-id", file=label, line=line, id=ident, first_line=seen[ident])
+        else:
+            seen[ident] = line
+
+    for si, ii, item in (
+        (si, ii, item) for si, s in enumerate(rubric.sections) for ii, item in enumerate(s.items)
+    ):
+        step = rubric.step_of(item)
+        if (item.max / step) % 1:
+            yield make_issue(
+                "rubric-step", file=label, line=src.line_of(("sections", si, "items", ii, "max")),
+                max=_num(item.max), step=_num(step),
+            )
+
+    if abs(rubric.items_max - rubric.total) > 1e-9:
+        yield make_issue(
+            "rubric-total-mismatch", file=label, line=src.line_of(("total",)),
+            actual=_num(rubric.items_max), declared=_num(rubric.total),
+        )
+
+    if rubric.bands:
+        yield from _check_bands(rubric, src, label)
+
+
+def _check_bands(rubric: Rubric, src: LocatedYaml, label: str) -> Iterator[Issue]:
+    levels = rubric.bands.levels
+    for i, band in enumerate(levels):
+        high = band.max if band.max is not None else band.below
+        if band.min is not None and high is not None and band.min > high:
+            yield make_issue(
+                "rubric-band-range", file=label, line=src.line_of(("bands", "levels", i)),
+                name=band.name, low=_num(band.min), high=_num(high),
+            )
+            return
+    # Walk every total the rubric can produce: each must fall in exactly one band.
+    top = rubric.max_total if rubric.bands.on == "total" else rubric.items_max
+    g = rubric.granularity
+    reported: set[tuple[str, ...]] = set()
+    for k in range(int(round(top / g)) + 1):
+        value = k * g
+        inside = [i for i, b in enumerate(levels) if b.contains(value)]
+        if len(inside) > 1:
+            key = tuple(levels[i].name for i in inside)
+            if key not in reported:
+                reported.add(key)
+                yield make_issue(
+                    "rubric-band-overlap", file=label, line=src.line_of(("bands", "levels", inside[1])),
+                    a=levels[inside[0]].name, b=levels[inside[1]].name, value=_num(value),
+                )
+        elif not inside:
+            below = _nearest(levels, value, lower=True)
+            above = _nearest(levels, value, lower=False)
+            key = ("gap", below or "", above or "")
+            if key not in reported:
+                reported.add(key)
+                yield make_issue(
+                    "rubric-band-gap", file=label, line=src.line_of(("bands", "levels")),
+                    a=below or "（最低）", b=above or "（最高）", value=_num(value),
+                )
+
+
+def _nearest(levels: list[Band], value: float, *, lower: bool) -> str | None:
+    best = None
+    for band in levels:
+        if lower:
+            high = band.max if band.max is not None else band.below
+            if high is not None and high <= value and (best is None or high > best[0]):
+                best = (high, band.name)
+        elif band.min is not None and band.min > value and (best is None or band.min < best[0]):
+            best = (band.min, band.name)
+    return best[1] if best else None
+
+
+def _num(value: float) -> str:
+    """95.0 → "95", 4.5 → "4.5"."""
+    return f"{value:g}"
+
+
+def outline(rubric: Rubric) -> str:
+    """A plain-text outline for ``xlsxflow rubric check``."""
+    lines = [
+        f"{rubric.title}  ({rubric.id} v{rubric.version}, hash {rubric.content_hash})",
+        f"来源 source: {rubric.source}" if rubric.source else "",
+        f"{len(rubric.sections)} 个项目 sections, {rubric.item_count} 项 items, "
+        f"计分步长 step {_num(rubric.step)}",
+        "",
+    ]
+    for n, section in enumerate(rubric.sections, 1):
+        lines.append(f"{n}. {section.name}  [{len(section.items)} 项, {_num(section.max)} 分]")
+        for item in section.items:
+            step = "" if item.step is None else f" (step {_num(item.step)})"
+            text = item.text if len(item.text) <= 40 else item.text[:39] + "…"
+            lines.append(f"   {item.id:<6} {_num(item.max):>4}  {text}{step}")
+    lines.append(f"小计 subtotal: {_num(rubric.items_max)} (declared total {_num(rubric.total)})")
+    if rubric.bonus:
+        b = rubric.bonus
+        opts = ", ".join(f"{i.text} {_num(i.points)}" for i in b.items)
+        cap = f", cap {_num(b.cap)}" if b.cap is not None else ""
+        lines.append(f"加分 bonus ({b.name}, {b.mode}{cap}): {opts} → max {_num(b.max)}")
+        lines.append(f"总分 max total: {_num(rubric.max_total)}")
+    if rubric.declarations:
+        lines.append(f"声明 declarations: {len(rubric.declarations)} "
+                     f"({sum(d.veto for d in rubric.declarations)} 一票否决 veto)")
+    if rubric.fields:
+        lines.append("填报信息 fields: " + ", ".join(f"{f.label}({f.type})" for f in rubric.fields))
+    if rubric.threshold:
+        t = rubric.threshold
+        lines.append(f"申报门槛 threshold: {t.on} ≥ {_num(t.min)}")
+    if rubric.bands:
+        parts = []
+        for band in rubric.bands.levels:
+            low = "" if band.min is None else f"≥{_num(band.min)}"
+            high = (f"≤{_num(band.max)}" if band.max is not None
+                    else f"<{_num(band.below)}" if band.below is not None else "")
+            parts.append(f"{band.name} {' '.join(p for p in (low, high) if p)}")
+        lines.append(f"等级 bands (on {rubric.bands.on}): " + "; ".join(parts))
+    return "\n".join(line for line in lines if line is not None)

@@ -1,0 +1,85 @@
+"""Totals, rules and ranking, computed by xlsxflow from the inputs alone.
+
+Ranking (per rubric): complete returns only, by total (high first), ties broken
+by subtotal without bonus, then by the section subtotals in the rubric's order.
+Units equal on every key share a rank and the next rank is skipped (1, 2, 2, 4).
+Incomplete returns (any value error) get no rank and are not eligible.
+"""
+
+from __future__ import annotations
+
+from .roster import Roster
+from .rubric import Rubric
+from .submission import Result, Submission
+from .values import fmt
+
+
+def compute_totals(rubric: Rubric, sub: Submission) -> dict[str, float]:
+    """Section subtotals, subtotal, bonus and total, keyed like the layout's totals."""
+    totals: dict[str, float] = {}
+    subtotal = 0.0
+    for section in rubric.sections:
+        value = sum(sub.scores.get(item.id) or 0.0 for item in section.items)
+        totals[f"sub_{section.id}"] = value
+        subtotal += value
+    totals["subtotal"] = subtotal
+    bonus = 0.0
+    if rubric.bonus:
+        values = [sub.bonus.get(b.id) or 0.0 for b in rubric.bonus.items]
+        if rubric.bonus.mode == "highest":
+            bonus = max(values, default=0.0)
+        else:
+            bonus = sum(values)
+            if rubric.bonus.cap is not None:
+                bonus = min(bonus, rubric.bonus.cap)
+        totals["bonus"] = bonus
+    totals["total"] = subtotal + bonus
+    return totals
+
+
+def evaluate(rubric: Rubric, roster: Roster, sub: Submission, file: str) -> Result:
+    """The result of one accepted return, with every reason it is not eligible."""
+    totals = compute_totals(rubric, sub)
+    unit = roster.get(sub.unit_id)
+    reasons: list[str] = []
+    complete = sub.errors == 0
+    if not complete:
+        reasons.append(f"自评表有 {sub.errors} 处填写错误，需改正后重新报送（见“问题”表）")
+    if rubric.threshold and complete:
+        th = rubric.threshold
+        value = totals[th.on]
+        if value < th.min - 1e-9:
+            what = "自评分（不含加分）" if th.on == "subtotal" else "总分"
+            base = th.reason or f"{what}未达到 {fmt(th.min)} 分"
+            reasons.append(f"{base}；实得 {fmt(value)} 分")
+    yes = "是"
+    for decl in rubric.declarations:
+        if decl.veto and sub.declarations.get(decl.id) == yes:
+            reasons.append(f"一票否决：{decl.text}")
+    band_on = rubric.bands.on if rubric.bands else "total"
+    return Result(
+        unit_id=sub.unit_id, unit_name=unit.name if unit else "", parent=roster.parent_name(unit) if unit else "",
+        rubric_id=rubric.id, file=file,
+        sections={s.id: totals[f"sub_{s.id}"] for s in rubric.sections},
+        subtotal=totals["subtotal"], bonus=totals.get("bonus", 0.0), total=totals["total"],
+        band=rubric.band_for(totals[band_on]) if complete else "",
+        eligible=complete and not reasons, reasons=reasons, complete=complete,
+    )
+
+
+def rank_key(result: Result, rubric: Rubric) -> tuple:
+    return (-result.total, -result.subtotal, *(-result.sections[s.id] for s in rubric.sections))
+
+
+def rank(results: list[Result], rubric: Rubric) -> list[Result]:
+    """Assign competition ranks (1, 2, 2, 4) and return all results in display order."""
+    ranked = sorted((r for r in results if r.complete), key=lambda r: (rank_key(r, rubric), r.unit_id))
+    previous = None
+    for position, result in enumerate(ranked, 1):
+        key = rank_key(result, rubric)
+        result.rank = position if key != previous else ranked[position - 2].rank
+        previous = key
+    rest = sorted((r for r in results if not r.complete), key=lambda r: r.unit_id)
+    for r in rest:
+        r.rank = None
+    return ranked + rest

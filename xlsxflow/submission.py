@@ -1,0 +1,57 @@
+"""A unit's return as read from its workbook, and the result computed from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Submission:
+    """The inputs of one returned workbook, already parsed (None where unusable)."""
+
+    unit_id: str
+    rubric_id: str
+    scores: dict[str, float | None] = field(default_factory=dict)
+    bonus: dict[str, float | None] = field(default_factory=dict)
+    declarations: dict[str, str | None] = field(default_factory=dict)
+    fields: dict[str, str | None] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    cached_totals: dict[str, float | None] = field(default_factory=dict)
+    errors: int = 0  # value errors found while reading
+
+    def content_key(self) -> tuple:
+        """Equal for two returns with the same inputs (used to spot duplicates)."""
+        return (
+            self.unit_id, self.rubric_id, tuple(sorted(self.scores.items())),
+            tuple(sorted(self.bonus.items())), tuple(sorted(self.declarations.items())),
+            tuple(sorted(self.fields.items())), tuple(sorted(self.notes.items())),
+        )
+
+
+@dataclass
+class Result:
+    """What xlsxflow computes for one unit: totals, band, eligibility, rank."""
+
+    unit_id: str
+    unit_name: str
+    parent: str
+    rubric_id: str
+    file: str
+    sections: dict[str, float]
+    subtotal: float
+    bonus: float
+    total: float
+    band: str
+    eligible: bool
+    reasons: list[str]
+    complete: bool
+    rank: int | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "unit_id": self.unit_id, "unit_name": self.unit_name, "parent": self.parent,
+            "rubric": self.rubric_id, "file": self.file, "sections": self.sections,
+            "subtotal": self.subtotal, "bonus": self.bonus, "total": self.total,
+            "band": self.band, "eligible": self.eligible, "reasons": self.reasons,
+            "complete": self.complete, "rank": self.rank,
+        }

@@ -1,0 +1,321 @@
+"""The reviewers' summary workbook (and the JSON report), written atomically.
+
+Sheets: 排名 ranking, 明细 unit × item, 问题 every issue, 未交 units without an
+accepted return, 文件 every file, 说明 round facts with a chart of the spread.
+Everything that came from a return is written as text in a text-formatted cell,
+so nothing in it can become a formula or a link, even when a reviewer edits it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import xlsxwriter
+
+from . import __version__
+from .atomic import atomic_write_bytes
+from .ingest import IngestReport
+from .messages import Severity
+from .rubric import Rubric
+from .values import fmt
+from .writer import display_width
+
+_L = {
+    "ranking": ("排名", "Ranking"),
+    "details": ("明细", "Details"),
+    "issues": ("问题", "Issues"),
+    "missing": ("未交", "Missing"),
+    "files": ("文件", "Files"),
+    "about": ("说明", "About"),
+    "rank": ("排名", "Rank"),
+    "unit_id": ("单位编号", "Unit ID"),
+    "unit_name": ("单位名称", "Unit"),
+    "parent": ("主管单位", "Parent"),
+    "subtotal": ("小计", "Subtotal"),
+    "bonus": ("加分", "Bonus"),
+    "total": ("总分", "Total"),
+    "band": ("等级", "Band"),
+    "eligible": ("是否符合条件", "Eligible"),
+    "reasons": ("不符合原因", "Why not"),
+    "file": ("文件", "File"),
+    "severity": ("级别", "Severity"),
+    "code": ("代码", "Code"),
+    "sheet": ("工作表", "Sheet"),
+    "cell": ("单元格", "Cell"),
+    "message": ("说明", "Message"),
+    "status": ("状态", "Status"),
+    "reason": ("原因", "Reason"),
+    "size": ("大小（字节）", "Size (bytes)"),
+    "modified": ("修改时间", "Modified"),
+    "contact": ("联系人", "Contact"),
+    "phone": ("联系电话", "Phone"),
+    "email": ("邮箱", "Email"),
+    "missing_state": ("情况", "State"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "never_sent": ("未报送", "nothing received"),
+    "only_rejected": ("有报送但均被拒收（见“文件”表）", "received, but every file was rejected"),
+    "title": ("{title} · 汇总", "{title} · summary"),
+    "distribution": ("分布", "Distribution"),
+    "count": ("单位数", "Units"),
+    "score_range": ("总分区间", "Total range"),
+    "not_ranked": ("（未排名）", "(not ranked)"),
+}
+_SEVERITY = {"zh": {"error": "错误", "warning": "警告", "info": "提示"}, "en": {"error": "error", "warning": "warning", "info": "info"}}
+_STATUS = {
+    "zh": {"accepted": "已接受", "rejected": "拒收", "duplicate": "重复", "superseded": "已被取代", "skipped": "已跳过"},
+    "en": {s: s for s in ("accepted", "rejected", "duplicate", "superseded", "skipped")},
+}
+_DANGEROUS = re.compile(r"^[=+\-@\t\r]")
+
+
+def _t(key: str, lang: str, **fields) -> str:
+    zh, en = _L[key]
+    text = en if lang == "en" else zh
+    return text.format(**fields) if fields else text
+
+
+def neutralise(text: str) -> str:
+    """For CSV/JSON consumers that may open the value in a spreadsheet: ``=…`` → ``'=…``."""
+    return "'" + text if _DANGEROUS.match(text) else text
+
+
+class _Sheets:
+    """Small helper around XlsxWriter for the repeated table shape of every sheet."""
+
+    def __init__(self, wb: xlsxwriter.Workbook):
+        self.wb = wb
+        base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter", "border": 1}
+        self.head = wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "align": "center"})
+        self.text = wb.add_format({**base, "num_format": "@", "text_wrap": True})
+        self.num = wb.add_format({**base, "num_format": "0.0#", "align": "center"})
+        self.int = wb.add_format({**base, "num_format": "0", "align": "center"})
+        self.title = wb.add_format({"font_name": "黑体", "font_size": 14, "bold": True})
+        self.bad = wb.add_format({"bg_color": "#FCE4D6"})
+        self.error = wb.add_format({"bg_color": "#F8CBAD"})
+        self.warning = wb.add_format({"bg_color": "#FFF2CC"})
+
+    def table(self, name: str, headers: list[str], rows: list[list], *, landscape: bool = True,
+              widths: dict[int, int] | None = None, max_width: int = 60):
+        ws = self.wb.add_worksheet(name)
+        for col, header in enumerate(headers):
+            ws.write_string(0, col, header, self.head)
+        for r, row in enumerate(rows, 1):
+            for c, value in enumerate(row):
+                self.write(ws, r, c, value)
+        # CJK-aware widths: the widest value of each column, within limits.
+        for col, header in enumerate(headers):
+            width = max([display_width(header)] + [display_width(_as_text(row[col])) for row in rows[:2000]])
+            width = (widths or {}).get(col, min(max(width + 2, 6), max_width))
+            ws.set_column(col, col, width)
+        ws.freeze_panes(1, 0)
+        if headers:
+            ws.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
+        ws.set_paper(9)
+        if landscape:
+            ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        ws.set_footer("&C&P / &N")
+        return ws
+
+    def write(self, ws, r: int, c: int, value) -> None:
+        if value is None or value == "":
+            ws.write_blank(r, c, None, self.text)
+        elif isinstance(value, bool):
+            ws.write_string(r, c, str(value), self.text)
+        elif isinstance(value, int):
+            ws.write_number(r, c, value, self.int)
+        elif isinstance(value, float):
+            ws.write_number(r, c, value, self.num)
+        else:
+            ws.write_string(r, c, str(value), self.text)
+
+
+def _as_text(value) -> str:
+    if isinstance(value, float):
+        return fmt(value)
+    return "" if value is None else str(value)
+
+
+def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh") -> bytes:
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                      "strings_to_urls": False, "strings_to_numbers": False})
+    wb.set_properties({"title": _t("title", lang, title=report.round_title), "author": "xlsxflow"})
+    s = _Sheets(wb)
+    yes, no = _t("yes", lang), _t("no", lang)
+
+    # 排名 ----------------------------------------------------------------------------
+    headers = [_t(k, lang) for k in ("rank", "unit_id", "unit_name", "parent")]
+    headers += [sec.name for sec in rubric.sections]
+    headers += [_t("subtotal", lang)] + ([_t("bonus", lang)] if rubric.bonus else [])
+    headers += [_t(k, lang) for k in ("total", "band", "eligible", "reasons", "file")]
+    rows = []
+    for r in report.results:
+        row = [r.rank if r.rank is not None else _t("not_ranked", lang), r.unit_id, r.unit_name, r.parent]
+        row += [r.sections[sec.id] for sec in rubric.sections]
+        row += [r.subtotal] + ([r.bonus] if rubric.bonus else [])
+        row += [r.total, r.band, yes if r.eligible else no, "；".join(r.reasons), r.file]
+        rows.append(row)
+    ws = s.table(_t("ranking", lang), headers, rows, widths={len(headers) - 2: 50, len(headers) - 1: 30})
+    if rows:
+        elig_col = len(headers) - 3
+        letter = xlsxwriter.utility.xl_col_to_name(elig_col)
+        ws.conditional_format(1, 0, len(rows), len(headers) - 1, {
+            "type": "formula", "criteria": f'=${letter}2="{no}"', "format": s.bad})
+    ws.activate()
+
+    # 明细 ----------------------------------------------------------------------------
+    item_headers, getters = [], []
+    for n, (_, item) in enumerate(rubric.items(), 1):
+        item_headers.append(f"{n}（{fmt(item.max)}）")
+        getters.append(lambda sub, i=item.id: sub.scores.get(i))
+    if rubric.bonus:
+        for b in rubric.bonus.items:
+            item_headers.append(f"{b.text}（{fmt(b.points)}）")
+            getters.append(lambda sub, i=b.id: sub.bonus.get(i))
+    for n, d in enumerate(rubric.declarations, 1):
+        item_headers.append(f"否决{n}")
+        getters.append(lambda sub, i=d.id: sub.declarations.get(i))
+    for f in rubric.fields:
+        item_headers.append(f.label)
+        getters.append(lambda sub, i=f.id: sub.fields.get(i))
+    by_path = {f.path: f for f in report.files}
+    rows = []
+    for r in report.results:
+        sub = by_path[r.file].submission
+        rows.append([r.unit_id, r.unit_name, *(g(sub) for g in getters), r.total])
+    headers = [_t("unit_id", lang), _t("unit_name", lang), *item_headers, _t("total", lang)]
+    ws = s.table(_t("details", lang), headers, rows, max_width=14)
+    ws.freeze_panes(1, 2)
+
+    # 问题 ----------------------------------------------------------------------------
+    names = {u.unit_id: u.name for u in roster}
+    rows = []
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    for f in report.files:
+        for i in sorted(f.issues, key=lambda i: order[i.severity]):
+            rows.append([_SEVERITY[lang][str(i.severity)], i.code, f.path, i.sheet, i.cell,
+                         f.unit_id, names.get(f.unit_id, ""), i.message])
+    headers = [_t(k, lang) for k in ("severity", "code", "file", "sheet", "cell", "unit_id", "unit_name", "message")]
+    ws = s.table(_t("issues", lang), headers, rows, widths={2: 36, 7: 70})
+    if rows:
+        sev = _SEVERITY[lang]
+        ws.conditional_format(1, 0, len(rows), len(headers) - 1, {
+            "type": "formula", "criteria": f'=$A2="{sev["error"]}"', "format": s.error})
+        ws.conditional_format(1, 0, len(rows), len(headers) - 1, {
+            "type": "formula", "criteria": f'=$A2="{sev["warning"]}"', "format": s.warning})
+
+    # 未交 ----------------------------------------------------------------------------
+    tried = {f.unit_id for f in report.files if f.unit_id}
+    rows = [[u.unit_id, u.name, roster.parent_name(u), u.contact, u.phone, u.email,
+             _t("only_rejected" if u.unit_id in tried else "never_sent", lang)] for u in report.missing]
+    headers = [_t(k, lang) for k in ("unit_id", "unit_name", "parent", "contact", "phone", "email", "missing_state")]
+    s.table(_t("missing", lang), headers, rows, landscape=False)
+
+    # 文件 ----------------------------------------------------------------------------
+    rows = [[f.path, _STATUS[lang].get(f.status, f.status), f.reason, f.unit_id, f.size,
+             datetime.fromtimestamp(f.mtime).strftime("%Y-%m-%d %H:%M:%S") if f.mtime else "", f.sha256]
+            for f in report.files]
+    headers = [_t(k, lang) for k in ("file", "status", "reason", "unit_id", "size", "modified")] + ["SHA-256"]
+    s.table(_t("files", lang), headers, rows, widths={0: 40, 2: 50, 6: 20})
+
+    # 说明 ----------------------------------------------------------------------------
+    _about(wb, s, report, rubric, lang)
+    wb.close()
+    return buffer.getvalue()
+
+
+def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric, lang: str) -> None:
+    ws = wb.add_worksheet(_t("about", lang))
+    ws.set_column(0, 0, 22)
+    ws.set_column(1, 1, 70)
+    ws.write_string(0, 0, _t("title", lang, title=report.round_title), s.title)
+    counts = report.counts()
+    zh = lang != "en"
+    facts = [
+        ("轮次" if zh else "Round", f"{report.round_title}（{report.round_id}）" if report.round_id else report.round_title),
+        ("评分表" if zh else "Rubric", f"{rubric.title}  {rubric.id} v{rubric.version}  hash {rubric.content_hash}"),
+        ("生成时间" if zh else "Generated", report.started_at),
+        ("命令" if zh else "Command", report.command),
+        ("报送文件夹" if zh else "Returns folder", report.returns_dir),
+        ("文件" if zh else "Files", "，".join(f"{_STATUS[lang][k]} {v}" for k, v in counts.items())),
+        ("参评单位" if zh else "Units", f"{len(report.results) + len(report.missing)}"),
+        ("已接受" if zh else "Accepted", str(len(report.results))),
+        ("未交" if zh else "Missing", str(len(report.missing))),
+        ("排名规则" if zh else "Ranking rule",
+         "按总分从高到低；总分相同按小计（不含加分），再按各项目小计依次比较；全部相同则并列（1、2、2、4）。"
+         "有填写错误的单位不排名。" if zh else
+         "By total, then subtotal without bonus, then section subtotals in rubric order; full ties share a rank "
+         "(1, 2, 2, 4). Returns with errors are not ranked."),
+        ("xlsxflow", __version__),
+    ]
+    for r, (k, v) in enumerate(facts, 2):
+        ws.write_string(r, 0, k, s.head)
+        ws.write_string(r, 1, v, s.text)
+    # The spread of totals (or of bands) as a small table and a column chart.
+    first = len(facts) + 4
+    complete = [r for r in report.results if r.complete]
+    if rubric.bands:
+        labels = [b.name for b in rubric.bands.levels]
+        counter = Counter(r.band for r in complete)
+        data = [(name, counter.get(name, 0)) for name in labels]
+        head = _t("band", lang)
+    else:
+        top = rubric.max_total
+        edges = list(range(0, int(top) + 10, 10))
+        data = []
+        for low in edges[:-1]:
+            high = low + 10
+            n = sum(1 for r in complete if low <= r.total < high or (high > top and r.total == top and low <= top))
+            if low < top:
+                data.append((f"{low}–{min(high, top):g}", n))
+        head = _t("score_range", lang)
+    ws.write_string(first, 0, head, s.head)
+    ws.write_string(first, 1, _t("count", lang), s.head)
+    for i, (label, n) in enumerate(data, 1):
+        ws.write_string(first + i, 0, label, s.text)
+        ws.write_number(first + i, 1, n, s.int)
+    chart = wb.add_chart({"type": "column"})
+    sheet = _t("about", lang)
+    chart.add_series({
+        "name": _t("distribution", lang),
+        "categories": [sheet, first + 1, 0, first + len(data), 0],
+        "values": [sheet, first + 1, 1, first + len(data), 1],
+        "data_labels": {"value": True},
+    })
+    chart.set_title({"name": f"{_t('distribution', lang)}（{head}）"})
+    chart.set_legend({"none": True})
+    chart.set_y_axis({"name": _t("count", lang), "major_gridlines": {"visible": True}})
+    ws.insert_chart(first, 3, chart, {"x_scale": 1.2, "y_scale": 1.1})
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+
+
+def write_summary(report: IngestReport, rubric: Rubric, roster, path: str | Path, lang: str = "zh") -> None:
+    atomic_write_bytes(path, summary_bytes(report, rubric, roster, lang))
+
+
+def write_report_json(report: IngestReport, path: str | Path) -> None:
+    """report.json; strings that could start a formula are neutralised (``'=``)."""
+    data = _neutralise_all(report.to_dict())
+    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _neutralise_all(value):
+    if isinstance(value, str):
+        return neutralise(value)
+    if isinstance(value, list):
+        return [_neutralise_all(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _neutralise_all(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,133 @@
+"""Reading what people type: lenient where the meaning is certain, never guessing."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from .ooxml import RawCell
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９．－", "0123456789.-")
+_SPACES = " \t\r\n\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff"
+_NUMBER = re.compile(r"^-?\d{1,6}(\.\d{1,6})?$")
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """The outcome of reading one input cell."""
+
+    value: float | str | None
+    status: str  # ok, normalised, missing, not_number, formula, bad_date, bad_choice
+    found: str = ""  # what was in the cell, for messages
+
+
+def shown(cell: RawCell | None) -> str:
+    """How a cell's content reads in a message (formulas with their = sign)."""
+    if cell is None:
+        return ""
+    if cell.formula:
+        return "=" + cell.formula
+    value = cell.value
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return "" if value is None else str(value)
+
+
+def _blank(cell: RawCell | None) -> bool:
+    return cell is None or (cell.formula is None and (cell.value is None or (
+        isinstance(cell.value, str) and not cell.value.strip(_SPACES))))
+
+
+def parse_number(cell: RawCell | None) -> Parsed:
+    """A score: a number cell, or text that is unmistakably one number."""
+    if _blank(cell):
+        return Parsed(None, "missing")
+    found = shown(cell)
+    if cell.formula is not None:
+        return Parsed(None, "formula", cell.formula)
+    value = cell.value
+    if cell.kind in ("e", "b") or isinstance(value, bool):
+        return Parsed(None, "not_number", found)
+    if isinstance(value, float):
+        return Parsed(value, "ok", found) if math.isfinite(value) else Parsed(None, "not_number", found)
+    text = str(value).strip(_SPACES).translate(_FULLWIDTH)
+    text = text.removesuffix("分").strip(_SPACES)
+    if _NUMBER.match(text):
+        return Parsed(float(text), "normalised", found)
+    return Parsed(None, "not_number", found)
+
+
+def parse_text(cell: RawCell | None) -> Parsed:
+    if _blank(cell):
+        return Parsed(None, "missing")
+    if cell.formula is not None:
+        return Parsed(None, "formula", cell.formula)
+    value = cell.value
+    if isinstance(value, float):
+        text = str(int(value)) if value.is_integer() else f"{value:g}"
+    elif isinstance(value, bool):
+        text = "TRUE" if value else "FALSE"
+    else:
+        text = str(value).strip(_SPACES)
+    return Parsed(text, "ok", text)
+
+
+def parse_choice(cell: RawCell | None, choices: tuple[str, ...]) -> Parsed:
+    parsed = parse_text(cell)
+    if parsed.status != "ok":
+        return parsed
+    if parsed.value in choices:
+        return parsed
+    return Parsed(None, "bad_choice", str(parsed.value))
+
+
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
+def parse_date(cell: RawCell | None) -> Parsed:
+    """A date cell (an Excel serial number) or ISO / 年月日 text; returns ISO text."""
+    if _blank(cell):
+        return Parsed(None, "missing")
+    if cell.formula is not None:
+        return Parsed(None, "formula", cell.formula)
+    value = cell.value
+    found = shown(cell)
+    if isinstance(value, float) and not isinstance(value, bool):
+        if 1 <= value < 2958466:
+            return Parsed(from_serial(value).isoformat(), "ok", found)
+        return Parsed(None, "bad_date", found)
+    text = str(value).strip(_SPACES).translate(_FULLWIDTH)
+    m = _DATE_TEXT.match(text)
+    if m:
+        try:
+            iso = date(*map(int, m.groups())).isoformat()
+            return Parsed(iso, "ok" if iso == text else "normalised", found)
+        except ValueError:
+            pass
+    return Parsed(None, "bad_date", found)
+
+
+def parse_integer(cell: RawCell | None) -> Parsed:
+    parsed = parse_number(cell)
+    if parsed.value is not None and not float(parsed.value).is_integer():
+        return Parsed(None, "not_number", parsed.found)
+    return parsed
+
+
+def from_serial(serial: float) -> date:
+    return (_EXCEL_EPOCH + timedelta(days=int(serial))).date()
+
+
+def excel_serial(moment: datetime) -> float:
+    delta = moment - _EXCEL_EPOCH
+    return delta.days + delta.seconds / 86400
+
+
+def fmt(value: float | None) -> str:
+    """95.0 → "95", 92.5 → "92.5", None → ""."""
+    return "" if value is None else f"{value:g}"

@@ -1,0 +1,398 @@
+"""Write one locked, validated, signed workbook per unit (XlsxWriter)."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
+
+import xlsxwriter
+from wcwidth import wcswidth
+from xlsxwriter.worksheet import Worksheet
+
+from .atomic import atomic_write_bytes
+from .identity import Identity, protection_password
+from .labels import t
+from .layout import COLUMN_WIDTHS, META_SHEET, Cell, InputCell, Layout, ref
+from .roster import Unit
+
+# Excel's own limits for data validation; beyond them Excel "repairs" the file
+# by dropping every validation (see KNOWN.md).
+DV_TITLE_MAX = 32
+DV_INPUT_MAX = 255
+DV_ERROR_MAX = 225
+DV_LIST_MAX = 255
+
+_STYLES: dict[str, dict] = {
+    "title": {"bold": True, "font_size": 16, "font_name": "黑体", "align": "center", "valign": "vcenter", "text_wrap": True},
+    "label": {"bold": True, "align": "center", "valign": "vcenter", "border": 1, "bg_color": "#F2F2F2", "text_wrap": True},
+    "value": {"align": "left", "valign": "vcenter", "border": 1, "text_wrap": True},
+    "instructions": {"font_size": 10, "text_wrap": True, "valign": "top", "border": 1, "font_color": "#595959"},
+    "header": {"bold": True, "align": "center", "valign": "vcenter", "border": 1, "bg_color": "#DDEBF7", "text_wrap": True},
+    "section": {"bold": True, "align": "center", "valign": "vcenter", "border": 1, "text_wrap": True},
+    "text": {"valign": "vcenter", "border": 1, "text_wrap": True},
+    "number": {"align": "center", "valign": "vcenter", "border": 1},
+    "subtotal_label": {"bold": True, "align": "right", "valign": "vcenter", "border": 1, "bg_color": "#F2F2F2"},
+    "subtotal": {"bold": True, "align": "center", "valign": "vcenter", "border": 1, "bg_color": "#F2F2F2"},
+    "total_label": {"bold": True, "align": "center", "valign": "vcenter", "border": 1, "bg_color": "#FCE4D6"},
+    "total": {"bold": True, "align": "center", "valign": "vcenter", "border": 1, "bg_color": "#FCE4D6"},
+    "block_head": {"bold": True, "valign": "vcenter", "border": 1, "bg_color": "#F2F2F2", "text_wrap": True},
+    "input_score": {"locked": False, "align": "center", "valign": "vcenter", "border": 1, "bg_color": "#FFF2CC"},
+    "input_text": {"locked": False, "valign": "vcenter", "border": 1, "bg_color": "#FFF2CC", "text_wrap": True},
+    "input_choice": {"locked": False, "align": "center", "valign": "vcenter", "border": 1, "bg_color": "#FFF2CC"},
+    "input_date": {"locked": False, "align": "center", "valign": "vcenter", "border": 1, "bg_color": "#FFF2CC", "num_format": "yyyy-mm-dd"},
+}
+_BASE_FONT = {"font_name": "宋体", "font_size": 11}
+LINE_HEIGHT = 15.0  # points per wrapped line at 11pt
+
+
+_FORMULA_CACHE: dict[tuple, str] = {}
+
+
+class _Worksheet(Worksheet):
+    """Memoises XlsxWriter's formula preparation (~30 regex passes per formula).
+
+    Every unit workbook of a round repeats the same formulas, and this step was
+    two thirds of the time to write one workbook.
+    """
+
+    def _prepare_formula(self, formula, expand_future_functions=False):
+        key = (formula, expand_future_functions, self.use_future_functions)
+        prepared = _FORMULA_CACHE.get(key)
+        if prepared is None:
+            prepared = super()._prepare_formula(formula, expand_future_functions)
+            if len(_FORMULA_CACHE) < 10_000:
+                _FORMULA_CACHE[key] = prepared
+        return prepared
+
+
+class _Workbook(xlsxwriter.Workbook):
+    """XlsxWriter has no workbook-structure protection; add the one element it needs."""
+
+    def __init__(self, *args, structure_password_hash: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self._structure_hash = structure_password_hash
+
+    def _write_workbook_pr(self) -> None:  # schema order: workbookPr, workbookProtection, bookViews
+        super()._write_workbook_pr()
+        attrs = [("workbookPassword", self._structure_hash)] if self._structure_hash else []
+        self._xml_empty_tag("workbookProtection", [*attrs, ("lockStructure", "1")])
+
+
+def _legacy_password_hash(password: str) -> str:
+    """Excel's 16-bit sheet/workbook password hash (what XlsxWriter uses for sheets)."""
+    hash_ = 0
+    for char in reversed(password):
+        hash_ = ((hash_ >> 14) & 0x01) | ((hash_ << 1) & 0x7FFF)
+        hash_ ^= ord(char)
+    hash_ = ((hash_ >> 14) & 0x01) | ((hash_ << 1) & 0x7FFF)
+    hash_ ^= len(password)
+    hash_ ^= 0xCE4B
+    return f"{hash_:X}"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def display_width(text: str) -> int:
+    """Columns a string takes on screen: CJK characters count two."""
+    width = wcswidth(text)
+    return width if width >= 0 else len(text) * 2
+
+
+def wrapped_lines(text: str, column_chars: float) -> int:
+    """How many lines ``text`` wraps to in a column ``column_chars`` wide."""
+    usable = max(column_chars - 1, 1)
+    return sum(max(1, math.ceil(display_width(part) / usable)) for part in str(text).split("\n"))
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def validation_for(inp: InputCell, lang: str) -> dict | None:
+    """The Excel data validation of one input cell, inside Excel's limits."""
+    half = inp.step == 0.5
+    step_text = t("step_half" if half else "step_whole", lang)
+    cell = inp.ref
+    if inp.kind == "score":
+        mx = _num(inp.max)
+        base = {
+            "input_title": _clip(f"{t('col_max', lang)} {mx}", DV_TITLE_MAX),
+            "input_message": _clip(t("vmsg_score", lang, max=mx, step_text=step_text), DV_INPUT_MAX),
+            "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
+            "error_message": _clip(t("verr_score", lang, max=mx, step_text=step_text), DV_ERROR_MAX),
+            "error_type": "stop",
+        }
+        if half:
+            formula = f"=AND(ISNUMBER({cell}),{cell}>=0,{cell}<={mx},MOD({cell}*2,1)=0)"
+            return {"validate": "custom", "value": formula, **base}
+        if inp.max.is_integer():
+            return {"validate": "integer", "criteria": "between", "minimum": 0, "maximum": int(inp.max), **base}
+        return {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": inp.max, **base}
+    if inp.kind == "bonus":
+        points = _num(inp.points)
+        return {
+            "validate": "list", "source": ["0", points],
+            "input_title": _clip(inp.label, DV_TITLE_MAX),
+            "input_message": _clip(t("vmsg_bonus", lang, points=points), DV_INPUT_MAX),
+            "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
+            "error_message": _clip(t("verr_bonus", lang, points=points), DV_ERROR_MAX),
+            "error_type": "stop",
+        }
+    if inp.kind == "note" or (inp.kind == "field" and inp.field_type == "text"):
+        if not inp.max_length:
+            return None
+        key = "note_limit" if inp.kind == "note" else "vmsg_text"
+        return {
+            "validate": "length", "criteria": "<=", "value": inp.max_length,
+            "input_title": _clip(inp.label, DV_TITLE_MAX),
+            "input_message": _clip(t(key, lang, n=inp.max_length), DV_INPUT_MAX),
+            "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
+            "error_message": _clip(t("verr_text", lang, n=inp.max_length), DV_ERROR_MAX),
+            "error_type": "stop",
+        }
+    if inp.field_type == "choice":  # declarations and choice fields
+        return {
+            "validate": "list", "source": list(inp.choices),
+            "input_title": _clip(inp.label, DV_TITLE_MAX),
+            "input_message": _clip(t("vmsg_choice", lang), DV_INPUT_MAX),
+            "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
+            "error_message": _clip(t("verr_choice", lang), DV_ERROR_MAX),
+            "error_type": "stop",
+        }
+    if inp.field_type == "date":
+        return {
+            "validate": "date", "criteria": "between",
+            "minimum": date(2000, 1, 1), "maximum": date(2100, 12, 31),
+            "input_title": _clip(inp.label, DV_TITLE_MAX),
+            "input_message": _clip(t("vmsg_date", lang), DV_INPUT_MAX),
+            "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
+            "error_message": _clip(t("verr_date", lang), DV_ERROR_MAX),
+            "error_type": "stop",
+        }
+    if inp.field_type == "integer":
+        low = inp.min_int if inp.min_int is not None else -(10**9)
+        high = inp.max_int if inp.max_int is not None else 10**9
+        rng = f" {low}–{high}" if inp.min_int is not None or inp.max_int is not None else ""
+        return {
+            "validate": "integer", "criteria": "between", "minimum": low, "maximum": high,
+            "input_title": _clip(inp.label, DV_TITLE_MAX),
+            "input_message": _clip(t("vmsg_int", lang, range=rng), DV_INPUT_MAX),
+            "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
+            "error_message": _clip(t("verr_int", lang, range=rng), DV_ERROR_MAX),
+            "error_type": "stop",
+        }
+    return None
+
+
+def _list_source_length(source: list[str]) -> int:
+    return len(",".join(source))
+
+
+def workbook_bytes(layout: Layout, identity: Identity, key: bytes) -> bytes:
+    """The complete unit workbook as xlsx bytes."""
+    buffer = io.BytesIO()
+    password = protection_password(key)
+    wb = _Workbook(
+        buffer,
+        {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+         "strings_to_numbers": False},
+        structure_password_hash=_legacy_password_hash(password),
+    )
+    wb.set_properties({
+        "title": f"{identity.round_title} - {identity.unit_name}",
+        "subject": layout.rubric.title,
+        "author": "xlsxflow",
+        "comments": f"{identity.round_id} / {identity.unit_id}",
+    })
+    formats = {name: wb.add_format({**_BASE_FONT, **spec}) for name, spec in _STYLES.items()}
+    ws = wb.add_worksheet(layout.sheet_name, worksheet_class=_Worksheet)
+    meta = wb.add_worksheet(META_SHEET, worksheet_class=_Worksheet)
+    role_values = {
+        "round_title": f"{identity.round_title}\n{layout.rubric.title}",
+        "unit_name": identity.unit_name,
+        "unit_id": identity.unit_id,
+        "deadline": identity.deadline,
+    }
+
+    for col, width in enumerate(COLUMN_WIDTHS):
+        ws.set_column(col, col, width)
+    heights: dict[int, float] = {0: 46, 3: 0}
+    long_lists: list[str] = []  # choice lists too long to inline, moved to the hidden sheet
+    for cell in layout.cells:
+        value = role_values[cell.role] if cell.role else cell.value
+        _write_cell(ws, cell, value, formats[cell.style])
+        if cell.style == "text" and isinstance(value, str):
+            lines = wrapped_lines(value, COLUMN_WIDTHS[1])
+            heights[cell.row] = max(heights.get(cell.row, 0), lines * LINE_HEIGHT + 4)
+        elif cell.style == "instructions":
+            lines = wrapped_lines(value, sum(COLUMN_WIDTHS) * 1.1)  # 10pt text
+            heights[cell.row] = lines * 13.5 + 6
+        if cell.input is not None:
+            wb.define_name(cell.input.name, f"='{layout.sheet_name}'!${cell.ref[0]}${cell.ref[1:]}")
+            _validate(ws, wb, meta, cell.input, layout.lang, long_lists)
+    for total in layout.totals:
+        wb.define_name(total.name, f"='{layout.sheet_name}'!${total.ref[0]}${total.ref[1:]}")
+    for row, height in heights.items():
+        if height:
+            ws.set_row(row, height)
+
+    ws.freeze_panes(layout.header_row + 1, 0)
+    ws.set_paper(9)  # A4
+    ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(layout.header_row)
+    ws.print_area(0, 0, layout.last_row, layout.last_col)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
+    ws.center_horizontally()
+    ws.set_footer(f"&C{t('footer', layout.lang)}")
+    ws.protect(password, {"format_rows": True, "format_columns": True})
+    ws.activate()
+
+    for row, (name, value) in enumerate(identity.rows(key)):
+        meta.write_string(row, 0, name)
+        meta.write_string(row, 1, value)
+    meta.very_hidden()
+    meta.protect(password)
+    wb.close()
+    return buffer.getvalue()
+
+
+def _write_cell(ws, cell: Cell, value, fmt) -> None:
+    if cell.merge_to:
+        last_row, last_col = cell.merge_to
+        ws.merge_range(cell.row, cell.col, last_row, last_col, "", fmt)
+    if cell.formula:
+        ws.write_formula(cell.row, cell.col, "=" + cell.formula, fmt, 0)
+    elif value is None or value == "":
+        ws.write_blank(cell.row, cell.col, None, fmt)  # written so unlocked inputs stay unlocked
+    elif isinstance(value, str):
+        ws.write_string(cell.row, cell.col, value, fmt)
+    else:
+        ws.write_number(cell.row, cell.col, value, fmt)
+
+
+def _validate(ws, wb, meta, inp: InputCell, lang: str, long_lists: list[str]) -> None:
+    options = validation_for(inp, lang)
+    if options is None:
+        return
+    if options.get("validate") == "list" and _list_source_length(options["source"]) > DV_LIST_MAX:
+        # Too long for an inline list: put the choices on the hidden sheet behind a name.
+        col = 3 + len(long_lists)
+        long_lists.append(inp.key)
+        for row, choice in enumerate(options["source"]):
+            meta.write_string(row, col, choice)
+        name = f"xf_list_{inp.key}"
+        col_letter = chr(ord("A") + col)
+        wb.define_name(name, f"='{META_SHEET}'!${col_letter}$1:${col_letter}${len(options['source'])}")
+        options = {**options, "source": f"={name}"}
+    ws.data_validation(inp.row, inp.col, inp.row, inp.col, options)
+
+
+# -- whole rounds ---------------------------------------------------------------------
+
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def safe_filename(text: str, limit: int = 60) -> str:
+    """A file-name part that Windows, macOS and Linux all accept."""
+    cleaned = _UNSAFE.sub("_", text).strip().strip(".")
+    cleaned = re.sub(r"\s+", " ", cleaned)[:limit].rstrip(". ")
+    if cleaned.upper() in _RESERVED or not cleaned:
+        cleaned = f"_{cleaned}"
+    return cleaned
+
+
+def workbook_filename(unit: Unit, rubric_title: str) -> str:
+    short = re.sub(r"^市直机关|[“”\"'‘’]", "", rubric_title)
+    return f"{safe_filename(unit.unit_id, 40)}_{safe_filename(unit.name)}_{safe_filename(short, 30)}.xlsx"
+
+
+@dataclass(frozen=True)
+class Generated:
+    unit_id: str
+    path: Path
+
+
+_PLACEHOLDERS = {"unit_id": "XFPHUNITID0X", "unit_name": "XFPHUNITNAME0X", "signature": "XFPHSIGNATURE0X"}
+
+
+class WorkbookStamper:
+    """Render a round's workbook once, then stamp each unit's identity into a copy.
+
+    Every unit workbook of a round is the same but for the unit id, the unit name
+    and the signature.  Rendering with XlsxWriter takes ~15 ms; stamping the three
+    strings into the shared-strings and document-properties parts and re-zipping
+    takes ~1 ms.  ``workbook_bytes`` stays the reference: a test checks that both
+    give the same cells.
+    """
+
+    def __init__(self, layout: Layout, template_identity: Identity, key: bytes):
+        self.layout = layout
+        self.key = key
+        self._template_identity = template_identity
+        placeholder = replace(template_identity, unit_id=_PLACEHOLDERS["unit_id"],
+                              unit_name=_PLACEHOLDERS["unit_name"])
+        data = workbook_bytes(layout, placeholder, key)
+        self._parts: list[tuple[zipfile.ZipInfo, bytes, bool]] = []
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                body = zf.read(info)
+                stamped = any(p.encode() in body for p in _PLACEHOLDERS.values())
+                self._parts.append((info, body, stamped))
+        self._template_signature = placeholder.sign(key)
+
+    def stamp(self, identity: Identity) -> bytes:
+        """The workbook for ``identity`` (same round fields as the template)."""
+        values = {
+            _PLACEHOLDERS["unit_id"]: identity.unit_id,
+            _PLACEHOLDERS["unit_name"]: identity.unit_name,
+            self._template_signature: identity.sign(self.key),
+        }
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for info, body, stamped in self._parts:
+                if stamped or self._template_signature.encode() in body:
+                    text = body.decode("utf-8")
+                    for old, new in values.items():
+                        text = text.replace(old, xml_escape(new))
+                    body = text.encode("utf-8")
+                zf.writestr(info, body, compress_type=zipfile.ZIP_DEFLATED)
+        return out.getvalue()
+
+
+def write_unit_workbooks(
+    layout: Layout,
+    units: Iterable[Unit],
+    out_dir: Path,
+    make_identity: Callable[[Unit], Identity],
+    key: bytes,
+    progress: Callable[[int], None] | None = None,
+) -> list[Generated]:
+    """Write each unit's workbook into ``out_dir`` (atomically, one file at a time)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    units = list(units)
+    if not units:
+        return []
+    stamper = WorkbookStamper(layout, make_identity(units[0]), key)
+    written = []
+    for unit in units:
+        data = stamper.stamp(make_identity(unit))
+        path = out_dir / workbook_filename(unit, layout.rubric.title)
+        atomic_write_bytes(path, data, durable=False)
+        written.append(Generated(unit.unit_id, path))
+        if progress:
+            progress(1)
+    return written
+
+
+__all__ = ["workbook_bytes", "write_unit_workbooks", "validation_for", "safe_filename", "ref"]
