@@ -37,7 +37,8 @@ class Where:
         self.sheet = sheet
 
     def __call__(self, code: str, cell: str = "", **fields) -> Issue:
-        return make_issue(code, file=self.file, sheet=self.sheet, cell=cell, **fields)
+        fields.setdefault("sheet", self.sheet)
+        return make_issue(code, file=self.file, cell=cell, **fields)
 
 
 def read_identity(book: Book, ctx: RoundContext, where: Where) -> tuple[Identity | None, list[Issue]]:

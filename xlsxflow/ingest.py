@@ -151,7 +151,8 @@ def read_return(path: Path, rel: str, ctx: RoundContext, limits: Limits = DEFAUL
 
 def _reject(record: FileRecord, issue: Issue) -> FileRecord:
     record.status = "rejected"
-    record.issues.append(issue)
+    if issue not in record.issues:
+        record.issues.append(issue)
     record.reason = record.reason or issue.message
     return record
 
@@ -245,20 +246,26 @@ def resolve_duplicates(records: list[FileRecord]) -> None:
     for recs in by_unit.values():
         if len(recs) < 2:
             continue
-        recs.sort(key=lambda r: (r.mtime, r.path))
-        newest = recs[-1]
-        kept: list[FileRecord] = [newest]
-        for rec in reversed(recs[:-1]):
-            same = next((k for k in kept if k.sha256 == rec.sha256 or (
-                k.submission and rec.submission and k.submission.content_key() == rec.submission.content_key())), None)
-            if same is not None:
+        recs.sort(key=lambda r: (r.mtime, r.path), reverse=True)  # newest first
+        newest, seen = recs[0], [recs[0]]
+        for rec in recs[1:]:
+            same = next((k for k in seen if _same_content(k, rec)), None)
+            if same is not None:  # a copy: of the newest, or of an older version
                 rec.status = "duplicate"
                 issue = make_issue("submission-duplicate", file=rec.path, other=same.path)
             else:
                 rec.status = "superseded"
                 issue = make_issue("submission-superseded", file=rec.path, other=newest.path)
+                seen.append(rec)
             rec.issues.append(issue)
             rec.reason = issue.message
+
+
+def _same_content(a: FileRecord, b: FileRecord) -> bool:
+    """Byte-identical, or the same inputs saved again."""
+    if a.sha256 == b.sha256:
+        return True
+    return bool(a.submission and b.submission and a.submission.content_key() == b.submission.content_key())
 
 
 def ingest(

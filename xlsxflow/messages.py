@@ -169,11 +169,10 @@ def render(code: str, **fields) -> str:
     return CATALOGUE[code].text.format(**fields)
 
 
-def make_issue(
-    code: str, *, file: str = "", sheet: str = "", cell: str = "", line: int | None = None, **fields
-) -> Issue:
-    """Build an :class:`Issue` from the catalogue."""
+def make_issue(code: str, *, file: str = "", cell: str = "", line: int | None = None, **fields) -> Issue:
+    """Build an :class:`Issue` from the catalogue; a ``sheet`` field also places it."""
     entry = CATALOGUE[code]
+    sheet = str(fields.get("sheet", ""))
     return Issue(
         code=code,
         message=entry.text.format(**fields),

@@ -101,7 +101,7 @@ class _Sheets:
         self.warning = wb.add_format({"bg_color": "#FFF2CC"})
 
     def table(self, name: str, headers: list[str], rows: list[list], *, landscape: bool = True,
-              widths: dict[int, int] | None = None, max_width: int = 60):
+              widths: dict[int, int] | None = None, max_width: int = 60, title: str = ""):
         ws = self.wb.add_worksheet(name)
         for col, header in enumerate(headers):
             ws.write_string(0, col, header, self.head)
@@ -122,6 +122,7 @@ class _Sheets:
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(0)
         ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        ws.set_header(f'&L{_header_text(title)}&R{_header_text(name)}')
         ws.set_footer("&C&P / &N")
         return ws
 
@@ -136,6 +137,11 @@ class _Sheets:
             ws.write_number(r, c, value, self.num)
         else:
             ws.write_string(r, c, str(value), self.text)
+
+
+def _header_text(text: str) -> str:
+    """Text for a print header: '&' is a control character there."""
+    return text.replace("&", "&&")[:100]
 
 
 def _as_text(value) -> str:
@@ -156,17 +162,19 @@ def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh"
     headers = [_t(k, lang) for k in ("rank", "unit_id", "unit_name", "parent")]
     headers += [sec.name for sec in rubric.sections]
     headers += [_t("subtotal", lang)] + ([_t("bonus", lang)] if rubric.bonus else [])
-    headers += [_t(k, lang) for k in ("total", "band", "eligible", "reasons", "file")]
+    bands = rubric.bands is not None
+    headers += [_t(k, lang) for k in ("total", *(["band"] if bands else []), "eligible", "reasons")]
     rows = []
     for r in report.results:
         row = [r.rank if r.rank is not None else _t("not_ranked", lang), r.unit_id, r.unit_name, r.parent]
         row += [r.sections[sec.id] for sec in rubric.sections]
         row += [r.subtotal] + ([r.bonus] if rubric.bonus else [])
-        row += [r.total, r.band, yes if r.eligible else no, "；".join(r.reasons), r.file]
+        row += [r.total, *([r.band] if bands else []), yes if r.eligible else no, "；".join(r.reasons)]
         rows.append(row)
-    ws = s.table(_t("ranking", lang), headers, rows, widths={len(headers) - 2: 50, len(headers) - 1: 30})
+    ws = s.table(_t("ranking", lang), headers, rows, widths={2: 26, 3: 22, len(headers) - 1: 48}, max_width=12,
+                 title=report.round_title)
     if rows:
-        elig_col = len(headers) - 3
+        elig_col = len(headers) - 2
         letter = xlsxwriter.utility.xl_col_to_name(elig_col)
         ws.conditional_format(1, 0, len(rows), len(headers) - 1, {
             "type": "formula", "criteria": f'=${letter}2="{no}"', "format": s.bad})
@@ -191,9 +199,10 @@ def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh"
     rows = []
     for r in report.results:
         sub = by_path[r.file].submission
-        rows.append([r.unit_id, r.unit_name, *(g(sub) for g in getters), r.total])
-    headers = [_t("unit_id", lang), _t("unit_name", lang), *item_headers, _t("total", lang)]
-    ws = s.table(_t("details", lang), headers, rows, max_width=14)
+        rows.append([r.unit_id, r.unit_name, *(g(sub) for g in getters), r.total, r.file])
+    headers = [_t("unit_id", lang), _t("unit_name", lang), *item_headers, _t("total", lang), _t("file", lang)]
+    ws = s.table(_t("details", lang), headers, rows, max_width=14, widths={1: 26, len(headers) - 1: 40},
+                 title=report.round_title)
     ws.freeze_panes(1, 2)
 
     # 问题 ----------------------------------------------------------------------------
@@ -205,7 +214,7 @@ def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh"
             rows.append([_SEVERITY[lang][str(i.severity)], i.code, f.path, i.sheet, i.cell,
                          f.unit_id, names.get(f.unit_id, ""), i.message])
     headers = [_t(k, lang) for k in ("severity", "code", "file", "sheet", "cell", "unit_id", "unit_name", "message")]
-    ws = s.table(_t("issues", lang), headers, rows, widths={2: 36, 7: 70})
+    ws = s.table(_t("issues", lang), headers, rows, widths={2: 36, 7: 70}, title=report.round_title)
     if rows:
         sev = _SEVERITY[lang]
         ws.conditional_format(1, 0, len(rows), len(headers) - 1, {
@@ -218,14 +227,14 @@ def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh"
     rows = [[u.unit_id, u.name, roster.parent_name(u), u.contact, u.phone, u.email,
              _t("only_rejected" if u.unit_id in tried else "never_sent", lang)] for u in report.missing]
     headers = [_t(k, lang) for k in ("unit_id", "unit_name", "parent", "contact", "phone", "email", "missing_state")]
-    s.table(_t("missing", lang), headers, rows, landscape=False)
+    s.table(_t("missing", lang), headers, rows, landscape=False, title=report.round_title)
 
     # 文件 ----------------------------------------------------------------------------
     rows = [[f.path, _STATUS[lang].get(f.status, f.status), f.reason, f.unit_id, f.size,
              datetime.fromtimestamp(f.mtime).strftime("%Y-%m-%d %H:%M:%S") if f.mtime else "", f.sha256]
             for f in report.files]
     headers = [_t(k, lang) for k in ("file", "status", "reason", "unit_id", "size", "modified")] + ["SHA-256"]
-    s.table(_t("files", lang), headers, rows, widths={0: 40, 2: 50, 6: 20})
+    s.table(_t("files", lang), headers, rows, widths={0: 40, 2: 50, 6: 20}, title=report.round_title)
 
     # 说明 ----------------------------------------------------------------------------
     _about(wb, s, report, rubric, lang)
@@ -269,14 +278,7 @@ def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric, lang: str) -> N
         data = [(name, counter.get(name, 0)) for name in labels]
         head = _t("band", lang)
     else:
-        top = rubric.max_total
-        edges = list(range(0, int(top) + 10, 10))
-        data = []
-        for low in edges[:-1]:
-            high = low + 10
-            n = sum(1 for r in complete if low <= r.total < high or (high > top and r.total == top and low <= top))
-            if low < top:
-                data.append((f"{low}–{min(high, top):g}", n))
+        data = _histogram([r.total for r in complete], rubric)
         head = _t("score_range", lang)
     ws.write_string(first, 0, head, s.head)
     ws.write_string(first, 1, _t("count", lang), s.head)
@@ -298,6 +300,22 @@ def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric, lang: str) -> N
     ws.set_paper(9)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
+
+
+def _histogram(totals: list[float], rubric: Rubric) -> list[tuple[str, int]]:
+    """Counts per band of total: below 60 together, then 5-point steps (bonus on top)."""
+    top = rubric.max_total
+    edges = [0.0, *[float(e) for e in range(60, int(rubric.items_max), 5)], rubric.items_max]
+    if top > rubric.items_max:
+        edges.append(top)
+    out = []
+    for i, low in enumerate(edges[:-1]):
+        high = edges[i + 1]
+        last = i == len(edges) - 2
+        n = sum(1 for v in totals if low <= v < high or (last and v == high))
+        label = f"<{high:g}" if low == 0 else (f"{low:g}–{high:g}" if last else f"{low:g}–<{high:g}")
+        out.append((label, n))
+    return out
 
 
 def write_summary(report: IngestReport, rubric: Rubric, roster, path: str | Path, lang: str = "zh") -> None:
