@@ -54,7 +54,8 @@ def read_identity(book: Book, ctx: RoundContext, where: Where) -> tuple[Identity
             value = sheet.get(row, 1)
             rows[cell.value] = "" if value is None or value.value is None else shown(value)
     issues: list[Issue] = []
-    if info.state != "veryHidden":
+    # LibreOffice saves "veryHidden" as "hidden"; only a visible sheet was unhidden by hand.
+    if info.state == "visible":
         issues.append(here("tamper-meta-visible", sheet=META_SHEET))
     signature = rows.get("signature", "").strip()
     if not signature:

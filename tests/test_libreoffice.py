@@ -1,0 +1,81 @@
+"""The real client: LibreOffice opens the workbooks, recalculates, saves; ingest reads what it saved."""
+
+from __future__ import annotations
+
+import shutil
+
+import openpyxl
+import pytest
+from conftest import fill, libreoffice_convert
+
+from xlsxflow.ingest import ingest
+from xlsxflow.layout import META_SHEET, build_layout
+from xlsxflow.rubric import load_rubric
+
+pytestmark = pytest.mark.libreoffice
+
+CASES = {  # unit → (scores changed from full marks, bonus line held)
+    "CZJ": ({"i01": 5.5, "i07": 3}, "b_national"),
+    "JYJ": ({"i02": 4.5, "i10": 0}, None),
+    "WJW": ({f"i{n:02d}": 2 for n in range(1, 24)}, "b_municipal"),
+}
+
+
+@pytest.fixture(scope="module")
+def saved_by_libreoffice(round_dir, soffice, tmp_path_factory):
+    folder, result, ctx = round_dir
+    work = tmp_path_factory.mktemp("lo")
+    files = {g.unit_id: g.path for g in result.files}
+    filled = []
+    for unit, (scores, bonus) in CASES.items():
+        def edit(wb, ws, layout, bonus=bonus):
+            if bonus:
+                ws[layout.input_named(f"xf_{bonus}").ref] = layout.input_named(f"xf_{bonus}").points
+        filled.append(fill(files[unit], work / "filled" / files[unit].name, scores=scores, edit=edit))
+    libreoffice_convert(soffice, filled, work / "returns", work / "profile")
+    return work / "returns", ctx
+
+
+def test_libreoffice_saved_returns_are_accepted_with_equal_values_and_totals(saved_by_libreoffice):
+    returns, ctx = saved_by_libreoffice
+    assert len(list(returns.glob("*.xlsx"))) == len(CASES)
+    report = ingest(returns, ctx)
+    assert [f.status for f in report.files] == ["accepted"] * len(CASES)
+    by_unit = {r.unit_id: r for r in report.results}
+    for f in report.files:
+        sub = f.submission
+        scores, bonus = CASES[f.unit_id]
+        rubric = ctx.rubric
+        expected = {i.id: scores.get(i.id, i.max) for _, i in rubric.items()}
+        assert sub.scores == expected
+        result = by_unit[f.unit_id]
+        # LibreOffice computed the totals itself (openpyxl left none): they must equal xlsxflow's.
+        assert sub.cached_totals["total"] == result.total
+        assert sub.cached_totals["subtotal"] == result.subtotal
+        assert all(sub.cached_totals[f"sub_{s.id}"] == result.sections[s.id] for s in rubric.sections)
+        assert not [i for i in f.issues if i.code == "value-total-mismatch"]
+        assert [i.code for i in f.issues if i.severity != "info"] == []
+    assert by_unit["CZJ"].total == 100 - 0.5 - 2 + 6
+    assert by_unit["WJW"].total == 46 + 2
+
+
+def test_libreoffice_keeps_protection_validation_and_hidden_identity(saved_by_libreoffice):
+    returns, ctx = saved_by_libreoffice
+    path = next(returns.glob("CZJ_*.xlsx"))
+    wb = openpyxl.load_workbook(path)
+    ws = wb["自评表"]
+    assert ws.protection.sheet
+    assert wb[META_SHEET].sheet_state in ("veryHidden", "hidden")
+    layout = build_layout(load_rubric("wenming-danwei"))
+    validated = {r.coord for dv in ws.data_validations.dataValidation for r in dv.sqref.ranges}
+    assert all(i.ref in validated for i in layout.inputs if i.kind == "score")
+
+
+def test_libreoffice_opened_untouched_workbook_is_ours_but_incomplete(round_dir, soffice, tmp_path):
+    folder, result, ctx = round_dir
+    path = shutil.copy(result.files[0].path, tmp_path / result.files[0].path.name)
+    libreoffice_convert(soffice, [path], tmp_path / "returns", tmp_path / "profile")
+    report = ingest(tmp_path / "returns", ctx)
+    (f,) = report.files
+    assert f.status == "accepted"
+    assert {i.code for i in f.issues if i.severity == "error"} == {"value-missing"}

@@ -1,0 +1,89 @@
+"""Rules and ranking: thresholds, vetoes, bands, and ties (1, 2, 2, 4)."""
+
+from __future__ import annotations
+
+from xlsxflow.roster import Roster, Unit
+from xlsxflow.rubric import load_rubric
+from xlsxflow.scoring import compute_totals, evaluate, rank
+from xlsxflow.submission import Submission
+
+DANWEI = load_rubric("wenming-danwei")
+STARS = load_rubric("wuxing-dangzhibu")
+ROSTER = Roster([Unit("P", "主管"), Unit("A", "甲", parent="P"), Unit("B", "乙"), Unit("C", "丙"), Unit("D", "丁")])
+
+
+def sub(rubric, unit="A", minus: float = 0, bonus: dict | None = None, veto: str | None = None, errors=0):
+    """Full marks minus ``minus`` points taken from the first item."""
+    scores = {i.id: i.max for _, i in rubric.items()}
+    first = next(iter(scores))
+    scores[first] -= minus
+    decls = {d.id: ("是" if d.id == veto else "否") for d in rubric.declarations}
+    return Submission(unit, rubric.id, scores=scores, bonus=bonus or {}, declarations=decls, errors=errors)
+
+
+def test_totals_with_bonus_highest_only():
+    s = sub(DANWEI, minus=2, bonus={"b_national": 6, "b_provincial": 4, "b_municipal": 0})
+    totals = compute_totals(DANWEI, s)
+    assert (totals["sub_s1"], totals["subtotal"], totals["bonus"], totals["total"]) == (13, 98, 6, 104)
+
+
+def test_threshold_on_subtotal_without_bonus_boundary():
+    s = sub(DANWEI, minus=6)
+    s.scores["i02"] = 0.5  # 94 - 4.5 = 89.5
+    r = evaluate(DANWEI, ROSTER, s, "f")
+    assert r.subtotal == 89.5 and r.total == 89.5 and not r.eligible
+    assert r.reasons == ["自评分（不含加分）未达到 90 分，不能申报（实施方案 四.3）；实得 89.5 分"]
+    s.scores["i02"] = 1  # exactly 90
+    assert evaluate(DANWEI, ROSTER, s, "f").eligible
+    # the bonus does not lift a unit over the threshold
+    s.scores["i02"] = 0.5
+    s.bonus = {"b_national": 6}
+    r = evaluate(DANWEI, ROSTER, s, "f")
+    assert r.total == 95.5 and not r.eligible
+
+
+def test_veto_bars_a_full_score():
+    r = evaluate(DANWEI, ROSTER, sub(DANWEI, veto="v3"), "f")
+    assert r.total == 100 and not r.eligible
+    assert r.reasons == ["一票否决：发生重大责任事故，造成重大经济损失或人员伤亡的"]
+
+
+def test_incomplete_return_is_not_eligible_nor_ranked():
+    r = evaluate(DANWEI, ROSTER, sub(DANWEI, errors=2), "f")
+    assert not r.eligible and not r.complete and "2 处填写错误" in r.reasons[0]
+    assert rank([r], DANWEI)[0].rank is None
+
+
+def test_bands_at_their_boundaries():
+    for total, band in [(95, "五星级"), (94, "四星级"), (90, "四星级"), (89, "三星级"), (60, "一星级"), (59, "无星")]:
+        r = evaluate(STARS, ROSTER, sub(STARS, minus=100 - total), "f")
+        assert (r.total, r.band) == (total, band)
+
+
+def test_ranking_ties_1_2_2_4_and_tie_breaks():
+    a = evaluate(DANWEI, ROSTER, sub(DANWEI, "A"), "a")  # 100
+    b = evaluate(DANWEI, ROSTER, sub(DANWEI, "B", minus=2, bonus={"b_municipal": 2}), "b")  # 98 + 2
+    c = evaluate(DANWEI, ROSTER, sub(DANWEI, "C", minus=1), "c")  # 99
+    d = evaluate(DANWEI, ROSTER, sub(DANWEI, "D", minus=1), "d")  # 99
+    e = evaluate(DANWEI, ROSTER, sub(DANWEI, "P", minus=3), "p")  # 97
+    ordered = rank([e, d, c, b, a], DANWEI)
+    # A and B both total 100: A wins on subtotal (100 > 98). C and D tie on everything.
+    assert [(r.unit_id, r.rank) for r in ordered] == [("A", 1), ("B", 2), ("C", 3), ("D", 3), ("P", 5)]
+
+
+def test_full_tie_shares_rank():
+    rs = [evaluate(DANWEI, ROSTER, sub(DANWEI, u, minus=m), u) for u, m in [("A", 0), ("B", 1), ("C", 1), ("D", 2)]]
+    assert [r.rank for r in rank(rs, DANWEI)] == [1, 2, 2, 4]
+
+
+def test_section_subtotals_break_ties_in_rubric_order():
+    x = sub(DANWEI, "A")
+    x.scores["i01"] -= 1  # loses a point in section 1
+    y = sub(DANWEI, "B")
+    y.scores["i23"] -= 1  # loses a point in the last section
+    ranked = rank([evaluate(DANWEI, ROSTER, x, "x"), evaluate(DANWEI, ROSTER, y, "y")], DANWEI)
+    assert [(r.unit_id, r.rank) for r in ranked] == [("B", 1), ("A", 2)]
+
+
+def test_parent_name_in_result():
+    assert evaluate(DANWEI, ROSTER, sub(DANWEI, "A"), "f").parent == "主管"

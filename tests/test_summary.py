@@ -1,0 +1,95 @@
+"""The summary workbook, opened: sheets, text-only strings, frozen headers, filters, chart."""
+
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pytest
+from conftest import fill
+
+from xlsxflow.ingest import ingest
+from xlsxflow.summary import neutralise, write_report_json, write_summary
+
+HOSTILE = ["=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "http://example.org", "file:///etc"]
+
+
+@pytest.fixture(scope="module")
+def summary(round_dir, tmp_path_factory):
+    folder, result, ctx = round_dir
+    work = tmp_path_factory.mktemp("summary")
+    files = {g.unit_id: g.path for g in result.files}
+
+    def notes(wb, ws, layout):
+        refs = [i.ref for i in layout.inputs if i.kind == "note"] + [layout.input_named("xf_filler").ref]
+        for ref, text in zip(refs, HOSTILE + HOSTILE[:1], strict=False):
+            ws[ref] = text
+            ws[ref].data_type = "s"  # typed as text, the way a unit's spreadsheet stores it
+
+    fill(files["CZJ"], work / "returns" / "a.xlsx", edit=notes)
+    fill(files["JYJ"], work / "returns" / "b.xlsx", scores={"i01": 99})
+    (work / "returns" / "=HYPERLINK(1).xlsx").write_bytes(b"junk")
+    report = ingest(work / "returns", ctx)
+    write_summary(report, ctx.rubric, ctx.roster, work / "summary.xlsx")
+    write_report_json(report, work / "report.json")
+    return openpyxl.load_workbook(work / "summary.xlsx"), report, work
+
+
+def test_sheets_in_order(summary):
+    wb, _, _ = summary
+    assert wb.sheetnames == ["排名", "明细", "问题", "未交", "文件", "说明"]
+
+
+def test_ranking_sheet(summary):
+    wb, report, _ = summary
+    ws = wb["排名"]
+    header = [c.value for c in ws[1]]
+    assert header[:4] == ["排名", "单位编号", "单位名称", "主管单位"]
+    assert header[-5:] == ["小计", "加分", "总分", "是否符合条件", "不符合原因"]
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref
+    assert ws["B2"].value == "CZJ" and ws["A2"].value == 1
+    assert ws["B3"].value == "JYJ" and ws["A3"].value == "（未排名）"
+    assert ws.conditional_formatting
+    assert ws.page_setup.paperSize == 9 and ws.print_title_rows == "$1:$1"
+
+
+def test_strings_from_returns_are_text_never_formulas(summary):
+    wb, _, _ = summary
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")):
+                    assert cell.data_type == "s", (ws.title, cell.coordinate, cell.value)
+                    assert cell.number_format == "@"
+                assert cell.hyperlink is None
+    files = [c.value for c in wb["文件"]["A"]]
+    assert "=HYPERLINK(1).xlsx" in files
+
+
+def test_issue_sheet_names_file_sheet_cell(summary):
+    wb, _, _ = summary
+    rows = [[c.value for c in r] for r in wb["问题"].iter_rows(min_row=2)]
+    assert ["错误", "value-out-of-range", "b.xlsx", "自评表", "D6", "JYJ", "市教育局"] in [r[:7] for r in rows]
+
+
+def test_missing_sheet_lists_units_with_email(summary):
+    wb, report, _ = summary
+    rows = [[c.value for c in r] for r in wb["未交"].iter_rows(min_row=2)]
+    assert len(rows) == 28
+    assert any(r[5] and r[5].endswith("@example.org") for r in rows)
+
+
+def test_about_sheet_has_a_chart(summary):
+    wb, _, _ = summary
+    ws = wb["说明"]
+    assert ws._charts, "a chart of the distribution of totals"
+    assert "wenming-danwei" in ws["B4"].value
+
+
+def test_json_report_neutralises_formula_prefixes(summary):
+    _, _, work = summary
+    text = (work / "report.json").read_text(encoding="utf-8")
+    data = json.loads(text)
+    paths = [f["path"] for f in data["files"]]
+    assert "'=HYPERLINK(1).xlsx" in paths
+    assert neutralise("-2+3") == "'-2+3" and neutralise("市教育局") == "市教育局"
