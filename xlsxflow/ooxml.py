@@ -120,8 +120,17 @@ def _parser(start, end=None, chars=None) -> expat.XMLParserType:
     return p
 
 
+_LOCAL_NAMES: dict[str, str] = {}
+
+
 def _local(name: str) -> str:
-    return name.rsplit(" ", 1)[-1]
+    """ "uri c" → "c" (memoised: the parser calls this for every element)."""
+    local = _LOCAL_NAMES.get(name)
+    if local is None:
+        local = name.rsplit(" ", 1)[-1]
+        if len(_LOCAL_NAMES) < 4096:
+            _LOCAL_NAMES[name] = local
+    return local
 
 
 def _parse(part: str, data: bytes, start, end=None, chars=None) -> None:

@@ -1,0 +1,192 @@
+"""Speed and memory of generate and ingest, side by side with a naive baseline.
+
+Run by hand (not a test):  python benchmarks/bench.py            # N = 1000
+                           python benchmarks/bench.py -n 10000
+
+Each phase runs in its own process so its peak memory (max RSS) is its own:
+  generate   xlsxflow writes N locked, signed workbooks
+  fill       (setup) N returns are made as a spreadsheet program would save them:
+             inputs filled and the formula results cached
+  naive      a pandas.read_excel loop over the same N files reading the same cells, no checks
+  ingest     xlsxflow ingest with every check (identity, tampering, values, totals, duplicates)
+  summary    the reviewers' summary workbook and report.json
+Targets (issue #2): generate >= 150 workbooks/s; ingest >= 3x the naive loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+RUBRIC = "wenming-danwei"
+
+
+def phase_generate(work: Path, n: int) -> dict:
+    from xlsxflow.round import generate
+
+    roster = work / "roster.csv"
+    with roster.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["单位编号", "单位名称", "邮箱"])
+        for i in range(n):
+            w.writerow([f"U{i:05d}", f"测试单位{i:05d}", f"u{i}@example.org"])
+    started = time.perf_counter()
+    result = generate(RUBRIC, roster, work / "workbooks", workdir=work, key_path=work / "key", deadline="2026-12-31")
+    return {"files": len(result.files), "seconds": time.perf_counter() - started}
+
+
+def phase_fill(work: Path, n: int) -> dict:
+    """Returns as Excel would save them: values in the inputs, totals cached."""
+    from xlsxflow.layout import build_layout
+    from xlsxflow.rubric import load_rubric
+    from xlsxflow.scoring import compute_totals
+    from xlsxflow.submission import Submission
+
+    rubric = load_rubric(RUBRIC)
+    layout = build_layout(rubric)
+    out = work / "returns"
+    out.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    for i, path in enumerate(sorted((work / "workbooks").glob("*.xlsx"))):
+        values = {}
+        sub = Submission("", rubric.id)
+        for inp in layout.inputs:
+            if inp.kind == "score":
+                v = inp.max - (0.5 if (i + inp.row) % 5 == 0 else 0)
+                values[inp.ref] = ("n", v)
+                sub.scores[inp.key] = v
+            elif inp.kind == "bonus":
+                values[inp.ref] = ("n", 0)
+            elif inp.kind == "declaration":
+                values[inp.ref] = ("s", "否")
+            elif inp.kind == "field":
+                values[inp.ref] = ("s", "2026-12-01" if inp.field_type == "date" else "张三")
+        totals = compute_totals(rubric, sub)
+        for total in layout.totals:
+            values[total.ref] = ("f", totals[total.key])
+        (out / path.name).write_bytes(_fill_xml(path.read_bytes(), values))
+    return {"files": n, "seconds": time.perf_counter() - started}
+
+
+def _fill_xml(data: bytes, values: dict) -> bytes:
+    buf = BytesIO()
+    with zipfile.ZipFile(BytesIO(data)) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            body = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = body.decode()
+
+                def cell(m):
+                    ref, style = m.group(1), m.group(2)
+                    if ref not in values:
+                        return m.group(0)
+                    kind, v = values[ref]
+                    if kind == "n":
+                        return f'<c r="{ref}"{style}><v>{v:g}</v></c>'
+                    if kind == "s":
+                        return f'<c r="{ref}"{style} t="inlineStr"><is><t>{v}</t></is></c>'
+                    return m.group(0)
+
+                text = re.sub(r'<c r="([A-Z]+\d+)"( s="\d+")?/>', cell, text)
+                for ref, (kind, v) in values.items():
+                    if kind == "f":
+                        text = re.sub(rf'(<c r="{ref}"[^>]*><f>[^<]*</f><v>)[^<]*(</v>)', rf"\g<1>{v:g}\2", text)
+                body = text.encode()
+            zout.writestr(info, body)
+    return buf.getvalue()
+
+
+def phase_naive(work: Path, n: int) -> dict:
+    import pandas as pd
+
+    from xlsxflow.layout import build_layout
+    from xlsxflow.rubric import load_rubric
+
+    layout = build_layout(load_rubric(RUBRIC))
+    cells = [(i.row, i.col) for i in layout.inputs]
+    started = time.perf_counter()
+    rows = 0
+    for path in sorted((work / "returns").glob("*.xlsx")):
+        frame = pd.read_excel(path, sheet_name="自评表", header=None)
+        values = [frame.iat[r, c] if r < frame.shape[0] and c < frame.shape[1] else None for r, c in cells]
+        rows += len(values)
+    return {"files": n, "seconds": time.perf_counter() - started}
+
+
+def phase_ingest(work: Path, n: int) -> dict:
+    from xlsxflow.ingest import ingest
+    from xlsxflow.round import open_round
+
+    ctx = open_round(workdir=work, key_path=work / "key")
+    started = time.perf_counter()
+    report = ingest(work / "returns", ctx)
+    seconds = time.perf_counter() - started
+    accepted = report.counts()["accepted"]
+    assert accepted == n, report.counts()
+    (work / "report.pickle").write_bytes(__import__("pickle").dumps(report))
+    return {"files": n, "seconds": seconds, "accepted": accepted}
+
+
+def phase_summary(work: Path, n: int) -> dict:
+    import pickle
+
+    from xlsxflow.round import open_round
+    from xlsxflow.summary import write_report_json, write_summary
+
+    ctx = open_round(workdir=work, key_path=work / "key")
+    report = pickle.loads((work / "report.pickle").read_bytes())
+    started = time.perf_counter()
+    write_summary(report, ctx.rubric, ctx.roster, work / "summary.xlsx")
+    write_report_json(report, work / "report.json")
+    return {"files": n, "seconds": time.perf_counter() - started}
+
+
+PHASES = {"generate": phase_generate, "fill": phase_fill, "naive": phase_naive, "ingest": phase_ingest,
+          "summary": phase_summary}
+
+
+def run_phase(name: str, work: Path, n: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--phase", name, "--work", str(work), "-n", str(n)],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=1000, help="number of units/files (default 1000)")
+    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        result = PHASES[args.phase](args.work, args.n)
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
+        return
+    with tempfile.TemporaryDirectory(prefix="xlsxflow-bench-") as tmp:
+        work = Path(tmp)
+        os.environ["XLSXFLOW_KEY_FILE"] = str(work / "key")
+        print(f"N = {args.n}, rubric {RUBRIC}, Python {sys.version.split()[0]}, {os.cpu_count()} cores")
+        results = {name: run_phase(name, work, args.n) for name in PHASES}
+    print(f"{'phase':<10} {'seconds':>9} {'ms/file':>9} {'files/s':>9} {'peak MB':>9}")
+    for name, r in results.items():
+        print(f"{name:<10} {r['seconds']:>9.2f} {r['seconds'] * 1000 / args.n:>9.2f} "
+              f"{args.n / r['seconds']:>9.0f} {r['peak_rss_mb']:>9.0f}")
+    gen_rate = args.n / results["generate"]["seconds"]
+    speedup = results["naive"]["seconds"] / results["ingest"]["seconds"]
+    print(f"generate: {gen_rate:.0f} workbooks/s (target >= 150): {'OK' if gen_rate >= 150 else 'MISSED'}")
+    print(f"ingest vs naive pandas loop: {speedup:.1f}x faster (target >= 3x): {'OK' if speedup >= 3 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
