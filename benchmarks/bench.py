@@ -42,7 +42,14 @@ def phase_generate(work: Path, n: int) -> dict:
         for i in range(n):
             w.writerow([f"U{i:05d}", f"测试单位{i:05d}", f"u{i}@example.org"])
     started = time.perf_counter()
-    result = generate(RUBRIC, roster, work / "workbooks", workdir=work, key_path=work / "key", deadline="2026-12-31")
+    result = generate(
+        RUBRIC,
+        roster,
+        work / "workbooks",
+        workdir=work,
+        key_path=work / "key",
+        deadline="2026-12-31",
+    )
     return {"files": len(result.files), "seconds": time.perf_counter() - started}
 
 
@@ -81,7 +88,10 @@ def phase_fill(work: Path, n: int) -> dict:
 
 def _fill_xml(data: bytes, values: dict) -> bytes:
     buf = BytesIO()
-    with zipfile.ZipFile(BytesIO(data)) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+    with (
+        zipfile.ZipFile(BytesIO(data)) as zin,
+        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
         for info in zin.infolist():
             body = zin.read(info)
             if info.filename == "xl/worksheets/sheet1.xml":
@@ -101,7 +111,11 @@ def _fill_xml(data: bytes, values: dict) -> bytes:
                 text = re.sub(r'<c r="([A-Z]+\d+)"( s="\d+")?/>', cell, text)
                 for ref, (kind, v) in values.items():
                     if kind == "f":
-                        text = re.sub(rf'(<c r="{ref}"[^>]*><f>[^<]*</f><v>)[^<]*(</v>)', rf"\g<1>{v:g}\2", text)
+                        text = re.sub(
+                            rf'(<c r="{ref}"[^>]*><f>[^<]*</f><v>)[^<]*(</v>)',
+                            rf"\g<1>{v:g}\2",
+                            text,
+                        )
                 body = text.encode()
             zout.writestr(info, body)
     return buf.getvalue()
@@ -119,7 +133,9 @@ def phase_naive(work: Path, n: int) -> dict:
     rows = 0
     for path in sorted((work / "returns").glob("*.xlsx")):
         frame = pd.read_excel(path, sheet_name="自评表", header=None)
-        values = [frame.iat[r, c] if r < frame.shape[0] and c < frame.shape[1] else None for r, c in cells]
+        values = [
+            frame.iat[r, c] if r < frame.shape[0] and c < frame.shape[1] else None for r, c in cells
+        ]
         rows += len(values)
     return {"files": n, "seconds": time.perf_counter() - started}
 
@@ -152,18 +168,29 @@ def phase_summary(work: Path, n: int) -> dict:
     return {"files": n, "seconds": time.perf_counter() - started}
 
 
-PHASES = {"generate": phase_generate, "fill": phase_fill, "naive": phase_naive, "ingest": phase_ingest,
-          "summary": phase_summary}
+PHASES = {
+    "generate": phase_generate,
+    "fill": phase_fill,
+    "naive": phase_naive,
+    "ingest": phase_ingest,
+    "summary": phase_summary,
+}
 
 
 def run_phase(name: str, work: Path, n: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--phase", name, "--work", str(work), "-n", str(n)],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", name, "--work", str(work), "-n", str(n)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("-n", type=int, default=1000, help="number of units/files (default 1000)")
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
@@ -176,16 +203,24 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="xlsxflow-bench-") as tmp:
         work = Path(tmp)
         os.environ["XLSXFLOW_KEY_FILE"] = str(work / "key")
-        print(f"N = {args.n}, rubric {RUBRIC}, Python {sys.version.split()[0]}, {os.cpu_count()} cores")
+        print(
+            f"N = {args.n}, rubric {RUBRIC}, Python {sys.version.split()[0]}, {os.cpu_count()} cores"
+        )
         results = {name: run_phase(name, work, args.n) for name in PHASES}
     print(f"{'phase':<10} {'seconds':>9} {'ms/file':>9} {'files/s':>9} {'peak MB':>9}")
     for name, r in results.items():
-        print(f"{name:<10} {r['seconds']:>9.2f} {r['seconds'] * 1000 / args.n:>9.2f} "
-              f"{args.n / r['seconds']:>9.0f} {r['peak_rss_mb']:>9.0f}")
+        print(
+            f"{name:<10} {r['seconds']:>9.2f} {r['seconds'] * 1000 / args.n:>9.2f} "
+            f"{args.n / r['seconds']:>9.0f} {r['peak_rss_mb']:>9.0f}"
+        )
     gen_rate = args.n / results["generate"]["seconds"]
     speedup = results["naive"]["seconds"] / results["ingest"]["seconds"]
-    print(f"generate: {gen_rate:.0f} workbooks/s (target >= 150): {'OK' if gen_rate >= 150 else 'MISSED'}")
-    print(f"ingest vs naive pandas loop: {speedup:.1f}x faster (target >= 3x): {'OK' if speedup >= 3 else 'MISSED'}")
+    print(
+        f"generate: {gen_rate:.0f} workbooks/s (target >= 150): {'OK' if gen_rate >= 150 else 'MISSED'}"
+    )
+    print(
+        f"ingest vs naive pandas loop: {speedup:.1f}x faster (target >= 3x): {'OK' if speedup >= 3 else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,15 @@ def _isolated_key(tmp_path_factory, monkeypatch):
 def make_round(folder: Path, rubric: str = "wenming-danwei", **kw):
     """Generate a round for the sample roster in ``folder``; return (result, ctx)."""
     folder.mkdir(parents=True, exist_ok=True)
-    result = generate(rubric, ROSTER, folder / "workbooks", workdir=folder,
-                      title="测试轮次", deadline="2026-12-31", **kw)
+    result = generate(
+        rubric,
+        ROSTER,
+        folder / "workbooks",
+        workdir=folder,
+        title="测试轮次",
+        deadline="2026-12-31",
+        **kw,
+    )
     return result, open_round(workdir=folder)
 
 
@@ -41,8 +48,15 @@ def round_dir(tmp_path_factory):
     return folder, result, ctx
 
 
-def fill(path: Path, out: Path, rubric_name: str = "wenming-danwei", *, scores=None, edit=None,
-         lang: str = "zh") -> Path:
+def fill(
+    path: Path,
+    out: Path,
+    rubric_name: str = "wenming-danwei",
+    *,
+    scores=None,
+    edit=None,
+    lang: str = "zh",
+) -> Path:
     """Fill every input of a generated workbook with valid values (full marks by default)."""
     rubric = load_rubric(rubric_name)
     layout = build_layout(rubric, lang)
@@ -57,8 +71,11 @@ def fill(path: Path, out: Path, rubric_name: str = "wenming-danwei", *, scores=N
         elif inp.kind == "declaration":
             cell.value = "否"
         elif inp.kind == "field":
-            cell.value = {"date": "2026-12-01", "choice": (inp.choices or ("",))[0], "integer": 1}.get(
-                inp.field_type, "张三")
+            cell.value = {
+                "date": "2026-12-01",
+                "choice": (inp.choices or ("",))[0],
+                "integer": 1,
+            }.get(inp.field_type, "张三")
     if edit:
         edit(wb, ws, layout)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -81,9 +98,21 @@ def soffice():
     return path
 
 
-def libreoffice_convert(soffice: str, files: list[Path], outdir: Path, profile: Path, fmt: str = "xlsx") -> None:
+def libreoffice_convert(
+    soffice: str, files: list[Path], outdir: Path, profile: Path, fmt: str = "xlsx"
+) -> None:
     """Open ``files`` in LibreOffice headless, recalculate, save as ``fmt`` into ``outdir``."""
     outdir.mkdir(parents=True, exist_ok=True)
-    cmd = [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
-           "--calc", "--convert-to", fmt, "--outdir", str(outdir), *map(str, files)]
+    cmd = [
+        soffice,
+        f"-env:UserInstallation=file://{profile}",
+        "--headless",
+        "--norestore",
+        "--calc",
+        "--convert-to",
+        fmt,
+        "--outdir",
+        str(outdir),
+        *map(str, files),
+    ]
     subprocess.run(cmd, check=True, capture_output=True, timeout=240)

@@ -54,8 +54,19 @@ def test_roster_check_errors_exit_2(tmp_path):
 def test_generate_then_ingest_with_no_other_argument(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
-    result = runner.invoke(main, ["generate", "wuxing-dangzhibu", "--roster", str(ROSTER), "--out", "wb",
-                                  "--deadline", "2026-12-20"])
+    result = runner.invoke(
+        main,
+        [
+            "generate",
+            "wuxing-dangzhibu",
+            "--roster",
+            str(ROSTER),
+            "--out",
+            "wb",
+            "--deadline",
+            "2026-12-20",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "xlsxflow-round.json").exists()
     files = sorted((tmp_path / "wb").glob("*.xlsx"))
@@ -68,7 +79,17 @@ def test_generate_then_ingest_with_no_other_argument(tmp_path, monkeypatch):
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert report["counts"]["accepted"] == 30 and report["missing"] == []
     first = report["results"][0]
-    assert {"unit_id", "rubric", "subtotal", "bonus", "total", "band", "eligible", "reasons", "rank"} <= set(first)
+    assert {
+        "unit_id",
+        "rubric",
+        "subtotal",
+        "bonus",
+        "total",
+        "band",
+        "eligible",
+        "reasons",
+        "rank",
+    } <= set(first)
     assert first["band"] == "五星级" and first["rank"] == 1
     f = report["files"][0]
     assert {"path", "sha256", "status", "unit_id", "issues"} <= set(f)

@@ -57,7 +57,9 @@ def codes(record) -> list[tuple[str, str]]:
 
 def filled(rnd, tmp_path, unit="CZJ", **kw) -> Path:
     _, files, _ = rnd
-    return fill(files[unit], tmp_path / "src" / f"{unit}-{len(list((tmp_path).glob('src/*')))}.xlsx", **kw)
+    return fill(
+        files[unit], tmp_path / "src" / f"{unit}-{len(list((tmp_path).glob('src/*')))}.xlsx", **kw
+    )
 
 
 # -- a clean return -------------------------------------------------------------------
@@ -70,7 +72,13 @@ def test_clean_return_is_accepted_and_scored(rnd, tmp_path):
     assert rec.status == "accepted" and rec.unit_id == "CZJ" and codes(rec) == []
     assert len(rec.sha256) == 64
     (result,) = report.results
-    assert (result.subtotal, result.bonus, result.total, result.eligible, result.rank) == (100, 0, 100, True, 1)
+    assert (result.subtotal, result.bonus, result.total, result.eligible, result.rank) == (
+        100,
+        0,
+        100,
+        True,
+        1,
+    )
     assert len(report.missing) == 29
 
 
@@ -79,15 +87,26 @@ def test_clean_return_is_accepted_and_scored(rnd, tmp_path):
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
 
 
-@pytest.mark.parametrize("name,content,code", [
-    ("empty.xlsx", b"", "file-empty"),
-    ("old.xls", OLE + "Workbook".encode("utf-16-le") + b"\x00" * 100, "file-legacy-xls"),
-    ("locked.xlsx", OLE + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 100, "file-encrypted"),
-    ("wps.et", OLE + b"\x00" * 100, "file-wps-et"),
-    ("renamed.xlsx", "单位编号,自评分\nCZJ,95\n".encode(), "file-text-renamed"),
-    ("page.xlsx", b"<html><body><table><tr><td>95</td></tr></table></body></html>", "file-text-renamed"),
-    ("noise.xlsx", bytes(range(256)) * 4, "file-corrupt"),
-])
+@pytest.mark.parametrize(
+    "name,content,code",
+    [
+        ("empty.xlsx", b"", "file-empty"),
+        ("old.xls", OLE + "Workbook".encode("utf-16-le") + b"\x00" * 100, "file-legacy-xls"),
+        (
+            "locked.xlsx",
+            OLE + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 100,
+            "file-encrypted",
+        ),
+        ("wps.et", OLE + b"\x00" * 100, "file-wps-et"),
+        ("renamed.xlsx", "单位编号,自评分\nCZJ,95\n".encode(), "file-text-renamed"),
+        (
+            "page.xlsx",
+            b"<html><body><table><tr><td>95</td></tr></table></body></html>",
+            "file-text-renamed",
+        ),
+        ("noise.xlsx", bytes(range(256)) * 4, "file-corrupt"),
+    ],
+)
 def test_unreadable_files_are_rejected_with_their_own_code(rnd, tmp_path, name, content, code):
     _, _, ctx = rnd
     rec = one(run(tmp_path, ctx, {name: content}), name)
@@ -115,10 +134,18 @@ def test_ods_is_rejected(rnd, tmp_path):
 
 def test_skipped_files_are_listed(rnd, tmp_path):
     _, files, ctx = rnd
-    report = run(tmp_path, ctx, {
-        "~$czj.xlsx": b"\x00" * 10, ".hidden.xlsx": files["CZJ"], "__MACOSX/._czj.xlsx": b"x",
-        "说明.pdf": b"%PDF-1.4", "sub/.~lock.czj.xlsx#": b"x", "Thumbs.db": b"x",
-    })
+    report = run(
+        tmp_path,
+        ctx,
+        {
+            "~$czj.xlsx": b"\x00" * 10,
+            ".hidden.xlsx": files["CZJ"],
+            "__MACOSX/._czj.xlsx": b"x",
+            "说明.pdf": b"%PDF-1.4",
+            "sub/.~lock.czj.xlsx#": b"x",
+            "Thumbs.db": b"x",
+        },
+    )
     assert {f.path: (f.status, f.issues[0].code) for f in report.files} == {
         "~$czj.xlsx": ("skipped", "file-skipped-lock"),
         ".hidden.xlsx": ("skipped", "file-skipped-hidden"),
@@ -135,7 +162,11 @@ def test_not_an_xlsxflow_workbook(rnd, tmp_path):
     wb.active["A1"] = "自评分"
     wb.save(tmp_path / "plain.xlsx")
     rec = one(run(tmp_path, ctx, {"plain.xlsx": tmp_path / "plain.xlsx"}), "plain.xlsx")
-    assert (rec.status, rec.issues[0].code, rec.issues[0].sheet) == ("rejected", "identity-not-xlsxflow", META_SHEET)
+    assert (rec.status, rec.issues[0].code, rec.issues[0].sheet) == (
+        "rejected",
+        "identity-not-xlsxflow",
+        META_SHEET,
+    )
 
 
 # -- identity ------------------------------------------------------------------------------
@@ -146,6 +177,7 @@ def _edit_meta(field: str, value):
         for row in wb[META_SHEET].iter_rows():
             if row[0].value == field:
                 row[1].value = value
+
     return edit
 
 
@@ -203,20 +235,26 @@ def _set(ref: str, value):
     def edit(wb, ws, layout):
         ws.protection.sheet = False
         ws[ref] = value
+
     return edit
 
 
-@pytest.mark.parametrize("ref,value,code", [
-    ("B2", "市教育局", "identity-name-mismatch"),
-    ("B6", "改过的内容", "tamper-locked-changed"),
-    ("C6", 60, "tamper-locked-changed"),
-    ("D9", 15, "tamper-formula-replaced"),
-    ("D9", "=SUM(D6:D7)", "tamper-formula-replaced"),
-    ("F6", None, None),  # a cell outside the form: nothing to report
-])
+@pytest.mark.parametrize(
+    "ref,value,code",
+    [
+        ("B2", "市教育局", "identity-name-mismatch"),
+        ("B6", "改过的内容", "tamper-locked-changed"),
+        ("C6", 60, "tamper-locked-changed"),
+        ("D9", 15, "tamper-formula-replaced"),
+        ("D9", "=SUM(D6:D7)", "tamper-formula-replaced"),
+        ("F6", None, None),  # a cell outside the form: nothing to report
+    ],
+)
 def test_locked_content_changed(rnd, tmp_path, ref, value, code):
     _, _, ctx = rnd
-    rec = one(run(tmp_path, ctx, {"a.xlsx": filled(rnd, tmp_path, edit=_set(ref, value))}), "a.xlsx")
+    rec = one(
+        run(tmp_path, ctx, {"a.xlsx": filled(rnd, tmp_path, edit=_set(ref, value))}), "a.xlsx"
+    )
     if code is None:
         assert rec.status == "accepted"
         return
@@ -240,8 +278,15 @@ def test_value_typed_inside_a_merged_area(rnd, tmp_path):
     _, _, ctx = rnd
     field = next(i for i in LAYOUT.inputs if i.kind == "field")
     covered = f"E{field.row + 1}"  # openpyxl will not write there, so edit the XML as another program would
-    data = _rewrite(filled(rnd, tmp_path).read_bytes(), "xl/worksheets/sheet1.xml", lambda body: re.sub(
-        rf'<c r="{covered}"[^>]*/>'.encode(), rf'<c r="{covered}" t="inlineStr"><is><t>李四</t></is></c>'.encode(), body))
+    data = _rewrite(
+        filled(rnd, tmp_path).read_bytes(),
+        "xl/worksheets/sheet1.xml",
+        lambda body: re.sub(
+            rf'<c r="{covered}"[^>]*/>'.encode(),
+            rf'<c r="{covered}" t="inlineStr"><is><t>李四</t></is></c>'.encode(),
+            body,
+        ),
+    )
     rec = one(run(tmp_path, ctx, {"a.xlsx": data}), "a.xlsx")
     assert (rec.issues[0].code, rec.issues[0].cell) == ("tamper-locked-changed", covered)
 
@@ -259,22 +304,27 @@ def test_main_sheet_renamed(rnd, tmp_path):
 # -- values --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value,code,accepted_value", [
-    (9, "value-out-of-range", None),
-    (-1, "value-out-of-range", None),
-    (4.3, "value-step", None),
-    ("abc", "value-not-number", None),
-    ("5 5", "value-not-number", None),
-    ("1,5", "value-not-number", None),
-    ("=6", "value-formula-in-input", None),
-    (None, "value-missing", None),
-    ("５．５分", "value-normalised", 5.5),
-    (" 5.5 ", "value-normalised", 5.5),
-    ("6分", "value-normalised", 6.0),
-])
+@pytest.mark.parametrize(
+    "value,code,accepted_value",
+    [
+        (9, "value-out-of-range", None),
+        (-1, "value-out-of-range", None),
+        (4.3, "value-step", None),
+        ("abc", "value-not-number", None),
+        ("5 5", "value-not-number", None),
+        ("1,5", "value-not-number", None),
+        ("=6", "value-formula-in-input", None),
+        (None, "value-missing", None),
+        ("５．５分", "value-normalised", 5.5),
+        (" 5.5 ", "value-normalised", 5.5),
+        ("6分", "value-normalised", 6.0),
+    ],
+)
 def test_score_values(rnd, tmp_path, value, code, accepted_value):
     _, _, ctx = rnd
-    rec = one(run(tmp_path, ctx, {"a.xlsx": filled(rnd, tmp_path, scores={"i01": value})}), "a.xlsx")
+    rec = one(
+        run(tmp_path, ctx, {"a.xlsx": filled(rnd, tmp_path, scores={"i01": value})}), "a.xlsx"
+    )
     assert rec.status == "accepted"
     assert codes(rec) == [(code, "D6")]
     assert rec.issues[0].sheet == "自评表"
@@ -287,7 +337,9 @@ def test_error_message_built_from_catalogue(rnd, tmp_path):
     _, _, ctx = rnd
     rec = one(run(tmp_path, ctx, {"a.xlsx": filled(rnd, tmp_path, scores={"i01": 9})}), "a.xlsx")
     inp = LAYOUT.input_named("xf_i01")
-    assert rec.issues[0].message == render("value-out-of-range", label=inp.label, value="9", max="6")
+    assert rec.issues[0].message == render(
+        "value-out-of-range", label=inp.label, value="9", max="6"
+    )
     assert str(rec.issues[0]) == f"a.xlsx · 自评表!D6: [value-out-of-range] {rec.issues[0].message}"
 
 
@@ -303,19 +355,27 @@ def test_declaration_and_field_values(rnd, tmp_path):
         ws[phone.ref] = "1" * 30
 
     rec = one(run(tmp_path, ctx, {"a.xlsx": filled(rnd, tmp_path, edit=edit)}), "a.xlsx")
-    assert codes(rec) == [("value-bad-choice", decl.ref), ("value-too-long", phone.ref), ("value-bad-date", date_field.ref)]
+    assert codes(rec) == [
+        ("value-bad-choice", decl.ref),
+        ("value-too-long", phone.ref),
+        ("value-bad-date", date_field.ref),
+    ]
 
 
 def test_bonus_must_be_zero_or_the_points(rnd, tmp_path):
     _, _, ctx = rnd
     bonus = LAYOUT.input_named("xf_b_national")
-    rec = one(run(tmp_path, ctx, {"a.xlsx": filled(rnd, tmp_path, edit=_set_value(bonus.ref, 5))}), "a.xlsx")
+    rec = one(
+        run(tmp_path, ctx, {"a.xlsx": filled(rnd, tmp_path, edit=_set_value(bonus.ref, 5))}),
+        "a.xlsx",
+    )
     assert codes(rec) == [("value-bad-bonus", bonus.ref)]
 
 
 def _set_value(ref, value):
     def edit(wb, ws, layout):
         ws[ref] = value
+
     return edit
 
 
@@ -324,11 +384,18 @@ def test_cached_total_that_disagrees_is_flagged(rnd, tmp_path):
     total = LAYOUT.total("total")
     src = files["CZJ"].read_bytes()
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+    with (
+        zipfile.ZipFile(io.BytesIO(src)) as zin,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
         for info in zin.infolist():
             body = zin.read(info)
             if info.filename == "xl/worksheets/sheet1.xml":
-                body = re.sub(rf'(<c r="{total.ref}"[^>]*><f>[^<]*</f><v>)0(</v>)', r"\g<1>42\2", body.decode()).encode()
+                body = re.sub(
+                    rf'(<c r="{total.ref}"[^>]*><f>[^<]*</f><v>)0(</v>)',
+                    r"\g<1>42\2",
+                    body.decode(),
+                ).encode()
             zout.writestr(info, body)
     rec = one(run(tmp_path, ctx, {"a.xlsx": out.getvalue()}), "a.xlsx")
     assert ("value-total-mismatch", total.ref) in codes(rec)
@@ -343,7 +410,11 @@ def test_duplicates_and_resubmissions(rnd, tmp_path):
     _, _, ctx = rnd
     first = filled(rnd, tmp_path, scores={"i01": 5})
     second = filled(rnd, tmp_path, scores={"i01": 6})
-    report = run(tmp_path, ctx, {"a.xlsx": first, "a-copy.xlsx": first, "old/a.xlsx": first, "b.xlsx": second})
+    report = run(
+        tmp_path,
+        ctx,
+        {"a.xlsx": first, "a-copy.xlsx": first, "old/a.xlsx": first, "b.xlsx": second},
+    )
     old = time.time() - 86400
     for name in ("a.xlsx", "a-copy.xlsx", "old/a.xlsx"):
         os.utime(tmp_path / "returns" / name, (old, old))
@@ -352,7 +423,10 @@ def test_duplicates_and_resubmissions(rnd, tmp_path):
     assert status["b.xlsx"] == "accepted"
     assert sorted(status.values()) == ["accepted", "duplicate", "duplicate", "superseded"]
     superseded = next(f for f in report.files if f.status == "superseded")
-    assert superseded.issues[-1].code == "submission-superseded" and superseded.issues[-1].fields["other"] == "b.xlsx"
+    assert (
+        superseded.issues[-1].code == "submission-superseded"
+        and superseded.issues[-1].fields["other"] == "b.xlsx"
+    )
     assert [r.total for r in report.results] == [100]
 
 
@@ -361,7 +435,10 @@ def test_duplicates_and_resubmissions(rnd, tmp_path):
 
 def _rewrite(src: bytes, part: str, change) -> bytes:
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(src)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+    with (
+        zipfile.ZipFile(io.BytesIO(src)) as zin,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
         for info in zin.infolist():
             body = zin.read(info)
             zout.writestr(info, change(body) if info.filename == part else body)
@@ -371,16 +448,22 @@ def _rewrite(src: bytes, part: str, change) -> bytes:
 def test_dtd_is_refused(rnd, tmp_path):
     _, files, ctx = rnd
     bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
-    data = _rewrite(files["CZJ"].read_bytes(), "xl/workbook.xml",
-                    lambda body: bomb + body.split(b"?>", 1)[1])
+    data = _rewrite(
+        files["CZJ"].read_bytes(), "xl/workbook.xml", lambda body: bomb + body.split(b"?>", 1)[1]
+    )
     rec = one(run(tmp_path, ctx, {"a.xlsx": data}), "a.xlsx")
     assert (rec.status, rec.issues[0].code) == ("rejected", "file-bad-xml")
 
 
 def test_huge_used_range_is_rejected_fast(rnd, tmp_path):
     _, files, ctx = rnd
-    data = _rewrite(files["CZJ"].read_bytes(), "xl/worksheets/sheet1.xml",
-                    lambda body: body.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'))
+    data = _rewrite(
+        files["CZJ"].read_bytes(),
+        "xl/worksheets/sheet1.xml",
+        lambda body: body.replace(
+            b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+        ),
+    )
     started = time.perf_counter()
     rec = one(run(tmp_path, ctx, {"a.xlsx": data}), "a.xlsx")
     assert time.perf_counter() - started < 1.0
@@ -390,7 +473,10 @@ def test_huge_used_range_is_rejected_fast(rnd, tmp_path):
 def test_compression_bomb_is_rejected_unread(rnd, tmp_path):
     _, files, ctx = rnd
     buf = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(files["CZJ"].read_bytes())) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+    with (
+        zipfile.ZipFile(io.BytesIO(files["CZJ"].read_bytes())) as zin,
+        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
         for info in zin.infolist():
             zout.writestr(info, zin.read(info))
         zout.writestr("xl/media/zeros.bin", b"\x00" * (8 * 1024 * 1024))
@@ -414,8 +500,15 @@ def test_returns_folder_is_never_modified(rnd, tmp_path):
     run(tmp_path, ctx, entries)
 
     def snapshot():
-        return sorted((p.relative_to(tmp_path / "returns").as_posix(), p.stat().st_mtime_ns,
-                       hashlib.sha256(p.read_bytes()).hexdigest()) for p in (tmp_path / "returns").rglob("*") if p.is_file())
+        return sorted(
+            (
+                p.relative_to(tmp_path / "returns").as_posix(),
+                p.stat().st_mtime_ns,
+                hashlib.sha256(p.read_bytes()).hexdigest(),
+            )
+            for p in (tmp_path / "returns").rglob("*")
+            if p.is_file()
+        )
 
     before = snapshot()
     ingest(tmp_path / "returns", ctx)

@@ -28,10 +28,14 @@ def saved_by_libreoffice(round_dir, soffice, tmp_path_factory):
     files = {g.unit_id: g.path for g in result.files}
     filled = []
     for unit, (scores, bonus) in CASES.items():
+
         def edit(wb, ws, layout, bonus=bonus):
             if bonus:
                 ws[layout.input_named(f"xf_{bonus}").ref] = layout.input_named(f"xf_{bonus}").points
-        filled.append(fill(files[unit], work / "filled" / files[unit].name, scores=scores, edit=edit))
+
+        filled.append(
+            fill(files[unit], work / "filled" / files[unit].name, scores=scores, edit=edit)
+        )
     libreoffice_convert(soffice, filled, work / "returns", work / "profile")
     return work / "returns", ctx
 
@@ -52,7 +56,9 @@ def test_libreoffice_saved_returns_are_accepted_with_equal_values_and_totals(sav
         # LibreOffice computed the totals itself (openpyxl left none): they must equal xlsxflow's.
         assert sub.cached_totals["total"] == result.total
         assert sub.cached_totals["subtotal"] == result.subtotal
-        assert all(sub.cached_totals[f"sub_{s.id}"] == result.sections[s.id] for s in rubric.sections)
+        assert all(
+            sub.cached_totals[f"sub_{s.id}"] == result.sections[s.id] for s in rubric.sections
+        )
         assert not [i for i in f.issues if i.code == "value-total-mismatch"]
         assert [i.code for i in f.issues if i.severity != "info"] == []
     assert by_unit["CZJ"].total == 100 - 0.5 - 2 + 6

@@ -54,8 +54,12 @@ def test_bad_rows_are_all_named(tmp_path):
     path = write(tmp_path, "单位编号,单位名称,主管单位\nA,甲,\nA,乙,\nB,,\n,丙,\nC,丁,Z\nD E,戊,\n")
     issues = errors(path)
     assert [(i.code, i.line) for i in issues] == [
-        ("roster-duplicate-id", 3), ("roster-empty-name", 4), ("roster-empty-id", 5),
-        ("roster-bad-id", 7), ("roster-unknown-parent", 6)]
+        ("roster-duplicate-id", 3),
+        ("roster-empty-name", 4),
+        ("roster-empty-id", 5),
+        ("roster-bad-id", 7),
+        ("roster-unknown-parent", 6),
+    ]
     assert issues[0].message == render("roster-duplicate-id", id="A", first_row=2)
     assert str(issues[0]).startswith("r.csv:3: ")
 

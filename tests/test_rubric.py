@@ -22,7 +22,12 @@ SEEDS = [
 def test_shipped_rubric_matches_seed(name, items, sections, items_max, total, max_total):
     r = load_rubric(name)
     assert (r.item_count, len(r.sections), r.items_max, r.total, r.max_total) == (
-        items, sections, items_max, total, max_total)
+        items,
+        sections,
+        items_max,
+        total,
+        max_total,
+    )
     assert r.source and r.notes, "every shipped rubric says where it comes from and what was chosen"
 
 
@@ -33,7 +38,14 @@ def test_every_shipped_file_is_listed():
 
 def test_wenming_danwei_details_from_seed():
     r = load_rubric("wenming-danwei")
-    assert [s.name for s in r.sections] == ["领导班子建设", "思想政治教育", "文明创建", "环境建设", "民主管理", "志愿者服务"]
+    assert [s.name for s in r.sections] == [
+        "领导班子建设",
+        "思想政治教育",
+        "文明创建",
+        "环境建设",
+        "民主管理",
+        "志愿者服务",
+    ]
     assert [s.max for s in r.sections] == [15, 21, 26, 12, 14, 12]
     assert [b.points for b in r.bonus.items] == [6, 4, 2]
     assert r.bonus.mode == "highest"
@@ -48,8 +60,20 @@ def test_window_sections_from_seed():
 
 def test_five_star_bands_from_seed():
     r = load_rubric("wuxing-dangzhibu")
-    cases = {100: "五星级", 95: "五星级", 94: "四星级", 90: "四星级", 89: "三星级", 80: "三星级",
-             79: "二星级", 70: "二星级", 69: "一星级", 60: "一星级", 59: "无星", 0: "无星"}
+    cases = {
+        100: "五星级",
+        95: "五星级",
+        94: "四星级",
+        90: "四星级",
+        89: "三星级",
+        80: "三星级",
+        79: "二星级",
+        70: "二星级",
+        69: "一星级",
+        60: "一星级",
+        59: "无星",
+        0: "无星",
+    }
     for score, band in cases.items():
         assert r.band_for(score) == band, score
 
@@ -130,13 +154,16 @@ def test_step_must_divide_max():
     assert "rubric-step" in codes
 
 
-BANDS = MINIMAL + """\
+BANDS = (
+    MINIMAL
+    + """\
 bands:
   levels:
     - {name: 好, min: 8}
     - {name: 中, min: 5, max: 7}
     - {name: 差, below: 5}
 """
+)
 
 
 def test_bands_that_cover_every_score_load():
@@ -145,7 +172,7 @@ def test_bands_that_cover_every_score_load():
 
 
 def test_band_gap_with_half_points():
-    issues = _errors(BANDS.replace('total: 10', 'total: 10\nstep: 0.5'))
+    issues = _errors(BANDS.replace("total: 10", "total: 10\nstep: 0.5"))
     assert [i.code for i in issues] == ["rubric-band-gap"]
     assert issues[0].message == render("rubric-band-gap", a="中", b="好", value="7.5")
 

@@ -9,22 +9,39 @@ from xlsxflow.submission import Submission
 
 DANWEI = load_rubric("wenming-danwei")
 STARS = load_rubric("wuxing-dangzhibu")
-ROSTER = Roster([Unit("P", "主管"), Unit("A", "甲", parent="P"), Unit("B", "乙"), Unit("C", "丙"), Unit("D", "丁")])
+ROSTER = Roster(
+    [
+        Unit("P", "主管"),
+        Unit("A", "甲", parent="P"),
+        Unit("B", "乙"),
+        Unit("C", "丙"),
+        Unit("D", "丁"),
+    ]
+)
 
 
-def sub(rubric, unit="A", minus: float = 0, bonus: dict | None = None, veto: str | None = None, errors=0):
+def sub(
+    rubric, unit="A", minus: float = 0, bonus: dict | None = None, veto: str | None = None, errors=0
+):
     """Full marks minus ``minus`` points taken from the first item."""
     scores = {i.id: i.max for _, i in rubric.items()}
     first = next(iter(scores))
     scores[first] -= minus
     decls = {d.id: ("是" if d.id == veto else "否") for d in rubric.declarations}
-    return Submission(unit, rubric.id, scores=scores, bonus=bonus or {}, declarations=decls, errors=errors)
+    return Submission(
+        unit, rubric.id, scores=scores, bonus=bonus or {}, declarations=decls, errors=errors
+    )
 
 
 def test_totals_with_bonus_highest_only():
     s = sub(DANWEI, minus=2, bonus={"b_national": 6, "b_provincial": 4, "b_municipal": 0})
     totals = compute_totals(DANWEI, s)
-    assert (totals["sub_s1"], totals["subtotal"], totals["bonus"], totals["total"]) == (13, 98, 6, 104)
+    assert (totals["sub_s1"], totals["subtotal"], totals["bonus"], totals["total"]) == (
+        13,
+        98,
+        6,
+        104,
+    )
 
 
 def test_threshold_on_subtotal_without_bonus_boundary():
@@ -55,7 +72,14 @@ def test_incomplete_return_is_not_eligible_nor_ranked():
 
 
 def test_bands_at_their_boundaries():
-    for total, band in [(95, "五星级"), (94, "四星级"), (90, "四星级"), (89, "三星级"), (60, "一星级"), (59, "无星")]:
+    for total, band in [
+        (95, "五星级"),
+        (94, "四星级"),
+        (90, "四星级"),
+        (89, "三星级"),
+        (60, "一星级"),
+        (59, "无星"),
+    ]:
         r = evaluate(STARS, ROSTER, sub(STARS, minus=100 - total), "f")
         assert (r.total, r.band) == (total, band)
 
@@ -68,11 +92,20 @@ def test_ranking_ties_1_2_2_4_and_tie_breaks():
     e = evaluate(DANWEI, ROSTER, sub(DANWEI, "P", minus=3), "p")  # 97
     ordered = rank([e, d, c, b, a], DANWEI)
     # A and B both total 100: A wins on subtotal (100 > 98). C and D tie on everything.
-    assert [(r.unit_id, r.rank) for r in ordered] == [("A", 1), ("B", 2), ("C", 3), ("D", 3), ("P", 5)]
+    assert [(r.unit_id, r.rank) for r in ordered] == [
+        ("A", 1),
+        ("B", 2),
+        ("C", 3),
+        ("D", 3),
+        ("P", 5),
+    ]
 
 
 def test_full_tie_shares_rank():
-    rs = [evaluate(DANWEI, ROSTER, sub(DANWEI, u, minus=m), u) for u, m in [("A", 0), ("B", 1), ("C", 1), ("D", 2)]]
+    rs = [
+        evaluate(DANWEI, ROSTER, sub(DANWEI, u, minus=m), u)
+        for u, m in [("A", 0), ("B", 1), ("C", 1), ("D", 2)]
+    ]
     assert [r.rank for r in rank(rs, DANWEI)] == [1, 2, 2, 4]
 
 

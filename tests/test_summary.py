@@ -11,7 +11,14 @@ from conftest import fill
 from xlsxflow.ingest import ingest
 from xlsxflow.summary import neutralise, write_report_json, write_summary
 
-HOSTILE = ["=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "http://example.org", "file:///etc"]
+HOSTILE = [
+    '=HYPERLINK("http://x","y")',
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1)",
+    "http://example.org",
+    "file:///etc",
+]
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +28,9 @@ def summary(round_dir, tmp_path_factory):
     files = {g.unit_id: g.path for g in result.files}
 
     def notes(wb, ws, layout):
-        refs = [i.ref for i in layout.inputs if i.kind == "note"] + [layout.input_named("xf_filler").ref]
+        refs = [i.ref for i in layout.inputs if i.kind == "note"] + [
+            layout.input_named("xf_filler").ref
+        ]
         for ref, text in zip(refs, HOSTILE + HOSTILE[:1], strict=False):
             ws[ref] = text
             ws[ref].data_type = "s"  # typed as text, the way a unit's spreadsheet stores it
@@ -69,7 +78,9 @@ def test_strings_from_returns_are_text_never_formulas(summary):
 def test_issue_sheet_names_file_sheet_cell(summary):
     wb, _, _ = summary
     rows = [[c.value for c in r] for r in wb["问题"].iter_rows(min_row=2)]
-    assert ["错误", "value-out-of-range", "b.xlsx", "自评表", "D6", "JYJ", "市教育局"] in [r[:7] for r in rows]
+    assert ["错误", "value-out-of-range", "b.xlsx", "自评表", "D6", "JYJ", "市教育局"] in [
+        r[:7] for r in rows
+    ]
 
 
 def test_missing_sheet_lists_units_with_email(summary):

@@ -71,7 +71,9 @@ def test_a_validation_on_every_input_with_the_right_range(workbook):
         assert dv.showErrorMessage and dv.errorStyle in (None, "stop")
         if inp.kind == "score":  # half points: a custom formula with the item's max
             assert dv.type == "custom"
-            assert f"{inp.ref}<={inp.max:g}" in dv.formula1 and f"MOD({inp.ref}*2,1)=0" in dv.formula1
+            assert (
+                f"{inp.ref}<={inp.max:g}" in dv.formula1 and f"MOD({inp.ref}*2,1)=0" in dv.formula1
+            )
             assert f"{inp.max:g}" in dv.prompt
         elif inp.kind == "bonus":
             assert dv.type == "list" and dv.formula1 == f'"0,{inp.points:g}"'
@@ -108,7 +110,16 @@ def test_defined_names_for_inputs_and_totals(workbook):
     names = wb.defined_names
     for inp in layout.inputs:
         assert names[inp.name].attr_text == f"'自评表'!${inp.ref[0]}${inp.ref[1:]}"
-    for key in ("xf_subtotal", "xf_bonus", "xf_total", "xf_sub_s1", "xf_i01", "xf_i01_note", "xf_v1", "xf_filler"):
+    for key in (
+        "xf_subtotal",
+        "xf_bonus",
+        "xf_total",
+        "xf_sub_s1",
+        "xf_i01",
+        "xf_i01_note",
+        "xf_v1",
+        "xf_filler",
+    ):
         assert key in names
 
 
@@ -118,7 +129,10 @@ def test_totals_are_live_formulas(workbook):
     layout = build_layout(ctx.rubric)
     assert ws[layout.total("sub_s1").ref].value == "=SUM(D6:D8)"
     assert ws[layout.total("bonus").ref].value.startswith("=MAX(")
-    assert ws[layout.total("total").ref].value == f"={layout.total('subtotal').ref}+{layout.total('bonus').ref}"
+    assert (
+        ws[layout.total("total").ref].value
+        == f"={layout.total('subtotal').ref}+{layout.total('bonus').ref}"
+    )
 
 
 def test_header_shows_unit_and_deadline(workbook):
@@ -127,7 +141,13 @@ def test_header_shows_unit_and_deadline(workbook):
     assert ws["B2"].value == "市财政局" and ws["D2"].value == "CZJ"
     assert ws["B3"].value == "2026-12-31"
     assert "测试轮次" in ws["A1"].value
-    assert [ws.cell(5, c).value for c in range(1, 6)] == ["项目", "内容", "分值", "自评分", "佐证材料或备注"]
+    assert [ws.cell(5, c).value for c in range(1, 6)] == [
+        "项目",
+        "内容",
+        "分值",
+        "自评分",
+        "佐证材料或备注",
+    ]
 
 
 def test_hidden_signed_identity(workbook):
@@ -162,8 +182,20 @@ def test_stamped_workbook_equals_the_reference_rendering(tmp_path):
     rubric = load_rubric("wenming-danwei")
     layout = build_layout(rubric)
     key = load_key(tmp_path / "k", create=True)
-    base = Identity("xlsxflow-1", "r", "轮次", "2026-12-31", rubric.id, rubric.version, rubric.content_hash,
-                    "zh", "A", "甲单位", "2026-11-23T00:00:00", key_id(key))
+    base = Identity(
+        "xlsxflow-1",
+        "r",
+        "轮次",
+        "2026-12-31",
+        rubric.id,
+        rubric.version,
+        rubric.content_hash,
+        "zh",
+        "A",
+        "甲单位",
+        "2026-11-23T00:00:00",
+        key_id(key),
+    )
     other = replace(base, unit_id="B-2", unit_name="乙&<单位>")
     stamped = WorkbookStamper(layout, base, key).stamp(other)
     reference = workbook_bytes(layout, other, key)

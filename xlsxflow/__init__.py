@@ -16,7 +16,19 @@ from .rubric import Rubric, load_rubric  # noqa: E402
 from .summary import write_report_json, write_summary  # noqa: E402
 
 __all__ = [
-    "CATALOGUE", "IngestReport", "Issue", "Roster", "Rubric", "XlsxflowError", "__version__",
-    "generate", "ingest", "load_roster", "load_rubric", "open_round", "render",
-    "write_report_json", "write_summary",
+    "CATALOGUE",
+    "IngestReport",
+    "Issue",
+    "Roster",
+    "Rubric",
+    "XlsxflowError",
+    "__version__",
+    "generate",
+    "ingest",
+    "load_roster",
+    "load_rubric",
+    "open_round",
+    "render",
+    "write_report_json",
+    "write_summary",
 ]

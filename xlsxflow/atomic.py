@@ -10,7 +10,9 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path, mode: int | None = None, *, durable: bool = True) -> Iterator[Path]:
+def atomic_path(
+    path: str | Path, mode: int | None = None, *, durable: bool = True
+) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step.
 
     ``durable`` also flushes the data to disk first, so that a power cut cannot

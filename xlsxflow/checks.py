@@ -41,7 +41,9 @@ class Where:
         return make_issue(code, file=self.file, cell=cell, **fields)
 
 
-def read_identity(book: Book, ctx: RoundContext, where: Where) -> tuple[Identity | None, list[Issue]]:
+def read_identity(
+    book: Book, ctx: RoundContext, where: Where
+) -> tuple[Identity | None, list[Issue]]:
     """The signed identity of the workbook, or None with the reasons why not."""
     info = book.sheet_info(META_SHEET)
     if info is None:
@@ -68,14 +70,20 @@ def read_identity(book: Book, ctx: RoundContext, where: Where) -> tuple[Identity
         return None, [*issues, here("identity-signature-invalid")]
     record = ctx.record
     if record and identity.round_id != record.round_id:
-        return None, [*issues, here("identity-other-round", found=identity.round_id, expected=record.round_id)]
+        return None, [
+            *issues,
+            here("identity-other-round", found=identity.round_id, expected=record.round_id),
+        ]
     rubric = ctx.rubric
     if identity.rubric_id != rubric.id or identity.rubric_hash != rubric.content_hash:
-        return None, [*issues, here(
-            "identity-rubric-mismatch",
-            found=f"{identity.rubric_id} v{identity.rubric_version} ({identity.rubric_hash})",
-            expected=f"{rubric.id} v{rubric.version} ({rubric.content_hash})",
-        )]
+        return None, [
+            *issues,
+            here(
+                "identity-rubric-mismatch",
+                found=f"{identity.rubric_id} v{identity.rubric_version} ({identity.rubric_hash})",
+                expected=f"{rubric.id} v{rubric.version} ({rubric.content_hash})",
+            ),
+        ]
     if ctx.roster.get(identity.unit_id) is None:
         return None, [*issues, here("identity-unknown-unit", unit_id=identity.unit_id)]
     return identity, issues
@@ -125,7 +133,12 @@ def check_locked(sheet: Sheet, layout: Layout, identity: Identity, where: Where)
             if count <= MAX_TAMPER_ISSUES:
                 from .ooxml import cell_ref
 
-                yield where("tamper-locked-changed", cell=cell_ref(*pos), expected="（空）", found=_short(shown(found)))
+                yield where(
+                    "tamper-locked-changed",
+                    cell=cell_ref(*pos),
+                    expected="（空）",
+                    found=_short(shown(found)),
+                )
     if count > MAX_TAMPER_ISSUES:
         yield where("tamper-too-many", count=count - MAX_TAMPER_ISSUES)
 
@@ -148,9 +161,15 @@ def _short(text: str, limit: int = 40) -> str:
 def _locked_problem(cell, found: RawCell | None, role_values) -> tuple[str, dict] | None:
     if cell.formula:
         if found is None or not found.formula:
-            return "tamper-formula-replaced", {"expected": cell.formula, "found": _short(shown(found)) or "（空）"}
+            return "tamper-formula-replaced", {
+                "expected": cell.formula,
+                "found": _short(shown(found)) or "（空）",
+            }
         if found.formula and normalise_formula(found.formula) != normalise_formula(cell.formula):
-            return "tamper-formula-replaced", {"expected": cell.formula, "found": "=" + _short(found.formula)}
+            return "tamper-formula-replaced", {
+                "expected": cell.formula,
+                "found": "=" + _short(found.formula),
+            }
         return None
     expected = role_values[cell.role] if cell.role else cell.value
     if expected is None or expected == "":
@@ -162,14 +181,26 @@ def _locked_problem(cell, found: RawCell | None, role_values) -> tuple[str, dict
             return None
         if cell.role == "unit_name":
             return "identity-name-mismatch", {"expected": expected, "found": _short(shown(found))}
-        return "tamper-locked-changed", {"expected": _short(expected), "found": _short(shown(found)) or "（空）"}
-    if (found is not None and found.formula is None and isinstance(found.value, float)
-            and abs(found.value - expected) < 1e-9):
+        return "tamper-locked-changed", {
+            "expected": _short(expected),
+            "found": _short(shown(found)) or "（空）",
+        }
+    if (
+        found is not None
+        and found.formula is None
+        and isinstance(found.value, float)
+        and abs(found.value - expected) < 1e-9
+    ):
         return None
-    return "tamper-locked-changed", {"expected": fmt(expected), "found": _short(shown(found)) or "（空）"}
+    return "tamper-locked-changed", {
+        "expected": fmt(expected),
+        "found": _short(shown(found)) or "（空）",
+    }
 
 
-def read_inputs(sheet: Sheet, layout: Layout, submission: Submission, where: Where) -> Iterator[Issue]:
+def read_inputs(
+    sheet: Sheet, layout: Layout, submission: Submission, where: Where
+) -> Iterator[Issue]:
     """Parse every input cell into ``submission``; yield what is wrong or was adjusted."""
     for inp in layout.inputs:
         cell = sheet.get(inp.row, inp.col)
@@ -192,11 +223,19 @@ def read_inputs(sheet: Sheet, layout: Layout, submission: Submission, where: Whe
         elif inp.kind == "note":
             parsed = parse_text(cell)
             if parsed.status == "formula":
-                yield where("value-formula-in-input", cell=at, label=inp.label, formula=parsed.found)
+                yield where(
+                    "value-formula-in-input", cell=at, label=inp.label, formula=parsed.found
+                )
             elif parsed.value:
                 text = str(parsed.value)
                 if inp.max_length and len(text) > inp.max_length:
-                    yield where("value-too-long", cell=at, label=inp.label, max_length=inp.max_length, length=len(text))
+                    yield where(
+                        "value-too-long",
+                        cell=at,
+                        label=inp.label,
+                        max_length=inp.max_length,
+                        length=len(text),
+                    )
                 submission.notes[inp.key] = text
         else:
             parsed = _parse_field(cell, inp)
@@ -219,16 +258,30 @@ def _number_issues(parsed: Parsed, inp, at: str, where: Where) -> Iterator[Issue
     elif parsed.status == "not_number":
         yield where("value-not-number", cell=at, label=inp.label, found=_short(parsed.found))
     elif parsed.status == "normalised":
-        yield where("value-normalised", cell=at, label=inp.label, found=_short(parsed.found), value=fmt(parsed.value))
+        yield where(
+            "value-normalised",
+            cell=at,
+            label=inp.label,
+            found=_short(parsed.found),
+            value=fmt(parsed.value),
+        )
 
 
 def _range_issue(value: float, inp, parsed: Parsed, at: str, where: Where) -> Issue | None:
     if inp.kind == "bonus":
         if abs(value) > 1e-9 and abs(value - inp.points) > 1e-9:
-            return where("value-bad-bonus", cell=at, label=inp.label, points=fmt(inp.points), found=parsed.found or fmt(value))
+            return where(
+                "value-bad-bonus",
+                cell=at,
+                label=inp.label,
+                points=fmt(inp.points),
+                found=parsed.found or fmt(value),
+            )
         return None
     if value < 0 or value > inp.max + 1e-9:
-        return where("value-out-of-range", cell=at, label=inp.label, value=fmt(value), max=fmt(inp.max))
+        return where(
+            "value-out-of-range", cell=at, label=inp.label, value=fmt(value), max=fmt(inp.max)
+        )
     units = value / inp.step
     if abs(units - round(units)) > 1e-9:
         step_text = "0.5 分" if inp.step == 0.5 else "整分"
@@ -253,7 +306,13 @@ def _field_issue(parsed: Parsed, inp, at: str, where: Where) -> Issue | None:
     if status == "formula":
         return where("value-formula-in-input", cell=at, label=inp.label, formula=parsed.found)
     if status == "bad_choice":
-        return where("value-bad-choice", cell=at, label=inp.label, choices="、".join(inp.choices), found=_short(parsed.found))
+        return where(
+            "value-bad-choice",
+            cell=at,
+            label=inp.label,
+            choices="、".join(inp.choices),
+            found=_short(parsed.found),
+        )
     if status == "bad_date":
         return where("value-bad-date", cell=at, label=inp.label, found=_short(parsed.found))
     if status == "not_number":
@@ -261,11 +320,29 @@ def _field_issue(parsed: Parsed, inp, at: str, where: Where) -> Issue | None:
     if inp.field_type == "integer" and parsed.value is not None:
         low, high = inp.min_int, inp.max_int
         if (low is not None and parsed.value < low) or (high is not None and parsed.value > high):
-            return where("value-out-of-range", cell=at, label=inp.label, value=fmt(parsed.value), max=fmt(high))
+            return where(
+                "value-out-of-range",
+                cell=at,
+                label=inp.label,
+                value=fmt(parsed.value),
+                max=fmt(high),
+            )
     if inp.max_length and parsed.value is not None and len(str(parsed.value)) > inp.max_length:
-        return where("value-too-long", cell=at, label=inp.label, max_length=inp.max_length, length=len(str(parsed.value)))
+        return where(
+            "value-too-long",
+            cell=at,
+            label=inp.label,
+            max_length=inp.max_length,
+            length=len(str(parsed.value)),
+        )
     if status == "normalised":
-        return where("value-normalised", cell=at, label=inp.label, found=_short(parsed.found), value=parsed.value)
+        return where(
+            "value-normalised",
+            cell=at,
+            label=inp.label,
+            found=_short(parsed.found),
+            value=parsed.value,
+        )
     return None
 
 
@@ -276,7 +353,9 @@ def read_cached_totals(sheet: Sheet, layout: Layout, submission: Submission) -> 
         submission.cached_totals[total.key] = value if isinstance(value, float) else None
 
 
-def check_cached_totals(layout: Layout, submission: Submission, computed: dict[str, float], where: Where) -> Iterator[Issue]:
+def check_cached_totals(
+    layout: Layout, submission: Submission, computed: dict[str, float], where: Where
+) -> Iterator[Issue]:
     """The totals the spreadsheet program computed agree with xlsxflow's."""
     for total in layout.totals:
         cached = submission.cached_totals.get(total.key)
@@ -284,4 +363,10 @@ def check_cached_totals(layout: Layout, submission: Submission, computed: dict[s
         if cached is None or value is None:
             continue
         if abs(cached - value) > 1e-6:
-            yield where("value-total-mismatch", cell=total.ref, label=total.label, cached=fmt(cached), computed=fmt(value))
+            yield where(
+                "value-total-mismatch",
+                cell=total.ref,
+                label=total.label,
+                cached=fmt(cached),
+                computed=fmt(value),
+            )

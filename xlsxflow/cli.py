@@ -135,15 +135,30 @@ def roster_check(file: str) -> None:
 
 @main.command()
 @click.argument("rubric_file")
-@click.option("--roster", "roster_file", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="Roster CSV or xlsx (单位名单).")
-@click.option("--out", "out_dir", default="workbooks", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for the unit workbooks.")
+@click.option(
+    "--roster",
+    "roster_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Roster CSV or xlsx (单位名单).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="workbooks",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the unit workbooks.",
+)
 @click.option("--title", help="Round title shown on every workbook (default: 年度 + rubric title).")
 @click.option("--deadline", help="Deadline shown on every workbook (default: 14 days from today).")
 @click.option("--lang", type=LANG, default="zh", show_default=True, help="Workbook labels.")
-@click.option("--key", "key_file", type=click.Path(dir_okay=False),
-              help="Signing key file (default: XLSXFLOW_KEY_FILE or ~/.config/xlsxflow/secret.key).")
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(dir_okay=False),
+    help="Signing key file (default: XLSXFLOW_KEY_FILE or ~/.config/xlsxflow/secret.key).",
+)
 @click.option("--unit", "units", multiple=True, help="Only this unit id (repeatable).")
 def generate(rubric_file, roster_file, out_dir, title, deadline, lang, key_file, units) -> None:
     """Write one locked workbook per roster unit and record the round here.
@@ -158,10 +173,22 @@ def generate(rubric_file, roster_file, out_dir, title, deadline, lang, key_file,
     with _handled():
         count = len(load_roster(roster_file)) if not units else len(units)
         with _bar(count, "生成 generate") as bar:
-            result = do_generate(rubric_file, roster_file, out_dir, title=title, deadline=deadline,
-                                 lang=lang, key_path=key_file, units=list(units) or None, progress=bar.update)
+            result = do_generate(
+                rubric_file,
+                roster_file,
+                out_dir,
+                title=title,
+                deadline=deadline,
+                lang=lang,
+                key_path=key_file,
+                units=list(units) or None,
+                progress=bar.update,
+            )
         if result.key_created:
-            click.echo(f"已创建签名密钥 new signing key: {result.key_path}（请妥善备份 keep it safe）", err=True)
+            click.echo(
+                f"已创建签名密钥 new signing key: {result.key_path}（请妥善备份 keep it safe）",
+                err=True,
+            )
         click.echo(f"{len(result.files)} 个工作簿 workbooks → {out_dir}")
         click.echo(f"本轮 round {result.record.round_id} 记录于 recorded in {result.record_path}")
 
@@ -171,14 +198,26 @@ def generate(rubric_file, roster_file, out_dir, title, deadline, lang, key_file,
 
 @main.command()
 @click.argument("returns_dir", type=click.Path(file_okay=False))
-@click.option("--out", "out_file", default="summary.xlsx", show_default=True, help="Summary workbook to write.")
+@click.option(
+    "--out",
+    "out_file",
+    default="summary.xlsx",
+    show_default=True,
+    help="Summary workbook to write.",
+)
 @click.option("--report", "report_file", help="Also write a machine-readable JSON report here.")
 @click.option("--rubric", "rubric_file", help="Rubric (overrides the round record).")
 @click.option("--roster", "roster_file", help="Roster (overrides the round record).")
-@click.option("--key", "key_file", type=click.Path(dir_okay=False), help="Signing key (overrides the record).")
+@click.option(
+    "--key", "key_file", type=click.Path(dir_okay=False), help="Signing key (overrides the record)."
+)
 @click.option("--lang", type=LANG, default="zh", show_default=True, help="Summary labels.")
-@click.option("--max-file-mb", type=float, default=20, show_default=True, help="Reject larger files unread.")
-def ingest(returns_dir, out_file, report_file, rubric_file, roster_file, key_file, lang, max_file_mb) -> None:
+@click.option(
+    "--max-file-mb", type=float, default=20, show_default=True, help="Reject larger files unread."
+)
+def ingest(
+    returns_dir, out_file, report_file, rubric_file, roster_file, key_file, lang, max_file_mb
+) -> None:
     """Check every file under RETURNS_DIR and write the reviewers' summary.
 
     \b
@@ -197,7 +236,9 @@ def ingest(returns_dir, out_file, report_file, rubric_file, roster_file, key_fil
         returns = Path(returns_dir)
         for target in filter(None, (out_file, report_file)):
             if _inside(Path(target), returns):
-                raise click.UsageError(f"{target} 位于报送文件夹内；报送文件夹只读，请把输出写到别处。")
+                raise click.UsageError(
+                    f"{target} 位于报送文件夹内；报送文件夹只读，请把输出写到别处。"
+                )
         ctx = open_round(rubric=rubric_file, roster=roster_file, key_path=key_file)
         limits = Limits(max_file_bytes=int(max_file_mb * 1024 * 1024))
         command = "xlsxflow " + " ".join(shlex.quote(a) for a in sys.argv[1:])
@@ -209,8 +250,10 @@ def ingest(returns_dir, out_file, report_file, rubric_file, roster_file, key_fil
         counts = report.counts()
         click.echo("  ".join(f"{k} {v}" for k, v in counts.items()))
         eligible = sum(r.eligible for r in report.results)
-        click.echo(f"已接受 accepted {len(report.results)}，符合条件 eligible {eligible}，"
-                   f"未交 missing {len(report.missing)}，问题 issues {len(report.issues)}")
+        click.echo(
+            f"已接受 accepted {len(report.results)}，符合条件 eligible {eligible}，"
+            f"未交 missing {len(report.missing)}，问题 issues {len(report.issues)}"
+        )
         click.echo(f"汇总表 summary: {Path(out_file).resolve()}")
         if report_file:
             click.echo(f"报告 report: {Path(report_file).resolve()}")
@@ -230,7 +273,9 @@ def _inside(path: Path, folder: Path) -> bool:
 
 @main.command("sample-returns")
 @click.argument("workbooks_dir", type=click.Path(exists=True, file_okay=False))
-@click.option("--out", "out_dir", default="returns", show_default=True, type=click.Path(file_okay=False))
+@click.option(
+    "--out", "out_dir", default="returns", show_default=True, type=click.Path(file_okay=False)
+)
 @click.option("--seed", default=2026, show_default=True, help="Random seed for the sample scores.")
 def sample_returns(workbooks_dir, out_dir, seed) -> None:
     """Fill generated workbooks as units would, with typical mistakes (for trying ingest)."""
@@ -242,8 +287,14 @@ def sample_returns(workbooks_dir, out_dir, seed) -> None:
         ctx = open_round()
         names = {p.name.split("_", 1)[0]: p for p in Path(workbooks_dir).glob("*.xlsx")}
         generated = [Generated(uid, path) for uid, path in sorted(names.items())]
-        planted = make_sample_returns(generated, ctx.rubric, ctx.roster, Path(out_dir), seed=seed,
-                                      lang=ctx.record.lang if ctx.record else "zh")
+        planted = make_sample_returns(
+            generated,
+            ctx.rubric,
+            ctx.roster,
+            Path(out_dir),
+            seed=seed,
+            lang=ctx.record.lang if ctx.record else "zh",
+        )
         for p in planted:
             click.echo(f"  {p.unit_id or '—':<10} {p.what}")
         click.echo(f"示例报送文件 sample returns → {out_dir}")
@@ -251,7 +302,13 @@ def sample_returns(workbooks_dir, out_dir, seed) -> None:
 
 @main.command()
 @click.argument("folder", default="xlsxflow-demo", type=click.Path(file_okay=False))
-@click.option("--rubric", "rubric_name", default="wenming-danwei", show_default=True, help="Shipped rubric or path.")
+@click.option(
+    "--rubric",
+    "rubric_name",
+    default="wenming-danwei",
+    show_default=True,
+    help="Shipped rubric or path.",
+)
 @click.option("--lang", type=LANG, default="zh", show_default=True)
 def demo(folder, rubric_name, lang) -> None:
     """Run a whole round on the sample roster inside FOLDER and print where the summary is.
@@ -268,7 +325,12 @@ def demo(folder, rubric_name, lang) -> None:
 
 
 @main.command()
-@click.option("--key", "key_file", type=click.Path(dir_okay=False), help="Key file (default location otherwise).")
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(dir_okay=False),
+    help="Key file (default location otherwise).",
+)
 def key(key_file) -> None:
     """Show where the signing key is and its fingerprint (creating it if missing)."""
     from .identity import default_key_path, key_id, load_key

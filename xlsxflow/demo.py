@@ -21,8 +21,13 @@ class DemoResult:
     ingest: IngestReport
 
 
-def run_demo(folder: Path, rubric: str = "wenming-danwei", *, lang: str = "zh",
-             echo: Callable[[str], None] = print) -> DemoResult:
+def run_demo(
+    folder: Path,
+    rubric: str = "wenming-danwei",
+    *,
+    lang: str = "zh",
+    echo: Callable[[str], None] = print,
+) -> DemoResult:
     """Run a round in ``folder`` with a demo key kept there (never the office key)."""
     folder.mkdir(parents=True, exist_ok=True)
     key = folder / "demo-secret.key"
@@ -30,8 +35,15 @@ def run_demo(folder: Path, rubric: str = "wenming-danwei", *, lang: str = "zh",
     workbooks, returns = folder / "workbooks", folder / "returns"
     for old in (workbooks, returns):  # a fresh run each time
         _clear(old)
-    gen = generate(rubric, roster, workbooks, key_path=key, workdir=folder, lang=lang,
-                   title="2026年度市直机关“三创三树”创建评选（示例）")
+    gen = generate(
+        rubric,
+        roster,
+        workbooks,
+        key_path=key,
+        workdir=folder,
+        lang=lang,
+        title="2026年度市直机关“三创三树”创建评选（示例）",
+    )
     echo(f"1. 生成 generated {len(gen.files)} 个工作簿 → {workbooks}")
     ctx = open_round(workdir=folder, key_path=key)
     planted = make_sample_returns(gen.files, ctx.rubric, ctx.roster, returns, lang=lang)
@@ -44,8 +56,10 @@ def run_demo(folder: Path, rubric: str = "wenming-danwei", *, lang: str = "zh",
     write_report_json(report, report_path)
     counts = report.counts()
     echo("3. 读取 ingest: " + "  ".join(f"{k} {v}" for k, v in counts.items()))
-    echo(f"   排名 ranked {sum(r.rank is not None for r in report.results)}，"
-         f"符合条件 eligible {sum(r.eligible for r in report.results)}，未交 missing {len(report.missing)}")
+    echo(
+        f"   排名 ranked {sum(r.rank is not None for r in report.results)}，"
+        f"符合条件 eligible {sum(r.eligible for r in report.results)}，未交 missing {len(report.missing)}"
+    )
     assert (folder / ROUND_FILE).exists()
     return DemoResult(folder, summary, report_path, report)
 

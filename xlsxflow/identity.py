@@ -41,8 +41,13 @@ def load_key(path: Path | None = None, *, create: bool = False) -> bytes:
         text = path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
         if not create:
-            raise XlsxflowError(make_issue("key-unreadable", file=str(path),
-                                           detail="密钥文件不存在。请使用生成工作簿时的同一台电脑和密钥（--key）。")) from None
+            raise XlsxflowError(
+                make_issue(
+                    "key-unreadable",
+                    file=str(path),
+                    detail="密钥文件不存在。请使用生成工作簿时的同一台电脑和密钥（--key）。",
+                )
+            ) from None
         text = secrets.token_hex(32)
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, (text + "\n").encode("ascii"), mode=0o600)
@@ -53,7 +58,11 @@ def load_key(path: Path | None = None, *, create: bool = False) -> bytes:
     except ValueError:
         key = b""
     if len(key) < 16:
-        raise XlsxflowError(make_issue("key-unreadable", file=str(path), detail="内容不是有效的密钥（应为十六进制文本）"))
+        raise XlsxflowError(
+            make_issue(
+                "key-unreadable", file=str(path), detail="内容不是有效的密钥（应为十六进制文本）"
+            )
+        )
     return key
 
 

@@ -56,8 +56,12 @@ class FileRecord:
 
     def to_dict(self) -> dict:
         return {
-            "path": self.path, "sha256": self.sha256, "size": self.size, "status": self.status,
-            "reason": self.reason, "unit_id": self.unit_id,
+            "path": self.path,
+            "sha256": self.sha256,
+            "size": self.size,
+            "status": self.status,
+            "reason": self.reason,
+            "unit_id": self.unit_id,
             "issues": [i.to_dict() for i in self.issues],
         }
 
@@ -92,15 +96,24 @@ class IngestReport:
     @property
     def exit_code(self) -> int:
         """0: all units returned and nothing is wrong; 1: there is something to look at."""
-        errors = any(i.severity == Severity.ERROR for f in self.files if f.status == "accepted" for i in f.issues)
+        errors = any(
+            i.severity == Severity.ERROR
+            for f in self.files
+            if f.status == "accepted"
+            for i in f.issues
+        )
         rejected = any(f.status == "rejected" for f in self.files)
         return 1 if errors or rejected or self.missing else 0
 
     def to_dict(self) -> dict:
         return {
             "round": {"id": self.round_id, "title": self.round_title},
-            "rubric": {"id": self.rubric_id, "title": self.rubric_title, "version": self.rubric_version,
-                       "hash": self.rubric_hash},
+            "rubric": {
+                "id": self.rubric_id,
+                "title": self.rubric_title,
+                "version": self.rubric_version,
+                "hash": self.rubric_hash,
+            },
             "returns_dir": self.returns_dir,
             "started_at": self.started_at,
             "counts": self.counts(),
@@ -135,7 +148,9 @@ def _skip_code(rel: str, path: Path) -> str | None:
     return None
 
 
-def read_return(path: Path, rel: str, ctx: RoundContext, limits: Limits = DEFAULT_LIMITS) -> FileRecord:
+def read_return(
+    path: Path, rel: str, ctx: RoundContext, limits: Limits = DEFAULT_LIMITS
+) -> FileRecord:
     """Read and check one file; never raises."""
     try:
         stat = path.stat()
@@ -146,7 +161,12 @@ def read_return(path: Path, rel: str, ctx: RoundContext, limits: Limits = DEFAUL
     try:
         return _read_return(path, record, ctx, limits)
     except Exception as exc:  # the promise: no input ever produces a traceback
-        return _reject(record, make_issue("file-reader-crashed", file=rel, detail=f"{type(exc).__name__}: {exc}"[:200]))
+        return _reject(
+            record,
+            make_issue(
+                "file-reader-crashed", file=rel, detail=f"{type(exc).__name__}: {exc}"[:200]
+            ),
+        )
 
 
 def _reject(record: FileRecord, issue: Issue) -> FileRecord:
@@ -162,14 +182,18 @@ def _read_return(path: Path, record: FileRecord, ctx: RoundContext, limits: Limi
     where = Where(rel)
     suffix = path.suffix.lower()
     if record.size > limits.max_file_bytes:
-        return _reject(record, where("file-too-large", size=_mb(record.size), limit=_mb(limits.max_file_bytes)))
+        return _reject(
+            record, where("file-too-large", size=_mb(record.size), limit=_mb(limits.max_file_bytes))
+        )
     data = path.read_bytes()
     record.sha256 = hashlib.sha256(data).hexdigest()
     kind = sniff(data[:4096], len(data), suffix)
     if kind == "empty":
         return _reject(record, where("file-empty"))
     if kind == "ole":
-        code = {"encrypted": "file-encrypted", "et": "file-wps-et", "xls": "file-legacy-xls"}[classify_ole(data, suffix)]
+        code = {"encrypted": "file-encrypted", "et": "file-wps-et", "xls": "file-legacy-xls"}[
+            classify_ole(data, suffix)
+        ]
         return _reject(record, where(code))
     if kind == "text":
         if suffix not in SPREADSHEET_SUFFIXES:
@@ -229,7 +253,9 @@ def _check_book(book, record: FileRecord, ctx: RoundContext, where: Where) -> Fi
     submission = Submission(unit_id=identity.unit_id, rubric_id=ctx.rubric.id)
     record.issues.extend(read_inputs(sheet, layout, submission, here))
     read_cached_totals(sheet, layout, submission)
-    record.issues.extend(check_cached_totals(layout, submission, compute_totals(ctx.rubric, submission), here))
+    record.issues.extend(
+        check_cached_totals(layout, submission, compute_totals(ctx.rubric, submission), here)
+    )
     record.submission = submission
     record.status = "accepted"
     errors = sum(1 for i in record.issues if i.severity == Severity.ERROR)
@@ -265,7 +291,9 @@ def _same_content(a: FileRecord, b: FileRecord) -> bool:
     """Byte-identical, or the same inputs saved again."""
     if a.sha256 == b.sha256:
         return True
-    return bool(a.submission and b.submission and a.submission.content_key() == b.submission.content_key())
+    return bool(
+        a.submission and b.submission and a.submission.content_key() == b.submission.content_key()
+    )
 
 
 def ingest(
@@ -279,7 +307,7 @@ def ingest(
     """Read every file under ``returns_dir`` and compute the round's results."""
     returns_dir = Path(returns_dir)
     if not returns_dir.is_dir():
-        raise XlsxflowError(make_issue("round-unreadable", file=str(returns_dir), detail="报送文件夹不存在"))
+        raise XlsxflowError(make_issue("returns-missing", path=str(returns_dir)))
     started = datetime.now().astimezone().isoformat(timespec="seconds")
     records: list[FileRecord] = []
     for path, rel, skip in discover(returns_dir):
@@ -297,17 +325,26 @@ def ingest(
     resolve_duplicates(records)
     results = [
         evaluate(ctx.rubric, ctx.roster, rec.submission, rec.path)
-        for rec in records if rec.status == "accepted" and rec.submission
+        for rec in records
+        if rec.status == "accepted" and rec.submission
     ]
     results = rank(results, ctx.rubric)
     returned = {r.unit_id for r in results}
     missing = [u for u in ctx.roster if u.unit_id not in returned]
     rec = ctx.record
     return IngestReport(
-        returns_dir=str(returns_dir), rubric_id=ctx.rubric.id, rubric_title=ctx.rubric.title,
-        rubric_version=ctx.rubric.version, rubric_hash=ctx.rubric.content_hash,
-        round_id=rec.round_id if rec else "", round_title=rec.title if rec else ctx.rubric.title,
-        started_at=started, files=records, results=results, missing=missing, command=command,
+        returns_dir=str(returns_dir),
+        rubric_id=ctx.rubric.id,
+        rubric_title=ctx.rubric.title,
+        rubric_version=ctx.rubric.version,
+        rubric_hash=ctx.rubric.content_hash,
+        round_id=rec.round_id if rec else "",
+        round_title=rec.title if rec else ctx.rubric.title,
+        started_at=started,
+        files=records,
+        results=results,
+        missing=missing,
+        command=command,
     )
 
 

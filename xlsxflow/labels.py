@@ -41,13 +41,19 @@ _LABELS: dict[str, tuple[str, str]] = {
     "step_half": ("，可按 0.5 分计", "; half points allowed"),
     "step_whole": ("，按整分计", "; whole points only"),
     "vmsg_title": ("{label}", "{label}"),
-    "vmsg_score": ("本项分值 {max} 分，请填 0–{max}{step_text}。", "Max {max}: enter 0–{max}{step_text}."),
+    "vmsg_score": (
+        "本项分值 {max} 分，请填 0–{max}{step_text}。",
+        "Max {max}: enter 0–{max}{step_text}.",
+    ),
     "verr_title": ("超出范围", "Out of range"),
     "verr_score": (
         "本项只能填 0 到 {max} 之间的数{step_text}。请重新输入。",
         "Enter a number from 0 to {max}{step_text}.",
     ),
-    "vmsg_bonus": ("如获得此项荣誉请填 {points}，否则填 0。", "Enter {points} if held, otherwise 0."),
+    "vmsg_bonus": (
+        "如获得此项荣誉请填 {points}，否则填 0。",
+        "Enter {points} if held, otherwise 0.",
+    ),
     "verr_bonus": ("只能填 0 或 {points}。", "Only 0 or {points}."),
     "vmsg_choice": ("请从下拉列表中选择。", "Pick from the list."),
     "verr_choice": ("请从下拉列表中选择，不要手工输入其他内容。", "Pick a value from the list."),

@@ -43,9 +43,23 @@ COLUMN_WIDTHS = (12, 56, 7, 10, 30)
 HEADER_ROW = 4  # 0-based row of the column headings (row 5 in Excel)
 
 Style = Literal[
-    "title", "label", "value", "instructions", "header", "section", "text", "number",
-    "subtotal_label", "subtotal", "total_label", "total", "input_score", "input_text",
-    "input_choice", "input_date", "block_head",
+    "title",
+    "label",
+    "value",
+    "instructions",
+    "header",
+    "section",
+    "text",
+    "number",
+    "subtotal_label",
+    "subtotal",
+    "total_label",
+    "total",
+    "input_score",
+    "input_text",
+    "input_choice",
+    "input_date",
+    "block_head",
 ]
 InputKind = Literal["score", "bonus", "note", "declaration", "field"]
 
@@ -180,8 +194,13 @@ def _build_layout(rubric: Rubric, lang: str) -> Layout:
     add(1, D, "value", role="unit_id", merge_to=(1, E))
     add(2, A, "label", t("deadline", lang))
     add(2, B, "value", role="deadline", merge_to=(2, E))
-    add(3, A, "instructions", t("instructions", lang, score_label=rubric.score_label, step_text=step_text),
-        merge_to=(3, E))
+    add(
+        3,
+        A,
+        "instructions",
+        t("instructions", lang, score_label=rubric.score_label, step_text=step_text),
+        merge_to=(3, E),
+    )
     for col, key in enumerate(("col_section", "col_text", "col_max", None, "col_note")):
         add(HEADER_ROW, col, "header", rubric.score_label if key is None else t(key, lang))
 
@@ -196,16 +215,45 @@ def _build_layout(rubric: Rubric, lang: str) -> Layout:
             add(row, B, "text", f"{number}. {item.text}")
             add(row, C, "number", item.max)
             label = _item_label(number, item.text, rubric.score_label, lang)
-            add_input(row, D, "input_score", InputCell(
-                name=f"{NAME_PREFIX}{item.id}", key=item.id, kind="score", label=label,
-                row=row, col=D, max=item.max, step=step, required=True))
-            add_input(row, E, "input_text", InputCell(
-                name=f"{NAME_PREFIX}{item.id}_note", key=item.id, kind="note",
-                label=_note_label(number, lang), row=row, col=E, max_length=NOTE_MAX_LENGTH))
+            add_input(
+                row,
+                D,
+                "input_score",
+                InputCell(
+                    name=f"{NAME_PREFIX}{item.id}",
+                    key=item.id,
+                    kind="score",
+                    label=label,
+                    row=row,
+                    col=D,
+                    max=item.max,
+                    step=step,
+                    required=True,
+                ),
+            )
+            add_input(
+                row,
+                E,
+                "input_text",
+                InputCell(
+                    name=f"{NAME_PREFIX}{item.id}_note",
+                    key=item.id,
+                    kind="note",
+                    label=_note_label(number, lang),
+                    row=row,
+                    col=E,
+                    max_length=NOTE_MAX_LENGTH,
+                ),
+            )
             row += 1
-        sub = Total(f"sub_{section.id}", f"{NAME_PREFIX}sub_{section.id}",
-                    f"{section.name}{t('section_subtotal', lang)}", row, D,
-                    f"SUM({ref(first, D)}:{ref(row - 1, D)})")
+        sub = Total(
+            f"sub_{section.id}",
+            f"{NAME_PREFIX}sub_{section.id}",
+            f"{section.name}{t('section_subtotal', lang)}",
+            row,
+            D,
+            f"SUM({ref(first, D)}:{ref(row - 1, D)})",
+        )
         add(first, A, "section", section.name, merge_to=(row, A))
         add(row, B, "subtotal_label", t("section_subtotal", lang))
         add(row, C, "subtotal", section.max)
@@ -215,8 +263,14 @@ def _build_layout(rubric: Rubric, lang: str) -> Layout:
         totals.append(sub)
         row += 1
 
-    subtotal = Total("subtotal", f"{NAME_PREFIX}subtotal", t("subtotal", lang), row, D,
-                     "+".join(s.ref for s in section_totals))
+    subtotal = Total(
+        "subtotal",
+        f"{NAME_PREFIX}subtotal",
+        t("subtotal", lang),
+        row,
+        D,
+        "+".join(s.ref for s in section_totals),
+    )
     add(row, A, "total_label", t("subtotal", lang), merge_to=(row, B))
     add(row, C, "total", rubric.items_max)
     add(row, D, "total", formula=subtotal.formula)
@@ -231,12 +285,36 @@ def _build_layout(rubric: Rubric, lang: str) -> Layout:
         for b in bonus.items:
             add(row, B, "text", b.text)
             add(row, C, "number", b.points)
-            add_input(row, D, "input_score", InputCell(
-                name=f"{NAME_PREFIX}{b.id}", key=b.id, kind="bonus", label=f"{bonus.name}：{b.text}",
-                row=row, col=D, points=b.points, max=b.points, required=True))
-            add_input(row, E, "input_text", InputCell(
-                name=f"{NAME_PREFIX}{b.id}_note", key=b.id, kind="note",
-                label=f"{b.text}（{t('col_note', lang)}）", row=row, col=E, max_length=NOTE_MAX_LENGTH))
+            add_input(
+                row,
+                D,
+                "input_score",
+                InputCell(
+                    name=f"{NAME_PREFIX}{b.id}",
+                    key=b.id,
+                    kind="bonus",
+                    label=f"{bonus.name}：{b.text}",
+                    row=row,
+                    col=D,
+                    points=b.points,
+                    max=b.points,
+                    required=True,
+                ),
+            )
+            add_input(
+                row,
+                E,
+                "input_text",
+                InputCell(
+                    name=f"{NAME_PREFIX}{b.id}_note",
+                    key=b.id,
+                    kind="note",
+                    label=f"{b.text}（{t('col_note', lang)}）",
+                    row=row,
+                    col=E,
+                    max_length=NOTE_MAX_LENGTH,
+                ),
+            )
             row += 1
         span = f"{ref(first, D)}:{ref(row - 1, D)}"
         if bonus.mode == "highest":
@@ -269,10 +347,22 @@ def _build_layout(rubric: Rubric, lang: str) -> Layout:
         for n, decl in enumerate(rubric.declarations, 1):
             add(row, B, "text", f"（{n}）{decl.text}")
             add(row, C, "text")
-            add_input(row, D, "input_choice", InputCell(
-                name=f"{NAME_PREFIX}{decl.id}", key=decl.id, kind="declaration",
-                label=f"{t('declarations', lang)}（{n}）", row=row, col=D, field_type="choice",
-                choices=(t("yes", lang), t("no", lang)), required=True))
+            add_input(
+                row,
+                D,
+                "input_choice",
+                InputCell(
+                    name=f"{NAME_PREFIX}{decl.id}",
+                    key=decl.id,
+                    kind="declaration",
+                    label=f"{t('declarations', lang)}（{n}）",
+                    row=row,
+                    col=D,
+                    field_type="choice",
+                    choices=(t("yes", lang), t("no", lang)),
+                    required=True,
+                ),
+            )
             add(row, E, "text")
             row += 1
         add(first, A, "section", t("declarations", lang), merge_to=(row - 1, A))
@@ -282,16 +372,37 @@ def _build_layout(rubric: Rubric, lang: str) -> Layout:
         for f in rubric.fields:
             add(row, B, "label", f.label, merge_to=(row, C))
             style = {"date": "input_date", "choice": "input_choice"}.get(f.type, "input_text")
-            add_input(row, D, style, InputCell(
-                name=f"{NAME_PREFIX}{f.id}", key=f.id, kind="field", label=f.label, row=row, col=D,
-                field_type=f.type, choices=tuple(f.choices or ()), max_length=f.max_length,
-                min_int=f.min, max_int=f.max, required=f.required), merge_to=(row, E))
+            add_input(
+                row,
+                D,
+                style,
+                InputCell(
+                    name=f"{NAME_PREFIX}{f.id}",
+                    key=f.id,
+                    kind="field",
+                    label=f.label,
+                    row=row,
+                    col=D,
+                    field_type=f.type,
+                    choices=tuple(f.choices or ()),
+                    max_length=f.max_length,
+                    min_int=f.min,
+                    max_int=f.max,
+                    required=f.required,
+                ),
+                merge_to=(row, E),
+            )
             row += 1
         add(first, A, "section", t("fields", lang), merge_to=(row - 1, A))
 
     return Layout(
-        rubric=rubric, lang=lang, sheet_name=t("sheet_main", lang), cells=tuple(cells),
-        inputs=tuple(inputs), totals=tuple(totals), last_row=row - 1,
+        rubric=rubric,
+        lang=lang,
+        sheet_name=t("sheet_main", lang),
+        cells=tuple(cells),
+        inputs=tuple(inputs),
+        totals=tuple(totals),
+        last_row=row - 1,
     )
 
 

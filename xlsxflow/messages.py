@@ -34,7 +34,9 @@ CATALOGUE: dict[str, Message] = {
     "rubric-unreadable": Message(E, "无法读取评分表文件：{detail}"),
     "rubric-yaml": Message(E, "YAML 格式错误：{detail}。请检查缩进和冒号。"),
     "rubric-schema": Message(E, "{detail}"),
-    "rubric-duplicate-id": Message(E, "编号“{id}”重复（第一次出现在第 {first_line} 行）。每个编号必须唯一。"),
+    "rubric-duplicate-id": Message(
+        E, "编号“{id}”重复（第一次出现在第 {first_line} 行）。每个编号必须唯一。"
+    ),
     "rubric-total-mismatch": Message(
         E, "各项分值合计为 {actual}，但 total 声明为 {declared}。请核对分值或修改 total。"
     ),
@@ -50,7 +52,8 @@ CATALOGUE: dict[str, Message] = {
     ),
     "roster-empty-id": Message(E, "单位编号为空。请为每个单位填写唯一编号。"),
     "roster-bad-id": Message(
-        E, "单位编号“{id}”含有不允许的字符。只能使用字母、数字、下划线和连字符（- _），最长 40 个字符。"
+        E,
+        "单位编号“{id}”含有不允许的字符。只能使用字母、数字、下划线和连字符（- _），最长 40 个字符。",
     ),
     "roster-empty-name": Message(E, "单位“{id}”的名称为空。"),
     "roster-duplicate-id": Message(E, "单位编号“{id}”重复（第一次出现在第 {first_row} 行）。"),
@@ -59,24 +62,38 @@ CATALOGUE: dict[str, Message] = {
     "roster-empty": Message(E, "名单中没有任何单位。"),
     # ---- the round ----------------------------------------------------------------
     "round-missing": Message(
-        E, "当前目录没有本轮记录（{path}）。请先运行 xlsxflow generate，或用 --rubric 和 --roster 指定。"
+        E,
+        "当前目录没有本轮记录（{path}）。请先运行 xlsxflow generate，或用 --rubric 和 --roster 指定。",
     ),
     "round-unreadable": Message(E, "本轮记录无法读取：{detail}"),
+    "returns-missing": Message(E, "报送文件夹不存在：{path}。请检查路径。"),
     "key-unreadable": Message(E, "无法读取签名密钥：{detail}"),
     # ---- files in returns/ ----------------------------------------------------------
     "file-skipped-lock": Message(I, "Office/WPS 临时锁文件，已跳过。"),
     "file-skipped-hidden": Message(I, "隐藏文件或系统文件，已跳过。"),
     "file-skipped-not-spreadsheet": Message(I, "不是电子表格文件（{kind}），已跳过。"),
     "file-empty": Message(E, "文件为空（0 字节）。请重新保存后报送。"),
-    "file-legacy-xls": Message(E, "这是旧版 .xls 格式。请在 Excel/WPS 中“另存为” .xlsx 后重新报送。"),
+    "file-legacy-xls": Message(
+        E, "这是旧版 .xls 格式。请在 Excel/WPS 中“另存为” .xlsx 后重新报送。"
+    ),
     "file-encrypted": Message(E, "文件设置了打开密码，无法读取。请取消密码后重新报送。"),
-    "file-wps-et": Message(E, "这是 WPS 专用 .et 格式。请在 WPS 中“另存为” Excel 工作簿（.xlsx）后重新报送。"),
-    "file-ods": Message(E, "这是 OpenDocument (.ods) 格式。请另存为 Excel 工作簿（.xlsx）后重新报送。"),
-    "file-text-renamed": Message(E, "文件内容是文本（{kind}），只是扩展名为 .xlsx。请使用下发的工作簿填写。"),
+    "file-wps-et": Message(
+        E, "这是 WPS 专用 .et 格式。请在 WPS 中“另存为” Excel 工作簿（.xlsx）后重新报送。"
+    ),
+    "file-ods": Message(
+        E, "这是 OpenDocument (.ods) 格式。请另存为 Excel 工作簿（.xlsx）后重新报送。"
+    ),
+    "file-text-renamed": Message(
+        E, "文件内容是文本（{kind}），只是扩展名为 .xlsx。请使用下发的工作簿填写。"
+    ),
     "file-corrupt": Message(E, "文件已损坏，无法作为 .xlsx 打开（{detail}）。请重新保存后报送。"),
-    "file-too-large": Message(E, "文件过大（{size}，上限 {limit}）。请使用下发的工作簿填写，不要插入图片。"),
+    "file-too-large": Message(
+        E, "文件过大（{size}，上限 {limit}）。请使用下发的工作簿填写，不要插入图片。"
+    ),
     "file-zip-bomb": Message(E, "文件结构异常（{detail}），为安全起见未读取。"),
-    "file-bad-xml": Message(E, "文件内部 XML 不安全或无法解析（{part}：{detail}），为安全起见未读取。"),
+    "file-bad-xml": Message(
+        E, "文件内部 XML 不安全或无法解析（{part}：{detail}），为安全起见未读取。"
+    ),
     "file-range-too-large": Message(
         E, "工作表“{sheet}”的已用区域异常大（{ref}），为安全起见未读取。请使用下发的工作簿填写。"
     ),
@@ -84,10 +101,18 @@ CATALOGUE: dict[str, Message] = {
     "file-reader-crashed": Message(E, "读取时出错（{detail}）。请重新保存后报送。"),
     "file-macro": Message(W, "文件含有宏（VBA）。宏不会被执行；如无必要请另存为 .xlsx。"),
     # ---- identity ----------------------------------------------------------------
-    "identity-not-xlsxflow": Message(E, "不是本系统下发的工作簿（找不到“{sheet}”信息页）。请使用下发的工作簿填写。"),
-    "identity-signature-missing": Message(E, "工作簿的身份签名缺失。请使用下发的原始工作簿重新填写。"),
-    "identity-signature-invalid": Message(E, "工作簿的身份信息被改动或签名不符。请使用下发的原始工作簿重新填写。"),
-    "identity-other-round": Message(E, "这是其他轮次（{found}）的工作簿，本轮为 {expected}。请使用本轮下发的工作簿。"),
+    "identity-not-xlsxflow": Message(
+        E, "不是本系统下发的工作簿（找不到“{sheet}”信息页）。请使用下发的工作簿填写。"
+    ),
+    "identity-signature-missing": Message(
+        E, "工作簿的身份签名缺失。请使用下发的原始工作簿重新填写。"
+    ),
+    "identity-signature-invalid": Message(
+        E, "工作簿的身份信息被改动或签名不符。请使用下发的原始工作簿重新填写。"
+    ),
+    "identity-other-round": Message(
+        E, "这是其他轮次（{found}）的工作簿，本轮为 {expected}。请使用本轮下发的工作簿。"
+    ),
     "identity-rubric-mismatch": Message(
         E, "评分表版本不符：文件为 {found}，本轮为 {expected}。请使用本轮下发的工作簿。"
     ),
@@ -96,9 +121,15 @@ CATALOGUE: dict[str, Message] = {
         E, "单位名称被改为“{found}”，名单中为“{expected}”。单位名称不可修改，请使用本单位的工作簿。"
     ),
     # ---- tampering ----------------------------------------------------------------
-    "tamper-meta-visible": Message(W, "隐藏的身份信息页“{sheet}”被取消隐藏。内容签名仍有效，已接受，请留意。"),
-    "tamper-too-many": Message(E, "另有 {count} 处受保护内容被修改（可能插入或删除了行列）。请使用下发的工作簿重新填写。"),
-    "tamper-sheet-missing": Message(E, "找不到工作表“{sheet}”（可能被改名或删除）。请使用下发的工作簿。"),
+    "tamper-meta-visible": Message(
+        W, "隐藏的身份信息页“{sheet}”被取消隐藏。内容签名仍有效，已接受，请留意。"
+    ),
+    "tamper-too-many": Message(
+        E, "另有 {count} 处受保护内容被修改（可能插入或删除了行列）。请使用下发的工作簿重新填写。"
+    ),
+    "tamper-sheet-missing": Message(
+        E, "找不到工作表“{sheet}”（可能被改名或删除）。请使用下发的工作簿。"
+    ),
     "tamper-locked-changed": Message(
         E, "受保护内容被修改：应为“{expected}”，实际为“{found}”。请使用下发的工作簿重新填写。"
     ),
@@ -119,7 +150,8 @@ CATALOGUE: dict[str, Message] = {
         E, "“{label}”中填入了公式 ={formula}。请直接填写数值，不要使用公式。"
     ),
     "value-total-mismatch": Message(
-        W, "文件中“{label}”显示为 {cached}，按各项自评分重新计算为 {computed}。以重新计算的结果为准。"
+        W,
+        "文件中“{label}”显示为 {cached}，按各项自评分重新计算为 {computed}。以重新计算的结果为准。",
     ),
     # ---- same unit, several files ------------------------------------------------------
     "submission-duplicate": Message(I, "与 {other} 内容相同，按一份计。"),
@@ -169,7 +201,9 @@ def render(code: str, **fields) -> str:
     return CATALOGUE[code].text.format(**fields)
 
 
-def make_issue(code: str, *, file: str = "", cell: str = "", line: int | None = None, **fields) -> Issue:
+def make_issue(
+    code: str, *, file: str = "", cell: str = "", line: int | None = None, **fields
+) -> Issue:
     """Build an :class:`Issue` from the catalogue; a ``sheet`` field also places it."""
     entry = CATALOGUE[code]
     sheet = str(fields.get("sheet", ""))

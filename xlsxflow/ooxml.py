@@ -70,7 +70,9 @@ def sniff(head: bytes, size: int, suffix: str) -> str:
     try:
         text = sample.decode("utf-8")
     except UnicodeDecodeError as exc:
-        text = sample[: exc.start].decode("utf-8", "ignore") if exc.start > len(sample) - 4 else None
+        text = (
+            sample[: exc.start].decode("utf-8", "ignore") if exc.start > len(sample) - 4 else None
+        )
     if text is None:
         try:
             text = sample.decode("gb18030")
@@ -82,7 +84,10 @@ def sniff(head: bytes, size: int, suffix: str) -> str:
 
 def text_kind(head: bytes) -> str:
     lowered = head[:512].lstrip().lower()
-    if lowered.startswith((b"<html", b"<!doctype html", b"<table", b"<meta")) or b"<html" in lowered:
+    if (
+        lowered.startswith((b"<html", b"<!doctype html", b"<table", b"<meta"))
+        or b"<html" in lowered
+    ):
         return "HTML"
     if lowered.startswith(b"<?xml"):
         return "XML"
@@ -91,7 +96,10 @@ def text_kind(head: bytes) -> str:
 
 def classify_ole(data: bytes, suffix: str) -> str:
     """encrypted (password-protected OOXML), et (WPS), or xls."""
-    if "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data:
+    if (
+        "EncryptionInfo".encode("utf-16-le") in data
+        or "EncryptedPackage".encode("utf-16-le") in data
+    ):
         return "encrypted"
     if suffix == ".et" or "WpsBook".encode("utf-16-le") in data:
         return "et"
@@ -266,12 +274,22 @@ def open_book(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Book:
     workbook_part = _office_document(zf, names)
     if workbook_part is None or workbook_part not in names:
         raise ReadError("file-corrupt", detail="不是 Excel 工作簿（缺少 workbook 部件）")
-    book = Book(zf=zf, sheets=[], defined_names={}, structure_locked=False,
-                has_macros=has_macros, strict=False, limits=limits, workbook_part=workbook_part)
+    book = Book(
+        zf=zf,
+        sheets=[],
+        defined_names={},
+        structure_locked=False,
+        has_macros=has_macros,
+        strict=False,
+        limits=limits,
+        workbook_part=workbook_part,
+    )
     rels = _read_rels(book, _rels_path(workbook_part))
     _read_workbook(book, workbook_part, rels)
     if len(book.sheets) > limits.max_sheets:
-        raise ReadError("file-zip-bomb", detail=f"工作表数 {len(book.sheets)} 超过 {limits.max_sheets}")
+        raise ReadError(
+            "file-zip-bomb", detail=f"工作表数 {len(book.sheets)} 超过 {limits.max_sheets}"
+        )
     return book
 
 
@@ -316,7 +334,11 @@ def _read_rels(book: Book, rels_part: str) -> dict[str, str]:
     def start(name, attrs):
         if _local(name) == "Relationship":
             target = attrs.get("Target", "")
-            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            path = (
+                target.lstrip("/")
+                if target.startswith("/")
+                else posixpath.normpath(posixpath.join(folder, target))
+            )
             out[attrs.get("Id", "")] = path
 
     if rels_part in book.zf.NameToInfo:
@@ -336,7 +358,9 @@ def _read_workbook(book: Book, part: str, rels: dict[str, str]) -> None:
             book.strict = name.startswith(STRICT_NS)
         elif local == "sheet":
             rid = next((v for k, v in attrs.items() if _local(k) == "id" and " " in k), "")
-            book.sheets.append(SheetInfo(attrs.get("name", ""), attrs.get("state", "visible"), rels.get(rid, "")))
+            book.sheets.append(
+                SheetInfo(attrs.get("name", ""), attrs.get("state", "visible"), rels.get(rid, ""))
+            )
         elif local == "workbookProtection":
             book.structure_locked = attrs.get("lockStructure") in ("1", "true")
         elif local == "definedName":
@@ -449,7 +473,14 @@ def _read_sheet(book: Book, info: SheetInfo, max_row: int | None) -> Sheet:
             if pos[0] >= limits.max_rows or pos[1] >= limits.max_cols:
                 raise ReadError("file-range-too-large", sheet=info.name, ref=r or cell_ref(*pos))
             cur.clear()
-            cur.update(pos=pos, t=attrs.get("t", "n"), s=int(attrs.get("s", 0) or 0), v=None, f=None, row=pos[0])
+            cur.update(
+                pos=pos,
+                t=attrs.get("t", "n"),
+                s=int(attrs.get("s", 0) or 0),
+                v=None,
+                f=None,
+                row=pos[0],
+            )
         elif local == "row":
             r = attrs.get("r")
             row = int(r) - 1 if r and r.isdigit() else cur.get("row", -1) + 1
@@ -494,7 +525,9 @@ def _read_sheet(book: Book, info: SheetInfo, max_row: int | None) -> Sheet:
             collect["rph"] -= 1
         elif local == "c" and "pos" in cur:
             if len(cells) >= limits.max_cells:
-                raise ReadError("file-range-too-large", sheet=info.name, ref=f"{len(cells)} 个单元格")
+                raise ReadError(
+                    "file-range-too-large", sheet=info.name, ref=f"{len(cells)} 个单元格"
+                )
             cells[cur["pos"]] = _make_cell(cur, strings)
             cur["pos_done"] = cur["pos"]
             cur.pop("is", None)

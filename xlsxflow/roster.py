@@ -103,7 +103,10 @@ def _rows_from_xlsx(path: Path) -> list[list[str]]:
     try:
         ws = wb.worksheets[0]
         ws.reset_dimensions()
-        return [["" if v is None else _cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        return [
+            ["" if v is None else _cell_text(v) for v in row]
+            for row in ws.iter_rows(values_only=True)
+        ]
     finally:
         wb.close()
 
@@ -124,9 +127,13 @@ def parse_roster_rows(rows: list[list[str]], label: str = "<roster>") -> Roster:
         key = _ALIAS_LOOKUP.get(_norm_header(text))
         if key and key not in columns:
             columns[key] = index
-    missing = [name for name, key in (("单位编号", "unit_id"), ("单位名称", "name")) if key not in columns]
+    missing = [
+        name for name, key in (("单位编号", "unit_id"), ("单位名称", "name")) if key not in columns
+    ]
     if missing:
-        raise XlsxflowError([make_issue("roster-missing-column", file=label, line=1, column=m) for m in missing])
+        raise XlsxflowError(
+            [make_issue("roster-missing-column", file=label, line=1, column=m) for m in missing]
+        )
     extra_cols = [(i, h) for i, h in enumerate(header) if i not in columns.values() and h]
 
     errors: list[Issue] = []
@@ -149,7 +156,15 @@ def parse_roster_rows(rows: list[list[str]], label: str = "<roster>") -> Roster:
             errors.append(make_issue("roster-bad-id", file=label, line=row_no, id=unit_id))
             continue
         if unit_id in first_row:
-            errors.append(make_issue("roster-duplicate-id", file=label, line=row_no, id=unit_id, first_row=first_row[unit_id]))
+            errors.append(
+                make_issue(
+                    "roster-duplicate-id",
+                    file=label,
+                    line=row_no,
+                    id=unit_id,
+                    first_row=first_row[unit_id],
+                )
+            )
             continue
         first_row[unit_id] = row_no
         if not name:
@@ -160,9 +175,14 @@ def parse_roster_rows(rows: list[list[str]], label: str = "<roster>") -> Roster:
             warnings.append(make_issue("roster-bad-email", file=label, line=row_no, email=email))
         units.append(
             Unit(
-                unit_id=unit_id, name=name, parent=get("parent"), email=email,
-                contact=get("contact"), phone=get("phone"),
-                extra={h: cells[i] for i, h in extra_cols}, row=row_no,
+                unit_id=unit_id,
+                name=name,
+                parent=get("parent"),
+                email=email,
+                contact=get("contact"),
+                phone=get("phone"),
+                extra={h: cells[i] for i, h in extra_cols},
+                row=row_no,
             )
         )
 
@@ -174,7 +194,11 @@ def parse_roster_rows(rows: list[list[str]], label: str = "<roster>") -> Roster:
         if unit.parent:
             parent = by_id.get(unit.parent) or by_name.get(unit.parent)
             if parent is None or parent.unit_id == unit.unit_id:
-                errors.append(make_issue("roster-unknown-parent", file=label, line=unit.row, parent=unit.parent))
+                errors.append(
+                    make_issue(
+                        "roster-unknown-parent", file=label, line=unit.row, parent=unit.parent
+                    )
+                )
                 continue
             unit = Unit(**{**unit.__dict__, "parent": parent.unit_id})
         resolved.append(unit)

@@ -56,7 +56,9 @@ class RoundRecord:
         except FileNotFoundError:
             raise XlsxflowError(make_issue("round-missing", path=str(path))) from None
         except (OSError, ValueError, TypeError) as exc:
-            raise XlsxflowError(make_issue("round-unreadable", file=str(path), detail=exc)) from None
+            raise XlsxflowError(
+                make_issue("round-unreadable", file=str(path), detail=exc)
+            ) from None
 
     def resolve(self, base: Path, value: str) -> Path:
         path = Path(value)
@@ -115,19 +117,33 @@ def generate(
     deadline = deadline or (now.date() + timedelta(days=14)).isoformat()
     workdir = Path(workdir)
     record = RoundRecord(
-        round_id=new_round_id(rubric, now.date()), title=title, deadline=deadline,
+        round_id=new_round_id(rubric, now.date()),
+        title=title,
+        deadline=deadline,
         rubric=_relative(resolve_rubric_path(rubric_path), workdir),
-        roster=_relative(Path(roster_path), workdir), key_file=str(Path(os.path.abspath(key_file))),
-        lang=lang, generated_at=now.isoformat(timespec="seconds"), out_dir=_relative(Path(out_dir), workdir),
-        rubric_id=rubric.id, rubric_hash=rubric.content_hash,
+        roster=_relative(Path(roster_path), workdir),
+        key_file=str(Path(os.path.abspath(key_file))),
+        lang=lang,
+        generated_at=now.isoformat(timespec="seconds"),
+        out_dir=_relative(Path(out_dir), workdir),
+        rubric_id=rubric.id,
+        rubric_hash=rubric.content_hash,
     )
     layout = build_layout(rubric, lang)
 
     def identity(unit: Unit) -> Identity:
         return Identity(
-            format=FORMAT, round_id=record.round_id, round_title=title, deadline=deadline,
-            rubric_id=rubric.id, rubric_version=rubric.version, rubric_hash=rubric.content_hash,
-            lang=lang, unit_id=unit.unit_id, unit_name=unit.name, generated_at=record.generated_at,
+            format=FORMAT,
+            round_id=record.round_id,
+            round_title=title,
+            deadline=deadline,
+            rubric_id=rubric.id,
+            rubric_version=rubric.version,
+            rubric_hash=rubric.content_hash,
+            lang=lang,
+            unit_id=unit.unit_id,
+            unit_name=unit.name,
+            generated_at=record.generated_at,
             key_id=key_id(key),
         )
 
@@ -171,6 +187,10 @@ def open_round(
     else:
         key_file = default_key_path()
     return RoundContext(
-        rubric=load_rubric(rubric_path), roster=load_roster(roster_path), key=load_key(key_file),
-        record=record, rubric_path=rubric_path, roster_path=roster_path,
+        rubric=load_rubric(rubric_path),
+        roster=load_roster(roster_path),
+        key=load_key(key_file),
+        record=record,
+        rubric_path=rubric_path,
+        roster_path=roster_path,
     )

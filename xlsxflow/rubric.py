@@ -65,8 +65,10 @@ class Bonus(_Model):
 
     @property
     def max(self) -> float:
-        raw = max(i.points for i in self.items) if self.mode == "highest" else sum(
-            i.points for i in self.items
+        raw = (
+            max(i.points for i in self.items)
+            if self.mode == "highest"
+            else sum(i.points for i in self.items)
         )
         return min(raw, self.cap) if self.cap is not None else raw
 
@@ -240,10 +242,17 @@ def parse_rubric(text: str, label: str = "<rubric>") -> Rubric:
     try:
         src = load_located(text)
     except YamlSourceError as exc:
-        raise XlsxflowError(make_issue("rubric-yaml", file=label, line=exc.line, detail=exc)) from None
+        raise XlsxflowError(
+            make_issue("rubric-yaml", file=label, line=exc.line, detail=exc)
+        ) from None
     if not isinstance(src.data, dict):
         raise XlsxflowError(
-            make_issue("rubric-schema", file=label, line=1, detail="评分表文件应是一个键值映射（id、title、sections …）")
+            make_issue(
+                "rubric-schema",
+                file=label,
+                line=1,
+                detail="评分表文件应是一个键值映射（id、title、sections …）",
+            )
         )
     try:
         rubric = Rubric.model_validate(src.data)
@@ -261,7 +270,9 @@ def _schema_issues(exc: ValidationError, src: LocatedYaml, label: str) -> list[I
         loc = tuple(err["loc"])
         key = ".".join(str(p) for p in loc) or "(top)"
         msg = err["msg"].removeprefix("Value error, ")
-        issues.append(make_issue("rubric-schema", file=label, line=src.line_of(loc), detail=f"{key}: {msg}"))
+        issues.append(
+            make_issue("rubric-schema", file=label, line=src.line_of(loc), detail=f"{key}: {msg}")
+        )
     return issues
 
 
@@ -285,7 +296,9 @@ def check_rubric(rubric: Rubric, src: LocatedYaml, label: str) -> Iterator[Issue
     for ident, path in ids():
         line = src.line_of(path)
         if ident in seen:
-            yield make_issue("rubric-duplicate-id", file=label, line=line, id=ident, first_line=seen[ident])
+            yield make_issue(
+                "rubric-duplicate-id", file=label, line=line, id=ident, first_line=seen[ident]
+            )
         else:
             seen[ident] = line
 
@@ -295,14 +308,20 @@ def check_rubric(rubric: Rubric, src: LocatedYaml, label: str) -> Iterator[Issue
         step = rubric.step_of(item)
         if (item.max / step) % 1:
             yield make_issue(
-                "rubric-step", file=label, line=src.line_of(("sections", si, "items", ii, "max")),
-                max=_num(item.max), step=_num(step),
+                "rubric-step",
+                file=label,
+                line=src.line_of(("sections", si, "items", ii, "max")),
+                max=_num(item.max),
+                step=_num(step),
             )
 
     if abs(rubric.items_max - rubric.total) > 1e-9:
         yield make_issue(
-            "rubric-total-mismatch", file=label, line=src.line_of(("total",)),
-            actual=_num(rubric.items_max), declared=_num(rubric.total),
+            "rubric-total-mismatch",
+            file=label,
+            line=src.line_of(("total",)),
+            actual=_num(rubric.items_max),
+            declared=_num(rubric.total),
         )
 
     if rubric.bands:
@@ -315,8 +334,12 @@ def _check_bands(rubric: Rubric, src: LocatedYaml, label: str) -> Iterator[Issue
         high = band.max if band.max is not None else band.below
         if band.min is not None and high is not None and band.min > high:
             yield make_issue(
-                "rubric-band-range", file=label, line=src.line_of(("bands", "levels", i)),
-                name=band.name, low=_num(band.min), high=_num(high),
+                "rubric-band-range",
+                file=label,
+                line=src.line_of(("bands", "levels", i)),
+                name=band.name,
+                low=_num(band.min),
+                high=_num(high),
             )
             return
     # Walk every total the rubric can produce: each must fall in exactly one band.
@@ -331,8 +354,12 @@ def _check_bands(rubric: Rubric, src: LocatedYaml, label: str) -> Iterator[Issue
             if key not in reported:
                 reported.add(key)
                 yield make_issue(
-                    "rubric-band-overlap", file=label, line=src.line_of(("bands", "levels", inside[1])),
-                    a=levels[inside[0]].name, b=levels[inside[1]].name, value=_num(value),
+                    "rubric-band-overlap",
+                    file=label,
+                    line=src.line_of(("bands", "levels", inside[1])),
+                    a=levels[inside[0]].name,
+                    b=levels[inside[1]].name,
+                    value=_num(value),
                 )
         elif not inside:
             below = _nearest(levels, value, lower=True)
@@ -341,8 +368,12 @@ def _check_bands(rubric: Rubric, src: LocatedYaml, label: str) -> Iterator[Issue
             if key not in reported:
                 reported.add(key)
                 yield make_issue(
-                    "rubric-band-gap", file=label, line=src.line_of(("bands", "levels")),
-                    a=below or "（最低）", b=above or "（最高）", value=_num(value),
+                    "rubric-band-gap",
+                    file=label,
+                    line=src.line_of(("bands", "levels")),
+                    a=below or "（最低）",
+                    b=above or "（最高）",
+                    value=_num(value),
                 )
 
 
@@ -386,8 +417,10 @@ def outline(rubric: Rubric) -> str:
         lines.append(f"加分 bonus ({b.name}, {b.mode}{cap}): {opts} → max {_num(b.max)}")
         lines.append(f"总分 max total: {_num(rubric.max_total)}")
     if rubric.declarations:
-        lines.append(f"声明 declarations: {len(rubric.declarations)} "
-                     f"({sum(d.veto for d in rubric.declarations)} 一票否决 veto)")
+        lines.append(
+            f"声明 declarations: {len(rubric.declarations)} "
+            f"({sum(d.veto for d in rubric.declarations)} 一票否决 veto)"
+        )
     if rubric.fields:
         lines.append("填报信息 fields: " + ", ".join(f"{f.label}({f.type})" for f in rubric.fields))
     if rubric.threshold:
@@ -397,8 +430,16 @@ def outline(rubric: Rubric) -> str:
         parts = []
         for band in rubric.bands.levels:
             low = "" if band.min is None else f"≥{_num(band.min)}"
-            high = (f"≤{_num(band.max)}" if band.max is not None
-                    else f"<{_num(band.below)}" if band.below is not None else "")
+            high = (
+                f"≤{_num(band.max)}"
+                if band.max is not None
+                else f"<{_num(band.below)}"
+                if band.below is not None
+                else ""
+            )
             parts.append(f"{band.name} {' '.join(p for p in (low, high) if p)}")
         lines.append(f"等级 bands (on {rubric.bands.on}): " + "; ".join(parts))
+    if rubric.notes:
+        lines.append("说明 notes (choices made where the source is unclear):")
+        lines += [f"  - {note}" for note in rubric.notes]
     return "\n".join(line for line in lines if line is not None)

@@ -30,8 +30,13 @@ class Planted:
 
 
 def make_sample_returns(
-    generated: list[Generated], rubric: Rubric, roster: Roster, out_dir: Path,
-    *, seed: int = 2026, lang: str = "zh",
+    generated: list[Generated],
+    rubric: Rubric,
+    roster: Roster,
+    out_dir: Path,
+    *,
+    seed: int = 2026,
+    lang: str = "zh",
 ) -> list[Planted]:
     """Fill most workbooks into ``out_dir``; plant typical mistakes; leave a few units out."""
     rng = random.Random(seed)
@@ -43,20 +48,38 @@ def make_sample_returns(
     for g in files[-3:]:
         planted.append(Planted(g.unit_id, "未报送"))
     files = files[:-3]
-    mistakes = ["text_number", "out_of_range", "missing", "veto", "duplicate", "resubmit", "tampered", "forged", "low"]
-    plan = {g.unit_id: (mistakes[i] if i < len(mistakes) else None) for i, g in enumerate(files[1::3])}
+    mistakes = [
+        "text_number",
+        "out_of_range",
+        "missing",
+        "veto",
+        "duplicate",
+        "resubmit",
+        "tampered",
+        "forged",
+        "low",
+    ]
+    plan = {
+        g.unit_id: (mistakes[i] if i < len(mistakes) else None) for i, g in enumerate(files[1::3])
+    }
     for g in files:
         mistake = plan.get(g.unit_id)
         unit = roster.get(g.unit_id)
         target = out_dir / g.path.name
         wb = openpyxl.load_workbook(g.path)
         ws = wb[layout.sheet_name]
-        _fill(ws, layout, rng, unit.extra.get(HONOUR_COLUMN, "") if unit else "", low=mistake == "low")
+        _fill(
+            ws, layout, rng, unit.extra.get(HONOUR_COLUMN, "") if unit else "", low=mistake == "low"
+        )
         first_score = next(i for i in layout.inputs if i.kind == "score")
         second_score = [i for i in layout.inputs if i.kind == "score"][1]
         if mistake == "text_number":
-            ws[first_score.ref] = f"{_full_width(first_score.max - 0.5 if rubric.step == 0.5 else first_score.max - 1)}分"
-            planted.append(Planted(g.unit_id, f"{first_score.ref} 填成全角文字“…分”（应被接受并提示）"))
+            ws[first_score.ref] = (
+                f"{_full_width(first_score.max - 0.5 if rubric.step == 0.5 else first_score.max - 1)}分"
+            )
+            planted.append(
+                Planted(g.unit_id, f"{first_score.ref} 填成全角文字“…分”（应被接受并提示）")
+            )
         elif mistake == "out_of_range":
             ws[second_score.ref] = second_score.max + 3
             planted.append(Planted(g.unit_id, f"{second_score.ref} 粘贴了超出分值的数（应报错）"))
@@ -106,7 +129,9 @@ def _fill(ws, layout: Layout, rng: random.Random, honour: str, *, low: bool) -> 
     for inp in layout.inputs:
         cell = ws[inp.ref]
         if inp.kind == "score":
-            deduction = rng.choice([0, 0, 0, 0.5, 0.5, 1]) if inp.step == 0.5 else rng.choice([0, 0, 1, 2])
+            deduction = (
+                rng.choice([0, 0, 0, 0.5, 0.5, 1]) if inp.step == 0.5 else rng.choice([0, 0, 1, 2])
+            )
             if low:
                 deduction += inp.max * 0.2
                 deduction = round(deduction / inp.step) * inp.step
@@ -126,7 +151,9 @@ def _fill(ws, layout: Layout, rng: random.Random, honour: str, *, low: bool) -> 
             else:
                 cell.value = {"填报人": "张敏", "联系电话": "0858-8220000"}.get(inp.label, "示例")
         elif inp.kind == "note" and rng.random() < 0.3:
-            cell.value = rng.choice(["见台账第3册", "附活动照片 12 张", "有会议记录", "制度汇编已归档"])
+            cell.value = rng.choice(
+                ["见台账第3册", "附活动照片 12 张", "有会议记录", "制度汇编已归档"]
+            )
 
 
 def _full_width(value: float) -> str:

@@ -58,12 +58,19 @@ def evaluate(rubric: Rubric, roster: Roster, sub: Submission, file: str) -> Resu
             reasons.append(f"一票否决：{decl.text}")
     band_on = rubric.bands.on if rubric.bands else "total"
     return Result(
-        unit_id=sub.unit_id, unit_name=unit.name if unit else "", parent=roster.parent_name(unit) if unit else "",
-        rubric_id=rubric.id, file=file,
+        unit_id=sub.unit_id,
+        unit_name=unit.name if unit else "",
+        parent=roster.parent_name(unit) if unit else "",
+        rubric_id=rubric.id,
+        file=file,
         sections={s.id: totals[f"sub_{s.id}"] for s in rubric.sections},
-        subtotal=totals["subtotal"], bonus=totals.get("bonus", 0.0), total=totals["total"],
+        subtotal=totals["subtotal"],
+        bonus=totals.get("bonus", 0.0),
+        total=totals["total"],
         band=rubric.band_for(totals[band_on]) if complete else "",
-        eligible=complete and not reasons, reasons=reasons, complete=complete,
+        eligible=complete and not reasons,
+        reasons=reasons,
+        complete=complete,
     )
 
 
@@ -73,7 +80,9 @@ def rank_key(result: Result, rubric: Rubric) -> tuple:
 
 def rank(results: list[Result], rubric: Rubric) -> list[Result]:
     """Assign competition ranks (1, 2, 2, 4) and return all results in display order."""
-    ranked = sorted((r for r in results if r.complete), key=lambda r: (rank_key(r, rubric), r.unit_id))
+    ranked = sorted(
+        (r for r in results if r.complete), key=lambda r: (rank_key(r, rubric), r.unit_id)
+    )
     previous = None
     for position, result in enumerate(ranked, 1):
         key = rank_key(result, rubric)

@@ -22,9 +22,13 @@ class Submission:
     def content_key(self) -> tuple:
         """Equal for two returns with the same inputs (used to spot duplicates)."""
         return (
-            self.unit_id, self.rubric_id, tuple(sorted(self.scores.items())),
-            tuple(sorted(self.bonus.items())), tuple(sorted(self.declarations.items())),
-            tuple(sorted(self.fields.items())), tuple(sorted(self.notes.items())),
+            self.unit_id,
+            self.rubric_id,
+            tuple(sorted(self.scores.items())),
+            tuple(sorted(self.bonus.items())),
+            tuple(sorted(self.declarations.items())),
+            tuple(sorted(self.fields.items())),
+            tuple(sorted(self.notes.items())),
         )
 
 
@@ -49,9 +53,18 @@ class Result:
 
     def to_dict(self) -> dict:
         return {
-            "unit_id": self.unit_id, "unit_name": self.unit_name, "parent": self.parent,
-            "rubric": self.rubric_id, "file": self.file, "sections": self.sections,
-            "subtotal": self.subtotal, "bonus": self.bonus, "total": self.total,
-            "band": self.band, "eligible": self.eligible, "reasons": self.reasons,
-            "complete": self.complete, "rank": self.rank,
+            "unit_id": self.unit_id,
+            "unit_name": self.unit_name,
+            "parent": self.parent,
+            "rubric": self.rubric_id,
+            "file": self.file,
+            "sections": self.sections,
+            "subtotal": self.subtotal,
+            "bonus": self.bonus,
+            "total": self.total,
+            "band": self.band,
+            "eligible": self.eligible,
+            "reasons": self.reasons,
+            "complete": self.complete,
+            "rank": self.rank,
         }

@@ -66,9 +66,18 @@ _L = {
     "score_range": ("总分区间", "Total range"),
     "not_ranked": ("（未排名）", "(not ranked)"),
 }
-_SEVERITY = {"zh": {"error": "错误", "warning": "警告", "info": "提示"}, "en": {"error": "error", "warning": "warning", "info": "info"}}
+_SEVERITY = {
+    "zh": {"error": "错误", "warning": "警告", "info": "提示"},
+    "en": {"error": "error", "warning": "warning", "info": "info"},
+}
 _STATUS = {
-    "zh": {"accepted": "已接受", "rejected": "拒收", "duplicate": "重复", "superseded": "已被取代", "skipped": "已跳过"},
+    "zh": {
+        "accepted": "已接受",
+        "rejected": "拒收",
+        "duplicate": "重复",
+        "superseded": "已被取代",
+        "skipped": "已跳过",
+    },
     "en": {s: s for s in ("accepted", "rejected", "duplicate", "superseded", "skipped")},
 }
 _DANGEROUS = re.compile(r"^[=+\-@\t\r]")
@@ -91,7 +100,9 @@ class _Sheets:
     def __init__(self, wb: xlsxwriter.Workbook):
         self.wb = wb
         base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter", "border": 1}
-        self.head = wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "align": "center"})
+        self.head = wb.add_format(
+            {**base, "bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "align": "center"}
+        )
         self.text = wb.add_format({**base, "num_format": "@", "text_wrap": True})
         self.num = wb.add_format({**base, "num_format": "0.0#", "align": "center"})
         self.int = wb.add_format({**base, "num_format": "0", "align": "center"})
@@ -100,8 +111,17 @@ class _Sheets:
         self.error = wb.add_format({"bg_color": "#F8CBAD"})
         self.warning = wb.add_format({"bg_color": "#FFF2CC"})
 
-    def table(self, name: str, headers: list[str], rows: list[list], *, landscape: bool = True,
-              widths: dict[int, int] | None = None, max_width: int = 60, title: str = ""):
+    def table(
+        self,
+        name: str,
+        headers: list[str],
+        rows: list[list],
+        *,
+        landscape: bool = True,
+        widths: dict[int, int] | None = None,
+        max_width: int = 60,
+        title: str = "",
+    ):
         ws = self.wb.add_worksheet(name)
         for col, header in enumerate(headers):
             ws.write_string(0, col, header, self.head)
@@ -110,7 +130,9 @@ class _Sheets:
                 self.write(ws, r, c, value)
         # CJK-aware widths: the widest value of each column, within limits.
         for col, header in enumerate(headers):
-            width = max([display_width(header)] + [display_width(_as_text(row[col])) for row in rows[:2000]])
+            width = max(
+                [display_width(header)] + [display_width(_as_text(row[col])) for row in rows[:2000]]
+            )
             width = (widths or {}).get(col, min(max(width + 2, 6), max_width))
             ws.set_column(col, col, width)
         ws.freeze_panes(1, 0)
@@ -122,7 +144,7 @@ class _Sheets:
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(0)
         ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-        ws.set_header(f'&L{_header_text(title)}&R{_header_text(name)}')
+        ws.set_header(f"&L{_header_text(title)}&R{_header_text(name)}")
         ws.set_footer("&C&P / &N")
         return ws
 
@@ -152,8 +174,15 @@ def _as_text(value) -> str:
 
 def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh") -> bytes:
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                      "strings_to_urls": False, "strings_to_numbers": False})
+    wb = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     wb.set_properties({"title": _t("title", lang, title=report.round_title), "author": "xlsxflow"})
     s = _Sheets(wb)
     yes, no = _t("yes", lang), _t("no", lang)
@@ -166,18 +195,39 @@ def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh"
     headers += [_t(k, lang) for k in ("total", *(["band"] if bands else []), "eligible", "reasons")]
     rows = []
     for r in report.results:
-        row = [r.rank if r.rank is not None else _t("not_ranked", lang), r.unit_id, r.unit_name, r.parent]
+        row = [
+            r.rank if r.rank is not None else _t("not_ranked", lang),
+            r.unit_id,
+            r.unit_name,
+            r.parent,
+        ]
         row += [r.sections[sec.id] for sec in rubric.sections]
         row += [r.subtotal] + ([r.bonus] if rubric.bonus else [])
-        row += [r.total, *([r.band] if bands else []), yes if r.eligible else no, "；".join(r.reasons)]
+        row += [
+            r.total,
+            *([r.band] if bands else []),
+            yes if r.eligible else no,
+            "；".join(r.reasons),
+        ]
         rows.append(row)
-    ws = s.table(_t("ranking", lang), headers, rows, widths={2: 26, 3: 22, len(headers) - 1: 48}, max_width=12,
-                 title=report.round_title)
+    ws = s.table(
+        _t("ranking", lang),
+        headers,
+        rows,
+        widths={2: 26, 3: 22, len(headers) - 1: 48},
+        max_width=12,
+        title=report.round_title,
+    )
     if rows:
         elig_col = len(headers) - 2
         letter = xlsxwriter.utility.xl_col_to_name(elig_col)
-        ws.conditional_format(1, 0, len(rows), len(headers) - 1, {
-            "type": "formula", "criteria": f'=${letter}2="{no}"', "format": s.bad})
+        ws.conditional_format(
+            1,
+            0,
+            len(rows),
+            len(headers) - 1,
+            {"type": "formula", "criteria": f'=${letter}2="{no}"', "format": s.bad},
+        )
     ws.activate()
 
     # 明细 ----------------------------------------------------------------------------
@@ -200,9 +250,21 @@ def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh"
     for r in report.results:
         sub = by_path[r.file].submission
         rows.append([r.unit_id, r.unit_name, *(g(sub) for g in getters), r.total, r.file])
-    headers = [_t("unit_id", lang), _t("unit_name", lang), *item_headers, _t("total", lang), _t("file", lang)]
-    ws = s.table(_t("details", lang), headers, rows, max_width=14, widths={1: 26, len(headers) - 1: 40},
-                 title=report.round_title)
+    headers = [
+        _t("unit_id", lang),
+        _t("unit_name", lang),
+        *item_headers,
+        _t("total", lang),
+        _t("file", lang),
+    ]
+    ws = s.table(
+        _t("details", lang),
+        headers,
+        rows,
+        max_width=14,
+        widths={1: 26, len(headers) - 1: 40},
+        title=report.round_title,
+    )
     ws.freeze_panes(1, 2)
 
     # 问题 ----------------------------------------------------------------------------
@@ -211,30 +273,79 @@ def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh"
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     for f in report.files:
         for i in sorted(f.issues, key=lambda i: order[i.severity]):
-            rows.append([_SEVERITY[lang][str(i.severity)], i.code, f.path, i.sheet, i.cell,
-                         f.unit_id, names.get(f.unit_id, ""), i.message])
-    headers = [_t(k, lang) for k in ("severity", "code", "file", "sheet", "cell", "unit_id", "unit_name", "message")]
+            rows.append(
+                [
+                    _SEVERITY[lang][str(i.severity)],
+                    i.code,
+                    f.path,
+                    i.sheet,
+                    i.cell,
+                    f.unit_id,
+                    names.get(f.unit_id, ""),
+                    i.message,
+                ]
+            )
+    headers = [
+        _t(k, lang)
+        for k in ("severity", "code", "file", "sheet", "cell", "unit_id", "unit_name", "message")
+    ]
     ws = s.table(_t("issues", lang), headers, rows, widths={2: 36, 7: 70}, title=report.round_title)
     if rows:
         sev = _SEVERITY[lang]
-        ws.conditional_format(1, 0, len(rows), len(headers) - 1, {
-            "type": "formula", "criteria": f'=$A2="{sev["error"]}"', "format": s.error})
-        ws.conditional_format(1, 0, len(rows), len(headers) - 1, {
-            "type": "formula", "criteria": f'=$A2="{sev["warning"]}"', "format": s.warning})
+        ws.conditional_format(
+            1,
+            0,
+            len(rows),
+            len(headers) - 1,
+            {"type": "formula", "criteria": f'=$A2="{sev["error"]}"', "format": s.error},
+        )
+        ws.conditional_format(
+            1,
+            0,
+            len(rows),
+            len(headers) - 1,
+            {"type": "formula", "criteria": f'=$A2="{sev["warning"]}"', "format": s.warning},
+        )
 
     # 未交 ----------------------------------------------------------------------------
     tried = {f.unit_id for f in report.files if f.unit_id}
-    rows = [[u.unit_id, u.name, roster.parent_name(u), u.contact, u.phone, u.email,
-             _t("only_rejected" if u.unit_id in tried else "never_sent", lang)] for u in report.missing]
-    headers = [_t(k, lang) for k in ("unit_id", "unit_name", "parent", "contact", "phone", "email", "missing_state")]
+    rows = [
+        [
+            u.unit_id,
+            u.name,
+            roster.parent_name(u),
+            u.contact,
+            u.phone,
+            u.email,
+            _t("only_rejected" if u.unit_id in tried else "never_sent", lang),
+        ]
+        for u in report.missing
+    ]
+    headers = [
+        _t(k, lang)
+        for k in ("unit_id", "unit_name", "parent", "contact", "phone", "email", "missing_state")
+    ]
     s.table(_t("missing", lang), headers, rows, landscape=False, title=report.round_title)
 
     # 文件 ----------------------------------------------------------------------------
-    rows = [[f.path, _STATUS[lang].get(f.status, f.status), f.reason, f.unit_id, f.size,
-             datetime.fromtimestamp(f.mtime).strftime("%Y-%m-%d %H:%M:%S") if f.mtime else "", f.sha256]
-            for f in report.files]
-    headers = [_t(k, lang) for k in ("file", "status", "reason", "unit_id", "size", "modified")] + ["SHA-256"]
-    s.table(_t("files", lang), headers, rows, widths={0: 40, 2: 50, 6: 20}, title=report.round_title)
+    rows = [
+        [
+            f.path,
+            _STATUS[lang].get(f.status, f.status),
+            f.reason,
+            f.unit_id,
+            f.size,
+            datetime.fromtimestamp(f.mtime).strftime("%Y-%m-%d %H:%M:%S") if f.mtime else "",
+            f.sha256,
+        ]
+        for f in report.files
+    ]
+    headers = [_t(k, lang) for k in ("file", "status", "reason", "unit_id", "size", "modified")] + [
+        "SHA-256"
+    ]
+    s.table(
+        _t("files", lang), headers, rows, widths={0: 40, 2: 50, 6: 20}, title=report.round_title
+    )
 
     # 说明 ----------------------------------------------------------------------------
     _about(wb, s, report, rubric, lang)
@@ -250,20 +361,32 @@ def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric, lang: str) -> N
     counts = report.counts()
     zh = lang != "en"
     facts = [
-        ("轮次" if zh else "Round", f"{report.round_title}（{report.round_id}）" if report.round_id else report.round_title),
-        ("评分表" if zh else "Rubric", f"{rubric.title}  {rubric.id} v{rubric.version}  hash {rubric.content_hash}"),
+        (
+            "轮次" if zh else "Round",
+            f"{report.round_title}（{report.round_id}）" if report.round_id else report.round_title,
+        ),
+        (
+            "评分表" if zh else "Rubric",
+            f"{rubric.title}  {rubric.id} v{rubric.version}  hash {rubric.content_hash}",
+        ),
         ("生成时间" if zh else "Generated", report.started_at),
         ("命令" if zh else "Command", report.command),
         ("报送文件夹" if zh else "Returns folder", report.returns_dir),
-        ("文件" if zh else "Files", "，".join(f"{_STATUS[lang][k]} {v}" for k, v in counts.items())),
+        (
+            "文件" if zh else "Files",
+            "，".join(f"{_STATUS[lang][k]} {v}" for k, v in counts.items()),
+        ),
         ("参评单位" if zh else "Units", f"{len(report.results) + len(report.missing)}"),
         ("已接受" if zh else "Accepted", str(len(report.results))),
         ("未交" if zh else "Missing", str(len(report.missing))),
-        ("排名规则" if zh else "Ranking rule",
-         "按总分从高到低；总分相同按小计（不含加分），再按各项目小计依次比较；全部相同则并列（1、2、2、4）。"
-         "有填写错误的单位不排名。" if zh else
-         "By total, then subtotal without bonus, then section subtotals in rubric order; full ties share a rank "
-         "(1, 2, 2, 4). Returns with errors are not ranked."),
+        (
+            "排名规则" if zh else "Ranking rule",
+            "按总分从高到低；总分相同按小计（不含加分），再按各项目小计依次比较；全部相同则并列（1、2、2、4）。"
+            "有填写错误的单位不排名。"
+            if zh
+            else "By total, then subtotal without bonus, then section subtotals in rubric order; full ties share a rank "
+            "(1, 2, 2, 4). Returns with errors are not ranked.",
+        ),
         ("xlsxflow", __version__),
     ]
     for r, (k, v) in enumerate(facts, 2):
@@ -287,12 +410,14 @@ def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric, lang: str) -> N
         ws.write_number(first + i, 1, n, s.int)
     chart = wb.add_chart({"type": "column"})
     sheet = _t("about", lang)
-    chart.add_series({
-        "name": _t("distribution", lang),
-        "categories": [sheet, first + 1, 0, first + len(data), 0],
-        "values": [sheet, first + 1, 1, first + len(data), 1],
-        "data_labels": {"value": True},
-    })
+    chart.add_series(
+        {
+            "name": _t("distribution", lang),
+            "categories": [sheet, first + 1, 0, first + len(data), 0],
+            "values": [sheet, first + 1, 1, first + len(data), 1],
+            "data_labels": {"value": True},
+        }
+    )
     chart.set_title({"name": f"{_t('distribution', lang)}（{head}）"})
     chart.set_legend({"none": True})
     chart.set_y_axis({"name": _t("count", lang), "major_gridlines": {"visible": True}})
@@ -313,12 +438,16 @@ def _histogram(totals: list[float], rubric: Rubric) -> list[tuple[str, int]]:
         high = edges[i + 1]
         last = i == len(edges) - 2
         n = sum(1 for v in totals if low <= v < high or (last and v == high))
-        label = f"<{high:g}" if low == 0 else (f"{low:g}–{high:g}" if last else f"{low:g}–<{high:g}")
+        label = (
+            f"<{high:g}" if low == 0 else (f"{low:g}–{high:g}" if last else f"{low:g}–<{high:g}")
+        )
         out.append((label, n))
     return out
 
 
-def write_summary(report: IngestReport, rubric: Rubric, roster, path: str | Path, lang: str = "zh") -> None:
+def write_summary(
+    report: IngestReport, rubric: Rubric, roster, path: str | Path, lang: str = "zh"
+) -> None:
     atomic_write_bytes(path, summary_bytes(report, rubric, roster, lang))
 
 

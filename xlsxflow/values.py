@@ -39,8 +39,10 @@ def shown(cell: RawCell | None) -> str:
 
 
 def _blank(cell: RawCell | None) -> bool:
-    return cell is None or (cell.formula is None and (cell.value is None or (
-        isinstance(cell.value, str) and not cell.value.strip(_SPACES))))
+    return cell is None or (
+        cell.formula is None
+        and (cell.value is None or (isinstance(cell.value, str) and not cell.value.strip(_SPACES)))
+    )
 
 
 def parse_number(cell: RawCell | None) -> Parsed:
@@ -54,7 +56,11 @@ def parse_number(cell: RawCell | None) -> Parsed:
     if cell.kind in ("e", "b") or isinstance(value, bool):
         return Parsed(None, "not_number", found)
     if isinstance(value, float):
-        return Parsed(value, "ok", found) if math.isfinite(value) else Parsed(None, "not_number", found)
+        return (
+            Parsed(value, "ok", found)
+            if math.isfinite(value)
+            else Parsed(None, "not_number", found)
+        )
     text = str(value).strip(_SPACES).translate(_FULLWIDTH)
     text = text.removesuffix("分").strip(_SPACES)
     if _NUMBER.match(text):

@@ -30,23 +30,111 @@ DV_ERROR_MAX = 225
 DV_LIST_MAX = 255
 
 _STYLES: dict[str, dict] = {
-    "title": {"bold": True, "font_size": 16, "font_name": "黑体", "align": "center", "valign": "vcenter", "text_wrap": True},
-    "label": {"bold": True, "align": "center", "valign": "vcenter", "border": 1, "bg_color": "#F2F2F2", "text_wrap": True},
+    "title": {
+        "bold": True,
+        "font_size": 16,
+        "font_name": "黑体",
+        "align": "center",
+        "valign": "vcenter",
+        "text_wrap": True,
+    },
+    "label": {
+        "bold": True,
+        "align": "center",
+        "valign": "vcenter",
+        "border": 1,
+        "bg_color": "#F2F2F2",
+        "text_wrap": True,
+    },
     "value": {"align": "left", "valign": "vcenter", "border": 1, "text_wrap": True},
-    "instructions": {"font_size": 10, "text_wrap": True, "valign": "top", "border": 1, "font_color": "#595959"},
-    "header": {"bold": True, "align": "center", "valign": "vcenter", "border": 1, "bg_color": "#DDEBF7", "text_wrap": True},
-    "section": {"bold": True, "align": "center", "valign": "vcenter", "border": 1, "text_wrap": True},
+    "instructions": {
+        "font_size": 10,
+        "text_wrap": True,
+        "valign": "top",
+        "border": 1,
+        "font_color": "#595959",
+    },
+    "header": {
+        "bold": True,
+        "align": "center",
+        "valign": "vcenter",
+        "border": 1,
+        "bg_color": "#DDEBF7",
+        "text_wrap": True,
+    },
+    "section": {
+        "bold": True,
+        "align": "center",
+        "valign": "vcenter",
+        "border": 1,
+        "text_wrap": True,
+    },
     "text": {"valign": "vcenter", "border": 1, "text_wrap": True},
     "number": {"align": "center", "valign": "vcenter", "border": 1},
-    "subtotal_label": {"bold": True, "align": "right", "valign": "vcenter", "border": 1, "bg_color": "#F2F2F2"},
-    "subtotal": {"bold": True, "align": "center", "valign": "vcenter", "border": 1, "bg_color": "#F2F2F2"},
-    "total_label": {"bold": True, "align": "center", "valign": "vcenter", "border": 1, "bg_color": "#FCE4D6"},
-    "total": {"bold": True, "align": "center", "valign": "vcenter", "border": 1, "bg_color": "#FCE4D6"},
-    "block_head": {"bold": True, "valign": "vcenter", "border": 1, "bg_color": "#F2F2F2", "text_wrap": True},
-    "input_score": {"locked": False, "align": "center", "valign": "vcenter", "border": 1, "bg_color": "#FFF2CC"},
-    "input_text": {"locked": False, "valign": "vcenter", "border": 1, "bg_color": "#FFF2CC", "text_wrap": True},
-    "input_choice": {"locked": False, "align": "center", "valign": "vcenter", "border": 1, "bg_color": "#FFF2CC"},
-    "input_date": {"locked": False, "align": "center", "valign": "vcenter", "border": 1, "bg_color": "#FFF2CC", "num_format": "yyyy-mm-dd"},
+    "subtotal_label": {
+        "bold": True,
+        "align": "right",
+        "valign": "vcenter",
+        "border": 1,
+        "bg_color": "#F2F2F2",
+    },
+    "subtotal": {
+        "bold": True,
+        "align": "center",
+        "valign": "vcenter",
+        "border": 1,
+        "bg_color": "#F2F2F2",
+    },
+    "total_label": {
+        "bold": True,
+        "align": "center",
+        "valign": "vcenter",
+        "border": 1,
+        "bg_color": "#FCE4D6",
+    },
+    "total": {
+        "bold": True,
+        "align": "center",
+        "valign": "vcenter",
+        "border": 1,
+        "bg_color": "#FCE4D6",
+    },
+    "block_head": {
+        "bold": True,
+        "valign": "vcenter",
+        "border": 1,
+        "bg_color": "#F2F2F2",
+        "text_wrap": True,
+    },
+    "input_score": {
+        "locked": False,
+        "align": "center",
+        "valign": "vcenter",
+        "border": 1,
+        "bg_color": "#FFF2CC",
+    },
+    "input_text": {
+        "locked": False,
+        "valign": "vcenter",
+        "border": 1,
+        "bg_color": "#FFF2CC",
+        "text_wrap": True,
+    },
+    "input_choice": {
+        "locked": False,
+        "align": "center",
+        "valign": "vcenter",
+        "border": 1,
+        "bg_color": "#FFF2CC",
+    },
+    "input_date": {
+        "locked": False,
+        "align": "center",
+        "valign": "vcenter",
+        "border": 1,
+        "bg_color": "#FFF2CC",
+        "num_format": "yyyy-mm-dd",
+    },
 }
 _BASE_FONT = {"font_name": "宋体", "font_size": 11}
 LINE_HEIGHT = 15.0  # points per wrapped line at 11pt
@@ -126,21 +214,38 @@ def validation_for(inp: InputCell, lang: str) -> dict | None:
         mx = _num(inp.max)
         base = {
             "input_title": _clip(f"{t('col_max', lang)} {mx}", DV_TITLE_MAX),
-            "input_message": _clip(t("vmsg_score", lang, max=mx, step_text=step_text), DV_INPUT_MAX),
+            "input_message": _clip(
+                t("vmsg_score", lang, max=mx, step_text=step_text), DV_INPUT_MAX
+            ),
             "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
-            "error_message": _clip(t("verr_score", lang, max=mx, step_text=step_text), DV_ERROR_MAX),
+            "error_message": _clip(
+                t("verr_score", lang, max=mx, step_text=step_text), DV_ERROR_MAX
+            ),
             "error_type": "stop",
         }
         if half:
             formula = f"=AND(ISNUMBER({cell}),{cell}>=0,{cell}<={mx},MOD({cell}*2,1)=0)"
             return {"validate": "custom", "value": formula, **base}
         if inp.max.is_integer():
-            return {"validate": "integer", "criteria": "between", "minimum": 0, "maximum": int(inp.max), **base}
-        return {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": inp.max, **base}
+            return {
+                "validate": "integer",
+                "criteria": "between",
+                "minimum": 0,
+                "maximum": int(inp.max),
+                **base,
+            }
+        return {
+            "validate": "decimal",
+            "criteria": "between",
+            "minimum": 0,
+            "maximum": inp.max,
+            **base,
+        }
     if inp.kind == "bonus":
         points = _num(inp.points)
         return {
-            "validate": "list", "source": ["0", points],
+            "validate": "list",
+            "source": ["0", points],
             "input_title": _clip(inp.label, DV_TITLE_MAX),
             "input_message": _clip(t("vmsg_bonus", lang, points=points), DV_INPUT_MAX),
             "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
@@ -152,7 +257,9 @@ def validation_for(inp: InputCell, lang: str) -> dict | None:
             return None
         key = "note_limit" if inp.kind == "note" else "vmsg_text"
         return {
-            "validate": "length", "criteria": "<=", "value": inp.max_length,
+            "validate": "length",
+            "criteria": "<=",
+            "value": inp.max_length,
             "input_title": _clip(inp.label, DV_TITLE_MAX),
             "input_message": _clip(t(key, lang, n=inp.max_length), DV_INPUT_MAX),
             "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
@@ -161,7 +268,8 @@ def validation_for(inp: InputCell, lang: str) -> dict | None:
         }
     if inp.field_type == "choice":  # declarations and choice fields
         return {
-            "validate": "list", "source": list(inp.choices),
+            "validate": "list",
+            "source": list(inp.choices),
             "input_title": _clip(inp.label, DV_TITLE_MAX),
             "input_message": _clip(t("vmsg_choice", lang), DV_INPUT_MAX),
             "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
@@ -170,8 +278,10 @@ def validation_for(inp: InputCell, lang: str) -> dict | None:
         }
     if inp.field_type == "date":
         return {
-            "validate": "date", "criteria": "between",
-            "minimum": date(2000, 1, 1), "maximum": date(2100, 12, 31),
+            "validate": "date",
+            "criteria": "between",
+            "minimum": date(2000, 1, 1),
+            "maximum": date(2100, 12, 31),
             "input_title": _clip(inp.label, DV_TITLE_MAX),
             "input_message": _clip(t("vmsg_date", lang), DV_INPUT_MAX),
             "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
@@ -183,7 +293,10 @@ def validation_for(inp: InputCell, lang: str) -> dict | None:
         high = inp.max_int if inp.max_int is not None else 10**9
         rng = f" {low}–{high}" if inp.min_int is not None or inp.max_int is not None else ""
         return {
-            "validate": "integer", "criteria": "between", "minimum": low, "maximum": high,
+            "validate": "integer",
+            "criteria": "between",
+            "minimum": low,
+            "maximum": high,
             "input_title": _clip(inp.label, DV_TITLE_MAX),
             "input_message": _clip(t("vmsg_int", lang, range=rng), DV_INPUT_MAX),
             "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
@@ -203,16 +316,22 @@ def workbook_bytes(layout: Layout, identity: Identity, key: bytes) -> bytes:
     password = protection_password(key)
     wb = _Workbook(
         buffer,
-        {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-         "strings_to_numbers": False},
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
         structure_password_hash=_legacy_password_hash(password),
     )
-    wb.set_properties({
-        "title": f"{identity.round_title} - {identity.unit_name}",
-        "subject": layout.rubric.title,
-        "author": "xlsxflow",
-        "comments": f"{identity.round_id} / {identity.unit_id}",
-    })
+    wb.set_properties(
+        {
+            "title": f"{identity.round_title} - {identity.unit_name}",
+            "subject": layout.rubric.title,
+            "author": "xlsxflow",
+            "comments": f"{identity.round_id} / {identity.unit_id}",
+        }
+    )
     formats = {name: wb.add_format({**_BASE_FONT, **spec}) for name, spec in _STYLES.items()}
     ws = wb.add_worksheet(layout.sheet_name, worksheet_class=_Worksheet)
     meta = wb.add_worksheet(META_SHEET, worksheet_class=_Worksheet)
@@ -292,7 +411,9 @@ def _validate(ws, wb, meta, inp: InputCell, lang: str, long_lists: list[str]) ->
             meta.write_string(row, col, choice)
         name = f"xf_list_{inp.key}"
         col_letter = chr(ord("A") + col)
-        wb.define_name(name, f"='{META_SHEET}'!${col_letter}$1:${col_letter}${len(options['source'])}")
+        wb.define_name(
+            name, f"='{META_SHEET}'!${col_letter}$1:${col_letter}${len(options['source'])}"
+        )
         options = {**options, "source": f"={name}"}
     ws.data_validation(inp.row, inp.col, inp.row, inp.col, options)
 
@@ -300,7 +421,14 @@ def _validate(ws, wb, meta, inp: InputCell, lang: str, long_lists: list[str]) ->
 # -- whole rounds ---------------------------------------------------------------------
 
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+')
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
 
 
 def safe_filename(text: str, limit: int = 60) -> str:
@@ -323,7 +451,11 @@ class Generated:
     path: Path
 
 
-_PLACEHOLDERS = {"unit_id": "XFPHUNITID0X", "unit_name": "XFPHUNITNAME0X", "signature": "XFPHSIGNATURE0X"}
+_PLACEHOLDERS = {
+    "unit_id": "XFPHUNITID0X",
+    "unit_name": "XFPHUNITNAME0X",
+    "signature": "XFPHSIGNATURE0X",
+}
 
 
 class WorkbookStamper:
@@ -340,8 +472,11 @@ class WorkbookStamper:
         self.layout = layout
         self.key = key
         self._template_identity = template_identity
-        placeholder = replace(template_identity, unit_id=_PLACEHOLDERS["unit_id"],
-                              unit_name=_PLACEHOLDERS["unit_name"])
+        placeholder = replace(
+            template_identity,
+            unit_id=_PLACEHOLDERS["unit_id"],
+            unit_name=_PLACEHOLDERS["unit_name"],
+        )
         data = workbook_bytes(layout, placeholder, key)
         self._parts: list[tuple[zipfile.ZipInfo, bytes, bool]] = []
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
