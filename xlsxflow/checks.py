@@ -222,6 +222,8 @@ def read_inputs(
                 submission.errors += 1
         elif inp.kind == "note":
             parsed = parse_text(cell)
+            if parsed.removed:
+                yield where("value-control-chars", cell=at, label=inp.label, chars=parsed.removed)
             if parsed.status == "formula":
                 yield where(
                     "value-formula-in-input", cell=at, label=inp.label, formula=parsed.found
@@ -239,6 +241,8 @@ def read_inputs(
                 submission.notes[inp.key] = text
         else:
             parsed = _parse_field(cell, inp)
+            if parsed.removed:
+                yield where("value-control-chars", cell=at, label=inp.label, chars=parsed.removed)
             value = parsed.value if parsed.status in ("ok", "normalised") else None
             issue = _field_issue(parsed, inp, at, where)
             if issue is not None:
@@ -351,6 +355,39 @@ def read_cached_totals(sheet: Sheet, layout: Layout, submission: Submission) -> 
         cell = sheet.get(total.row, total.col)
         value = cell.value if cell is not None and cell.formula else None
         submission.cached_totals[total.key] = value if isinstance(value, float) else None
+
+
+def check_shape(book: Book, sheet: Sheet, layout: Layout, where: Where) -> Iterator[Issue]:
+    """Extra or reordered sheets and removed protection: warnings, the content is checked anyway."""
+    names = [s.name for s in book.sheets]
+    expected = [layout.sheet_name, META_SHEET]
+    extra = [n for n in names if n not in expected]
+    if extra:
+        yield where("tamper-extra-sheet", extra="、".join(extra))
+    elif names != expected:
+        yield where("tamper-sheet-order", expected=layout.sheet_name)
+    if not book.protection_element:  # LibreOffice keeps the element, without lockStructure
+        yield where("tamper-protection-removed", what="工作簿结构")
+    if not sheet.protected:
+        yield where(
+            "tamper-protection-removed",
+            what=f"工作表“{layout.sheet_name}”",
+            sheet=layout.sheet_name,
+        )
+
+
+def check_file_name(
+    file_name: str, identity: Identity, ctx: RoundContext, where: Where
+) -> Iterator[Issue]:
+    """A file named after another roster unit than the one inside it."""
+    named = file_name.split("_", 1)[0]
+    if named != identity.unit_id and ctx.roster.get(named) is not None:
+        unit = ctx.roster.get(identity.unit_id)
+        yield where(
+            "identity-file-name",
+            named=f"{named} {ctx.roster.get(named).name}",
+            unit=f"{identity.unit_id} {unit.name if unit else ''}".strip(),
+        )
 
 
 def check_cached_totals(

@@ -18,6 +18,7 @@ import click
 from tqdm import tqdm
 
 from . import __version__
+from .isolation import Isolation
 from .messages import XlsxflowError
 
 LANG = click.Choice(["zh", "en"])
@@ -215,8 +216,39 @@ def generate(rubric_file, roster_file, out_dir, title, deadline, lang, key_file,
 @click.option(
     "--max-file-mb", type=float, default=20, show_default=True, help="Reject larger files unread."
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    default=Isolation().workers,
+    show_default=True,
+    help="Reader processes (0: read in this process, without time and memory limits).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 3600),
+    default=30,
+    show_default=True,
+    help="Seconds one file may take before it is rejected.",
+)
+@click.option(
+    "--max-memory-mb",
+    type=click.IntRange(64, 65536),
+    default=1024,
+    show_default=True,
+    help="Memory one file may take before it is rejected.",
+)
 def ingest(
-    returns_dir, out_file, report_file, rubric_file, roster_file, key_file, lang, max_file_mb
+    returns_dir,
+    out_file,
+    report_file,
+    rubric_file,
+    roster_file,
+    key_file,
+    lang,
+    max_file_mb,
+    workers,
+    timeout,
+    max_memory_mb,
 ) -> None:
     """Check every file under RETURNS_DIR and write the reviewers' summary.
 
@@ -243,7 +275,15 @@ def ingest(
         limits = Limits(max_file_bytes=int(max_file_mb * 1024 * 1024))
         command = "xlsxflow " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         with _bar(count_files(returns) if returns.is_dir() else 0, "读取 ingest") as bar:
-            report = do_ingest(returns, ctx, limits=limits, progress=bar.update, command=command)
+            isolation = Isolation(workers=workers, timeout=timeout, memory_mb=max_memory_mb)
+            report = do_ingest(
+                returns,
+                ctx,
+                limits=limits,
+                isolation=isolation,
+                progress=bar.update,
+                command=command,
+            )
         write_summary(report, ctx.rubric, ctx.roster, out_file, lang)
         if report_file:
             write_report_json(report, report_file)

@@ -25,11 +25,14 @@ from pathlib import Path
 from .checks import (
     Where,
     check_cached_totals,
+    check_file_name,
     check_locked,
+    check_shape,
     read_cached_totals,
     read_identity,
     read_inputs,
 )
+from .isolation import DEFAULT_ISOLATION, Isolation, read_isolated
 from .layout import build_layout
 from .messages import Issue, Severity, XlsxflowError, make_issue
 from .ooxml import DEFAULT_LIMITS, Limits, ReadError, classify_ole, open_book, sniff, text_kind
@@ -53,9 +56,11 @@ class FileRecord:
     unit_id: str = ""
     issues: list[Issue] = field(default_factory=list)
     submission: Submission | None = None
+    superseded_by: str = ""
+    changes: list[dict] = field(default_factory=list)  # item by item, against the newer return
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "path": self.path,
             "sha256": self.sha256,
             "size": self.size,
@@ -64,6 +69,10 @@ class FileRecord:
             "unit_id": self.unit_id,
             "issues": [i.to_dict() for i in self.issues],
         }
+        if self.superseded_by:
+            d["superseded_by"] = self.superseded_by
+            d["changes"] = self.changes
+        return d
 
 
 @dataclass
@@ -250,7 +259,9 @@ def _check_book(book, record: FileRecord, ctx: RoundContext, where: Where) -> Fi
     if tampered:
         record.issues.extend(tampered)
         return _reject(record, tampered[0])
-    submission = Submission(unit_id=identity.unit_id, rubric_id=ctx.rubric.id)
+    record.issues.extend(check_shape(book, sheet, layout, where))
+    record.issues.extend(check_file_name(Path(record.path).name, identity, ctx, where))
+    submission = Submission(unit_id=identity.unit_id, rubric_id=ctx.rubric.id, lang=layout.lang)
     record.issues.extend(read_inputs(sheet, layout, submission, here))
     read_cached_totals(sheet, layout, submission)
     record.issues.extend(
@@ -281,10 +292,30 @@ def resolve_duplicates(records: list[FileRecord]) -> None:
                 issue = make_issue("submission-duplicate", file=rec.path, other=same.path)
             else:
                 rec.status = "superseded"
+                rec.superseded_by = newest.path
                 issue = make_issue("submission-superseded", file=rec.path, other=newest.path)
                 seen.append(rec)
             rec.issues.append(issue)
             rec.reason = issue.message
+
+
+def diff_submissions(layout, old: Submission, new: Submission) -> list[dict]:
+    """Every input that differs between two returns of a unit: cell, label, old, new."""
+    tables = {
+        "score": "scores",
+        "bonus": "bonus",
+        "note": "notes",
+        "declaration": "declarations",
+        "field": "fields",
+    }
+    changes = []
+    for inp in layout.inputs:
+        table = tables[inp.kind]
+        before = getattr(old, table).get(inp.key)
+        after = getattr(new, table).get(inp.key)
+        if before != after:
+            changes.append({"cell": inp.ref, "label": inp.label, "old": before, "new": after})
+    return changes
 
 
 def _same_content(a: FileRecord, b: FileRecord) -> bool:
@@ -301,28 +332,44 @@ def ingest(
     ctx: RoundContext,
     *,
     limits: Limits = DEFAULT_LIMITS,
+    isolation: Isolation = DEFAULT_ISOLATION,
     progress: Callable[[int], None] | None = None,
     command: str = "",
 ) -> IngestReport:
-    """Read every file under ``returns_dir`` and compute the round's results."""
+    """Read every file under ``returns_dir`` and compute the round's results.
+
+    Files are read in worker processes bounded in time and memory (``isolation``).
+    """
     returns_dir = Path(returns_dir)
     if not returns_dir.is_dir():
         raise XlsxflowError(make_issue("returns-missing", path=str(returns_dir)))
     started = datetime.now().astimezone().isoformat(timespec="seconds")
-    records: list[FileRecord] = []
-    for path, rel, skip in discover(returns_dir):
+    found = discover(returns_dir)
+    records: list[FileRecord | None] = [None] * len(found)
+    jobs, slots = [], []
+    for n, (path, rel, skip) in enumerate(found):
         if skip:
             try:
                 stat = path.lstat()
                 size, mtime = stat.st_size, stat.st_mtime
             except OSError:
                 size, mtime = 0, 0.0
-            records.append(_skip(FileRecord(rel, size, mtime), make_issue(skip, file=rel)))
+            records[n] = _skip(FileRecord(rel, size, mtime), make_issue(skip, file=rel))
+            if progress:
+                progress(1)
         else:
-            records.append(read_return(path, rel, ctx, limits))
-        if progress:
-            progress(1)
+            jobs.append((path, rel))
+            slots.append(n)
+    for n, record in zip(slots, read_isolated(jobs, ctx, limits, isolation, progress), strict=True):
+        records[n] = record
     resolve_duplicates(records)
+    newest = {r.path: r for r in records if r.status == "accepted"}
+    for rec in records:
+        if rec.status == "superseded" and rec.submission and rec.superseded_by in newest:
+            lang = _lang_of(rec)
+            rec.changes = diff_submissions(
+                build_layout(ctx.rubric, lang), rec.submission, newest[rec.superseded_by].submission
+            )
     results = [
         evaluate(ctx.rubric, ctx.roster, rec.submission, rec.path)
         for rec in records
@@ -346,6 +393,10 @@ def ingest(
         missing=missing,
         command=command,
     )
+
+
+def _lang_of(rec: FileRecord) -> str:
+    return rec.submission.lang if rec.submission else "zh"
 
 
 def count_files(returns_dir: Path) -> int:

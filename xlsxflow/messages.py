@@ -127,6 +127,12 @@ CATALOGUE: dict[str, Message] = {
     "tamper-too-many": Message(
         E, "另有 {count} 处受保护内容被修改（可能插入或删除了行列）。请使用下发的工作簿重新填写。"
     ),
+    "tamper-protection-removed": Message(W, "{what}的保护被取消。内容未发现改动，已接受，请留意。"),
+    "tamper-extra-sheet": Message(W, "工作簿中多了工作表“{extra}”，已忽略其内容。"),
+    "tamper-sheet-order": Message(W, "工作表顺序被调整（应为“{expected}”在前）。内容未受影响。"),
+    "identity-file-name": Message(
+        W, "文件名表明这是“{named}”的报送，但工作簿属于“{unit}”。请核实是否由本单位报送。"
+    ),
     "tamper-sheet-missing": Message(
         E, "找不到工作表“{sheet}”（可能被改名或删除）。请使用下发的工作簿。"
     ),
@@ -148,6 +154,9 @@ CATALOGUE: dict[str, Message] = {
     "value-bad-date": Message(E, "“{label}”应填日期（如 2026-12-01），实际为“{found}”。"),
     "value-formula-in-input": Message(
         E, "“{label}”中填入了公式 ={formula}。请直接填写数值，不要使用公式。"
+    ),
+    "value-control-chars": Message(
+        W, "“{label}”中含有不可见的控制字符或文字方向字符（{chars}），已删除后读取。"
     ),
     "value-total-mismatch": Message(
         W,

@@ -18,6 +18,7 @@ class Submission:
     notes: dict[str, str] = field(default_factory=dict)
     cached_totals: dict[str, float | None] = field(default_factory=dict)
     errors: int = 0  # value errors found while reading
+    lang: str = "zh"  # labels of the workbook it came from
 
     def content_key(self) -> tuple:
         """Equal for two returns with the same inputs (used to spot duplicates)."""

@@ -31,6 +31,12 @@ _L = {
     "issues": ("问题", "Issues"),
     "missing": ("未交", "Missing"),
     "files": ("文件", "Files"),
+    "changes": ("改动", "Changes"),
+    "item": ("项目", "Item"),
+    "old": ("原值", "Before"),
+    "new": ("新值", "After"),
+    "old_file": ("旧文件", "Older file"),
+    "new_file": ("新文件", "Newer file"),
     "about": ("说明", "About"),
     "rank": ("排名", "Rank"),
     "unit_id": ("单位编号", "Unit ID"),
@@ -326,6 +332,34 @@ def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh"
         for k in ("unit_id", "unit_name", "parent", "contact", "phone", "email", "missing_state")
     ]
     s.table(_t("missing", lang), headers, rows, landscape=False, title=report.round_title)
+
+    # 改动 (only when a unit sent a changed return) -----------------------------------
+    rows = [
+        [
+            f.unit_id,
+            names.get(f.unit_id, ""),
+            c["cell"],
+            c["label"],
+            _as_text(c["old"]),
+            _as_text(c["new"]),
+            f.path,
+            f.superseded_by,
+        ]
+        for f in report.files
+        for c in f.changes
+    ]
+    if rows:
+        headers = [
+            _t(k, lang)
+            for k in ("unit_id", "unit_name", "cell", "item", "old", "new", "old_file", "new_file")
+        ]
+        s.table(
+            _t("changes", lang),
+            headers,
+            rows,
+            widths={3: 40, 6: 30, 7: 30},
+            title=report.round_title,
+        )
 
     # 文件 ----------------------------------------------------------------------------
     rows = [

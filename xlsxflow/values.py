@@ -22,6 +22,27 @@ class Parsed:
     value: float | str | None
     status: str  # ok, normalised, missing, not_number, formula, bad_date, bad_choice
     found: str = ""  # what was in the cell, for messages
+    removed: str = ""  # invisible control / bidi characters taken out of text, as U+XXXX
+
+
+# Characters nobody types on purpose: C0/C1 controls (but tab and line breaks),
+# bidirectional overrides that can make text read differently than it is stored,
+# and zero-width characters.
+_INVISIBLE = {chr(c) for c in (*range(0, 32), 127, *range(0x80, 0xA0)) if chr(c) not in "\t\n\r"}
+_INVISIBLE |= set(
+    "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2066\u2067\u2068\u2069\ufeff"
+)
+
+
+def strip_invisible(text: str) -> tuple[str, str]:
+    """``text`` without invisible characters, and which ones were removed (U+XXXX …)."""
+    if not any(ch in _INVISIBLE for ch in text):
+        return text, ""
+    removed = sorted({ch for ch in text if ch in _INVISIBLE})
+    return "".join(ch for ch in text if ch not in _INVISIBLE), " ".join(
+        f"U+{ord(c):04X}" for c in removed
+    )
 
 
 def shown(cell: RawCell | None) -> str:
@@ -79,17 +100,19 @@ def parse_text(cell: RawCell | None) -> Parsed:
     elif isinstance(value, bool):
         text = "TRUE" if value else "FALSE"
     else:
-        text = str(value).strip(_SPACES)
-    return Parsed(text, "ok", text)
+        text = str(value)
+    text, removed = strip_invisible(text)
+    text = text.strip(_SPACES)
+    if not text:
+        return Parsed(None, "missing", removed=removed)
+    return Parsed(text, "ok", text, removed)
 
 
 def parse_choice(cell: RawCell | None, choices: tuple[str, ...]) -> Parsed:
     parsed = parse_text(cell)
-    if parsed.status != "ok":
+    if parsed.status != "ok" or parsed.value in choices:
         return parsed
-    if parsed.value in choices:
-        return parsed
-    return Parsed(None, "bad_choice", str(parsed.value))
+    return Parsed(None, "bad_choice", str(parsed.value), parsed.removed)
 
 
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
