@@ -366,8 +366,8 @@ def check_shape(book: Book, sheet: Sheet, layout: Layout, where: Where) -> Itera
         yield where("tamper-extra-sheet", extra="、".join(extra))
     elif names != expected:
         yield where("tamper-sheet-order", expected=layout.sheet_name)
-    if not book.protection_element:  # LibreOffice keeps the element, without lockStructure
-        yield where("tamper-protection-removed", what="工作簿结构")
+    # Workbook-structure protection is no signal: LibreOffice drops lockStructure on save
+    # and openpyxl writes an empty <workbookProtection/> into any workbook.
     if not sheet.protected:
         yield where(
             "tamper-protection-removed",

@@ -225,7 +225,6 @@ class Book:
     strict: bool
     limits: Limits
     workbook_part: str = "xl/workbook.xml"
-    protection_element: bool = False
     _strings: list[str] | None = None
     _locked: list[bool] | None = None
 
@@ -363,8 +362,6 @@ def _read_workbook(book: Book, part: str, rels: dict[str, str]) -> None:
                 SheetInfo(attrs.get("name", ""), attrs.get("state", "visible"), rels.get(rid, ""))
             )
         elif local == "workbookProtection":
-            # LibreOffice keeps the element but drops lockStructure on save: record both.
-            book.protection_element = True
             book.structure_locked = attrs.get("lockStructure") in ("1", "true")
         elif local == "definedName":
             state["name"] = attrs.get("name", "")
