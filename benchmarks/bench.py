@@ -8,7 +8,10 @@ Each phase runs in its own process so its peak memory (max RSS) is its own:
   fill       (setup) N returns are made as a spreadsheet program would save them:
              inputs filled and the formula results cached
   naive      a pandas.read_excel loop over the same N files reading the same cells, no checks
-  ingest     xlsxflow ingest with every check (identity, tampering, values, totals, duplicates)
+  ingest-0w  xlsxflow ingest with every check (identity, tampering, values, totals, duplicates),
+             files read in this process
+  ingest-1w  the same, each file read in one isolated worker (time and memory limits)
+  ingest     the same with the default isolation (one worker per core, at most 2)
   summary    the reviewers' summary workbook and report.json
 Targets (issue #2): generate >= 150 workbooks/s; ingest >= 3x the naive loop.
 """
@@ -140,18 +143,33 @@ def phase_naive(work: Path, n: int) -> dict:
     return {"files": n, "seconds": time.perf_counter() - started}
 
 
-def phase_ingest(work: Path, n: int) -> dict:
+def phase_ingest(work: Path, n: int, workers: int | None = None) -> dict:
     from xlsxflow.ingest import ingest
     from xlsxflow.round import open_round
 
     ctx = open_round(workdir=work, key_path=work / "key")
+    kwargs = {}
+    if workers is not None:
+        from xlsxflow.isolation import Isolation
+
+        kwargs["isolation"] = Isolation(workers=workers)
     started = time.perf_counter()
-    report = ingest(work / "returns", ctx)
+    report = ingest(work / "returns", ctx, **kwargs)
     seconds = time.perf_counter() - started
     accepted = report.counts()["accepted"]
     assert accepted == n, report.counts()
     (work / "report.pickle").write_bytes(__import__("pickle").dumps(report))
     return {"files": n, "seconds": seconds, "accepted": accepted}
+
+
+def phase_ingest_inprocess(work: Path, n: int) -> dict:
+    """Every check, read in this process: no worker isolation."""
+    return phase_ingest(work, n, workers=0)
+
+
+def phase_ingest_1worker(work: Path, n: int) -> dict:
+    """Every check, one isolated worker process (the cost of isolation on one core)."""
+    return phase_ingest(work, n, workers=1)
 
 
 def phase_summary(work: Path, n: int) -> dict:
@@ -172,6 +190,8 @@ PHASES = {
     "generate": phase_generate,
     "fill": phase_fill,
     "naive": phase_naive,
+    "ingest-0w": phase_ingest_inprocess,
+    "ingest-1w": phase_ingest_1worker,
     "ingest": phase_ingest,
     "summary": phase_summary,
 }
@@ -215,6 +235,8 @@ def main() -> None:
         )
     gen_rate = args.n / results["generate"]["seconds"]
     speedup = results["naive"]["seconds"] / results["ingest"]["seconds"]
+    overhead = results["ingest-1w"]["seconds"] / results["ingest-0w"]["seconds"] - 1
+    print(f"isolation on one core: {overhead:+.0%} over reading in process")
     print(
         f"generate: {gen_rate:.0f} workbooks/s (target >= 150): {'OK' if gen_rate >= 150 else 'MISSED'}"
     )

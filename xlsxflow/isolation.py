@@ -13,6 +13,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -73,7 +74,12 @@ def _worker(conn: Connection, ctx, limits: Limits, memory_mb: int) -> None:
         return
 
 
+PREFETCH = 2  # jobs handed to a worker ahead, so it never waits for the parent
+
+
 class _Slot:
+    """One worker process and the jobs it holds, oldest (the one it is reading) first."""
+
     def __init__(self, mpctx, ctx, limits: Limits, iso: Isolation):
         self.parent, child = mpctx.Pipe()
         self.process = mpctx.Process(
@@ -81,13 +87,19 @@ class _Slot:
         )
         self.process.start()
         child.close()
-        self.job: tuple[int, str, str] | None = None
-        self.started = 0.0
+        self.jobs: deque[tuple[int, str, str]] = deque()
+        self.started = 0.0  # when the oldest job began (as far as the parent can tell)
 
     def give(self, job) -> None:
-        self.job = job
-        self.started = time.monotonic()
+        if not self.jobs:
+            self.started = time.monotonic()
+        self.jobs.append(job)
         self.parent.send(job)
+
+    def done(self):
+        job = self.jobs.popleft()
+        self.started = time.monotonic()
+        return job
 
     def stop(self, kill: bool = False) -> None:
         if kill:
@@ -121,7 +133,7 @@ def read_isolated(
         return results
 
     mpctx = _context()
-    pending = list(reversed([(i, str(p), rel) for i, (p, rel) in enumerate(jobs)]))
+    pending = deque((i, str(p), rel) for i, (p, rel) in enumerate(jobs))
     slots = [_Slot(mpctx, ctx, limits, iso) for _ in range(min(iso.workers, len(jobs)))]
 
     def failed(job, code: str, **fields) -> FileRecord:
@@ -141,51 +153,53 @@ def read_isolated(
         if on_done:
             on_done(1)
 
+    def fill(slot: _Slot) -> None:
+        while pending and len(slot.jobs) < PREFETCH:
+            slot.give(pending.popleft())
+
+    crashed = "读取进程异常退出"
     try:
         for slot in slots:
-            if pending:
-                slot.give(pending.pop())
-        while any(slot.job for slot in slots):
-            busy = [s for s in slots if s.job]
+            fill(slot)
+        while any(slot.jobs for slot in slots):
+            busy = [s for s in slots if s.jobs]
             now = time.monotonic()
             wait_for = max(0.01, min(s.started + iso.timeout - now for s in busy))
-            ready = wait(
-                [s.parent for s in busy] + [s.process.sentinel for s in busy], timeout=wait_for
+            ready = set(
+                wait([s.parent for s in busy] + [s.process.sentinel for s in busy], wait_for)
             )
             for i, slot in enumerate(slots):
-                if not slot.job:
+                if not slot.jobs:
                     continue
-                job = slot.job
-                replace = False
-                if slot.parent in ready:
-                    try:
+                lost = None  # (code, fields) when the worker must be replaced
+                try:
+                    while slot.jobs and slot.parent.poll():
                         index, record = slot.parent.recv()
-                        if record is None:
-                            record = failed(
-                                job, "file-reader-crashed", detail=f"内存超过 {iso.memory_mb} MB"
-                            )
-                            replace = True
+                        job = slot.done()
+                        if record is None:  # MemoryError inside the worker: replace it
+                            detail = f"内存超过 {iso.memory_mb} MB"
+                            finish(index, failed(job, "file-reader-crashed", detail=detail))
+                            lost = ("", {})  # nothing more to fail, only the worker to replace
+                            break
                         finish(index, record)
-                    except (EOFError, OSError):
-                        finish(
-                            job[0], failed(job, "file-reader-crashed", detail="读取进程异常退出")
-                        )
-                        replace = True
-                elif slot.process.sentinel in ready or not slot.process.is_alive():
-                    finish(job[0], failed(job, "file-reader-crashed", detail="读取进程异常退出"))
-                    replace = True
-                elif time.monotonic() - slot.started > iso.timeout:
-                    finish(job[0], failed(job, "file-timeout", seconds=f"{iso.timeout:g}"))
-                    replace = True
-                else:
-                    continue
-                slot.job = None
-                if replace:
+                except (EOFError, OSError):
+                    lost = ("file-reader-crashed", {"detail": crashed})
+                if lost is None and slot.jobs:
+                    if slot.process.sentinel in ready and not slot.parent.poll():
+                        lost = ("file-reader-crashed", {"detail": crashed})
+                    elif time.monotonic() - slot.started > iso.timeout:
+                        lost = ("file-timeout", {"seconds": f"{iso.timeout:g}"})
+                if lost is not None:
+                    code, fields = lost
+                    if code and slot.jobs:
+                        job = slot.jobs.popleft()  # the file the worker was reading
+                        finish(job[0], failed(job, code, **fields))
+                    pending.extendleft(reversed(slot.jobs))  # the rest are read again elsewhere
+                    slot.jobs.clear()
                     slot.stop(kill=True)
                     slots[i] = slot = _Slot(mpctx, ctx, limits, iso)
-                if pending:
-                    slot.give(pending.pop())
+                fill(slot)
     finally:
         for slot in slots:
-            slot.stop(kill=slot.job is not None)
+            slot.stop(kill=bool(slot.jobs))
     return results
