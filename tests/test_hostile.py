@@ -533,3 +533,75 @@ def test_killed_ingest_leaves_complete_outputs(rnd, tmp_path, good):
     subprocess.run(cmd, cwd=folder, env=env, capture_output=True, timeout=120)
     assert out.exists() and report.exists()
     assert complete_or_absent() == []
+
+
+# -- more shapes ------------------------------------------------------------------------------
+
+
+def test_small_file_expanding_to_200_mb_is_rejected_in_well_under_a_second(rnd, tmp_path, good):
+    _, _, ctx = rnd
+    buf = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(good)) as zin,
+        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
+        for info in zin.infolist():
+            body = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = body + b" " * (
+                    200 * 1024 * 1024
+                )  # whitespace after the root: 200 MB unpacked
+            zout.writestr(info.filename, body, compresslevel=9)
+    data = buf.getvalue()
+    assert len(data) < 1024 * 1024
+    started = time.perf_counter()
+    r = rec(run(tmp_path, ctx, {"bomb.xlsx": data}), "bomb.xlsx")
+    assert time.perf_counter() - started < 1.0
+    assert (r.status, r.issues[-1].code) == ("rejected", "file-zip-bomb")
+
+
+def test_formatted_far_away_row_without_cells_is_harmless(rnd, tmp_path, good):
+    _, _, ctx = rnd
+    data = rewrite(
+        good,
+        {
+            "xl/worksheets/sheet1.xml": lambda b: b.replace(
+                b"</sheetData>", b'<row r="900000" ht="30" customHeight="1"/></sheetData>'
+            ).replace(b'<dimension ref="A1:E', b'<dimension ref="A1:XFD1048576" x="')
+        },
+    )
+    r = rec(run(tmp_path, ctx, {"a.xlsx": data}), "a.xlsx")
+    assert r.status == "accepted"
+
+
+def test_identity_sheet_deleted(rnd, tmp_path, good):
+    _, _, ctx = rnd
+    wb = openpyxl.load_workbook(io.BytesIO(good))
+    del wb[META_SHEET]
+    wb.save(tmp_path / "a.xlsx")
+    r = rec(run(tmp_path, ctx, {"a.xlsx": tmp_path / "a.xlsx"}), "a.xlsx")
+    assert (r.status, r.issues[-1].code) == ("rejected", "identity-not-xlsxflow")
+
+
+def test_column_deleted(rnd, tmp_path, good):
+    _, _, ctx = rnd
+    wb = openpyxl.load_workbook(io.BytesIO(good))
+    ws = wb["自评表"]
+    ws.protection.sheet = False
+    ws.delete_cols(3)
+    wb.save(tmp_path / "a.xlsx")
+    r = rec(run(tmp_path, ctx, {"a.xlsx": tmp_path / "a.xlsx"}), "a.xlsx")
+    assert r.status == "rejected" and r.issues[0].code in (
+        "tamper-locked-changed",
+        "tamper-formula-replaced",
+    )
+    assert r.issues[-1].code == "tamper-too-many"
+
+
+def test_date_typed_into_a_score_cell(rnd, tmp_path, good):
+    _, _, ctx = rnd
+    data = rewrite(
+        good, {"xl/worksheets/sheet1.xml": _cell_xml("D6", '<c r="D6" s="1"><v>46357</v></c>')}
+    )
+    r = rec(run(tmp_path, ctx, {"a.xlsx": data}), "a.xlsx")
+    assert [(i.code, i.cell) for i in r.issues] == [("value-out-of-range", "D6")]

@@ -217,6 +217,14 @@ def generate(rubric_file, roster_file, out_dir, title, deadline, lang, key_file,
     "--max-file-mb", type=float, default=20, show_default=True, help="Reject larger files unread."
 )
 @click.option(
+    "--limit",
+    "limit_items",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Change another reading limit (repeatable): max_entries, max_total_uncompressed, "
+    "max_entry_uncompressed, max_ratio, max_sheets, max_rows, max_cols, max_cells.",
+)
+@click.option(
     "--workers",
     type=click.IntRange(0, 64),
     default=Isolation().workers,
@@ -246,6 +254,7 @@ def ingest(
     key_file,
     lang,
     max_file_mb,
+    limit_items,
     workers,
     timeout,
     max_memory_mb,
@@ -260,7 +269,6 @@ def ingest(
     """
     from .ingest import count_files
     from .ingest import ingest as do_ingest
-    from .ooxml import Limits
     from .round import open_round
     from .summary import write_report_json, write_summary
 
@@ -272,7 +280,7 @@ def ingest(
                     f"{target} 位于报送文件夹内；报送文件夹只读，请把输出写到别处。"
                 )
         ctx = open_round(rubric=rubric_file, roster=roster_file, key_path=key_file)
-        limits = Limits(max_file_bytes=int(max_file_mb * 1024 * 1024))
+        limits = _limits(max_file_mb, limit_items)
         command = "xlsxflow " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         with _bar(count_files(returns) if returns.is_dir() else 0, "读取 ingest") as bar:
             isolation = Isolation(workers=workers, timeout=timeout, memory_mb=max_memory_mb)
@@ -298,6 +306,25 @@ def ingest(
         if report_file:
             click.echo(f"报告 report: {Path(report_file).resolve()}")
         sys.exit(report.exit_code)
+
+
+def _limits(max_file_mb: float, items: tuple[str, ...]):
+    from dataclasses import fields, replace
+
+    from .ooxml import Limits
+
+    limits = Limits(max_file_bytes=int(max_file_mb * 1024 * 1024))
+    names = {f.name for f in fields(Limits)} - {"max_file_bytes"}
+    changes = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if name not in names or not value.isdigit() or int(value) <= 0:
+            raise click.BadParameter(
+                f"{item!r}: expected NAME=POSITIVE_INTEGER, NAME one of {sorted(names)}",
+                param_hint="--limit",
+            )
+        changes[name] = int(value)
+    return replace(limits, **changes)
 
 
 def _inside(path: Path, folder: Path) -> bool:

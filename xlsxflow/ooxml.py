@@ -483,10 +483,8 @@ def _read_sheet(book: Book, info: SheetInfo, max_row: int | None) -> Sheet:
             )
         elif local == "row":
             r = attrs.get("r")
-            row = int(r) - 1 if r and r.isdigit() else cur.get("row", -1) + 1
-            if row >= limits.max_rows:
-                raise ReadError("file-range-too-large", sheet=info.name, ref=f"第 {row + 1} 行")
-            cur["row"] = row
+            # A far-away row element alone (a formatted row) is harmless; its cells are checked.
+            cur["row"] = int(r) - 1 if r and r.isdigit() else cur.get("row", -1) + 1
             cur["pos"] = None
         elif local in ("v", "f") and "pos" in cur:
             text.clear()
@@ -500,9 +498,8 @@ def _read_sheet(book: Book, info: SheetInfo, max_row: int | None) -> Sheet:
             collect["on"] = True
         elif local == "rPh":
             collect["rph"] += 1
-        elif local == "dimension":
+        elif local == "dimension":  # declared, not trusted: the cells themselves are checked
             sheet.dimension = attrs.get("ref", "")
-            _check_dimension(sheet.dimension, info.name, limits)
         elif local == "sheetProtection":
             sheet.protected = attrs.get("sheet", "0") in ("1", "true")
         elif local == "mergeCell":
@@ -538,13 +535,6 @@ def _read_sheet(book: Book, info: SheetInfo, max_row: int | None) -> Sheet:
 
     _parse(info.part, book.read(info.part), start, end, chars)
     return sheet
-
-
-def _check_dimension(ref: str, sheet: str, limits: Limits) -> None:
-    last = ref.split(":")[-1]
-    pos = parse_ref(last)
-    if pos and (pos[0] >= limits.max_rows or pos[1] >= limits.max_cols):
-        raise ReadError("file-range-too-large", sheet=sheet, ref=ref)
 
 
 def _make_cell(cur: dict, strings: list[str]) -> RawCell:
