@@ -83,9 +83,9 @@ def test_hanging_hogging_and_crashing_readers_are_contained(rnd, tmp_path, good,
         "xlsxflow.ingest"
     ]  # the package's `ingest` attribute is the function
 
-    real = ingest_module.read_return
+    real = ingest_module.read_source
 
-    def pathological(path, rel, ctx, limits):
+    def pathological(source, rel, ctx, limits):
         if "hang" in rel:
             time.sleep(60)
         if "hog" in rel:
@@ -94,9 +94,9 @@ def test_hanging_hogging_and_crashing_readers_are_contained(rnd, tmp_path, good,
                 hoard.append(bytearray(50 * 1024 * 1024))
         if "crash" in rel:
             os.kill(os.getpid(), signal.SIGKILL)  # like a native reader taking the process down
-        return real(path, rel, ctx, limits)
+        return real(source, rel, ctx, limits)
 
-    monkeypatch.setattr(ingest_module, "read_return", pathological)
+    monkeypatch.setattr(ingest_module, "read_source", pathological)
     _, _, ctx = rnd
     started = time.monotonic()
     report = run(

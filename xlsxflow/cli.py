@@ -22,6 +22,7 @@ from .isolation import Isolation
 from .messages import XlsxflowError
 
 LANG = click.Choice(["zh", "en"])
+SEND_LOG_NAME = "xlsxflow-send-log.jsonl"
 
 
 def _echo_issues(issues) -> None:
@@ -52,7 +53,7 @@ def _handled():
         sys.exit(3)
 
 
-def _bar(total: int, desc: str):
+def _bar(total: int | None, desc: str):
     return tqdm(total=total, desc=desc, unit="file", disable=None, file=sys.stderr, leave=False)
 
 
@@ -333,6 +334,274 @@ def _inside(path: Path, folder: Path) -> bool:
         return True
     except ValueError:
         return False
+
+
+# -- mail -------------------------------------------------------------------------
+
+
+def _password(env_name: str, user: str, what: str) -> str:
+    """From the environment variable, else a hidden prompt; never from a file or a log."""
+    if not user:
+        return ""
+    value = os.environ.get(env_name)
+    if value:
+        return value
+    if sys.stdin is not None and sys.stdin.isatty():
+        return click.prompt(f"{what} password for {user}", hide_input=True)
+    from .messages import make_issue
+
+    raise XlsxflowError(make_issue("mail-no-password", env=env_name))
+
+
+def _server_options(kind: str, default_port: int):
+    upper = kind.upper()
+
+    def decorate(fn):
+        options = [
+            click.option(
+                f"--{kind}-host",
+                "host",
+                envvar=f"XLSXFLOW_{upper}_HOST",
+                help=f"{upper} server (env XLSXFLOW_{upper}_HOST).",
+            ),
+            click.option(
+                f"--{kind}-port",
+                "port",
+                envvar=f"XLSXFLOW_{upper}_PORT",
+                type=int,
+                default=default_port,
+                show_default=True,
+                help="Port.",
+            ),
+            click.option(
+                "--security",
+                type=click.Choice(["ssl", "starttls", "none"]),
+                default="ssl",
+                envvar=f"XLSXFLOW_{upper}_SECURITY",
+                show_default=True,
+                help="SSL from the start, STARTTLS, or none (only for tests on this machine).",
+            ),
+            click.option("--user", envvar=f"XLSXFLOW_{upper}_USER", default="", help="Login name."),
+            click.option(
+                "--password-env",
+                default=f"XLSXFLOW_{upper}_PASSWORD",
+                show_default=True,
+                help="Environment variable holding the password (else you are asked).",
+            ),
+            click.option(
+                "--cafile",
+                type=click.Path(exists=True, dir_okay=False),
+                help="Also trust this CA certificate (an office's own mail server).",
+            ),
+        ]
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
+
+
+@main.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@_server_options("smtp", 465)
+@click.option(
+    "--from",
+    "sender",
+    envvar="XLSXFLOW_MAIL_FROM",
+    required=True,
+    help='Sender, e.g. "市直机关工委 <office@example.org>" (env XLSXFLOW_MAIL_FROM).',
+)
+@click.option(
+    "--template",
+    default="workbook",
+    show_default=True,
+    help="Message template: workbook, feedback, or a file (Subject: line, blank line, body).",
+)
+@click.option(
+    "--dry-run",
+    "dry_run",
+    type=click.Path(file_okay=False),
+    help="Write one .eml per unit into this folder instead of sending.",
+)
+@click.option(
+    "--resend", multiple=True, help="Send to this unit again even if already sent (repeatable)."
+)
+@click.option("--unit", "only", multiple=True, help="Only this unit (repeatable).")
+@click.option(
+    "--rate", type=click.FloatRange(0.1, 10000), help="At most this many messages per minute."
+)
+@click.option(
+    "--max-attachment-mb",
+    type=float,
+    default=20,
+    show_default=True,
+    help="Do not send attachments larger than this.",
+)
+def send(
+    folder,
+    host,
+    port,
+    security,
+    user,
+    password_env,
+    cafile,
+    sender,
+    template,
+    dry_run,
+    resend,
+    only,
+    rate,
+    max_attachment_mb,
+) -> None:
+    """Email each roster unit its own workbook from FOLDER.
+
+    \b
+    Which file goes to which unit is read from each workbook's signed identity.
+    A send log (xlsxflow-send-log.jsonl) makes a re-run skip what was already sent
+    and resume after a failure; --resend UNIT sends again on purpose.
+    --dry-run writes .eml files for sending from your own mail client.
+    """
+    from email.utils import parseaddr
+
+    from .mail import MailTemplate, SendLog, Server, send_workbooks
+    from .round import open_round
+
+    with _handled():
+        ctx = open_round()
+        name, address = parseaddr(sender)
+        if not address:
+            raise click.BadParameter(f"{sender!r} is not an email address", param_hint="--from")
+        server = None
+        if not dry_run:
+            if not host:
+                raise click.UsageError("--smtp-host is needed to send (or use --dry-run DIR).")
+            server = Server(
+                host, port, security, user, _password(password_env, user, "SMTP"), cafile
+            )
+        record = ctx.record
+        with _bar(len(ctx.roster), "发送 send") as bar:
+            report = send_workbooks(
+                Path(folder),
+                ctx.roster,
+                MailTemplate.load(template),
+                round_id=record.round_id if record else "",
+                round_title=record.title if record else "",
+                deadline=record.deadline if record else "",
+                sender=(name, address),
+                server=server,
+                dry_run_dir=Path(dry_run) if dry_run else None,
+                log=SendLog(Path(SEND_LOG_NAME)),
+                resend=resend,
+                only=only,
+                rate_per_minute=rate,
+                max_attachment_bytes=int(max_attachment_mb * 1024 * 1024),
+                progress=bar.update,
+            )
+        labels = {
+            "sent": "已发送 sent",
+            "dry-run": "已写出 .eml",
+            "already-sent": "此前已发送 already sent",
+            "skipped": "跳过 skipped",
+            "failed": "失败 failed",
+        }
+        for line in report.lines:
+            if line.status in ("failed", "skipped"):
+                click.echo(
+                    f"  {labels[line.status]:<10} {line.unit_id:<10} {line.unit_name} "
+                    f"{line.email or '—'}  {line.detail}",
+                    err=True,
+                )
+        click.echo("  ".join(f"{labels[k]} {report.count(k)}" for k in labels if report.count(k)))
+        sys.exit(1 if report.count("failed") else 0)
+
+
+@main.command()
+@_server_options("imap", 993)
+@click.option(
+    "--folder", "mail_folder", default="INBOX", show_default=True, help="Mailbox folder to read."
+)
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Messages since this date (default: since the last collect, else all).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="returns",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="The returns folder to save attachments into.",
+)
+def collect(host, port, security, user, password_env, cafile, mail_folder, since, out_dir) -> None:
+    """Save every spreadsheet attachment from a mailbox into the returns folder.
+
+    \b
+    Files get content-addressed names (never overwritten; the same file twice is
+    saved once) and a NAME.mail.json beside them with sender, date and message id,
+    which ingest uses.  Messages without attachments and other attachments are
+    listed here and in xlsxflow-collect-log.jsonl, not lost.
+    """
+    from .mail import COLLECT_LOG, COLLECT_STATE, Server
+    from .mail import collect as do_collect
+
+    with _handled():
+        if not host:
+            raise click.UsageError("--imap-host is needed.")
+        server = Server(host, port, security, user, _password(password_env, user, "IMAP"), cafile)
+        with _bar(None, "收取 collect") as bar:
+            report = do_collect(
+                server,
+                Path(out_dir),
+                folder=mail_folder,
+                since=since.date() if since else None,
+                state_path=Path(COLLECT_STATE),
+                log_path=Path(COLLECT_LOG),
+                progress=bar.update,
+            )
+        for entry in report.no_attachment:
+            click.echo(f"  无附件 no attachment: {entry['from']}  {entry['subject']}", err=True)
+        for entry in report.other_attachments:
+            click.echo(
+                f"  非表格附件 other attachment: {entry['from']}  {entry['filename']}", err=True
+            )
+        click.echo(
+            f"新保存 saved {len(report.saved)}，此前已收 known {len(report.known)}，"
+            f"无附件 {len(report.no_attachment)}，其他附件 {len(report.other_attachments)} → {out_dir}"
+        )
+
+
+@main.command()
+@click.argument("returns_dir", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--out",
+    "out_dir",
+    default="feedback",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the annotated workbooks and messages.",
+)
+def feedback(returns_dir, out_dir) -> None:
+    """Annotated workbooks and messages for units whose return has problems.
+
+    Ingests RETURNS_DIR, then for each unit with a rejected return or errors and
+    warnings writes its workbook with the problem cells marked red and commented,
+    plus a .txt message; send them with `xlsxflow send FOLDER --template feedback`.
+    """
+    from .feedback import make_feedback
+    from .ingest import ingest as do_ingest
+    from .round import open_round
+
+    with _handled():
+        ctx = open_round()
+        report = do_ingest(Path(returns_dir), ctx)
+        workbooks = ctx.record.resolve(Path("."), ctx.record.out_dir) if ctx.record else None
+        items = make_feedback(report, ctx, Path(returns_dir), Path(out_dir), workbooks)
+        for item in items:
+            click.echo(
+                f"  {item.unit_id:<10} {item.unit_name}  {item.problems} 个问题 → {item.workbook.name}"
+            )
+        click.echo(f"{len(items)} 个单位需要修改 units to answer → {out_dir}")
 
 
 # -- samples and demo -------------------------------------------------------------

@@ -15,6 +15,7 @@ The returns folder is only read, never written.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from .checks import (
 )
 from .isolation import DEFAULT_ISOLATION, Isolation, read_isolated
 from .layout import build_layout
+from .mail import MAIL_SUFFIX, eml_attachments, read_mail_record
 from .messages import Issue, Severity, XlsxflowError, make_issue
 from .ooxml import DEFAULT_LIMITS, Limits, ReadError, classify_ole, open_book, sniff, text_kind
 from .roster import Unit
@@ -58,6 +60,17 @@ class FileRecord:
     submission: Submission | None = None
     superseded_by: str = ""
     changes: list[dict] = field(default_factory=list)  # item by item, against the newer return
+    mail: dict | None = None  # sender, date, message id when it came by mail
+
+    @property
+    def received(self) -> float:
+        """When it was sent: the mail's date if known, else the file's modification time."""
+        if self.mail and self.mail.get("date"):
+            try:
+                return datetime.fromisoformat(self.mail["date"]).timestamp()
+            except ValueError:
+                pass
+        return self.mtime
 
     def to_dict(self) -> dict:
         d = {
@@ -72,6 +85,8 @@ class FileRecord:
         if self.superseded_by:
             d["superseded_by"] = self.superseded_by
             d["changes"] = self.changes
+        if self.mail:
+            d["mail"] = {k: self.mail.get(k, "") for k in ("from", "date", "message_id", "subject")}
         return d
 
 
@@ -154,7 +169,27 @@ def _skip_code(rel: str, path: Path) -> str | None:
         return "file-skipped-hidden"
     if path.is_symlink():
         return "file-skipped-hidden"
+    if name.endswith(MAIL_SUFFIX):
+        return "file-skipped-mail-record"
     return None
+
+
+@dataclass(frozen=True)
+class Attached:
+    """A file attached to a saved .eml message in the returns folder."""
+
+    name: str
+    data: bytes
+    mtime: float
+
+
+def read_source(source: Path | Attached, rel: str, ctx: RoundContext, limits: Limits) -> FileRecord:
+    """What the reader workers run: a file on disk, or an attachment of a saved message."""
+    if isinstance(source, Attached):
+        record = FileRecord(rel, len(source.data), source.mtime)
+        suffix = Path(source.name).suffix.lower()
+        return _guarded(record, lambda: _read_data(source.data, suffix, record, ctx, limits))
+    return read_return(source, rel, ctx, limits)
 
 
 def read_return(
@@ -167,8 +202,13 @@ def read_return(
     except OSError as exc:
         record = FileRecord(rel, 0, 0.0)
         return _reject(record, make_issue("file-corrupt", file=rel, detail=exc))
+    return _guarded(record, lambda: _read_return(path, record, ctx, limits))
+
+
+def _guarded(record: FileRecord, read) -> FileRecord:
+    rel = record.path
     try:
-        return _read_return(path, record, ctx, limits)
+        return read()
     except Exception as exc:  # the promise: no input ever produces a traceback
         return _reject(
             record,
@@ -187,14 +227,22 @@ def _reject(record: FileRecord, issue: Issue) -> FileRecord:
 
 
 def _read_return(path: Path, record: FileRecord, ctx: RoundContext, limits: Limits) -> FileRecord:
-    rel = record.path
-    where = Where(rel)
+    where = Where(record.path)
     suffix = path.suffix.lower()
     if record.size > limits.max_file_bytes:
         return _reject(
             record, where("file-too-large", size=_mb(record.size), limit=_mb(limits.max_file_bytes))
         )
-    data = path.read_bytes()
+    return _read_data(path.read_bytes(), suffix, record, ctx, limits)
+
+
+def _read_data(
+    data: bytes, suffix: str, record: FileRecord, ctx: RoundContext, limits: Limits
+) -> FileRecord:
+    where = Where(record.path)
+    if len(data) > limits.max_file_bytes:
+        size, limit = _mb(len(data)), _mb(limits.max_file_bytes)
+        return _reject(record, where("file-too-large", size=size, limit=limit))
     record.sha256 = hashlib.sha256(data).hexdigest()
     kind = sniff(data[:4096], len(data), suffix)
     if kind == "empty":
@@ -283,7 +331,7 @@ def resolve_duplicates(records: list[FileRecord]) -> None:
     for recs in by_unit.values():
         if len(recs) < 2:
             continue
-        recs.sort(key=lambda r: (r.mtime, r.path), reverse=True)  # newest first
+        recs.sort(key=lambda r: (r.received, r.path), reverse=True)  # newest first
         newest, seen = recs[0], [recs[0]]
         for rec in recs[1:]:
             same = next((k for k in seen if _same_content(k, rec)), None)
@@ -346,22 +394,35 @@ def ingest(
     started = datetime.now().astimezone().isoformat(timespec="seconds")
     found = discover(returns_dir)
     records: list[FileRecord | None] = [None] * len(found)
-    jobs, slots = [], []
+    jobs, slots, mail = [], [], {}
     for n, (path, rel, skip) in enumerate(found):
-        if skip:
+        if skip or path.suffix.lower() == ".eml":
             try:
                 stat = path.lstat()
                 size, mtime = stat.st_size, stat.st_mtime
             except OSError:
                 size, mtime = 0, 0.0
-            records[n] = _skip(FileRecord(rel, size, mtime), make_issue(skip, file=rel))
+            record = FileRecord(rel, size, mtime)
+            if skip:
+                records[n] = _skip(record, make_issue(skip, file=rel))
+            else:  # a saved message: its spreadsheet attachments are read like files
+                records[n], attached, info = _open_eml(path, record, limits)
+                for item in attached:
+                    records.append(None)
+                    jobs.append((item, f"{rel}/{item.name}"))
+                    slots.append(len(records) - 1)
+                    mail[f"{rel}/{item.name}"] = info
             if progress:
                 progress(1)
         else:
             jobs.append((path, rel))
             slots.append(n)
+            if (info := read_mail_record(path)) is not None:
+                mail[rel] = info
     for n, record in zip(slots, read_isolated(jobs, ctx, limits, isolation, progress), strict=True):
         records[n] = record
+        record.mail = mail.get(record.path)
+        record.issues.extend(_check_sender(record, ctx))
     resolve_duplicates(records)
     newest = {r.path: r for r in records if r.status == "accepted"}
     for rec in records:
@@ -393,6 +454,63 @@ def ingest(
         missing=missing,
         command=command,
     )
+
+
+def _open_eml(path: Path, record: FileRecord, limits: Limits):
+    """A saved .eml: (its own record, its spreadsheet attachments, the message info)."""
+    try:
+        if record.size > limits.max_file_bytes * 2:
+            issue = make_issue(
+                "file-too-large",
+                file=record.path,
+                size=_mb(record.size),
+                limit=_mb(limits.max_file_bytes * 2),
+            )
+            return _reject(record, issue), [], {}
+        data = path.read_bytes()
+        record.sha256 = hashlib.sha256(data).hexdigest()
+        info, files = eml_attachments(data)
+    except Exception as exc:  # a broken message is a broken file, not a crash
+        issue = make_issue(
+            "file-corrupt", file=record.path, detail=f"{type(exc).__name__}: {exc}"[:120]
+        )
+        return _reject(record, issue), [], {}
+    when = record.mtime
+    if info.get("date"):
+        with contextlib.suppress(ValueError):
+            when = datetime.fromisoformat(info["date"]).timestamp()
+    attached, seen = [], set()
+    for name, content in files:
+        label = name
+        while label in seen:  # two attachments of the same name stay apart
+            label = f"{Path(label).stem}+{Path(label).suffix}"
+        seen.add(label)
+        attached.append(Attached(label, content, when))
+    record.mail = info
+    return (
+        _skip(record, make_issue("file-mail-container", file=record.path, count=len(attached))),
+        attached,
+        info,
+    )
+
+
+def _check_sender(record: FileRecord, ctx: RoundContext) -> list[Issue]:
+    """Warn when a return came from another address than the unit's roster email."""
+    if not (record.mail and record.unit_id):
+        return []
+    unit = ctx.roster.get(record.unit_id)
+    sender = (record.mail.get("from") or "").strip().lower()
+    if unit is None or not unit.email or not sender or sender == unit.email.strip().lower():
+        return []
+    return [
+        make_issue(
+            "mail-sender-mismatch",
+            file=record.path,
+            sender=sender,
+            unit=f"{unit.unit_id} {unit.name}",
+            expected=unit.email,
+        )
+    ]
 
 
 def _lang_of(rec: FileRecord) -> str:

@@ -10,6 +10,7 @@ With two or more cores the workers also read files in parallel.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import multiprocessing as mp
 import os
 import time
@@ -56,7 +57,8 @@ def _cap_memory(memory_mb: int) -> None:
 
 
 def _worker(conn: Connection, ctx, limits: Limits, memory_mb: int) -> None:
-    from .ingest import read_return
+    # Looked up on the module (not imported by name) so that tests can replace it.
+    read_source = importlib.import_module("xlsxflow.ingest").read_source
 
     _cap_memory(memory_mb)
     try:
@@ -64,9 +66,11 @@ def _worker(conn: Connection, ctx, limits: Limits, memory_mb: int) -> None:
             job = conn.recv()
             if job is None:
                 return
-            index, path, rel = job
+            index, source, rel = job
             try:
-                record = read_return(Path(path), rel, ctx, limits)
+                record = read_source(
+                    Path(source) if isinstance(source, str) else source, rel, ctx, limits
+                )
             except MemoryError:
                 record = None
             conn.send((index, record))
@@ -122,25 +126,30 @@ def read_isolated(
     on_done: Callable[[int], None] | None = None,
 ) -> list:
     """FileRecords for ``jobs`` (path, relative name), in the same order."""
-    from .ingest import FileRecord, read_return
+    from .ingest import FileRecord, read_source
 
     results: list = [None] * len(jobs)
     if iso.workers <= 0 or not jobs:
-        for i, (path, rel) in enumerate(jobs):
-            results[i] = read_return(path, rel, ctx, limits)
+        for i, (source, rel) in enumerate(jobs):
+            results[i] = read_source(source, rel, ctx, limits)
             if on_done:
                 on_done(1)
         return results
 
     mpctx = _context()
-    pending = deque((i, str(p), rel) for i, (p, rel) in enumerate(jobs))
+    pending = deque(
+        (i, str(p) if isinstance(p, Path) else p, rel) for i, (p, rel) in enumerate(jobs)
+    )
     slots = [_Slot(mpctx, ctx, limits, iso) for _ in range(min(iso.workers, len(jobs)))]
 
     def failed(job, code: str, **fields) -> FileRecord:
-        index, path, rel = job
+        index, source, rel = job
         try:
-            stat = Path(path).stat()
-            record = FileRecord(rel, stat.st_size, stat.st_mtime)
+            if isinstance(source, str):
+                stat = Path(source).stat()
+                record = FileRecord(rel, stat.st_size, stat.st_mtime)
+            else:
+                record = FileRecord(rel, len(source.data), source.mtime)
         except OSError:
             record = FileRecord(rel, 0, 0.0)
         issue = make_issue(code, file=rel, **fields)

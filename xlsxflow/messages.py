@@ -68,7 +68,25 @@ CATALOGUE: dict[str, Message] = {
     "round-unreadable": Message(E, "本轮记录无法读取：{detail}"),
     "returns-missing": Message(E, "报送文件夹不存在：{path}。请检查路径。"),
     "key-unreadable": Message(E, "无法读取签名密钥：{detail}"),
+    # ---- mail ------------------------------------------------------------------------
+    "mail-connect-failed": Message(
+        E, "无法连接邮件服务器 {server}：{detail}。请检查服务器地址、端口和加密方式。"
+    ),
+    "mail-login-failed": Message(
+        E,
+        "邮件服务器 {server} 拒绝了用户 {user} 的登录：{detail}。请检查用户名和密码（或授权码）。",
+    ),
+    "mail-template": Message(E, "邮件模板无法使用：{detail}"),
+    "mail-folder": Message(E, "无法打开邮箱文件夹“{folder}”：{detail}"),
+    "mail-no-password": Message(
+        E, "没有提供邮箱密码。请设置环境变量 {env}，或在终端中运行以便输入。"
+    ),
+    "mail-sender-mismatch": Message(
+        W, "发件人 {sender} 不是名单中“{unit}”的邮箱 {expected}。请核实是否由本单位报送。"
+    ),
     # ---- files in returns/ ----------------------------------------------------------
+    "file-skipped-mail-record": Message(I, "邮件收取记录（发件人、时间），供核验使用。"),
+    "file-mail-container": Message(I, "邮件文件：已读取其中 {count} 个表格附件。"),
     "file-skipped-lock": Message(I, "Office/WPS 临时锁文件，已跳过。"),
     "file-skipped-hidden": Message(I, "隐藏文件或系统文件，已跳过。"),
     "file-skipped-not-spreadsheet": Message(I, "不是电子表格文件（{kind}），已跳过。"),
