@@ -102,7 +102,9 @@ class Recorder:
 class SmtpServer:
     """aiosmtpd with STARTTLS required and AUTH (user / password)."""
 
-    def __init__(self, cert: Path, key: Path, user: str, password: str):
+    def __init__(
+        self, cert: Path, key: Path, user: str, password: str, *, implicit_tls: bool = False
+    ):
         import ssl
 
         from aiosmtpd.controller import Controller
@@ -118,15 +120,19 @@ class SmtpServer:
             ok = auth_data.login.decode() == user and auth_data.password.decode() == password
             return AuthResult(success=ok, handled=False)
 
+        if (
+            implicit_tls
+        ):  # aiosmtpd does not count implicit TLS for auth_require_tls; it is TLS anyway
+            tls = {"ssl_context": context, "auth_require_tls": False}
+        else:
+            tls = {"tls_context": context, "require_starttls": True, "auth_require_tls": True}
         self.controller = Controller(
             self.recorder,
             hostname="127.0.0.1",
             port=self.port,
-            tls_context=context,
-            require_starttls=True,
             authenticator=authenticator,
-            auth_require_tls=True,
             server_hostname="localhost",
+            **tls,
         )
         self.controller.start()
 

@@ -176,6 +176,7 @@ STRICT = {
 }
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # openpyxl complains while misreading it
 def test_strict_open_xml_is_read_not_taken_for_empty(rnd, tmp_path, good):
     _, _, ctx = rnd
 

@@ -365,3 +365,23 @@ def test_mail_commands_have_help():
     for name in ("send", "collect", "feedback"):
         result = CliRunner().invoke(main, [name, "--help"])
         assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_ssl_from_the_start_and_rate_limit(tls, mail_round):
+    import time
+
+    folder, _, ctx = mail_round
+    server = SmtpServer(*tls, user=OFFICE, password=OFFICE_PW, implicit_tls=True)
+    try:
+        started = time.monotonic()
+        report = send(
+            folder / "workbooks",
+            ctx,
+            Server("127.0.0.1", server.port, "ssl", OFFICE, OFFICE_PW, cafile=str(tls[0])),
+            only=["CZJ", "JYJ", "WJW"],
+            rate_per_minute=300,
+        )  # one every 0.2 s
+        assert report.count("sent") == 3 and len(server.recorder.messages) == 3
+        assert time.monotonic() - started >= 0.4
+    finally:
+        server.stop()
