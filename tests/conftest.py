@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -116,3 +118,41 @@ def libreoffice_convert(
         *map(str, files),
     ]
     subprocess.run(cmd, check=True, capture_output=True, timeout=240)
+
+
+def ingest_entries(tmp_path: Path, ctx, entries: dict[str, bytes | Path], **kw):
+    """Put ``entries`` (name → bytes or a file to copy) into ``tmp_path/returns`` and ingest it."""
+    from xlsxflow.ingest import ingest
+
+    returns = tmp_path / "returns"
+    returns.mkdir(exist_ok=True)
+    for name, content in entries.items():
+        target = returns / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            shutil.copyfile(content, target)
+        else:
+            target.write_bytes(content)
+    return ingest(returns, ctx, **kw)
+
+
+def record_of(report, name: str):
+    """The file record of ``name`` in an ingest report."""
+    return next(f for f in report.files if f.path == name)
+
+
+def rewrite_zip(src: bytes, changes: dict) -> bytes:
+    """Copy an xlsx, changing parts: ``{part: callable(bytes) -> bytes, or None to drop it}``."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(src)) as zin,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
+        for info in zin.infolist():
+            body = zin.read(info)
+            if info.filename in changes:
+                body = changes[info.filename](body)
+                if body is None:
+                    continue
+            zout.writestr(info.filename, body)
+    return out.getvalue()

@@ -6,18 +6,16 @@ import io
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import time
 import zipfile
-from pathlib import Path
 
 import openpyxl
 import pytest
 import xlsxwriter
-from conftest import fill, libreoffice_convert
+from conftest import fill, ingest_entries, libreoffice_convert, record_of, rewrite_zip
 
 from xlsxflow.ingest import ingest
 from xlsxflow.isolation import Isolation
@@ -34,38 +32,9 @@ def rnd(round_dir):
     return folder, {g.unit_id: g.path for g in result.files}, ctx
 
 
-def run(tmp_path: Path, ctx, entries: dict, **kw):
-    returns = tmp_path / "returns"
-    returns.mkdir(exist_ok=True)
-    for name, content in entries.items():
-        target = returns / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, Path):
-            shutil.copyfile(content, target)
-        else:
-            target.write_bytes(content)
-    return ingest(returns, ctx, **kw)
-
-
-def rec(report, name):
-    return next(f for f in report.files if f.path == name)
-
-
-def rewrite(src: bytes, changes: dict) -> bytes:
-    """Copy a zip, changing parts: ``{part: callable(bytes) -> bytes | None (drop)}``."""
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(src)) as zin,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
-    ):
-        for info in zin.infolist():
-            body = zin.read(info)
-            if info.filename in changes:
-                body = changes[info.filename](body)
-                if body is None:
-                    continue
-            zout.writestr(info.filename, body)
-    return out.getvalue()
+run = ingest_entries
+rec = record_of
+rewrite = rewrite_zip
 
 
 @pytest.fixture()

@@ -6,7 +6,6 @@ import hashlib
 import io
 import os
 import re
-import shutil
 import time
 import zipfile
 from dataclasses import replace
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import fill, make_round
+from conftest import fill, ingest_entries, make_round, record_of, rewrite_zip
 
 from xlsxflow.ingest import ingest
 from xlsxflow.layout import META_SHEET, build_layout
@@ -33,22 +32,8 @@ def rnd(round_dir):
     return folder, files, ctx
 
 
-def run(tmp_path: Path, ctx, entries: dict[str, bytes | Path]):
-    """Put ``entries`` into a fresh returns folder and ingest it."""
-    returns = tmp_path / "returns"
-    returns.mkdir(exist_ok=True)
-    for name, content in entries.items():
-        target = returns / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, Path):
-            shutil.copyfile(content, target)
-        else:
-            target.write_bytes(content)
-    return ingest(returns, ctx)
-
-
-def one(report, name: str):
-    return next(f for f in report.files if f.path == name)
+run = ingest_entries
+one = record_of
 
 
 def codes(record) -> list[tuple[str, str]]:
@@ -434,15 +419,7 @@ def test_duplicates_and_resubmissions(rnd, tmp_path):
 
 
 def _rewrite(src: bytes, part: str, change) -> bytes:
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(src)) as zin,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
-    ):
-        for info in zin.infolist():
-            body = zin.read(info)
-            zout.writestr(info, change(body) if info.filename == part else body)
-    return out.getvalue()
+    return rewrite_zip(src, {part: change})
 
 
 def test_dtd_is_refused(rnd, tmp_path):

@@ -385,3 +385,12 @@ def test_ssl_from_the_start_and_rate_limit(tls, mail_round):
         assert time.monotonic() - started >= 0.4
     finally:
         server.stop()
+
+
+def test_imap_login_failure_is_a_clear_error(imap, tls, tmp_path):
+    server = Server("127.0.0.1", imap.port, "ssl", OFFICE, "wrong", cafile=str(tls[0]))
+    with pytest.raises(XlsxflowError) as info:
+        collect(server, tmp_path / "returns")
+    issue = info.value.issues[0]
+    assert issue.code == "mail-login-failed" and "wrong" not in issue.message
+    assert not (tmp_path / "returns").exists()

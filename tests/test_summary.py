@@ -104,3 +104,12 @@ def test_json_report_neutralises_formula_prefixes(summary):
     paths = [f["path"] for f in data["files"]]
     assert "'=HYPERLINK(1).xlsx" in paths
     assert neutralise("-2+3") == "'-2+3" and neutralise("市教育局") == "市教育局"
+
+
+def test_english_labels(round_dir, summary, tmp_path):
+    _, report, work = summary
+    _, _, ctx = round_dir
+    write_summary(report, ctx.rubric, ctx.roster, tmp_path / "en.xlsx", lang="en")
+    wb = openpyxl.load_workbook(tmp_path / "en.xlsx")
+    assert wb.sheetnames == ["Ranking", "Details", "Issues", "Missing", "Files", "About"]
+    assert [c.value for c in wb["Ranking"][1]][:3] == ["Rank", "Unit ID", "Unit"]

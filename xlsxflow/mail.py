@@ -62,12 +62,31 @@ class Server:
         return ssl.create_default_context(cafile=self.cafile)
 
 
-def smtp_login(server: Server) -> smtplib.SMTP:
-    """An open, logged-in SMTP connection; failures become clear errors."""
+@contextlib.contextmanager
+def _mail_errors(server: Server, login_errors: tuple[type[Exception], ...]):
+    """Connection and login failures as clear errors naming the server (never the password)."""
+    where = f"{server.host}:{server.port}"
     try:
+        yield
+    except login_errors as exc:
+        raise XlsxflowError(
+            make_issue(
+                "mail-login-failed", server=where, user=server.user, detail=_server_text(exc)
+            )
+        ) from None
+    except (OSError, smtplib.SMTPException, imaplib.IMAP4.error, ssl.SSLError) as exc:
+        raise XlsxflowError(
+            make_issue("mail-connect-failed", server=where, detail=_server_text(exc))
+        ) from None
+
+
+def smtp_login(server: Server) -> smtplib.SMTP:
+    """An open, logged-in SMTP connection."""
+    with _mail_errors(server, (smtplib.SMTPAuthenticationError,)):
         if server.security == "ssl":
+            context = server.tls_context()
             conn = smtplib.SMTP_SSL(
-                server.host, server.port, timeout=server.timeout, context=server.tls_context()
+                server.host, server.port, timeout=server.timeout, context=context
             )
         else:
             conn = smtplib.SMTP(server.host, server.port, timeout=server.timeout)
@@ -76,30 +95,15 @@ def smtp_login(server: Server) -> smtplib.SMTP:
         if server.user:
             conn.login(server.user, server.password)
         return conn
-    except smtplib.SMTPAuthenticationError as exc:
-        raise XlsxflowError(
-            make_issue(
-                "mail-login-failed",
-                server=f"{server.host}:{server.port}",
-                user=server.user,
-                detail=_server_text(exc),
-            )
-        ) from None
-    except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
-        raise XlsxflowError(
-            make_issue(
-                "mail-connect-failed",
-                server=f"{server.host}:{server.port}",
-                detail=_server_text(exc),
-            )
-        ) from None
 
 
 def imap_login(server: Server) -> imaplib.IMAP4:
-    try:
+    """An open, logged-in IMAP connection."""
+    with _mail_errors(server, (imaplib.IMAP4.error,)):
         if server.security == "ssl":
+            context = server.tls_context()
             conn = imaplib.IMAP4_SSL(
-                server.host, server.port, ssl_context=server.tls_context(), timeout=server.timeout
+                server.host, server.port, ssl_context=context, timeout=server.timeout
             )
         else:
             conn = imaplib.IMAP4(server.host, server.port, timeout=server.timeout)
@@ -107,23 +111,6 @@ def imap_login(server: Server) -> imaplib.IMAP4:
                 conn.starttls(ssl_context=server.tls_context())
         conn.login(server.user, server.password)
         return conn
-    except imaplib.IMAP4.error as exc:
-        raise XlsxflowError(
-            make_issue(
-                "mail-login-failed",
-                server=f"{server.host}:{server.port}",
-                user=server.user,
-                detail=_server_text(exc),
-            )
-        ) from None
-    except (OSError, ssl.SSLError) as exc:
-        raise XlsxflowError(
-            make_issue(
-                "mail-connect-failed",
-                server=f"{server.host}:{server.port}",
-                detail=_server_text(exc),
-            )
-        ) from None
 
 
 def _server_text(exc: Exception) -> str:
