@@ -109,6 +109,49 @@ def rubric_list() -> None:
             click.echo(f"{path.stem:<24} {r.item_count:>3} 项 {r.total:>5g} 分  {r.title}")
 
 
+# -- round files --------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("file", default="round.yaml", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(file, force) -> None:
+    """Write a commented starter round file (the seed's 三创三树 round) to FILE.
+
+    Also writes roster.csv beside it (the sample roster) when there is none, so
+    that `xlsxflow round check FILE` works at once; replace it with your units.
+    """
+    from .roundfile import starter_text
+    from .rubric import shipped_dir
+
+    with _handled():
+        path = Path(file)
+        if path.exists() and not force:
+            raise click.UsageError(f"{path} exists; use --force to overwrite it.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(starter_text(), encoding="utf-8")
+        roster_file = path.parent / "roster.csv"
+        if not roster_file.exists():
+            roster_file.write_bytes((shipped_dir("samples") / "roster.csv").read_bytes())
+            click.echo(f"示例名单 sample roster → {roster_file}")
+        click.echo(f"本轮文件 round file → {path}（检查 check: xlsxflow round check {path}）")
+
+
+@main.group("round")
+def round_group() -> None:
+    """Check round files (one round, several forms, quotas)."""
+
+
+@round_group.command("check")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def round_check(file) -> None:
+    """Validate a round file and print what each unit receives: forms and slots (名额)."""
+    from .roundfile import load_round, outline
+
+    with _handled():
+        click.echo(outline(load_round(file)))
+
+
 # -- roster -----------------------------------------------------------------------
 
 

@@ -67,6 +67,14 @@ CATALOGUE: dict[str, Message] = {
     ),
     "round-unreadable": Message(E, "本轮记录无法读取：{detail}"),
     "returns-missing": Message(E, "报送文件夹不存在：{path}。请检查路径。"),
+    "round-schema": Message(E, "{detail}"),
+    "round-bad-ref": Message(
+        E, "找不到{what}“{ref}”。请检查路径或名称（xlsxflow rubric list 列出内置评分表）。"
+    ),
+    "round-expression": Message(
+        E,
+        "表达式“{expr}”无法计算{unit}：{detail}。表达式只能使用名单中的列名、数字和 floor/ceil/round/max/min。",
+    ),
     "key-unreadable": Message(E, "无法读取签名密钥：{detail}"),
     # ---- mail ------------------------------------------------------------------------
     "mail-connect-failed": Message(

@@ -1,0 +1,340 @@
+"""Round files: which forms a round has, who receives each, and how many slots (quotas).
+
+A round file (``round.yaml``; ``xlsxflow init`` writes a commented starter) names
+the round and its roster, and lists forms.  For each form, conditions and slot
+counts are small expressions over the roster's columns, evaluated safely
+(simpleeval: no attribute access, no imports, only the functions listed here)::
+
+    forms:
+      - id: biaobing
+        title: 文明标兵
+        slots: "1 if 职工人数 < 50 else (3 if 职工人数 <= 200 else 5)"   # seed 000 三.5
+        requires:
+          - when: "职工人数 > 0"
+            reason: 名单中没有职工人数
+
+Errors name the round file and line, and for a unit's values the roster row.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from simpleeval import EvalWithCompoundTypes, InvalidExpression
+
+from .messages import Issue, XlsxflowError, make_issue
+from .roster import Roster, Unit, load_roster
+from .rubric import Rubric, load_rubric
+from .writer import display_width
+from .yamlsrc import LocatedYaml, YamlSourceError, load_located, read_text
+
+FormId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,20}$")]
+Expression = int | str  # a number, or an expression over roster columns
+
+FUNCTIONS = {
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "round": round,
+    "max": max,
+    "min": min,
+    "int": int,
+    "abs": abs,
+    "len": len,
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Requirement(_Model):
+    when: str  # an expression over roster columns that must be true
+    reason: str  # shown (in Chinese) to units that do not meet it
+
+
+class FormSpec(_Model):
+    """One form of the round: a scored rubric, or an application form only."""
+
+    id: FormId
+    title: str = Field(min_length=1)
+    rubric: str | None = None  # a rubric path (relative to the round file) or shipped name
+    application: bool = False  # an application sheet (申报表) comes with it
+    nominee: str | None = None  # label of the nominee's name on each slot (窗口名称, 姓名 …)
+    slots: Expression = 1
+    requires: list[Requirement] = []
+    publicity: bool = False  # 公示 dates are inputs; fewer than the round's minimum → not eligible
+    quota_group: str | None = None  # forms in one group share one quota (the first form's slots)
+
+
+class RoundSpec(_Model):
+    title: str = Field(min_length=1)
+    year: int = Field(ge=2000, le=2100)
+    deadline: str = ""
+    roster: str
+    publicity_min_days: int = Field(default=5, ge=0, le=60)
+    forms: list[FormSpec] = Field(min_length=1)
+    notes: list[str] = []
+
+
+@dataclass(frozen=True)
+class Entitlement:
+    """What one unit receives of one form."""
+
+    form_id: str
+    receives: bool
+    slots: int
+    reasons: tuple[str, ...]  # why not, when it does not receive the form
+
+
+@dataclass
+class Round:
+    """A loaded round: the spec, its rubrics and roster, and every unit's entitlements."""
+
+    spec: RoundSpec
+    path: Path
+    rubrics: dict[str, Rubric]
+    roster: Roster
+    entitlements: dict[str, dict[str, Entitlement]]  # unit id → form id → entitlement
+
+    def form(self, form_id: str) -> FormSpec:
+        return next(f for f in self.spec.forms if f.id == form_id)
+
+
+def _coerce(value: str):
+    """Roster text → number where it is one ("86" → 86, "12.5" → 12.5), else the text."""
+    text = value.strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def unit_names(unit: Unit) -> dict:
+    """The names an expression may use for a unit: its roster columns (Chinese headers as written)."""
+    names = {key: _coerce(v) for key, v in unit.extra.items()}
+    names.update(
+        单位编号=unit.unit_id,
+        单位名称=unit.name,
+        主管单位=unit.parent,
+        unit_id=unit.unit_id,
+        name=unit.name,
+        parent=unit.parent,
+    )
+    return names
+
+
+def evaluate(expression: Expression, unit: Unit):
+    if isinstance(expression, int):
+        return expression
+    return EvalWithCompoundTypes(names=unit_names(unit), functions=FUNCTIONS).eval(expression)
+
+
+def load_round(path: str | Path) -> Round:
+    """Load a round file with its rubrics and roster; raise naming file, line and roster row."""
+    path = Path(path)
+    label = path.name
+    try:
+        src = load_located(read_text(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise XlsxflowError(make_issue("round-unreadable", file=str(path), detail=exc)) from None
+    except YamlSourceError as exc:
+        raise XlsxflowError(
+            make_issue("rubric-yaml", file=label, line=exc.line, detail=exc)
+        ) from None
+    try:
+        spec = RoundSpec.model_validate(src.data if isinstance(src.data, dict) else {})
+    except ValidationError as exc:
+        raise XlsxflowError(
+            [
+                make_issue(
+                    "round-schema",
+                    file=label,
+                    line=src.line_of(tuple(e["loc"])),
+                    detail=f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}",
+                )
+                for e in exc.errors()
+            ]
+        ) from None
+    problems = list(_check_spec(spec, src, label))
+    if problems:
+        raise XlsxflowError(problems)
+    base = path.parent
+    rubrics = {}
+    for i, form in enumerate(spec.forms):
+        if form.rubric:
+            candidate = base / form.rubric
+            try:
+                rubrics[form.id] = load_rubric(candidate if candidate.exists() else form.rubric)
+            except XlsxflowError as exc:
+                line = src.line_of(("forms", i, "rubric"))
+                raise XlsxflowError(
+                    [
+                        make_issue(
+                            "round-bad-ref", file=label, line=line, what="评分表", ref=form.rubric
+                        ),
+                        *exc.issues,
+                    ]
+                ) from None
+    roster = load_roster(base / spec.roster)
+    entitlements = compute_entitlements(spec, roster, src, label)
+    return Round(spec, path, rubrics, roster, entitlements)
+
+
+def _check_spec(spec: RoundSpec, src: LocatedYaml, label: str) -> Iterator[Issue]:
+    seen: dict[str, int | None] = {}
+    for i, form in enumerate(spec.forms):
+        line = src.line_of(("forms", i, "id"))
+        if form.id in seen:
+            yield make_issue(
+                "rubric-duplicate-id", file=label, line=line, id=form.id, first_line=seen[form.id]
+            )
+        seen[form.id] = line
+        if not form.rubric and not form.application:
+            yield make_issue(
+                "round-schema",
+                file=label,
+                line=src.line_of(("forms", i)),
+                detail=f"forms.{i}: 需要 rubric（评分表）或 application: true（申报表）",
+            )
+        for expr, where in _expressions(form, i):
+            try:
+                EvalWithCompoundTypes().parse(expr)
+            except (SyntaxError, InvalidExpression) as exc:
+                yield make_issue(
+                    "round-expression",
+                    file=label,
+                    line=src.line_of(where),
+                    expr=expr,
+                    detail=str(exc) or type(exc).__name__,
+                    unit="",
+                )
+
+
+def _expressions(form: FormSpec, i: int):
+    if isinstance(form.slots, str):
+        yield form.slots, ("forms", i, "slots")
+    for j, req in enumerate(form.requires):
+        yield req.when, ("forms", i, "requires", j, "when")
+
+
+def compute_entitlements(
+    spec: RoundSpec, roster: Roster, src: LocatedYaml | None = None, label: str = "round.yaml"
+) -> dict[str, dict[str, Entitlement]]:
+    """Every unit's entitlement to every form; errors name the expression's line and the roster row."""
+    out: dict[str, dict[str, Entitlement]] = {}
+    errors: list[Issue] = []
+    for unit in roster:
+        per_form = {}
+        for i, form in enumerate(spec.forms):
+            reasons = []
+            try:
+                for j, req in enumerate(form.requires):
+                    where = ("forms", i, "requires", j, "when")
+                    if not evaluate(req.when, unit):
+                        reasons.append(req.reason)
+                where = ("forms", i, "slots")
+                slots = evaluate(form.slots, unit)
+                if isinstance(slots, bool) or not isinstance(slots, int | float) or slots < 0:
+                    raise ValueError(f"名额应为非负整数，得到 {slots!r}")
+                slots = int(slots)
+            except Exception as exc:  # an expression that fails for this unit's values
+                line = src.line_of(where) if src else None
+                errors.append(
+                    make_issue(
+                        "round-expression",
+                        file=label,
+                        line=line,
+                        expr=_expr_at(form, where),
+                        detail=_explain(exc),
+                        unit=f"（名单第 {unit.row} 行 {unit.unit_id} {unit.name}）",
+                    )
+                )
+                continue
+            receives = not reasons and slots > 0
+            if not reasons and slots == 0:
+                reasons.append("名额为 0")
+            per_form[form.id] = Entitlement(
+                form.id, receives, slots if receives else 0, tuple(reasons)
+            )
+        out[unit.unit_id] = per_form
+    if errors:
+        raise XlsxflowError(errors[:20])
+    return out
+
+
+def _expr_at(form: FormSpec, where: tuple) -> str:
+    if where[-1] == "slots":
+        return str(form.slots)
+    return form.requires[where[3]].when
+
+
+def _explain(exc: Exception) -> str:
+    name = type(exc).__name__
+    if name == "NameNotDefined":
+        return f"名单中没有列“{getattr(exc, 'name', exc)}”"
+    if isinstance(exc, TypeError):
+        return f"数值类型不对（例如该单位此列为空或不是数字）：{exc}"
+    return f"{name}: {exc}"
+
+
+def starter_text() -> str:
+    """The shipped seed round, pointed at a roster.csv beside the new file."""
+    text = Path(__file__).resolve().parent / "templates" / "round-sanchuang.yaml"
+    if not text.exists():
+        text = Path(__file__).resolve().parent.parent / "templates" / "round-sanchuang.yaml"
+    body = text.read_text(encoding="utf-8")
+    return body.replace(
+        "roster: ../samples/roster.csv        # relative to this file",
+        "roster: roster.csv                  # your roster, relative to this file",
+    )
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` screen columns (CJK characters take two)."""
+    return text + " " * max(width - display_width(text), 1)
+
+
+def outline(rnd: Round) -> str:
+    """Forms, who receives them and how many slots, unit by unit."""
+    spec = rnd.spec
+    lines = [
+        f"{spec.title}（{spec.year}），截止 {spec.deadline or '—'}，名单 {len(rnd.roster)} 个单位",
+        f"公示不少于 {spec.publicity_min_days} 天",
+        "",
+    ]
+    for form in spec.forms:
+        got = [e for e in (rnd.entitlements[u.unit_id][form.id] for u in rnd.roster) if e.receives]
+        kind = [
+            f"评分表 {rnd.rubrics[form.id].id}" if form.id in rnd.rubrics else "",
+            "申报表" if form.application else "",
+            "公示" if form.publicity else "",
+            f"合用名额 {form.quota_group}" if form.quota_group else "",
+        ]
+        lines.append(
+            f"{form.id:<10} {form.title}: {len(got)} 个单位, 共 {sum(e.slots for e in got)} 个名额"
+            f"  [{', '.join(k for k in kind if k)}]"
+        )
+    lines.append("")
+    width = max(display_width(f.title) for f in spec.forms) + 2
+    lines.append(pad("单位编号", 10) + pad("单位名称", 22) + "".join(pad(f.title, width) for f in spec.forms))
+    for unit in rnd.roster:
+        cells = []
+        for form in spec.forms:
+            e = rnd.entitlements[unit.unit_id][form.id]
+            cells.append(pad(str(e.slots) if e.receives else "—", width))
+        lines.append(pad(unit.unit_id, 10) + pad(unit.name, 22) + "".join(cells))
+    reasons = sorted({r for u in rnd.entitlements.values() for e in u.values() for r in e.reasons})
+    if reasons:
+        lines += ["", "不能参加的原因 reasons:"] + [f"  - {r}" for r in reasons]
+    if spec.notes:
+        lines += ["", "说明 notes:"] + [f"  - {n}" for n in spec.notes]
+    return "\n".join(lines)
