@@ -11,7 +11,7 @@ from xlsxflow.roster import Roster, Unit
 from xlsxflow.roundfile import RoundSpec, compute_entitlements, load_round
 from xlsxflow.rubric import shipped_templates_dir
 
-SEED_ROUND = shipped_templates_dir() / "round-sanchuang.yaml"
+SEED_ROUND = shipped_templates_dir() / "rounds" / "sanchuang.yaml"
 
 
 def unit(**columns) -> Unit:

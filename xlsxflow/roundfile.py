@@ -29,7 +29,7 @@ from simpleeval import EvalWithCompoundTypes, InvalidExpression
 
 from .messages import Issue, XlsxflowError, make_issue
 from .roster import Roster, Unit, load_roster
-from .rubric import Rubric, load_rubric
+from .rubric import Rubric, load_rubric, shipped_dir
 from .writer import display_width
 from .yamlsrc import LocatedYaml, YamlSourceError, load_located, read_text
 
@@ -288,12 +288,9 @@ def _explain(exc: Exception) -> str:
 
 def starter_text() -> str:
     """The shipped seed round, pointed at a roster.csv beside the new file."""
-    text = Path(__file__).resolve().parent / "templates" / "round-sanchuang.yaml"
-    if not text.exists():
-        text = Path(__file__).resolve().parent.parent / "templates" / "round-sanchuang.yaml"
-    body = text.read_text(encoding="utf-8")
+    body = (shipped_dir("templates") / "rounds" / "sanchuang.yaml").read_text(encoding="utf-8")
     return body.replace(
-        "roster: ../samples/roster.csv        # relative to this file",
+        "roster: ../../samples/roster.csv     # relative to this file",
         "roster: roster.csv                  # your roster, relative to this file",
     )
 
@@ -325,7 +322,9 @@ def outline(rnd: Round) -> str:
         )
     lines.append("")
     width = max(display_width(f.title) for f in spec.forms) + 2
-    lines.append(pad("单位编号", 10) + pad("单位名称", 22) + "".join(pad(f.title, width) for f in spec.forms))
+    lines.append(
+        pad("单位编号", 10) + pad("单位名称", 22) + "".join(pad(f.title, width) for f in spec.forms)
+    )
     for unit in rnd.roster:
         cells = []
         for form in spec.forms:
