@@ -218,6 +218,8 @@ def main() -> None:
     if args.phase:
         result = PHASES[args.phase](args.work, args.n)
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # Reader workers are child processes: report the largest of them too.
+        result["peak_child_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(json.dumps(result))
         return
     with tempfile.TemporaryDirectory(prefix="xlsxflow-bench-") as tmp:
@@ -227,11 +229,14 @@ def main() -> None:
             f"N = {args.n}, rubric {RUBRIC}, Python {sys.version.split()[0]}, {os.cpu_count()} cores"
         )
         results = {name: run_phase(name, work, args.n) for name in PHASES}
-    print(f"{'phase':<10} {'seconds':>9} {'ms/file':>9} {'files/s':>9} {'peak MB':>9}")
+    print(
+        f"{'phase':<10} {'seconds':>9} {'ms/file':>9} {'files/s':>9} {'peak MB':>9} {'worker MB':>9}"
+    )
     for name, r in results.items():
+        worker = f"{r['peak_child_mb']:>9.0f}" if r.get("peak_child_mb") else f"{'—':>9}"
         print(
             f"{name:<10} {r['seconds']:>9.2f} {r['seconds'] * 1000 / args.n:>9.2f} "
-            f"{args.n / r['seconds']:>9.0f} {r['peak_rss_mb']:>9.0f}"
+            f"{args.n / r['seconds']:>9.0f} {r['peak_rss_mb']:>9.0f} {worker}"
         )
     gen_rate = args.n / results["generate"]["seconds"]
     speedup = results["naive"]["seconds"] / results["ingest"]["seconds"]
