@@ -120,3 +120,27 @@ def test_section_subtotals_break_ties_in_rubric_order():
 
 def test_parent_name_in_result():
     assert evaluate(DANWEI, ROSTER, sub(DANWEI, "A"), "f").parent == "主管"
+
+
+HONGQI = load_rubric("hongqi-dangzhibu")
+
+
+def test_red_flag_award_goes_to_the_top_three_eligible_branches():
+    branches = Roster([Unit(f"B{n}", f"第{n}支部") for n in range(1, 10)])
+    minus = {"B1": 0, "B2": 1, "B3": 2, "B4": 2, "B5": 3, "B6": 4, "B7": 5, "B8": 6, "B9": 7}
+    subs = [sub(HONGQI, u, minus=m) for u, m in minus.items()]
+    subs[0].declarations["v1"] = "是"  # the best branch had a 违纪 case: no red flag (三.3)
+    ranked = rank([evaluate(HONGQI, branches, s, s.unit_id) for s in subs], HONGQI)
+    awarded = [r.unit_id for r in ranked if r.award]
+    # B1 is vetoed; among the rest B2 is first and B3/B4 tie for second: B5 is fourth.
+    assert awarded == ["B2", "B3", "B4"]
+    assert {r.award for r in ranked if r.award} == {"红旗党支部（流动红旗）"}
+
+
+def test_ties_at_the_cut_are_all_named():
+    branches = Roster([Unit(f"B{n}", f"第{n}支部") for n in range(1, 6)])
+    minus = {"B1": 0, "B2": 1, "B3": 2, "B4": 2, "B5": 3}
+    ranked = rank(
+        [evaluate(HONGQI, branches, sub(HONGQI, u, minus=m), u) for u, m in minus.items()], HONGQI
+    )
+    assert [r.unit_id for r in ranked if r.award] == ["B1", "B2", "B3", "B4"]

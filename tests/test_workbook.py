@@ -214,3 +214,9 @@ def test_english_labels(tmp_path):
     assert layout.sheet_name == "Self-assessment"
     headers = [c.value for c in layout.cells if c.style == "header"]
     assert headers == ["Section", "Criterion", "Max", "自评分", "Evidence / note"]
+
+
+@pytest.mark.parametrize("name", ["hongqi-dangzhibu", "dangyuan-xianfenggang", "wuxing-dangzhibu"])
+def test_no_single_cell_merges(name):
+    layout = build_layout(load_rubric(name))
+    assert all((r1, c1) != (r2, c2) for r1, c1, r2, c2 in layout.merges)

@@ -176,6 +176,8 @@ def _build_layout(rubric: Rubric, lang: str) -> Layout:
     A, B, C, D, E = range(5)
 
     def add(row, col, style, value=None, **kw):
+        if kw.get("merge_to") == (row, col):  # a one-cell "merge" is no merge (Excel rejects it)
+            kw["merge_to"] = None
         cell = Cell(row, col, style, value, **kw)
         cells.append(cell)
         return cell

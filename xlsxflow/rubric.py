@@ -137,6 +137,13 @@ class Bands(_Model):
     levels: list[Band] = Field(min_length=1)
 
 
+class Award(_Model):
+    """A title for the best returns of a round, e.g. 红旗党支部: the top three each half-year."""
+
+    name: str = Field(min_length=1)
+    top: int = Field(ge=1, le=10000)  # eligible returns ranked 1..top get it (ties at the cut too)
+
+
 class Rubric(_Model):
     """A whole rubric. Build with :func:`load_rubric`."""
 
@@ -154,6 +161,7 @@ class Rubric(_Model):
     fields: list[FormField] = []
     threshold: Threshold | None = None
     bands: Bands | None = None
+    award: Award | None = None
 
     # -- derived ------------------------------------------------------------------
     def items(self) -> Iterator[tuple[Section, Item]]:

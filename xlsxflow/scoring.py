@@ -4,6 +4,10 @@ Ranking (per rubric): complete returns only, by total (high first), ties broken
 by subtotal without bonus, then by the section subtotals in the rubric's order.
 Units equal on every key share a rank and the next rank is skipped (1, 2, 2, 4).
 Incomplete returns (any value error) get no rank and are not eligible.
+
+A rubric's ``award`` (e.g. 红旗党支部, top 3) goes to the eligible returns whose
+rank among the eligible ones is within ``top``; units tied at the cut all get it,
+so more than ``top`` units can be named — the reviewers decide such a tie.
 """
 
 from __future__ import annotations
@@ -91,4 +95,17 @@ def rank(results: list[Result], rubric: Rubric) -> list[Result]:
     rest = sorted((r for r in results if not r.complete), key=lambda r: r.unit_id)
     for r in rest:
         r.rank = None
+    if rubric.award:
+        _award(ranked, rubric)
     return ranked + rest
+
+
+def _award(ranked: list[Result], rubric: Rubric) -> None:
+    eligible = [r for r in ranked if r.eligible]
+    previous, place = None, 0
+    for position, result in enumerate(eligible, 1):
+        key = rank_key(result, rubric)
+        place = position if key != previous else place
+        previous = key
+        if place <= rubric.award.top:
+            result.award = rubric.award.name

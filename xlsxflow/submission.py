@@ -51,6 +51,7 @@ class Result:
     reasons: list[str]
     complete: bool
     rank: int | None = None
+    award: str = ""  # the rubric's award, when this unit gets it
 
     def to_dict(self) -> dict:
         return {
@@ -68,4 +69,5 @@ class Result:
             "reasons": self.reasons,
             "complete": self.complete,
             "rank": self.rank,
+            "award": self.award,
         }

@@ -46,6 +46,7 @@ _L = {
     "bonus": ("加分", "Bonus"),
     "total": ("总分", "Total"),
     "band": ("等级", "Band"),
+    "award": ("授予", "Award"),
     "eligible": ("是否符合条件", "Eligible"),
     "reasons": ("不符合原因", "Why not"),
     "file": ("文件", "File"),
@@ -197,8 +198,17 @@ def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh"
     headers = [_t(k, lang) for k in ("rank", "unit_id", "unit_name", "parent")]
     headers += [sec.name for sec in rubric.sections]
     headers += [_t("subtotal", lang)] + ([_t("bonus", lang)] if rubric.bonus else [])
-    bands = rubric.bands is not None
-    headers += [_t(k, lang) for k in ("total", *(["band"] if bands else []), "eligible", "reasons")]
+    bands, award = rubric.bands is not None, rubric.award is not None
+    headers += [
+        _t(k, lang)
+        for k in (
+            "total",
+            *(["band"] if bands else []),
+            *(["award"] if award else []),
+            "eligible",
+            "reasons",
+        )
+    ]
     rows = []
     for r in report.results:
         row = [
@@ -212,6 +222,7 @@ def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh"
         row += [
             r.total,
             *([r.band] if bands else []),
+            *([r.award] if award else []),
             yes if r.eligible else no,
             "；".join(r.reasons),
         ]
