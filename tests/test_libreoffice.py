@@ -85,3 +85,45 @@ def test_libreoffice_opened_untouched_workbook_is_ours_but_incomplete(round_dir,
     (f,) = report.files
     assert f.status == "accepted"
     assert {i.code for i in f.issues if i.severity == "error"} == {"value-missing"}
+
+
+def test_libreoffice_computes_the_same_targets_met(soffice, tmp_path):
+    from conftest import make_round
+
+    result, ctx = make_round(tmp_path / "round", "jingpin-shequ")
+    layout = build_layout(ctx.rubric)
+    values = {
+        "t_rooms": 299,
+        "t_fitness": 200,
+        "t_books": 1500,
+        "t_aware": 89.9,
+        "t_join": 95,
+        "t_satisfied": 95,
+    }
+
+    def edit(wb, ws, lay):
+        for key, value in values.items():
+            ws[lay.input_named(f"xf_{key}").ref] = value
+
+    path = result.files[0].path
+    filled = fill(path, tmp_path / "filled" / path.name, "jingpin-shequ", edit=edit)
+    libreoffice_convert(soffice, [filled], tmp_path / "returns", tmp_path / "profile")
+    report = ingest(tmp_path / "returns", ctx)
+    (f,) = report.files
+    (r,) = report.results
+    assert f.status == "accepted" and [i.code for i in f.issues if i.severity != "info"] == []
+    ws = openpyxl.load_workbook(next((tmp_path / "returns").glob("*.xlsx")), data_only=True)[
+        "自评表"
+    ]
+    for ind in ctx.rubric.indicators:
+        row = layout.input_named(f"xf_{ind.id}").row + 1
+        assert ws[f"E{row}"].value == ("达标" if r.indicators[ind.id] else "未达标"), ind.id
+    assert r.indicators == {
+        "t_rooms": False,
+        "t_fitness": True,
+        "t_books": True,
+        "t_aware": False,
+        "t_join": True,
+        "t_satisfied": True,
+    }
+    assert not r.eligible and len(r.reasons) == 2

@@ -33,7 +33,7 @@ def test_shipped_rubric_matches_seed(name, items, sections, items_max, total, ma
 
 def test_every_shipped_file_is_listed():
     names = {p.stem for p in shipped_templates_dir().glob("*.yaml")}
-    assert names == {s[0] for s in SEEDS}
+    assert names == {s[0] for s in SEEDS} | {"jingpin-shequ"}  # targets only: tested below
 
 
 def test_wenming_danwei_details_from_seed():
@@ -186,3 +186,22 @@ def test_band_overlap():
 def test_yaml_on_key_is_not_a_boolean():
     r = parse_rubric(MINIMAL + "threshold: {on: total, min: 6}\n")
     assert r.threshold.on == "total"
+
+
+def test_community_targets_from_seed_004():
+    r = load_rubric("jingpin-shequ")
+    assert not r.scored and r.item_count == 0
+    assert [(i.target, i.unit) for i in r.indicators] == [
+        (300, "平方米"),
+        (200, "平方米"),
+        (1000, "本"),
+        (90, "%"),
+        (90, "%"),
+        (95, "%"),
+    ]
+    assert all(i.op == ">=" for i in r.indicators)
+
+
+def test_a_rubric_needs_sections_or_indicators():
+    issues = _errors("id: t\ntitle: t\nversion: '1'\n")
+    assert issues[0].code == "rubric-schema" and "sections" in issues[0].message

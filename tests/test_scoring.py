@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from xlsxflow.roster import Roster, Unit
 from xlsxflow.rubric import load_rubric
 from xlsxflow.scoring import compute_totals, evaluate, rank
@@ -144,3 +146,49 @@ def test_ties_at_the_cut_are_all_named():
         [evaluate(HONGQI, branches, sub(HONGQI, u, minus=m), u) for u, m in minus.items()], HONGQI
     )
     assert [r.unit_id for r in ranked if r.award] == ["B1", "B2", "B3", "B4"]
+
+
+SHEQU = load_rubric("jingpin-shequ")
+
+
+def targets(**values) -> Submission:
+    base = {
+        "t_rooms": 300,
+        "t_fitness": 200,
+        "t_books": 1000,
+        "t_aware": 90,
+        "t_join": 90,
+        "t_satisfied": 95,
+    }
+    base.update(values)
+    return Submission("A", SHEQU.id, indicators=base)
+
+
+def test_targets_met_at_their_boundaries():
+    r = evaluate(SHEQU, ROSTER, targets(), "f")
+    assert r.eligible and all(r.indicators.values()) and r.rank is None
+
+
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("t_rooms", 299),
+        ("t_fitness", 199.5),
+        ("t_books", 999),
+        ("t_aware", 89.9),
+        ("t_join", 89),
+        ("t_satisfied", 94.9),
+    ],
+)
+def test_targets_missed_just_below(key, value):
+    r = evaluate(SHEQU, ROSTER, targets(**{key: value}), "f")
+    assert not r.eligible and r.indicators[key] is False
+    assert len(r.reasons) == 1 and "未达标" in r.reasons[0]
+
+
+def test_targets_are_not_ranked():
+    results = [
+        evaluate(SHEQU, ROSTER, targets(), "a"),
+        evaluate(SHEQU, ROSTER, targets(t_books=10), "b"),
+    ]
+    assert [r.rank for r in rank(results, SHEQU)] == [None, None]

@@ -220,3 +220,16 @@ def test_english_labels(tmp_path):
 def test_no_single_cell_merges(name):
     layout = build_layout(load_rubric(name))
     assert all((r1, c1) != (r2, c2) for r1, c1, r2, c2 in layout.merges)
+
+
+def test_target_rows_have_a_live_met_formula_and_validation():
+    rubric = load_rubric("jingpin-shequ")
+    layout = build_layout(rubric)
+    headers = [c.value for c in layout.cells if c.style == "header"]
+    assert headers == ["项目", "指标", "目标", "实际值", "是否达标"]
+    assert layout.totals == ()
+    rooms = layout.input_named("xf_t_rooms")
+    formula = next(c.formula for c in layout.cells if c.row == rooms.row and c.col == 4)
+    assert formula == f'IF({rooms.ref}="","",IF({rooms.ref}>=300,"达标","未达标"))'
+    aware = validation_for(layout.input_named("xf_t_aware"), "zh")
+    assert (aware["validate"], aware["maximum"]) == ("decimal", 100)

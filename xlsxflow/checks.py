@@ -205,7 +205,20 @@ def read_inputs(
     for inp in layout.inputs:
         cell = sheet.get(inp.row, inp.col)
         at = inp.ref
-        if inp.kind in ("score", "bonus"):
+        if inp.kind == "indicator":
+            parsed = parse_number(cell)
+            yield from _number_issues(parsed, inp, at, where)
+            value = parsed.value if parsed.status in ("ok", "normalised") else None
+            if value is not None and (value < 0 or (inp.max is not None and value > inp.max)):
+                high = fmt(inp.max) if inp.max is not None else "∞"
+                yield where(
+                    "value-out-of-range", cell=at, label=inp.label, value=fmt(value), max=high
+                )
+                value = None
+            submission.indicators[inp.key] = value
+            if value is None:
+                submission.errors += 1
+        elif inp.kind in ("score", "bonus"):
             parsed = parse_number(cell)
             if inp.kind == "bonus" and parsed.status == "missing":
                 parsed = Parsed(0.0, "ok")  # no honour held: blank means 0

@@ -355,6 +355,7 @@ def diff_submissions(layout, old: Submission, new: Submission) -> list[dict]:
         "note": "notes",
         "declaration": "declarations",
         "field": "fields",
+        "indicator": "indicators",
     }
     changes = []
     for inp in layout.inputs:

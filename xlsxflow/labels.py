@@ -65,6 +65,22 @@ _LABELS: dict[str, tuple[str, str]] = {
     "verr_int": ("请填写整数{range}。", "Enter a whole number{range}."),
     "note_limit": ("备注最多 {n} 个字。", "Notes: at most {n} characters."),
     "footer": ("第 &P 页，共 &N 页", "Page &P of &N"),
+    "indicators": ("达标指标", "Targets"),
+    "indicators_head": (
+        "达标指标：请在下列各行填写实际值（数字）",
+        "Targets: enter the actual value of each",
+    ),
+    "col_indicator": ("指标", "Indicator"),
+    "col_target": ("目标", "Target"),
+    "col_actual": ("实际值", "Actual"),
+    "col_met": ("是否达标", "Met"),
+    "met": ("达标", "met"),
+    "not_met": ("未达标", "not met"),
+    "vmsg_indicator": (
+        "请填写实际值（数字{range}）。",
+        "Enter the actual value (a number{range}).",
+    ),
+    "verr_indicator": ("请填写数字{range}。", "Enter a number{range}."),
 }
 
 

@@ -61,7 +61,7 @@ Style = Literal[
     "input_date",
     "block_head",
 ]
-InputKind = Literal["score", "bonus", "note", "declaration", "field"]
+InputKind = Literal["score", "bonus", "note", "declaration", "field", "indicator"]
 
 
 def ref(row: int, col: int) -> str:
@@ -203,7 +203,10 @@ def _build_layout(rubric: Rubric, lang: str) -> Layout:
         t("instructions", lang, score_label=rubric.score_label, step_text=step_text),
         merge_to=(3, E),
     )
-    for col, key in enumerate(("col_section", "col_text", "col_max", None, "col_note")):
+    keys = ("col_section", "col_text", "col_max", None, "col_note")
+    if not rubric.scored:  # targets only (seed 004): 项目 / 指标 / 目标 / 实际值 / 是否达标
+        keys = ("col_section", "col_indicator", "col_target", "col_actual", "col_met")
+    for col, key in enumerate(keys):
         add(HEADER_ROW, col, "header", rubric.score_label if key is None else t(key, lang))
 
     row = HEADER_ROW + 1
@@ -265,82 +268,91 @@ def _build_layout(rubric: Rubric, lang: str) -> Layout:
         totals.append(sub)
         row += 1
 
-    subtotal = Total(
-        "subtotal",
-        f"{NAME_PREFIX}subtotal",
-        t("subtotal", lang),
-        row,
-        D,
-        "+".join(s.ref for s in section_totals),
-    )
-    add(row, A, "total_label", t("subtotal", lang), merge_to=(row, B))
-    add(row, C, "total", rubric.items_max)
-    add(row, D, "total", formula=subtotal.formula)
-    add(row, E, "total")
-    totals.append(subtotal)
-    row += 1
-
-    bonus_total = None
-    if rubric.bonus:
-        bonus = rubric.bonus
-        first = row
-        for b in bonus.items:
-            add(row, B, "text", b.text)
-            add(row, C, "number", b.points)
-            add_input(
-                row,
-                D,
-                "input_score",
-                InputCell(
-                    name=f"{NAME_PREFIX}{b.id}",
-                    key=b.id,
-                    kind="bonus",
-                    label=f"{bonus.name}：{b.text}",
-                    row=row,
-                    col=D,
-                    points=b.points,
-                    max=b.points,
-                    required=True,
-                ),
-            )
-            add_input(
-                row,
-                E,
-                "input_text",
-                InputCell(
-                    name=f"{NAME_PREFIX}{b.id}_note",
-                    key=b.id,
-                    kind="note",
-                    label=f"{b.text}（{t('col_note', lang)}）",
-                    row=row,
-                    col=E,
-                    max_length=NOTE_MAX_LENGTH,
-                ),
-            )
-            row += 1
-        span = f"{ref(first, D)}:{ref(row - 1, D)}"
-        if bonus.mode == "highest":
-            formula, label_key = f"MAX({span})", "bonus_total_highest"
-        else:
-            formula = f"SUM({span})" if bonus.cap is None else f"MIN({_fmt(bonus.cap)},SUM({span}))"
-            label_key = "bonus_total_sum" if bonus.cap is None else "bonus_total_cap"
-        add(first, A, "section", bonus.name, merge_to=(row, A))
-        bonus_label = t(label_key, lang, cap=_fmt(bonus.cap or 0))
-        add(row, B, "subtotal_label", bonus_label)
-        add(row, C, "subtotal", bonus.max)
-        add(row, D, "subtotal", formula=formula)
-        add(row, E, "subtotal")
-        bonus_total = Total("bonus", f"{NAME_PREFIX}bonus", bonus_label, row, D, formula)
-        totals.append(bonus_total)
+    if rubric.scored:  # points: subtotal, bonus and total rows
+        subtotal = Total(
+            "subtotal",
+            f"{NAME_PREFIX}subtotal",
+            t("subtotal", lang),
+            row,
+            D,
+            "+".join(s.ref for s in section_totals),
+        )
+        add(row, A, "total_label", t("subtotal", lang), merge_to=(row, B))
+        add(row, C, "total", rubric.items_max)
+        add(row, D, "total", formula=subtotal.formula)
+        add(row, E, "total")
+        totals.append(subtotal)
         row += 1
 
-    total_formula = subtotal.ref + (f"+{bonus_total.ref}" if bonus_total else "")
-    add(row, A, "total_label", t("total", lang), merge_to=(row, B))
-    add(row, C, "total", rubric.max_total)
-    add(row, D, "total", formula=total_formula)
-    add(row, E, "total")
-    totals.append(Total("total", f"{NAME_PREFIX}total", t("total", lang), row, D, total_formula))
-    row += 1
+        bonus_total = None
+        if rubric.bonus:
+            bonus = rubric.bonus
+            first = row
+            for b in bonus.items:
+                add(row, B, "text", b.text)
+                add(row, C, "number", b.points)
+                add_input(
+                    row,
+                    D,
+                    "input_score",
+                    InputCell(
+                        name=f"{NAME_PREFIX}{b.id}",
+                        key=b.id,
+                        kind="bonus",
+                        label=f"{bonus.name}：{b.text}",
+                        row=row,
+                        col=D,
+                        points=b.points,
+                        max=b.points,
+                        required=True,
+                    ),
+                )
+                add_input(
+                    row,
+                    E,
+                    "input_text",
+                    InputCell(
+                        name=f"{NAME_PREFIX}{b.id}_note",
+                        key=b.id,
+                        kind="note",
+                        label=f"{b.text}（{t('col_note', lang)}）",
+                        row=row,
+                        col=E,
+                        max_length=NOTE_MAX_LENGTH,
+                    ),
+                )
+                row += 1
+            span = f"{ref(first, D)}:{ref(row - 1, D)}"
+            if bonus.mode == "highest":
+                formula, label_key = f"MAX({span})", "bonus_total_highest"
+            else:
+                formula = (
+                    f"SUM({span})" if bonus.cap is None else f"MIN({_fmt(bonus.cap)},SUM({span}))"
+                )
+                label_key = "bonus_total_sum" if bonus.cap is None else "bonus_total_cap"
+            add(first, A, "section", bonus.name, merge_to=(row, A))
+            bonus_label = t(label_key, lang, cap=_fmt(bonus.cap or 0))
+            add(row, B, "subtotal_label", bonus_label)
+            add(row, C, "subtotal", bonus.max)
+            add(row, D, "subtotal", formula=formula)
+            add(row, E, "subtotal")
+            bonus_total = Total("bonus", f"{NAME_PREFIX}bonus", bonus_label, row, D, formula)
+            totals.append(bonus_total)
+            row += 1
+
+        total_formula = subtotal.ref + (f"+{bonus_total.ref}" if bonus_total else "")
+        add(row, A, "total_label", t("total", lang), merge_to=(row, B))
+        add(row, C, "total", rubric.max_total)
+        add(row, D, "total", formula=total_formula)
+        add(row, E, "total")
+        totals.append(
+            Total("total", f"{NAME_PREFIX}total", t("total", lang), row, D, total_formula)
+        )
+        row += 1
+
+    if rubric.indicators:
+        _indicator_rows(rubric, lang, add, add_input, row)
+        row += len(rubric.indicators) + (1 if rubric.scored else 0)
 
     if rubric.declarations:
         add(row, A, "block_head", t("declarations_head", lang), merge_to=(row, E))
@@ -406,6 +418,43 @@ def _build_layout(rubric: Rubric, lang: str) -> Layout:
         totals=tuple(totals),
         last_row=row - 1,
     )
+
+
+def _indicator_rows(rubric: Rubric, lang: str, add, add_input, row: int) -> None:
+    """One row per target: text, target, the actual value (input) and a live 达标 formula."""
+    A, B, C, D, E = range(5)
+    if rubric.scored:
+        add(row, A, "block_head", t("indicators_head", lang), merge_to=(row, E))
+        row += 1
+    first = row
+    met, not_met = t("met", lang), t("not_met", lang)
+    for ind in rubric.indicators:
+        add(row, B, "text", ind.text)
+        add(row, C, "number", ind.target_text)
+        cell = ref(row, D)
+        add_input(
+            row,
+            D,
+            "input_score",
+            InputCell(
+                name=f"{NAME_PREFIX}{ind.id}",
+                key=ind.id,
+                kind="indicator",
+                label=ind.text,
+                row=row,
+                col=D,
+                max=100.0 if ind.unit == "%" else None,
+                required=True,
+            ),
+        )
+        add(
+            row,
+            E,
+            "subtotal",
+            formula=f'IF({cell}="","",IF({cell}{ind.op}{ind.target:g},"{met}","{not_met}"))',
+        )
+        row += 1
+    add(first, A, "section", t("indicators", lang), merge_to=(row - 1, A))
 
 
 def _item_label(number: int, text: str, score_label: str, lang: str) -> str:

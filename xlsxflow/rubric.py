@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
@@ -137,6 +138,28 @@ class Bands(_Model):
     levels: list[Band] = Field(min_length=1)
 
 
+class Indicator(_Model):
+    """A target that is met or not, not points: e.g. 服务用房总面积 ≥ 300 平方米 (seed 004)."""
+
+    id: FieldId
+    text: str = Field(min_length=1)
+    unit: str = ""  # 平方米, 本, % …
+    op: Literal[">=", ">", "<=", "<"] = ">="
+    target: float
+
+    def met(self, value: float) -> bool:
+        return {
+            ">=": value >= self.target,
+            ">": value > self.target,
+            "<=": value <= self.target,
+            "<": value < self.target,
+        }[self.op]
+
+    @property
+    def target_text(self) -> str:
+        return f"{self.op.replace('>=', '≥').replace('<=', '≤')} {self.target:g}{self.unit}"
+
+
 class Award(_Model):
     """A title for the best returns of a round, e.g. 红旗党支部: the top three each half-year."""
 
@@ -154,8 +177,9 @@ class Rubric(_Model):
     notes: list[str] = []
     score_label: str = "自评分"
     step: Step = 1
-    total: Points
-    sections: list[Section] = Field(min_length=1)
+    total: float = Field(default=0, ge=0, le=10000)
+    sections: list[Section] = []
+    indicators: list[Indicator] = []
     bonus: Bonus | None = None
     declarations: list[Declaration] = []
     fields: list[FormField] = []
@@ -163,7 +187,18 @@ class Rubric(_Model):
     bands: Bands | None = None
     award: Award | None = None
 
+    @model_validator(mode="after")
+    def _something_to_fill(self):
+        if not self.sections and not self.indicators:
+            raise ValueError("a rubric needs scored `sections`, `indicators`, or both")
+        return self
+
     # -- derived ------------------------------------------------------------------
+    @property
+    def scored(self) -> bool:
+        """Does it give points (and so totals, thresholds, bands and a ranking)?"""
+        return bool(self.sections)
+
     def items(self) -> Iterator[tuple[Section, Item]]:
         for section in self.sections:
             for item in section.items:
@@ -278,9 +313,12 @@ def _schema_issues(exc: ValidationError, src: LocatedYaml, label: str) -> list[I
         loc = tuple(err["loc"])
         key = ".".join(str(p) for p in loc) or "(top)"
         msg = err["msg"].removeprefix("Value error, ")
-        issues.append(
-            make_issue("rubric-schema", file=label, line=src.line_of(loc), detail=f"{key}: {msg}")
-        )
+        line = src.line_of(loc)
+        # A whole-object rule (loc ()) names the keys it is about in `backticks`: point there.
+        named = [(k,) for k in re.findall(r"`(\w+)`", msg) if (k,) in src.lines] if not loc else []
+        if named:
+            line = src.line_of(named[0])
+        issues.append(make_issue("rubric-schema", file=label, line=line, detail=f"{key}: {msg}"))
     return issues
 
 
@@ -300,6 +338,8 @@ def check_rubric(rubric: Rubric, src: LocatedYaml, label: str) -> Iterator[Issue
             yield d.id, ("declarations", di, "id")
         for fi, f in enumerate(rubric.fields):
             yield f.id, ("fields", fi, "id")
+        for ii, ind in enumerate(rubric.indicators):
+            yield ind.id, ("indicators", ii, "id")
 
     for ident, path in ids():
         line = src.line_of(path)
@@ -408,7 +448,9 @@ def outline(rubric: Rubric) -> str:
         f"{rubric.title}  ({rubric.id} v{rubric.version}, hash {rubric.content_hash})",
         f"来源 source: {rubric.source}" if rubric.source else "",
         f"{len(rubric.sections)} 个项目 sections, {rubric.item_count} 项 items, "
-        f"计分步长 step {_num(rubric.step)}",
+        f"计分步长 step {_num(rubric.step)}"
+        if rubric.scored
+        else f"{len(rubric.indicators)} 项达标指标 targets（不计分，不排名）",
         "",
     ]
     for n, section in enumerate(rubric.sections, 1):
@@ -417,13 +459,21 @@ def outline(rubric: Rubric) -> str:
             step = "" if item.step is None else f" (step {_num(item.step)})"
             text = item.text if len(item.text) <= 40 else item.text[:39] + "…"
             lines.append(f"   {item.id:<6} {_num(item.max):>4}  {text}{step}")
-    lines.append(f"小计 subtotal: {_num(rubric.items_max)} (declared total {_num(rubric.total)})")
+    if rubric.scored:
+        lines.append(
+            f"小计 subtotal: {_num(rubric.items_max)} (declared total {_num(rubric.total)})"
+        )
     if rubric.bonus:
         b = rubric.bonus
         opts = ", ".join(f"{i.text} {_num(i.points)}" for i in b.items)
         cap = f", cap {_num(b.cap)}" if b.cap is not None else ""
         lines.append(f"加分 bonus ({b.name}, {b.mode}{cap}): {opts} → max {_num(b.max)}")
         lines.append(f"总分 max total: {_num(rubric.max_total)}")
+    if rubric.indicators:
+        lines.append(
+            "达标指标 indicators: "
+            + "; ".join(f"{i.text} {i.target_text}" for i in rubric.indicators)
+        )
     if rubric.declarations:
         lines.append(
             f"声明 declarations: {len(rubric.declarations)} "

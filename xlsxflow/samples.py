@@ -71,17 +71,18 @@ def make_sample_returns(
         _fill(
             ws, layout, rng, unit.extra.get(HONOUR_COLUMN, "") if unit else "", low=mistake == "low"
         )
-        first_score = next(i for i in layout.inputs if i.kind == "score")
-        second_score = [i for i in layout.inputs if i.kind == "score"][1]
+        numbers = [i for i in layout.inputs if i.kind in ("score", "indicator")]
+        first_score, second_score = numbers[0], numbers[1]
         if mistake == "text_number":
-            ws[first_score.ref] = (
-                f"{_full_width(first_score.max - 0.5 if rubric.step == 0.5 else first_score.max - 1)}分"
-            )
+            suffix = "分" if first_score.kind == "score" else ""
+            ws[first_score.ref] = f"{_full_width(_typed_value(first_score, rubric))}{suffix}"
             planted.append(
                 Planted(g.unit_id, f"{first_score.ref} 填成全角文字“…分”（应被接受并提示）")
             )
         elif mistake == "out_of_range":
-            ws[second_score.ref] = second_score.max + 3
+            ws[second_score.ref] = (
+                (second_score.max or 100) + 3 if second_score.max is not None else -5
+            )
             planted.append(Planted(g.unit_id, f"{second_score.ref} 粘贴了超出分值的数（应报错）"))
         elif mistake == "missing":
             ws[second_score.ref] = None
@@ -94,7 +95,9 @@ def make_sample_returns(
         elif mistake == "tampered":
             ws.protection.sheet = False
             cell = next(c for c in layout.cells if c.style == "number")
-            ws[cell.ref] = cell.value + 10
+            ws[cell.ref] = (
+                cell.value + 10 if isinstance(cell.value, float | int) else f"{cell.value}（改）"
+            )
             planted.append(Planted(g.unit_id, f"取消保护后改了 {cell.ref} 的分值（应拒收）"))
         elif mistake == "forged":
             meta = wb[META_SHEET]
@@ -150,10 +153,21 @@ def _fill(ws, layout: Layout, rng: random.Random, honour: str, *, low: bool) -> 
                 cell.value = inp.min_int or 1
             else:
                 cell.value = {"填报人": "张敏", "联系电话": "0858-8220000"}.get(inp.label, "示例")
+        elif inp.kind == "indicator":
+            target = next(i for i in layout.rubric.indicators if i.id == inp.key).target
+            value = round(target * rng.choice([0.95, 1.0, 1.05, 1.1, 1.2, 1.3]), 1)
+            cell.value = min(value, inp.max) if inp.max is not None else value
         elif inp.kind == "note" and rng.random() < 0.3:
             cell.value = rng.choice(
                 ["见台账第3册", "附活动照片 12 张", "有会议记录", "制度汇编已归档"]
             )
+
+
+def _typed_value(inp, rubric: Rubric) -> float:
+    """A plausible value for the first number a unit types as text."""
+    if inp.kind == "indicator":
+        return next(i for i in rubric.indicators if i.id == inp.key).target
+    return inp.max - 0.5 if inp.step == 0.5 else inp.max - 1
 
 
 def _full_width(value: float) -> str:

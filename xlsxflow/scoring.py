@@ -56,6 +56,12 @@ def evaluate(rubric: Rubric, roster: Roster, sub: Submission, file: str) -> Resu
             what = "自评分（不含加分）" if th.on == "subtotal" else "总分"
             base = th.reason or f"{what}未达到 {fmt(th.min)} 分"
             reasons.append(f"{base}；实得 {fmt(value)} 分")
+    indicators: dict[str, bool | None] = {}
+    for ind in rubric.indicators:
+        value = sub.indicators.get(ind.id)
+        indicators[ind.id] = None if value is None else ind.met(value)
+        if value is not None and not indicators[ind.id]:
+            reasons.append(f"{ind.text}未达标：实为 {fmt(value)}{ind.unit}，目标 {ind.target_text}")
     yes = "是"
     for decl in rubric.declarations:
         if decl.veto and sub.declarations.get(decl.id) == yes:
@@ -75,6 +81,7 @@ def evaluate(rubric: Rubric, roster: Roster, sub: Submission, file: str) -> Resu
         eligible=complete and not reasons,
         reasons=reasons,
         complete=complete,
+        indicators=indicators,
     )
 
 
@@ -83,7 +90,14 @@ def rank_key(result: Result, rubric: Rubric) -> tuple:
 
 
 def rank(results: list[Result], rubric: Rubric) -> list[Result]:
-    """Assign competition ranks (1, 2, 2, 4) and return all results in display order."""
+    """Assign competition ranks (1, 2, 2, 4) and return all results in display order.
+
+    A rubric of targets only (no points) ranks nobody: its results are met or not met.
+    """
+    if not rubric.scored:
+        for r in results:
+            r.rank = None
+        return sorted(results, key=lambda r: (not r.eligible, r.unit_id))
     ranked = sorted(
         (r for r in results if r.complete), key=lambda r: (rank_key(r, rubric), r.unit_id)
     )

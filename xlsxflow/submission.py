@@ -16,6 +16,7 @@ class Submission:
     declarations: dict[str, str | None] = field(default_factory=dict)
     fields: dict[str, str | None] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    indicators: dict[str, float | None] = field(default_factory=dict)
     cached_totals: dict[str, float | None] = field(default_factory=dict)
     errors: int = 0  # value errors found while reading
     lang: str = "zh"  # labels of the workbook it came from
@@ -30,6 +31,7 @@ class Submission:
             tuple(sorted(self.declarations.items())),
             tuple(sorted(self.fields.items())),
             tuple(sorted(self.notes.items())),
+            tuple(sorted(self.indicators.items())),
         )
 
 
@@ -52,6 +54,7 @@ class Result:
     complete: bool
     rank: int | None = None
     award: str = ""  # the rubric's award, when this unit gets it
+    indicators: dict[str, bool | None] = field(default_factory=dict)  # target id → met
 
     def to_dict(self) -> dict:
         return {
@@ -70,4 +73,5 @@ class Result:
             "complete": self.complete,
             "rank": self.rank,
             "award": self.award,
+            "indicators": self.indicators,
         }

@@ -47,6 +47,9 @@ _L = {
     "total": ("总分", "Total"),
     "band": ("等级", "Band"),
     "award": ("授予", "Award"),
+    "met": ("达标", "met"),
+    "not_met": ("未达标", "not met"),
+    "targets_met": ("达标项数", "Targets met"),
     "eligible": ("是否符合条件", "Eligible"),
     "reasons": ("不符合原因", "Why not"),
     "file": ("文件", "File"),
@@ -195,20 +198,16 @@ def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh"
     yes, no = _t("yes", lang), _t("no", lang)
 
     # 排名 ----------------------------------------------------------------------------
+    scored, bands, award = rubric.scored, rubric.bands is not None, rubric.award is not None
+    met_text = {True: _t("met", lang), False: _t("not_met", lang), None: ""}
     headers = [_t(k, lang) for k in ("rank", "unit_id", "unit_name", "parent")]
     headers += [sec.name for sec in rubric.sections]
-    headers += [_t("subtotal", lang)] + ([_t("bonus", lang)] if rubric.bonus else [])
-    bands, award = rubric.bands is not None, rubric.award is not None
-    headers += [
-        _t(k, lang)
-        for k in (
-            "total",
-            *(["band"] if bands else []),
-            *(["award"] if award else []),
-            "eligible",
-            "reasons",
-        )
-    ]
+    if scored:
+        headers += [_t("subtotal", lang)] + ([_t("bonus", lang)] if rubric.bonus else [])
+        headers += [_t("total", lang)]
+    headers += [_t("band", lang)] * bands + [_t("award", lang)] * award
+    headers += [ind.text for ind in rubric.indicators]
+    headers += [_t("eligible", lang), _t("reasons", lang)]
     rows = []
     for r in report.results:
         row = [
@@ -218,14 +217,11 @@ def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh"
             r.parent,
         ]
         row += [r.sections[sec.id] for sec in rubric.sections]
-        row += [r.subtotal] + ([r.bonus] if rubric.bonus else [])
-        row += [
-            r.total,
-            *([r.band] if bands else []),
-            *([r.award] if award else []),
-            yes if r.eligible else no,
-            "；".join(r.reasons),
-        ]
+        if scored:
+            row += [r.subtotal] + ([r.bonus] if rubric.bonus else []) + [r.total]
+        row += [r.band] * bands + [r.award] * award
+        row += [met_text[r.indicators.get(ind.id)] for ind in rubric.indicators]
+        row += [yes if r.eligible else no, "；".join(r.reasons)]
         rows.append(row)
     ws = s.table(
         _t("ranking", lang),
@@ -259,6 +255,9 @@ def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh"
     for n, d in enumerate(rubric.declarations, 1):
         item_headers.append(f"否决{n}")
         getters.append(lambda sub, i=d.id: sub.declarations.get(i))
+    for ind in rubric.indicators:
+        item_headers.append(f"{ind.text}（{ind.target_text}）")
+        getters.append(lambda sub, i=ind.id: sub.indicators.get(i))
     for f in rubric.fields:
         item_headers.append(f.label)
         getters.append(lambda sub, i=f.id: sub.fields.get(i))
@@ -266,12 +265,13 @@ def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh"
     rows = []
     for r in report.results:
         sub = by_path[r.file].submission
-        rows.append([r.unit_id, r.unit_name, *(g(sub) for g in getters), r.total, r.file])
+        total = [r.total] if rubric.scored else []
+        rows.append([r.unit_id, r.unit_name, *(g(sub) for g in getters), *total, r.file])
     headers = [
         _t("unit_id", lang),
         _t("unit_name", lang),
         *item_headers,
-        _t("total", lang),
+        *([_t("total", lang)] if rubric.scored else []),
         _t("file", lang),
     ]
     ws = s.table(
@@ -445,6 +445,11 @@ def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric, lang: str) -> N
         counter = Counter(r.band for r in complete)
         data = [(name, counter.get(name, 0)) for name in labels]
         head = _t("band", lang)
+    elif not rubric.scored:  # targets only: how many units met how many targets
+        n = len(rubric.indicators)
+        counter = Counter(sum(1 for v in r.indicators.values() if v) for r in complete)
+        data = [(f"{k}/{n}", counter.get(k, 0)) for k in range(n + 1)]
+        head = _t("targets_met", lang)
     else:
         data = _histogram([r.total for r in complete], rubric)
         head = _t("score_range", lang)

@@ -252,6 +252,25 @@ def validation_for(inp: InputCell, lang: str) -> dict | None:
             "error_message": _clip(t("verr_bonus", lang, points=points), DV_ERROR_MAX),
             "error_type": "stop",
         }
+    if inp.kind == "indicator":
+        high = inp.max if inp.max is not None else 1e9
+        rng = f"，0–{_num(inp.max)}" if inp.max is not None else ""
+        rng_en = f", 0–{_num(inp.max)}" if inp.max is not None else ""
+        return {
+            "validate": "decimal",
+            "criteria": "between",
+            "minimum": 0,
+            "maximum": high,
+            "input_title": _clip(inp.label, DV_TITLE_MAX),
+            "input_message": _clip(
+                t("vmsg_indicator", lang, range=rng if lang != "en" else rng_en), DV_INPUT_MAX
+            ),
+            "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
+            "error_message": _clip(
+                t("verr_indicator", lang, range=rng if lang != "en" else rng_en), DV_ERROR_MAX
+            ),
+            "error_type": "stop",
+        }
     if inp.kind == "note" or (inp.kind == "field" and inp.field_type == "text"):
         if not inp.max_length:
             return None
