@@ -38,6 +38,16 @@ _LABELS: dict[str, tuple[str, str]] = {
         "3. Do not insert or delete rows or columns, rename sheets or save in another format. "
         "4. Save as .xlsx and send it back before the deadline.",
     ),
+    "instructions_targets": (
+        "填写说明：1. 只在浅黄色单元格中填写，“实际值”填数字（百分数填 0–100）。"
+        "2. “是否达标”由表格自动判断，无需填写。"
+        "3. 请勿增删行列、修改工作表名称或内容，请勿另存为其他格式。"
+        "4. 填好后保存（.xlsx），于截止日期前报送。",
+        "How to fill in: 1. Type only in the light-yellow cells; enter each actual value as a number "
+        "(percentages 0–100). 2. Met / not met is worked out for you. "
+        "3. Do not insert or delete rows or columns, rename sheets or save in another format. "
+        "4. Save as .xlsx and send it back before the deadline.",
+    ),
     "step_half": ("，可按 0.5 分计", "; half points allowed"),
     "step_whole": ("，按整分计", "; whole points only"),
     "vmsg_title": ("{label}", "{label}"),

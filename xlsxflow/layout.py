@@ -140,6 +140,13 @@ class Layout:
         return len(COLUMNS) - 1
 
     @property
+    def column_widths(self) -> tuple[int, ...]:
+        """Widths of A–E; the 目标 column is wider when there are targets (≥ 300平方米)."""
+        if self.rubric.indicators:
+            return (12, 50, 13, 10, 28)
+        return COLUMN_WIDTHS
+
+    @property
     def dimension(self) -> str:
         return f"A1:{ref(self.last_row, self.last_col)}"
 
@@ -200,7 +207,9 @@ def _build_layout(rubric: Rubric, lang: str) -> Layout:
         3,
         A,
         "instructions",
-        t("instructions", lang, score_label=rubric.score_label, step_text=step_text),
+        t("instructions", lang, score_label=rubric.score_label, step_text=step_text)
+        if rubric.scored
+        else t("instructions_targets", lang),
         merge_to=(3, E),
     )
     keys = ("col_section", "col_text", "col_max", None, "col_note")
@@ -451,6 +460,7 @@ def _indicator_rows(rubric: Rubric, lang: str, add, add_input, row: int) -> None
             row,
             E,
             "subtotal",
+            "",  # the cached result while D is empty
             formula=f'IF({cell}="","",IF({cell}{ind.op}{ind.target:g},"{met}","{not_met}"))',
         )
         row += 1

@@ -19,7 +19,7 @@ from xlsxwriter.worksheet import Worksheet
 from .atomic import atomic_write_bytes
 from .identity import Identity, protection_password
 from .labels import t
-from .layout import COLUMN_WIDTHS, META_SHEET, Cell, InputCell, Layout, ref
+from .layout import META_SHEET, Cell, InputCell, Layout, ref
 from .roster import Unit
 
 # Excel's own limits for data validation; beyond them Excel "repairs" the file
@@ -361,7 +361,8 @@ def workbook_bytes(layout: Layout, identity: Identity, key: bytes) -> bytes:
         "deadline": identity.deadline,
     }
 
-    for col, width in enumerate(COLUMN_WIDTHS):
+    widths = layout.column_widths
+    for col, width in enumerate(widths):
         ws.set_column(col, col, width)
     heights: dict[int, float] = {0: 46, 3: 0}
     long_lists: list[str] = []  # choice lists too long to inline, moved to the hidden sheet
@@ -369,10 +370,10 @@ def workbook_bytes(layout: Layout, identity: Identity, key: bytes) -> bytes:
         value = role_values[cell.role] if cell.role else cell.value
         _write_cell(ws, cell, value, formats[cell.style])
         if cell.style == "text" and isinstance(value, str):
-            lines = wrapped_lines(value, COLUMN_WIDTHS[1])
+            lines = wrapped_lines(value, widths[1])
             heights[cell.row] = max(heights.get(cell.row, 0), lines * LINE_HEIGHT + 4)
         elif cell.style == "instructions":
-            lines = wrapped_lines(value, sum(COLUMN_WIDTHS) * 1.1)  # 10pt text
+            lines = wrapped_lines(value, sum(widths) * 1.1)  # 10pt text
             heights[cell.row] = lines * 13.5 + 6
         if cell.input is not None:
             wb.define_name(cell.input.name, f"='{layout.sheet_name}'!${cell.ref[0]}${cell.ref[1:]}")
@@ -408,8 +409,8 @@ def _write_cell(ws, cell: Cell, value, fmt) -> None:
     if cell.merge_to:
         last_row, last_col = cell.merge_to
         ws.merge_range(cell.row, cell.col, last_row, last_col, "", fmt)
-    if cell.formula:
-        ws.write_formula(cell.row, cell.col, "=" + cell.formula, fmt, 0)
+    if cell.formula:  # the cached result: 0 for totals, "" where the layout says so
+        ws.write_formula(cell.row, cell.col, "=" + cell.formula, fmt, 0 if value is None else value)
     elif value is None or value == "":
         ws.write_blank(cell.row, cell.col, None, fmt)  # written so unlocked inputs stay unlocked
     elif isinstance(value, str):
