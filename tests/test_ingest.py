@@ -367,22 +367,13 @@ def _set_value(ref, value):
 def test_cached_total_that_disagrees_is_flagged(rnd, tmp_path):
     _, files, ctx = rnd
     total = LAYOUT.total("total")
-    src = files["CZJ"].read_bytes()
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(src)) as zin,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
-    ):
-        for info in zin.infolist():
-            body = zin.read(info)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                body = re.sub(
-                    rf'(<c r="{total.ref}"[^>]*><f>[^<]*</f><v>)0(</v>)',
-                    r"\g<1>42\2",
-                    body.decode(),
-                ).encode()
-            zout.writestr(info, body)
-    rec = one(run(tmp_path, ctx, {"a.xlsx": out.getvalue()}), "a.xlsx")
+    pattern = rf'(<c r="{total.ref}"[^>]*><f>[^<]*</f><v>)0(</v>)'.encode()
+    data = _rewrite(
+        files["CZJ"].read_bytes(),
+        "xl/worksheets/sheet1.xml",
+        lambda body: re.sub(pattern, rb"\g<1>42\2", body),
+    )
+    rec = one(run(tmp_path, ctx, {"a.xlsx": data}), "a.xlsx")
     assert ("value-total-mismatch", total.ref) in codes(rec)
     issue = next(i for i in rec.issues if i.code == "value-total-mismatch")
     assert issue.fields["cached"] == "42" and issue.fields["computed"] == "0"
