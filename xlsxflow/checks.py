@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from .identity import Identity
 from .layout import META_SHEET, Layout
 from .messages import Issue, make_issue
-from .ooxml import Book, RawCell, Sheet
+from .ooxml import Book, RawCell, Sheet, cell_ref
 from .round import RoundContext
 from .submission import Submission
 from .values import (
@@ -48,7 +48,7 @@ def read_identity(
     info = book.sheet_info(META_SHEET)
     if info is None:
         return None, [where("identity-not-xlsxflow", sheet=META_SHEET)]
-    sheet = book.read_sheet(info, max_row=64)
+    sheet = book.read_sheet(info)
     here = Where(where.file, META_SHEET)
     rows: dict[str, str] = {}
     for (row, col), cell in sheet.cells.items():
@@ -131,8 +131,6 @@ def check_locked(sheet: Sheet, layout: Layout, identity: Identity, where: Where)
         if found is not None and shown(found).strip():
             count += 1
             if count <= MAX_TAMPER_ISSUES:
-                from .ooxml import cell_ref
-
                 yield where(
                     "tamper-locked-changed",
                     cell=cell_ref(*pos),

@@ -301,7 +301,7 @@ def _check_book(book, record: FileRecord, ctx: RoundContext, where: Where) -> Fi
     info = book.sheet_info(layout.sheet_name)
     if info is None:
         return _reject(record, where("tamper-sheet-missing", sheet=layout.sheet_name))
-    sheet = book.read_sheet(info, max_row=layout.last_row + 1)
+    sheet = book.read_sheet(info)
     here = Where(record.path, layout.sheet_name)
     tampered = list(check_locked(sheet, layout, identity, here))
     if tampered:

@@ -199,8 +199,6 @@ class Sheet:
     cells: dict[tuple[int, int], RawCell]
     dimension: str = ""
     protected: bool = False
-    merges: list[str] = field(default_factory=list)
-    validations: int = 0
 
     def get(self, row: int, col: int) -> RawCell | None:
         return self.cells.get((row, col))
@@ -220,13 +218,12 @@ class Book:
     zf: zipfile.ZipFile
     sheets: list[SheetInfo]
     defined_names: dict[str, str]
-    structure_locked: bool
     has_macros: bool
     strict: bool
     limits: Limits
     workbook_part: str = "xl/workbook.xml"
+    rels: dict[str, str] = field(default_factory=dict)  # the workbook's relationships: id → part
     _strings: list[str] | None = None
-    _locked: list[bool] | None = None
 
     def sheet_info(self, name: str) -> SheetInfo | None:
         return next((s for s in self.sheets if s.name == name), None)
@@ -235,12 +232,6 @@ class Book:
         if self._strings is None:
             self._strings = _read_shared_strings(self)
         return self._strings
-
-    def locked_styles(self) -> list[bool]:
-        """For each cell style index: is the cell locked under protection?"""
-        if self._locked is None:
-            self._locked = _read_locked_styles(self)
-        return self._locked
 
     def read(self, part: str) -> bytes:
         try:
@@ -252,8 +243,8 @@ class Book:
         except Exception as exc:  # zlib.error and other decompression failures
             raise ReadError("file-corrupt", detail=f"{type(exc).__name__}: {exc}"[:120]) from None
 
-    def read_sheet(self, info: SheetInfo, max_row: int | None = None) -> Sheet:
-        return _read_sheet(self, info, max_row)
+    def read_sheet(self, info: SheetInfo) -> Sheet:
+        return _read_sheet(self, info)
 
     def close(self) -> None:
         self.zf.close()
@@ -278,14 +269,13 @@ def open_book(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Book:
         zf=zf,
         sheets=[],
         defined_names={},
-        structure_locked=False,
         has_macros=has_macros,
         strict=False,
         limits=limits,
         workbook_part=workbook_part,
     )
-    rels = _read_rels(book, _rels_path(workbook_part))
-    _read_workbook(book, workbook_part, rels)
+    book.rels = _read_rels(book, _rels_path(workbook_part))
+    _read_workbook(book, workbook_part, book.rels)
     if len(book.sheets) > limits.max_sheets:
         raise ReadError(
             "file-zip-bomb", detail=f"工作表数 {len(book.sheets)} 超过 {limits.max_sheets}"
@@ -361,8 +351,6 @@ def _read_workbook(book: Book, part: str, rels: dict[str, str]) -> None:
             book.sheets.append(
                 SheetInfo(attrs.get("name", ""), attrs.get("state", "visible"), rels.get(rid, ""))
             )
-        elif local == "workbookProtection":
-            book.structure_locked = attrs.get("lockStructure") in ("1", "true")
         elif local == "definedName":
             state["name"] = attrs.get("name", "")
             state["text"] = []
@@ -380,8 +368,7 @@ def _read_workbook(book: Book, part: str, rels: dict[str, str]) -> None:
 
 
 def _part_by_type(book: Book, suffix: str) -> str | None:
-    rels = _read_rels(book, _rels_path(book.workbook_part))
-    return next((p for p in rels.values() if p.lower().endswith(suffix)), None)
+    return next((p for p in book.rels.values() if p.lower().endswith(suffix)), None)
 
 
 def _read_shared_strings(book: Book) -> list[str]:
@@ -428,31 +415,7 @@ def _unescape_ooxml(text: str) -> str:
     return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
-def _read_locked_styles(book: Book) -> list[bool]:
-    part = _part_by_type(book, "styles.xml")
-    if not part or part not in book.zf.NameToInfo:
-        return []
-    locked: list[bool] = []
-    state = {"in_xfs": False}
-
-    def start(name, attrs):
-        local = _local(name)
-        if local == "cellXfs":
-            state["in_xfs"] = True
-        elif local == "xf" and state["in_xfs"]:
-            locked.append(True)
-        elif local == "protection" and state["in_xfs"] and locked:
-            locked[-1] = attrs.get("locked", "1") not in ("0", "false")
-
-    def end(name):
-        if _local(name) == "cellXfs":
-            state["in_xfs"] = False
-
-    _parse(part, book.read(part), start, end)
-    return locked
-
-
-def _read_sheet(book: Book, info: SheetInfo, max_row: int | None) -> Sheet:
+def _read_sheet(book: Book, info: SheetInfo) -> Sheet:
     limits = book.limits
     sheet = Sheet(info.name, {})
     strings = book.shared_strings()
@@ -502,10 +465,6 @@ def _read_sheet(book: Book, info: SheetInfo, max_row: int | None) -> Sheet:
             sheet.dimension = attrs.get("ref", "")
         elif local == "sheetProtection":
             sheet.protected = attrs.get("sheet", "0") in ("1", "true")
-        elif local == "mergeCell":
-            sheet.merges.append(attrs.get("ref", ""))
-        elif local == "dataValidation":
-            sheet.validations += 1
 
     def end(name):
         local = _local(name)
