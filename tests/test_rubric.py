@@ -31,9 +31,64 @@ def test_shipped_rubric_matches_seed(name, items, sections, items_max, total, ma
     assert r.source and r.notes, "every shipped rubric says where it comes from and what was chosen"
 
 
+APPLICATION_FORMS = {  # 申报表 (附件5/6/7): fields only, no points
+    "shenbao-danwei": ("app_summary", 800),
+    "shenbao-chuangkou": ("app_summary", 800),
+    "shenbao-biaobing": ("deeds", 3000),
+}
+
+
 def test_every_shipped_file_is_listed():
     names = {p.stem for p in shipped_templates_dir().glob("*.yaml")}
-    assert names == {s[0] for s in SEEDS} | {"jingpin-shequ"}  # targets only: tested below
+    tested_below = {"jingpin-shequ", "xingji-pian2"}
+    assert names == {s[0] for s in SEEDS} | set(APPLICATION_FORMS) | tested_below
+
+
+@pytest.mark.parametrize("name", APPLICATION_FORMS)
+def test_application_forms_from_seed(name):
+    r = load_rubric(name)
+    assert not r.sections and not r.scored and r.source and r.notes
+    key, longest = APPLICATION_FORMS[name]
+    assert (
+        next(f for f in r.fields if f.id.endswith(key.removeprefix("app_"))).max_length == longest
+    )
+    assert r.approvals, "推荐意见 / 审批意见 are printed for the office"
+
+
+def test_model_worker_application_has_the_six_categories_of_attachment_4():
+    r = load_rubric("shenbao-biaobing")
+    categories = [f for f in r.fields if f.label.startswith("推荐类别")]
+    assert [c.label.removeprefix("推荐类别：") for c in categories] == [
+        "崇尚学习，品德高尚",
+        "立足本职，爱岗敬业",
+        "助人为乐，无私奉献",
+        "诚实守信，服务规范",
+        "孝老爱亲，崇尚文明",
+        "见义勇为，敢于担当",
+    ]
+    assert all(c.choices == ["是", "否"] for c in categories)
+    assert r.choose[0].min == 1 and r.choose[0].fields == [c.id for c in categories]
+    assert {"性别", "出生年月", "政治面貌", "文化程度"} <= {f.label for f in r.fields}
+
+
+@pytest.mark.parametrize(
+    "score,band",
+    [
+        (100, "五星级"),
+        (95, "五星级"),
+        (94.5, "四星级"),
+        (85, "四星级"),
+        (84.5, "三星级"),
+        (75, "三星级"),
+        (74.5, "未达星级"),
+        (0, "未达星级"),
+    ],
+)
+def test_three_band_variant_of_seed_003_chapter_2(score, band):
+    """篇2: 75-85 三星, 85-95 四星, 95以上 五星; a shared boundary goes to the higher band."""
+    r = load_rubric("xingji-pian2")
+    assert r.band_for(score) == band
+    assert any("94.5" in note for note in r.notes), "the boundary choice is written down"
 
 
 def test_wenming_danwei_details_from_seed():

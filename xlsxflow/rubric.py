@@ -103,6 +103,14 @@ class FormField(_Model):
         return self
 
 
+class Choose(_Model):
+    """At least ``min`` of some yes/no choice fields answered 是 (附件7: 推荐类别, tick one or more)."""
+
+    label: str = Field(min_length=1)
+    fields: list[FieldId] = Field(min_length=2)
+    min: int = Field(default=1, ge=1)
+
+
 class Threshold(_Model):
     """Who may apply: e.g. 自评分达到 90 分以上（不含加分）."""
 
@@ -183,14 +191,18 @@ class Rubric(_Model):
     bonus: Bonus | None = None
     declarations: list[Declaration] = []
     fields: list[FormField] = []
+    choose: list[Choose] = []
+    approvals: list[
+        str
+    ] = []  # opinion boxes for the office (推荐意见, 审批意见): drawn, never inputs
     threshold: Threshold | None = None
     bands: Bands | None = None
     award: Award | None = None
 
     @model_validator(mode="after")
     def _something_to_fill(self):
-        if not self.sections and not self.indicators:
-            raise ValueError("a rubric needs scored `sections`, `indicators`, or both")
+        if not self.sections and not self.indicators and not self.fields:
+            raise ValueError("a rubric needs scored `sections`, `indicators` or `fields`")
         return self
 
     # -- derived ------------------------------------------------------------------
@@ -372,6 +384,25 @@ def check_rubric(rubric: Rubric, src: LocatedYaml, label: str) -> Iterator[Issue
             declared=_num(rubric.total),
         )
 
+    fields = {f.id: f for f in rubric.fields}
+    for ci, rule in enumerate(rubric.choose):
+        for fi, fid in enumerate(rule.fields):
+            field = fields.get(fid)
+            if field is None or field.type != "choice" or "是" not in (field.choices or []):
+                yield make_issue(
+                    "rubric-schema",
+                    file=label,
+                    line=src.line_of(("choose", ci, "fields", fi)),
+                    detail=f"choose.{ci}.fields: “{fid}” 应是本表 fields 中选项含“是”的 choice 字段",
+                )
+        if rule.min > len(rule.fields):
+            yield make_issue(
+                "rubric-schema",
+                file=label,
+                line=src.line_of(("choose", ci, "min")),
+                detail=f"choose.{ci}.min: {rule.min} 大于可选字段数 {len(rule.fields)}",
+            )
+
     if rubric.bands:
         yield from _check_bands(rubric, src, label)
 
@@ -450,7 +481,9 @@ def outline(rubric: Rubric) -> str:
         f"{len(rubric.sections)} 个项目 sections, {rubric.item_count} 项 items, "
         f"计分步长 step {_num(rubric.step)}"
         if rubric.scored
-        else f"{len(rubric.indicators)} 项达标指标 targets（不计分，不排名）",
+        else f"{len(rubric.indicators)} 项达标指标 targets（不计分，不排名）"
+        if rubric.indicators
+        else f"申报表 application form: {len(rubric.fields)} 项填写内容（不计分，不排名）",
         "",
     ]
     for n, section in enumerate(rubric.sections, 1):
@@ -481,6 +514,10 @@ def outline(rubric: Rubric) -> str:
         )
     if rubric.fields:
         lines.append("填报信息 fields: " + ", ".join(f"{f.label}({f.type})" for f in rubric.fields))
+    for rule in rubric.choose:
+        lines.append(f"至少选择 choose ≥{rule.min}: {rule.label} ({', '.join(rule.fields)})")
+    if rubric.approvals:
+        lines.append("审批栏 approvals (office only): " + "、".join(rubric.approvals))
     if rubric.threshold:
         t = rubric.threshold
         lines.append(f"申报门槛 threshold: {t.on} ≥ {_num(t.min)}")
