@@ -11,7 +11,8 @@ __version__ = "0.1.0"
 from .ingest import IngestReport, ingest  # noqa: E402
 from .messages import CATALOGUE, Issue, XlsxflowError, render  # noqa: E402
 from .roster import Roster, load_roster  # noqa: E402
-from .round import generate, open_round  # noqa: E402
+from .round import generate, generate_round, open_round  # noqa: E402
+from .roundfile import Round, load_round  # noqa: E402
 from .rubric import Rubric, load_rubric  # noqa: E402
 from .summary import write_report_json, write_summary  # noqa: E402
 
@@ -20,12 +21,15 @@ __all__ = [
     "IngestReport",
     "Issue",
     "Roster",
+    "Round",
     "Rubric",
     "XlsxflowError",
     "__version__",
     "generate",
+    "generate_round",
     "ingest",
     "load_roster",
+    "load_round",
     "load_rubric",
     "open_round",
     "render",

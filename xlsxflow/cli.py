@@ -183,9 +183,8 @@ def roster_check(file: str) -> None:
 @click.option(
     "--roster",
     "roster_file",
-    required=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="Roster CSV or xlsx (单位名单).",
+    help="Roster CSV or xlsx (单位名单); a round file names its own.",
 )
 @click.option(
     "--out",
@@ -208,27 +207,48 @@ def roster_check(file: str) -> None:
 def generate(rubric_file, roster_file, out_dir, title, deadline, lang, key_file, units) -> None:
     """Write one locked workbook per roster unit and record the round here.
 
-    RUBRIC_FILE is a rubric path or a shipped rubric name (e.g. wenming-danwei).
-    The round record (xlsxflow-round.json) lets `xlsxflow ingest` run here with
-    no other argument.
+    RUBRIC_FILE is a rubric path or a shipped rubric name (e.g. wenming-danwei),
+    or a round file (see `xlsxflow init`): then each unit gets one workbook with
+    every form and nomination slot it is entitled to.  The round record
+    (xlsxflow-round.json) lets `xlsxflow ingest` run here with no other argument.
     """
     from .roster import load_roster
     from .round import generate as do_generate
+    from .round import generate_round, is_round_file
 
     with _handled():
-        count = len(load_roster(roster_file)) if not units else len(units)
-        with _bar(count, "生成 generate") as bar:
-            result = do_generate(
-                rubric_file,
-                roster_file,
-                out_dir,
-                title=title,
-                deadline=deadline,
-                lang=lang,
-                key_path=key_file,
-                units=list(units) or None,
-                progress=bar.update,
-            )
+        if is_round_file(rubric_file):
+            from .roundfile import load_round
+
+            rnd = load_round(rubric_file, roster_file)
+            count = len(units) if units else sum(1 for u in rnd.roster if rnd.slots_of(u.unit_id))
+            with _bar(count, "生成 generate") as bar:
+                result = generate_round(
+                    rubric_file,
+                    out_dir,
+                    roster_path=roster_file,
+                    deadline=deadline,
+                    lang=lang,
+                    key_path=key_file,
+                    units=list(units) or None,
+                    progress=bar.update,
+                )
+        else:
+            if not roster_file:
+                raise click.UsageError("请用 --roster 指定单位名单 (a rubric needs --roster).")
+            count = len(load_roster(roster_file)) if not units else len(units)
+            with _bar(count, "生成 generate") as bar:
+                result = do_generate(
+                    rubric_file,
+                    roster_file,
+                    out_dir,
+                    title=title,
+                    deadline=deadline,
+                    lang=lang,
+                    key_path=key_file,
+                    units=list(units) or None,
+                    progress=bar.update,
+                )
         if result.key_created:
             click.echo(
                 f"已创建签名密钥 new signing key: {result.key_path}（请妥善备份 keep it safe）",
@@ -252,6 +272,7 @@ def generate(rubric_file, roster_file, out_dir, title, deadline, lang, key_file,
 )
 @click.option("--report", "report_file", help="Also write a machine-readable JSON report here.")
 @click.option("--rubric", "rubric_file", help="Rubric (overrides the round record).")
+@click.option("--round", "round_file", help="Round file (overrides the round record).")
 @click.option("--roster", "roster_file", help="Roster (overrides the round record).")
 @click.option(
     "--key", "key_file", type=click.Path(dir_okay=False), help="Signing key (overrides the record)."
@@ -294,6 +315,7 @@ def ingest(
     out_file,
     report_file,
     rubric_file,
+    round_file,
     roster_file,
     key_file,
     lang,
@@ -323,7 +345,9 @@ def ingest(
                 raise click.UsageError(
                     f"{target} 位于报送文件夹内；报送文件夹只读，请把输出写到别处。"
                 )
-        ctx = open_round(rubric=rubric_file, roster=roster_file, key_path=key_file)
+        ctx = open_round(
+            rubric=rubric_file, roster=roster_file, key_path=key_file, round_file=round_file
+        )
         limits = _limits(max_file_mb, limit_items)
         command = "xlsxflow " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         with _bar(count_files(returns) if returns.is_dir() else 0, "读取 ingest") as bar:
@@ -684,9 +708,9 @@ def sample_returns(workbooks_dir, out_dir, seed) -> None:
 @click.option(
     "--rubric",
     "rubric_name",
-    default="wenming-danwei",
+    default="sanchuang",
     show_default=True,
-    help="Shipped rubric or path.",
+    help="Shipped round (sanchuang, dangzhibu) or rubric (wenming-danwei …), or a path to either.",
 )
 @click.option("--lang", type=LANG, default="zh", show_default=True)
 def demo(folder, rubric_name, lang) -> None:

@@ -92,6 +92,15 @@ class Identity:
     unit_name: str
     generated_at: str
     key_id: str
+    sheets: str = ""  # a round workbook's forms and slots: "danwei=1;chuangkou=2" (signed)
+
+    def slots(self) -> dict[str, int]:
+        """The forms and slot counts this workbook was made with ({} for a single rubric)."""
+        out = {}
+        for part in filter(None, self.sheets.split(";")):
+            form, _, count = part.partition("=")
+            out[form] = int(count) if count.isdigit() else 0
+        return out
 
     def payload(self) -> bytes:
         return "\n".join(f"{k}={v}" for k, v in asdict(self).items()).encode("utf-8")

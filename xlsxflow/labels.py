@@ -48,6 +48,26 @@ _LABELS: dict[str, tuple[str, str]] = {
         "3. Do not insert or delete rows or columns, rename sheets or save in another format. "
         "4. Save as .xlsx and send it back before the deadline.",
     ),
+    "instructions_form": (
+        "填写说明：1. 只在浅黄色单元格中填写，带下拉箭头的单元格请从列表中选择，日期填如 2026-12-01。"
+        "2. 请勿增删行列、修改工作表名称或内容，请勿另存为其他格式。"
+        "3. 填好后保存（.xlsx），于截止日期前报送。",
+        "How to fill in: 1. Type only in the light-yellow cells; pick from the list where there is one; "
+        "dates like 2026-12-01. 2. Do not insert or delete rows or columns, rename sheets or save in "
+        "another format. 3. Save as .xlsx and send it back before the deadline.",
+    ),
+    "instructions_publicity": (
+        "推荐前须公示不少于 {days} 天，请在表末填写公示起止日期（含首尾两天）。"
+        "不推荐时本表留空即可。",
+        " Nominees must be publicly posted for at least {days} days first: enter the first and "
+        "last day at the end. Leave this sheet empty if you nominate no one here.",
+    ),
+    "col_fill": ("填写内容", "Your entry"),
+    "application": ("申报表", "Application"),
+    "approvals": ("意见（单位不填）", "Opinions (office only)"),
+    "publicity": ("公示", "Public notice"),
+    "publicity_start": ("公示开始日期", "Notice posted from"),
+    "publicity_end": ("公示结束日期", "Notice posted until"),
     "step_half": ("，可按 0.5 分计", "; half points allowed"),
     "step_whole": ("，按整分计", "; whole points only"),
     "vmsg_title": ("{label}", "{label}"),

@@ -32,11 +32,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .labels import t
-from .rubric import Rubric
+from .rubric import FormField, Rubric
 
 META_SHEET = "_xlsxflow"
 NAME_PREFIX = "xf_"
 NOTE_MAX_LENGTH = 500
+NOMINEE_MAX_LENGTH = 60
+LONG_TEXT = 200  # text fields at least this long get a tall, top-aligned box
 COLUMNS = ("A", "B", "C", "D", "E")
 # Widths in Excel character units; B wraps the item text.
 COLUMN_WIDTHS = (12, 56, 7, 10, 30)
@@ -59,7 +61,9 @@ Style = Literal[
     "input_text",
     "input_choice",
     "input_date",
+    "input_long",
     "block_head",
+    "approval",
 ]
 InputKind = Literal["score", "bonus", "note", "declaration", "field", "indicator"]
 
@@ -125,6 +129,49 @@ class Total:
 
 
 @dataclass(frozen=True)
+class SheetPlan:
+    """One sheet of a round workbook: a form for the unit itself, or one nomination slot.
+
+    ``slot`` counts from 1; ``nominee_label`` (窗口名称, 姓名 …) adds the nominee's
+    name at the top; ``application`` adds the form's 申报表 below the scores;
+    ``publicity`` adds the 公示 start and end dates.
+    """
+
+    key: str  # "chuangkou-2"
+    name: str  # the sheet tab: 文明窗口-2
+    form_id: str
+    slot: int
+    subtitle: str  # second line of the title
+    nominee_label: str = ""
+    application: Rubric | None = None
+    publicity: bool = False
+    publicity_min_days: int = 5
+
+    @property
+    def cache_key(self) -> tuple:
+        app = self.application.content_hash if self.application else ""
+        return (
+            self.key,
+            self.name,
+            self.subtitle,
+            self.nominee_label,
+            app,
+            self.publicity,
+            self.publicity_min_days,
+        )
+
+
+@dataclass(frozen=True)
+class ChooseRule:
+    """At least ``min`` of ``keys`` answered 是; issues point at ``ref`` (the first)."""
+
+    label: str
+    keys: tuple[str, ...]
+    min: int
+    ref: str
+
+
+@dataclass(frozen=True)
 class Layout:
     rubric: Rubric
     lang: str
@@ -134,6 +181,19 @@ class Layout:
     totals: tuple[Total, ...]
     last_row: int  # 0-based
     header_row: int = HEADER_ROW
+    plan: SheetPlan | None = None
+    choose: tuple[ChooseRule, ...] = ()
+    page_breaks: tuple[int, ...] = ()  # 0-based rows that start a printed page
+
+    @property
+    def subtitle(self) -> str:
+        """The second title line: the form (and slot) of a round sheet, else the rubric."""
+        return self.plan.subtitle if self.plan else self.rubric.title
+
+    @property
+    def form_only(self) -> bool:
+        """An application form only (标兵): no points, no targets."""
+        return not self.rubric.sections and not self.rubric.indicators
 
     @property
     def last_col(self) -> int:
@@ -161,22 +221,55 @@ class Layout:
         return [(c.row, c.col, *c.merge_to) for c in self.cells if c.merge_to]
 
 
+@dataclass(frozen=True)
+class BookLayout:
+    """Every sheet of one unit workbook (one for a rubric, several for a round)."""
+
+    sheets: tuple[Layout, ...]
+    subject: str  # the document's subject property
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return [s.sheet_name for s in self.sheets]
+
+    @property
+    def lang(self) -> str:
+        return self.sheets[0].lang
+
+
+def role_values(layout: Layout, identity) -> dict[str, str]:
+    """The unit-specific text of a sheet, from the signed identity (writer and reader)."""
+    return {
+        "round_title": f"{identity.round_title}\n{layout.subtitle}",
+        "unit_name": identity.unit_name,
+        "unit_id": identity.unit_id,
+        "deadline": identity.deadline,
+    }
+
+
+def rubric_book(rubric: Rubric, lang: str = "zh") -> BookLayout:
+    """The workbook of a single-rubric round: one sheet."""
+    return BookLayout((build_layout(rubric, lang),), rubric.title)
+
+
 def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-_CACHE: dict[tuple[str, str], Layout] = {}
+_CACHE: dict[tuple, Layout] = {}
 
 
-def build_layout(rubric: Rubric, lang: str = "zh") -> Layout:
-    """The layout of ``rubric``'s unit workbook in ``lang`` (cached: ingest asks per file)."""
-    key = (rubric.content_hash, lang)
+def build_layout(rubric: Rubric, lang: str = "zh", plan: SheetPlan | None = None) -> Layout:
+    """The layout of one sheet in ``lang`` (cached: ingest asks per file)."""
+    key = (rubric.content_hash, lang, plan.cache_key if plan else None)
     if key not in _CACHE:
-        _CACHE[key] = _build_layout(rubric, lang)
+        if len(_CACHE) > 2000:
+            _CACHE.clear()
+        _CACHE[key] = _build_layout(rubric, lang, plan)
     return _CACHE[key]
 
 
-def _build_layout(rubric: Rubric, lang: str) -> Layout:
+def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> Layout:
     cells: list[Cell] = []
     inputs: list[InputCell] = []
     totals: list[Total] = []
@@ -202,21 +295,43 @@ def _build_layout(rubric: Rubric, lang: str) -> Layout:
     add(1, C, "label", t("unit_id", lang))
     add(1, D, "value", role="unit_id", merge_to=(1, E))
     add(2, A, "label", t("deadline", lang))
-    add(2, B, "value", role="deadline", merge_to=(2, E))
-    add(
-        3,
-        A,
-        "instructions",
-        t("instructions", lang, score_label=rubric.score_label, step_text=step_text)
-        if rubric.scored
-        else t("instructions_targets", lang),
-        merge_to=(3, E),
-    )
-    keys = ("col_section", "col_text", "col_max", None, "col_note")
-    if not rubric.scored:  # targets only (seed 004): 项目 / 指标 / 目标 / 实际值 / 是否达标
-        keys = ("col_section", "col_indicator", "col_target", "col_actual", "col_met")
-    for col, key in enumerate(keys):
-        add(HEADER_ROW, col, "header", rubric.score_label if key is None else t(key, lang))
+    if plan and plan.nominee_label:
+        add(2, B, "value", role="deadline")
+        add(2, C, "label", plan.nominee_label)
+        nominee = InputCell(
+            name=f"{NAME_PREFIX}nominee",
+            key="nominee",
+            kind="field",
+            label=plan.nominee_label,
+            row=2,
+            col=D,
+            field_type="text",
+            max_length=NOMINEE_MAX_LENGTH,
+            required=True,
+        )
+        add_input(2, D, "input_text", nominee, merge_to=(2, E))
+    else:
+        add(2, B, "value", role="deadline", merge_to=(2, E))
+    form_only = not rubric.sections and not rubric.indicators
+    if rubric.scored:
+        how = t("instructions", lang, score_label=rubric.score_label, step_text=step_text)
+    elif rubric.indicators:
+        how = t("instructions_targets", lang)
+    else:
+        how = t("instructions_form", lang)
+    if plan and plan.publicity:
+        how += t("instructions_publicity", lang, days=plan.publicity_min_days)
+    add(3, A, "instructions", how, merge_to=(3, E))
+    if form_only:  # an application form: 项目 / 内容 / 填写内容
+        add(HEADER_ROW, A, "header", t("col_section", lang))
+        add(HEADER_ROW, B, "header", t("col_text", lang), merge_to=(HEADER_ROW, C))
+        add(HEADER_ROW, D, "header", t("col_fill", lang), merge_to=(HEADER_ROW, E))
+    else:
+        keys = ("col_section", "col_text", "col_max", None, "col_note")
+        if not rubric.scored:  # targets only (seed 004): 项目 / 指标 / 目标 / 实际值 / 是否达标
+            keys = ("col_section", "col_indicator", "col_target", "col_actual", "col_met")
+        for col, key in enumerate(keys):
+            add(HEADER_ROW, col, "header", rubric.score_label if key is None else t(key, lang))
 
     row = HEADER_ROW + 1
     number = 0
@@ -390,43 +505,108 @@ def _build_layout(rubric: Rubric, lang: str) -> Layout:
             row += 1
         add(first, A, "section", t("declarations", lang), merge_to=(row - 1, A))
 
-    if rubric.fields:
-        first = row
-        for f in rubric.fields:
-            add(row, B, "label", f.label, merge_to=(row, C))
-            style = {"date": "input_date", "choice": "input_choice"}.get(f.type, "input_text")
-            add_input(
-                row,
-                D,
-                style,
-                InputCell(
-                    name=f"{NAME_PREFIX}{f.id}",
-                    key=f.id,
-                    kind="field",
-                    label=f.label,
-                    row=row,
-                    col=D,
-                    field_type=f.type,
-                    choices=tuple(f.choices or ()),
-                    max_length=f.max_length,
-                    min_int=f.min,
-                    max_int=f.max,
-                    required=f.required,
-                ),
-                merge_to=(row, E),
-            )
-            row += 1
-        add(first, A, "section", t("fields", lang), merge_to=(row - 1, A))
+    choose: list[ChooseRule] = []
+    page_breaks: list[int] = []
+    fields_head = rubric.title if form_only and plan else t("fields", lang)
+    row = _field_rows(rubric, "", fields_head, lang, add, add_input, row, choose)
+    if plan and plan.application:
+        app = plan.application
+        page_breaks.append(row)  # the 申报表 prints on its own page
+        add(row, A, "block_head", app.title, merge_to=(row, E))
+        row += 1
+        row = _field_rows(app, "app_", t("application", lang), lang, add, add_input, row, choose)
+    if plan and plan.publicity:
+        publicity = (
+            FormField(
+                id="publicity_start", label=t("publicity_start", lang), type="date", required=True
+            ),
+            FormField(
+                id="publicity_end", label=t("publicity_end", lang), type="date", required=True
+            ),
+        )
+        row = _draw_fields(publicity, "", t("publicity", lang), add, add_input, row)
 
     return Layout(
         rubric=rubric,
         lang=lang,
-        sheet_name=t("sheet_main", lang),
+        sheet_name=plan.name if plan else t("sheet_main", lang),
         cells=tuple(cells),
         inputs=tuple(inputs),
         totals=tuple(totals),
         last_row=row - 1,
+        plan=plan,
+        choose=tuple(choose),
+        page_breaks=tuple(page_breaks),
     )
+
+
+def _field_rows(
+    rubric: Rubric,
+    prefix: str,
+    head: str,
+    lang: str,
+    add,
+    add_input,
+    row: int,
+    choose: list[ChooseRule],
+) -> int:
+    """A rubric's fields (keys ``prefix + id``), its choose rules and its approval boxes."""
+    A, B, D, E = 0, 1, 3, 4
+    first = row
+    row = _draw_fields(rubric.fields, prefix, head, add, add_input, row)
+    places = {f.id: first + n for n, f in enumerate(rubric.fields)}
+    for rule in rubric.choose:
+        choose.append(
+            ChooseRule(
+                label=rule.label,
+                keys=tuple(prefix + f for f in rule.fields),
+                min=rule.min,
+                ref=ref(places[rule.fields[0]], D),
+            )
+        )
+    if rubric.approvals:
+        first = row
+        for label in rubric.approvals:
+            add(row, B, "label", label, merge_to=(row, 2))
+            add(row, D, "approval", "", merge_to=(row, E))
+            row += 1
+        add(first, A, "section", t("approvals", lang), merge_to=(row - 1, A))
+    return row
+
+
+def _draw_fields(fields, prefix: str, head: str, add, add_input, row: int) -> int:
+    if not fields:
+        return row
+    A, B, C, D, E = range(5)
+    first = row
+    for f in fields:
+        add(row, B, "label", f.label, merge_to=(row, C))
+        style = {"date": "input_date", "choice": "input_choice"}.get(f.type, "input_text")
+        if f.type == "text" and (f.max_length or 0) >= LONG_TEXT:
+            style = "input_long"
+        add_input(
+            row,
+            D,
+            style,
+            InputCell(
+                name=f"{NAME_PREFIX}{prefix}{f.id}",
+                key=f"{prefix}{f.id}",
+                kind="field",
+                label=f.label,
+                row=row,
+                col=D,
+                field_type=f.type,
+                choices=tuple(f.choices or ()),
+                max_length=f.max_length,
+                min_int=f.min,
+                max_int=f.max,
+                required=f.required,
+            ),
+            merge_to=(row, E),
+        )
+        row += 1
+    add(first, A, "section", head, merge_to=(row - 1, A))
+    return row
 
 
 def _indicator_rows(rubric: Rubric, lang: str, add, add_input, row: int) -> None:

@@ -22,8 +22,11 @@ from .identity import FORMAT, Identity, default_key_path, key_id, load_key
 from .layout import build_layout
 from .messages import XlsxflowError, make_issue
 from .roster import Roster, Unit, load_roster
+from .roundfile import Round, load_round
 from .rubric import Rubric, load_rubric, resolve_rubric_path
 from .writer import Generated, write_unit_workbooks
+
+ROUND_RUBRIC_ID = "round"  # the rubric id signed into a round workbook
 
 ROUND_FILE = "xlsxflow-round.json"
 
@@ -42,6 +45,7 @@ class RoundRecord:
     rubric_id: str = ""
     rubric_hash: str = ""
     format: int = 1
+    round_file: str = ""  # a round of several forms: the round file (rubric is then empty)
 
     def save(self, path: Path) -> None:
         data = json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n"
@@ -108,9 +112,7 @@ def generate(
     if units:
         wanted = set(units)
         chosen = [u for u in roster if u.unit_id in wanted]
-    key_file = Path(key_path) if key_path else default_key_path()
-    key_created = not key_file.exists()
-    key = load_key(key_file, create=True)
+    key_file, key_created, key = _office_key(key_path)
     now = now or datetime.now().astimezone()
     year = now.year
     title = title or f"{year}年度{rubric.title.removesuffix('创建标准').removesuffix('考核表')}评选"
@@ -153,16 +155,113 @@ def generate(
     return GenerateResult(record, record_path, files, key_file, key_created)
 
 
+def _office_key(key_path: str | Path | None) -> tuple[Path, bool, bytes]:
+    """The signing key file, whether it was just created, and the key."""
+    key_file = Path(key_path) if key_path else default_key_path()
+    key_created = not key_file.exists()
+    return key_file, key_created, load_key(key_file, create=True)
+
+
+def is_round_file(path: str | Path) -> bool:
+    """Does this YAML describe a round of forms (``forms:``) rather than one rubric?"""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return any(line.startswith("forms:") for line in text.splitlines())
+
+
+def generate_round(
+    round_path: str | Path,
+    out_dir: str | Path,
+    *,
+    roster_path: str | Path | None = None,
+    deadline: str | None = None,
+    lang: str = "zh",
+    key_path: str | Path | None = None,
+    workdir: str | Path = ".",
+    units: list[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    now: datetime | None = None,
+) -> GenerateResult:
+    """One workbook per unit holding every form and slot it is entitled to (a round file)."""
+    rnd = load_round(round_path, roster_path)
+    chosen = [u for u in rnd.roster if rnd.slots_of(u.unit_id)]
+    if units:
+        wanted = set(units)
+        chosen = [u for u in chosen if u.unit_id in wanted]
+    key_file, key_created, key = _office_key(key_path)
+    now = now or datetime.now().astimezone()
+    spec = rnd.spec
+    deadline = deadline or spec.deadline or (now.date() + timedelta(days=14)).isoformat()
+    workdir = Path(workdir)
+    record = RoundRecord(
+        round_id=f"{now:%Y%m%d}-{ROUND_RUBRIC_ID}-{secrets.token_hex(3)}",
+        title=spec.title,
+        deadline=deadline,
+        rubric="",
+        roster=_relative(
+            Path(roster_path) if roster_path else rnd.path.parent / spec.roster, workdir
+        ),
+        key_file=str(Path(os.path.abspath(key_file))),
+        lang=lang,
+        generated_at=now.isoformat(timespec="seconds"),
+        out_dir=_relative(Path(out_dir), workdir),
+        rubric_id=ROUND_RUBRIC_ID,
+        rubric_hash=rnd.content_hash,
+        round_file=_relative(rnd.path, workdir),
+    )
+    books: dict[str, object] = {}
+
+    def sheets_text(unit: Unit) -> str:
+        return ";".join(f"{form}={n}" for form, n in rnd.slots_of(unit.unit_id).items())
+
+    def book_for(unit: Unit):
+        text = sheets_text(unit)
+        if text not in books:
+            books[text] = rnd.book(rnd.slots_of(unit.unit_id), lang)
+        return books[text]
+
+    def identity(unit: Unit) -> Identity:
+        return Identity(
+            format=FORMAT,
+            round_id=record.round_id,
+            round_title=spec.title,
+            deadline=deadline,
+            rubric_id=ROUND_RUBRIC_ID,
+            rubric_version=str(spec.year),
+            rubric_hash=rnd.content_hash,
+            lang=lang,
+            unit_id=unit.unit_id,
+            unit_name=unit.name,
+            generated_at=record.generated_at,
+            key_id=key_id(key),
+            sheets=sheets_text(unit),
+        )
+
+    files = write_unit_workbooks(book_for, chosen, Path(out_dir), identity, key, progress)
+    record_path = workdir / ROUND_FILE
+    record.save(record_path)
+    return GenerateResult(record, record_path, files, key_file, key_created)
+
+
 @dataclass
 class RoundContext:
-    """Everything ingest needs: rubric, roster, key and (optionally) the round record."""
+    """Everything ingest needs: rubric (or round), roster, key and the round record."""
 
-    rubric: Rubric
+    rubric: Rubric | None
     roster: Roster
     key: bytes
     record: RoundRecord | None
-    rubric_path: Path
+    rubric_path: Path | None
     roster_path: Path
+    round: Round | None = None  # a round of several forms
+
+    @property
+    def title(self) -> str:
+        if self.record:
+            return self.record.title
+        return self.round.spec.title if self.round else self.rubric.title
 
 
 def open_round(
@@ -171,14 +270,16 @@ def open_round(
     rubric: str | Path | None = None,
     roster: str | Path | None = None,
     key_path: str | Path | None = None,
+    round_file: str | Path | None = None,
 ) -> RoundContext:
     """The round recorded in ``workdir``, with any of its parts overridden."""
     workdir = Path(workdir)
     record_path = workdir / ROUND_FILE
     record = None
-    if record_path.exists() or not (rubric and roster):
+    if record_path.exists() or not ((rubric or round_file) and roster):
         record = RoundRecord.load(record_path)
-    rubric_path = Path(rubric) if rubric else record.resolve(workdir, record.rubric)
+    if round_file is None and rubric is None and record and record.round_file:
+        round_file = record.resolve(workdir, record.round_file)
     roster_path = Path(roster) if roster else record.resolve(workdir, record.roster)
     if key_path:
         key_file = Path(key_path)
@@ -186,6 +287,17 @@ def open_round(
         key_file = Path(record.key_file)
     else:
         key_file = default_key_path()
+    if round_file is not None:
+        return RoundContext(
+            rubric=None,
+            roster=(rnd := load_round(round_file, roster_path)).roster,
+            key=load_key(key_file),
+            record=record,
+            rubric_path=None,
+            roster_path=roster_path,
+            round=rnd,
+        )
+    rubric_path = Path(rubric) if rubric else record.resolve(workdir, record.rubric)
     return RoundContext(
         rubric=load_rubric(rubric_path),
         roster=load_roster(roster_path),

@@ -18,15 +18,19 @@ Errors name the round file and line, and for a unit's values the roster row.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from simpleeval import EvalWithCompoundTypes, InvalidExpression
 
+from .layout import BookLayout, SheetPlan, build_layout
 from .messages import Issue, XlsxflowError, make_issue
 from .roster import Roster, Unit, load_roster
 from .rubric import Rubric, load_rubric, shipped_dir
@@ -61,9 +65,9 @@ class FormSpec(_Model):
     """One form of the round: a scored rubric, or an application form only."""
 
     id: FormId
-    title: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=24, pattern=r"^[^\[\]:*?/\\']+$")  # a sheet tab
     rubric: str | None = None  # a rubric path (relative to the round file) or shipped name
-    application: bool = False  # an application sheet (申报表) comes with it
+    application: str | None = None  # its 申报表: a fields-only rubric (path or shipped name)
     nominee: str | None = None  # label of the nominee's name on each slot (窗口名称, 姓名 …)
     slots: Expression = 1
     requires: list[Requirement] = []
@@ -100,9 +104,85 @@ class Round:
     rubrics: dict[str, Rubric]
     roster: Roster
     entitlements: dict[str, dict[str, Entitlement]]  # unit id → form id → entitlement
+    applications: dict[str, Rubric] = field(default_factory=dict)  # form id → its 申报表
+    _sheet_rubrics: dict[str, Rubric] = field(default_factory=dict, repr=False)
 
     def form(self, form_id: str) -> FormSpec:
         return next(f for f in self.spec.forms if f.id == form_id)
+
+    def sheet_rubric(self, form_id: str) -> Rubric:
+        """What a form's sheet is drawn from: its scored rubric, else its application form.
+
+        A rubric field that asks for the nominee's name (窗口名称) is left out: the
+        round sheet asks for it at the top.
+        """
+        if form_id not in self._sheet_rubrics:
+            rubric = self.rubrics.get(form_id) or self.applications[form_id]
+            nominee = self.form(form_id).nominee
+            if nominee and any(f.label == nominee for f in rubric.fields):
+                data = rubric.model_dump()
+                data["fields"] = [f for f in data["fields"] if f["label"] != nominee]
+                rubric = Rubric.model_validate(data)
+            self._sheet_rubrics[form_id] = rubric
+        return self._sheet_rubrics[form_id]
+
+    @cached_property
+    def content_hash(self) -> str:
+        """Hash of everything that shapes the round's workbooks (signed into each)."""
+        payload = {
+            "spec": self.spec.model_dump(
+                mode="json", exclude={"notes", "roster", "deadline", "title"}
+            ),
+            "rubrics": {k: r.content_hash for k, r in sorted(self.rubrics.items())},
+            "applications": {k: r.content_hash for k, r in sorted(self.applications.items())},
+        }
+        text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def slots_of(self, unit_id: str) -> dict[str, int]:
+        """Forms the unit receives and how many slots of each (the workbook's sheets)."""
+        per_form = self.entitlements.get(unit_id, {})
+        return {
+            f.id: per_form[f.id].slots
+            for f in self.spec.forms
+            if per_form.get(f.id) and per_form[f.id].receives
+        }
+
+    def plans(self, slots: dict[str, int], lang: str = "zh") -> list[tuple[SheetPlan, Rubric]]:
+        """The sheets of a workbook with these forms and slots, in the round's form order."""
+        out = []
+        for form in self.spec.forms:
+            count = slots.get(form.id, 0)
+            for slot in range(1, count + 1):
+                numbered = bool(form.nominee)
+                name = f"{form.title}-{slot}" if numbered else form.title
+                subtitle = (
+                    f"{form.title}推荐（第 {slot} 个名额，共 {count} 个）"
+                    if numbered
+                    else self.sheet_rubric(form.id).title
+                )
+                if lang == "en":
+                    subtitle = (
+                        f"{form.title} nomination {slot} of {count}" if numbered else subtitle
+                    )
+                plan = SheetPlan(
+                    key=f"{form.id}-{slot}",
+                    name=name,
+                    form_id=form.id,
+                    slot=slot,
+                    subtitle=subtitle,
+                    nominee_label=form.nominee or "",
+                    application=self.applications.get(form.id) if form.id in self.rubrics else None,
+                    publicity=form.publicity,
+                    publicity_min_days=self.spec.publicity_min_days,
+                )
+                out.append((plan, self.sheet_rubric(form.id)))
+        return out
+
+    def book(self, slots: dict[str, int], lang: str = "zh") -> BookLayout:
+        """The layout of a unit workbook with these forms and slots."""
+        sheets = tuple(build_layout(rubric, lang, plan) for plan, rubric in self.plans(slots, lang))
+        return BookLayout(sheets, self.spec.title)
 
 
 def _coerce(value: str):
@@ -138,8 +218,11 @@ def evaluate(expression: Expression, unit: Unit):
     return EvalWithCompoundTypes(names=unit_names(unit), functions=FUNCTIONS).eval(expression)
 
 
-def load_round(path: str | Path) -> Round:
-    """Load a round file with its rubrics and roster; raise naming file, line and roster row."""
+def load_round(path: str | Path, roster_path: str | Path | None = None) -> Round:
+    """Load a round file with its rubrics and roster; raise naming file, line and roster row.
+
+    ``roster_path`` overrides the roster the round file names.
+    """
     path = Path(path)
     label = path.name
     try:
@@ -168,25 +251,29 @@ def load_round(path: str | Path) -> Round:
     if problems:
         raise XlsxflowError(problems)
     base = path.parent
-    rubrics = {}
+    rubrics, applications = {}, {}
     for i, form in enumerate(spec.forms):
-        if form.rubric:
-            candidate = base / form.rubric
+        for key, what, table in (
+            ("rubric", "评分表", rubrics),
+            ("application", "申报表", applications),
+        ):
+            ref = getattr(form, key)
+            if not ref:
+                continue
+            candidate = base / ref
             try:
-                rubrics[form.id] = load_rubric(candidate if candidate.exists() else form.rubric)
+                table[form.id] = load_rubric(candidate if candidate.exists() else ref)
             except XlsxflowError as exc:
-                line = src.line_of(("forms", i, "rubric"))
+                line = src.line_of(("forms", i, key))
                 raise XlsxflowError(
                     [
-                        make_issue(
-                            "round-bad-ref", file=label, line=line, what="评分表", ref=form.rubric
-                        ),
+                        make_issue("round-bad-ref", file=label, line=line, what=what, ref=ref),
                         *exc.issues,
                     ]
                 ) from None
-    roster = load_roster(base / spec.roster)
+    roster = load_roster(roster_path if roster_path else base / spec.roster)
     entitlements = compute_entitlements(spec, roster, src, label)
-    return Round(spec, path, rubrics, roster, entitlements)
+    return Round(spec, path, rubrics, roster, entitlements, applications)
 
 
 def _check_spec(spec: RoundSpec, src: LocatedYaml, label: str) -> Iterator[Issue]:
@@ -261,7 +348,7 @@ def compute_entitlements(
                 continue
             receives = not reasons and slots > 0
             if not reasons and slots == 0:
-                reasons.append("名额为 0")
+                reasons.append(f"名额为 0（{form.slots}）")
             per_form[form.id] = Entitlement(
                 form.id, receives, slots if receives else 0, tuple(reasons)
             )
@@ -312,7 +399,7 @@ def outline(rnd: Round) -> str:
         got = [e for e in (rnd.entitlements[u.unit_id][form.id] for u in rnd.roster) if e.receives]
         kind = [
             f"评分表 {rnd.rubrics[form.id].id}" if form.id in rnd.rubrics else "",
-            "申报表" if form.application else "",
+            f"申报表 {rnd.applications[form.id].id}" if form.id in rnd.applications else "",
             "公示" if form.publicity else "",
             f"合用名额 {form.quota_group}" if form.quota_group else "",
         ]

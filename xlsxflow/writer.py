@@ -19,7 +19,7 @@ from xlsxwriter.worksheet import Worksheet
 from .atomic import atomic_write_bytes
 from .identity import Identity, protection_password
 from .labels import t
-from .layout import META_SHEET, Cell, InputCell, Layout, ref
+from .layout import META_SHEET, BookLayout, Cell, InputCell, Layout, ref, role_values
 from .roster import Unit
 
 # Excel's own limits for data validation; beyond them Excel "repairs" the file
@@ -127,6 +127,14 @@ _STYLES: dict[str, dict] = {
         "border": 1,
         "bg_color": "#FFF2CC",
     },
+    "input_long": {
+        "locked": False,
+        "valign": "top",
+        "border": 1,
+        "bg_color": "#FFF2CC",
+        "text_wrap": True,
+    },
+    "approval": {"valign": "top", "border": 1},
     "input_date": {
         "locked": False,
         "align": "center",
@@ -138,6 +146,7 @@ _STYLES: dict[str, dict] = {
 }
 _BASE_FONT = {"font_name": "宋体", "font_size": 11}
 LINE_HEIGHT = 15.0  # points per wrapped line at 11pt
+PRINT_SCALE = 85  # A–E (115 characters) on A4 portrait within 0.5" margins
 
 
 _FORMULA_CACHE: dict[tuple, str] = {}
@@ -329,8 +338,10 @@ def _list_source_length(source: list[str]) -> int:
     return len(",".join(source))
 
 
-def workbook_bytes(layout: Layout, identity: Identity, key: bytes) -> bytes:
+def workbook_bytes(book: BookLayout | Layout, identity: Identity, key: bytes) -> bytes:
     """The complete unit workbook as xlsx bytes."""
+    if isinstance(book, Layout):
+        book = BookLayout((book,), book.rubric.title)
     buffer = io.BytesIO()
     password = protection_password(key)
     wb = _Workbook(
@@ -346,55 +357,21 @@ def workbook_bytes(layout: Layout, identity: Identity, key: bytes) -> bytes:
     wb.set_properties(
         {
             "title": f"{identity.round_title} - {identity.unit_name}",
-            "subject": layout.rubric.title,
+            "subject": book.subject,
             "author": "xlsxflow",
             "comments": f"{identity.round_id} / {identity.unit_id}",
         }
     )
     formats = {name: wb.add_format({**_BASE_FONT, **spec}) for name, spec in _STYLES.items()}
-    ws = wb.add_worksheet(layout.sheet_name, worksheet_class=_Worksheet)
+    sheets = [
+        wb.add_worksheet(layout.sheet_name, worksheet_class=_Worksheet) for layout in book.sheets
+    ]
     meta = wb.add_worksheet(META_SHEET, worksheet_class=_Worksheet)
-    role_values = {
-        "round_title": f"{identity.round_title}\n{layout.rubric.title}",
-        "unit_name": identity.unit_name,
-        "unit_id": identity.unit_id,
-        "deadline": identity.deadline,
-    }
-
-    widths = layout.column_widths
-    for col, width in enumerate(widths):
-        ws.set_column(col, col, width)
-    heights: dict[int, float] = {0: 46, 3: 0}
-    long_lists: list[str] = []  # choice lists too long to inline, moved to the hidden sheet
-    for cell in layout.cells:
-        value = role_values[cell.role] if cell.role else cell.value
-        _write_cell(ws, cell, value, formats[cell.style])
-        if cell.style == "text" and isinstance(value, str):
-            lines = wrapped_lines(value, widths[1])
-            heights[cell.row] = max(heights.get(cell.row, 0), lines * LINE_HEIGHT + 4)
-        elif cell.style == "instructions":
-            lines = wrapped_lines(value, sum(widths) * 1.1)  # 10pt text
-            heights[cell.row] = lines * 13.5 + 6
-        if cell.input is not None:
-            wb.define_name(cell.input.name, f"='{layout.sheet_name}'!${cell.ref[0]}${cell.ref[1:]}")
-            _validate(ws, wb, meta, cell.input, layout.lang, long_lists)
-    for total in layout.totals:
-        wb.define_name(total.name, f"='{layout.sheet_name}'!${total.ref[0]}${total.ref[1:]}")
-    for row, height in heights.items():
-        if height:
-            ws.set_row(row, height)
-
-    ws.freeze_panes(layout.header_row + 1, 0)
-    ws.set_paper(9)  # A4
-    ws.set_portrait()
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(layout.header_row)
-    ws.print_area(0, 0, layout.last_row, layout.last_col)
-    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
-    ws.center_horizontally()
-    ws.set_footer(f"&C{t('footer', layout.lang)}")
-    ws.protect(password, {"format_rows": True, "format_columns": True})
-    ws.activate()
+    long_lists: dict = {}  # choice lists too long to inline, moved to the hidden sheet
+    for ws, layout in zip(sheets, book.sheets, strict=True):
+        _draw_sheet(wb, ws, meta, layout, role_values(layout, identity), formats, long_lists)
+        ws.protect(password, {"format_rows": True, "format_columns": True})
+    sheets[0].activate()
 
     for row, (name, value) in enumerate(identity.rows(key)):
         meta.write_string(row, 0, name)
@@ -403,6 +380,58 @@ def workbook_bytes(layout: Layout, identity: Identity, key: bytes) -> bytes:
     meta.protect(password)
     wb.close()
     return buffer.getvalue()
+
+
+def _draw_sheet(wb, ws, meta, layout: Layout, roles: dict, formats: dict, long_lists) -> None:
+    """Cells, names, validations, row heights and print setup of one sheet."""
+    # A round's sheets repeat the same ids: their names are local to the sheet.
+    scope = f"'{layout.sheet_name}'!" if layout.plan else ""
+    widths = layout.column_widths
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
+    heights: dict[int, float] = {0: 46, 3: 0}
+    for cell in layout.cells:
+        value = roles[cell.role] if cell.role else cell.value
+        _write_cell(ws, cell, value, formats[cell.style])
+        if cell.style in ("text", "label") and isinstance(value, str) and value:
+            column = widths[1] + (widths[2] if cell.merge_to else 0)
+            lines = wrapped_lines(value, column)
+            heights[cell.row] = max(heights.get(cell.row, 0), lines * LINE_HEIGHT + 4)
+        elif cell.style == "instructions":
+            lines = wrapped_lines(value, sum(widths) * 1.1)  # 10pt text
+            heights[cell.row] = lines * 13.5 + 6
+        elif cell.style == "approval":
+            heights[cell.row] = 72
+        if cell.input is not None:
+            inp = cell.input
+            if cell.style == "input_long":
+                lines = (inp.max_length or 0) * 2 / max(widths[3] + widths[4] - 1, 1)
+                heights[cell.row] = min(409, max(60, lines * LINE_HEIGHT / 2))
+            wb.define_name(
+                f"{scope}{inp.name}", f"='{layout.sheet_name}'!${cell.ref[0]}${cell.ref[1:]}"
+            )
+            _validate(ws, wb, meta, inp, layout.lang, long_lists)
+    for total in layout.totals:
+        wb.define_name(
+            f"{scope}{total.name}", f"='{layout.sheet_name}'!${total.ref[0]}${total.ref[1:]}"
+        )
+    for row, height in heights.items():
+        if height:
+            ws.set_row(row, height)
+
+    ws.freeze_panes(layout.header_row + 1, 0)
+    ws.set_paper(9)  # A4
+    ws.set_portrait()
+    if layout.page_breaks:  # Excel ignores manual breaks under fit-to-page: scale instead
+        ws.set_print_scale(PRINT_SCALE)
+        ws.set_h_pagebreaks(list(layout.page_breaks))
+    else:
+        ws.fit_to_pages(1, 0)
+    ws.repeat_rows(layout.header_row)
+    ws.print_area(0, 0, layout.last_row, layout.last_col)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
+    ws.center_horizontally()
+    ws.set_footer(f"&C{t('footer', layout.lang)}")
 
 
 def _write_cell(ws, cell: Cell, value, fmt) -> None:
@@ -419,22 +448,25 @@ def _write_cell(ws, cell: Cell, value, fmt) -> None:
         ws.write_number(cell.row, cell.col, value, fmt)
 
 
-def _validate(ws, wb, meta, inp: InputCell, lang: str, long_lists: list[str]) -> None:
+def _validate(ws, wb, meta, inp: InputCell, lang: str, long_lists: dict) -> None:
     options = validation_for(inp, lang)
     if options is None:
         return
     if options.get("validate") == "list" and _list_source_length(options["source"]) > DV_LIST_MAX:
-        # Too long for an inline list: put the choices on the hidden sheet behind a name.
-        col = 3 + len(long_lists)
-        long_lists.append(inp.key)
-        for row, choice in enumerate(options["source"]):
-            meta.write_string(row, col, choice)
-        name = f"xf_list_{inp.key}"
-        col_letter = chr(ord("A") + col)
-        wb.define_name(
-            name, f"='{META_SHEET}'!${col_letter}$1:${col_letter}${len(options['source'])}"
-        )
-        options = {**options, "source": f"={name}"}
+        # Too long for an inline list: put the choices on the hidden sheet behind a name
+        # (one column per distinct list, shared by every sheet that uses it).
+        source = tuple(options["source"])
+        if source not in long_lists:
+            col = 3 + len(long_lists)
+            if col > 25:  # beyond column Z of the hidden sheet: keep the message, drop the list
+                return
+            for row, choice in enumerate(source):
+                meta.write_string(row, col, choice)
+            name = f"xf_list_{inp.key}"
+            col_letter = chr(ord("A") + col)
+            wb.define_name(name, f"='{META_SHEET}'!${col_letter}$1:${col_letter}${len(source)}")
+            long_lists[source] = name
+        options = {**options, "source": f"={long_lists[source]}"}
     ws.data_validation(inp.row, inp.col, inp.row, inp.col, options)
 
 
@@ -488,7 +520,7 @@ class WorkbookStamper:
     give the same cells.
     """
 
-    def __init__(self, layout: Layout, template_identity: Identity, key: bytes):
+    def __init__(self, layout: BookLayout | Layout, template_identity: Identity, key: bytes):
         self.layout = layout
         self.key = key
         self._template_identity = template_identity
@@ -526,23 +558,32 @@ class WorkbookStamper:
 
 
 def write_unit_workbooks(
-    layout: Layout,
+    book: BookLayout | Layout | Callable[[Unit], BookLayout],
     units: Iterable[Unit],
     out_dir: Path,
     make_identity: Callable[[Unit], Identity],
     key: bytes,
     progress: Callable[[int], None] | None = None,
 ) -> list[Generated]:
-    """Write each unit's workbook into ``out_dir`` (atomically, one file at a time)."""
+    """Write each unit's workbook into ``out_dir`` (atomically, one file at a time).
+
+    ``book`` is the same for every unit, or (a round) a function giving each unit's
+    own; units with the same book share one rendering.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    units = list(units)
-    if not units:
-        return []
-    stamper = WorkbookStamper(layout, make_identity(units[0]), key)
+    if isinstance(book, Layout):
+        book = BookLayout((book,), book.rubric.title)
+    book_for = book if callable(book) else (lambda unit, b=book: b)
+    stampers: dict[tuple, WorkbookStamper] = {}
     written = []
     for unit in units:
-        data = stamper.stamp(make_identity(unit))
-        path = out_dir / workbook_filename(unit, layout.rubric.title)
+        unit_book = book_for(unit)
+        identity = make_identity(unit)
+        shape = (id(unit_book), identity.sheets)
+        if shape not in stampers:
+            stampers[shape] = WorkbookStamper(unit_book, identity, key)
+        data = stampers[shape].stamp(identity)
+        path = out_dir / workbook_filename(unit, unit_book.subject)
         atomic_write_bytes(path, data, durable=False)
         written.append(Generated(unit.unit_id, path))
         if progress:
