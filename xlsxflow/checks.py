@@ -10,10 +10,10 @@ import re
 from collections.abc import Iterator
 
 from .identity import Identity
-from .layout import META_SHEET, Layout
+from .layout import META_SHEET, BookLayout, Layout, role_values, rubric_book
 from .messages import Issue, make_issue
 from .ooxml import Book, RawCell, Sheet, cell_ref
-from .round import RoundContext
+from .round import ROUND_RUBRIC_ID, RoundContext
 from .submission import Submission
 from .values import (
     Parsed,
@@ -74,14 +74,19 @@ def read_identity(
             *issues,
             here("identity-other-round", found=identity.round_id, expected=record.round_id),
         ]
-    rubric = ctx.rubric
-    if identity.rubric_id != rubric.id or identity.rubric_hash != rubric.content_hash:
+    if ctx.round is not None:
+        rnd = ctx.round
+        expected_id, version, expected_hash = ROUND_RUBRIC_ID, str(rnd.spec.year), rnd.content_hash
+    else:
+        rubric = ctx.rubric
+        expected_id, version, expected_hash = rubric.id, rubric.version, rubric.content_hash
+    if identity.rubric_id != expected_id or identity.rubric_hash != expected_hash:
         return None, [
             *issues,
             here(
                 "identity-rubric-mismatch",
                 found=f"{identity.rubric_id} v{identity.rubric_version} ({identity.rubric_hash})",
-                expected=f"{rubric.id} v{rubric.version} ({rubric.content_hash})",
+                expected=f"{expected_id} v{version} ({expected_hash})",
             ),
         ]
     if ctx.roster.get(identity.unit_id) is None:
@@ -106,19 +111,14 @@ def _same_text(found, expected: str) -> bool:
 
 def check_locked(sheet: Sheet, layout: Layout, identity: Identity, where: Where) -> Iterator[Issue]:
     """Every locked cell still holds what xlsxflow wrote (text, points, formulas)."""
-    role_values = {
-        "round_title": f"{identity.round_title}\n{layout.rubric.title}",
-        "unit_name": identity.unit_name,
-        "unit_id": identity.unit_id,
-        "deadline": identity.deadline,
-    }
+    roles = role_values(layout, identity)
     merged_inside = _merged_non_anchor(layout)
     count = 0
     for cell in layout.cells:
         if cell.input is not None:
             continue
         found = sheet.get(cell.row, cell.col)
-        problem = _locked_problem(cell, found, role_values)
+        problem = _locked_problem(cell, found, roles)
         if problem is None:
             continue
         count += 1
@@ -368,23 +368,80 @@ def read_cached_totals(sheet: Sheet, layout: Layout, submission: Submission) -> 
         submission.cached_totals[total.key] = value if isinstance(value, float) else None
 
 
-def check_shape(book: Book, sheet: Sheet, layout: Layout, where: Where) -> Iterator[Issue]:
-    """Extra or reordered sheets and removed protection: warnings, the content is checked anyway."""
+def book_layout(ctx: RoundContext, identity: Identity, lang: str) -> BookLayout:
+    """The sheets this workbook was made with: the rubric's one, or the signed forms and slots."""
+    if ctx.round is not None:
+        return ctx.round.book(identity.slots(), lang)
+    return rubric_book(ctx.rubric, lang)
+
+
+def check_shape(
+    book: Book, sheets: list[tuple[Layout, Sheet]], layout: BookLayout, where: Where
+) -> Iterator[Issue]:
+    """Extra, copied or reordered sheets and removed protection.
+
+    A copy of a round's nomination sheet is an error (it would add a slot); other
+    extra sheets and a new order are warnings: the content is checked anyway.
+    """
     names = [s.name for s in book.sheets]
-    expected = [layout.sheet_name, META_SHEET]
+    expected = [*layout.sheet_names, META_SHEET]
     extra = [n for n in names if n not in expected]
-    if extra:
-        yield where("tamper-extra-sheet", extra="、".join(extra))
-    elif names != expected:
-        yield where("tamper-sheet-order", expected=layout.sheet_name)
+    slots: dict[str, list[str]] = {}
+    for sheet_layout in layout.sheets:
+        plan = sheet_layout.plan
+        if plan and plan.nominee_label:
+            title = sheet_layout.sheet_name.rsplit("-", 1)[0]
+            slots.setdefault(title, []).append(sheet_layout.sheet_name)
+    plain = []
+    for name in extra:
+        form = next((t for t in sorted(slots, key=len, reverse=True) if name.startswith(t)), None)
+        if form is None:
+            plain.append(name)
+            continue
+        yield where(
+            "quota-extra-sheet",
+            extra=name,
+            form=form,
+            allowed=len(slots[form]),
+            sheets="、".join(slots[form]),
+            sheet=name,
+        )
+    if plain:
+        yield where("tamper-extra-sheet", extra="、".join(plain))
+    elif not extra and names != expected:
+        yield where("tamper-sheet-order", expected=layout.sheet_names[0])
     # Workbook-structure protection is no signal: LibreOffice drops lockStructure on save
     # and openpyxl writes an empty <workbookProtection/> into any workbook.
-    if not sheet.protected:
-        yield where(
-            "tamper-protection-removed",
-            what=f"工作表“{layout.sheet_name}”",
-            sheet=layout.sheet_name,
-        )
+    for sheet_layout, sheet in sheets:
+        if not sheet.protected:
+            yield where(
+                "tamper-protection-removed",
+                what=f"工作表“{sheet_layout.sheet_name}”",
+                sheet=sheet_layout.sheet_name,
+            )
+
+
+def is_blank(sheet: Sheet, layout: Layout) -> bool:
+    """No input of the sheet holds anything (an unused nomination slot)."""
+    for inp in layout.inputs:
+        cell = sheet.get(inp.row, inp.col)
+        if cell is not None and (cell.formula or shown(cell).strip()):
+            return False
+    return True
+
+
+def check_choose(layout: Layout, submission: Submission, where: Where) -> Iterator[Issue]:
+    """Rules like 推荐类别: at least one of six 是/否 answered 是."""
+    for rule in layout.choose:
+        values = [submission.fields.get(k) for k in rule.keys]
+        if any(v is None for v in values):
+            continue  # a missing answer is already reported on its own cell
+        count = sum(1 for v in values if v == "是")
+        if count < rule.min:
+            submission.errors += 1
+            yield where(
+                "value-choose-min", cell=rule.ref, label=rule.label, min=rule.min, count=count
+            )
 
 
 def check_file_name(

@@ -25,10 +25,13 @@ from pathlib import Path
 
 from .checks import (
     Where,
+    book_layout,
     check_cached_totals,
+    check_choose,
     check_file_name,
     check_locked,
     check_shape,
+    is_blank,
     read_cached_totals,
     read_identity,
     read_inputs,
@@ -38,10 +41,12 @@ from .layout import build_layout
 from .mail import MAIL_SUFFIX, eml_attachments, read_mail_record
 from .messages import Issue, Severity, XlsxflowError, make_issue
 from .ooxml import DEFAULT_LIMITS, Limits, ReadError, classify_ole, open_book, sniff, text_kind
+from .quotas import QuotaRow, evaluate_round
 from .roster import Unit
-from .round import RoundContext
+from .round import ROUND_RUBRIC_ID, RoundContext
+from .roundfile import Round
 from .scoring import compute_totals, evaluate, rank
-from .submission import Result, Submission
+from .submission import TABLE_OF_KIND, Result, Submission
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".et", ".ett", ".ods", ".csv"}
 SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
@@ -57,10 +62,20 @@ class FileRecord:
     reason: str = ""
     unit_id: str = ""
     issues: list[Issue] = field(default_factory=list)
-    submission: Submission | None = None
+    submissions: list[Submission] = field(default_factory=list)  # one per filled sheet
+    slots: dict[str, int] = field(default_factory=dict)  # a round workbook's signed slots
+    lang: str = "zh"
     superseded_by: str = ""
     changes: list[dict] = field(default_factory=list)  # item by item, against the newer return
     mail: dict | None = None  # sender, date, message id when it came by mail
+
+    @property
+    def submission(self) -> Submission | None:
+        """The (first) submission: the only one of a single-rubric workbook."""
+        return self.submissions[0] if self.submissions else None
+
+    def content_key(self) -> tuple:
+        return tuple(sub.content_key() for sub in self.submissions)
 
     @property
     def received(self) -> float:
@@ -106,6 +121,8 @@ class IngestReport:
     results: list[Result]
     missing: list[Unit]
     command: str = ""
+    round: Round | None = None  # a round of several forms
+    quotas: list[QuotaRow] = field(default_factory=list)  # per unit and quota group
 
     @property
     def issues(self) -> list[Issue]:
@@ -144,6 +161,7 @@ class IngestReport:
             "files": [f.to_dict() for f in self.files],
             "results": [r.to_dict() for r in self.results],
             "missing": [u.unit_id for u in self.missing],
+            **({"quotas": [q.to_dict() for q in self.quotas]} if self.round else {}),
         }
 
 
@@ -297,28 +315,47 @@ def _check_book(book, record: FileRecord, ctx: RoundContext, where: Where) -> Fi
     if identity is None:
         return _reject(record, issues[-1])
     record.unit_id = identity.unit_id
-    layout = build_layout(ctx.rubric, identity.lang if identity.lang in ("zh", "en") else "zh")
-    info = book.sheet_info(layout.sheet_name)
-    if info is None:
-        return _reject(record, where("tamper-sheet-missing", sheet=layout.sheet_name))
-    sheet = book.read_sheet(info)
-    here = Where(record.path, layout.sheet_name)
-    tampered = list(check_locked(sheet, layout, identity, here))
-    if tampered:
-        record.issues.extend(tampered)
-        return _reject(record, tampered[0])
-    record.issues.extend(check_shape(book, sheet, layout, where))
+    record.slots = identity.slots()
+    record.lang = identity.lang if identity.lang in ("zh", "en") else "zh"
+    layout = book_layout(ctx, identity, record.lang)
+    sheets = []
+    for sheet_layout in layout.sheets:  # every sheet first: a tampered one rejects the file
+        info = book.sheet_info(sheet_layout.sheet_name)
+        if info is None:
+            return _reject(record, where("tamper-sheet-missing", sheet=sheet_layout.sheet_name))
+        sheet = book.read_sheet(info)
+        here = Where(record.path, sheet_layout.sheet_name)
+        tampered = list(check_locked(sheet, sheet_layout, identity, here))
+        if tampered:
+            record.issues.extend(tampered)
+            return _reject(record, tampered[0])
+        sheets.append((sheet_layout, sheet))
+    record.issues.extend(check_shape(book, sheets, layout, where))
     record.issues.extend(check_file_name(Path(record.path).name, identity, ctx, where))
-    submission = Submission(unit_id=identity.unit_id, rubric_id=ctx.rubric.id, lang=layout.lang)
-    record.issues.extend(read_inputs(sheet, layout, submission, here))
-    read_cached_totals(sheet, layout, submission)
-    record.issues.extend(
-        check_cached_totals(layout, submission, compute_totals(ctx.rubric, submission), here)
-    )
-    record.submission = submission
+    for sheet_layout, sheet in sheets:
+        plan = sheet_layout.plan
+        if plan is not None and is_blank(sheet, sheet_layout):
+            continue  # a round sheet left empty: not applying, or an unused slot
+        here = Where(record.path, sheet_layout.sheet_name)
+        submission = Submission(
+            unit_id=identity.unit_id,
+            rubric_id=sheet_layout.rubric.id,
+            lang=record.lang,
+            form_id=plan.form_id if plan else "",
+            slot=plan.slot if plan else 0,
+            sheet=sheet_layout.sheet_name if plan else "",
+        )
+        record.issues.extend(read_inputs(sheet, sheet_layout, submission, here))
+        record.issues.extend(check_choose(sheet_layout, submission, here))
+        read_cached_totals(sheet, sheet_layout, submission)
+        computed = compute_totals(sheet_layout.rubric, submission)
+        record.issues.extend(check_cached_totals(sheet_layout, submission, computed, here))
+        record.submissions.append(submission)
     record.status = "accepted"
     errors = sum(1 for i in record.issues if i.severity == Severity.ERROR)
     record.reason = f"已接受，但有 {errors} 处错误" if errors else "已接受"
+    if ctx.round is not None and not record.submissions:
+        record.reason = "已接受：各表均为空，本单位未申报任何项目"
     return record
 
 
@@ -347,19 +384,31 @@ def resolve_duplicates(records: list[FileRecord]) -> None:
             rec.reason = issue.message
 
 
+def diff_records(ctx: RoundContext, old: FileRecord, new: FileRecord) -> list[dict]:
+    """Every input that differs between two returns of a unit, sheet by sheet."""
+    if ctx.round is None:
+        layout = build_layout(ctx.rubric, new.lang)
+        empty = Submission(new.unit_id, ctx.rubric.id)
+        return diff_submissions(layout, old.submission or empty, new.submission or empty)
+    changes = []
+    olds = {s.sheet: s for s in old.submissions}
+    news = {s.sheet: s for s in new.submissions}
+    for sheet_layout in ctx.round.book(new.slots, new.lang).sheets:
+        name = sheet_layout.sheet_name
+        if name not in olds and name not in news:
+            continue
+        empty = Submission(new.unit_id, sheet_layout.rubric.id, sheet=name)
+        for change in diff_submissions(sheet_layout, olds.get(name, empty), news.get(name, empty)):
+            change["cell"] = f"{name}!{change['cell']}"
+            changes.append(change)
+    return changes
+
+
 def diff_submissions(layout, old: Submission, new: Submission) -> list[dict]:
     """Every input that differs between two returns of a unit: cell, label, old, new."""
-    tables = {
-        "score": "scores",
-        "bonus": "bonus",
-        "note": "notes",
-        "declaration": "declarations",
-        "field": "fields",
-        "indicator": "indicators",
-    }
     changes = []
     for inp in layout.inputs:
-        table = tables[inp.kind]
+        table = TABLE_OF_KIND[inp.kind]
         before = getattr(old, table).get(inp.key)
         after = getattr(new, table).get(inp.key)
         if before != after:
@@ -371,9 +420,7 @@ def _same_content(a: FileRecord, b: FileRecord) -> bool:
     """Byte-identical, or the same inputs saved again."""
     if a.sha256 == b.sha256:
         return True
-    return bool(
-        a.submission and b.submission and a.submission.content_key() == b.submission.content_key()
-    )
+    return a.status == b.status == "accepted" and a.content_key() == b.content_key()
 
 
 def ingest(
@@ -427,34 +474,48 @@ def ingest(
     resolve_duplicates(records)
     newest = {r.path: r for r in records if r.status == "accepted"}
     for rec in records:
-        if rec.status == "superseded" and rec.submission and rec.superseded_by in newest:
-            lang = _lang_of(rec)
-            rec.changes = diff_submissions(
-                build_layout(ctx.rubric, lang), rec.submission, newest[rec.superseded_by].submission
-            )
-    results = [
-        evaluate(ctx.rubric, ctx.roster, rec.submission, rec.path)
-        for rec in records
-        if rec.status == "accepted" and rec.submission
-    ]
-    results = rank(results, ctx.rubric)
-    returned = {r.unit_id for r in results}
-    missing = [u for u in ctx.roster if u.unit_id not in returned]
+        if rec.status == "superseded" and rec.superseded_by in newest:
+            rec.changes = diff_records(ctx, rec, newest[rec.superseded_by])
+    accepted = [rec for rec in records if rec.status == "accepted"]
+    quotas: list[QuotaRow] = []
+    if ctx.round is not None:
+        results, quotas = evaluate_round(ctx.round, accepted)
+    else:
+        results = [
+            evaluate(ctx.rubric, ctx.roster, rec.submission, rec.path)
+            for rec in accepted
+            if rec.submission
+        ]
+        results = rank(results, ctx.rubric)
+    returned = {rec.unit_id for rec in accepted}
+    missing = [u for u in ctx.roster if u.unit_id not in returned and _expected(ctx, u)]
     rec = ctx.record
+    if ctx.round is not None:
+        spec = ctx.round.spec
+        about = (ROUND_RUBRIC_ID, spec.title, str(spec.year), ctx.round.content_hash)
+    else:
+        about = (ctx.rubric.id, ctx.rubric.title, ctx.rubric.version, ctx.rubric.content_hash)
     return IngestReport(
         returns_dir=str(returns_dir),
-        rubric_id=ctx.rubric.id,
-        rubric_title=ctx.rubric.title,
-        rubric_version=ctx.rubric.version,
-        rubric_hash=ctx.rubric.content_hash,
+        rubric_id=about[0],
+        rubric_title=about[1],
+        rubric_version=about[2],
+        rubric_hash=about[3],
         round_id=rec.round_id if rec else "",
-        round_title=rec.title if rec else ctx.rubric.title,
+        round_title=ctx.title,
         started_at=started,
         files=records,
         results=results,
         missing=missing,
         command=command,
+        round=ctx.round,
+        quotas=quotas,
     )
+
+
+def _expected(ctx: RoundContext, unit: Unit) -> bool:
+    """Is a return expected from this unit (a round: it received at least one form)?"""
+    return ctx.round is None or bool(ctx.round.slots_of(unit.unit_id))
 
 
 def _open_eml(path: Path, record: FileRecord, limits: Limits):
@@ -512,10 +573,6 @@ def _check_sender(record: FileRecord, ctx: RoundContext) -> list[Issue]:
             expected=unit.email,
         )
     ]
-
-
-def _lang_of(rec: FileRecord) -> str:
-    return rec.submission.lang if rec.submission else "zh"
 
 
 def count_files(returns_dir: Path) -> int:

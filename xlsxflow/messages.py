@@ -190,6 +190,30 @@ CATALOGUE: dict[str, Message] = {
     ),
     # ---- same unit, several files ------------------------------------------------------
     "submission-duplicate": Message(I, "与 {other} 内容相同，按一份计。"),
+    # -- rounds of several forms: quotas, nominees, publicity ------------------------------
+    "quota-extra-sheet": Message(
+        E,
+        "工作表“{extra}”不是下发的推荐表（本单位“{form}”共 {allowed} 个名额，即 {sheets}），"
+        "其内容不计入。复制工作表不能增加名额；如需更换推荐对象，请在原表中修改。",
+    ),
+    "quota-over": Message(
+        E,
+        "超出名额：{group}本单位共 {allowed} 个名额，本表是第 {n} 个推荐，不予受理。"
+        "请删去多余的推荐后重新报送。",
+    ),
+    "quota-not-entitled": Message(E, "本单位当前不能申报“{form}”：{reason}。本表内容不予受理。"),
+    "nominee-twice": Message(
+        E, "推荐对象“{nominee}”已在工作表“{first}”中推荐，同一对象只能推荐一次。"
+    ),
+    "publicity-too-short": Message(
+        E,
+        "公示时间为 {days} 天（{start} 至 {end}，含首尾），少于规定的 {min_days} 天（三.6），"
+        "本推荐不符合条件。",
+    ),
+    "publicity-order": Message(E, "公示结束日期 {end} 早于开始日期 {start}。请改正。"),
+    "value-choose-min": Message(
+        E, "“{label}”至少要选择 {min} 项“是”，现在选了 {count} 项。请在对应下拉中选择“是”。"
+    ),
     "submission-superseded": Message(W, "同一单位有更新的报送文件 {other}，本文件不再计入。"),
 }
 

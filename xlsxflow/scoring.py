@@ -48,7 +48,7 @@ def evaluate(rubric: Rubric, roster: Roster, sub: Submission, file: str) -> Resu
     reasons: list[str] = []
     complete = sub.errors == 0
     if not complete:
-        reasons.append(f"自评表有 {sub.errors} 处填写错误，需改正后重新报送（见“问题”表）")
+        reasons.append(f"本表有 {sub.errors} 处填写错误，需改正后重新报送（见“问题”表）")
     if rubric.threshold and complete:
         th = rubric.threshold
         value = totals[th.on]

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Which Submission table holds an input of each layout kind.
+TABLE_OF_KIND = {
+    "score": "scores",
+    "bonus": "bonus",
+    "note": "notes",
+    "declaration": "declarations",
+    "field": "fields",
+    "indicator": "indicators",
+}
+
 
 @dataclass
 class Submission:
@@ -20,12 +30,20 @@ class Submission:
     cached_totals: dict[str, float | None] = field(default_factory=dict)
     errors: int = 0  # value errors found while reading
     lang: str = "zh"  # labels of the workbook it came from
+    form_id: str = ""  # a round workbook: the form, slot and sheet this came from
+    slot: int = 0
+    sheet: str = ""
+
+    @property
+    def nominee(self) -> str:
+        return (self.fields.get("nominee") or "").strip()
 
     def content_key(self) -> tuple:
         """Equal for two returns with the same inputs (used to spot duplicates)."""
         return (
             self.unit_id,
             self.rubric_id,
+            self.sheet,
             tuple(sorted(self.scores.items())),
             tuple(sorted(self.bonus.items())),
             tuple(sorted(self.declarations.items())),
@@ -55,6 +73,10 @@ class Result:
     rank: int | None = None
     award: str = ""  # the rubric's award, when this unit gets it
     indicators: dict[str, bool | None] = field(default_factory=dict)  # target id → met
+    form_id: str = ""  # a round: the form, slot, sheet and nominee
+    slot: int = 0
+    sheet: str = ""
+    nominee: str = ""
 
     def to_dict(self) -> dict:
         return {
@@ -74,4 +96,14 @@ class Result:
             "rank": self.rank,
             "award": self.award,
             "indicators": self.indicators,
+            **(
+                {
+                    "form": self.form_id,
+                    "slot": self.slot,
+                    "sheet": self.sheet,
+                    "nominee": self.nominee,
+                }
+                if self.form_id
+                else {}
+            ),
         }
