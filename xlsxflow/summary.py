@@ -22,6 +22,7 @@ from .atomic import atomic_write_bytes
 from .ingest import IngestReport
 from .messages import Severity
 from .rubric import Rubric
+from .submission import TABLE_OF_KIND
 from .values import fmt
 from .writer import display_width
 
@@ -75,6 +76,21 @@ _L = {
     "count": ("单位数", "Units"),
     "score_range": ("总分区间", "Total range"),
     "not_ranked": ("（未排名）", "(not ranked)"),
+    "quotas": ("配额", "Quotas"),
+    "quota_group": ("项目", "Form"),
+    "allowed": ("名额", "Allowed"),
+    "nominated": ("推荐数", "Nominated"),
+    "eligible_count": ("符合条件", "Eligible"),
+    "over": ("超出名额", "Over quota"),
+    "notice": ("公示", "notice"),
+    "number": ("序号", "No."),
+    "none_eligible": ("（暂无符合条件的推荐对象）", "(no eligible nominee yet)"),
+    "notice_foot": (
+        "以上 {n} 个拟推荐对象现予公示，公示期不少于 {days} 天"
+        "（自 ____年__月__日 至 ____年__月__日）。公示期间如有异议，请以书面形式向组织单位反映。",
+        "The {n} nominees above are publicly posted for at least {days} days. "
+        "Objections in writing to the organizing office.",
+    ),
 }
 _SEVERITY = {
     "zh": {"error": "错误", "warning": "警告", "info": "提示"},
@@ -182,7 +198,8 @@ def _as_text(value) -> str:
     return "" if value is None else str(value)
 
 
-def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh") -> bytes:
+def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str = "zh") -> bytes:
+    """The summary workbook; ``rubric`` is None for a round of several forms."""
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(
         buffer,
@@ -195,94 +212,12 @@ def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh"
     )
     wb.set_properties({"title": _t("title", lang, title=report.round_title), "author": "xlsxflow"})
     s = _Sheets(wb)
-    yes, no = _t("yes", lang), _t("no", lang)
-
-    # 排名 ----------------------------------------------------------------------------
-    scored, bands, award = rubric.scored, rubric.bands is not None, rubric.award is not None
-    met_text = {True: _t("met", lang), False: _t("not_met", lang), None: ""}
-    headers = [_t(k, lang) for k in ("rank", "unit_id", "unit_name", "parent")]
-    headers += [sec.name for sec in rubric.sections]
-    if scored:
-        headers += [_t("subtotal", lang)] + ([_t("bonus", lang)] if rubric.bonus else [])
-        headers += [_t("total", lang)]
-    headers += [_t("band", lang)] * bands + [_t("award", lang)] * award
-    headers += [ind.text for ind in rubric.indicators]
-    headers += [_t("eligible", lang), _t("reasons", lang)]
-    rows = []
-    for r in report.results:
-        row = [
-            r.rank if r.rank is not None else _t("not_ranked", lang),
-            r.unit_id,
-            r.unit_name,
-            r.parent,
-        ]
-        row += [r.sections[sec.id] for sec in rubric.sections]
-        if scored:
-            row += [r.subtotal] + ([r.bonus] if rubric.bonus else []) + [r.total]
-        row += [r.band] * bands + [r.award] * award
-        row += [met_text[r.indicators.get(ind.id)] for ind in rubric.indicators]
-        row += [yes if r.eligible else no, "；".join(r.reasons)]
-        rows.append(row)
-    ws = s.table(
-        _t("ranking", lang),
-        headers,
-        rows,
-        widths={2: 26, 3: 22, len(headers) - 1: 48},
-        max_width=12,
-        title=report.round_title,
-    )
-    if rows:
-        elig_col = len(headers) - 2
-        letter = xlsxwriter.utility.xl_col_to_name(elig_col)
-        ws.conditional_format(
-            1,
-            0,
-            len(rows),
-            len(headers) - 1,
-            {"type": "formula", "criteria": f'=${letter}2="{no}"', "format": s.bad},
-        )
-    ws.activate()
-
-    # 明细 ----------------------------------------------------------------------------
-    item_headers, getters = [], []
-    for n, (_, item) in enumerate(rubric.items(), 1):
-        item_headers.append(f"{n}（{fmt(item.max)}）")
-        getters.append(lambda sub, i=item.id: sub.scores.get(i))
-    if rubric.bonus:
-        for b in rubric.bonus.items:
-            item_headers.append(f"{b.text}（{fmt(b.points)}）")
-            getters.append(lambda sub, i=b.id: sub.bonus.get(i))
-    for n, d in enumerate(rubric.declarations, 1):
-        item_headers.append(f"否决{n}")
-        getters.append(lambda sub, i=d.id: sub.declarations.get(i))
-    for ind in rubric.indicators:
-        item_headers.append(f"{ind.text}（{ind.target_text}）")
-        getters.append(lambda sub, i=ind.id: sub.indicators.get(i))
-    for f in rubric.fields:
-        item_headers.append(f.label)
-        getters.append(lambda sub, i=f.id: sub.fields.get(i))
-    by_path = {f.path: f for f in report.files}
-    rows = []
-    for r in report.results:
-        sub = by_path[r.file].submission
-        total = [r.total] if rubric.scored else []
-        rows.append([r.unit_id, r.unit_name, *(g(sub) for g in getters), *total, r.file])
-    headers = [
-        _t("unit_id", lang),
-        _t("unit_name", lang),
-        *item_headers,
-        *([_t("total", lang)] if rubric.scored else []),
-        _t("file", lang),
-    ]
-    ws = s.table(
-        _t("details", lang),
-        headers,
-        rows,
-        max_width=14,
-        widths={1: 26, len(headers) - 1: 40},
-        title=report.round_title,
-    )
-    ws.freeze_panes(1, 2)
+    if report.round is not None:
+        _round_sheets(s, report, lang)
+    else:
+        ws = _ranking_sheet(s, _t("ranking", lang), rubric, report.results, report, lang)
+        ws.activate()
+        _details_sheet(s, _t("details", lang), rubric, report.results, report, lang)
 
     # 问题 ----------------------------------------------------------------------------
     names = {u.unit_id: u.name for u in roster}
@@ -398,7 +333,319 @@ def summary_bytes(report: IngestReport, rubric: Rubric, roster, lang: str = "zh"
     return buffer.getvalue()
 
 
-def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric, lang: str) -> None:
+def _ranking_sheet(
+    s: _Sheets, name: str, rubric: Rubric, results, report, lang: str, nominee: str = ""
+):
+    """排名: one row per result in rank order, with its band, award and reasons."""
+    yes, no = _t("yes", lang), _t("no", lang)
+    scored, bands, award = rubric.scored, rubric.bands is not None, rubric.award is not None
+    met_text = {True: _t("met", lang), False: _t("not_met", lang), None: ""}
+    headers = [_t(k, lang) for k in ("rank", "unit_id", "unit_name", "parent")]
+    headers += [nominee, _t("sheet", lang)] if nominee else []
+    headers += [sec.name for sec in rubric.sections]
+    if scored:
+        headers += [_t("subtotal", lang)] + ([_t("bonus", lang)] if rubric.bonus else [])
+        headers += [_t("total", lang)]
+    headers += [_t("band", lang)] * bands + [_t("award", lang)] * award
+    headers += [ind.text for ind in rubric.indicators]
+    headers += [_t("eligible", lang), _t("reasons", lang)]
+    rows = []
+    for r in results:
+        row = [
+            r.rank if r.rank is not None else ("" if not scored else _t("not_ranked", lang)),
+            r.unit_id,
+            r.unit_name,
+            r.parent,
+        ]
+        row += [r.nominee, r.sheet] if nominee else []
+        row += [r.sections[sec.id] for sec in rubric.sections]
+        if scored:
+            row += [r.subtotal] + ([r.bonus] if rubric.bonus else []) + [r.total]
+        row += [r.band] * bands + [r.award] * award
+        row += [met_text[r.indicators.get(ind.id)] for ind in rubric.indicators]
+        row += [yes if r.eligible else no, "；".join(r.reasons)]
+        rows.append(row)
+    ws = s.table(
+        name,
+        headers,
+        rows,
+        widths={2: 26, 3: 22, len(headers) - 1: 48, **({4: 20} if nominee else {})},
+        max_width=12,
+        title=report.round_title,
+    )
+    if rows:
+        elig_col = len(headers) - 2
+        letter = xlsxwriter.utility.xl_col_to_name(elig_col)
+        ws.conditional_format(
+            1,
+            0,
+            len(rows),
+            len(headers) - 1,
+            {"type": "formula", "criteria": f'=${letter}2="{no}"', "format": s.bad},
+        )
+    return ws
+
+
+def _details_sheet(s: _Sheets, name: str, rubric: Rubric, results, report, lang: str) -> None:
+    """明细: one row per result, one column per item, bonus line, declaration and field."""
+    item_headers, getters = [], []
+    for n, (_, item) in enumerate(rubric.items(), 1):
+        item_headers.append(f"{n}（{fmt(item.max)}）")
+        getters.append(lambda sub, i=item.id: sub.scores.get(i))
+    if rubric.bonus:
+        for b in rubric.bonus.items:
+            item_headers.append(f"{b.text}（{fmt(b.points)}）")
+            getters.append(lambda sub, i=b.id: sub.bonus.get(i))
+    for n, d in enumerate(rubric.declarations, 1):
+        item_headers.append(f"否决{n}")
+        getters.append(lambda sub, i=d.id: sub.declarations.get(i))
+    for ind in rubric.indicators:
+        item_headers.append(f"{ind.text}（{ind.target_text}）")
+        getters.append(lambda sub, i=ind.id: sub.indicators.get(i))
+    for f in rubric.fields:
+        item_headers.append(f.label)
+        getters.append(lambda sub, i=f.id: sub.fields.get(i))
+    _detail_rows(s, name, item_headers, getters, rubric.scored, results, report, lang)
+
+
+def _detail_rows(s, name, item_headers, getters, scored, results, report, lang) -> None:
+    subs = {(f.path, sub.sheet): sub for f in report.files for sub in f.submissions}
+    rows = []
+    for r in results:
+        sub = subs[(r.file, r.sheet)]
+        total = [r.total] if scored else []
+        rows.append([r.unit_id, r.unit_name, *(g(sub) for g in getters), *total, r.file])
+    headers = [
+        _t("unit_id", lang),
+        _t("unit_name", lang),
+        *item_headers,
+        *([_t("total", lang)] if scored else []),
+        _t("file", lang),
+    ]
+    ws = s.table(
+        name,
+        headers,
+        rows,
+        max_width=14,
+        widths={1: 26, len(headers) - 1: 40},
+        title=report.round_title,
+    )
+    ws.freeze_panes(1, 2)
+
+
+def _round_sheets(s: _Sheets, report, lang: str) -> None:
+    """A round: per form a ranking and a details sheet, then 配额 and the 公示 lists."""
+    rnd = report.round
+    first = None
+    for form in rnd.spec.forms:
+        rubric = rnd.sheet_rubric(form.id)
+        results = [r for r in report.results if r.form_id == form.id]
+        ws = _ranking_sheet(
+            s,
+            _sheet_name(form.title, "ranking", lang),
+            rubric,
+            results,
+            report,
+            lang,
+            nominee=form.nominee or "",
+        )
+        first = first or ws
+        layout = rnd.book({form.id: 1}, lang).sheets[0]
+        inputs = [i for i in layout.inputs if i.kind not in ("note",)]
+        headers = [i.label for i in inputs]
+        getters = [lambda sub, i=i: getattr(sub, TABLE_OF_KIND[i.kind]).get(i.key) for i in inputs]
+        _detail_rows(
+            s,
+            _sheet_name(form.title, "details", lang),
+            headers,
+            getters,
+            rubric.scored,
+            results,
+            report,
+            lang,
+        )
+    first.activate()
+    _quota_sheet(s, report, lang)
+    for form in rnd.spec.forms:
+        _notice_sheet(s, report, form, lang)
+
+
+def _sheet_name(title: str, key: str, lang: str) -> str:
+    return (f"{title}{_t(key, lang)}" if lang != "en" else f"{title} {_t(key, lang)}")[:31]
+
+
+def _quota_sheet(s: _Sheets, report, lang: str) -> None:
+    headers = [
+        _t(k, lang)
+        for k in (
+            "unit_id",
+            "unit_name",
+            "quota_group",
+            "allowed",
+            "nominated",
+            "eligible_count",
+            "over",
+        )
+    ]
+    rows = [
+        [q.unit_id, q.unit_name, q.group, q.allowed, q.nominated, q.eligible, q.over]
+        for q in report.quotas
+    ]
+    ws = s.table(
+        _t("quotas", lang),
+        headers,
+        rows,
+        landscape=False,
+        widths={1: 26, 2: 20},
+        title=report.round_title,
+    )
+    if rows:
+        ws.conditional_format(
+            1,
+            0,
+            len(rows),
+            len(headers) - 1,
+            {"type": "formula", "criteria": "=$G2>0", "format": s.bad},
+        )
+
+
+def _notice_sheet(s: _Sheets, report, form, lang: str) -> None:
+    """公示名单: the eligible nominees of one form, print-ready to post (A4, title, list).
+
+    A form with an award (红旗党支部: top three) lists only those it goes to.
+    """
+    rnd = report.round
+    award = rnd.sheet_rubric(form.id).award
+    picked = [
+        r
+        for r in report.results
+        if r.form_id == form.id and r.eligible and (award is None or r.award)
+    ]
+    picked.sort(key=lambda r: (r.rank if r.rank is not None else 10**6, r.unit_id, r.slot))
+    wb = s.wb
+    ws = wb.add_worksheet(_sheet_name(form.title, "notice", lang))
+    title_fmt = wb.add_format(
+        {
+            "font_name": "黑体",
+            "font_size": 16,
+            "bold": True,
+            "align": "center",
+            "valign": "vcenter",
+            "text_wrap": True,
+        }
+    )
+    body = wb.add_format(
+        {
+            "font_name": "宋体",
+            "font_size": 12,
+            "valign": "vcenter",
+            "border": 1,
+            "text_wrap": True,
+            "num_format": "@",
+        }
+    )
+    center = wb.add_format(
+        {"font_name": "宋体", "font_size": 12, "valign": "vcenter", "align": "center", "border": 1}
+    )
+    head = wb.add_format(
+        {
+            "font_name": "黑体",
+            "font_size": 12,
+            "bold": True,
+            "align": "center",
+            "valign": "vcenter",
+            "border": 1,
+            "bg_color": "#F2F2F2",
+        }
+    )
+    note = wb.add_format({"font_name": "宋体", "font_size": 11, "text_wrap": True, "valign": "top"})
+    named = bool(form.nominee)
+    columns = [
+        _t("number", lang),
+        form.nominee if named else _t("unit_name", lang),
+        _t("unit_name", lang) if named else _t("parent", lang),
+    ]
+    widths = (8, 36, 40) if named else (8, 44, 32)
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
+    what = award.name if award else form.title
+    heading = (
+        f"{rnd.spec.title}\n{what}拟{'授予' if award else '推荐'}对象公示名单"
+        if lang != "en"
+        else f"{rnd.spec.title}\n{what}: proposed (public notice)"
+    )
+    ws.merge_range(0, 0, 0, 2, heading, title_fmt)
+    ws.set_row(0, 60)
+    for col, text in enumerate(columns):
+        ws.write_string(1, col, text, head)
+    for n, r in enumerate(picked, 1):
+        ws.write_number(n + 1, 0, n, center)
+        ws.write_string(n + 1, 1, r.nominee if named else r.unit_name, body)
+        ws.write_string(n + 1, 2, r.unit_name if named else r.parent, body)
+        ws.set_row(n + 1, 24)
+    last = len(picked) + 2
+    if not picked:
+        ws.merge_range(2, 0, 2, 2, _t("none_eligible", lang), body)
+        last = 3
+    days = rnd.spec.publicity_min_days
+    text = _t("notice_foot", lang, n=len(picked), days=days)
+    ws.merge_range(last + 1, 0, last + 3, 2, text, note)
+    ws.set_paper(9)
+    ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(1)
+    ws.print_area(0, 0, last + 3, 2)
+    ws.center_horizontally()
+    ws.set_margins(left=0.7, right=0.7, top=0.8, bottom=0.8)
+    ws.set_footer("&C&P / &N")
+
+
+def _round_rules(rnd, zh: bool) -> list[tuple[str, str]]:
+    """How a round decides: each form's slots and conditions, quotas, 公示, what the chart shows."""
+    rows = []
+    for form in rnd.spec.forms:
+        parts = [f"名额 {form.slots}" if zh else f"slots {form.slots}"]
+        parts += [req.reason for req in form.requires]
+        if form.quota_group:
+            shared = [f.title for f in rnd.spec.forms if f.quota_group == form.quota_group]
+            parts.append(("与 " if zh else "shared with ") + "、".join(shared))
+        if form.publicity:
+            parts.append(
+                f"公示不少于 {rnd.spec.publicity_min_days} 天（含首尾）"
+                if zh
+                else f"public notice at least {rnd.spec.publicity_min_days} days (both ends)"
+            )
+        rows.append((form.title, "；".join(parts)))
+    rows.append(
+        (
+            "名额规则" if zh else "Quota rule",
+            "同一名额内按工作表顺序计数，超出名额的推荐不符合条件；同一对象只计第一次；"
+            "复制出来的工作表不计入。下表和图只统计第一个计分表。"
+            if zh
+            else "Within a quota nominations count in sheet order; those beyond it are not "
+            "eligible; a nominee counts once; copied sheets do not count. The table and chart "
+            "below show the first scored form.",
+        )
+    )
+    return rows
+
+
+def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric | None, lang: str) -> None:
+    results = report.results
+    if report.round is not None:  # the chart shows the first scored form
+        rnd = report.round
+        scored = [f for f in rnd.spec.forms if rnd.sheet_rubric(f.id).scored] or rnd.spec.forms
+        rubric = rnd.sheet_rubric(scored[0].id)
+        results = [r for r in results if r.form_id == scored[0].id]
+        rubric_line = (
+            "；".join(
+                f"{f.title} {rnd.sheet_rubric(f.id).id} v{rnd.sheet_rubric(f.id).version}"
+                for f in rnd.spec.forms
+            )
+            + f"  hash {rnd.content_hash}"
+        )
+    else:
+        rubric_line = f"{rubric.title}  {rubric.id} v{rubric.version}  hash {rubric.content_hash}"
     ws = wb.add_worksheet(_t("about", lang))
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 70)
@@ -410,10 +657,7 @@ def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric, lang: str) -> N
             "轮次" if zh else "Round",
             f"{report.round_title}（{report.round_id}）" if report.round_id else report.round_title,
         ),
-        (
-            "评分表" if zh else "Rubric",
-            f"{rubric.title}  {rubric.id} v{rubric.version}  hash {rubric.content_hash}",
-        ),
+        ("评分表" if zh else "Rubric", rubric_line),
         ("生成时间" if zh else "Generated", report.started_at),
         ("命令" if zh else "Command", report.command),
         ("报送文件夹" if zh else "Returns folder", report.returns_dir),
@@ -421,8 +665,8 @@ def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric, lang: str) -> N
             "文件" if zh else "Files",
             "，".join(f"{_STATUS[lang][k]} {v}" for k, v in counts.items()),
         ),
-        ("参评单位" if zh else "Units", f"{len(report.results) + len(report.missing)}"),
-        ("已接受" if zh else "Accepted", str(len(report.results))),
+        ("参评单位" if zh else "Units", f"{len(_returned(report)) + len(report.missing)}"),
+        ("已接受" if zh else "Accepted", str(len(_returned(report)))),
         ("未交" if zh else "Missing", str(len(report.missing))),
         (
             "排名规则" if zh else "Ranking rule",
@@ -434,12 +678,14 @@ def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric, lang: str) -> N
         ),
         ("xlsxflow", __version__),
     ]
+    if report.round is not None:
+        facts[-1:-1] = _round_rules(report.round, zh)
     for r, (k, v) in enumerate(facts, 2):
         ws.write_string(r, 0, k, s.head)
         ws.write_string(r, 1, v, s.text)
     # The spread of totals (or of bands) as a small table and a column chart.
     first = len(facts) + 4
-    complete = [r for r in report.results if r.complete]
+    complete = [r for r in results if r.complete]
     if rubric.bands:
         labels = [b.name for b in rubric.bands.levels]
         counter = Counter(r.band for r in complete)
@@ -477,6 +723,10 @@ def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric, lang: str) -> N
     ws.fit_to_pages(1, 0)
 
 
+def _returned(report: IngestReport) -> set[str]:
+    return {f.unit_id for f in report.files if f.status == "accepted"}
+
+
 def _histogram(totals: list[float], rubric: Rubric) -> list[tuple[str, int]]:
     """Counts per band of total: below 60 together, then 5-point steps (bonus on top)."""
     top = rubric.max_total
@@ -496,7 +746,7 @@ def _histogram(totals: list[float], rubric: Rubric) -> list[tuple[str, int]]:
 
 
 def write_summary(
-    report: IngestReport, rubric: Rubric, roster, path: str | Path, lang: str = "zh"
+    report: IngestReport, rubric: Rubric | None, roster, path: str | Path, lang: str = "zh"
 ) -> None:
     atomic_write_bytes(path, summary_bytes(report, rubric, roster, lang))
 
