@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .ingest import IngestReport, ingest
-from .round import ROUND_FILE, generate, open_round
+from .round import ROUND_FILE, generate, generate_round, is_round_file, open_round
 from .rubric import shipped_dir
-from .samples import make_sample_returns
+from .samples import make_round_returns, make_sample_returns
 from .summary import write_report_json, write_summary
 
 
@@ -21,9 +21,18 @@ class DemoResult:
     ingest: IngestReport
 
 
+def shipped_round(name: str) -> Path | None:
+    """A round file by path, or the name of a shipped one (``sanchuang``)."""
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") and path.exists():
+        return path if is_round_file(path) else None
+    shipped = shipped_dir("templates") / "rounds" / f"{name}.yaml"
+    return shipped if shipped.exists() else None
+
+
 def run_demo(
     folder: Path,
-    rubric: str = "wenming-danwei",
+    rubric: str = "sanchuang",
     *,
     lang: str = "zh",
     echo: Callable[[str], None] = print,
@@ -35,6 +44,9 @@ def run_demo(
     workbooks, returns = folder / "workbooks", folder / "returns"
     for old in (workbooks, returns):  # a fresh run each time
         _clear(old)
+    round_file = shipped_round(rubric)
+    if round_file is not None:
+        return _run_round_demo(folder, round_file, key, workbooks, returns, lang, echo)
     gen = generate(
         rubric,
         roster,
@@ -61,6 +73,32 @@ def run_demo(
         f"符合条件 eligible {sum(r.eligible for r in report.results)}，未交 missing {len(report.missing)}"
     )
     assert (folder / ROUND_FILE).exists()
+    return DemoResult(folder, summary, report_path, report)
+
+
+def _run_round_demo(folder, round_file, key, workbooks, returns, lang, echo) -> DemoResult:
+    """A round of several forms (the seed's 三创三树): one workbook per unit, every form in it."""
+    gen = generate_round(round_file, workbooks, key_path=key, workdir=folder, lang=lang)
+    echo(
+        f"1. 生成 generated {len(gen.files)} 个工作簿（每个单位一个，含其可申报的全部表）→ {workbooks}"
+    )
+    ctx = open_round(workdir=folder, key_path=key)
+    planted = make_round_returns(gen.files, ctx.round, returns, lang=lang)
+    echo(f"2. 示例报送 sample returns → {returns}（其中有意设置的问题 planted problems:）")
+    for p in planted:
+        echo(f"     {p.unit_id or '—':<8} {p.what}")
+    report = ingest(returns, ctx, command=f"xlsxflow demo {folder}")
+    summary, report_path = folder / "summary.xlsx", folder / "report.json"
+    write_summary(report, None, ctx.roster, summary, lang)
+    write_report_json(report, report_path)
+    echo("3. 读取 ingest: " + "  ".join(f"{k} {v}" for k, v in report.counts().items()))
+    for form in ctx.round.spec.forms:
+        mine = [r for r in report.results if r.form_id == form.id]
+        echo(
+            f"   {form.title}: 推荐 nominated {len(mine)}，"
+            f"符合条件 eligible {sum(r.eligible for r in mine)}"
+        )
+    echo(f"   未交 missing {len(report.missing)}")
     return DemoResult(folder, summary, report_path, report)
 
 

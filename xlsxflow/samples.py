@@ -118,12 +118,16 @@ def make_sample_returns(
             wb.save(older)
             _age(older)
             planted.append(Planted(g.unit_id, "先交了旧版、后交了修改版（旧版被取代）"))
-    # Things every inbox has.
-    (out_dir / f"~${files[0].path.name}").write_bytes(b"\x00" * 162)
+    planted.append(_inbox_clutter(out_dir, files[0].path.name))
+    return planted
+
+
+def _inbox_clutter(out_dir: Path, a_name: str) -> Planted:
+    """Things every inbox has: an Excel lock file, a PDF, a CSV renamed to .xlsx."""
+    (out_dir / f"~${a_name}").write_bytes(b"\x00" * 162)
     (out_dir / "报送说明.pdf").write_bytes(b"%PDF-1.4\n% sample\n")
     (out_dir / "名单.xlsx").write_text("单位编号,单位名称\nCZJ,市财政局\n", encoding="utf-8")
-    planted.append(Planted("", "临时锁文件 ~$…、PDF（跳过）；改名为 .xlsx 的 CSV（拒收）"))
-    return planted
+    return Planted("", "临时锁文件 ~$…、PDF（跳过）；改名为 .xlsx 的 CSV（拒收）")
 
 
 def _fill(ws, layout: Layout, rng: random.Random, honour: str, *, low: bool) -> None:
@@ -180,3 +184,234 @@ def _age(path: Path) -> None:
 
     old = time.time() - 3 * 86400
     os.utime(path, (old, old))
+
+
+# -- rounds of several forms -------------------------------------------------------------
+
+NAMES = ["王芳", "李强", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "周军", "吴敏"]
+ROUND_MISTAKES = [
+    "publicity_short",
+    "nominee_twice",
+    "copied_sheet",
+    "over_quota",
+    "no_category",
+    "low",
+    "tampered",
+    "forged",
+    "missing",
+    "duplicate",
+    "resubmit",
+]
+
+
+def make_round_returns(
+    generated: list[Generated], rnd, out_dir: Path, *, seed: int = 2026, lang: str = "zh"
+) -> list[Planted]:
+    """Fill a round's workbooks as units do: some forms, some slots, typical mistakes."""
+    rng = random.Random(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = sorted(generated, key=lambda g: g.unit_id)
+    planted = [Planted(g.unit_id, "未报送") for g in files[-2:]]
+    files = files[:-2]
+    plan = _plan_mistakes(files, rnd)
+    for g in files:
+        mistake = plan.get(g.unit_id)
+        unit = rnd.roster.get(g.unit_id)
+        slots = rnd.slots_of(g.unit_id)
+        book = rnd.book(slots, lang)
+        wb = openpyxl.load_workbook(g.path)
+        names = iter(rng.sample(NAMES, len(NAMES)))
+        honour = unit.extra.get(HONOUR_COLUMN, "") if unit else ""
+        twice = _twice_form(slots) if mistake == "nominee_twice" else None
+        chosen = _choose_slots(book, rnd, rng, every=mistake == "over_quota", whole_form=twice)
+        filled = []
+        for layout in book.sheets:
+            if layout.sheet_name not in chosen:
+                continue  # units often nominate fewer than they may
+            ws = wb[layout.sheet_name]
+            _fill(ws, layout, rng, honour, low=mistake == "low" and layout.plan.slot == 1)
+            _fill_round_fields(ws, layout, next(names, "孙悦"))
+            filled.append(layout)
+        by_group: dict[str, list] = {}
+        for layout in filled:
+            form = rnd.form(layout.plan.form_id)
+            if form.nominee:
+                by_group.setdefault(form.quota_group or form.id, []).append(layout)
+        if mistake == "publicity_short":
+            layout = next((x for x in filled if x.plan.publicity), None)
+            if layout is not None:
+                wb[layout.sheet_name][layout.input_named("xf_publicity_end").ref] = "2026-12-04"
+                planted.append(
+                    Planted(
+                        g.unit_id, f"{layout.sheet_name} 公示 12-01 至 12-04 只有 4 天（不符合）"
+                    )
+                )
+        elif mistake == "nominee_twice":
+            pair = [x for x in filled if x.plan.form_id == twice][:2]
+            if len(pair) == 2:
+                ws1, ws2 = wb[pair[0].sheet_name], wb[pair[1].sheet_name]
+                ws2[pair[1].input_named("xf_nominee").ref] = ws1[
+                    pair[0].input_named("xf_nominee").ref
+                ].value
+                planted.append(
+                    Planted(
+                        g.unit_id,
+                        f"{pair[1].sheet_name} 与 {pair[0].sheet_name} 推荐同一人（重复）",
+                    )
+                )
+        elif mistake == "copied_sheet":
+            layout = next((x for x in filled if x.plan.nominee_label), None)
+            if layout is not None:
+                copy = wb.copy_worksheet(wb[layout.sheet_name])
+                copy.title = f"{layout.sheet_name} (2)"
+                copy["D3"] = "多报的窗口"
+                planted.append(
+                    Planted(g.unit_id, f"复制了工作表 {layout.sheet_name} 多报一个（不计入）")
+                )
+        elif mistake == "over_quota":
+            group = next((ls for ls in by_group.values() if len(ls) > 1), [])
+            if group and len(group) > slots[group[0].plan.form_id]:
+                planted.append(Planted(g.unit_id, "窗口和科室合计超出 10% 名额（多出的不予受理）"))
+        elif mistake == "no_category":
+            layout = next((x for x in filled if x.choose), None)
+            if layout is not None:
+                ws = wb[layout.sheet_name]
+                for key in layout.choose[0].keys:
+                    ws[next(i for i in layout.inputs if i.key == key).ref] = "否"
+                planted.append(
+                    Planted(g.unit_id, f"{layout.sheet_name} 推荐类别一个也没选（填写错误）")
+                )
+        elif mistake == "low":
+            planted.append(Planted(g.unit_id, "第一张自评表低于 90 分（不符合申报条件）"))
+        elif mistake == "tampered" and filled:
+            ws = wb[filled[0].sheet_name]
+            ws.protection.sheet = False
+            cell = next(c for c in filled[0].cells if c.style == "label" and c.row > 4)
+            ws[cell.ref] = f"{cell.value}（改）"
+            planted.append(
+                Planted(g.unit_id, f"取消保护后改了 {filled[0].sheet_name}!{cell.ref}（应拒收）")
+            )
+        elif mistake == "forged":
+            for row in wb[META_SHEET].iter_rows():
+                if row[0].value == "sheets":
+                    row[1].value = row[1].value.replace("=1", "=5")
+            planted.append(Planted(g.unit_id, "改了隐藏的名额信息（签名不符，应拒收）"))
+        elif mistake == "missing" and filled:
+            layout = filled[-1]
+            first_required = next(i for i in layout.inputs if i.required and i.key != "nominee")
+            wb[layout.sheet_name][first_required.ref] = None
+            planted.append(
+                Planted(g.unit_id, f"{layout.sheet_name}!{first_required.ref} 漏填（填写错误）")
+            )
+        target = out_dir / g.path.name
+        wb.save(target)
+        if mistake == "duplicate":
+            shutil.copyfile(target, out_dir / f"{target.stem}（重发）.xlsx")
+            planted.append(Planted(g.unit_id, "同一文件发了两次（按一份计）"))
+        elif mistake == "resubmit" and filled:
+            older = out_dir / "旧版" / target.name
+            older.parent.mkdir(exist_ok=True)
+            layout = filled[0]
+            wb[layout.sheet_name][layout.inputs[0].ref] = None
+            wb.save(older)
+            _age(older)
+            planted.append(Planted(g.unit_id, "先交了旧版、后交了修改版（旧版被取代）"))
+    planted.append(_inbox_clutter(out_dir, files[0].path.name))
+    return planted
+
+
+def _twice_form(slots: dict[str, int]) -> str | None:
+    """A form the unit may nominate at least two for (where a repeated name shows)."""
+    return next((form_id for form_id, count in slots.items() if count >= 2), None)
+
+
+def _applies(mistake: str, rnd) -> bool:
+    """Whether the round has what the mistake needs (publicity dates, a shared quota …)."""
+    forms = rnd.spec.forms
+    rubrics = [rnd.sheet_rubric(f.id) for f in forms]
+    groups = [f.quota_group for f in forms if f.quota_group]
+    return {
+        "publicity_short": any(f.publicity for f in forms),
+        "nominee_twice": any(f.nominee for f in forms),
+        "copied_sheet": any(f.nominee for f in forms),
+        "over_quota": len(groups) > len(set(groups)),
+        "no_category": any(r.choose for r in rubrics),
+        "low": any(r.threshold for r in rubrics),
+    }.get(mistake, True)
+
+
+def _plan_mistakes(files: list[Generated], rnd) -> dict[str, str | None]:
+    """Which unit gets which planted mistake: every third unit, each one able to make it."""
+    plan: dict[str, str | None] = {}
+    candidates = [g.unit_id for g in files[::3]] + [g.unit_id for g in files if g not in files[::3]]
+    for mistake in filter(lambda m: _applies(m, rnd), ROUND_MISTAKES):
+        for unit_id in candidates:
+            if unit_id in plan:
+                continue
+            if mistake == "nominee_twice" and _twice_form(rnd.slots_of(unit_id)) is None:
+                continue
+            plan[unit_id] = mistake
+            break
+    return plan
+
+
+def _choose_slots(
+    book, rnd, rng: random.Random, *, every: bool, whole_form: str | None = None
+) -> set[str]:
+    """Which sheets a unit fills: its own forms, and within each quota a few nominations.
+
+    ``every`` fills every sheet offered (more than a shared quota allows);
+    ``whole_form`` fills every slot of that one form and nothing else of its group.
+    """
+    chosen: set[str] = set()
+    groups: dict[str, list] = {}
+    for layout in book.sheets:
+        form = rnd.form(layout.plan.form_id)
+        if not form.nominee:
+            chosen.add(layout.sheet_name)
+        else:
+            groups.setdefault(form.quota_group or form.id, []).append(layout)
+    for layouts in groups.values():
+        if every:
+            chosen.update(x.sheet_name for x in layouts)
+            continue
+        if whole_form and any(x.plan.form_id == whole_form for x in layouts):
+            chosen.update(x.sheet_name for x in layouts if x.plan.form_id == whole_form)
+            continue
+        forms = list(dict.fromkeys(x.plan.form_id for x in layouts))
+        rng.shuffle(forms)
+        allowed = max(x.plan.slot for x in layouts if x.plan.form_id == forms[0])
+        budget = rng.randint(1, allowed)
+        for layout in sorted(layouts, key=lambda x: (forms.index(x.plan.form_id), x.plan.slot)):
+            if budget:
+                chosen.add(layout.sheet_name)
+                budget -= 1
+    return chosen
+
+
+def _fill_round_fields(ws, layout: Layout, nominee: str) -> None:
+    """Nominee, application texts and publicity dates, as a unit would write them."""
+    texts = {
+        "创建成效简介": "单位基本概况……主要业务指标……创建工作主要成绩和经验……",
+        "简要事迹": "该同志长期扎根基层，爱岗敬业，服务群众热情周到……",
+        "单位地址": "钟山大道 100 号",
+        "通信地址": "钟山大道 100 号",
+        "获市直级以上荣誉": "2025 年度市直机关先进集体",
+        "曾获主要奖励": "2025 年度优秀共产党员",
+        "单位及职务": "办公室主任",
+        "文化程度": "大学本科",
+        "邮政编码": "553000",
+    }
+    for inp in layout.inputs:
+        if inp.key == "nominee":
+            ws[inp.ref] = nominee
+        elif inp.key == "publicity_start":
+            ws[inp.ref] = "2026-12-01"
+        elif inp.key == "publicity_end":
+            ws[inp.ref] = "2026-12-07"
+        elif inp.key.endswith("birth"):
+            ws[inp.ref] = "1985-06-01"
+        elif inp.kind == "field" and inp.field_type == "text":
+            text = next((v for k, v in texts.items() if inp.label.startswith(k)), None)
+            if text:
+                ws[inp.ref] = text
