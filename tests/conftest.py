@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from xlsxflow.layout import build_layout
-from xlsxflow.round import generate, open_round
+from xlsxflow.round import generate, generate_round, open_round
 from xlsxflow.rubric import load_rubric, shipped_dir
 
 ROSTER = shipped_dir("samples") / "roster.csv"
@@ -83,6 +83,85 @@ def fill(
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
     return out
+
+
+SEED_ROUND = shipped_dir("templates") / "rounds" / "sanchuang.yaml"
+
+
+def fill_book(
+    path: Path,
+    out: Path,
+    rnd,
+    sheets: dict[str, dict] | None = None,
+    *,
+    edit=None,
+    lang: str = "zh",
+) -> Path:
+    """Fill sheets of a round workbook with valid values; blank sheets are not applying.
+
+    ``sheets`` maps a sheet name to its overrides (input key → value, e.g.
+    ``{"nominee": "王芳", "i01": 5}``); None fills every sheet with defaults.
+    """
+    wb = openpyxl.load_workbook(path)
+    identity = {row[0].value: row[1].value for row in wb["_xlsxflow"].iter_rows()}
+    slots = dict(part.split("=") for part in identity["sheets"].split(";"))
+    book = rnd.book({k: int(v) for k, v in slots.items()}, lang)
+    chosen = sheets if sheets is not None else {s.sheet_name: {} for s in book.sheets}
+    for layout in book.sheets:
+        if layout.sheet_name not in chosen:
+            continue
+        ws = wb[layout.sheet_name]
+        overrides = chosen[layout.sheet_name]
+        for inp in layout.inputs:
+            if inp.kind == "note":
+                continue
+            value = {
+                "score": inp.max,
+                "bonus": 0,
+                "declaration": "否",
+            }.get(inp.kind)
+            if inp.kind == "field":
+                value = {
+                    "date": "2026-12-01",
+                    "choice": (inp.choices or ("",))[0],
+                    "integer": 1,
+                }.get(inp.field_type, "张三")
+            if inp.key == "nominee":
+                value = f"{layout.sheet_name}对象"
+            elif inp.key == "publicity_end":
+                value = "2026-12-07"
+            if inp.key in overrides:
+                value = overrides[inp.key]
+            ws[inp.ref] = value
+    if edit:
+        edit(wb, book)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return out
+
+
+# Units chosen for the seed's boundaries (三.1, 三.2, 三.5).
+ROUND_ROSTER = """单位编号,单位名称,主管单位,邮箱,联系人,联系电话,职工人数,内设机构数,已获文明单位称号,最高荣誉级别
+SMALL,小单位,,a@example.org,甲,1,49,9,否,市直
+MID,中单位,,b@example.org,乙,2,50,20,否,省部级
+TITLED,已获称号单位,,c@example.org,丙,3,200,12,省级,国家级
+BIG,大单位,,d@example.org,丁,4,201,10,否,无
+"""
+
+
+@pytest.fixture(scope="module")
+def seed_round(tmp_path_factory):
+    """The shipped round file, generated for the four units above (read-only use)."""
+    folder = tmp_path_factory.mktemp("seedround")
+    os.environ["XLSXFLOW_KEY_FILE"] = str(tmp_path_factory.getbasetemp() / "key" / "secret.key")
+    roster = folder / "roster.csv"
+    roster.write_text(ROUND_ROSTER, encoding="utf-8")
+    round_file = folder / "round.yaml"
+    shutil.copyfile(SEED_ROUND, round_file)
+    result = generate_round(round_file, folder / "workbooks", roster_path=roster, workdir=folder)
+    ctx = open_round(workdir=folder)
+    files = {g.unit_id: g.path for g in result.files}
+    return folder, ctx, files
 
 
 def soffice_path() -> str | None:

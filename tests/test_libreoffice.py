@@ -127,3 +127,51 @@ def test_libreoffice_computes_the_same_targets_met(soffice, tmp_path):
         "t_satisfied": True,
     }
     assert not r.eligible and len(r.reasons) == 2
+
+
+def test_libreoffice_round_trip_of_a_round_workbook(seed_round, soffice, tmp_path):
+    """A workbook of nine sheets (one unit's forms and slots) saved by LibreOffice reads
+    back to the same results as the file openpyxl saved, totals computed by LibreOffice."""
+    from conftest import fill_book
+
+    folder, ctx, files = seed_round
+    sheets = {
+        "文明单位": {"i01": 5.5, "i07": 3, "b_provincial": 4},
+        "文明窗口-1": {"nominee": "办税服务厅", "i02": 4},
+        "文明科室-2": {"nominee": "法规科"},
+        "文明标兵-1": {"nominee": "王芳", "c2": "是", "c5": "是"},
+        "文明标兵-3": {"nominee": "李强", "publicity_end": "2026-12-04"},
+    }
+    filled = fill_book(files["MID"], tmp_path / "filled" / files["MID"].name, ctx.round, sheets)
+    libreoffice_convert(soffice, [filled], tmp_path / "returns", tmp_path / "profile")
+    saved = next((tmp_path / "returns").glob("*.xlsx"))
+
+    by_lo = ingest(tmp_path / "returns", ctx)
+    (f,) = by_lo.files
+    assert f.status == "accepted", [i.code for i in f.issues]
+    assert [i.code for i in f.issues if i.severity == "error"] == ["publicity-too-short"]
+    assert {s.sheet for s in f.submissions} == set(sheets)
+    direct = ingest(filled.parent, ctx)
+
+    def summary(report):
+        return {
+            r.sheet: (r.nominee, r.subtotal, r.bonus, r.total, r.eligible, tuple(r.reasons))
+            for r in report.results
+        }
+
+    assert summary(by_lo) == summary(direct)
+    got = {r.sheet: r for r in by_lo.results}
+    assert got["文明单位"].subtotal == 100 - 0.5 - 2 and got["文明单位"].total == 97.5 + 4
+    assert not got["文明标兵-3"].eligible and got["文明标兵-1"].eligible
+    for sub in f.submissions:  # LibreOffice's own totals, per sheet, equal xlsxflow's
+        result = got[sub.sheet]
+        if ctx.round.sheet_rubric(sub.form_id).scored:
+            assert sub.cached_totals["total"] == result.total, sub.sheet
+            assert sub.cached_totals["subtotal"] == result.subtotal, sub.sheet
+
+    wb = openpyxl.load_workbook(saved)
+    assert wb[META_SHEET].sheet_state in ("veryHidden", "hidden")
+    for layout in ctx.round.book(ctx.round.slots_of("MID")).sheets:
+        ws = wb[layout.sheet_name]
+        assert ws.protection.sheet, layout.sheet_name
+        assert {i.name for i in layout.inputs} <= set(ws.defined_names), layout.sheet_name

@@ -12,6 +12,7 @@ from xlsxflow.roundfile import RoundSpec, compute_entitlements, load_round
 from xlsxflow.rubric import shipped_templates_dir
 
 SEED_ROUND = shipped_templates_dir() / "rounds" / "sanchuang.yaml"
+BRANCH_ROUND = shipped_templates_dir() / "rounds" / "dangzhibu.yaml"
 
 
 def unit(**columns) -> Unit:
@@ -113,7 +114,7 @@ def test_no_code_runs_in_expressions(tmp_path):
 
 
 def test_duplicate_form_and_missing_rubric(tmp_path):
-    text = BASE.format(slots=1) + "  - id: a\n    title: 重复\n    application: true\n"
+    text = BASE.format(slots=1) + "  - id: a\n    title: 重复\n    application: shenbao-danwei\n"
     assert [(i.code, i.line) for i in errors(_write(tmp_path, text))] == [
         ("rubric-duplicate-id", 9)
     ]
@@ -137,3 +138,17 @@ def test_init_writes_a_starter_that_checks(tmp_path, monkeypatch):
     result = runner.invoke(main, ["round", "check", "round.yaml"])
     assert result.exit_code == 0 and "文明标兵" in result.output and "三.1" in result.output
     assert runner.invoke(main, ["init"]).exit_code == 2  # never overwrites without --force
+
+
+@pytest.mark.parametrize(
+    "members,slots", [(3, 0), (4, 1), (6, 1), (7, 2), (10, 3), (13, 3), (20, 6)]
+)
+def test_vanguard_posts_are_at_most_thirty_percent_of_members(members, slots):
+    """三.1: 党员先锋岗 每次不超过支部党员数的30% — rounded down, so 3 members give none."""
+    spec = load_round(BRANCH_ROUND).spec
+    got = compute_entitlements(spec, Roster([unit(党员人数=members)]))["U1"]
+    assert got["xianfenggang"].slots == slots <= members * 0.3
+    assert got["xianfenggang"].receives is (slots > 0)
+    assert (got["hongqi"].receives, got["hongqi"].slots) == (True, 1)
+    if not slots:
+        assert "名额为 0" in got["xianfenggang"].reasons[0]
