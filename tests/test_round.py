@@ -11,7 +11,6 @@ from conftest import ROUND_ROSTER as ROSTER
 from conftest import fill_book, ingest_entries, record_of
 
 from xlsxflow.layout import META_SHEET
-from xlsxflow.messages import render
 from xlsxflow.round import open_round
 from xlsxflow.summary import summary_bytes
 
@@ -97,7 +96,7 @@ def test_a_complete_unit_is_accepted_and_every_sheet_is_a_result(seed_round, tmp
     report, rec = run(
         tmp_path, ctx, files, "SMALL", {"文明单位": {}, "文明窗口-1": {}, "文明标兵-1": {}}
     )
-    assert rec.status == "accepted", [render(i) for i in rec.issues]
+    assert rec.status == "accepted", [i.message for i in rec.issues]
     got = results_by_sheet(report)
     assert set(got) == {
         "文明单位",
@@ -156,17 +155,25 @@ def test_window_and_office_share_one_quota(seed_round, tmp_path):
     assert (quota.allowed, quota.nominated, quota.eligible, quota.over) == (1, 2, 1, 1)
 
 
-def test_a_copied_sheet_does_not_add_a_slot(seed_round, tmp_path):
+def _copy_window(wb, book):
+    copy = wb.copy_worksheet(wb["文明窗口-1"])
+    copy.title = "文明窗口-1 (2)"
+    copy["D3"] = "多报的窗口"
+
+
+def _add_window(wb, book):
+    wb.create_sheet("文明窗口-2")["D3"] = "多报的窗口"
+
+
+@pytest.mark.parametrize(
+    "edit,sheet", [(_copy_window, "文明窗口-1 (2)"), (_add_window, "文明窗口-2")]
+)
+def test_a_copied_or_added_sheet_does_not_add_a_slot(seed_round, tmp_path, edit, sheet):
     _, ctx, files = seed_round
-
-    def copy_sheet(wb, book):
-        copy = wb.copy_worksheet(wb["文明窗口-1"])
-        copy.title = "文明窗口-1 (2)"
-        copy["D3"] = "多报的窗口"
-
-    report, rec = run(tmp_path, ctx, files, "SMALL", {"文明窗口-1": {}}, edit=copy_sheet)
+    report, rec = run(tmp_path, ctx, files, "SMALL", {"文明窗口-1": {}}, edit=edit)
     extra = [i for i in rec.issues if i.code == "quota-extra-sheet"]
-    assert extra and extra[0].sheet == "文明窗口-1 (2)"
+    assert [i.sheet for i in extra] == [sheet]
+    assert "文明窗口-1" in extra[0].message  # names the sheet that was issued
     assert "多报的窗口" not in {r.nominee for r in report.results}
 
 
@@ -250,3 +257,17 @@ def test_summary_has_a_ranking_per_form_quotas_and_print_ready_notices(seed_roun
     assert reasons, "the 3-day notice is listed with its reason"
     quota = [r for r in wb["配额"].iter_rows(values_only=True) if r[0] == "MID"]
     assert any(r[2] == "文明标兵" and r[3] == 3 and r[4] == 2 for r in quota)
+
+
+def test_round_sheets_print_one_page_wide_with_the_application_on_its_own_page(seed_round):
+    _, ctx, files = seed_round
+    wb = openpyxl.load_workbook(files["SMALL"])
+    book = ctx.round.book(ctx.round.slots_of("SMALL"))
+    for layout in book.sheets:
+        ws = wb[layout.sheet_name]
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, layout.sheet_name
+        assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0  # 1 wide
+        assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "portrait"
+        breaks = [b.id for b in ws.row_breaks.brk]
+        assert breaks == list(layout.page_breaks), layout.sheet_name
+    assert book.sheets[0].page_breaks, "文明单位 carries its 申报表 (附件5) on a page of its own"

@@ -605,10 +605,12 @@ def _round_rules(rnd, zh: bool) -> list[tuple[str, str]]:
     rows = []
     for form in rnd.spec.forms:
         parts = [f"名额 {form.slots}" if zh else f"slots {form.slots}"]
-        parts += [req.reason for req in form.requires]
+        if form.requires:
+            reasons = "；".join(req.reason for req in form.requires)
+            parts.append(f"不发给：{reasons}" if zh else f"not for: {reasons}")
         if form.quota_group:
-            shared = [f.title for f in rnd.spec.forms if f.quota_group == form.quota_group]
-            parts.append(("与 " if zh else "shared with ") + "、".join(shared))
+            shared = "、".join(f.title for f in rnd.spec.forms if f.quota_group == form.quota_group)
+            parts.append(f"{shared} 合用名额" if zh else f"one quota for {shared}")
         if form.publicity:
             parts.append(
                 f"公示不少于 {rnd.spec.publicity_min_days} 天（含首尾）"

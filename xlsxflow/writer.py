@@ -146,7 +146,6 @@ _STYLES: dict[str, dict] = {
 }
 _BASE_FONT = {"font_name": "宋体", "font_size": 11}
 LINE_HEIGHT = 15.0  # points per wrapped line at 11pt
-PRINT_SCALE = 85  # A–E (115 characters) on A4 portrait within 0.5" margins
 
 
 _FORMULA_CACHE: dict[tuple, str] = {}
@@ -422,11 +421,9 @@ def _draw_sheet(wb, ws, meta, layout: Layout, roles: dict, formats: dict, long_l
     ws.freeze_panes(layout.header_row + 1, 0)
     ws.set_paper(9)  # A4
     ws.set_portrait()
-    if layout.page_breaks:  # Excel ignores manual breaks under fit-to-page: scale instead
-        ws.set_print_scale(PRINT_SCALE)
-        ws.set_h_pagebreaks(list(layout.page_breaks))
-    else:
-        ws.fit_to_pages(1, 0)
+    ws.fit_to_pages(1, 0)  # one page wide whatever the fonts (a fixed scale spills in LibreOffice)
+    if layout.page_breaks:  # the 申报表 on a page of its own (LibreOffice and WPS honour this
+        ws.set_h_pagebreaks(list(layout.page_breaks))  # with fit-to-width; Excel may not)
     ws.repeat_rows(layout.header_row)
     ws.print_area(0, 0, layout.last_row, layout.last_col)
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
