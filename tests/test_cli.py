@@ -34,6 +34,8 @@ def test_rubric_check_and_list():
     assert result.exit_code == 0 and "21 项" in result.output and "105" in result.output
     result = runner.invoke(main, ["rubric", "list"])
     assert result.exit_code == 0 and "wuxing-dangzhibu" in result.output
+    assert "17 栏申报表" in result.output  # shenbao-biaobing: an application form
+    assert "sanchuang" in result.output and "dangzhibu" in result.output  # the shipped rounds
 
 
 def test_rubric_check_reports_file_and_line(tmp_path):

@@ -41,6 +41,9 @@ def _handled():
     except KeyboardInterrupt:
         click.echo("已中断 interrupted", err=True)
         sys.exit(130)
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        sys.stderr.close()
+        os._exit(0)
     except click.exceptions.Exit:
         raise
     except (click.ClickException, click.Abort):
@@ -100,13 +103,25 @@ def rubric_check(files: tuple[str, ...]) -> None:
 
 @rubric.command("list")
 def rubric_list() -> None:
-    """List the rubrics shipped with xlsxflow."""
+    """List the rubrics and round files shipped with xlsxflow."""
+    from .roundfile import load_round, pad
     from .rubric import load_rubric, shipped_templates_dir
 
     with _handled():
         for path in sorted(shipped_templates_dir().glob("*.yaml")):
             r = load_rubric(path)
-            click.echo(f"{path.stem:<24} {r.item_count:>3} 项 {r.total:>5g} 分  {r.title}")
+            if r.scored:
+                size = f"{r.item_count:>3} 项 {r.total:>5g} 分"
+            elif r.indicators:
+                size = f"{len(r.indicators):>3} 项指标"
+            else:
+                size = f"{len(r.fields):>3} 栏申报表"
+            click.echo(f"{path.stem:<24} {pad(size, 16)} {r.title}")
+        click.echo("\n整轮 rounds (xlsxflow generate templates/rounds/<名称>.yaml):")
+        for path in sorted((shipped_templates_dir() / "rounds").glob("*.yaml")):
+            spec = load_round(path).spec
+            forms = "、".join(f.title for f in spec.forms)
+            click.echo(f"{path.stem:<24} {forms}  {spec.title}")
 
 
 # -- round files --------------------------------------------------------------------
