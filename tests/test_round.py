@@ -271,3 +271,36 @@ def test_round_sheets_print_one_page_wide_with_the_application_on_its_own_page(s
         breaks = [b.id for b in ws.row_breaks.brk]
         assert breaks == list(layout.page_breaks), layout.sheet_name
     assert book.sheets[0].page_breaks, "文明单位 carries its 申报表 (附件5) on a page of its own"
+
+
+def test_a_deleted_unused_sheet_is_not_applying_a_renamed_one_is_an_error(seed_round, tmp_path):
+    _, ctx, files = seed_round
+
+    def delete(wb, book):
+        wb.remove(wb["文明科室-1"])
+
+    report, rec = run(tmp_path / "deleted", ctx, files, "SMALL", {"文明窗口-1": {}}, edit=delete)
+    assert rec.status == "accepted" and codes(rec) == []
+    assert [(i.code, i.sheet) for i in rec.issues] == [("round-sheet-removed", "文明科室-1")]
+    assert results_by_sheet(report)["文明窗口-1"].eligible
+
+    def rename(wb, book):
+        wb["文明窗口-1"].title = "窗口"
+
+    report, rec = run(tmp_path / "renamed", ctx, files, "SMALL", {"文明窗口-1": {}}, edit=rename)
+    assert codes(rec) == ["round-sheet-renamed"] and "文明窗口-1" in rec.issues[-1].message
+    assert "错误" in rec.reason and not report.results
+
+
+def test_the_office_boxes_cannot_be_filled_by_the_unit(seed_round, tmp_path):
+    _, ctx, files = seed_round
+    layout = next(s for s in ctx.round.book({"chuangkou": 1}).sheets)
+    box = next(c for c in layout.cells if c.style == "approval")
+
+    def sign(wb, book):
+        ws = wb["文明窗口-1"]
+        ws.protection.sheet = False
+        ws[box.ref] = "同意推荐"
+
+    _, rec = run(tmp_path, ctx, files, "SMALL", {"文明窗口-1": {}}, edit=sign)
+    assert rec.status == "rejected" and rec.issues[-1].cell == box.ref

@@ -406,9 +406,12 @@ def check_shape(
             sheets="、".join(slots[form]),
             sheet=name,
         )
-    if plain:
+    missing = [n for n in layout.sheet_names if n not in names]
+    if plain and missing:  # likely renamed: its content is not read, so say so loudly
+        yield where("round-sheet-renamed", extra="、".join(plain), missing="、".join(missing))
+    elif plain:
         yield where("tamper-extra-sheet", extra="、".join(plain))
-    elif not extra and names != expected:
+    elif not extra and names != [n for n in expected if n in names]:
         yield where("tamper-sheet-order", expected=layout.sheet_names[0])
     # Workbook-structure protection is no signal: LibreOffice drops lockStructure on save
     # and openpyxl writes an empty <workbookProtection/> into any workbook.

@@ -322,7 +322,13 @@ def _check_book(book, record: FileRecord, ctx: RoundContext, where: Where) -> Fi
     for sheet_layout in layout.sheets:  # every sheet first: a tampered one rejects the file
         info = book.sheet_info(sheet_layout.sheet_name)
         if info is None:
-            return _reject(record, where("tamper-sheet-missing", sheet=sheet_layout.sheet_name))
+            if sheet_layout.plan is None:  # a one-rubric workbook: its only sheet
+                return _reject(record, where("tamper-sheet-missing", sheet=sheet_layout.sheet_name))
+            # A round sheet the unit deleted: it does not apply for that form or slot.
+            record.issues.append(
+                where("round-sheet-removed", sheet=sheet_layout.sheet_name, cell="")
+            )
+            continue
         sheet = book.read_sheet(info)
         here = Where(record.path, sheet_layout.sheet_name)
         tampered = list(check_locked(sheet, sheet_layout, identity, here))
@@ -354,7 +360,7 @@ def _check_book(book, record: FileRecord, ctx: RoundContext, where: Where) -> Fi
     record.status = "accepted"
     errors = sum(1 for i in record.issues if i.severity == Severity.ERROR)
     record.reason = f"已接受，但有 {errors} 处错误" if errors else "已接受"
-    if ctx.round is not None and not record.submissions:
+    if ctx.round is not None and not record.submissions and not errors:
         record.reason = "已接受：各表均为空，本单位未申报任何项目"
     return record
 

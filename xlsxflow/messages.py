@@ -191,6 +191,15 @@ CATALOGUE: dict[str, Message] = {
     # ---- same unit, several files ------------------------------------------------------
     "submission-duplicate": Message(I, "与 {other} 内容相同，按一份计。"),
     # -- rounds of several forms: quotas, nominees, publicity ------------------------------
+    "round-sheet-removed": Message(
+        W,
+        "工作表“{sheet}”已被删除，视为本单位不申报该项。如需申报，请在下发的工作簿中填写该表后重新报送。",
+    ),
+    "round-sheet-renamed": Message(
+        E,
+        "工作簿中多了工作表“{extra}”，又少了下发的“{missing}”：可能是改了表名。多出的表不计入；"
+        "请把表名改回原样（或在下发的工作簿中重新填写）后重新报送。",
+    ),
     "quota-extra-sheet": Message(
         E,
         "工作表“{extra}”不是下发的推荐表（本单位“{form}”共 {allowed} 个名额，即 {sheets}），"
