@@ -13,7 +13,7 @@ from .identity import Identity
 from .layout import META_SHEET, BookLayout, Layout, role_values, rubric_book
 from .messages import Issue, make_issue
 from .ooxml import Book, RawCell, Sheet, cell_ref
-from .round import ROUND_RUBRIC_ID, RoundContext
+from .round import RoundContext
 from .submission import Submission
 from .values import (
     Parsed,
@@ -74,12 +74,7 @@ def read_identity(
             *issues,
             here("identity-other-round", found=identity.round_id, expected=record.round_id),
         ]
-    if ctx.round is not None:
-        rnd = ctx.round
-        expected_id, version, expected_hash = ROUND_RUBRIC_ID, str(rnd.spec.year), rnd.content_hash
-    else:
-        rubric = ctx.rubric
-        expected_id, version, expected_hash = rubric.id, rubric.version, rubric.content_hash
+    expected_id, _, version, expected_hash = ctx.signed_as
     if identity.rubric_id != expected_id or identity.rubric_hash != expected_hash:
         return None, [
             *issues,

@@ -12,6 +12,7 @@ import os
 import shlex
 import sys
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import click
@@ -236,34 +237,21 @@ def generate(rubric_file, roster_file, out_dir, title, deadline, lang, key_file,
             from .roundfile import load_round
 
             rnd = load_round(rubric_file, roster_file)
-            count = len(units) if units else sum(1 for u in rnd.roster if rnd.slots_of(u.unit_id))
-            with _bar(count, "生成 generate") as bar:
-                result = generate_round(
-                    rubric_file,
-                    out_dir,
-                    roster_path=roster_file,
-                    deadline=deadline,
-                    lang=lang,
-                    key_path=key_file,
-                    units=list(units) or None,
-                    progress=bar.update,
-                )
+            count = sum(1 for u in rnd.roster if rnd.slots_of(u.unit_id))
+            job = partial(generate_round, rubric_file, out_dir, roster_path=roster_file)
         else:
             if not roster_file:
                 raise click.UsageError("请用 --roster 指定单位名单 (a rubric needs --roster).")
-            count = len(load_roster(roster_file)) if not units else len(units)
-            with _bar(count, "生成 generate") as bar:
-                result = do_generate(
-                    rubric_file,
-                    roster_file,
-                    out_dir,
-                    title=title,
-                    deadline=deadline,
-                    lang=lang,
-                    key_path=key_file,
-                    units=list(units) or None,
-                    progress=bar.update,
-                )
+            count = len(load_roster(roster_file))
+            job = partial(do_generate, rubric_file, roster_file, out_dir, title=title)
+        with _bar(len(units) if units else count, "生成 generate") as bar:
+            result = job(
+                deadline=deadline,
+                lang=lang,
+                key_path=key_file,
+                units=list(units) or None,
+                progress=bar.update,
+            )
         if result.key_created:
             click.echo(
                 f"已创建签名密钥 new signing key: {result.key_path}（请妥善备份 keep it safe）",

@@ -76,6 +76,11 @@ def protection_password(key: bytes) -> str:
     return hmac.new(key, b"sheet protection", hashlib.sha256).hexdigest()[:10]
 
 
+def slots_text(slots: dict[str, int]) -> str:
+    """A round workbook's forms and slot counts as signed: ``danwei=1;chuangkou=2``."""
+    return ";".join(f"{form}={count}" for form, count in slots.items())
+
+
 @dataclass(frozen=True)
 class Identity:
     """What ties a workbook to its round, rubric and unit. Field order is the signed order."""
@@ -95,7 +100,10 @@ class Identity:
     sheets: str = ""  # a round workbook's forms and slots: "danwei=1;chuangkou=2" (signed)
 
     def slots(self) -> dict[str, int]:
-        """The forms and slot counts this workbook was made with ({} for a single rubric)."""
+        """The forms and slot counts this workbook was made with ({} for a single rubric).
+
+        The inverse of :func:`slots_text`.
+        """
         out = {}
         for part in filter(None, self.sheets.split(";")):
             form, _, count = part.partition("=")

@@ -43,7 +43,7 @@ from .messages import Issue, Severity, XlsxflowError, make_issue
 from .ooxml import DEFAULT_LIMITS, Limits, ReadError, classify_ole, open_book, sniff, text_kind
 from .quotas import QuotaRow, evaluate_round
 from .roster import Unit
-from .round import ROUND_RUBRIC_ID, RoundContext
+from .round import RoundContext
 from .roundfile import Round
 from .scoring import compute_totals, evaluate, rank
 from .submission import TABLE_OF_KIND, Result, Submission
@@ -496,17 +496,13 @@ def ingest(
     returned = {rec.unit_id for rec in accepted}
     missing = [u for u in ctx.roster if u.unit_id not in returned and _expected(ctx, u)]
     rec = ctx.record
-    if ctx.round is not None:
-        spec = ctx.round.spec
-        about = (ROUND_RUBRIC_ID, spec.title, str(spec.year), ctx.round.content_hash)
-    else:
-        about = (ctx.rubric.id, ctx.rubric.title, ctx.rubric.version, ctx.rubric.content_hash)
+    rubric_id, rubric_title, rubric_version, rubric_hash = ctx.signed_as
     return IngestReport(
         returns_dir=str(returns_dir),
-        rubric_id=about[0],
-        rubric_title=about[1],
-        rubric_version=about[2],
-        rubric_hash=about[3],
+        rubric_id=rubric_id,
+        rubric_title=rubric_title,
+        rubric_version=rubric_version,
+        rubric_hash=rubric_hash,
         round_id=rec.round_id if rec else "",
         round_title=ctx.title,
         started_at=started,

@@ -191,11 +191,6 @@ class Layout:
         return self.plan.subtitle if self.plan else self.rubric.title
 
     @property
-    def form_only(self) -> bool:
-        """An application form only (标兵): no points, no targets."""
-        return not self.rubric.sections and not self.rubric.indicators
-
-    @property
     def last_col(self) -> int:
         return len(COLUMNS) - 1
 
@@ -228,6 +223,11 @@ class BookLayout:
     sheets: tuple[Layout, ...]
     subject: str  # the document's subject property
 
+    @classmethod
+    def of(cls, layout: Layout) -> BookLayout:
+        """The workbook of one sheet (a single-rubric round)."""
+        return cls((layout,), layout.rubric.title)
+
     @property
     def sheet_names(self) -> list[str]:
         return [s.sheet_name for s in self.sheets]
@@ -249,7 +249,7 @@ def role_values(layout: Layout, identity) -> dict[str, str]:
 
 def rubric_book(rubric: Rubric, lang: str = "zh") -> BookLayout:
     """The workbook of a single-rubric round: one sheet."""
-    return BookLayout((build_layout(rubric, lang),), rubric.title)
+    return BookLayout.of(build_layout(rubric, lang))
 
 
 def _fmt(value: float) -> str:

@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from .checks import Where
 from .layout import Layout
-from .messages import make_issue
 from .roundfile import Round
 from .scoring import evaluate, rank
 from .submission import Result
@@ -65,6 +65,7 @@ def evaluate_round(rnd: Round, records: list) -> tuple[list[Result], list[QuotaR
     """Results of every filled sheet (ranked per form) and every unit's quota use."""
     results: list[Result] = []
     by_unit: dict[str, list[Result]] = {}
+    over: dict[tuple[str, str], int] = {}  # (unit, quota label) → nominations beyond it
     for rec in records:
         layouts = {s.sheet_name: s for s in rnd.book(rec.slots, rec.lang).sheets}
         unit_results = []
@@ -80,12 +81,12 @@ def evaluate_round(rnd: Round, records: list) -> tuple[list[Result], list[QuotaR
             unit_results.append(result)
         by_unit[rec.unit_id] = unit_results
         for label, forms in quota_groups(rnd):
-            _check_quota(rnd, rec, label, forms, unit_results, layouts)
+            over[(rec.unit_id, label)] = _check_quota(rnd, rec, label, forms, unit_results, layouts)
         results += unit_results
     ranked: list[Result] = []
     for form in rnd.spec.forms:
         ranked += rank([r for r in results if r.form_id == form.id], rnd.sheet_rubric(form.id))
-    return ranked, _quota_rows(rnd, by_unit)
+    return ranked, _quota_rows(rnd, by_unit, over)
 
 
 def _fail(result: Result, reason: str) -> None:
@@ -100,9 +101,7 @@ def _check_entitlement(rnd: Round, rec, result: Result, layout: Layout) -> None:
     reason = "；".join(entitlement.reasons) or "名额为 0"
     form = rnd.form(result.form_id).title
     rec.issues.append(
-        make_issue(
-            "quota-not-entitled", file=rec.path, sheet=layout.sheet_name, form=form, reason=reason
-        )
+        Where(rec.path, layout.sheet_name)("quota-not-entitled", form=form, reason=reason)
     )
     _fail(result, f"不能申报{form}：{reason}")
 
@@ -112,31 +111,16 @@ def _check_publicity(rnd: Round, rec, sub, result: Result, layout: Layout) -> No
     days = publicity_days(start, end)
     if days is None:
         return  # missing dates are value errors already
+    here = Where(rec.path, layout.sheet_name)
     cell = layout.input_named("xf_publicity_end").ref
     minimum = rnd.spec.publicity_min_days
     if days < 1:
-        rec.issues.append(
-            make_issue(
-                "publicity-order",
-                file=rec.path,
-                sheet=layout.sheet_name,
-                cell=cell,
-                start=start,
-                end=end,
-            )
-        )
+        rec.issues.append(here("publicity-order", cell=cell, start=start, end=end))
         _fail(result, f"公示结束日期 {end} 早于开始日期 {start}")
     elif days < minimum:
         rec.issues.append(
-            make_issue(
-                "publicity-too-short",
-                file=rec.path,
-                sheet=layout.sheet_name,
-                cell=cell,
-                days=days,
-                start=start,
-                end=end,
-                min_days=minimum,
+            here(
+                "publicity-too-short", cell=cell, days=days, start=start, end=end, min_days=minimum
             )
         )
         _fail(result, f"公示 {days} 天，少于 {minimum} 天（三.6）")
@@ -149,48 +133,40 @@ def _check_quota(
     forms: list[str],
     unit_results: list[Result],
     layouts: dict[str, Layout],
-) -> None:
-    used = [r for f in forms for r in sorted(unit_results, key=lambda r: r.slot) if r.form_id == f]
-    if not used:
-        return
+) -> int:
+    """Mark nominations beyond the group's quota and repeated nominees; return how many over."""
+    used = sorted(
+        (r for r in unit_results if r.form_id in forms),
+        key=lambda r: (forms.index(r.form_id), r.slot),
+    )
     entitlement = rnd.entitlements.get(rec.unit_id, {}).get(forms[0])
     allowed = entitlement.slots if entitlement and entitlement.receives else 0
+    over = 0
     seen: dict[str, str] = {}
     for n, result in enumerate(used, 1):
-        sheet = result.sheet
-        layout = layouts[sheet]
+        layout = layouts[result.sheet]
+        here = Where(rec.path, result.sheet)
         cell = layout.input_named("xf_nominee").ref if layout.plan.nominee_label else ""
-        if n > allowed and allowed > 0:
+        if n > allowed > 0:
+            over += 1
             rec.issues.append(
-                make_issue(
-                    "quota-over",
-                    file=rec.path,
-                    sheet=sheet,
-                    cell=cell,
-                    group=f"“{label}”",
-                    allowed=allowed,
-                    n=n,
-                )
+                here("quota-over", cell=cell, group=f"“{label}”", allowed=allowed, n=n)
             )
             _fail(result, f"超出名额（{label}共 {allowed} 个，本表为第 {n} 个）")
         name = _normal(result.nominee) if rnd.form(result.form_id).nominee else ""
         if name and name in seen:
             rec.issues.append(
-                make_issue(
-                    "nominee-twice",
-                    file=rec.path,
-                    sheet=sheet,
-                    cell=cell,
-                    nominee=result.nominee,
-                    first=seen[name],
-                )
+                here("nominee-twice", cell=cell, nominee=result.nominee, first=seen[name])
             )
             _fail(result, f"与“{seen[name]}”推荐对象重复")
         elif name:
-            seen[name] = sheet
+            seen[name] = result.sheet
+    return over
 
 
-def _quota_rows(rnd: Round, by_unit: dict[str, list[Result]]) -> list[QuotaRow]:
+def _quota_rows(
+    rnd: Round, by_unit: dict[str, list[Result]], over: dict[tuple[str, str], int]
+) -> list[QuotaRow]:
     rows = []
     for unit in rnd.roster:
         entitled = rnd.entitlements.get(unit.unit_id, {})
@@ -201,7 +177,6 @@ def _quota_rows(rnd: Round, by_unit: dict[str, list[Result]]) -> list[QuotaRow]:
             mine = [r for r in results if r.form_id in forms]
             if not allowed and not mine:
                 continue
-            over = sum(1 for r in mine if any(x.startswith("超出名额") for x in r.reasons))
             rows.append(
                 QuotaRow(
                     unit.unit_id,
@@ -210,7 +185,7 @@ def _quota_rows(rnd: Round, by_unit: dict[str, list[Result]]) -> list[QuotaRow]:
                     allowed,
                     len(mine),
                     sum(1 for r in mine if r.eligible),
-                    over,
+                    over.get((unit.unit_id, label), 0),
                 )
             )
     return rows

@@ -18,8 +18,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from .atomic import atomic_write_bytes
-from .identity import FORMAT, Identity, default_key_path, key_id, load_key
-from .layout import build_layout
+from .identity import FORMAT, Identity, default_key_path, key_id, load_key, slots_text
+from .layout import rubric_book
 from .messages import XlsxflowError, make_issue
 from .roster import Roster, Unit, load_roster
 from .roundfile import Round, load_round
@@ -131,7 +131,7 @@ def generate(
         rubric_id=rubric.id,
         rubric_hash=rubric.content_hash,
     )
-    layout = build_layout(rubric, lang)
+    book = rubric_book(rubric, lang)
 
     def identity(unit: Unit) -> Identity:
         return Identity(
@@ -149,7 +149,7 @@ def generate(
             key_id=key_id(key),
         )
 
-    files = write_unit_workbooks(layout, chosen, Path(out_dir), identity, key, progress)
+    files = write_unit_workbooks(book, chosen, Path(out_dir), identity, key, progress)
     record_path = workdir / ROUND_FILE
     record.save(record_path)
     return GenerateResult(record, record_path, files, key_file, key_created)
@@ -214,7 +214,7 @@ def generate_round(
     books: dict[str, object] = {}
 
     def sheets_text(unit: Unit) -> str:
-        return ";".join(f"{form}={n}" for form, n in rnd.slots_of(unit.unit_id).items())
+        return slots_text(rnd.slots_of(unit.unit_id))
 
     def book_for(unit: Unit):
         text = sheets_text(unit)
@@ -262,6 +262,15 @@ class RoundContext:
         if self.record:
             return self.record.title
         return self.round.spec.title if self.round else self.rubric.title
+
+    @property
+    def signed_as(self) -> tuple[str, str, str, str]:
+        """(rubric id, title, version, content hash) its workbooks are signed with."""
+        if self.round is not None:
+            spec = self.round.spec
+            return ROUND_RUBRIC_ID, spec.title, str(spec.year), self.round.content_hash
+        rubric = self.rubric
+        return rubric.id, rubric.title, rubric.version, rubric.content_hash
 
 
 def open_round(

@@ -192,9 +192,8 @@ class Rubric(_Model):
     declarations: list[Declaration] = []
     fields: list[FormField] = []
     choose: list[Choose] = []
-    approvals: list[
-        str
-    ] = []  # opinion boxes for the office (推荐意见, 审批意见): drawn, never inputs
+    # Opinion boxes for the office (推荐意见, 审批意见): drawn and locked, never inputs.
+    approvals: list[str] = []
     threshold: Threshold | None = None
     bands: Bands | None = None
     award: Award | None = None

@@ -340,7 +340,7 @@ def _list_source_length(source: list[str]) -> int:
 def workbook_bytes(book: BookLayout | Layout, identity: Identity, key: bytes) -> bytes:
     """The complete unit workbook as xlsx bytes."""
     if isinstance(book, Layout):
-        book = BookLayout((book,), book.rubric.title)
+        book = BookLayout.of(book)
     buffer = io.BytesIO()
     password = protection_password(key)
     wb = _Workbook(
@@ -569,7 +569,7 @@ def write_unit_workbooks(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     if isinstance(book, Layout):
-        book = BookLayout((book,), book.rubric.title)
+        book = BookLayout.of(book)
     book_for = book if callable(book) else (lambda unit, b=book: b)
     stampers: dict[tuple, WorkbookStamper] = {}
     written = []
