@@ -288,13 +288,7 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
             *("received_files", "rejected_why", "tied_by"),
         )
     ]
-    s.table(
-        _t("missing", lang),
-        headers,
-        rows,
-        widths={6: 18, 7: 30, 8: 50, 9: 10},
-        title=report.round_title,
-    )
+    s.table(_t("missing", lang), headers, rows, title=report.round_title)  # widths from content
 
     # 改动 (only when a unit sent a changed return) -----------------------------------
     rows = [
