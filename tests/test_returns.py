@@ -14,6 +14,8 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from conftest import fill, fill_book, ingest_entries, record_of
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from xlsxflow.archives import MAX_DEPTH
 from xlsxflow.cli import main
@@ -401,3 +403,34 @@ def test_eml_with_a_zip_attachment(rnd, tmp_path):
     assert record_of(report, "回复.eml/报送.zip/自评表.xlsx").status == "accepted"
     old = record_of(report, "回复.eml/报送.zip/旧.xls")
     assert (old.status, old.unit_id, old.tied_by) == ("rejected", "JYJ", "sender")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_a_damaged_archive_never_stops_the_run(data):
+    """Flipped, cut or inserted bytes: an archive is read or refused, never an exception."""
+    from dataclasses import replace
+
+    from xlsxflow.archives import Budget, read_archive
+    from xlsxflow.ooxml import DEFAULT_LIMITS, ReadError
+
+    original = bytearray(FUZZ_ARCHIVE)
+    for _ in range(data.draw(st.integers(1, 8))):
+        pos = data.draw(st.integers(0, len(original) - 1))
+        original[pos] = data.draw(st.integers(0, 255))
+    if data.draw(st.booleans()):
+        original = original[: data.draw(st.integers(0, len(original)))]
+    limits = replace(DEFAULT_LIMITS, max_total_uncompressed=1 << 20)
+    try:
+        members = read_archive(bytes(original), limits, Budget(limits), 0.0)
+    except ReadError as err:
+        assert err.code in ("file-corrupt", "file-zip-bomb")
+        return
+    for member in members:
+        assert member.problem or member.data is not None
+        assert "/../" not in f"/{member.name}/" or member.problem
+
+
+FUZZ_ARCHIVE = zip_of(
+    {"a.xlsx": b"x" * 300, "目录/b.xlsx": "内容".encode() * 50, "c.zip": zip_of({"d.txt": b"d"})}
+)

@@ -23,7 +23,7 @@ import zipfile
 from dataclasses import dataclass
 from io import BytesIO
 
-from .ooxml import Limits, ReadError
+from .ooxml import OLE_MAGIC, Limits, ReadError
 
 MAX_DEPTH = 2  # an archive inside an archive is read; one inside that is not
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -39,8 +39,8 @@ def unsupported_archive(head: bytes, suffix: str) -> str | None:
         return "RAR"
     if head.startswith(SEVEN_Z_MAGIC):
         return "7z"
-    if head.startswith(ZIP_MAGIC):
-        return None  # a zip, whatever its name says
+    if head.startswith((*ZIP_MAGIC, OLE_MAGIC)):
+        return None  # a zip or an OLE file, whatever its name says
     return {".rar": "RAR", ".7z": "7z"}.get(suffix)
 
 
@@ -51,8 +51,8 @@ def is_archive(name: str, data: bytes) -> bool:
     try:
         with zipfile.ZipFile(BytesIO(data)) as zf:
             names = zf.namelist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
-        return True  # a broken archive: opening it says so
+    except Exception:  # noqa: BLE001 - a broken zip: opening it says so
+        return True
     return not any(n.replace("\\", "/").lstrip("/").lower() in PACKAGE_MARKERS for n in names)
 
 
@@ -109,8 +109,8 @@ def read_archive(data: bytes, limits: Limits, budget: Budget, when: float) -> li
     try:
         zf = zipfile.ZipFile(BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        raise ReadError("file-corrupt", detail=str(exc)[:120]) from None
+    except Exception as exc:  # noqa: BLE001 - a hostile zip must not stop the run
+        raise ReadError("file-corrupt", detail=f"{type(exc).__name__}: {exc}"[:120]) from None
     if len(infos) > limits.max_entries:
         raise ReadError("file-zip-bomb", detail=f"压缩包内有 {len(infos)} 个文件")
     members, seen = [], set()
@@ -124,33 +124,28 @@ def read_archive(data: bytes, limits: Limits, budget: Budget, when: float) -> li
             while label in seen:  # two members of the same name stay apart
                 label = f"{label}+"
             seen.add(label)
+            mtime = _mtime(info, when)
             problem = _problem(info, name, decoded, limits, budget)
-            if problem is None:
-                try:
-                    with zf.open(info) as stream:
-                        body = stream.read(info.file_size + 1)
-                    if len(body) != info.file_size:
-                        problem = ("file-corrupt", {"detail": "压缩包中文件的长度与记录不符"})
-                except (
-                    zipfile.BadZipFile,
-                    OSError,
-                    EOFError,
-                    ValueError,
-                    NotImplementedError,
-                ) as exc:
-                    problem = ("file-corrupt", {"detail": str(exc)[:120]})
-            if problem is not None:
-                members.append(Member(label, b"", _mtime(info, when), problem))
-            elif _is_link(info):
+            body = b"" if problem else _read_member(zf, info)
+            if isinstance(body, tuple):
+                problem, body = body, b""
+            elif _is_link(info) and not problem:
                 target = body.decode("utf-8", "replace")[:200]
-                members.append(
-                    Member(
-                        label, b"", _mtime(info, when), ("file-archive-link", {"target": target})
-                    )
-                )
-            else:
-                members.append(Member(label, body, _mtime(info, when)))
+                problem, body = ("file-archive-link", {"target": target}), b""
+            members.append(Member(label, body, mtime, problem))
     return members
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | tuple[str, dict]:
+    """The member's bytes, or (code, fields) when they cannot be read."""
+    try:
+        with zf.open(info) as stream:
+            body = stream.read(info.file_size + 1)
+    except Exception as exc:  # noqa: BLE001 - bad CRC, zlib errors, unknown methods
+        return "file-corrupt", {"detail": f"{type(exc).__name__}: {exc}"[:120]}
+    if len(body) != info.file_size:
+        return "file-corrupt", {"detail": "压缩包中文件的长度与记录不符"}
+    return body
 
 
 def _problem(
