@@ -142,9 +142,7 @@ CATALOGUE: dict[str, Message] = {
     "file-archive-too-deep": Message(
         E, "压缩包嵌套超过 {depth} 层，为安全起见未读取。请解压后放入报送文件夹。"
     ),
-    "file-tied-to-unit": Message(
-        I, "按{how}认定为“{unit}”报送的文件（未被接受）。"
-    ),
+    "file-tied-to-unit": Message(I, "按{how}认定为“{unit}”报送的文件（未被接受）。"),
     # ---- the returns folder as a whole ------------------------------------------------
     "returns-empty": Message(
         W,
