@@ -60,7 +60,9 @@ def rejected_text(records: list[FileRecord], deadline: str) -> str:
     for n, record in enumerate(records, 1):
         reason = next((i.message for i in reversed(_problems(record))), record.reason)
         lines.append(f"{n}. {record.path}：{reason}")
-    hows = "、".join(dict.fromkeys(TIED_BY[r.tied_by] for r in records if r.tied_by))
+    hows = "、".join(  # a valid signature is no guess: nothing to explain
+        dict.fromkeys(TIED_BY[r.tied_by] for r in records if r.tied_by not in ("", "signature"))
+    )
     if hows:
         lines.append(f"（以上文件按{hows}认定为贵单位报送；如不是贵单位所发，请告知。）")
     lines.append("")
