@@ -434,3 +434,21 @@ def test_a_damaged_archive_never_stops_the_run(data):
 FUZZ_ARCHIVE = zip_of(
     {"a.xlsx": b"x" * 300, "目录/b.xlsx": "内容".encode() * 50, "c.zip": zip_of({"d.txt": b"d"})}
 )
+
+
+def test_feedback_reaches_units_through_archives_and_the_command(rnd, tmp_path, monkeypatch):
+    folder, files, ctx = rnd
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    bad = filled(rnd, tmp_path, "JYJ", scores={"i01": 9})  # out of range: annotated
+    (returns / "汇总.zip").write_bytes(zip_of({"JYJ.xlsx": bad}))
+    (returns / "CZJ_自评表.xls").write_bytes(OLE_XLS)  # rejected: a fresh workbook
+    monkeypatch.chdir(folder)
+    result = CliRunner().invoke(main, ["feedback", str(returns), "--out", str(tmp_path / "fb")])
+    assert result.exit_code == 0, result.output
+    assert "CZJ" in result.output and "拒收，重新下发工作簿" in result.output
+    assert "JYJ" in result.output and "1 个问题" in result.output
+    annotated = openpyxl.load_workbook(next((tmp_path / "fb").glob("JYJ_*.xlsx")))
+    assert "超出允许范围" in annotated["自评表"]["D6"].comment.text
+    fresh = next((tmp_path / "fb").glob("CZJ_*.xlsx")).read_bytes()
+    assert fresh == files["CZJ"].read_bytes()
