@@ -218,6 +218,7 @@ def test_zip_members_are_read_like_files(rnd, tmp_path):
             "下级/inner.zip": inner,
             "__MACOSX/._CZJ_市财政局.xlsx": b"\x00\x05\x16\x07",
             "说明.txt": "见附件".encode(),
+            "空文件夹\\": b"",  # a folder entry as some Windows tools write it
         }
     )
     report = ingest_entries(

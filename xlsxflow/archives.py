@@ -1,13 +1,16 @@
 """Archives in the returns folder: a ``.zip`` is opened like a saved message.
 
 Each member is handed back to ingest and checked as a file named
-``archive.zip/member.xlsx``.  Nothing is extracted to disk.  A member is not read
-(and says why) when its name leaves the archive (``..``, an absolute or drive
-path), when it is a link, is encrypted, is larger than a returned file may be,
-is compressed suspiciously well, would take the archive past its total size, or
-is an archive nested deeper than :data:`MAX_DEPTH`.  Names stored without the
-zip's UTF-8 flag are decoded as UTF-8 when they are, else as GBK/CP936 (what
-Windows' "compressed folder" and WinRAR write on Chinese systems).
+``archive.zip/member.xlsx``.  Nothing is extracted to disk: members are read in
+memory by the ingesting process, within the limits of a returned file (and the
+archive, with any archive inside it, unpacks to at most
+``max_total_uncompressed``).  A member is not read (and says why) when its name
+leaves the archive (``..``, an absolute or drive path), when it is a link, is
+encrypted, is larger than a returned file may be, is compressed suspiciously
+well, would take the archive past its total size, or is an archive nested
+deeper than :data:`MAX_DEPTH`.  Names stored without the zip's UTF-8 flag are
+decoded as UTF-8 when they are, else as GBK/CP936 (what Windows' "compressed
+folder" and WinRAR write on Chinese systems).
 
 An xlsx is itself a zip: only a zip that is not an Office or OpenDocument
 package (no ``[Content_Types].xml``, no ``mimetype``) is an archive.  RAR and 7z
@@ -116,7 +119,9 @@ def read_archive(data: bytes, limits: Limits, budget: Budget, when: float) -> li
     members, seen = [], set()
     with zf:
         for info in infos:
-            if info.is_dir():
+            if info.is_dir() or info.filename.endswith(
+                "\\"
+            ):  # folders, also as Windows writes them
                 continue
             decoded = member_name(info)
             name = safe_name(decoded)
