@@ -255,6 +255,7 @@ def test_zip_members_that_are_not_read_say_why(rnd, tmp_path):
             "../evil.xlsx": czj,
             "/etc/abs.xlsx": czj,
             "C:\\Windows\\win.xlsx": czj,
+            "bell\x07.xlsx": czj,
             "secret.xlsx": czj,
             "deep.zip": deep,
             "bomb.xlsx": b"\x00" * (5 * 1024 * 1024),
@@ -272,6 +273,7 @@ def test_zip_members_that_are_not_read_say_why(rnd, tmp_path):
     assert outcome("r.zip/../evil.xlsx") == ("rejected", "file-archive-unsafe-name")
     assert outcome("r.zip//etc/abs.xlsx") == ("rejected", "file-archive-unsafe-name")
     assert outcome("r.zip/C:/Windows/win.xlsx") == ("rejected", "file-archive-unsafe-name")
+    assert outcome("r.zip/bell?.xlsx") == ("rejected", "file-archive-unsafe-name")
     assert outcome("r.zip/secret.xlsx") == ("rejected", "file-archive-encrypted")
     assert outcome("r.zip/link.xlsx") == ("skipped", "file-archive-link")
     assert outcome("r.zip/bomb.xlsx") == ("rejected", "file-zip-bomb")

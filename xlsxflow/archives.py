@@ -125,12 +125,13 @@ def read_archive(data: bytes, limits: Limits, budget: Budget, when: float) -> li
                 continue
             decoded = member_name(info)
             name = safe_name(decoded)
-            label = name or decoded.replace("\\", "/")
+            shown = "".join(ch if ord(ch) >= 32 else "?" for ch in decoded).replace("\\", "/")
+            label = name or shown
             while label in seen:  # two members of the same name stay apart
                 label = f"{label}+"
             seen.add(label)
             mtime = _mtime(info, when)
-            problem = _problem(info, name, decoded, limits, budget)
+            problem = _problem(info, name, shown, limits, budget)
             body = b"" if problem else _read_member(zf, info)
             if isinstance(body, tuple):
                 problem, body = body, b""
@@ -154,10 +155,10 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | tuple[st
 
 
 def _problem(
-    info: zipfile.ZipInfo, name: str | None, decoded: str, limits: Limits, budget: Budget
+    info: zipfile.ZipInfo, name: str | None, shown: str, limits: Limits, budget: Budget
 ) -> tuple[str, dict] | None:
     if name is None:
-        return "file-archive-unsafe-name", {"name": decoded[:200]}
+        return "file-archive-unsafe-name", {"name": shown[:200]}
     if info.flag_bits & 0x1:
         return "file-archive-encrypted", {}
     size = info.file_size
