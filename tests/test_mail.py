@@ -341,7 +341,8 @@ def test_feedback_marks_problem_cells_and_is_sent(outbox, tls, mail_round, tmp_p
     returns = tmp_path / "returns"
     fill(files["CZJ"], returns / "czj.xlsx", scores={"i01": 9})  # out of range
     fill(files["JYJ"], returns / "jyj.xlsx")  # clean
-    (returns / "wjw.xlsx").write_bytes((files["WJW"]).read_bytes()[:500])  # corrupt: no unit known
+    # Corrupt, and neither its name nor a sender names a unit: nobody to answer.
+    (returns / "损坏.xlsx").write_bytes((files["WJW"]).read_bytes()[:500])
     before = (returns / "czj.xlsx").read_bytes()
     report = ingest(returns, ctx)
     items = make_feedback(report, ctx, returns, tmp_path / "feedback", folder / "workbooks")

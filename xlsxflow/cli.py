@@ -373,6 +373,12 @@ def ingest(
             f"已接受 accepted {len(report.results)}，符合条件 eligible {eligible}，"
             f"未交 missing {len(report.missing)}，问题 issues {len(report.issues)}"
         )
+        if unusable := report.unusable:
+            click.echo(
+                f"其中 {len(unusable)} 个未交单位已报送，但文件无法使用 received but unusable"
+                "（见汇总表“未交”）"
+            )
+        _echo_issues(report.warnings)
         click.echo(f"汇总表 summary: {Path(out_file).resolve()}")
         if report_file:
             click.echo(f"报告 report: {Path(report_file).resolve()}")
@@ -668,9 +674,8 @@ def feedback(returns_dir, out_dir) -> None:
         workbooks = ctx.record.resolve(Path("."), ctx.record.out_dir) if ctx.record else None
         items = make_feedback(report, ctx, Path(returns_dir), Path(out_dir), workbooks)
         for item in items:
-            click.echo(
-                f"  {item.unit_id:<10} {item.unit_name}  {item.problems} 个问题 → {item.workbook.name}"
-            )
+            what = "拒收，重新下发工作簿" if item.fresh else f"{item.problems} 个问题"
+            click.echo(f"  {item.unit_id:<10} {item.unit_name}  {what} → {item.workbook.name}")
         click.echo(f"{len(items)} 个单位需要修改 units to answer → {out_dir}")
 
 

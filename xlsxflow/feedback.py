@@ -1,10 +1,12 @@
 """Feedback for units: their workbook with the problem cells marked, and a short message.
 
 For each unit whose newest return was rejected or has errors or warnings, a copy
-of that workbook (or, when the return could not be used at all, the workbook
-generated for the unit) goes to the feedback folder with every problem cell
-filled red and commented in Chinese, plus a ``.txt`` message listing the
-problems.  ``xlsxflow send FOLDER --template feedback`` mails them; the message
+of that workbook goes to the feedback folder with every problem cell filled red
+and commented in Chinese, plus a ``.txt`` message listing the problems.  A unit
+whose files were all rejected (tied to it by identity sheet, sender or file
+name, see ``ingest.tie_rejected``) gets a fresh copy of the workbook generated
+for it and a message naming each file, why it could not be used and how it was
+tied to the unit.  ``xlsxflow send FOLDER --template feedback`` mails them; the message
 fills the template's ``{problems}``.  Returned files are never modified.
 """
 
@@ -19,8 +21,8 @@ from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
 from .atomic import atomic_path, atomic_write_bytes
-from .ingest import FileRecord, IngestReport
-from .mail import eml_attachments, pair_units
+from .ingest import TIED_BY, FileRecord, IngestReport, source_bytes
+from .mail import pair_units
 from .messages import Issue, Severity
 from .round import RoundContext
 from .writer import safe_filename
@@ -35,22 +37,11 @@ class FeedbackItem:
     workbook: Path
     message: Path
     problems: int
+    fresh: bool = False  # every file of the unit was rejected: a fresh copy of its workbook
 
 
 def _problems(record: FileRecord) -> list[Issue]:
     return [i for i in record.issues if i.severity in (Severity.ERROR, Severity.WARNING)]
-
-
-def _returned_bytes(returns_dir: Path, record: FileRecord) -> bytes | None:
-    path = returns_dir / record.path
-    if path.is_file():
-        return path.read_bytes()
-    # An attachment inside a saved message: "x.eml/name.xlsx"
-    eml, _, name = record.path.rpartition("/")
-    if eml.lower().endswith(".eml") and (returns_dir / eml).is_file():
-        _, files = eml_attachments((returns_dir / eml).read_bytes())
-        return next((data for n, data in files if n == name), None)
-    return None
 
 
 def message_text(unit_name: str, problems: list[Issue], deadline: str, file_name: str) -> str:
@@ -60,6 +51,25 @@ def message_text(unit_name: str, problems: list[Issue], deadline: str, file_name
         lines.append(f"{n}. {issue.message}{where}")
     lines.append("")
     lines.append(f"（核验的文件：{file_name}）请修改后于 {deadline} 前重新报送。")
+    return "\n".join(lines) + "\n"
+
+
+def rejected_text(records: list[FileRecord], deadline: str) -> str:
+    """The message for a unit none of whose files could be used: each file and why."""
+    lines = ["贵单位报送的以下文件无法使用，未能接受："]
+    for n, record in enumerate(records, 1):
+        reason = next((i.message for i in reversed(_problems(record))), record.reason)
+        lines.append(f"{n}. {record.path}：{reason}")
+    hows = "、".join(  # a valid signature is no guess: nothing to explain
+        dict.fromkeys(TIED_BY[r.tied_by] for r in records if r.tied_by not in ("", "signature"))
+    )
+    if hows:
+        lines.append(f"（以上文件按{hows}认定为贵单位报送；如不是贵单位所发，请告知。）")
+    lines.append("")
+    lines.append(
+        f"附件是重新下发的本单位工作簿（原件，未填写）。请在附件中填写后保存为 .xlsx，"
+        f"于 {deadline} 前重新报送；不要压缩，不要另存为 .xls。"
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -111,17 +121,22 @@ def make_feedback(
         problems = _problems(chosen)
         if not problems:
             continue
-        data = _returned_bytes(returns_dir, chosen) if chosen.status == "accepted" else None
+        data = source_bytes(returns_dir, chosen.path) if chosen.status == "accepted" else None
         if data is None and unit.unit_id in generated:
             data = generated[unit.unit_id].read_bytes()  # unusable return: a fresh workbook
         if data is None:
             continue
+        fresh = chosen.status != "accepted"
         stem = f"{safe_filename(unit.unit_id, 40)}_{safe_filename(unit.name)}_问题标注"
         workbook = out_dir / f"{stem}.xlsx"
         message = out_dir / f"{stem}.txt"
         with atomic_path(workbook) as tmp:
-            tmp.write_bytes(annotate(data, problems) if chosen.status == "accepted" else data)
-        text = message_text(unit.name, problems, deadline, chosen.path)
+            tmp.write_bytes(data if fresh else annotate(data, problems))
+        if fresh:
+            rejected = sorted(records, key=lambda r: (r.received, r.path), reverse=True)
+            text = rejected_text(rejected, deadline)
+        else:
+            text = message_text(unit.name, problems, deadline, chosen.path)
         atomic_write_bytes(message, text.encode("utf-8"))
-        items.append(FeedbackItem(unit.unit_id, unit.name, workbook, message, len(problems)))
+        items.append(FeedbackItem(unit.unit_id, unit.name, workbook, message, len(problems), fresh))
     return items

@@ -10,6 +10,14 @@ Every file ends with one status:
   (newest by file modification time, then by path);
 * ``skipped``    – lock files, hidden and system files, non-spreadsheets.
 
+A saved message (``.eml``) and a ``.zip`` archive are containers: each attached or
+archived file is checked as a file of its own (``reply.eml/x.xlsx``,
+``returns.zip/x.xlsx``; see ``archives.py``).  A rejected file that can be tied to
+a roster unit (its identity sheet names the unit, the mail came from the unit's
+roster address, or its name carries the unit's id or exact name) keeps the unit
+id and says how it was tied (``tied_by``): the unit has sent something, but it
+stays missing until a return is accepted.
+
 The returns folder is only read, never written.
 """
 
@@ -18,11 +26,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from .archives import MAX_DEPTH, Budget, Member, is_archive, read_archive, unsupported_archive
 from .checks import (
     Where,
     book_layout,
@@ -37,7 +47,7 @@ from .checks import (
     read_inputs,
 )
 from .isolation import DEFAULT_ISOLATION, Isolation, read_isolated
-from .layout import build_layout
+from .layout import META_SHEET, build_layout
 from .mail import MAIL_SUFFIX, eml_attachments, read_mail_record
 from .messages import Issue, Severity, XlsxflowError, make_issue
 from .ooxml import DEFAULT_LIMITS, Limits, ReadError, classify_ole, open_book, sniff, text_kind
@@ -68,6 +78,8 @@ class FileRecord:
     superseded_by: str = ""
     changes: list[dict] = field(default_factory=list)  # item by item, against the newer return
     mail: dict | None = None  # sender, date, message id when it came by mail
+    tied_by: str = ""  # how unit_id was found: signature, identity, sender, file_name
+    blank: bool = False  # an accepted workbook with no input filled in
 
     @property
     def submission(self) -> Submission | None:
@@ -97,6 +109,8 @@ class FileRecord:
             "unit_id": self.unit_id,
             "issues": [i.to_dict() for i in self.issues],
         }
+        if self.tied_by:
+            d["tied_by"] = self.tied_by
         if self.superseded_by:
             d["superseded_by"] = self.superseded_by
             d["changes"] = self.changes
@@ -123,10 +137,21 @@ class IngestReport:
     command: str = ""
     round: Round | None = None  # a round of several forms
     quotas: list[QuotaRow] = field(default_factory=list)  # per unit and quota group
+    warnings: list[Issue] = field(default_factory=list)  # about the folder as a whole
 
     @property
     def issues(self) -> list[Issue]:
         return [i for f in self.files for i in f.issues]
+
+    @property
+    def unusable(self) -> dict[str, list[FileRecord]]:
+        """Missing units that did send something: their rejected files (received, unusable)."""
+        missing = {u.unit_id for u in self.missing}
+        out: dict[str, list[FileRecord]] = {}
+        for f in self.files:
+            if f.status == "rejected" and f.unit_id in missing:
+                out.setdefault(f.unit_id, []).append(f)
+        return out
 
     def counts(self) -> dict[str, int]:
         out = {s: 0 for s in ("accepted", "rejected", "duplicate", "superseded", "skipped")}
@@ -144,7 +169,7 @@ class IngestReport:
             for i in f.issues
         )
         rejected = any(f.status == "rejected" for f in self.files)
-        return 1 if errors or rejected or self.missing else 0
+        return 1 if errors or rejected or self.missing or self.warnings else 0
 
     def to_dict(self) -> dict:
         return {
@@ -161,6 +186,16 @@ class IngestReport:
             "files": [f.to_dict() for f in self.files],
             "results": [r.to_dict() for r in self.results],
             "missing": [u.unit_id for u in self.missing],
+            "received_unusable": [
+                {
+                    "unit_id": unit_id,
+                    "files": [
+                        {"path": f.path, "reason": f.reason, "tied_by": f.tied_by} for f in files
+                    ],
+                }
+                for unit_id, files in self.unusable.items()
+            ],
+            "warnings": [i.to_dict() for i in self.warnings],
             **({"quotas": [q.to_dict() for q in self.quotas]} if self.round else {}),
         }
 
@@ -178,14 +213,14 @@ def discover(returns_dir: Path) -> list[tuple[Path, str, str | None]]:
     return found
 
 
-def _skip_code(rel: str, path: Path) -> str | None:
+def _skip_code(rel: str, path: Path | None) -> str | None:
     parts = rel.split("/")
     name = parts[-1]
     if name.startswith("~$") or name.startswith(".~lock.") or name.startswith("~"):
         return "file-skipped-lock"
     if any(p.startswith(".") or p == "__MACOSX" for p in parts) or name.lower() in SYSTEM_FILES:
         return "file-skipped-hidden"
-    if path.is_symlink():
+    if path is not None and path.is_symlink():
         return "file-skipped-hidden"
     if name.endswith(MAIL_SUFFIX):
         return "file-skipped-mail-record"
@@ -194,7 +229,7 @@ def _skip_code(rel: str, path: Path) -> str | None:
 
 @dataclass(frozen=True)
 class Attached:
-    """A file attached to a saved .eml message in the returns folder."""
+    """A file inside a container in the returns folder: a saved .eml message, a .zip."""
 
     name: str
     data: bytes
@@ -265,6 +300,8 @@ def _read_data(
     kind = sniff(data[:4096], len(data), suffix)
     if kind == "empty":
         return _reject(record, where("file-empty"))
+    if archive := unsupported_archive(data[:8], suffix):
+        return _reject(record, where("file-archive-unsupported", kind=archive))
     if kind == "ole":
         code = {"encrypted": "file-encrypted", "et": "file-wps-et", "xls": "file-legacy-xls"}[
             classify_ole(data, suffix)
@@ -313,8 +350,11 @@ def _check_book(book, record: FileRecord, ctx: RoundContext, where: Where) -> Fi
     identity, issues = read_identity(book, ctx, where)
     record.issues.extend(issues)
     if identity is None:
+        claimed = claimed_unit_id(book)
+        if claimed and ctx.roster.get(claimed) is not None:
+            record.unit_id, record.tied_by = claimed, "identity"  # readable, but not genuine
         return _reject(record, issues[-1])
-    record.unit_id = identity.unit_id
+    record.unit_id, record.tied_by = identity.unit_id, "signature"
     record.slots = identity.slots()
     record.lang = identity.lang if identity.lang in ("zh", "en") else "zh"
     layout = book_layout(ctx, identity, record.lang)
@@ -336,6 +376,7 @@ def _check_book(book, record: FileRecord, ctx: RoundContext, where: Where) -> Fi
             record.issues.extend(tampered)
             return _reject(record, tampered[0])
         sheets.append((sheet_layout, sheet))
+    record.blank = all(is_blank(sheet, sheet_layout) for sheet_layout, sheet in sheets)
     record.issues.extend(check_shape(book, sheets, layout, where))
     record.issues.extend(check_file_name(Path(record.path).name, identity, ctx, where))
     for sheet_layout, sheet in sheets:
@@ -446,37 +487,60 @@ def ingest(
     if not returns_dir.is_dir():
         raise XlsxflowError(make_issue("returns-missing", path=str(returns_dir)))
     started = datetime.now().astimezone().isoformat(timespec="seconds")
-    found = discover(returns_dir)
-    records: list[FileRecord | None] = [None] * len(found)
+    records: list[FileRecord | None] = []
     jobs, slots, mail = [], [], {}
-    for n, (path, rel, skip) in enumerate(found):
-        if skip or path.suffix.lower() == ".eml":
-            try:
-                stat = path.lstat()
-                size, mtime = stat.st_size, stat.st_mtime
-            except OSError:
-                size, mtime = 0, 0.0
-            record = FileRecord(rel, size, mtime)
-            if skip:
-                records[n] = _skip(record, make_issue(skip, file=rel))
-            else:  # a saved message: its spreadsheet attachments are read like files
-                records[n], attached, info = _open_eml(path, record, limits)
-                for item in attached:
-                    records.append(None)
-                    jobs.append((item, f"{rel}/{item.name}"))
-                    slots.append(len(records) - 1)
-                    mail[f"{rel}/{item.name}"] = info
-            if progress:
-                progress(1)
+
+    def read_later(source: Path | Attached, rel: str, info: dict | None) -> None:
+        records.append(None)
+        jobs.append((source, rel))
+        slots.append(len(records) - 1)
+        if info is not None:
+            mail[rel] = info
+
+    def inside(container: str, items, info: dict | None, depth: int, budget: Budget) -> None:
+        """Files attached to a message or packed in an archive: each read like a file."""
+        for item in items:
+            rel = f"{container}/{item.name}"
+            if isinstance(item, Member) and item.problem is not None:
+                records.append(_not_read(FileRecord(rel, 0, item.mtime), *item.problem))
+            elif isinstance(item, Member) and (skip := _skip_code(item.name, None)):
+                records.append(
+                    _skip(FileRecord(rel, len(item.data), item.mtime), make_issue(skip, file=rel))
+                )
+            elif is_archive(item.name, item.data):
+                record = FileRecord(rel, len(item.data), item.mtime)
+                if depth >= MAX_DEPTH:
+                    issue = make_issue("file-archive-too-deep", file=rel, depth=MAX_DEPTH)
+                    records.append(_reject(record, issue))
+                    continue
+                record, members = _open_archive(record, item.data, limits, budget)
+                records.append(record)
+                inside(rel, members, info, depth + 1, budget)
+            else:
+                read_later(Attached(item.name, item.data, item.mtime), rel, info)
+
+    for path, rel, skip in discover(returns_dir):
+        if skip:
+            records.append(_skip(_stat_record(path, rel), make_issue(skip, file=rel)))
+        elif path.suffix.lower() == ".eml":  # a saved message: its attachments are read
+            record, attached, info = _open_eml(path, _stat_record(path, rel), limits)
+            records.append(record)
+            inside(rel, attached, info, 0, Budget(limits))
+        elif (data := _archive_data(path, limits)) is not None:  # a .zip: its members are read
+            budget = Budget(limits)
+            record, members = _open_archive(_stat_record(path, rel), data, limits, budget)
+            records.append(record)
+            inside(rel, members, read_mail_record(path), 1, budget)
         else:
-            jobs.append((path, rel))
-            slots.append(n)
-            if (info := read_mail_record(path)) is not None:
-                mail[rel] = info
+            read_later(path, rel, read_mail_record(path))
+            continue
+        if progress:
+            progress(1)
     for n, record in zip(slots, read_isolated(jobs, ctx, limits, isolation, progress), strict=True):
         records[n] = record
         record.mail = mail.get(record.path)
         record.issues.extend(_check_sender(record, ctx))
+    tie_rejected(records, ctx)
     resolve_duplicates(records)
     newest = {r.path: r for r in records if r.status == "accepted"}
     for rec in records:
@@ -512,12 +576,63 @@ def ingest(
         command=command,
         round=ctx.round,
         quotas=quotas,
+        warnings=folder_warnings(returns_dir, records, accepted),
     )
 
 
 def _expected(ctx: RoundContext, unit: Unit) -> bool:
     """Is a return expected from this unit (a round: it received at least one form)?"""
     return ctx.round is None or bool(ctx.round.slots_of(unit.unit_id))
+
+
+def _stat_record(path: Path, rel: str) -> FileRecord:
+    try:
+        stat = path.lstat()
+        return FileRecord(rel, stat.st_size, stat.st_mtime)
+    except OSError:
+        return FileRecord(rel, 0, 0.0)
+
+
+def _not_read(record: FileRecord, code: str, fields: dict) -> FileRecord:
+    """A file in a container that was not read: skipped (a link) or rejected, with why."""
+    issue = make_issue(code, file=record.path, **fields)
+    return _skip(record, issue) if issue.severity == Severity.INFO else _reject(record, issue)
+
+
+def _archive_data(path: Path, limits: Limits) -> bytes | None:
+    """The bytes of a ``.zip`` archive (not an xlsx renamed .zip); None for other files."""
+    if path.suffix.lower() != ".zip":
+        return None
+    try:
+        if path.stat().st_size > limits.max_total_uncompressed:
+            return None  # read as a file: rejected as too large
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data if is_archive(path.name, data) else None
+
+
+def _open_archive(record: FileRecord, data: bytes, limits: Limits, budget: Budget):
+    """A .zip archive: (its own record, its members)."""
+    record.sha256 = hashlib.sha256(data).hexdigest()
+    try:
+        members = read_archive(data, limits, budget, record.mtime)
+    except ReadError as err:
+        return _reject(record, make_issue(err.code, file=record.path, **err.fields)), []
+    issue = make_issue("file-archive-container", file=record.path, count=len(members))
+    return _skip(record, issue), members
+
+
+def _labelled(files: list[tuple[str, bytes]], when: float) -> list[Attached]:
+    """A message's attachments, two of the same name kept apart."""
+    attached, seen = [], set()
+    for name, content in files:
+        label = name.replace("/", "_")
+        while label in seen:
+            label = f"{Path(label).stem}+{Path(label).suffix}"
+        seen.add(label)
+        attached.append(Attached(label, content, when))
+    return attached
 
 
 def _open_eml(path: Path, record: FileRecord, limits: Limits):
@@ -543,13 +658,7 @@ def _open_eml(path: Path, record: FileRecord, limits: Limits):
     if info.get("date"):
         with contextlib.suppress(ValueError):
             when = datetime.fromisoformat(info["date"]).timestamp()
-    attached, seen = [], set()
-    for name, content in files:
-        label = name
-        while label in seen:  # two attachments of the same name stay apart
-            label = f"{Path(label).stem}+{Path(label).suffix}"
-        seen.add(label)
-        attached.append(Attached(label, content, when))
+    attached = _labelled(files, when)
     record.mail = info
     return (
         _skip(record, make_issue("file-mail-container", file=record.path, count=len(attached))),
@@ -575,6 +684,130 @@ def _check_sender(record: FileRecord, ctx: RoundContext) -> list[Issue]:
             expected=unit.email,
         )
     ]
+
+
+TIED_BY = {"signature": "签名", "identity": "身份表", "sender": "发件人", "file_name": "文件名"}
+
+
+def tie_rejected(records: list[FileRecord], ctx: RoundContext) -> None:
+    """Give a rejected file the unit that evidently sent it; it stays rejected.
+
+    In order: the identity sheet (set while reading), the mail's sender equal to
+    exactly one unit's roster email, the file's name (or a folder's, or the
+    container's) naming exactly one unit by id or exact name.
+    """
+    by_email: dict[str, list[str]] = {}
+    for unit in ctx.roster:
+        if unit.email:
+            by_email.setdefault(unit.email.strip().lower(), []).append(unit.unit_id)
+    for rec in records:
+        if rec.status != "rejected":
+            continue
+        if not rec.unit_id:
+            sender = ((rec.mail or {}).get("from") or "").strip().lower()
+            senders = by_email.get(sender, []) if sender else []
+            if len(senders) == 1:
+                rec.unit_id, rec.tied_by = senders[0], "sender"
+            elif named := unit_in_name(rec.path, ctx.roster):
+                rec.unit_id, rec.tied_by = named, "file_name"
+        unit = ctx.roster.get(rec.unit_id) if rec.unit_id else None
+        if unit is not None and rec.tied_by != "signature":  # first: the reason stays last
+            rec.issues.insert(
+                0,
+                make_issue(
+                    "file-tied-to-unit",
+                    file=rec.path,
+                    how=TIED_BY[rec.tied_by],
+                    unit=f"{unit.unit_id} {unit.name}",
+                ),
+            )
+
+
+def unit_in_name(rel: str, roster) -> str | None:
+    """The one roster unit a path names (id as a token, or exact name), innermost part first."""
+    for part in reversed(rel.split("/")):
+        named = _units_named(part, roster)
+        if named:
+            return named.pop() if len(named) == 1 else None  # two units named: no guess
+    return None
+
+
+def _units_named(text: str, roster) -> set[str]:
+    spans: list[tuple[int, int, str]] = []
+    for unit in roster:
+        uid = unit.unit_id
+        if not (uid.isdigit() and len(uid) < 3):  # "12" would match dates
+            pattern = rf"(?<![A-Za-z0-9]){re.escape(uid)}(?![A-Za-z0-9])"
+            spans += [(m.start(), m.end(), uid) for m in re.finditer(pattern, text, re.IGNORECASE)]
+        if len(unit.name) >= 2:
+            start = text.find(unit.name)
+            while start >= 0:
+                spans.append((start, start + len(unit.name), uid))
+                start = text.find(unit.name, start + 1)
+    # A name inside a longer matched name (市财政局 in 市财政局机关党委) does not count.
+    return {
+        uid
+        for s, e, uid in spans
+        if not any(s2 <= s and e <= e2 and e2 - s2 > e - s for s2, e2, _ in spans)
+    }
+
+
+def folder_warnings(returns_dir: Path, records: list[FileRecord], accepted) -> list[Issue]:
+    """An empty folder, or one holding only the round's blank outgoing workbooks."""
+    if not any(r.status != "skipped" for r in records):
+        detail = f"（{len(records)} 个文件均已跳过，见“文件”表）" if records else "（文件夹是空的）"
+        return [make_issue("returns-empty", path=str(returns_dir), detail=detail)]
+    if accepted and all(r.blank for r in accepted):
+        return [make_issue("returns-unfilled", count=len(accepted))]
+    return []
+
+
+def claimed_unit_id(book) -> str:
+    """The unit id written in a workbook's identity sheet, genuine or not ("" if none)."""
+    info = book.sheet_info(META_SHEET)
+    if info is None:
+        return ""
+    sheet = book.read_sheet(info)
+    for (row, col), cell in sheet.cells.items():
+        if col == 0 and cell.value == "unit_id":
+            value = sheet.get(row, 1)
+            return str(value.value).strip() if value and value.value is not None else ""
+    return ""
+
+
+def source_bytes(returns_dir: Path, rel: str, limits: Limits = DEFAULT_LIMITS) -> bytes | None:
+    """The bytes of a file ingest read: on disk, attached to a saved message, or in a .zip."""
+    parts = rel.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        return None
+    for n in range(1, len(parts) + 1):
+        path = returns_dir.joinpath(*parts[:n])
+        if path.is_file():
+            try:
+                data = path.read_bytes()
+                return _inner_bytes(parts[n - 1], data, "/".join(parts[n:]), limits, Budget(limits))
+            except (OSError, ReadError, ValueError):
+                return None
+        if not path.is_dir():
+            return None
+    return None
+
+
+def _inner_bytes(name: str, data: bytes, rest: str, limits: Limits, budget: Budget) -> bytes | None:
+    if not rest:
+        return data
+    if name.lower().endswith(".eml"):
+        items = _labelled(eml_attachments(data)[1], 0.0)
+    elif is_archive(name, data):
+        items = [m for m in read_archive(data, limits, budget, 0.0) if m.problem is None]
+    else:
+        return None
+    for item in items:
+        if rest == item.name:
+            return item.data
+        if rest.startswith(item.name + "/"):
+            return _inner_bytes(item.name, item.data, rest[len(item.name) + 1 :], limits, budget)
+    return None
 
 
 def count_files(returns_dir: Path) -> int:

@@ -126,6 +126,33 @@ CATALOGUE: dict[str, Message] = {
     "file-timeout": Message(E, "读取超时（超过 {seconds} 秒），为安全起见已放弃。"),
     "file-reader-crashed": Message(E, "读取时出错（{detail}）。请重新保存后报送。"),
     "file-macro": Message(W, "文件含有宏（VBA）。宏不会被执行；如无必要请另存为 .xlsx。"),
+    "file-archive-container": Message(I, "压缩包：已读取其中 {count} 个文件。"),
+    "file-archive-unsupported": Message(
+        E,
+        "这是 {kind} 压缩包，xlsxflow 不读取此格式。请解压后放入报送文件夹"
+        "（或请报送单位直接发送 .xlsx 工作簿）。",
+    ),
+    "file-archive-unsafe-name": Message(
+        E, "压缩包中的文件名“{name}”指向压缩包以外（含 .. 或绝对路径），为安全起见未读取。"
+    ),
+    "file-archive-encrypted": Message(
+        E, "压缩包中的文件设置了密码，无法读取。请解压后放入，或取消密码后重新打包。"
+    ),
+    "file-archive-link": Message(I, "压缩包中的链接（指向“{target}”），已跳过。"),
+    "file-archive-too-deep": Message(
+        E, "压缩包嵌套超过 {depth} 层，为安全起见未读取。请解压后放入报送文件夹。"
+    ),
+    "file-tied-to-unit": Message(I, "按{how}认定为“{unit}”报送的文件（未被接受）。"),
+    # ---- the returns folder as a whole ------------------------------------------------
+    "returns-empty": Message(
+        W,
+        "报送文件夹 {path} 中没有可读取的报送文件{detail}。请确认文件夹是否选对、报送文件是否已放入。",
+    ),
+    "returns-unfilled": Message(
+        W,
+        "报送文件夹中的 {count} 个工作簿都没有填写任何内容：退回文件夹中是本轮下发的空白工作簿，"
+        "尚未填写。请确认选对了文件夹（下发的工作簿不是报送文件）。",
+    ),
     # ---- identity ----------------------------------------------------------------
     "identity-not-xlsxflow": Message(
         E, "不是本系统下发的工作簿（找不到“{sheet}”信息页）。请使用下发的工作簿填写。"

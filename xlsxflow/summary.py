@@ -69,8 +69,11 @@ _L = {
     "missing_state": ("情况", "State"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
-    "never_sent": ("未报送", "nothing received"),
-    "only_rejected": ("有报送但均被拒收（见“文件”表）", "received, but every file was rejected"),
+    "never_sent": ("未报送：未收到任何文件", "nothing received"),
+    "only_rejected": ("已报送，但文件无法使用（拒收）", "received, but unusable (rejected)"),
+    "received_files": ("收到的文件", "Files received"),
+    "rejected_why": ("拒收原因", "Why rejected"),
+    "tied_by": ("依据", "Tied by"),
     "title": ("{title} · 汇总", "{title} · summary"),
     "distribution": ("分布", "Distribution"),
     "count": ("单位数", "Units"),
@@ -223,6 +226,8 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
     names = {u.unit_id: u.name for u in roster}
     rows = []
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    for i in report.warnings:  # about the returns folder as a whole
+        rows.append([_SEVERITY[lang][str(i.severity)], i.code, "", "", "", "", "", i.message])
     for f in report.files:
         for i in sorted(f.issues, key=lambda i: order[i.severity]):
             rows.append(
@@ -259,8 +264,8 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
             {"type": "formula", "criteria": f'=$A2="{sev["warning"]}"', "format": s.warning},
         )
 
-    # 未交 ----------------------------------------------------------------------------
-    tried = {f.unit_id for f in report.files if f.unit_id}
+    # 未交: nothing received, or received but unusable (the files, why, how tied) ----------
+    unusable = report.unusable
     rows = [
         [
             u.unit_id,
@@ -269,15 +274,21 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
             u.contact,
             u.phone,
             u.email,
-            _t("only_rejected" if u.unit_id in tried else "never_sent", lang),
+            _t("only_rejected" if u.unit_id in unusable else "never_sent", lang),
+            "\n".join(f.path for f in unusable.get(u.unit_id, [])),
+            "\n".join(f.reason for f in unusable.get(u.unit_id, [])),
+            "\n".join(_tied_by(f.tied_by, lang) for f in unusable.get(u.unit_id, [])),
         ]
         for u in report.missing
     ]
     headers = [
         _t(k, lang)
-        for k in ("unit_id", "unit_name", "parent", "contact", "phone", "email", "missing_state")
+        for k in (
+            *("unit_id", "unit_name", "parent", "contact", "phone", "email", "missing_state"),
+            *("received_files", "rejected_why", "tied_by"),
+        )
     ]
-    s.table(_t("missing", lang), headers, rows, landscape=False, title=report.round_title)
+    s.table(_t("missing", lang), headers, rows, title=report.round_title)  # widths from content
 
     # 改动 (only when a unit sent a changed return) -----------------------------------
     rows = [
@@ -314,17 +325,18 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
             _STATUS[lang].get(f.status, f.status),
             f.reason,
             f.unit_id,
+            _tied_by(f.tied_by, lang) if f.unit_id else "",
             f.size,
             datetime.fromtimestamp(f.mtime).strftime("%Y-%m-%d %H:%M:%S") if f.mtime else "",
             f.sha256,
         ]
         for f in report.files
     ]
-    headers = [_t(k, lang) for k in ("file", "status", "reason", "unit_id", "size", "modified")] + [
-        "SHA-256"
-    ]
+    headers = [
+        _t(k, lang) for k in ("file", "status", "reason", "unit_id", "tied_by", "size", "modified")
+    ] + ["SHA-256"]
     s.table(
-        _t("files", lang), headers, rows, widths={0: 40, 2: 50, 6: 20}, title=report.round_title
+        _t("files", lang), headers, rows, widths={0: 40, 2: 50, 7: 20}, title=report.round_title
     )
 
     # 说明 ----------------------------------------------------------------------------
@@ -723,6 +735,19 @@ def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric | None, lang: st
     ws.set_paper(9)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
+
+
+_TIED_BY = {
+    "signature": ("签名", "signature"),
+    "identity": ("身份表", "identity sheet"),
+    "sender": ("发件人", "mail sender"),
+    "file_name": ("文件名", "file name"),
+}
+
+
+def _tied_by(how: str, lang: str) -> str:
+    zh, en = _TIED_BY.get(how, (how, how))
+    return en if lang == "en" else zh
 
 
 def _returned(report: IngestReport) -> set[str]:
