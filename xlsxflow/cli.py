@@ -283,9 +283,7 @@ def generate(
         click.echo(f"{len(result.files)} 个工作簿 workbooks → {out_dir}")
         click.echo(f"本轮 round {result.record.round_id} 记录于 recorded in {result.record_path}")
         if result.reissue and units:
-            again = " ".join(
-                f"--unit {u} --resend {u}" for u in map(shlex.quote, dict.fromkeys(units))
-            )
+            again = " ".join(f"--unit {shlex.quote(u)}" for u in dict.fromkeys(units))
             click.echo(
                 f"重新发送 send again: xlsxflow send {shlex.quote(out_dir)} {again} --from …"
             )
@@ -408,10 +406,26 @@ def ingest(
             f"已接受 accepted {len(report.results)}，符合条件 eligible {eligible}，"
             f"未交 missing {len(report.missing)}，问题 issues {len(report.issues)}"
         )
+        _echo_other_rounds(report, returns_dir)
         click.echo(f"汇总表 summary: {Path(out_file).resolve()}")
         if report_file:
             click.echo(f"报告 report: {Path(report_file).resolve()}")
         sys.exit(report.exit_code)
+
+
+def _echo_other_rounds(report, returns_dir: str) -> None:
+    """Returns of another round recorded here: how many, and the command that reads them."""
+    found: dict[str, int] = {}
+    for issue in report.issues:
+        if issue.code == "identity-recorded-round":
+            found[issue.fields["found"]] = found.get(issue.fields["found"], 0) + 1
+    for round_id, count in found.items():
+        click.secho(
+            f"{count} 个文件属于已记录的另一轮次 {round_id}，汇总请运行 to ingest them: "
+            f"xlsxflow ingest {shlex.quote(returns_dir)} --round {round_id}",
+            fg="yellow",
+            err=True,
+        )
 
 
 def _limits(max_file_mb: float, items: tuple[str, ...]):

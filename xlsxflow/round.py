@@ -125,12 +125,18 @@ def recorded_rounds(workdir: str | Path = ".") -> dict[str, RoundRecord]:
     workdir = Path(workdir)
     paths = sorted((workdir / ROUNDS_DIR).glob("*.json")) if (workdir / ROUNDS_DIR).is_dir() else []
     rounds: dict[str, RoundRecord] = {}
+    current_id = None
     for path in [*paths, workdir / ROUND_FILE]:
         if path.is_file():
             with contextlib.suppress(XlsxflowError):
                 record = RoundRecord.load(path)
                 rounds[record.round_id] = record
-    return dict(sorted(rounds.items(), key=lambda item: item[1].generated_at))
+                current_id = record.round_id if path.name == ROUND_FILE else current_id
+
+    def age(item: tuple[str, RoundRecord]) -> tuple[str, bool]:
+        return item[1].generated_at, item[0] == current_id  # the current one last among equals
+
+    return dict(sorted(rounds.items(), key=age))
 
 
 def _save_round(record: RoundRecord, workdir: Path, previous: RoundRecord | None) -> Path:
