@@ -375,3 +375,13 @@ def test_written_files_follow_the_umask(tmp_path, monkeypatch):
     assert {p.name: oct(mode(p)) for p in files} == {p.name: "0o644" for p in files}
     assert mode(tmp_path / "workbooks") == 0o755
     assert mode(tmp_path / "key" / "secret.key") == 0o600
+
+
+def test_a_linked_workbook_folder_stays_a_link(tmp_path):
+    real = tmp_path / "shared" / "wb"
+    real.mkdir(parents=True)
+    (tmp_path / "workbooks").symlink_to(real, target_is_directory=True)
+    first, _ = make_round(tmp_path)
+    assert (tmp_path / "workbooks").is_symlink()
+    assert len(list(real.glob("*.xlsx"))) == len(first.files) == 30
+    assert [p for p in real.parent.iterdir() if p != real] == []  # no staging left beside it

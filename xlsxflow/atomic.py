@@ -139,7 +139,7 @@ class StagedDir:
     """
 
     def __init__(self, target: str | Path, carry: Callable[[Path], bool] = lambda p: False):
-        self.target = Path(os.path.abspath(target))
+        self.target = Path(os.path.realpath(target))  # a linked folder: swap where it points
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self._prefix = f".{self.target.name}{STAGE_TAG}"
         self.recover()

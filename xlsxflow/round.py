@@ -256,6 +256,13 @@ def _plan_round(
     return result
 
 
+def _check_out_dir(out_dir: str | Path, workdir: Path) -> None:
+    """The workbook folder is replaced whole: never the working directory or above it."""
+    out, here = Path(os.path.realpath(out_dir)), Path(os.path.realpath(workdir))
+    if out == here or here.is_relative_to(out):
+        raise XlsxflowError(make_issue("generate-out-is-workdir", out=str(out_dir)))
+
+
 def _chosen(candidates: list[Unit], units: list[str] | None, roster: str) -> list[Unit]:
     """The units to write: all candidates, or those named (each must be one of them)."""
     if not units:
@@ -284,10 +291,6 @@ def _issue(
     the workbooks of this folder's rounds and keeps anything else.  Ctrl-C or
     ``kill -9`` before the swap leave the old folder and records as they were.
     """
-    out = Path(os.path.abspath(out_dir))
-    here = Path(os.path.abspath(workdir))
-    if out == here or here.is_relative_to(out):
-        raise XlsxflowError(make_issue("generate-out-is-workdir", out=str(out_dir)))
     issued: dict[str, str] = {**plan.record.roster_units}
     if plan.previous:
         issued.update(plan.previous.roster_units)
@@ -301,7 +304,7 @@ def _issue(
             return True  # the units' new files replace their old ones
         return not (entry.suffix.lower() == ".xlsx" and entry.name.startswith(prefixes))
 
-    stage = StagedDir(out, carry)
+    stage = StagedDir(out_dir, carry)
     try:
         staged = write(stage.path)
         with deferred_signals():
@@ -344,6 +347,7 @@ def generate(
     this re-issues inside that round (same id, earlier copies stay valid); other
     inputs need ``new_round``, and the earlier round stays recorded.
     """
+    _check_out_dir(out_dir, Path(workdir))
     rubric = load_rubric(rubric_path)
     roster = load_roster(roster_path)
     chosen = _chosen(list(roster), units, str(roster_path))
@@ -430,6 +434,7 @@ def generate_round(
 
     Re-issuing and new rounds as in :func:`generate`.
     """
+    _check_out_dir(out_dir, Path(workdir))
     rnd = load_round(round_path, roster_path)
     roster_file = Path(roster_path) if roster_path else rnd.path.parent / rnd.spec.roster
     entitled = [u for u in rnd.roster if rnd.slots_of(u.unit_id)]
