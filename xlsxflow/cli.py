@@ -223,12 +223,12 @@ def roster_check(file: str) -> None:
     "--unit",
     "units",
     multiple=True,
-    help="只重新生成该单位的工作簿（可重复）；在当前轮次内补发。Only this unit id (repeatable).",
+    help="只生成此单位（可重复），在当前轮次内补发。One unit only.",
 )
 @click.option(
     "--new-round",
     is_flag=True,
-    help="开始新的一轮（原轮次的记录保留）。Start a new round; the current one stays recorded.",
+    help="开始新的一轮，原轮次的记录保留。A new round.",
 )
 def generate(
     rubric_file, roster_file, out_dir, title, deadline, lang, key_file, units, new_round
@@ -306,8 +306,7 @@ def generate(
 @click.option(
     "--round",
     "round_file",
-    help="已记录轮次的编号，或轮次文件。A recorded round's id, or a round file "
-    "(overrides the round record).",
+    help="已记录轮次的编号或轮次文件。Round id or file.",
 )
 @click.option("--roster", "roster_file", help="Roster (overrides the round record).")
 @click.option(
