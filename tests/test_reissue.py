@@ -374,6 +374,9 @@ def test_written_files_follow_the_umask(tmp_path, monkeypatch):
     assert len(list((tmp_path / "feedback").iterdir())) > 0
     assert {p.name: oct(mode(p)) for p in files} == {p.name: "0o644" for p in files}
     assert mode(tmp_path / "workbooks") == 0o755
+    (tmp_path / "workbooks").chmod(0o2775)  # a shared folder: group-writable, setgid
+    assert cli(tmp_path, "generate", "wenming-danwei", "--roster", str(ROSTER)).exit_code == 0
+    assert mode(tmp_path / "workbooks") == 0o2775  # the swapped-in folder keeps it
     assert mode(tmp_path / "key" / "secret.key") == 0o600
 
 

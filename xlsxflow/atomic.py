@@ -15,6 +15,7 @@ import os
 import secrets
 import shutil
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -151,7 +152,12 @@ class StagedDir:
             except FileExistsError:
                 continue
         self.path = path
-        if self.target.is_dir():
+        if self.target.is_dir():  # the new folder keeps the old one's mode and group
+            info = self.target.stat()
+            with contextlib.suppress(OSError):
+                os.chown(path, -1, info.st_gid)
+            with contextlib.suppress(OSError):
+                os.chmod(path, stat.S_IMODE(info.st_mode))
             for entry in sorted(self.target.iterdir()):
                 if carry(entry):
                     self._carry(entry, path / entry.name)
