@@ -111,8 +111,6 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -174,7 +172,8 @@ class StagedDir:
     def recover(self) -> None:
         """Finish a swap cut between its two renames; remove stagings of runs that died."""
         leftovers = []
-        for leftover in sorted(self.target.parent.glob(f"{self._prefix}*")):
+        siblings = sorted(self.target.parent.iterdir())
+        for leftover in (p for p in siblings if p.name.startswith(self._prefix)):
             pid = leftover.name.removeprefix(self._prefix).split("-", 1)[0]
             if not (pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid))):
                 leftovers.append(leftover)  # else another xlsxflow is writing it right now
@@ -199,7 +198,3 @@ class StagedDir:
     def discard(self) -> None:
         """Remove the staging folder (after a commit: the old folder) if still there."""
         shutil.rmtree(self.path, ignore_errors=True)
-
-    def final(self, staged: Path) -> Path:
-        """Where a path inside the staging folder is after the commit."""
-        return self.target / Path(staged).relative_to(self.path)
