@@ -166,6 +166,14 @@ def test_another_rubric_is_refused_without_new_round(tmp_path):
     assert {round_id_of(p) for p in (tmp_path / "workbooks").glob("*.xlsx")} == {new.round_id}
 
 
+def test_a_new_round_for_one_unit_drops_the_old_rounds_workbooks(tmp_path):
+    make_round(tmp_path)
+    (tmp_path / "workbooks" / "说明.txt").write_text("mine", encoding="utf-8")
+    new, _ = make_round(tmp_path, units=["CZJ"], new_round=True)
+    names = sorted(p.name for p in (tmp_path / "workbooks").iterdir())
+    assert names == sorted([new.files[0].path.name, "说明.txt"])
+
+
 def test_removed_unit_or_other_key_is_another_round(tmp_path):
     make_round(tmp_path)
     fewer = tmp_path / "fewer.csv"

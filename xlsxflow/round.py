@@ -287,8 +287,8 @@ def _issue(
 ) -> GenerateResult:
     """Write the workbooks into a staging folder, record the round, swap the folder in.
 
-    A partial re-issue carries the folder's other files over; a full one replaces
-    the workbooks of this folder's rounds and keeps anything else.  Ctrl-C or
+    A partial re-issue carries the folder's other files over; otherwise the
+    workbooks of this folder's rounds are replaced and anything else is kept.  Ctrl-C or
     ``kill -9`` before the swap leave the old folder and records as they were.
     """
     issued: dict[str, str] = {**plan.record.roster_units}
@@ -300,8 +300,8 @@ def _issue(
     )
 
     def carry(entry: Path) -> bool:
-        if partial:
-            return True  # the units' new files replace their old ones
+        if partial and plan.reissue:
+            return True  # the units' new files replace their old ones in the same round
         return not (entry.suffix.lower() == ".xlsx" and entry.name.startswith(prefixes))
 
     stage = StagedDir(out_dir, carry)
