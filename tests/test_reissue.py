@@ -96,6 +96,24 @@ def test_reissue_one_unit_keeps_the_round_and_both_copies_valid(tmp_path):
     assert record.reissues[-1]["units"] == ["CZJ"]
 
 
+def test_a_later_deadline_for_one_unit_is_not_the_rounds(tmp_path):
+    first, _ = make_round(tmp_path)
+    again = generate(
+        "wenming-danwei",
+        ROSTER,
+        tmp_path / "workbooks",
+        workdir=tmp_path,
+        units=["CZJ"],
+        deadline="2027-01-15",
+    )
+    wb = openpyxl.load_workbook(again.files[0].path)
+    rows = {r[0]: r[1] for r in wb[META_SHEET].iter_rows(values_only=True)}
+    assert rows["deadline"] == "2027-01-15" and rows["round_id"] == first.record.round_id
+    record = RoundRecord.load(tmp_path / ROUND_FILE)
+    assert record.deadline == first.record.deadline == "2026-12-31"
+    assert record.reissues[-1]["deadline"] == "2027-01-15"
+
+
 def test_rerun_with_a_changed_title_stays_in_the_round(tmp_path):
     """The demo's failure: 30 of 30 sent workbooks rejected after a second generate."""
     args = ["generate", "wenming-danwei", "--roster", str(ROSTER), "--out", "wb"]

@@ -158,6 +158,8 @@ class GenerateResult:
     reissue: bool = False  # written inside the round that was already current
     previous: RoundRecord | None = None  # the round that was current before this new one
     notes: list[Issue] = field(default_factory=list)  # what happened to which round
+    title: str = ""  # the title and deadline the new workbooks carry
+    deadline: str = ""
 
 
 def _changes(current: RoundRecord, draft: RoundRecord) -> list[str]:
@@ -204,6 +206,7 @@ def _plan_round(
     """
     current = current_record(workdir)
     result = GenerateResult(draft, workdir / ROUND_FILE, [], Path(draft.key_file), False)
+    result.title, result.deadline = draft.title, draft.deadline
     if current is None:
         return result
     archive = _relative(_archive_path(workdir, current.round_id), workdir)
@@ -232,17 +235,20 @@ def _plan_round(
                 archive=archive,
             )
         )
+    # The new copies carry a title or deadline given now; only a re-issue to every
+    # unit makes it the round's (one unit's later deadline is not everyone's).
+    result.title, result.deadline = title or current.title, deadline or current.deadline
     reissue = {
         "at": draft.generated_at,
         "units": sorted(set(units)) if units else "all",
         "out_dir": draft.out_dir,
-        "title": title or current.title,
-        "deadline": deadline or current.deadline,
+        "title": result.title,
+        "deadline": result.deadline,
     }
     result.record = replace(
         current,
-        title=title or current.title,
-        deadline=deadline or current.deadline,
+        title=current.title if units else result.title,
+        deadline=current.deadline if units else result.deadline,
         rubric=draft.rubric,
         round_file=draft.round_file,
         roster=draft.roster,
@@ -381,8 +387,8 @@ def generate(
         return Identity(
             format=FORMAT,
             round_id=record.round_id,
-            round_title=record.title,
-            deadline=record.deadline,
+            round_title=plan.title,
+            deadline=plan.deadline,
             rubric_id=rubric.id,
             rubric_version=rubric.version,
             rubric_hash=rubric.content_hash,
@@ -483,8 +489,8 @@ def generate_round(
         return Identity(
             format=FORMAT,
             round_id=record.round_id,
-            round_title=record.title,
-            deadline=record.deadline,
+            round_title=plan.title,
+            deadline=plan.deadline,
             rubric_id=ROUND_RUBRIC_ID,
             rubric_version=str(spec.year),
             rubric_hash=rnd.content_hash,
