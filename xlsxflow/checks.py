@@ -66,9 +66,22 @@ def read_identity(
         identity = Identity(**{name: rows[name] for name in Identity.field_names()})
     except KeyError:
         return None, [*issues, here("identity-signature-invalid")]
-    if not identity.verify(signature, ctx.key):
-        return None, [*issues, here("identity-signature-invalid")]
     record = ctx.record
+    signed = identity.verify(signature, ctx.key)
+    other_round = not signed or (record and identity.round_id != record.round_id)
+    if other_round and (other := ctx.recorded_round_of(identity, signature)):
+        return None, [
+            *issues,
+            here(
+                "identity-recorded-round",
+                title=other.title,
+                found=other.round_id,
+                when=other.when,
+                expected=record.round_id if record else "—",
+            ),
+        ]
+    if not signed:
+        return None, [*issues, here("identity-signature-invalid")]
     if record and identity.round_id != record.round_id:
         return None, [
             *issues,

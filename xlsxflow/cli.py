@@ -219,14 +219,35 @@ def roster_check(file: str) -> None:
     type=click.Path(dir_okay=False),
     help="Signing key file (default: XLSXFLOW_KEY_FILE or ~/.config/xlsxflow/secret.key).",
 )
-@click.option("--unit", "units", multiple=True, help="Only this unit id (repeatable).")
-def generate(rubric_file, roster_file, out_dir, title, deadline, lang, key_file, units) -> None:
+@click.option(
+    "--unit",
+    "units",
+    multiple=True,
+    help="只生成此单位（可重复），在当前轮次内补发。One unit only.",
+)
+@click.option(
+    "--new-round",
+    is_flag=True,
+    help="开始新的一轮，原轮次的记录保留。A new round.",
+)
+def generate(
+    rubric_file, roster_file, out_dir, title, deadline, lang, key_file, units, new_round
+) -> None:
     """Write one locked workbook per roster unit and record the round here.
 
     RUBRIC_FILE is a rubric path or a shipped rubric name (e.g. wenming-danwei),
     or a round file (see `xlsxflow init`): then each unit gets one workbook with
     every form and nomination slot it is entitled to.  The round record
     (xlsxflow-round.json) lets `xlsxflow ingest` run here with no other argument.
+
+    \b
+    在同一目录以相同的评分表、名单和密钥再次运行 = 在当前轮次内重新下发
+    （轮次编号不变，已发出的工作簿仍有效）；补发一个单位：
+      xlsxflow generate RUBRIC --roster ROSTER --unit CZJ
+    换评分表、密钥或删改单位须加 --new-round；每一轮都记录在 xlsxflow-rounds/，
+    旧一轮的报送用 xlsxflow ingest returns/ --round 轮次编号 汇总。
+    Same inputs again re-issue inside the current round; --new-round starts
+    another, and every round stays recorded (ingest --round ID).
     """
     from .roster import load_roster
     from .round import generate as do_generate
@@ -244,21 +265,28 @@ def generate(rubric_file, roster_file, out_dir, title, deadline, lang, key_file,
                 raise click.UsageError("请用 --roster 指定单位名单 (a rubric needs --roster).")
             count = len(load_roster(roster_file))
             job = partial(do_generate, rubric_file, roster_file, out_dir, title=title)
-        with _bar(len(units) if units else count, "生成 generate") as bar:
+        with _bar(len(set(units)) if units else count, "生成 generate") as bar:
             result = job(
                 deadline=deadline,
                 lang=lang,
                 key_path=key_file,
                 units=list(units) or None,
                 progress=bar.update,
+                new_round=new_round,
             )
         if result.key_created:
             click.echo(
                 f"已创建签名密钥 new signing key: {result.key_path}（请妥善备份 keep it safe）",
                 err=True,
             )
+        _echo_issues(result.notes)
         click.echo(f"{len(result.files)} 个工作簿 workbooks → {out_dir}")
         click.echo(f"本轮 round {result.record.round_id} 记录于 recorded in {result.record_path}")
+        if result.reissue and units:
+            again = " ".join(f"--unit {shlex.quote(u)}" for u in dict.fromkeys(units))
+            click.echo(
+                f"重新发送 send again: xlsxflow send {shlex.quote(out_dir)} {again} --from …"
+            )
 
 
 # -- ingest -----------------------------------------------------------------------
@@ -275,7 +303,11 @@ def generate(rubric_file, roster_file, out_dir, title, deadline, lang, key_file,
 )
 @click.option("--report", "report_file", help="Also write a machine-readable JSON report here.")
 @click.option("--rubric", "rubric_file", help="Rubric (overrides the round record).")
-@click.option("--round", "round_file", help="Round file (overrides the round record).")
+@click.option(
+    "--round",
+    "round_file",
+    help="已记录轮次的编号或轮次文件。Round id or file.",
+)
 @click.option("--roster", "roster_file", help="Roster (overrides the round record).")
 @click.option(
     "--key", "key_file", type=click.Path(dir_okay=False), help="Signing key (overrides the record)."
@@ -379,10 +411,26 @@ def ingest(
                 "（见汇总表“未交”）"
             )
         _echo_issues(report.warnings)
+        _echo_other_rounds(report, returns_dir)
         click.echo(f"汇总表 summary: {Path(out_file).resolve()}")
         if report_file:
             click.echo(f"报告 report: {Path(report_file).resolve()}")
         sys.exit(report.exit_code)
+
+
+def _echo_other_rounds(report, returns_dir: str) -> None:
+    """Returns of another round recorded here: how many, and the command that reads them."""
+    found: dict[str, int] = {}
+    for issue in report.issues:
+        if issue.code == "identity-recorded-round":
+            found[issue.fields["found"]] = found.get(issue.fields["found"], 0) + 1
+    for round_id, count in found.items():
+        click.secho(
+            f"{count} 个文件属于已记录的另一轮次 {round_id}，汇总请运行 to ingest them: "
+            f"xlsxflow ingest {shlex.quote(returns_dir)} --round {round_id}",
+            fg="yellow",
+            err=True,
+        )
 
 
 def _limits(max_file_mb: float, items: tuple[str, ...]):

@@ -55,6 +55,7 @@ def run_demo(
         workdir=folder,
         lang=lang,
         title="2026年度市直机关“三创三树”创建评选（示例）",
+        new_round=True,  # a fresh run each time, earlier demo rounds stay recorded
     )
     echo(f"1. 生成 generated {len(gen.files)} 个工作簿 → {workbooks}")
     ctx = open_round(workdir=folder, key_path=key)
@@ -78,7 +79,9 @@ def run_demo(
 
 def _run_round_demo(folder, round_file, key, workbooks, returns, lang, echo) -> DemoResult:
     """A round of several forms (the seed's 三创三树): one workbook per unit, every form in it."""
-    gen = generate_round(round_file, workbooks, key_path=key, workdir=folder, lang=lang)
+    gen = generate_round(
+        round_file, workbooks, key_path=key, workdir=folder, lang=lang, new_round=True
+    )
     echo(
         f"1. 生成 generated {len(gen.files)} 个工作簿（每个单位一个，含其可申报的全部表）→ {workbooks}"
     )

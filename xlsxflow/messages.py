@@ -76,6 +76,36 @@ CATALOGUE: dict[str, Message] = {
         "表达式“{expr}”无法计算{unit}：{detail}。表达式只能使用名单中的列名、数字和 floor/ceil/round/max/min。",
     ),
     "key-unreadable": Message(E, "无法读取签名密钥：{detail}"),
+    "round-inputs-changed": Message(
+        E,
+        "本目录的当前轮次是“{title}”（{round_id}，生成于 {when}），但{changes}，"
+        "不能在该轮内重新下发。要在该轮内补发或重发工作簿，请使用原来的评分表、名单和密钥；"
+        "要开始新的一轮，请加 --new-round：原轮次的记录保留在 {archive}，"
+        "其报送仍可用 xlsxflow ingest 报送文件夹/ --round {round_id} 汇总，"
+        "但原轮次下发的工作簿不能报送到新一轮。",
+    ),
+    "round-new-started": Message(
+        I,
+        "已开始新的一轮 {new_id}。上一轮“{title}”（{round_id}）的记录保留在 {archive}，"
+        "其报送请用 xlsxflow ingest 报送文件夹/ --round {round_id} 汇总；"
+        "上一轮下发的工作簿不能报送到新一轮。",
+    ),
+    "round-reissued": Message(
+        I,
+        "在当前轮次“{title}”（{round_id}）内重新下发 {count} 个工作簿："
+        "轮次编号和密钥不变，此前下发的工作簿仍然有效。",
+    ),
+    "round-unknown-id": Message(
+        E, "本目录没有记录编号为“{round_id}”的轮次。已记录的轮次：{known}。"
+    ),
+    "generate-unknown-unit": Message(
+        E, "单位编号“{unit_id}”不在名单 {roster} 中（或在本轮没有可申报的表）。请检查 --unit。"
+    ),
+    "generate-out-is-workdir": Message(
+        E,
+        "输出文件夹 {out} 是当前目录或其上级。生成时整个输出文件夹会被替换，"
+        "请指定单独的文件夹（如 --out workbooks/）。",
+    ),
     # ---- mail ------------------------------------------------------------------------
     "mail-connect-failed": Message(
         E, "无法连接邮件服务器 {server}：{detail}。请检查服务器地址、端口和加密方式。"
@@ -165,6 +195,11 @@ CATALOGUE: dict[str, Message] = {
     ),
     "identity-other-round": Message(
         E, "这是其他轮次（{found}）的工作簿，本轮为 {expected}。请使用本轮下发的工作簿。"
+    ),
+    "identity-recorded-round": Message(
+        E,
+        "这是本目录记录的另一轮次“{title}”（{found}，生成于 {when}）的工作簿，"
+        "本次汇总的是 {expected}。汇总该轮请运行：xlsxflow ingest 报送文件夹/ --round {found}",
     ),
     "identity-rubric-mismatch": Message(
         E, "评分表版本不符：文件为 {found}，本轮为 {expected}。请使用本轮下发的工作簿。"
