@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .ingest import IngestReport, ingest
 from .round import ROUND_FILE, generate, generate_round, is_round_file, open_round
+from .roundfile import resolve_round_path
 from .rubric import shipped_dir
 from .samples import make_round_returns, make_sample_returns
 from .summary import write_report_json, write_summary
@@ -22,12 +23,8 @@ class DemoResult:
 
 
 def shipped_round(name: str) -> Path | None:
-    """A round file by path, or the name of a shipped one (``sanchuang``)."""
-    path = Path(name)
-    if path.suffix in (".yaml", ".yml") and path.exists():
-        return path if is_round_file(path) else None
-    shipped = shipped_dir("templates") / "rounds" / f"{name}.yaml"
-    return shipped if shipped.exists() else None
+    """A round file by path, or the name of a shipped one (``sanchuang``); else None."""
+    return resolve_round_path(name) if is_round_file(name) else None
 
 
 def run_demo(

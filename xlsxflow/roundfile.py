@@ -218,12 +218,50 @@ def evaluate(expression: Expression, unit: Unit):
     return EvalWithCompoundTypes(names=unit_names(unit), functions=FUNCTIONS).eval(expression)
 
 
+def shipped_rounds_dir() -> Path:
+    """The round files shipped with xlsxflow (``sanchuang``, ``dangzhibu``)."""
+    return shipped_dir("templates") / "rounds"
+
+
+def shipped_round_names() -> list[str]:
+    return sorted(p.stem for p in shipped_rounds_dir().glob("*.yaml"))
+
+
+def resolve_round_path(name_or_path: str | Path) -> Path:
+    """A round file's path as given, else the shipped round of that name (``dangzhibu``).
+
+    Raises naming both readings when neither exists.
+    """
+    path = Path(name_or_path)
+    if path.exists():
+        return path
+    shipped = shipped_rounds_dir() / f"{path.stem}.yaml"
+    if path.parent == Path(".") and path.suffix in ("", ".yaml", ".yml") and shipped.exists():
+        return shipped
+    raise XlsxflowError(
+        make_issue(
+            "round-file-missing", name=str(name_or_path), shipped="、".join(shipped_round_names())
+        )
+    )
+
+
+def is_shipped_round_name(name: str | Path) -> bool:
+    """Is ``name`` (not an existing path) the name of a shipped round?"""
+    path = Path(name)
+    return (
+        not path.exists()
+        and path.parent == Path(".")
+        and (shipped_rounds_dir() / f"{path.stem}.yaml").exists()
+    )
+
+
 def load_round(path: str | Path, roster_path: str | Path | None = None) -> Round:
     """Load a round file with its rubrics and roster; raise naming file, line and roster row.
 
-    ``roster_path`` overrides the roster the round file names.
+    ``path`` is a path or the name of a shipped round; ``roster_path`` overrides the
+    roster the round file names.
     """
-    path = Path(path)
+    path = resolve_round_path(path)
     label = path.name
     try:
         src = load_located(read_text(path))
@@ -373,13 +411,21 @@ def _explain(exc: Exception) -> str:
     return f"{name}: {exc}"
 
 
-def starter_text() -> str:
-    """The shipped seed round, pointed at a roster.csv beside the new file."""
-    body = (shipped_dir("templates") / "rounds" / "sanchuang.yaml").read_text(encoding="utf-8")
-    return body.replace(
-        "roster: ../../samples/roster.csv     # relative to this file",
-        "roster: roster.csv                  # your roster, relative to this file",
-    )
+def starter_text(name: str = "sanchuang") -> tuple[str, str]:
+    """A shipped round's text pointed at a roster beside the new file, and that roster's name.
+
+    The shipped round names its sample roster (``../../samples/branches.csv``); the
+    starter names the same file without the folder, to be copied beside it.
+    """
+    body = resolve_round_path(name).read_text(encoding="utf-8")
+    lines = body.splitlines(keepends=True)
+    roster_name = "roster.csv"
+    for i, line in enumerate(lines):
+        if line.startswith("roster:"):
+            roster_name = Path(line.split(":", 1)[1].split("#", 1)[0].strip()).name
+            lines[i] = f"roster: {roster_name}".ljust(36) + "# your roster, relative to this file\n"
+            break
+    return "".join(lines), roster_name
 
 
 def pad(text: str, width: int) -> str:

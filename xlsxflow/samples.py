@@ -122,6 +122,25 @@ def make_sample_returns(
     return planted
 
 
+def sample_returns_for(
+    ctx, workbooks_dir: Path, out_dir: Path, *, seed: int = 2026
+) -> list[Planted]:
+    """Fill the workbooks in ``workbooks_dir`` of the round ``ctx`` (one rubric or a round file).
+
+    Which file belongs to which unit is read from each workbook's signed identity.
+    """
+    from .mail import pair_units
+
+    pairs, _ = pair_units(Path(workbooks_dir), ctx.roster)
+    generated = [Generated(unit.unit_id, path) for unit, path in pairs]
+    lang = ctx.record.lang if ctx.record else "zh"
+    if ctx.round is not None:
+        return make_round_returns(generated, ctx.round, Path(out_dir), seed=seed, lang=lang)
+    return make_sample_returns(
+        generated, ctx.rubric, ctx.roster, Path(out_dir), seed=seed, lang=lang
+    )
+
+
 def _inbox_clutter(out_dir: Path, a_name: str) -> Planted:
     """Things every inbox has: an Excel lock file, a PDF, a CSV renamed to .xlsx."""
     (out_dir / f"~${a_name}").write_bytes(b"\x00" * 162)

@@ -1,0 +1,103 @@
+"""Issue 10 §6: the smaller things found on the way (sample returns, shipped rounds by name,
+outlines, the 文明标兵 note, the shared quota, the demo's data, the console lines)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from xlsxflow.cli import main
+from xlsxflow.messages import make_issue
+
+
+def test_sample_returns_fills_a_round_files_workbooks(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(main, ["generate", "dangzhibu", "--out", "wb"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["sample-returns", "wb", "--out", "ret"])
+    assert result.exit_code == 0, result.output
+    assert "内部错误" not in result.output and "content_hash" not in result.output
+    filled = sorted(p.name for p in (tmp_path / "ret").glob("*.xlsx"))
+    assert len(filled) >= 5
+    result = runner.invoke(main, ["ingest", "ret"])
+    assert result.exit_code in (0, 1), result.output
+
+
+# -- shipped rounds by name -------------------------------------------------------------------
+
+
+def test_round_check_generate_and_init_take_a_shipped_rounds_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(main, ["round", "check", "sanchuang"])
+    assert result.exit_code == 0, result.output
+    assert "文明窗口" in result.output and "文明标兵" in result.output
+    result = runner.invoke(main, ["generate", "dangzhibu", "--out", "wb"])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "wb").glob("*.xlsx"))) == 9  # one per branch
+    result = runner.invoke(main, ["init", "--round", "dangzhibu", "mine/round.yaml"])
+    assert result.exit_code == 0, result.output
+    assert "roster: branches.csv" in (tmp_path / "mine" / "round.yaml").read_text(encoding="utf-8")
+    assert (tmp_path / "mine" / "branches.csv").exists()
+    result = runner.invoke(main, ["round", "check", "mine/round.yaml"])
+    assert result.exit_code == 0 and "党员先锋岗" in result.output
+
+
+def test_an_unknown_round_name_names_the_shipped_ones(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["round", "check", "sanchaung"])
+    assert result.exit_code == 2
+    expected = make_issue("round-file-missing", name="sanchaung", shipped="dangzhibu、sanchuang")
+    assert expected.message in result.output
+
+
+def _install_like_pip(site: Path) -> None:
+    """Lay the package out as an installed wheel does (pyproject's package-dir mapping)."""
+    repo = Path(__file__).resolve().parent.parent
+    config = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
+    data = config["setuptools"]["package-data"]
+    for package, source in config["setuptools"]["package-dir"].items():
+        target = site.joinpath(*package.split("."))
+        target.mkdir(parents=True, exist_ok=True)
+        patterns = ["*.py", *data.get(package, [])]
+        for pattern in patterns:
+            for file in (repo / source).glob(pattern):
+                if file.is_file():
+                    (target / file.relative_to(repo / source)).parent.mkdir(
+                        parents=True, exist_ok=True
+                    )
+                    shutil.copy2(file, target / file.relative_to(repo / source))
+
+
+def test_shipped_rounds_by_name_when_installed_outside_the_checkout(tmp_path):
+    site, work = tmp_path / "site", tmp_path / "work"
+    _install_like_pip(site)
+    work.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site), "XLSXFLOW_KEY_FILE": str(tmp_path / "k.key")}
+
+    def run(*args):
+        code = "import sys, xlsxflow; print(xlsxflow.__file__, file=sys.stderr); " + (
+            "from xlsxflow.cli import main; main()"
+        )
+        return subprocess.run(
+            [sys.executable, "-c", code, *args], cwd=work, env=env, capture_output=True, text=True
+        )
+
+    result = run("round", "check", "sanchuang")
+    assert result.returncode == 0, result.stderr
+    assert str(site) in result.stderr  # the copy, not the checkout
+    assert "文明标兵" in result.stdout
+    result = run("generate", "dangzhibu", "--out", "wb")
+    assert result.returncode == 0, result.stderr
+    result = run("init", "--round", "dangzhibu", "r.yaml")
+    assert result.returncode == 0, result.stderr
+    assert (work / "branches.csv").exists()
+    result = run("demo", "d", "--rubric", "dangzhibu")
+    assert result.returncode in (0, 1), result.stderr
