@@ -3,6 +3,7 @@ outlines, the 文明标兵 note, the shared quota, the demo's data, the console 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from xlsxflow.cli import main
+from xlsxflow.demo import FILE_STATUS
 from xlsxflow.messages import make_issue
 
 
@@ -101,3 +103,24 @@ def test_shipped_rounds_by_name_when_installed_outside_the_checkout(tmp_path):
     assert (work / "branches.csv").exists()
     result = run("demo", "d", "--rubric", "dangzhibu")
     assert result.returncode in (0, 1), result.stderr
+
+
+# -- the console lines of ingest --------------------------------------------------------------
+
+
+def test_ingest_names_files_and_forms_differently(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(main, ["generate", "sanchuang", "--out", "wb"]).exit_code == 0
+    assert runner.invoke(main, ["sample-returns", "wb", "--out", "ret"]).exit_code == 0
+    result = runner.invoke(main, ["ingest", "ret", "--report", "r.json"])
+    assert result.exit_code == 1, result.output
+    files, forms = result.output.splitlines()[:2]
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    counts = report["counts"]
+    assert files.startswith("文件 files：") and forms.startswith("表格 forms：")
+    assert f"收到 {sum(counts.values())} 个" in files
+    assert f"{FILE_STATUS['accepted']} {counts['accepted']}" in files
+    assert f"读到 {len(report['results'])} 张" in forms
+    assert counts["accepted"] != len(report["results"])  # a round: several forms per file
+    assert FILE_STATUS["accepted"] not in forms and "accepted" not in result.output

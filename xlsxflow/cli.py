@@ -384,6 +384,7 @@ def ingest(
       1 已写出汇总表，但有拒收、错误或未交 something to look at
       2 无法运行 could not run
     """
+    from .demo import files_line, forms_line
     from .ingest import count_files
     from .ingest import ingest as do_ingest
     from .round import open_round
@@ -415,13 +416,8 @@ def ingest(
         write_summary(report, ctx.rubric, ctx.roster, out_file, lang)
         if report_file:
             write_report_json(report, report_file)
-        counts = report.counts()
-        click.echo("  ".join(f"{k} {v}" for k, v in counts.items()))
-        eligible = sum(r.eligible for r in report.results)
-        click.echo(
-            f"已接受 accepted {len(report.results)}，符合条件 eligible {eligible}，"
-            f"未交 missing {len(report.missing)}，问题 issues {len(report.issues)}"
-        )
+        click.echo(files_line(report))
+        click.echo(forms_line(report))
         click.echo(f"汇总表 summary: {Path(out_file).resolve()}")
         if report_file:
             click.echo(f"报告 report: {Path(report_file).resolve()}")
