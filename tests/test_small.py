@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,10 +13,13 @@ import tomllib
 from pathlib import Path
 
 from click.testing import CliRunner
+from simpleeval import EvalWithCompoundTypes
 
 from xlsxflow.cli import main
 from xlsxflow.demo import FILE_STATUS
 from xlsxflow.messages import make_issue
+from xlsxflow.roundfile import FUNCTIONS, load_round
+from xlsxflow.rubric import field_limits, load_rubric, outline, parse_rubric
 
 
 def test_sample_returns_fills_a_round_files_workbooks(tmp_path, monkeypatch):
@@ -124,3 +128,74 @@ def test_ingest_names_files_and_forms_differently(tmp_path, monkeypatch):
     assert f"读到 {len(report['results'])} 张" in forms
     assert counts["accepted"] != len(report["results"])  # a round: several forms per file
     assert FILE_STATUS["accepted"] not in forms and "accepted" not in result.output
+
+
+# -- outlines ---------------------------------------------------------------------------------
+
+
+def test_rubric_outline_shows_award_veto_texts_and_field_limits():
+    hongqi = outline(load_rubric("hongqi-dangzhibu"))
+    award = load_rubric("hongqi-dangzhibu").award
+    assert f"奖项 award: {award.name}" in hongqi and f"前 {award.top} 名" in hongqi
+    danwei = load_rubric("wenming-danwei")
+    text = outline(danwei)
+    for declaration in danwei.declarations:
+        assert f"  - {declaration.text}" in text
+    biaobing = load_rubric("shenbao-biaobing")
+    text = outline(biaobing)
+    for field in biaobing.fields:
+        line = next(x for x in text.splitlines() if x.startswith(f"  {field.label} "))
+        assert line.endswith(field_limits(field))
+        if field.max_length:
+            assert f"≤ {field.max_length} 字" in line
+    assert "选择 男/女，必填" in text and "选填" in text
+
+
+def test_notes_folded_by_yaml_print_without_stray_spaces():
+    rubric = parse_rubric(
+        "id: t\ntitle: 测试\nversion: '1'\nfields: [{id: a, label: 甲}]\nnotes:\n"
+        "  - 第一行说到这里。\n    第二行接着说，保留 2000 字与 ASCII words 之间的空格。\n"
+    )
+    assert "这里。 第二行" in rubric.notes[0]  # what YAML folding gives
+    text = outline(rubric)
+    assert "这里。第二行接着说，保留 2000 字与 ASCII words 之间的空格。" in text
+    shipped = outline(load_rubric("hongqi-dangzhibu"))
+    assert "正好 100。种子没有说明" in shipped
+
+
+def test_round_outline_shows_a_shared_quota_once(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rnd = load_round("sanchuang")
+    result = CliRunner().invoke(main, ["round", "check", "sanchuang"])
+    assert result.exit_code == 0
+    text = result.output
+    shared = sum(
+        rnd.entitlements[u.unit_id]["chuangkou"].slots
+        for u in rnd.roster
+        if rnd.entitlements[u.unit_id]["chuangkou"].receives
+    )
+    assert shared == 31  # the sample roster
+    assert text.count(f"共 {shared} 个名额") == 1
+    assert "文明窗口、文明科室 合用名额" in text
+    header = next(x for x in text.splitlines() if x.startswith("单位编号"))
+    assert header.split() == ["单位编号", "单位名称", "文明单位", "文明窗口/文明科室", "文明标兵"]
+
+
+# -- the 文明标兵 quota: note, expression, README and tests agree --------------------------------
+
+
+def test_biaobing_quota_note_agrees_with_the_expression_and_readme():
+    rnd = load_round("sanchuang")
+    expression = rnd.form("biaobing").slots
+    notes = [n for n in rnd.spec.notes if "文明标兵名额的边界" in n]
+    assert len(notes) == 1
+    note = notes[0]
+    assert "含本数" in note and "以上" in note and "以下" in note  # the reading is named
+    examples = [(int(a), int(b)) for a, b in re.findall(r"(\d+) 人 → (\d+)", note)]
+    assert {staff for staff, _ in examples} >= {49, 50, 200, 201}
+    for staff, slots in examples:
+        got = EvalWithCompoundTypes(names={"职工人数": staff}, functions=FUNCTIONS).eval(expression)
+        assert got == slots, f"note says {staff} → {slots}, the expression gives {got}"
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "< 50 → 1, 50–200 → 3, > 200 → 5" in readme
+    assert "职工人数 < 50 → 1 名，50–200 → 3 名，> 200 → 5 名" in note

@@ -33,7 +33,7 @@ from simpleeval import EvalWithCompoundTypes, InvalidExpression
 from .layout import BookLayout, SheetPlan, build_layout
 from .messages import Issue, XlsxflowError, make_issue
 from .roster import Roster, Unit, load_roster
-from .rubric import Rubric, load_rubric, shipped_dir
+from .rubric import Rubric, load_rubric, shipped_dir, unfold
 from .writer import display_width
 from .yamlsrc import LocatedYaml, YamlSourceError, load_located, read_text
 
@@ -433,40 +433,68 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(width - display_width(text), 1)
 
 
+def _quota_groups(spec: RoundSpec) -> list[list[FormSpec]]:
+    """Forms by quota: a shared quota (``quota_group``) once, with all its forms, in form order."""
+    groups: dict[str, list[FormSpec]] = {}
+    for form in spec.forms:
+        groups.setdefault(form.quota_group or form.id, []).append(form)
+    return list(groups.values())
+
+
+def _group_slots(rnd: Round, unit_id: str, forms: list[FormSpec]) -> int | None:
+    """A unit's slots of one quota (the group's first form's count, as ingest counts it)."""
+    e = rnd.entitlements[unit_id][forms[0].id]
+    return e.slots if e.receives else None
+
+
 def outline(rnd: Round) -> str:
-    """Forms, who receives them and how many slots, unit by unit."""
+    """Forms, who receives them and how many slots, unit by unit (a shared quota once)."""
     spec = rnd.spec
     lines = [
         f"{spec.title}（{spec.year}），截止 {spec.deadline or '—'}，名单 {len(rnd.roster)} 个单位",
-        f"公示不少于 {spec.publicity_min_days} 天",
-        "",
     ]
-    for form in spec.forms:
-        got = [e for e in (rnd.entitlements[u.unit_id][form.id] for u in rnd.roster) if e.receives]
-        kind = [
-            f"评分表 {rnd.rubrics[form.id].id}" if form.id in rnd.rubrics else "",
-            f"申报表 {rnd.applications[form.id].id}" if form.id in rnd.applications else "",
-            "公示" if form.publicity else "",
-            f"合用名额 {form.quota_group}" if form.quota_group else "",
-        ]
-        lines.append(
-            f"{form.id:<10} {form.title}: {len(got)} 个单位, 共 {sum(e.slots for e in got)} 个名额"
-            f"  [{', '.join(k for k in kind if k)}]"
-        )
+    if any(f.publicity for f in spec.forms):
+        lines.append(f"公示不少于 {spec.publicity_min_days} 天")
     lines.append("")
-    width = max(display_width(f.title) for f in spec.forms) + 2
-    lines.append(
-        pad("单位编号", 10) + pad("单位名称", 22) + "".join(pad(f.title, width) for f in spec.forms)
-    )
+    groups = _quota_groups(spec)
+    for forms in groups:
+        counts = [_group_slots(rnd, u.unit_id, forms) for u in rnd.roster]
+        units = sum(c is not None for c in counts)
+        total = sum(c or 0 for c in counts)
+        if len(forms) > 1:
+            titles = "、".join(f.title for f in forms)
+            lines.append(
+                f"{pad(forms[0].quota_group or '', 10)}{titles} 合用名额: {units} 个单位, "
+                f"共 {total} 个名额（{len(forms)} 表合计，不是各 {total} 个）"
+            )
+        for form in forms:
+            kind = [
+                f"评分表 {rnd.rubrics[form.id].id}" if form.id in rnd.rubrics else "",
+                f"申报表 {rnd.applications[form.id].id}" if form.id in rnd.applications else "",
+                "公示" if form.publicity else "",
+            ]
+            detail = f"[{', '.join(k for k in kind if k)}]"
+            if len(forms) > 1:
+                lines.append(f"  {pad(form.id, 10)}{form.title}  {detail}")
+            else:
+                lines.append(
+                    f"{pad(form.id, 10)}{form.title}: {units} 个单位, 共 {total} 个名额  {detail}"
+                )
+    lines.append("")
+    heads = ["/".join(f.title for f in forms) for forms in groups]
+    widths = [max(display_width(h), 4) + 2 for h in heads]
+    name_width = min(max(display_width(u.name) for u in rnd.roster), 30) + 2
+    rows = [["单位编号", "单位名称", *heads]]
     for unit in rnd.roster:
-        cells = []
-        for form in spec.forms:
-            e = rnd.entitlements[unit.unit_id][form.id]
-            cells.append(pad(str(e.slots) if e.receives else "—", width))
-        lines.append(pad(unit.unit_id, 10) + pad(unit.name, 22) + "".join(cells))
+        counts = [_group_slots(rnd, unit.unit_id, forms) for forms in groups]
+        rows.append([unit.unit_id, unit.name, *("—" if c is None else str(c) for c in counts)])
+    for row in rows:
+        cells = [pad(row[0], 10), pad(row[1], name_width)]
+        cells += [pad(cell, width) for cell, width in zip(row[2:], widths, strict=True)]
+        lines.append("".join(cells).rstrip())
     reasons = sorted({r for u in rnd.entitlements.values() for e in u.values() for r in e.reasons})
     if reasons:
-        lines += ["", "不能参加的原因 reasons:"] + [f"  - {r}" for r in reasons]
+        lines += ["", "不能参加的原因 reasons:"] + [f"  - {unfold(r)}" for r in reasons]
     if spec.notes:
-        lines += ["", "说明 notes:"] + [f"  - {n}" for n in spec.notes]
+        lines += ["", "说明 notes:"] + [f"  - {unfold(n)}" for n in spec.notes]
     return "\n".join(lines)
