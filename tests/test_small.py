@@ -10,16 +10,20 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from datetime import date
 from pathlib import Path
 
+import openpyxl
 from click.testing import CliRunner
 from simpleeval import EvalWithCompoundTypes
 
 from xlsxflow.cli import main
 from xlsxflow.demo import FILE_STATUS
 from xlsxflow.messages import make_issue
+from xlsxflow.round import generate_round, open_round
 from xlsxflow.roundfile import FUNCTIONS, load_round
 from xlsxflow.rubric import field_limits, load_rubric, outline, parse_rubric
+from xlsxflow.samples import NAMES, OFFICES, WINDOWS, make_round_returns
 
 
 def test_sample_returns_fills_a_round_files_workbooks(tmp_path, monkeypatch):
@@ -199,3 +203,43 @@ def test_biaobing_quota_note_agrees_with_the_expression_and_readme():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     assert "< 50 → 1, 50–200 → 3, > 200 → 5" in readme
     assert "职工人数 < 50 → 1 名，50–200 → 3 名，> 200 → 5 名" in note
+
+
+# -- the demo's data --------------------------------------------------------------------------
+
+
+def test_demo_data_looks_real(tmp_path):
+    gen = generate_round("sanchuang", tmp_path / "wb", workdir=tmp_path)
+    ctx = open_round(workdir=tmp_path)
+    rnd = ctx.round
+    make_round_returns(gen.files, rnd, tmp_path / "ret")
+    seen = {"文明窗口": 0, "文明科室": 0, "文明标兵": 0}
+    for path in sorted((tmp_path / "ret").glob("*.xlsx")):
+        unit_id = next((g.unit_id for g in gen.files if g.path.name == path.name), None)
+        if unit_id is None:
+            continue  # a second copy, or the CSV renamed to .xlsx
+        wb = openpyxl.load_workbook(path)
+        for layout in rnd.book(rnd.slots_of(unit_id)).sheets:
+            if layout.sheet_name not in wb.sheetnames or not layout.plan.nominee_label:
+                continue
+            ws = wb[layout.sheet_name]
+            values = {i.key: ws[i.ref].value for i in layout.inputs}
+            nominee = values["nominee"]
+            if nominee is None:
+                continue  # a slot left blank: not nominating
+            form = layout.plan.form_id
+            title = rnd.form(form).title
+            seen[title] += 1
+            if title == "文明窗口":
+                assert nominee in WINDOWS and nominee not in NAMES
+            elif title == "文明科室":
+                assert nominee in OFFICES and nominee not in NAMES
+            else:
+                assert nominee in NAMES
+                born = date.fromisoformat(str(values["birth"])[:10])
+                started = date.fromisoformat(str(values["work_start"])[:10])
+                assert date(1950, 1, 1) < born and born.replace(year=born.year + 16) <= started
+                assert started <= date(2026, 12, 31)
+                categories = [values[k] for k in layout.choose[0].keys]
+                assert "否" in categories or "是" not in categories, categories
+    assert all(count >= 3 for count in seen.values()), seen
