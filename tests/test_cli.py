@@ -48,6 +48,8 @@ def test_every_help_reads_chinese_first_and_fits_80_columns(path, columns):
     assert lines[0].startswith(CLICK_ZH["Usage:"])
     too_wide = [line for line in lines if display_width(line) > HELP_WIDTH]
     assert not too_wide, f"{' '.join(path)}: lines wider than {HELP_WIDTH} columns: {too_wide}"
+    bad_starts = [x for x in lines if x.strip() and x.strip()[0] in "，。、；：？！）》」”"]
+    assert not bad_starts, f"{' '.join(path)}: a line starts with closing punctuation"
     assert CLICK_ZH["Show this message and exit."] in result.output
     assert CLICK_ZH["Options"] + ":" in result.output
     assert "Show this message" not in result.output

@@ -163,6 +163,7 @@ def _tokens(text: str) -> list[str]:
             char in NO_LINE_START
             or prev[-1] in NO_LINE_END
             or not (_wide(char) or _wide(prev[-1]))  # an ASCII word goes on
+            or (prev[0] == "[" and not set(prev) & {"]", "："})  # click's [默认：…] tag
         ):
             tokens[-1] += char
         else:
