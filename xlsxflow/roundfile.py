@@ -421,6 +421,8 @@ def starter_text(name: str = "sanchuang") -> tuple[str, str]:
     lines = body.splitlines(keepends=True)
     roster_name = "roster.csv"
     for i, line in enumerate(lines):
+        if line.startswith("# Check it with:"):
+            lines[i] = "# Check it with:  xlsxflow round check <this file>\n"
         if line.startswith("roster:"):
             roster_name = Path(line.split(":", 1)[1].split("#", 1)[0].strip()).name
             lines[i] = f"roster: {roster_name}".ljust(36) + "# your roster, relative to this file\n"
