@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from conftest import ROSTER, fill
 
 from xlsxflow.cli import main
+from xlsxflow.clitext import CLICK_ZH, HELP_WIDTH, display_width
 
 
 def all_commands(group: click.Group, prefix=()):
@@ -26,6 +27,74 @@ def test_every_command_has_help(path):
     assert result.exit_code == 0
     cmd = dict(all_commands(main))[path]
     assert cmd.help and len(cmd.help) > 20, f"{' '.join(path)} needs a real docstring"
+
+
+def _first_is_chinese(text: str) -> bool:
+    first = next(c for c in text if not c.isspace() and c != "\b")
+    return display_width(first) == 2
+
+
+@pytest.mark.parametrize("path", [p for p, _ in all_commands(main)], ids=" ".join)
+@pytest.mark.parametrize("columns", [80, 200])
+def test_every_help_reads_chinese_first_and_fits_80_columns(path, columns):
+    cmd = dict(all_commands(main))[path]
+    assert _first_is_chinese(cmd.help), f"{' '.join(path)}: help starts in English"
+    for param in cmd.params:
+        if isinstance(param, click.Option) and param.help:
+            assert _first_is_chinese(param.help), f"{' '.join(path)} {param.opts}: English first"
+    result = CliRunner().invoke(main, [*path, "--help"], env={"COLUMNS": str(columns)})
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].startswith(CLICK_ZH["Usage:"])
+    too_wide = [line for line in lines if display_width(line) > HELP_WIDTH]
+    assert not too_wide, f"{' '.join(path)}: lines wider than {HELP_WIDTH} columns: {too_wide}"
+    bad_starts = [x for x in lines if x.strip() and x.strip()[0] in "，。、；：？！）》」”"]
+    assert not bad_starts, f"{' '.join(path)}: a line starts with closing punctuation"
+    assert CLICK_ZH["Show this message and exit."] in result.output
+    assert CLICK_ZH["Options"] + ":" in result.output
+    assert "Show this message" not in result.output
+    assert not any(line.startswith(("Usage:", "Options:", "Commands:")) for line in lines)
+
+
+def test_bare_command_prints_help_and_exits_0():
+    result = CliRunner().invoke(main, [])
+    assert result.exit_code == 0
+    assert result.output.startswith(CLICK_ZH["Usage:"])
+    assert CLICK_ZH["Commands"] + ":" in result.output and "ingest" in result.output
+
+
+def test_help_joins_chinese_lines_without_stray_spaces():
+    result = CliRunner().invoke(main, ["send", "--help"])
+    text = "".join(line.strip() for line in result.output.splitlines())
+    assert "发送记录（xlsxflow-send-log.jsonl）" in text  # a line break in the docstring
+    assert "接着发；--resend" in text
+
+
+@pytest.mark.parametrize(
+    "args, english, chinese",
+    [
+        (["ingest", "--nope"], "No such option", CLICK_ZH["No such option {name!r}."][:4]),
+        (["round", "check", "--nope"], "No such option", "没有选项 '--nope'"),
+        (["ingest"], "Missing argument", CLICK_ZH["Missing argument"] + " 'RETURNS_DIR'"),
+        (["feedback", "no-such-folder"], "does not exist", "文件夹 'no-such-folder' 不存在"),
+        (["ingest", "r", "--workers", "x"], "Invalid value", "'--workers' 的值无效"),
+        (
+            ["key", "extra"],
+            "unexpected extra argument",
+            CLICK_ZH["Got unexpected extra argument ({args})"].format(args="extra"),
+        ),
+        (["roun"], "No such command", "没有命令 'roun'"),
+        (["init", "--round"], "requires an argument", "选项 '--round' 后面需要一个值"),
+    ],
+)
+def test_clicks_own_errors_are_in_chinese(args, english, chinese):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert english not in result.output
+    assert chinese in result.output
+    assert CLICK_ZH["Error: {message}"].split("{")[0] in result.output
+    assert "Usage:" not in result.output.replace(CLICK_ZH["Usage:"], "")
+    assert "Try '" not in result.output
 
 
 def test_rubric_check_and_list():

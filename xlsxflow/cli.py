@@ -19,8 +19,11 @@ import click
 from tqdm import tqdm
 
 from . import __version__
+from .clitext import HELP_WIDTH, Group, install
 from .isolation import Isolation
 from .messages import XlsxflowError
+
+install()  # click's own messages in Chinese; before the commands below are built
 
 LANG = click.Choice(["zh", "en"])
 SEND_LOG_NAME = "xlsxflow-send-log.jsonl"
@@ -61,17 +64,29 @@ def _bar(total: int | None, desc: str):
     return tqdm(total=total, desc=desc, unit="file", disable=None, file=sys.stderr, leave=False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=Group,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": HELP_WIDTH},
+)
 @click.version_option(__version__, prog_name="xlsxflow")
-def main() -> None:
-    """xlsxflow: locked evaluation workbooks out, checked returns and a summary back.
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """xlsxflow：下发锁定的测评表，核验回收的报送，生成评审汇总表。
+
+    Locked evaluation workbooks out, checked returns and a summary back.
 
     \b
-    A round:  xlsxflow generate RUBRIC --roster ROSTER --out workbooks/
-              (units fill in and send back their files)
-              xlsxflow ingest returns/
-    Try it:   xlsxflow demo
+    一轮评选 A round:
+      xlsxflow generate RUBRIC --roster ROSTER --out workbooks/
+      （各单位填写后发回 units fill in and send back）
+      xlsxflow ingest returns/
+    试一试 Try it:  xlsxflow demo
+    每个命令都有帮助 Every command:  xlsxflow COMMAND --help
     """
+    if ctx.invoked_subcommand is None:  # bare `xlsxflow`: the help, and no error
+        click.echo(ctx.get_help())
+        ctx.exit(0)
 
 
 # -- rubric -----------------------------------------------------------------------
@@ -79,15 +94,16 @@ def main() -> None:
 
 @main.group()
 def rubric() -> None:
-    """Check and list rubric files (评分表)."""
+    """检查、列出评分表。Check and list rubric files."""
 
 
 @rubric.command("check")
 @click.argument("files", nargs=-1, required=True)
 def rubric_check(files: tuple[str, ...]) -> None:
-    """Validate rubric FILES and print each outline.
+    """检查评分表 FILES 并打印其概要。Validate rubrics and print each outline.
 
-    A FILE is a path or the name of a shipped rubric (see `xlsxflow rubric list`).
+    FILE 是文件路径或随附评分表的名称（见 xlsxflow rubric list）。
+    A FILE is a path or the name of a shipped rubric.
     """
     from .rubric import load_rubric, outline
 
@@ -104,7 +120,7 @@ def rubric_check(files: tuple[str, ...]) -> None:
 
 @rubric.command("list")
 def rubric_list() -> None:
-    """List the rubrics and round files shipped with xlsxflow."""
+    """列出随附的评分表和整轮文件。List the shipped rubrics and rounds."""
     from .roundfile import load_round, pad
     from .rubric import load_rubric, shipped_templates_dir
 
@@ -118,7 +134,7 @@ def rubric_list() -> None:
             else:
                 size = f"{len(r.fields):>3} 栏申报表"
             click.echo(f"{path.stem:<24} {pad(size, 16)} {r.title}")
-        click.echo("\n整轮 rounds (xlsxflow generate templates/rounds/<名称>.yaml):")
+        click.echo("\n整轮 rounds（xlsxflow round check <名称>；xlsxflow generate <名称>）:")
         for path in sorted((shipped_templates_dir() / "rounds").glob("*.yaml")):
             spec = load_round(path).spec
             forms = "、".join(f.title for f in spec.forms)
@@ -130,12 +146,21 @@ def rubric_list() -> None:
 
 @main.command()
 @click.argument("file", default="round.yaml", type=click.Path(dir_okay=False))
-@click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def init(file, force) -> None:
-    """Write a commented starter round file (the seed's 三创三树 round) to FILE.
+@click.option(
+    "--round",
+    "round_name",
+    default="sanchuang",
+    show_default=True,
+    help="以哪个随附整轮为起点（sanchuang、dangzhibu）。Shipped round to start from.",
+)
+@click.option("--force", is_flag=True, help="覆盖已有文件。Overwrite an existing file.")
+def init(file, round_name, force) -> None:
+    """写出一份带注释的整轮文件 FILE 作为起点。Write a starter round file.
 
-    Also writes roster.csv beside it (the sample roster) when there is none, so
-    that `xlsxflow round check FILE` works at once; replace it with your units.
+    默认是种子的“三创三树”一轮（--round dangzhibu：红旗党支部与党员先锋岗）。
+    旁边没有名单时，同时写出示例名单，xlsxflow round check FILE 即可运行；
+    请换成本单位的名单。Also writes the sample roster beside it when there is
+    none; replace it with your units.
     """
     from .roundfile import starter_text
     from .rubric import shipped_dir
@@ -143,25 +168,30 @@ def init(file, force) -> None:
     with _handled():
         path = Path(file)
         if path.exists() and not force:
-            raise click.UsageError(f"{path} exists; use --force to overwrite it.")
+            raise click.UsageError(f"{path} 已存在；要覆盖请加 --force。{path} exists.")
+        text, roster_name = starter_text(round_name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(starter_text(), encoding="utf-8")
-        roster_file = path.parent / "roster.csv"
+        path.write_text(text, encoding="utf-8")
+        roster_file = path.parent / roster_name
         if not roster_file.exists():
-            roster_file.write_bytes((shipped_dir("samples") / "roster.csv").read_bytes())
+            roster_file.write_bytes((shipped_dir("samples") / roster_name).read_bytes())
             click.echo(f"示例名单 sample roster → {roster_file}")
         click.echo(f"本轮文件 round file → {path}（检查 check: xlsxflow round check {path}）")
 
 
 @main.group("round")
 def round_group() -> None:
-    """Check round files (one round, several forms, quotas)."""
+    """检查整轮文件（一轮多表、名额）。Check round files."""
 
 
 @round_group.command("check")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False))
 def round_check(file) -> None:
-    """Validate a round file and print what each unit receives: forms and slots (名额)."""
+    """检查整轮文件，列出每个单位可申报的表和名额。Validate a round file.
+
+    FILE 是文件路径或随附整轮的名称（sanchuang、dangzhibu）。
+    A FILE is a path or the name of a shipped round.
+    """
     from .roundfile import load_round, outline
 
     with _handled():
@@ -173,13 +203,13 @@ def round_check(file) -> None:
 
 @main.group()
 def roster() -> None:
-    """Check roster files (单位名单)."""
+    """检查单位名单。Check roster files."""
 
 
 @roster.command("check")
 @click.argument("file", type=click.Path(dir_okay=False))
 def roster_check(file: str) -> None:
-    """Validate a roster (CSV or xlsx) and print its units."""
+    """检查单位名单（CSV 或 xlsx）并列出单位。Validate a roster."""
     from .roster import load_roster
 
     with _handled():
@@ -200,7 +230,7 @@ def roster_check(file: str) -> None:
     "--roster",
     "roster_file",
     type=click.Path(exists=True, dir_okay=False),
-    help="Roster CSV or xlsx (单位名单); a round file names its own.",
+    help="单位名单（CSV 或 xlsx）；整轮文件自带名单。Roster.",
 )
 @click.option(
     "--out",
@@ -208,16 +238,19 @@ def roster_check(file: str) -> None:
     default="workbooks",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Folder for the unit workbooks.",
+    help="存放各单位工作簿的文件夹。Folder for the workbooks.",
 )
-@click.option("--title", help="Round title shown on every workbook (default: 年度 + rubric title).")
-@click.option("--deadline", help="Deadline shown on every workbook (default: 14 days from today).")
-@click.option("--lang", type=LANG, default="zh", show_default=True, help="Workbook labels.")
+@click.option("--title", help="每个工作簿上的本轮标题（默认：年度 + 评分表标题）。Round title.")
+@click.option("--deadline", help="工作簿上的截止日期（默认：14 天后）。Deadline.")
+@click.option(
+    "--lang", type=LANG, default="zh", show_default=True, help="工作簿的语言。Workbook labels."
+)
 @click.option(
     "--key",
     "key_file",
     type=click.Path(dir_okay=False),
-    help="Signing key file (default: XLSXFLOW_KEY_FILE or ~/.config/xlsxflow/secret.key).",
+    help="签名密钥文件（默认：XLSXFLOW_KEY_FILE 或 ~/.config/xlsxflow/secret.key）。"
+    "Signing key file.",
 )
 @click.option(
     "--unit",
@@ -233,12 +266,12 @@ def roster_check(file: str) -> None:
 def generate(
     rubric_file, roster_file, out_dir, title, deadline, lang, key_file, units, new_round
 ) -> None:
-    """Write one locked workbook per roster unit and record the round here.
+    """为名单中每个单位生成一份锁定的工作簿，并在此记录本轮。Write the workbooks.
 
-    RUBRIC_FILE is a rubric path or a shipped rubric name (e.g. wenming-danwei),
-    or a round file (see `xlsxflow init`): then each unit gets one workbook with
-    every form and nomination slot it is entitled to.  The round record
-    (xlsxflow-round.json) lets `xlsxflow ingest` run here with no other argument.
+    RUBRIC_FILE 是评分表（路径或随附名称，如 wenming-danwei），或整轮文件
+    （路径或随附名称，如 sanchuang、dangzhibu；见 xlsxflow init）：整轮时每个
+    单位一个工作簿，含其可申报的全部表和名额。本轮记录（xlsxflow-round.json）
+    使 xlsxflow ingest 在此目录无需其他参数。
 
     \b
     在同一目录以相同的评分表、名单和密钥再次运行 = 在当前轮次内重新下发
@@ -246,8 +279,10 @@ def generate(
       xlsxflow generate RUBRIC --roster ROSTER --unit CZJ
     换评分表、密钥或删改单位须加 --new-round；每一轮都记录在 xlsxflow-rounds/，
     旧一轮的报送用 xlsxflow ingest returns/ --round 轮次编号 汇总。
-    Same inputs again re-issue inside the current round; --new-round starts
-    another, and every round stays recorded (ingest --round ID).
+
+    A rubric or a round file, by path or shipped name; the round is recorded
+    here. Same inputs again re-issue inside the current round; --new-round
+    starts another, and every round stays recorded (ingest --round ID).
     """
     from .roster import load_roster
     from .round import generate as do_generate
@@ -262,7 +297,7 @@ def generate(
             job = partial(generate_round, rubric_file, out_dir, roster_path=roster_file)
         else:
             if not roster_file:
-                raise click.UsageError("请用 --roster 指定单位名单 (a rubric needs --roster).")
+                raise click.UsageError("请用 --roster 指定单位名单。A rubric needs --roster.")
             count = len(load_roster(roster_file))
             job = partial(do_generate, rubric_file, roster_file, out_dir, title=title)
         with _bar(len(set(units)) if units else count, "生成 generate") as bar:
@@ -299,51 +334,61 @@ def generate(
     "out_file",
     default="summary.xlsx",
     show_default=True,
-    help="Summary workbook to write.",
+    help="要写出的汇总表。Summary workbook.",
 )
-@click.option("--report", "report_file", help="Also write a machine-readable JSON report here.")
-@click.option("--rubric", "rubric_file", help="Rubric (overrides the round record).")
+@click.option("--report", "report_file", help="另写一份 JSON 报告。Also a JSON report.")
+@click.option("--rubric", "rubric_file", help="评分表（代替本轮记录中的）。Rubric.")
 @click.option(
     "--round",
     "round_file",
-    help="已记录轮次的编号或轮次文件。Round id or file.",
+    help="已记录轮次的编号、整轮文件或随附名称（代替本轮记录）。Round id or file.",
 )
-@click.option("--roster", "roster_file", help="Roster (overrides the round record).")
+@click.option("--roster", "roster_file", help="单位名单（代替本轮记录中的）。Roster.")
 @click.option(
-    "--key", "key_file", type=click.Path(dir_okay=False), help="Signing key (overrides the record)."
+    "--key",
+    "key_file",
+    type=click.Path(dir_okay=False),
+    help="签名密钥（代替本轮记录中的）。Signing key.",
 )
-@click.option("--lang", type=LANG, default="zh", show_default=True, help="Summary labels.")
 @click.option(
-    "--max-file-mb", type=float, default=20, show_default=True, help="Reject larger files unread."
+    "--lang", type=LANG, default="zh", show_default=True, help="汇总表的语言。Summary labels."
+)
+@click.option(
+    "--max-file-mb",
+    type=float,
+    default=20,
+    show_default=True,
+    help="更大的文件不读取、直接拒收。Reject larger files unread.",
 )
 @click.option(
     "--limit",
     "limit_items",
     multiple=True,
     metavar="NAME=VALUE",
-    help="Change another reading limit (repeatable): max_entries, max_total_uncompressed, "
-    "max_entry_uncompressed, max_ratio, max_sheets, max_rows, max_cols, max_cells.",
+    help="修改其他读取上限（可重复）Change a reading limit: max_entries, "
+    "max_total_uncompressed, max_entry_uncompressed, max_ratio, max_sheets, max_rows, "
+    "max_cols, max_cells.",
 )
 @click.option(
     "--workers",
     type=click.IntRange(0, 64),
     default=Isolation().workers,
     show_default=True,
-    help="Reader processes (0: read in this process, without time and memory limits).",
+    help="读取进程数（0：在本进程读取，无时间和内存限制）。Reader processes.",
 )
 @click.option(
     "--timeout",
     type=click.FloatRange(1, 3600),
     default=30,
     show_default=True,
-    help="Seconds one file may take before it is rejected.",
+    help="单个文件最多读取秒数，超时拒收。Seconds per file.",
 )
 @click.option(
     "--max-memory-mb",
     type=click.IntRange(64, 65536),
     default=1024,
     show_default=True,
-    help="Memory one file may take before it is rejected.",
+    help="单个文件最多占用内存（MB），超出拒收。Memory per file.",
 )
 def ingest(
     returns_dir,
@@ -360,14 +405,19 @@ def ingest(
     timeout,
     max_memory_mb,
 ) -> None:
-    """Check every file under RETURNS_DIR and write the reviewers' summary.
+    """核验 RETURNS_DIR 中的每个文件，写出评审汇总表。Check returns, write the summary.
+
+    每个文件都有结果：已接受、拒收（附原因）、重复、已被取代或已跳过。
+    RETURNS_DIR 只读取，从不修改。Every file is accounted for; the folder is only
+    read.
 
     \b
-    Every file is accounted for: accepted, rejected (with the reason), duplicate,
-    superseded or skipped.  RETURNS_DIR is only read, never changed.
-    Exit status: 0 all units returned clean files; 1 summary written but some files
-    were rejected, have errors, or units are missing; 2 could not run.
+    退出码 Exit status:
+      0 全部单位已交且无问题 all returned, nothing wrong
+      1 已写出汇总表，但有拒收、错误或未交 something to look at
+      2 无法运行 could not run
     """
+    from .demo import files_line, forms_line
     from .ingest import count_files
     from .ingest import ingest as do_ingest
     from .round import open_round
@@ -379,6 +429,7 @@ def ingest(
             if _inside(Path(target), returns):
                 raise click.UsageError(
                     f"{target} 位于报送文件夹内；报送文件夹只读，请把输出写到别处。"
+                    "Write outside the returns folder."
                 )
         ctx = open_round(
             rubric=rubric_file, roster=roster_file, key_path=key_file, round_file=round_file
@@ -398,13 +449,8 @@ def ingest(
         write_summary(report, ctx.rubric, ctx.roster, out_file, lang)
         if report_file:
             write_report_json(report, report_file)
-        counts = report.counts()
-        click.echo("  ".join(f"{k} {v}" for k, v in counts.items()))
-        eligible = sum(r.eligible for r in report.results)
-        click.echo(
-            f"已接受 accepted {len(report.results)}，符合条件 eligible {eligible}，"
-            f"未交 missing {len(report.missing)}，问题 issues {len(report.issues)}"
-        )
+        click.echo(files_line(report))
+        click.echo(forms_line(report))
         if unusable := report.unusable:
             click.echo(
                 f"其中 {len(unusable)} 个未交单位已报送，但文件无法使用 received but unusable"
@@ -445,7 +491,8 @@ def _limits(max_file_mb: float, items: tuple[str, ...]):
         name, _, value = item.partition("=")
         if name not in names or not value.isdigit() or int(value) <= 0:
             raise click.BadParameter(
-                f"{item!r}: expected NAME=POSITIVE_INTEGER, NAME one of {sorted(names)}",
+                f"{item!r}：应为 名称=正整数，名称为 {sorted(names)} 之一。"
+                "Expected NAME=POSITIVE_INTEGER.",
                 param_hint="--limit",
             )
         changes[name] = int(value)
@@ -486,7 +533,7 @@ def _server_options(kind: str, default_port: int):
                 f"--{kind}-host",
                 "host",
                 envvar=f"XLSXFLOW_{upper}_HOST",
-                help=f"{upper} server (env XLSXFLOW_{upper}_HOST).",
+                help=f"邮件服务器（环境变量 XLSXFLOW_{upper}_HOST）。{upper} server.",
             ),
             click.option(
                 f"--{kind}-port",
@@ -495,7 +542,7 @@ def _server_options(kind: str, default_port: int):
                 type=int,
                 default=default_port,
                 show_default=True,
-                help="Port.",
+                help="端口。Port.",
             ),
             click.option(
                 "--security",
@@ -503,19 +550,21 @@ def _server_options(kind: str, default_port: int):
                 default="ssl",
                 envvar=f"XLSXFLOW_{upper}_SECURITY",
                 show_default=True,
-                help="SSL from the start, STARTTLS, or none (only for tests on this machine).",
+                help="加密方式：SSL、STARTTLS，或 none（仅供本机测试）。Security.",
             ),
-            click.option("--user", envvar=f"XLSXFLOW_{upper}_USER", default="", help="Login name."),
+            click.option(
+                "--user", envvar=f"XLSXFLOW_{upper}_USER", default="", help="登录名。Login name."
+            ),
             click.option(
                 "--password-env",
                 default=f"XLSXFLOW_{upper}_PASSWORD",
                 show_default=True,
-                help="Environment variable holding the password (else you are asked).",
+                help="存放密码的环境变量（没有时会询问）。Password variable.",
             ),
             click.option(
                 "--cafile",
                 type=click.Path(exists=True, dir_okay=False),
-                help="Also trust this CA certificate (an office's own mail server).",
+                help="另外信任此 CA 证书（本单位自建的邮件服务器）。Extra CA.",
             ),
         ]
         for option in reversed(options):
@@ -533,33 +582,31 @@ def _server_options(kind: str, default_port: int):
     "sender",
     envvar="XLSXFLOW_MAIL_FROM",
     required=True,
-    help='Sender, e.g. "市直机关工委 <office@example.org>" (env XLSXFLOW_MAIL_FROM).',
+    help='发件人，如 "市直机关工委 <office@example.org>"（环境变量 XLSXFLOW_MAIL_FROM）。Sender.',
 )
 @click.option(
     "--template",
     default="workbook",
     show_default=True,
-    help="Message template: workbook, feedback, or a file (Subject: line, blank line, body).",
+    help="邮件模板：workbook、feedback 或模板文件（Subject: 行、空行、正文）。Template.",
 )
 @click.option(
     "--dry-run",
     "dry_run",
     type=click.Path(file_okay=False),
-    help="Write one .eml per unit into this folder instead of sending.",
+    help="不发送，为每个单位在此文件夹写出一个 .eml。Write .eml files instead.",
 )
+@click.option("--resend", multiple=True, help="即使已发过也再发给此单位（可重复）。Send again.")
+@click.option("--unit", "only", multiple=True, help="只发给此单位（可重复）。Only this unit.")
 @click.option(
-    "--resend", multiple=True, help="Send to this unit again even if already sent (repeatable)."
-)
-@click.option("--unit", "only", multiple=True, help="Only this unit (repeatable).")
-@click.option(
-    "--rate", type=click.FloatRange(0.1, 10000), help="At most this many messages per minute."
+    "--rate", type=click.FloatRange(0.1, 10000), help="每分钟最多发送几封。Messages per minute."
 )
 @click.option(
     "--max-attachment-mb",
     type=float,
     default=20,
     show_default=True,
-    help="Do not send attachments larger than this.",
+    help="附件大于此值（MB）不发送。Largest attachment.",
 )
 def send(
     folder,
@@ -577,13 +624,12 @@ def send(
     rate,
     max_attachment_mb,
 ) -> None:
-    """Email each roster unit its own workbook from FOLDER.
+    """把 FOLDER 中的工作簿发给名单中的各单位。Email each unit its workbook.
 
-    \b
-    Which file goes to which unit is read from each workbook's signed identity.
-    A send log (xlsxflow-send-log.jsonl) makes a re-run skip what was already sent
-    and resume after a failure; --resend UNIT sends again on purpose.
-    --dry-run writes .eml files for sending from your own mail client.
+    哪个文件发给哪个单位，以工作簿中签名的身份信息为准。发送记录
+    （xlsxflow-send-log.jsonl）使重新运行时跳过已发送的、失败后接着发；
+    --resend 单位 有意再发一次；--dry-run 写出 .eml，用自己的邮件客户端发送。
+    A send log makes a re-run skip what was sent.
     """
     from email.utils import parseaddr
 
@@ -594,11 +640,15 @@ def send(
         ctx = open_round()
         name, address = parseaddr(sender)
         if not address:
-            raise click.BadParameter(f"{sender!r} is not an email address", param_hint="--from")
+            raise click.BadParameter(
+                f"{sender!r} 不是邮件地址。Not an email address.", param_hint="--from"
+            )
         server = None
         if not dry_run:
             if not host:
-                raise click.UsageError("--smtp-host is needed to send (or use --dry-run DIR).")
+                raise click.UsageError(
+                    "发送需要 --smtp-host（或用 --dry-run 文件夹）。--smtp-host is needed."
+                )
             server = Server(
                 host, port, security, user, _password(password_env, user, "SMTP"), cafile
             )
@@ -642,12 +692,16 @@ def send(
 @main.command()
 @_server_options("imap", 993)
 @click.option(
-    "--folder", "mail_folder", default="INBOX", show_default=True, help="Mailbox folder to read."
+    "--folder",
+    "mail_folder",
+    default="INBOX",
+    show_default=True,
+    help="要读取的邮箱文件夹。Mailbox folder.",
 )
 @click.option(
     "--since",
     type=click.DateTime(["%Y-%m-%d"]),
-    help="Messages since this date (default: since the last collect, else all).",
+    help="收取此日期以来的邮件（默认：上次收取以来，首次为全部）。Since.",
 )
 @click.option(
     "--out",
@@ -655,23 +709,21 @@ def send(
     default="returns",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="The returns folder to save attachments into.",
+    help="保存附件的报送文件夹。Returns folder.",
 )
 def collect(host, port, security, user, password_env, cafile, mail_folder, since, out_dir) -> None:
-    """Save every spreadsheet attachment from a mailbox into the returns folder.
+    """把邮箱中的表格附件保存到报送文件夹。Save spreadsheet attachments.
 
-    \b
-    Files get content-addressed names (never overwritten; the same file twice is
-    saved once) and a NAME.mail.json beside them with sender, date and message id,
-    which ingest uses.  Messages without attachments and other attachments are
-    listed here and in xlsxflow-collect-log.jsonl, not lost.
+    文件按内容命名（从不覆盖，同一文件只存一次），旁边的 NAME.mail.json 记有
+    发件人、日期和邮件编号，供 ingest 使用。没有附件的邮件和其他附件列在此处和
+    xlsxflow-collect-log.jsonl 中，不会丢失。Nothing is overwritten or lost.
     """
     from .mail import COLLECT_LOG, COLLECT_STATE, Server
     from .mail import collect as do_collect
 
     with _handled():
         if not host:
-            raise click.UsageError("--imap-host is needed.")
+            raise click.UsageError("需要 --imap-host。--imap-host is needed.")
         server = Server(host, port, security, user, _password(password_env, user, "IMAP"), cafile)
         with _bar(None, "收取 collect") as bar:
             report = do_collect(
@@ -703,14 +755,14 @@ def collect(host, port, security, user, password_env, cafile, mail_folder, since
     default="feedback",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Folder for the annotated workbooks and messages.",
+    help="存放批注工作簿和说明的文件夹。Folder for the feedback.",
 )
 def feedback(returns_dir, out_dir) -> None:
-    """Annotated workbooks and messages for units whose return has problems.
+    """为报送有问题的单位写出批注工作簿和说明。Feedback for units with problems.
 
-    Ingests RETURNS_DIR, then for each unit with a rejected return or errors and
-    warnings writes its workbook with the problem cells marked red and commented,
-    plus a .txt message; send them with `xlsxflow send FOLDER --template feedback`.
+    读取 RETURNS_DIR 后，为被拒收或有错误、警告的单位写出其工作簿（问题单元格
+    标红并加批注）和一份 .txt 说明；用 xlsxflow send 文件夹 --template feedback
+    发回。Annotated workbooks and messages, ready to send.
     """
     from .feedback import make_feedback
     from .ingest import ingest as do_ingest
@@ -733,27 +785,25 @@ def feedback(returns_dir, out_dir) -> None:
 @main.command("sample-returns")
 @click.argument("workbooks_dir", type=click.Path(exists=True, file_okay=False))
 @click.option(
-    "--out", "out_dir", default="returns", show_default=True, type=click.Path(file_okay=False)
+    "--out",
+    "out_dir",
+    default="returns",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="示例报送的文件夹。Folder for the samples.",
 )
-@click.option("--seed", default=2026, show_default=True, help="Random seed for the sample scores.")
+@click.option("--seed", default=2026, show_default=True, help="示例分数的随机种子。Random seed.")
 def sample_returns(workbooks_dir, out_dir, seed) -> None:
-    """Fill generated workbooks as units would, with typical mistakes (for trying ingest)."""
+    """像各单位那样填写工作簿，含常见错误（用于试用 ingest）。Sample returns.
+
+    WORKBOOKS_DIR 中的工作簿属于当前目录记录的本轮（单一评分表或整轮文件）。
+    The workbooks of the round recorded here, filled with typical mistakes.
+    """
     from .round import open_round
-    from .samples import make_sample_returns
-    from .writer import Generated
+    from .samples import sample_returns_for
 
     with _handled():
-        ctx = open_round()
-        names = {p.name.split("_", 1)[0]: p for p in Path(workbooks_dir).glob("*.xlsx")}
-        generated = [Generated(uid, path) for uid, path in sorted(names.items())]
-        planted = make_sample_returns(
-            generated,
-            ctx.rubric,
-            ctx.roster,
-            Path(out_dir),
-            seed=seed,
-            lang=ctx.record.lang if ctx.record else "zh",
-        )
+        planted = sample_returns_for(open_round(), Path(workbooks_dir), Path(out_dir), seed=seed)
         for p in planted:
             click.echo(f"  {p.unit_id or '—':<10} {p.what}")
         click.echo(f"示例报送文件 sample returns → {out_dir}")
@@ -766,12 +816,13 @@ def sample_returns(workbooks_dir, out_dir, seed) -> None:
     "rubric_name",
     default="sanchuang",
     show_default=True,
-    help="Shipped round (sanchuang, dangzhibu) or rubric (wenming-danwei …), or a path to either.",
+    help="随附整轮（sanchuang、dangzhibu）或评分表（wenming-danwei …），或其路径。Round or rubric.",
 )
-@click.option("--lang", type=LANG, default="zh", show_default=True)
+@click.option("--lang", type=LANG, default="zh", show_default=True, help="语言。Labels.")
 def demo(folder, rubric_name, lang) -> None:
-    """Run a whole round on the sample roster inside FOLDER and print where the summary is.
+    """在 FOLDER 中用示例名单跑完一整轮，并给出汇总表位置。Run a demo round.
 
+    使用 FOLDER 内自己的签名密钥，从不使用本单位的密钥。
     Uses its own signing key inside FOLDER, never your office key.
     """
     from .demo import run_demo
@@ -788,10 +839,10 @@ def demo(folder, rubric_name, lang) -> None:
     "--key",
     "key_file",
     type=click.Path(dir_okay=False),
-    help="Key file (default location otherwise).",
+    help="密钥文件（默认位置见 README）。Key file.",
 )
 def key(key_file) -> None:
-    """Show where the signing key is and its fingerprint (creating it if missing)."""
+    """显示签名密钥的位置和指纹（没有时创建）。Show the signing key."""
     from .identity import default_key_path, key_id, load_key
 
     with _handled():

@@ -8,9 +8,34 @@ from pathlib import Path
 
 from .ingest import IngestReport, ingest
 from .round import ROUND_FILE, generate, generate_round, is_round_file, open_round
+from .roundfile import resolve_round_path
 from .rubric import shipped_dir
 from .samples import make_round_returns, make_sample_returns
 from .summary import write_report_json, write_summary
+
+FILE_STATUS = {  # as on the summary's 文件 sheet
+    "accepted": "已接受",
+    "rejected": "拒收",
+    "duplicate": "重复",
+    "superseded": "已被取代",
+    "skipped": "已跳过",
+}
+
+
+def files_line(report: IngestReport) -> str:
+    """What happened to the files received: each file counted once, by its status."""
+    counts = report.counts()
+    parts = "，".join(f"{FILE_STATUS.get(k, k)} {v}" for k, v in counts.items())
+    return f"文件 files：收到 {sum(counts.values())} 个 — {parts}"
+
+
+def forms_line(report: IngestReport) -> str:
+    """What was read from the accepted files: forms (sheets), eligible, units missing."""
+    eligible = sum(r.eligible for r in report.results)
+    return (
+        f"表格 forms：读到 {len(report.results)} 张，符合条件 {eligible} 张；"
+        f"未交单位 {len(report.missing)} 个；问题 {len(report.issues)} 条"
+    )
 
 
 @dataclass
@@ -22,12 +47,8 @@ class DemoResult:
 
 
 def shipped_round(name: str) -> Path | None:
-    """A round file by path, or the name of a shipped one (``sanchuang``)."""
-    path = Path(name)
-    if path.suffix in (".yaml", ".yml") and path.exists():
-        return path if is_round_file(path) else None
-    shipped = shipped_dir("templates") / "rounds" / f"{name}.yaml"
-    return shipped if shipped.exists() else None
+    """A round file by path, or the name of a shipped one (``sanchuang``); else None."""
+    return resolve_round_path(name) if is_round_file(name) else None
 
 
 def run_demo(
@@ -67,12 +88,9 @@ def run_demo(
     summary, report_path = folder / "summary.xlsx", folder / "report.json"
     write_summary(report, ctx.rubric, ctx.roster, summary, lang)
     write_report_json(report, report_path)
-    counts = report.counts()
-    echo("3. 读取 ingest: " + "  ".join(f"{k} {v}" for k, v in counts.items()))
-    echo(
-        f"   排名 ranked {sum(r.rank is not None for r in report.results)}，"
-        f"符合条件 eligible {sum(r.eligible for r in report.results)}，未交 missing {len(report.missing)}"
-    )
+    echo(f"3. 读取 ingest：{files_line(report)}")
+    echo(f"   {forms_line(report)}")
+    echo(f"   排名 ranked {sum(r.rank is not None for r in report.results)}")
     assert (folder / ROUND_FILE).exists()
     return DemoResult(folder, summary, report_path, report)
 
@@ -94,14 +112,14 @@ def _run_round_demo(folder, round_file, key, workbooks, returns, lang, echo) -> 
     summary, report_path = folder / "summary.xlsx", folder / "report.json"
     write_summary(report, None, ctx.roster, summary, lang)
     write_report_json(report, report_path)
-    echo("3. 读取 ingest: " + "  ".join(f"{k} {v}" for k, v in report.counts().items()))
+    echo(f"3. 读取 ingest：{files_line(report)}")
     for form in ctx.round.spec.forms:
         mine = [r for r in report.results if r.form_id == form.id]
         echo(
             f"   {form.title}: 推荐 nominated {len(mine)}，"
             f"符合条件 eligible {sum(r.eligible for r in mine)}"
         )
-    echo(f"   未交 missing {len(report.missing)}")
+    echo(f"   {forms_line(report)}")
     return DemoResult(folder, summary, report_path, report)
 
 

@@ -71,6 +71,11 @@ CATALOGUE: dict[str, Message] = {
     "round-bad-ref": Message(
         E, "找不到{what}“{ref}”。请检查路径或名称（xlsxflow rubric list 列出内置评分表）。"
     ),
+    "round-file-missing": Message(
+        E,
+        "找不到本轮文件“{name}”：它既不是文件，也不是随附的整轮（{shipped}）。"
+        "请检查路径，或用 xlsxflow rubric list 查看随附的整轮。",
+    ),
     "round-expression": Message(
         E,
         "表达式“{expr}”无法计算{unit}：{detail}。表达式只能使用名单中的列名、数字和 floor/ceil/round/max/min。",

@@ -32,7 +32,7 @@ from .identity import FORMAT, Identity, default_key_path, key_id, load_key, slot
 from .layout import rubric_book
 from .messages import Issue, XlsxflowError, make_issue
 from .roster import Roster, Unit, load_roster
-from .roundfile import Round, load_round
+from .roundfile import Round, is_shipped_round_name, load_round
 from .rubric import Rubric, load_rubric, resolve_rubric_path
 from .writer import Generated, safe_filename, write_unit_workbooks
 
@@ -414,7 +414,9 @@ def _office_key(key_path: str | Path | None) -> tuple[Path, bool, bytes]:
 
 
 def is_round_file(path: str | Path) -> bool:
-    """Does this YAML describe a round of forms (``forms:``) rather than one rubric?"""
+    """Does this YAML (or shipped round name) describe a round of forms, not one rubric?"""
+    if is_shipped_round_name(path):
+        return True
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):

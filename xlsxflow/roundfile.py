@@ -33,7 +33,7 @@ from simpleeval import EvalWithCompoundTypes, InvalidExpression
 from .layout import BookLayout, SheetPlan, build_layout
 from .messages import Issue, XlsxflowError, make_issue
 from .roster import Roster, Unit, load_roster
-from .rubric import Rubric, load_rubric, shipped_dir
+from .rubric import Rubric, load_rubric, shipped_dir, unfold
 from .writer import display_width
 from .yamlsrc import LocatedYaml, YamlSourceError, load_located, read_text
 
@@ -218,12 +218,50 @@ def evaluate(expression: Expression, unit: Unit):
     return EvalWithCompoundTypes(names=unit_names(unit), functions=FUNCTIONS).eval(expression)
 
 
+def shipped_rounds_dir() -> Path:
+    """The round files shipped with xlsxflow (``sanchuang``, ``dangzhibu``)."""
+    return shipped_dir("templates") / "rounds"
+
+
+def shipped_round_names() -> list[str]:
+    return sorted(p.stem for p in shipped_rounds_dir().glob("*.yaml"))
+
+
+def resolve_round_path(name_or_path: str | Path) -> Path:
+    """A round file's path as given, else the shipped round of that name (``dangzhibu``).
+
+    Raises naming both readings when neither exists.
+    """
+    path = Path(name_or_path)
+    if path.exists():
+        return path
+    shipped = shipped_rounds_dir() / f"{path.stem}.yaml"
+    if path.parent == Path(".") and path.suffix in ("", ".yaml", ".yml") and shipped.exists():
+        return shipped
+    raise XlsxflowError(
+        make_issue(
+            "round-file-missing", name=str(name_or_path), shipped="、".join(shipped_round_names())
+        )
+    )
+
+
+def is_shipped_round_name(name: str | Path) -> bool:
+    """Is ``name`` (not an existing path) the name of a shipped round?"""
+    path = Path(name)
+    return (
+        not path.exists()
+        and path.parent == Path(".")
+        and (shipped_rounds_dir() / f"{path.stem}.yaml").exists()
+    )
+
+
 def load_round(path: str | Path, roster_path: str | Path | None = None) -> Round:
     """Load a round file with its rubrics and roster; raise naming file, line and roster row.
 
-    ``roster_path`` overrides the roster the round file names.
+    ``path`` is a path or the name of a shipped round; ``roster_path`` overrides the
+    roster the round file names.
     """
-    path = Path(path)
+    path = resolve_round_path(path)
     label = path.name
     try:
         src = load_located(read_text(path))
@@ -373,13 +411,23 @@ def _explain(exc: Exception) -> str:
     return f"{name}: {exc}"
 
 
-def starter_text() -> str:
-    """The shipped seed round, pointed at a roster.csv beside the new file."""
-    body = (shipped_dir("templates") / "rounds" / "sanchuang.yaml").read_text(encoding="utf-8")
-    return body.replace(
-        "roster: ../../samples/roster.csv     # relative to this file",
-        "roster: roster.csv                  # your roster, relative to this file",
-    )
+def starter_text(name: str = "sanchuang") -> tuple[str, str]:
+    """A shipped round's text pointed at a roster beside the new file, and that roster's name.
+
+    The shipped round names its sample roster (``../../samples/branches.csv``); the
+    starter names the same file without the folder, to be copied beside it.
+    """
+    body = resolve_round_path(name).read_text(encoding="utf-8")
+    lines = body.splitlines(keepends=True)
+    roster_name = "roster.csv"
+    for i, line in enumerate(lines):
+        if line.startswith("# Check it with:"):
+            lines[i] = "# Check it with:  xlsxflow round check <this file>\n"
+        if line.startswith("roster:"):
+            roster_name = Path(line.split(":", 1)[1].split("#", 1)[0].strip()).name
+            lines[i] = f"roster: {roster_name}".ljust(36) + "# your roster, relative to this file\n"
+            break
+    return "".join(lines), roster_name
 
 
 def pad(text: str, width: int) -> str:
@@ -387,40 +435,68 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(width - display_width(text), 1)
 
 
+def _quota_groups(spec: RoundSpec) -> list[list[FormSpec]]:
+    """Forms by quota: a shared quota (``quota_group``) once, with all its forms, in form order."""
+    groups: dict[str, list[FormSpec]] = {}
+    for form in spec.forms:
+        groups.setdefault(form.quota_group or form.id, []).append(form)
+    return list(groups.values())
+
+
+def _group_slots(rnd: Round, unit_id: str, forms: list[FormSpec]) -> int | None:
+    """A unit's slots of one quota (the group's first form's count, as ingest counts it)."""
+    e = rnd.entitlements[unit_id][forms[0].id]
+    return e.slots if e.receives else None
+
+
 def outline(rnd: Round) -> str:
-    """Forms, who receives them and how many slots, unit by unit."""
+    """Forms, who receives them and how many slots, unit by unit (a shared quota once)."""
     spec = rnd.spec
     lines = [
         f"{spec.title}（{spec.year}），截止 {spec.deadline or '—'}，名单 {len(rnd.roster)} 个单位",
-        f"公示不少于 {spec.publicity_min_days} 天",
-        "",
     ]
-    for form in spec.forms:
-        got = [e for e in (rnd.entitlements[u.unit_id][form.id] for u in rnd.roster) if e.receives]
-        kind = [
-            f"评分表 {rnd.rubrics[form.id].id}" if form.id in rnd.rubrics else "",
-            f"申报表 {rnd.applications[form.id].id}" if form.id in rnd.applications else "",
-            "公示" if form.publicity else "",
-            f"合用名额 {form.quota_group}" if form.quota_group else "",
-        ]
-        lines.append(
-            f"{form.id:<10} {form.title}: {len(got)} 个单位, 共 {sum(e.slots for e in got)} 个名额"
-            f"  [{', '.join(k for k in kind if k)}]"
-        )
+    if any(f.publicity for f in spec.forms):
+        lines.append(f"公示不少于 {spec.publicity_min_days} 天")
     lines.append("")
-    width = max(display_width(f.title) for f in spec.forms) + 2
-    lines.append(
-        pad("单位编号", 10) + pad("单位名称", 22) + "".join(pad(f.title, width) for f in spec.forms)
-    )
+    groups = _quota_groups(spec)
+    for forms in groups:
+        counts = [_group_slots(rnd, u.unit_id, forms) for u in rnd.roster]
+        units = sum(c is not None for c in counts)
+        total = sum(c or 0 for c in counts)
+        if len(forms) > 1:
+            titles = "、".join(f.title for f in forms)
+            lines.append(
+                f"{pad(forms[0].quota_group or '', 10)}{titles} 合用名额: {units} 个单位, "
+                f"共 {total} 个名额（{len(forms)} 表合计，不是各 {total} 个）"
+            )
+        for form in forms:
+            kind = [
+                f"评分表 {rnd.rubrics[form.id].id}" if form.id in rnd.rubrics else "",
+                f"申报表 {rnd.applications[form.id].id}" if form.id in rnd.applications else "",
+                "公示" if form.publicity else "",
+            ]
+            detail = f"[{', '.join(k for k in kind if k)}]"
+            if len(forms) > 1:
+                lines.append(f"  {pad(form.id, 10)}{form.title}  {detail}")
+            else:
+                lines.append(
+                    f"{pad(form.id, 10)}{form.title}: {units} 个单位, 共 {total} 个名额  {detail}"
+                )
+    lines.append("")
+    heads = ["/".join(f.title for f in forms) for forms in groups]
+    widths = [max(display_width(h), 4) + 2 for h in heads]
+    name_width = min(max(display_width(u.name) for u in rnd.roster), 30) + 2
+    rows = [["单位编号", "单位名称", *heads]]
     for unit in rnd.roster:
-        cells = []
-        for form in spec.forms:
-            e = rnd.entitlements[unit.unit_id][form.id]
-            cells.append(pad(str(e.slots) if e.receives else "—", width))
-        lines.append(pad(unit.unit_id, 10) + pad(unit.name, 22) + "".join(cells))
+        counts = [_group_slots(rnd, unit.unit_id, forms) for forms in groups]
+        rows.append([unit.unit_id, unit.name, *("—" if c is None else str(c) for c in counts)])
+    for row in rows:
+        cells = [pad(row[0], 10), pad(row[1], name_width)]
+        cells += [pad(cell, width) for cell, width in zip(row[2:], widths, strict=True)]
+        lines.append("".join(cells).rstrip())
     reasons = sorted({r for u in rnd.entitlements.values() for e in u.values() for r in e.reasons})
     if reasons:
-        lines += ["", "不能参加的原因 reasons:"] + [f"  - {r}" for r in reasons]
+        lines += ["", "不能参加的原因 reasons:"] + [f"  - {unfold(r)}" for r in reasons]
     if spec.notes:
-        lines += ["", "说明 notes:"] + [f"  - {n}" for n in spec.notes]
+        lines += ["", "说明 notes:"] + [f"  - {unfold(n)}" for n in spec.notes]
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from wcwidth import wcswidth, wcwidth
 
 from .messages import Issue, XlsxflowError, make_issue
 from .yamlsrc import LocatedYaml, YamlSourceError, load_located, read_text
@@ -508,11 +509,17 @@ def outline(rubric: Rubric) -> str:
         )
     if rubric.declarations:
         lines.append(
-            f"声明 declarations: {len(rubric.declarations)} "
-            f"({sum(d.veto for d in rubric.declarations)} 一票否决 veto)"
+            f"否决事项 declarations（{len(rubric.declarations)} 项，"
+            f"其中 {sum(d.veto for d in rubric.declarations)} 项为“是”即一票否决 veto）:"
         )
+        lines += [
+            f"  - {unfold(d.text)}" + ("" if d.veto else "（仅声明，不否决）")
+            for d in rubric.declarations
+        ]
     if rubric.fields:
-        lines.append("填报信息 fields: " + ", ".join(f"{f.label}({f.type})" for f in rubric.fields))
+        lines.append("填报信息 fields:")
+        width = min(max(_width(f.label) for f in rubric.fields), 30) + 2
+        lines += [f"  {_pad(f.label, width)}{field_limits(f)}" for f in rubric.fields]
     for rule in rubric.choose:
         lines.append(f"至少选择 choose ≥{rule.min}: {rule.label} ({', '.join(rule.fields)})")
     if rubric.approvals:
@@ -520,6 +527,12 @@ def outline(rubric: Rubric) -> str:
     if rubric.threshold:
         t = rubric.threshold
         lines.append(f"申报门槛 threshold: {t.on} ≥ {_num(t.min)}")
+    if rubric.award:
+        a = rubric.award
+        lines.append(
+            f"奖项 award: {a.name} — 符合条件者得分前 {a.top} 名"
+            f"（第 {a.top} 名有并列时并列者都列出）"
+        )
     if rubric.bands:
         parts = []
         for band in rubric.bands.levels:
@@ -535,5 +548,58 @@ def outline(rubric: Rubric) -> str:
         lines.append(f"等级 bands (on {rubric.bands.on}): " + "; ".join(parts))
     if rubric.notes:
         lines.append("说明 notes (choices made where the source is unclear):")
-        lines += [f"  - {note}" for note in rubric.notes]
+        lines += [f"  - {unfold(note)}" for note in rubric.notes]
     return "\n".join(line for line in lines if line is not None)
+
+
+FIELD_TYPES = {"text": "文字", "date": "日期", "choice": "选择", "integer": "整数"}
+
+
+def field_limits(field: FormField) -> str:
+    """A form field's type and limits in words: 文字 ≤ 60 字，必填."""
+    kind = FIELD_TYPES.get(field.type, field.type)
+    parts = []
+    if field.type == "choice" and field.choices:
+        parts.append(f"{kind} {'/'.join(field.choices)}")
+    elif field.type == "integer" and (field.min is not None or field.max is not None):
+        low = "" if field.min is None else f"{field.min}"
+        high = "" if field.max is None else f"{field.max}"
+        parts.append(f"{kind} {low}–{high}")
+    else:
+        parts.append(kind)
+    if field.max_length:
+        parts[-1] += f" ≤ {field.max_length} 字"
+    parts.append("必填" if field.required else "选填")
+    return "，".join(parts)
+
+
+def _is_wide(char: str) -> bool:
+    return wcwidth(char) == 2 or char in "“”‘’"
+
+
+def unfold(text: str) -> str:
+    """Drop the spaces YAML folding puts where a Chinese line broke (“100。 种子” → “100。种子”).
+
+    A space between two CJK characters (or CJK punctuation) is never written on
+    purpose in Chinese; spaces next to Latin letters and digits stay.
+    """
+    out = []
+    for i, char in enumerate(text):
+        if (
+            char == " "
+            and 0 < i < len(text) - 1
+            and _is_wide(text[i - 1])
+            and _is_wide(text[i + 1])
+        ):
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+def _width(text: str) -> int:
+    width = wcswidth(text)
+    return width if width >= 0 else len(text) * 2
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(width - _width(text), 1)

@@ -122,6 +122,25 @@ def make_sample_returns(
     return planted
 
 
+def sample_returns_for(
+    ctx, workbooks_dir: Path, out_dir: Path, *, seed: int = 2026
+) -> list[Planted]:
+    """Fill the workbooks in ``workbooks_dir`` of the round ``ctx`` (one rubric or a round file).
+
+    Which file belongs to which unit is read from each workbook's signed identity.
+    """
+    from .mail import pair_units
+
+    pairs, _ = pair_units(Path(workbooks_dir), ctx.roster)
+    generated = [Generated(unit.unit_id, path) for unit, path in pairs]
+    lang = ctx.record.lang if ctx.record else "zh"
+    if ctx.round is not None:
+        return make_round_returns(generated, ctx.round, Path(out_dir), seed=seed, lang=lang)
+    return make_sample_returns(
+        generated, ctx.rubric, ctx.roster, Path(out_dir), seed=seed, lang=lang
+    )
+
+
 def _inbox_clutter(out_dir: Path, a_name: str) -> Planted:
     """Things every inbox has: an Excel lock file, a PDF, a CSV renamed to .xlsx."""
     (out_dir / f"~${a_name}").write_bytes(b"\x00" * 162)
@@ -189,6 +208,20 @@ def _age(path: Path) -> None:
 # -- rounds of several forms -------------------------------------------------------------
 
 NAMES = ["王芳", "李强", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "周军", "吴敏"]
+# What a nomination names, by the label the round file gives it: windows and offices are
+# places, not people.
+WINDOWS = [
+    "政务服务窗口",
+    "综合受理窗口",
+    "便民服务窗口",
+    "投诉受理窗口",
+    "咨询服务窗口",
+    "证照办理窗口",
+    "缴费服务窗口",
+    "不动产登记窗口",
+]
+OFFICES = ["办公室", "综合科", "财务科", "人事科", "法规科", "信息科", "宣传科", "审批科"]
+NOMINEES = {"窗口名称": WINDOWS, "科室名称": OFFICES}
 ROUND_MISTAKES = [
     "publicity_short",
     "nominee_twice",
@@ -220,7 +253,7 @@ def make_round_returns(
         slots = rnd.slots_of(g.unit_id)
         book = rnd.book(slots, lang)
         wb = openpyxl.load_workbook(g.path)
-        names = iter(rng.sample(NAMES, len(NAMES)))
+        nominees = _Nominees(rng)
         honour = unit.extra.get(HONOUR_COLUMN, "") if unit else ""
         twice = _twice_form(slots) if mistake == "nominee_twice" else None
         chosen = _choose_slots(book, rnd, rng, every=mistake == "over_quota", whole_form=twice)
@@ -230,7 +263,7 @@ def make_round_returns(
                 continue  # units often nominate fewer than they may
             ws = wb[layout.sheet_name]
             _fill(ws, layout, rng, honour, low=mistake == "low" and layout.plan.slot == 1)
-            _fill_round_fields(ws, layout, next(names, "孙悦"))
+            _fill_round_fields(ws, layout, nominees.next(layout.plan.nominee_label), rng)
             filled.append(layout)
         by_group: dict[str, list] = {}
         for layout in filled:
@@ -264,7 +297,7 @@ def make_round_returns(
             if layout is not None:
                 copy = wb.copy_worksheet(wb[layout.sheet_name])
                 copy.title = f"{layout.sheet_name} (2)"
-                copy["D3"] = "多报的窗口"
+                copy["D3"] = nominees.next(layout.plan.nominee_label)
                 planted.append(
                     Planted(g.unit_id, f"复制了工作表 {layout.sheet_name} 多报一个（不计入）")
                 )
@@ -389,8 +422,40 @@ def _choose_slots(
     return chosen
 
 
-def _fill_round_fields(ws, layout: Layout, nominee: str) -> None:
+class _Nominees:
+    """A unit's nominees, each named once: people, windows or offices by the sheet's label."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.pools: dict[str, list[str]] = {}
+
+    def next(self, label: str) -> str:
+        choices = NOMINEES.get(label, NAMES)
+        pool = self.pools.setdefault(label, self.rng.sample(choices, len(choices)))
+        return pool.pop() if pool else f"{choices[0]}（二）"
+
+
+def _person_dates(rng: random.Random) -> tuple[str, str]:
+    """A birth year and month between 1966 and 2001 and a work start 18 to 25 years later."""
+    year, month = rng.randint(1966, 2001), rng.randint(1, 12)
+    start = min(year + rng.randint(18, 25), 2025), rng.randint(1, 12)
+    return f"{year}-{month:02d}-01", f"{start[0]}-{start[1]:02d}-01"
+
+
+def _fill_categories(ws, layout: Layout, rng: random.Random) -> None:
+    """附件7's categories as a unit ticks them: one or two 是 where the rule asks for one."""
+    by_key = {i.key: i for i in layout.inputs}
+    for rule in layout.choose:
+        keys = [k for k in rule.keys if k in by_key]
+        ticked = set(rng.sample(keys, min(len(keys), rule.min + rng.randint(0, 1))))
+        for key in keys:
+            ws[by_key[key].ref] = "是" if key in ticked else "否"
+
+
+def _fill_round_fields(ws, layout: Layout, nominee: str, rng: random.Random) -> None:
     """Nominee, application texts and publicity dates, as a unit would write them."""
+    birth, work_start = _person_dates(rng)
+    _fill_categories(ws, layout, rng)
     texts = {
         "创建成效简介": "单位基本概况……主要业务指标……创建工作主要成绩和经验……",
         "简要事迹": "该同志长期扎根基层，爱岗敬业，服务群众热情周到……",
@@ -410,7 +475,11 @@ def _fill_round_fields(ws, layout: Layout, nominee: str) -> None:
         elif inp.key == "publicity_end":
             ws[inp.ref] = "2026-12-07"
         elif inp.key.endswith("birth"):
-            ws[inp.ref] = "1985-06-01"
+            ws[inp.ref] = birth
+        elif inp.key.endswith("work_start"):
+            ws[inp.ref] = work_start
+        elif inp.kind == "field" and inp.label == "性别":
+            ws[inp.ref] = rng.choice(inp.choices)
         elif inp.kind == "field" and inp.field_type == "text":
             text = next((v for k, v in texts.items() if inp.label.startswith(k)), None)
             if text:

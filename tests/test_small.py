@@ -1,0 +1,245 @@
+"""Issue 10 §6: the smaller things found on the way (sample returns, shipped rounds by name,
+outlines, the 文明标兵 note, the shared quota, the demo's data, the console lines)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+from click.testing import CliRunner
+from simpleeval import EvalWithCompoundTypes
+
+from xlsxflow.cli import main
+from xlsxflow.demo import FILE_STATUS
+from xlsxflow.messages import make_issue
+from xlsxflow.round import generate_round, open_round
+from xlsxflow.roundfile import FUNCTIONS, load_round
+from xlsxflow.rubric import field_limits, load_rubric, outline, parse_rubric
+from xlsxflow.samples import NAMES, OFFICES, WINDOWS, make_round_returns
+
+
+def test_sample_returns_fills_a_round_files_workbooks(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(main, ["generate", "dangzhibu", "--out", "wb"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["sample-returns", "wb", "--out", "ret"])
+    assert result.exit_code == 0, result.output
+    assert "内部错误" not in result.output and "content_hash" not in result.output
+    filled = sorted(p.name for p in (tmp_path / "ret").glob("*.xlsx"))
+    assert len(filled) >= 5
+    result = runner.invoke(main, ["ingest", "ret"])
+    assert result.exit_code in (0, 1), result.output
+
+
+# -- shipped rounds by name -------------------------------------------------------------------
+
+
+def test_round_check_generate_and_init_take_a_shipped_rounds_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(main, ["round", "check", "sanchuang"])
+    assert result.exit_code == 0, result.output
+    assert "文明窗口" in result.output and "文明标兵" in result.output
+    result = runner.invoke(main, ["generate", "dangzhibu", "--out", "wb"])
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "wb").glob("*.xlsx"))) == 9  # one per branch
+    result = runner.invoke(main, ["init", "--round", "dangzhibu", "mine/round.yaml"])
+    assert result.exit_code == 0, result.output
+    assert "roster: branches.csv" in (tmp_path / "mine" / "round.yaml").read_text(encoding="utf-8")
+    assert (tmp_path / "mine" / "branches.csv").exists()
+    result = runner.invoke(main, ["round", "check", "mine/round.yaml"])
+    assert result.exit_code == 0 and "党员先锋岗" in result.output
+
+
+def test_an_unknown_round_name_names_the_shipped_ones(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["round", "check", "sanchaung"])
+    assert result.exit_code == 2
+    expected = make_issue("round-file-missing", name="sanchaung", shipped="dangzhibu、sanchuang")
+    assert expected.message in result.output
+
+
+def _install_like_pip(site: Path) -> None:
+    """Lay the package out as an installed wheel does (pyproject's package-dir mapping)."""
+    repo = Path(__file__).resolve().parent.parent
+    config = tomllib.loads((repo / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
+    data = config["setuptools"]["package-data"]
+    for package, source in config["setuptools"]["package-dir"].items():
+        target = site.joinpath(*package.split("."))
+        target.mkdir(parents=True, exist_ok=True)
+        patterns = ["*.py", *data.get(package, [])]
+        for pattern in patterns:
+            for file in (repo / source).glob(pattern):
+                if file.is_file():
+                    (target / file.relative_to(repo / source)).parent.mkdir(
+                        parents=True, exist_ok=True
+                    )
+                    shutil.copy2(file, target / file.relative_to(repo / source))
+
+
+def test_shipped_rounds_by_name_when_installed_outside_the_checkout(tmp_path):
+    site, work = tmp_path / "site", tmp_path / "work"
+    _install_like_pip(site)
+    work.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site), "XLSXFLOW_KEY_FILE": str(tmp_path / "k.key")}
+
+    def run(*args):
+        code = "import sys, xlsxflow; print(xlsxflow.__file__, file=sys.stderr); " + (
+            "from xlsxflow.cli import main; main()"
+        )
+        return subprocess.run(
+            [sys.executable, "-c", code, *args], cwd=work, env=env, capture_output=True, text=True
+        )
+
+    result = run("round", "check", "sanchuang")
+    assert result.returncode == 0, result.stderr
+    assert str(site) in result.stderr  # the copy, not the checkout
+    assert "文明标兵" in result.stdout
+    result = run("generate", "dangzhibu", "--out", "wb")
+    assert result.returncode == 0, result.stderr
+    result = run("init", "--round", "dangzhibu", "r.yaml")
+    assert result.returncode == 0, result.stderr
+    assert (work / "branches.csv").exists()
+    result = run("demo", "d", "--rubric", "dangzhibu")
+    assert result.returncode in (0, 1), result.stderr
+
+
+# -- the console lines of ingest --------------------------------------------------------------
+
+
+def test_ingest_names_files_and_forms_differently(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(main, ["generate", "sanchuang", "--out", "wb"]).exit_code == 0
+    assert runner.invoke(main, ["sample-returns", "wb", "--out", "ret"]).exit_code == 0
+    result = runner.invoke(main, ["ingest", "ret", "--report", "r.json"])
+    assert result.exit_code == 1, result.output
+    files, forms = result.output.splitlines()[:2]
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    counts = report["counts"]
+    assert files.startswith("文件 files：") and forms.startswith("表格 forms：")
+    assert f"收到 {sum(counts.values())} 个" in files
+    assert f"{FILE_STATUS['accepted']} {counts['accepted']}" in files
+    assert f"读到 {len(report['results'])} 张" in forms
+    assert counts["accepted"] != len(report["results"])  # a round: several forms per file
+    assert FILE_STATUS["accepted"] not in forms and "accepted" not in result.output
+
+
+# -- outlines ---------------------------------------------------------------------------------
+
+
+def test_rubric_outline_shows_award_veto_texts_and_field_limits():
+    hongqi = outline(load_rubric("hongqi-dangzhibu"))
+    award = load_rubric("hongqi-dangzhibu").award
+    assert f"奖项 award: {award.name}" in hongqi and f"前 {award.top} 名" in hongqi
+    danwei = load_rubric("wenming-danwei")
+    text = outline(danwei)
+    for declaration in danwei.declarations:
+        assert f"  - {declaration.text}" in text
+    biaobing = load_rubric("shenbao-biaobing")
+    text = outline(biaobing)
+    for field in biaobing.fields:
+        line = next(x for x in text.splitlines() if x.startswith(f"  {field.label} "))
+        assert line.endswith(field_limits(field))
+        if field.max_length:
+            assert f"≤ {field.max_length} 字" in line
+    assert "选择 男/女，必填" in text and "选填" in text
+
+
+def test_notes_folded_by_yaml_print_without_stray_spaces():
+    rubric = parse_rubric(
+        "id: t\ntitle: 测试\nversion: '1'\nfields: [{id: a, label: 甲}]\nnotes:\n"
+        "  - 第一行说到这里。\n    第二行接着说，保留 2000 字与 ASCII words 之间的空格。\n"
+    )
+    assert "这里。 第二行" in rubric.notes[0]  # what YAML folding gives
+    text = outline(rubric)
+    assert "这里。第二行接着说，保留 2000 字与 ASCII words 之间的空格。" in text
+    shipped = outline(load_rubric("hongqi-dangzhibu"))
+    assert "正好 100。种子没有说明" in shipped
+
+
+def test_round_outline_shows_a_shared_quota_once(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rnd = load_round("sanchuang")
+    result = CliRunner().invoke(main, ["round", "check", "sanchuang"])
+    assert result.exit_code == 0
+    text = result.output
+    shared = sum(
+        rnd.entitlements[u.unit_id]["chuangkou"].slots
+        for u in rnd.roster
+        if rnd.entitlements[u.unit_id]["chuangkou"].receives
+    )
+    assert shared == 31  # the sample roster
+    assert text.count(f"共 {shared} 个名额") == 1
+    assert "文明窗口、文明科室 合用名额" in text
+    header = next(x for x in text.splitlines() if x.startswith("单位编号"))
+    assert header.split() == ["单位编号", "单位名称", "文明单位", "文明窗口/文明科室", "文明标兵"]
+
+
+# -- the 文明标兵 quota: note, expression, README and tests agree --------------------------------
+
+
+def test_biaobing_quota_note_agrees_with_the_expression_and_readme():
+    rnd = load_round("sanchuang")
+    expression = rnd.form("biaobing").slots
+    notes = [n for n in rnd.spec.notes if "文明标兵名额的边界" in n]
+    assert len(notes) == 1
+    note = notes[0]
+    assert "含本数" in note and "以上" in note and "以下" in note  # the reading is named
+    examples = [(int(a), int(b)) for a, b in re.findall(r"(\d+) 人 → (\d+)", note)]
+    assert {staff for staff, _ in examples} >= {49, 50, 200, 201}
+    for staff, slots in examples:
+        got = EvalWithCompoundTypes(names={"职工人数": staff}, functions=FUNCTIONS).eval(expression)
+        assert got == slots, f"note says {staff} → {slots}, the expression gives {got}"
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "< 50 → 1, 50–200 → 3, > 200 → 5" in readme
+    assert "职工人数 < 50 → 1 名，50–200 → 3 名，> 200 → 5 名" in note
+
+
+# -- the demo's data --------------------------------------------------------------------------
+
+
+def test_demo_data_looks_real(tmp_path):
+    gen = generate_round("sanchuang", tmp_path / "wb", workdir=tmp_path)
+    ctx = open_round(workdir=tmp_path)
+    rnd = ctx.round
+    make_round_returns(gen.files, rnd, tmp_path / "ret")
+    seen = {"文明窗口": 0, "文明科室": 0, "文明标兵": 0}
+    for path in sorted((tmp_path / "ret").glob("*.xlsx")):
+        unit_id = next((g.unit_id for g in gen.files if g.path.name == path.name), None)
+        if unit_id is None:
+            continue  # a second copy, or the CSV renamed to .xlsx
+        wb = openpyxl.load_workbook(path)
+        for layout in rnd.book(rnd.slots_of(unit_id)).sheets:
+            if layout.sheet_name not in wb.sheetnames or not layout.plan.nominee_label:
+                continue
+            ws = wb[layout.sheet_name]
+            values = {i.key: ws[i.ref].value for i in layout.inputs}
+            nominee = values["nominee"]
+            if nominee is None:
+                continue  # a slot left blank: not nominating
+            form = layout.plan.form_id
+            title = rnd.form(form).title
+            seen[title] += 1
+            if title == "文明窗口":
+                assert nominee in WINDOWS and nominee not in NAMES
+            elif title == "文明科室":
+                assert nominee in OFFICES and nominee not in NAMES
+            else:
+                assert nominee in NAMES
+                born = date.fromisoformat(str(values["birth"])[:10])
+                started = date.fromisoformat(str(values["work_start"])[:10])
+                assert date(1950, 1, 1) < born and born.replace(year=born.year + 16) <= started
+                assert started <= date(2026, 12, 31)
+                categories = [values[k] for k in layout.choose[0].keys]
+                assert "否" in categories or "是" not in categories, categories
+    assert all(count >= 3 for count in seen.values()), seen
