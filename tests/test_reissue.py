@@ -277,7 +277,7 @@ def test_ingest_cli_round_option_and_hint(tmp_path):
     assert result.exit_code == 1
     assert f"xlsxflow ingest returns --round {first.record.round_id}" in result.output
     result = cli(tmp_path, "ingest", "returns", "--round", first.record.round_id)
-    assert "已接受 accepted 1" in result.output, result.output
+    assert "已接受 1，" in result.output, result.output
     result = cli(tmp_path, "ingest", "returns", "--round", "20200101-x-abcdef")
     assert result.exit_code == 2 and "[round-unknown-id]" in result.output
 
