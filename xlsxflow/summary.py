@@ -941,7 +941,7 @@ def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric | None, lang: st
         ws.write_string(r, 0, k, s.head)
         ws.write_string(r, 1, v, s.text)
         ws.write_string(r, 2, side, s.side) if side else ws.write_blank(r, 2, None, s.side)
-        lines = max(wrapped_lines(v, widths[1]), wrapped_lines(side, widths[2]) * 0.9, 1)
+        lines = max(wrapped_lines(v, widths[1]), wrapped_lines(side, widths[2]), 1)
         if lines > 1:
             ws.set_row(r, min(MAX_ROW_PT, lines * LINE_PT + 4))
     # The spread of totals (or bands, or targets met) per scored form: a table and a chart.
