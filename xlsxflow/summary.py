@@ -508,7 +508,7 @@ def _ranking_sheet(
         name,
         headers,
         rows,
-        widths={0: 8, 2: 26, 3: 22, len(headers) - 1: 48, **({4: 20} if nominee else {})},
+        widths={0: 8, 2: 26, 3: 24, len(headers) - 1: 48, **({4: 20} if nominee else {})},
         max_width=12,
         title=report.round_title,
         unit_columns=(1, 2),
@@ -993,7 +993,10 @@ def _chart_block(
         }
     )
     chart.set_title(
-        {"name": f"{name}（{head}，{len(complete)} 份）" if lang != "en" else f"{name} ({head})"}
+        {
+            "name": f"{name}（{len(complete)} 份）" if lang != "en" else f"{name} ({head})",
+            "name_font": {"size": 11, "bold": True},
+        }
     )
     chart.set_legend({"none": True})
     chart.set_y_axis({"name": _t("count", lang), "major_gridlines": {"visible": True}})
