@@ -775,7 +775,9 @@ def _notice_sheet(s: _Sheets, report, form, lang: str) -> None:
     paragraph(last + 1, notice_period(rnd.spec, form))
     paragraph(
         last + 2,
-        f"公示期间，对公示对象如有异议，请以书面形式（署真实姓名和联系方式）向{objection}反映。",
+        f"公示期间，对公示对象如有异议，请以书面形式（署真实姓名和联系方式）向{objection}反映。"
+        if lang != "en"
+        else f"Objections during the notice period, in writing and signed, to: {objection}",
     )
     ws.merge_range(last + 4, 0, last + 4, last_col, notice.issuer or NOTICE_UNSET["issuer"], sign)
     ws.merge_range(last + 5, 0, last + 5, last_col, _cn_date(notice.date), sign)
