@@ -246,7 +246,7 @@ def test_summary_has_a_ranking_per_form_quotas_and_print_ready_notices(seed_roun
     assert "配额" in wb.sheetnames
     notice = wb["文明标兵公示"]
     rows = [r for r in notice.iter_rows(values_only=True) if isinstance(r[0], int)]
-    assert sorted((r[1], r[2]) for r in rows) == sorted(
+    assert sorted((r[1], r[-1]) for r in rows) == sorted(  # 姓名 … 推荐单位
         [("李强", "中单位"), ("文明标兵-1对象", "小单位")]
     )
     assert "公示名单" in notice["A1"].value

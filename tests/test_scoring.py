@@ -86,17 +86,17 @@ def test_bands_at_their_boundaries():
         assert (r.total, r.band) == (total, band)
 
 
-def test_ranking_ties_1_2_2_4_and_tie_breaks():
+def test_ranking_by_total_only_ties_share_1_2_2_4():
     a = evaluate(DANWEI, ROSTER, sub(DANWEI, "A"), "a")  # 100
     b = evaluate(DANWEI, ROSTER, sub(DANWEI, "B", minus=2, bonus={"b_municipal": 2}), "b")  # 98 + 2
     c = evaluate(DANWEI, ROSTER, sub(DANWEI, "C", minus=1), "c")  # 99
     d = evaluate(DANWEI, ROSTER, sub(DANWEI, "D", minus=1), "d")  # 99
     e = evaluate(DANWEI, ROSTER, sub(DANWEI, "P", minus=3), "p")  # 97
     ordered = rank([e, d, c, b, a], DANWEI)
-    # A and B both total 100: A wins on subtotal (100 > 98). C and D tie on everything.
+    # A and B both total 100: the seed orders by total only, so they share first place.
     assert [(r.unit_id, r.rank) for r in ordered] == [
         ("A", 1),
-        ("B", 2),
+        ("B", 1),
         ("C", 3),
         ("D", 3),
         ("P", 5),
@@ -111,13 +111,30 @@ def test_full_tie_shares_rank():
     assert [r.rank for r in rank(rs, DANWEI)] == [1, 2, 2, 4]
 
 
-def test_section_subtotals_break_ties_in_rubric_order():
+def test_section_subtotals_do_not_break_a_tie():
     x = sub(DANWEI, "A")
     x.scores["i01"] -= 1  # loses a point in section 1
     y = sub(DANWEI, "B")
     y.scores["i23"] -= 1  # loses a point in the last section
     ranked = rank([evaluate(DANWEI, ROSTER, x, "x"), evaluate(DANWEI, ROSTER, y, "y")], DANWEI)
-    assert [(r.unit_id, r.rank) for r in ranked] == [("B", 1), ("A", 2)]
+    assert [(r.unit_id, r.rank) for r in ranked] == [("A", 1), ("B", 1)]
+
+
+def test_ineligible_units_take_no_rank_and_follow_the_ranked_ones():
+    best = sub(DANWEI, "A", veto="v3")  # 100 but vetoed
+    low = sub(DANWEI, "B", minus=20)  # 80: below the 90 threshold
+    broken = sub(DANWEI, "C", errors=1)
+    ok = [sub(DANWEI, u, minus=m) for u, m in (("D", 2), ("P", 2))]
+    results = [evaluate(DANWEI, ROSTER, s, s.unit_id) for s in (best, low, broken, *ok)]
+    ordered = rank(results, DANWEI)
+    assert [(r.unit_id, r.rank) for r in ordered] == [
+        ("D", 1),
+        ("P", 1),
+        ("A", None),  # ineligible, highest total first, then incomplete ones
+        ("B", None),
+        ("C", None),
+    ]
+    assert ordered[2].reasons and ordered[3].reasons
 
 
 def test_parent_name_in_result():
@@ -146,6 +163,23 @@ def test_ties_at_the_cut_are_all_named():
         [evaluate(HONGQI, branches, sub(HONGQI, u, minus=m), u) for u, m in minus.items()], HONGQI
     )
     assert [r.unit_id for r in ranked if r.award] == ["B1", "B2", "B3", "B4"]
+
+
+def test_equal_totals_at_third_place_are_both_named_whatever_their_sections():
+    """三.1 取前三名: the seed gives no tie-break, so the 党委 decides between B3 and B4."""
+    branches = Roster([Unit(f"B{n}", f"第{n}支部") for n in range(1, 6)])
+    subs = [sub(HONGQI, u, minus=m) for u, m in (("B1", 0), ("B2", 1), ("B3", 0), ("B4", 0))]
+    subs[2].scores["i1"] -= 2  # B3 loses 2 points in the first section
+    subs[3].scores["i7"] -= 2  # B4 the same 2 points in the last one: equal totals
+    subs.append(sub(HONGQI, "B5", minus=5))
+    ranked = rank([evaluate(HONGQI, branches, s, s.unit_id) for s in subs], HONGQI)
+    assert [(r.unit_id, r.rank, bool(r.award)) for r in ranked] == [
+        ("B1", 1, True),
+        ("B2", 2, True),
+        ("B3", 3, True),
+        ("B4", 3, True),
+        ("B5", 5, False),
+    ]
 
 
 SHEQU = load_rubric("jingpin-shequ")

@@ -18,6 +18,7 @@ Errors name the round file and line, and for a unit's values the roster row.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import math
@@ -73,6 +74,19 @@ class FormSpec(_Model):
     requires: list[Requirement] = []
     publicity: bool = False  # 公示 dates are inputs; fewer than the round's minimum → not eligible
     quota_group: str | None = None  # forms in one group share one quota (the first form's slots)
+    slots_text: str = ""  # the slot rule in words for reviewers (说明); else derived or "见配额表"
+    notice_fields: list[
+        str
+    ] = []  # labels of the sheet's fields listed on its 公示 (性别, 单位及职务)
+
+
+class Notice(_Model):
+    """The office's 公示 of the proposed names (the summary's 公示 sheets); shapes no workbook."""
+
+    issuer: str = ""  # 发布单位, the notice's signature line
+    date: dt.date | None = None  # 发布日期; the 公示 period starts that day
+    days: int | None = Field(default=None, ge=1, le=60)  # 公示期; else publicity_min_days
+    objection: str = ""  # where and how to object: 受理单位、地址、电话、邮箱
 
 
 class RoundSpec(_Model):
@@ -82,6 +96,7 @@ class RoundSpec(_Model):
     roster: str
     publicity_min_days: int = Field(default=5, ge=0, le=60)
     forms: list[FormSpec] = Field(min_length=1)
+    notice: Notice = Notice()
     notes: list[str] = []
 
 
@@ -131,7 +146,15 @@ class Round:
         """Hash of everything that shapes the round's workbooks (signed into each)."""
         payload = {
             "spec": self.spec.model_dump(
-                mode="json", exclude={"notes", "roster", "deadline", "title"}
+                mode="json",
+                exclude={
+                    "notes": True,
+                    "roster": True,
+                    "deadline": True,
+                    "title": True,
+                    "notice": True,  # wording for reviewers only: the workbooks stay valid
+                    "forms": {"__all__": {"slots_text", "notice_fields"}},
+                },
             ),
             "rubrics": {k: r.content_hash for k, r in sorted(self.rubrics.items())},
             "applications": {k: r.content_hash for k, r in sorted(self.applications.items())},
@@ -311,7 +334,22 @@ def load_round(path: str | Path, roster_path: str | Path | None = None) -> Round
                 ) from None
     roster = load_roster(roster_path if roster_path else base / spec.roster)
     entitlements = compute_entitlements(spec, roster, src, label)
-    return Round(spec, path, rubrics, roster, entitlements, applications)
+    rnd = Round(spec, path, rubrics, roster, entitlements, applications)
+    unknown = [
+        make_issue(
+            "round-schema",
+            file=label,
+            line=src.line_of(("forms", i, "notice_fields")),
+            detail=f"forms.{i}.notice_fields: “{name}”不是“{form.title}”表中的栏目"
+            f"（可用：{'、'.join(f.label for f in rnd.sheet_rubric(form.id).fields)}）",
+        )
+        for i, form in enumerate(spec.forms)
+        for name in form.notice_fields
+        if name not in {f.label for f in rnd.sheet_rubric(form.id).fields}
+    ]
+    if unknown:
+        raise XlsxflowError(unknown)
+    return rnd
 
 
 def _check_spec(spec: RoundSpec, src: LocatedYaml, label: str) -> Iterator[Issue]:

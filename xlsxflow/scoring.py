@@ -1,13 +1,15 @@
 """Totals, rules and ranking, computed by xlsxflow from the inputs alone.
 
-Ranking (per rubric): complete returns only, by total (high first), ties broken
-by subtotal without bonus, then by the section subtotals in the rubric's order.
-Units equal on every key share a rank and the next rank is skipped (1, 2, 2, 4).
-Incomplete returns (any value error) get no rank and are not eligible.
+Ranking (per rubric): only eligible returns take a rank, by total (high first) —
+the one order the seeds give.  Returns equal on total share a rank and the next
+rank is skipped (1, 2, 2, 4); they are listed by unit id.  Ineligible returns
+(value errors, a threshold or veto, over quota …) get no rank and follow the
+ranked ones, highest total first, each with its reasons.
 
-A rubric's ``award`` (e.g. 红旗党支部, top 3) goes to the eligible returns whose
-rank among the eligible ones is within ``top``; units tied at the cut all get it,
-so more than ``top`` units can be named — the reviewers decide such a tie.
+A rubric's ``award`` (e.g. 红旗党支部, top 3) goes to the ranked returns whose
+rank is within ``top``.  No tie-break the seed does not give is used: every
+return equal on total at the cut gets it, so more than ``top`` can be named and
+the deciding body (the 党委) chooses among them.
 """
 
 from __future__ import annotations
@@ -85,41 +87,27 @@ def evaluate(rubric: Rubric, roster: Roster, sub: Submission, file: str) -> Resu
     )
 
 
-def rank_key(result: Result, rubric: Rubric) -> tuple:
-    return (-result.total, -result.subtotal, *(-result.sections[s.id] for s in rubric.sections))
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) < 1e-9
 
 
 def rank(results: list[Result], rubric: Rubric) -> list[Result]:
-    """Assign competition ranks (1, 2, 2, 4) and return all results in display order.
+    """Assign competition ranks (1, 2, 2, 4) to eligible results; return all in display order.
 
     A rubric of targets only (no points) ranks nobody: its results are met or not met.
     """
+    for r in results:
+        r.rank, r.award = None, ""
     if not rubric.scored:
-        for r in results:
-            r.rank = None
-        return sorted(results, key=lambda r: (not r.eligible, r.unit_id))
-    ranked = sorted(
-        (r for r in results if r.complete), key=lambda r: (rank_key(r, rubric), r.unit_id)
-    )
-    previous = None
+        return sorted(results, key=lambda r: (not r.eligible, r.unit_id, r.slot))
+    ranked = sorted((r for r in results if r.eligible), key=lambda r: (-r.total, r.unit_id, r.slot))
     for position, result in enumerate(ranked, 1):
-        key = rank_key(result, rubric)
-        result.rank = position if key != previous else ranked[position - 2].rank
-        previous = key
-    rest = sorted((r for r in results if not r.complete), key=lambda r: r.unit_id)
-    for r in rest:
-        r.rank = None
-    if rubric.award:
-        _award(ranked, rubric)
-    return ranked + rest
-
-
-def _award(ranked: list[Result], rubric: Rubric) -> None:
-    eligible = [r for r in ranked if r.eligible]
-    previous, place = None, 0
-    for position, result in enumerate(eligible, 1):
-        key = rank_key(result, rubric)
-        place = position if key != previous else place
-        previous = key
-        if place <= rubric.award.top:
+        before = ranked[position - 2] if position > 1 else None
+        result.rank = before.rank if before and _same(before.total, result.total) else position
+        if rubric.award and result.rank <= rubric.award.top:
             result.award = rubric.award.name
+    rest = sorted(
+        (r for r in results if not r.eligible),
+        key=lambda r: (not r.complete, -r.total, r.unit_id, r.slot),
+    )
+    return ranked + rest

@@ -12,10 +12,11 @@ import io
 import json
 import re
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import __version__
 from .atomic import atomic_write_bytes
@@ -24,7 +25,7 @@ from .messages import Severity
 from .rubric import Rubric
 from .submission import TABLE_OF_KIND
 from .values import fmt
-from .writer import display_width
+from .writer import display_width, wrapped_lines
 
 _L = {
     "ranking": ("排名", "Ranking"),
@@ -75,10 +76,18 @@ _L = {
     "rejected_why": ("拒收原因", "Why rejected"),
     "tied_by": ("依据", "Tied by"),
     "title": ("{title} · 汇总", "{title} · summary"),
-    "distribution": ("分布", "Distribution"),
+    "full_text": ("全文", "Full texts"),
+    "where": ("位置", "Where"),
+    "content": ("内容", "Text"),
+    "see_full": ("…（全文见“{sheet}”表{n}）", "… (in full: sheet “{sheet}”, no. {n})"),
+    "continued": ("（续）", " (cont.)"),
+    "distribution": ("总分分布", "distribution of totals"),
+    "band_spread": ("等级分布", "bands"),
+    "targets_spread": ("达标情况", "targets met"),
     "count": ("单位数", "Units"),
     "score_range": ("总分区间", "Total range"),
-    "not_ranked": ("（未排名）", "(not ranked)"),
+    "not_ranked": ("不排名", "not ranked"),
+    "not_listed": ("不列入", "not listed"),
     "quotas": ("配额", "Quotas"),
     "quota_group": ("项目", "Form"),
     "allowed": ("名额", "Allowed"),
@@ -88,12 +97,6 @@ _L = {
     "notice": ("公示", "notice"),
     "number": ("序号", "No."),
     "none_eligible": ("（暂无符合条件的推荐对象）", "(no eligible nominee yet)"),
-    "notice_foot": (
-        "以上 {n} 个拟推荐对象现予公示，公示期不少于 {days} 天"
-        "（自 ____年__月__日 至 ____年__月__日）。公示期间如有异议，请以书面形式向组织单位反映。",
-        "The {n} nominees above are publicly posted for at least {days} days. "
-        "Objections in writing to the organizing office.",
-    ),
 }
 _SEVERITY = {
     "zh": {"error": "错误", "warning": "警告", "info": "提示"},
@@ -123,16 +126,33 @@ def neutralise(text: str) -> str:
     return "'" + text if _DANGEROUS.match(text) else text
 
 
-class _Sheets:
-    """Small helper around XlsxWriter for the repeated table shape of every sheet."""
+LINE_PT = 14.5  # one wrapped line of 10pt text as LibreOffice draws CJK (Noto CJK: 1.45 em)
+MAX_ROW_PT = 409.0  # Excel's tallest row
+MAX_LINES = int((MAX_ROW_PT - 4) // LINE_PT)
+DETAIL_LINES = 2  # a 明细 cell shows this much of a long text; the rest is on 全文
 
-    def __init__(self, wb: xlsxwriter.Workbook):
+
+class _Sheets:
+    """Small helper around XlsxWriter for the repeated table shape of every sheet.
+
+    Every row gets a height from its wrapped text (CJK display width against the
+    column width), since LibreOffice does not grow rows by itself.  A text longer
+    than a row can hold is shown in part, with a pointer to the 全文 sheet, which
+    holds it whole over as many rows as it needs.
+    """
+
+    def __init__(self, wb: xlsxwriter.Workbook, lang: str = "zh"):
         self.wb = wb
+        self.lang = lang
+        self.full_texts: list[tuple[str, str, str, str, str]] = []  # where, id, name, what, text
         base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter", "border": 1}
         self.head = wb.add_format(
             {**base, "bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "align": "center"}
         )
         self.text = wb.add_format({**base, "num_format": "@", "text_wrap": True})
+        self.side = wb.add_format(
+            {**base, "num_format": "@", "text_wrap": True, "font_color": "#595959", "font_size": 9}
+        )
         self.num = wb.add_format({**base, "num_format": "0.0#", "align": "center"})
         self.int = wb.add_format({**base, "num_format": "0", "align": "center"})
         self.title = wb.add_format({"font_name": "黑体", "font_size": 14, "bold": True})
@@ -150,32 +170,110 @@ class _Sheets:
         widths: dict[int, int] | None = None,
         max_width: int = 60,
         title: str = "",
+        max_lines: int = MAX_LINES,
+        unit_columns: tuple[int, int] | None = None,
+        one_page_wide: bool = True,
+        fit_headers: bool = True,
     ):
+        """A sheet of one header row and ``rows``; heights fit the text.
+
+        ``unit_columns`` (id, name) name the unit of a text moved to 全文;
+        ``one_page_wide=False`` prints at full size over several pages wide;
+        ``fit_headers=False`` sizes columns by their values and wraps long headers.
+        """
         ws = self.wb.add_worksheet(name)
-        for col, header in enumerate(headers):
-            ws.write_string(0, col, header, self.head)
-        for r, row in enumerate(rows, 1):
-            for c, value in enumerate(row):
-                self.write(ws, r, c, value)
         # CJK-aware widths: the widest value of each column, within limits.
+        col_widths = []
         for col, header in enumerate(headers):
             width = max(
-                [display_width(header)] + [display_width(_as_text(row[col])) for row in rows[:2000]]
+                [display_width(header) if fit_headers else 4]
+                + [display_width(_as_text(row[col])) for row in rows[:2000]]
             )
-            width = (widths or {}).get(col, min(max(width + 2, 6), max_width))
+            width = (widths or {}).get(col, min(max(width + 2, 6 if fit_headers else 9), max_width))
             ws.set_column(col, col, width)
+            col_widths.append(width)
+        self.row(ws, 0, headers, col_widths, self.head)
+        for r, row in enumerate(rows, 1):
+            cells = list(row)
+            for c, value in enumerate(cells):
+                if isinstance(value, str) and wrapped_lines(value, col_widths[c]) > max_lines:
+                    unit = (
+                        (row[unit_columns[0]], row[unit_columns[1]]) if unit_columns else ("", "")
+                    )
+                    where = f"{name}!{xl_rowcol_to_cell(r, c)}"
+                    cells[c] = self.move_to_full(
+                        where, *unit, headers[c], value, col_widths[c], max_lines
+                    )
+            self.row(ws, r, cells, col_widths)
         ws.freeze_panes(1, 0)
         if headers:
             ws.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
         ws.set_paper(9)
         if landscape:
             ws.set_landscape()
-        ws.fit_to_pages(1, 0)
+        if one_page_wide:
+            ws.fit_to_pages(1, 0)
         ws.repeat_rows(0)
         ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         ws.set_header(f"&L{_header_text(title)}&R{_header_text(name)}")
         ws.set_footer("&C&P / &N")
         return ws
+
+    def row(self, ws, r: int, values: list, col_widths: list[float], fmt=None) -> None:
+        """Write one row and give it the height its wrapped text needs."""
+        lines = 1
+        for c, value in enumerate(values):
+            if fmt is not None:
+                ws.write_string(r, c, str(value), fmt)
+            else:
+                self.write(ws, r, c, value)
+            if isinstance(value, str) and value:
+                lines = max(lines, wrapped_lines(value, col_widths[c]))
+        if lines > 1:
+            ws.set_row(r, min(MAX_ROW_PT, lines * LINE_PT + 4))
+
+    def move_to_full(
+        self, where: str, unit_id, unit_name, what: str, text: str, width: float, max_lines: int
+    ) -> str:
+        """Keep ``text`` whole on the 全文 sheet; return its start and a pointer there."""
+        self.full_texts.append((where, str(unit_id or ""), str(unit_name or ""), what, text))
+        pointer = _t(
+            "see_full", self.lang, sheet=_t("full_text", self.lang), n=len(self.full_texts)
+        )
+        room = max(1, max_lines - wrapped_lines(pointer, width))
+        start = split_to_lines(text, width, room)[0].rstrip()
+        while start and wrapped_lines(start + pointer, width) > max_lines:
+            start = start[:-1]
+        return start + pointer
+
+    def full_text_sheet(self, title: str) -> None:
+        """全文: every long text whole, split over rows that each fit (Excel's 409 pt)."""
+        if not self.full_texts:
+            return
+        lang = self.lang
+        headers = [
+            _t(k, lang) for k in ("number", "where", "unit_id", "unit_name", "item", "content")
+        ]
+        col_widths = [6, 20, 10, 20, 28, 80]
+        name = _t("full_text", lang)
+        ws = self.wb.add_worksheet(name)
+        for col, width in enumerate(col_widths):
+            ws.set_column(col, col, width)
+        self.row(ws, 0, headers, col_widths, self.head)
+        r = 1
+        for n, (where, unit_id, unit_name, what, text) in enumerate(self.full_texts, 1):
+            for k, part in enumerate(split_to_lines(text, col_widths[-1], MAX_LINES - 1)):
+                label = what if k == 0 else f"{what}{_t('continued', lang)}"
+                self.row(ws, r, [n, where, unit_id, unit_name, label, part], col_widths)
+                r += 1
+        ws.freeze_panes(1, 0)
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        ws.set_header(f"&L{_header_text(title)}&R{_header_text(name)}")
+        ws.set_footer("&C&P / &N")
 
     def write(self, ws, r: int, c: int, value) -> None:
         if value is None or value == "":
@@ -188,6 +286,27 @@ class _Sheets:
             ws.write_number(r, c, value, self.num)
         else:
             ws.write_string(r, c, str(value), self.text)
+
+
+def split_to_lines(text: str, width: float, max_lines: int) -> list[str]:
+    """``text`` cut into pieces that each wrap to at most ``max_lines`` lines in a column
+    ``width`` wide (counted as :func:`wrapped_lines` counts); nothing is lost."""
+    usable = max(width - 1, 1)
+    pieces, start, lines, used = [], 0, 1, 0
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            lines, used = lines + 1, 0
+        else:
+            w = max(display_width(ch), 0)
+            if used + w > usable:
+                lines, used = lines + 1, w
+            else:
+                used += w
+        if lines > max_lines:
+            pieces.append(text[start:i])
+            start, lines, used = (i + 1, 1, 0) if ch == "\n" else (i, 1, max(display_width(ch), 0))
+    pieces.append(text[start:])
+    return pieces
 
 
 def _header_text(text: str) -> str:
@@ -214,7 +333,7 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
         },
     )
     wb.set_properties({"title": _t("title", lang, title=report.round_title), "author": "xlsxflow"})
-    s = _Sheets(wb)
+    s = _Sheets(wb, lang)
     if report.round is not None:
         _round_sheets(s, report, lang)
     else:
@@ -227,26 +346,33 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
     rows = []
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     for i in report.warnings:  # about the returns folder as a whole
-        rows.append([_SEVERITY[lang][str(i.severity)], i.code, "", "", "", "", "", i.message])
+        rows.append([_SEVERITY[lang][str(i.severity)], "", "", "", "", "", i.message, i.code])
     for f in report.files:
         for i in sorted(f.issues, key=lambda i: order[i.severity]):
             rows.append(
                 [
                     _SEVERITY[lang][str(i.severity)],
-                    i.code,
+                    f.unit_id,
+                    names.get(f.unit_id, ""),
                     f.path,
                     i.sheet,
                     i.cell,
-                    f.unit_id,
-                    names.get(f.unit_id, ""),
                     i.message,
+                    i.code,  # for the record and for searching: at the side, not first
                 ]
             )
     headers = [
         _t(k, lang)
-        for k in ("severity", "code", "file", "sheet", "cell", "unit_id", "unit_name", "message")
+        for k in ("severity", "unit_id", "unit_name", "file", "sheet", "cell", "message", "code")
     ]
-    ws = s.table(_t("issues", lang), headers, rows, widths={2: 36, 7: 70}, title=report.round_title)
+    ws = s.table(
+        _t("issues", lang),
+        headers,
+        rows,
+        widths={2: 20, 3: 30, 6: 60, 7: 18},
+        title=report.round_title,
+        unit_columns=(1, 2),
+    )
     if rows:
         sev = _SEVERITY[lang]
         ws.conditional_format(
@@ -314,8 +440,9 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
             _t("changes", lang),
             headers,
             rows,
-            widths={3: 40, 6: 30, 7: 30},
+            widths={3: 30, 4: 40, 5: 40, 6: 30, 7: 30},
             title=report.round_title,
+            unit_columns=(0, 1),
         )
 
     # 文件 ----------------------------------------------------------------------------
@@ -336,8 +463,14 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
         _t(k, lang) for k in ("file", "status", "reason", "unit_id", "tied_by", "size", "modified")
     ] + ["SHA-256"]
     s.table(
-        _t("files", lang), headers, rows, widths={0: 40, 2: 50, 7: 20}, title=report.round_title
+        _t("files", lang),
+        headers,
+        rows,
+        widths={0: 40, 2: 50, 7: 34},
+        title=report.round_title,
+        unit_columns=(3, 3),
     )
+    s.full_text_sheet(report.round_title)
 
     # 说明 ----------------------------------------------------------------------------
     _about(wb, s, report, rubric, lang)
@@ -352,7 +485,9 @@ def _ranking_sheet(
     yes, no = _t("yes", lang), _t("no", lang)
     scored, bands, award = rubric.scored, rubric.bands is not None, rubric.award is not None
     met_text = {True: _t("met", lang), False: _t("not_met", lang), None: ""}
-    headers = [_t(k, lang) for k in ("rank", "unit_id", "unit_name", "parent")]
+    headers = [
+        _t(k, lang) for k in ("rank" if scored else "number", "unit_id", "unit_name", "parent")
+    ]
     headers += [nominee, _t("sheet", lang)] if nominee else []
     headers += [sec.name for sec in rubric.sections]
     if scored:
@@ -362,28 +497,33 @@ def _ranking_sheet(
     headers += [ind.text for ind in rubric.indicators]
     headers += [_t("eligible", lang), _t("reasons", lang)]
     rows = []
-    for r in results:
-        row = [
-            r.rank if r.rank is not None else ("" if not scored else _t("not_ranked", lang)),
-            r.unit_id,
-            r.unit_name,
-            r.parent,
-        ]
+    number = 0
+    for r in results:  # in display order: the ranked (or eligible) first, then the others
+        if scored:
+            first = r.rank if r.rank is not None else _t("not_ranked", lang)
+        else:  # nothing to rank: the eligible are numbered, the others are not listed
+            number += r.eligible
+            first = number if r.eligible else _t("not_listed", lang)
+        row = [first, r.unit_id, r.unit_name, r.parent]
         row += [r.nominee, r.sheet] if nominee else []
         row += [r.sections[sec.id] for sec in rubric.sections]
         if scored:
             row += [r.subtotal] + ([r.bonus] if rubric.bonus else []) + [r.total]
         row += [r.band] * bands + [r.award] * award
         row += [met_text[r.indicators.get(ind.id)] for ind in rubric.indicators]
-        row += [yes if r.eligible else no, "；".join(r.reasons)]
+        reasons = (
+            r.reasons if len(r.reasons) < 2 else [f"{n}. {x}" for n, x in enumerate(r.reasons, 1)]
+        )
+        row += [yes if r.eligible else no, "\n".join(reasons)]
         rows.append(row)
     ws = s.table(
         name,
         headers,
         rows,
-        widths={2: 26, 3: 22, len(headers) - 1: 48, **({4: 20} if nominee else {})},
+        widths={0: 8, 2: 26, 3: 24, len(headers) - 1: 48, **({4: 20} if nominee else {})},
         max_width=12,
         title=report.round_title,
+        unit_columns=(1, 2),
     )
     if rows:
         elig_col = len(headers) - 2
@@ -438,11 +578,17 @@ def _detail_rows(s, name, item_headers, getters, scored, results, report, lang) 
         name,
         headers,
         rows,
-        max_width=14,
-        widths={1: 26, len(headers) - 1: 40},
+        max_width=24,
+        widths={1: 20, len(headers) - 1: 40},
         title=report.round_title,
+        max_lines=DETAIL_LINES,
+        unit_columns=(0, 1),
+        one_page_wide=False,  # 23–42 columns: full size over several pages, never squeezed
+        fit_headers=False,  # narrow score columns under wrapped item headers
     )
     ws.freeze_panes(1, 2)
+    ws.repeat_columns(0, 1)  # the unit on every page
+    ws.print_across()  # all columns of the first rows, then the next rows
 
 
 def _round_sheets(s: _Sheets, report, lang: str) -> None:
@@ -521,220 +667,356 @@ def _quota_sheet(s: _Sheets, report, lang: str) -> None:
         )
 
 
+NOTICE_UNSET = {
+    "issuer": "（请在轮次文件 notice.issuer 中填写发布单位）",
+    "objection": "（请在轮次文件 notice.objection 中填写受理异议的单位、地址和电话）",
+}
+
+
+def _cn_date(day) -> str:
+    return f"{day.year}年{day.month}月{day.day}日" if day else "____年__月__日"
+
+
+def notice_period(spec, form) -> str:
+    """The 公示 period line: dates when the round file gives them, and the minimum if there is one."""
+    notice = spec.notice
+    days = notice.days or (spec.publicity_min_days if form.publicity else None)
+    start = notice.date
+    end = start + timedelta(days=days - 1) if start and days else None
+    text = f"公示期：{_cn_date(start)}至{_cn_date(end)}"
+    if days and not notice.days:
+        text += f"（不少于 {days} 天）"
+    elif days:
+        text += f"（{days} 天）"
+    return text + "。"
+
+
 def _notice_sheet(s: _Sheets, report, form, lang: str) -> None:
-    """公示名单: the eligible nominees of one form, print-ready to post (A4, title, list).
+    """公示名单 of one form, ready to post: heading, what and in which order, the list,
+    the period, where to object, the issuing body and date (from the round file).
 
     A form with an award (红旗党支部: top three) lists only those it goes to.
     """
     rnd = report.round
-    award = rnd.sheet_rubric(form.id).award
+    rubric = rnd.sheet_rubric(form.id)
+    award = rubric.award
     picked = [
         r
         for r in report.results
         if r.form_id == form.id and r.eligible and (award is None or r.award)
     ]
-    picked.sort(key=lambda r: (r.rank if r.rank is not None else 10**6, r.unit_id, r.slot))
+    if rubric.scored:
+        picked.sort(key=lambda r: (r.rank if r.rank is not None else 10**6, r.unit_id, r.slot))
+        order = "按总分从高到低排列" + ("，总分相同的并列" if award else "")
+    else:
+        picked.sort(key=lambda r: (r.unit_id, r.slot))
+        order = "排名不分先后"
     wb = s.wb
     ws = wb.add_worksheet(_sheet_name(form.title, "notice", lang))
-    title_fmt = wb.add_format(
-        {
-            "font_name": "黑体",
-            "font_size": 16,
-            "bold": True,
-            "align": "center",
-            "valign": "vcenter",
-            "text_wrap": True,
-        }
-    )
-    body = wb.add_format(
-        {
-            "font_name": "宋体",
-            "font_size": 12,
-            "valign": "vcenter",
-            "border": 1,
-            "text_wrap": True,
-            "num_format": "@",
-        }
-    )
-    center = wb.add_format(
-        {"font_name": "宋体", "font_size": 12, "valign": "vcenter", "align": "center", "border": 1}
-    )
-    head = wb.add_format(
-        {
-            "font_name": "黑体",
-            "font_size": 12,
-            "bold": True,
-            "align": "center",
-            "valign": "vcenter",
-            "border": 1,
-            "bg_color": "#F2F2F2",
-        }
-    )
-    note = wb.add_format({"font_name": "宋体", "font_size": 11, "text_wrap": True, "valign": "top"})
+
+    def fmt(size: int, **extra):
+        return wb.add_format({"font_name": "宋体", "font_size": size, "valign": "vcenter", **extra})
+
+    title_fmt = fmt(16, font_name="黑体", bold=True, align="center", text_wrap=True)
+    body = fmt(12, border=1, text_wrap=True, num_format="@")
+    center = fmt(12, border=1, align="center")
+    head = fmt(12, font_name="黑体", bold=True, align="center", border=1, bg_color="#F2F2F2")
+    para = fmt(12, text_wrap=True, valign="top")
+    sign = fmt(12, align="right")
     named = bool(form.nominee)
-    columns = [
-        _t("number", lang),
-        form.nominee if named else _t("unit_name", lang),
-        _t("unit_name", lang) if named else _t("parent", lang),
+    extras = list(form.notice_fields)
+    subs = {(f.path, sub.sheet): sub for f in report.files for sub in f.submissions}
+    by_label = {f.label: f.id for f in rubric.fields}
+    columns = [_t("number", lang), form.nominee if named else _t("unit_name", lang), *extras]
+    with_unit = named or any(r.parent for r in picked)  # a list of branches has no parents
+    columns += [_t("unit_name", lang) if named else _t("parent", lang)] * with_unit
+    rows = []
+    for n, r in enumerate(picked, 1):
+        sub = subs.get((r.file, r.sheet))
+        values = [
+            (sub.fields.get(by_label.get(label, "")) if sub else None) or "" for label in extras
+        ]
+        unit = [r.unit_name if named else r.parent] * with_unit
+        rows.append([n, r.nominee if named else r.unit_name, *values, *unit])
+    widths = [6, 16 if named else 30]
+    widths += [
+        min(max([display_width(c) + 2] + [display_width(str(x[2 + i])) + 2 for x in rows]), 30)
+        for i, c in enumerate(extras)
     ]
-    widths = (8, 36, 40) if named else (8, 44, 32)
+    widths.append(max(24, 86 - sum(widths)))
+    if not with_unit:
+        widths = [widths[0], 86 - widths[0]]
     for col, width in enumerate(widths):
         ws.set_column(col, col, width)
+    last_col = len(columns) - 1
+    total_width = sum(widths)
+
+    def paragraph(row: int, text: str, cell_format=para) -> None:
+        ws.merge_range(row, 0, row, last_col, text, cell_format)
+        lines = wrapped_lines(text, total_width * 10 / 12)  # 12pt text in 10pt-sized columns
+        ws.set_row(row, lines * 18 + 6)
+
     what = award.name if award else form.title
-    heading = (
-        f"{rnd.spec.title}\n{what}拟{'授予' if award else '推荐'}对象公示名单"
-        if lang != "en"
-        else f"{rnd.spec.title}\n{what}: proposed (public notice)"
-    )
-    ws.merge_range(0, 0, 0, 2, heading, title_fmt)
+    verb = "授予" if award else "推荐"
+    if lang == "en":
+        heading = f"{rnd.spec.title}\n{what}: proposed (public notice)"
+        intro = f"The {len(picked)} proposed below are publicly posted ({'by total' if rubric.scored else 'in no order'}):"
+    else:
+        heading = f"{rnd.spec.title}\n{what}拟{verb}对象公示名单"
+        intro = f"经审核，现将{what}拟{verb}对象予以公示（共 {len(picked)} 个，{order}）："
+    ws.merge_range(0, 0, 0, last_col, heading, title_fmt)
     ws.set_row(0, 60)
+    paragraph(1, intro)
     for col, text in enumerate(columns):
-        ws.write_string(1, col, text, head)
-    for n, r in enumerate(picked, 1):
-        ws.write_number(n + 1, 0, n, center)
-        ws.write_string(n + 1, 1, r.nominee if named else r.unit_name, body)
-        ws.write_string(n + 1, 2, r.unit_name if named else r.parent, body)
-        ws.set_row(n + 1, 24)
-    last = len(picked) + 2
-    if not picked:
-        ws.merge_range(2, 0, 2, 2, _t("none_eligible", lang), body)
-        last = 3
-    days = rnd.spec.publicity_min_days
-    text = _t("notice_foot", lang, n=len(picked), days=days)
-    ws.merge_range(last + 1, 0, last + 3, 2, text, note)
+        ws.write_string(2, col, text, head)
+    ws.set_row(2, 22)
+    for n, row in enumerate(rows, 3):
+        ws.write_number(n, 0, row[0], center)
+        lines = 1
+        for col, value in enumerate(row[1:], 1):
+            ws.write_string(n, col, str(value), body)
+            lines = max(lines, wrapped_lines(str(value), widths[col] * 10 / 12))
+        ws.set_row(n, max(22, lines * 18 + 4))
+    last = len(rows) + 3
+    if not rows:
+        ws.merge_range(3, 0, 3, last_col, _t("none_eligible", lang), body)
+        ws.set_row(3, 24)
+        last = 4
+    notice = rnd.spec.notice
+    objection = notice.objection or NOTICE_UNSET["objection"]
+    paragraph(last + 1, notice_period(rnd.spec, form))
+    paragraph(
+        last + 2,
+        f"公示期间，对公示对象如有异议，请以书面形式（署真实姓名和联系方式）向{objection}反映。"
+        if lang != "en"
+        else f"Objections during the notice period, in writing and signed, to: {objection}",
+    )
+    ws.merge_range(last + 4, 0, last + 4, last_col, notice.issuer or NOTICE_UNSET["issuer"], sign)
+    ws.merge_range(last + 5, 0, last + 5, last_col, _cn_date(notice.date), sign)
     ws.set_paper(9)
     ws.set_portrait()
     ws.fit_to_pages(1, 0)
-    ws.repeat_rows(1)
-    ws.print_area(0, 0, last + 3, 2)
+    ws.repeat_rows(2)
+    ws.print_area(0, 0, last + 5, last_col)
     ws.center_horizontally()
     ws.set_margins(left=0.7, right=0.7, top=0.8, bottom=0.8)
     ws.set_footer("&C&P / &N")
 
 
-def _round_rules(rnd, zh: bool) -> list[tuple[str, str]]:
-    """How a round decides: each form's slots and conditions, quotas, 公示, what the chart shows."""
+def slots_in_words(form) -> str:
+    """A form's slot rule for reviewers: the round file's wording, else plain words."""
+    if form.slots_text:
+        return form.slots_text
+    if isinstance(form.slots, int):
+        return f"每个单位 {form.slots} 个"
+    return "按名单中各单位的情况计算，各单位的名额见“配额”表"
+
+
+def _round_rules(rnd, zh: bool) -> list[tuple[str, str, str]]:
+    """How a round decides, in words: each form's slots and conditions, quotas, 公示."""
     rows = []
     for form in rnd.spec.forms:
-        parts = [f"名额 {form.slots}" if zh else f"slots {form.slots}"]
+        expression = "" if isinstance(form.slots, int) else f"slots: {form.slots}"
+        if not zh:
+            parts = [f"slots: {form.slots}"]
+            if form.requires:
+                parts.append("not for: " + "; ".join(req.reason for req in form.requires))
+            if form.publicity:
+                parts.append(f"public notice at least {rnd.spec.publicity_min_days} days")
+            rows.append((form.title, "; ".join(parts), ""))
+            continue
+        parts = [f"名额：{slots_in_words(form)}"]
         if form.requires:
-            reasons = "；".join(req.reason for req in form.requires)
-            parts.append(f"不发给：{reasons}" if zh else f"not for: {reasons}")
+            parts.append("以下单位不发此表：" + "；".join(req.reason for req in form.requires))
         if form.quota_group:
             shared = "、".join(f.title for f in rnd.spec.forms if f.quota_group == form.quota_group)
-            parts.append(f"{shared} 合用名额" if zh else f"one quota for {shared}")
+            parts.append(f"{shared}合用一个名额")
         if form.publicity:
             parts.append(
-                f"公示不少于 {rnd.spec.publicity_min_days} 天（含首尾）"
-                if zh
-                else f"public notice at least {rnd.spec.publicity_min_days} days (both ends)"
+                f"推荐前须在本单位公示不少于 {rnd.spec.publicity_min_days} 天（含首尾两天）"
             )
-        rows.append((form.title, "；".join(parts)))
+        award = rnd.sheet_rubric(form.id).award
+        if award:
+            parts.append(_award_words(award))
+        rows.append((form.title, "。\n".join(parts) + "。", expression))
     rows.append(
         (
             "名额规则" if zh else "Quota rule",
-            "同一名额内按工作表顺序计数，超出名额的推荐不符合条件；同一对象只计第一次；"
-            "复制出来的工作表不计入。下表和图只统计第一个计分表。"
+            "同一名额内按工作表的顺序计数，超出名额的推荐不符合条件；同一推荐对象只计第一次；"
+            "复制出来的工作表不计入。"
             if zh
             else "Within a quota nominations count in sheet order; those beyond it are not "
-            "eligible; a nominee counts once; copied sheets do not count. The table and chart "
-            "below show the first scored form.",
+            "eligible; a nominee counts once; copied sheets do not count.",
+            "",
         )
     )
     return rows
 
 
+def _award_words(award) -> str:
+    return (
+        f"{award.name}授予总分前 {award.top} 名；总分与第 {award.top} 名相同的一并列出，"
+        "由评选单位（党委）决定，不另设比较规则"
+    )
+
+
+def _when(iso: str) -> str:
+    """2026-11-23T14:05:00+00:00 → 2026年11月23日 14:05 (local time)."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return iso
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
+
+
 def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric | None, lang: str) -> None:
-    results = report.results
-    if report.round is not None:  # the chart shows the first scored form
+    """说明: what this workbook is, the rules it applied, and a chart per scored form."""
+    zh = lang != "en"
+    if report.round is not None:
         rnd = report.round
-        scored = [f for f in rnd.spec.forms if rnd.sheet_rubric(f.id).scored] or rnd.spec.forms
-        rubric = rnd.sheet_rubric(scored[0].id)
-        results = [r for r in results if r.form_id == scored[0].id]
-        rubric_line = (
+        rubric_line = "；".join(
+            f"{f.title}：{rnd.sheet_rubric(f.id).title}（第 {rnd.sheet_rubric(f.id).version} 版）"
+            if zh
+            else f"{f.title}: {rnd.sheet_rubric(f.id).title} (v{rnd.sheet_rubric(f.id).version})"
+            for f in rnd.spec.forms
+        )
+        rubric_side = (
             "；".join(
-                f"{f.title} {rnd.sheet_rubric(f.id).id} v{rnd.sheet_rubric(f.id).version}"
+                f"{rnd.sheet_rubric(f.id).id} v{rnd.sheet_rubric(f.id).version}"
                 for f in rnd.spec.forms
             )
-            + f"  hash {rnd.content_hash}"
+            + f"；hash {rnd.content_hash}"
         )
+        charts = [
+            (f.title, rnd.sheet_rubric(f.id), [r for r in report.results if r.form_id == f.id])
+            for f in rnd.spec.forms
+            if rnd.sheet_rubric(f.id).scored or rnd.sheet_rubric(f.id).indicators
+        ]
+        rubrics = [rnd.sheet_rubric(f.id) for f in rnd.spec.forms]
     else:
-        rubric_line = f"{rubric.title}  {rubric.id} v{rubric.version}  hash {rubric.content_hash}"
+        rubric_line = (
+            f"{rubric.title}（第 {rubric.version} 版）"
+            if zh
+            else f"{rubric.title} (v{rubric.version})"
+        )
+        rubric_side = f"{rubric.id} v{rubric.version}；hash {rubric.content_hash}"
+        charts = [(rubric.title, rubric, report.results)]
+        rubrics = [rubric]
     ws = wb.add_worksheet(_t("about", lang))
-    ws.set_column(0, 0, 22)
-    ws.set_column(1, 1, 70)
+    widths = [16, 70, 30]
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
     ws.write_string(0, 0, _t("title", lang, title=report.round_title), s.title)
     counts = report.counts()
-    zh = lang != "en"
+    ranking_rule = (
+        "只有符合条件的对象参加排名，按总分从高到低排列；总分相同的名次并列（如 1、2、2、4），"
+        "并列者按单位编号列出，不另设比较规则。不符合条件的（填写错误、未达到分数线、一票否决、"
+        "超出名额等）不排名，列在排名之后，并写明原因。"
+        if zh
+        else "Only eligible entries are ranked, by total (high first); equal totals share a rank "
+        "(1, 2, 2, 4) and are listed by unit ID. Others follow, unranked, with their reasons."
+    )
+    if zh:
+        ranking_rule += "".join(f"\n{_award_words(r.award)}。" for r in rubrics if r.award)
+        if not all(r.scored for r in rubrics):
+            ranking_rule += "\n没有分数的表（如申报表）不排名，符合条件的依次编号。"
     facts = [
         (
             "轮次" if zh else "Round",
-            f"{report.round_title}（{report.round_id}）" if report.round_id else report.round_title,
+            report.round_title,
+            report.round_id or "",
         ),
-        ("评分表" if zh else "Rubric", rubric_line),
-        ("生成时间" if zh else "Generated", report.started_at),
-        ("命令" if zh else "Command", report.command),
-        ("报送文件夹" if zh else "Returns folder", report.returns_dir),
+        ("评分表" if zh else "Rubric", rubric_line, rubric_side),
+        ("汇总时间" if zh else "Generated", _when(report.started_at), ""),
+        ("报送文件夹" if zh else "Returns folder", report.returns_dir, report.command),
         (
             "文件" if zh else "Files",
             "，".join(f"{_STATUS[lang][k]} {v}" for k, v in counts.items()),
+            "",
         ),
-        ("参评单位" if zh else "Units", f"{len(_returned(report)) + len(report.missing)}"),
-        ("已接受" if zh else "Accepted", str(len(_returned(report)))),
-        ("未交" if zh else "Missing", str(len(report.missing))),
-        (
-            "排名规则" if zh else "Ranking rule",
-            "按总分从高到低；总分相同按小计（不含加分），再按各项目小计依次比较；全部相同则并列（1、2、2、4）。"
-            "有填写错误的单位不排名。"
-            if zh
-            else "By total, then subtotal without bonus, then section subtotals in rubric order; full ties share a rank "
-            "(1, 2, 2, 4). Returns with errors are not ranked.",
-        ),
-        ("xlsxflow", __version__),
+        ("参评单位" if zh else "Units", f"{len(_returned(report)) + len(report.missing)}", ""),
+        ("已报送" if zh else "Returned", str(len(_returned(report))), ""),
+        ("未交" if zh else "Missing", str(len(report.missing)), ""),
+        ("排名规则" if zh else "Ranking rule", ranking_rule, ""),
     ]
     if report.round is not None:
-        facts[-1:-1] = _round_rules(report.round, zh)
-    for r, (k, v) in enumerate(facts, 2):
+        facts += _round_rules(report.round, zh)
+    facts.append(("版本" if zh else "Version", f"xlsxflow {__version__}", ""))
+    s.row(
+        ws,
+        2,
+        ["项目" if zh else "Item", "说明" if zh else "What", "依据" if zh else "Source"],
+        widths,
+        s.head,
+    )
+    for r, (k, v, side) in enumerate(facts, 3):
         ws.write_string(r, 0, k, s.head)
         ws.write_string(r, 1, v, s.text)
-    # The spread of totals (or of bands) as a small table and a column chart.
-    first = len(facts) + 4
+        ws.write_string(r, 2, side, s.side) if side else ws.write_blank(r, 2, None, s.side)
+        lines = max(wrapped_lines(v, widths[1]), wrapped_lines(side, widths[2]), 1)
+        if lines > 1:
+            ws.set_row(r, min(MAX_ROW_PT, lines * LINE_PT + 4))
+    # The spread of totals (or bands, or targets met) per scored form: a table and a chart.
+    first = len(facts) + 5
+    breaks = []
+    for n, (form_title, form_rubric, results) in enumerate(charts):
+        if n % 2 == 0:  # two charts a page, never one cut in half
+            breaks.append(first - 1)
+        first = _chart_block(wb, s, ws, first, form_title, form_rubric, results, lang) + 2
+    ws.set_h_pagebreaks(breaks)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+
+
+def _chart_block(
+    wb, s: _Sheets, ws, first: int, form_title: str, rubric: Rubric, results, lang
+) -> int:
+    """One form's distribution: a small table at ``first`` and a column chart beside it."""
     complete = [r for r in results if r.complete]
     if rubric.bands:
         labels = [b.name for b in rubric.bands.levels]
         counter = Counter(r.band for r in complete)
         data = [(name, counter.get(name, 0)) for name in labels]
-        head = _t("band", lang)
+        head, what = _t("band", lang), "band_spread"
     elif not rubric.scored:  # targets only: how many units met how many targets
         n = len(rubric.indicators)
         counter = Counter(sum(1 for v in r.indicators.values() if v) for r in complete)
         data = [(f"{k}/{n}", counter.get(k, 0)) for k in range(n + 1)]
-        head = _t("targets_met", lang)
+        head, what = _t("targets_met", lang), "targets_spread"
     else:
         data = _histogram([r.total for r in complete], rubric)
-        head = _t("score_range", lang)
-    ws.write_string(first, 0, head, s.head)
-    ws.write_string(first, 1, _t("count", lang), s.head)
-    for i, (label, n) in enumerate(data, 1):
+        head, what = _t("score_range", lang), "distribution"
+    name = f"{form_title}{_t(what, lang)}" if lang != "en" else f"{form_title}: {_t(what, lang)}"
+    ws.write_string(first, 0, name, s.title)
+    ws.write_string(first + 1, 0, head, s.head)
+    ws.write_string(first + 1, 1, _t("count", lang), s.head)
+    for i, (label, n) in enumerate(data, 2):
         ws.write_string(first + i, 0, label, s.text)
         ws.write_number(first + i, 1, n, s.int)
     chart = wb.add_chart({"type": "column"})
     sheet = _t("about", lang)
     chart.add_series(
         {
-            "name": _t("distribution", lang),
-            "categories": [sheet, first + 1, 0, first + len(data), 0],
-            "values": [sheet, first + 1, 1, first + len(data), 1],
+            "name": name,
+            "categories": [sheet, first + 2, 0, first + 1 + len(data), 0],
+            "values": [sheet, first + 2, 1, first + 1 + len(data), 1],
             "data_labels": {"value": True},
         }
     )
-    chart.set_title({"name": f"{_t('distribution', lang)}（{head}）"})
+    chart.set_title(
+        {
+            "name": f"{name}（{len(complete)} 份）" if lang != "en" else f"{name} ({head})",
+            "name_font": {"size": 11, "bold": True},
+        }
+    )
     chart.set_legend({"none": True})
     chart.set_y_axis({"name": _t("count", lang), "major_gridlines": {"visible": True}})
-    ws.insert_chart(first, 3, chart, {"x_scale": 1.2, "y_scale": 1.1})
-    ws.set_paper(9)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    chart.set_size({"width": 560, "height": 300})
+    ws.insert_chart(first + 1, 2, chart, {"x_offset": 10})
+    return first + max(len(data) + 2, 17)
 
 
 _TIED_BY = {
