@@ -7,6 +7,8 @@ where this reader now follows the other readers, the test says which behaviour i
 from __future__ import annotations
 
 import io
+import json
+import os
 import re
 import zipfile
 from datetime import datetime
@@ -320,3 +322,150 @@ def test_openpyxl_agrees_on_the_books_built_here():
     data = tiny_book('<c r="A1" t="b"/><c r="B1" t="d"><v>12:30:00</v></c>')
     ws = openpyxl.load_workbook(io.BytesIO(data))["S"]
     assert ws["A1"].value is None and str(ws["B1"].value) == "12:30:00"
+
+
+# -- no string from a return can break the summary, report.json or feedback ------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from xlsxflow.feedback import make_feedback  # noqa: E402
+from xlsxflow.ingest import ingest  # noqa: E402
+from xlsxflow.isolation import Isolation  # noqa: E402
+from xlsxflow.summary import write_report_json, write_summary  # noqa: E402
+
+HOSTILE_PIECES = [
+    "_xD801_",  # a lone high surrogate
+    "_xDC00_",  # a lone low surrogate
+    "_xD83D__xDE00_",  # a pair: one emoji
+    "_x0000_",  # NUL
+    "_x005F_x0000_",  # an escaped escape
+    "_x0007__x001B_",  # control characters
+    "\u202e\u200b",  # bidi override, zero width
+    '=HYPERLINK("http://x")',
+    "<&>\"'",
+    "\t\r\n",
+    "长" * 5000,  # very long
+]
+# Names a spreadsheet program or a Windows disk gives returns: GB18030 bytes on a UTF-8
+# system arrive as surrogates (surrogateescape), as do bytes that are no encoding at all.
+HOSTILE_NAMES = [
+    "CZJ.xlsx",
+    os.fsdecode(b"CZJ_\xd5\xc5\xc8\xfd.xlsx"),
+    os.fsdecode(b"CZJ_\xff\xfe.xlsx"),
+]
+
+
+def _xml_text(text: str) -> str:
+    """``text`` as a cell's XML: markup escaped, characters XML cannot hold as _xHHHH_."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "".join(
+        ch
+        if ch in "\t\n\r"
+        or (" " <= ch <= "\ud7ff")
+        or ("\ue000" <= ch <= "\ufffd")
+        or ch > "\uffff"
+        else f"_x{ord(ch):04X}_"
+        for ch in text
+    )
+
+
+hostile_text = st.lists(
+    st.one_of(st.sampled_from(HOSTILE_PIECES), st.text(max_size=20)), min_size=1, max_size=6
+).map("".join)
+
+
+def _with_text(good: bytes, texts: dict[str, str]) -> bytes:
+    def change(body: bytes) -> bytes:
+        for ref, text in texts.items():
+            xml = f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+            cell = rf'<c r="{ref}"[^>]*?(/>|>.*?</c>)'.encode()
+            body = re.sub(cell, lambda _m, xml=xml: xml.encode(), body, count=1)
+        return body
+
+    return rewrite_zip(good, {SHEET_PART: change})
+
+
+NOTE = next(i for i in LAYOUT.inputs if i.kind == "note")
+FILLER = next(i for i in LAYOUT.inputs if i.key == "filler")
+
+
+@settings(
+    max_examples=int(os.environ.get("XLSXFLOW_FUZZ_EXAMPLES", "12")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    texts=st.lists(hostile_text, min_size=4, max_size=4),
+    name=st.sampled_from(HOSTILE_NAMES),
+)
+def test_hostile_strings_never_break_summary_report_or_feedback(
+    round_dir, tmp_path_factory, texts, name
+):
+    folder, result, ctx = round_dir
+    tmp = tmp_path_factory.mktemp("hostile")
+    czj = next(g.path for g in result.files if g.unit_id == "CZJ")
+    good = fill(czj, tmp / "src" / "czj.xlsx", scores={"i02": 1}).read_bytes()
+    cells = dict(
+        zip(["D6", NOTE.ref, FILLER.ref, FILL_DATE.ref], map(_xml_text, texts), strict=True)
+    )
+    returns = tmp / "returns"
+    returns.mkdir()
+    (returns / name).write_bytes(_with_text(good, cells))
+    report = ingest(returns, ctx, isolation=Isolation(workers=0))
+    write_summary(report, ctx.rubric, ctx.roster, tmp / "summary.xlsx")
+    write_report_json(report, tmp / "report.json")
+    items = make_feedback(report, ctx, returns, tmp / "feedback", folder / "workbooks")
+
+    assert json.loads((tmp / "report.json").read_text("utf-8"))["files"]
+    openpyxl.load_workbook(tmp / "summary.xlsx")
+    open_book((tmp / "summary.xlsx").read_bytes()).close()
+    assert items, "the return has problems: feedback is written"
+    for item in items:
+        openpyxl.load_workbook(item.workbook)  # comments hold no raw control characters
+        item.message.read_text("utf-8")
+
+
+def _backslashed(data: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename.replace("/", "\\"), zin.read(info))
+    return out.getvalue()
+
+
+def test_feedback_annotates_returns_openpyxl_alone_cannot_open(round_dir, tmp_path):
+    folder, result, ctx = round_dir
+    czj = next(g.path for g in result.files if g.unit_id == "CZJ")
+    good = fill(czj, tmp_path / "src" / "czj.xlsx", scores={"i01": 99}).read_bytes()
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    (returns / "CZJ.xlsx").write_bytes(_backslashed(good))
+    with pytest.raises(KeyError):
+        openpyxl.load_workbook(returns / "CZJ.xlsx")
+    report = ingest(returns, ctx, isolation=Isolation(workers=0))
+    [item] = make_feedback(report, ctx, returns, tmp_path / "feedback", folder / "workbooks")
+    ws = openpyxl.load_workbook(item.workbook)[LAYOUT.sheet_name]
+    ref = LAYOUT.input_named("xf_i01").ref
+    assert ws[ref].comment is not None and "99" in ws[ref].comment.text
+
+
+def test_feedback_for_a_return_openpyxl_refuses_is_sent_unannotated(round_dir, tmp_path):
+    folder, result, ctx = round_dir
+    czj = next(g.path for g in result.files if g.unit_id == "CZJ")
+    good = fill(czj, tmp_path / "src" / "czj.xlsx", scores={"i01": 99}).read_bytes()
+    note = NOTE.ref  # t="d" holding text: calamine and xlsxflow keep it, openpyxl raises
+
+    def odd_date(body: bytes) -> bytes:
+        xml = f'<c r="{note}" t="d"><v>abc</v></c>'.encode()
+        return re.sub(rf'<c r="{note}"[^>]*?(/>|>.*?</c>)'.encode(), xml, body, count=1)
+
+    data = rewrite_zip(good, {SHEET_PART: odd_date})
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    (returns / "CZJ.xlsx").write_bytes(data)
+    report = ingest(returns, ctx, isolation=Isolation(workers=0))
+    assert record_of(report, "CZJ.xlsx").status == "accepted"
+    [item] = make_feedback(report, ctx, returns, tmp_path / "feedback", folder / "workbooks")
+    assert item.workbook.read_bytes() == data
+    assert LAYOUT.input_named("xf_i01").ref in item.message.read_text("utf-8")

@@ -22,7 +22,9 @@ from .atomic import atomic_path, atomic_write_bytes
 from .ingest import FileRecord, IngestReport
 from .mail import eml_attachments, pair_units
 from .messages import Issue, Severity
+from .ooxml import canonical_package
 from .round import RoundContext
+from .values import writable
 from .writer import safe_filename
 
 PROBLEM_FILL = PatternFill("solid", start_color="FFFF9999", end_color="FFFF9999")
@@ -65,7 +67,10 @@ def message_text(unit_name: str, problems: list[Issue], deadline: str, file_name
 
 def annotate(data: bytes, problems: list[Issue]) -> bytes:
     """The workbook with each problem cell filled and commented (the returned file is untouched)."""
-    wb = openpyxl.load_workbook(io.BytesIO(data))
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(canonical_package(data)))
+    except Exception:  # read by xlsxflow but not by openpyxl: sent back as it came, the
+        return data  # message lists every problem with its cell
     by_cell: dict[tuple[str, str], list[str]] = {}
     for issue in problems:
         if issue.sheet in wb.sheetnames and issue.cell:
@@ -121,7 +126,7 @@ def make_feedback(
         message = out_dir / f"{stem}.txt"
         with atomic_path(workbook) as tmp:
             tmp.write_bytes(annotate(data, problems) if chosen.status == "accepted" else data)
-        text = message_text(unit.name, problems, deadline, chosen.path)
+        text = message_text(unit.name, problems, deadline, writable(chosen.path))
         atomic_write_bytes(message, text.encode("utf-8"))
         items.append(FeedbackItem(unit.unit_id, unit.name, workbook, message, len(problems)))
     return items

@@ -110,7 +110,8 @@ CATALOGUE: dict[str, Message] = {
         E, "这是 OpenDocument (.ods) 格式。请另存为 Excel 工作簿（.xlsx）后重新报送。"
     ),
     "file-text-renamed": Message(
-        E, "文件内容是文本（{kind}），扩展名为 {suffix}，不是 Excel 工作簿。请使用下发的工作簿填写。"
+        E,
+        "文件内容是文本（{kind}），扩展名为 {suffix}，不是 Excel 工作簿。请使用下发的工作簿填写。",
     ),
     "file-xlsb": Message(
         E, "这是 Excel 二进制工作簿（.xlsb）格式。请在 Excel 中“另存为” .xlsx 后重新报送。"

@@ -302,6 +302,37 @@ def open_book(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Book:
     return book
 
 
+def canonical_package(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """The same xlsx with each entry named as the package refers to it.
+
+    For libraries stricter than Excel (openpyxl, used to annotate feedback): entry names
+    with backslashes get forward slashes, and an entry whose name differs only in case
+    from the name a relationship or content type gives it is renamed to that name.
+    """
+    book = open_book(data, limits)
+    try:
+        wanted: dict[str, str] = {}
+        for key, entry in book.parts.items():
+            if key.endswith(".rels"):
+                for target in _read_rels(book, entry.replace("\\", "/")).values():
+                    wanted.setdefault(part_key(target), target)
+        if book.has("[Content_Types].xml"):
+
+            def start(name, attrs):
+                if _local(name) == "Override" and attrs.get("PartName"):
+                    wanted.setdefault(part_key(attrs["PartName"]), attrs["PartName"].lstrip("/"))
+
+            _parse("[Content_Types].xml", book.read("[Content_Types].xml"), start)
+        out = BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in book.zf.infolist():
+                key = part_key(info.filename)
+                target.writestr(wanted.get(key, info.filename.replace("\\", "/")), book.read(key))
+        return out.getvalue()
+    finally:
+        book.close()
+
+
 def _check_zip_shape(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
     if len(infos) > limits.max_entries:
         raise ReadError("file-zip-bomb", detail=f"压缩包内有 {len(infos)} 个部件")

@@ -23,7 +23,7 @@ from .ingest import IngestReport
 from .messages import Severity
 from .rubric import Rubric
 from .submission import TABLE_OF_KIND
-from .values import fmt
+from .values import fmt, writable
 from .writer import display_width
 
 _L = {
@@ -184,7 +184,7 @@ class _Sheets:
         elif isinstance(value, float):
             ws.write_number(r, c, value, self.num)
         else:
-            ws.write_string(r, c, str(value), self.text)
+            ws.write_string(r, c, writable(str(value)), self.text)
 
 
 def _header_text(text: str) -> str:
@@ -684,7 +684,7 @@ def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric | None, lang: st
         facts[-1:-1] = _round_rules(report.round, zh)
     for r, (k, v) in enumerate(facts, 2):
         ws.write_string(r, 0, k, s.head)
-        ws.write_string(r, 1, v, s.text)
+        ws.write_string(r, 1, writable(v), s.text)
     # The spread of totals (or of bands) as a small table and a column chart.
     first = len(facts) + 4
     complete = [r for r in results if r.complete]
@@ -762,7 +762,7 @@ def write_report_json(report: IngestReport, path: str | Path) -> None:
 
 def _neutralise_all(value):
     if isinstance(value, str):
-        return neutralise(value)
+        return neutralise(writable(value))
     if isinstance(value, list):
         return [_neutralise_all(v) for v in value]
     if isinstance(value, dict):

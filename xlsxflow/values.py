@@ -52,6 +52,35 @@ def strip_invisible(text: str) -> tuple[str, str]:
     )
 
 
+def visible(text: str) -> str:
+    """``text`` for a message: each invisible character shown as [U+XXXX] (no raw controls
+    reach a comment, a workbook or a mail)."""
+    if not any(ch in _INVISIBLE for ch in text):
+        return text
+    return "".join(f"[U+{ord(ch):04X}]" if ch in _INVISIBLE else ch for ch in text)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def writable(text: str) -> str:
+    """``text`` that can be written as UTF-8, whatever its source.
+
+    A file name the system could not decode arrives with its bytes as surrogates
+    (Python's surrogateescape); on a Chinese office's disk those bytes are GB18030,
+    so they are decoded as such.  Any other lone surrogate becomes U+FFFD.
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("gb18030")
+    except UnicodeError:
+        return _SURROGATES.sub("\ufffd", text)
+
+
 def shown(cell: RawCell | None) -> str:
     """How a cell's content reads in a message (formulas with their = sign)."""
     if cell is None:
