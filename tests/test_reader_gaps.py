@@ -224,24 +224,33 @@ def test_a_sheet_without_its_relationship_names_what_is_wrong():
             book.read_sheet(book.sheets[0])
         detail = err.value.fields["detail"]
         assert "工作表“S”" in detail and f"r:id=“{rid}”" in detail, detail
+    data = rewrite_zip(
+        tiny_book('<c r="A1"><v>1</v></c>'), {"xl/_rels/workbook.xml.rels": lambda b: None}
+    )
+    book = open_book(data)
+    with pytest.raises(ReadError) as err:
+        book.read_sheet(book.sheets[0])
+    assert "缺少部件 xl/_rels/workbook.xml.rels" in err.value.fields["detail"]
 
 
 # -- files that are not xlsx ----------------------------------------------------------
 
 
-def test_xlsb_has_its_own_code(rnd, tmp_path):
+@pytest.mark.parametrize("with_rels", [True, False])
+def test_xlsb_has_its_own_code(rnd, tmp_path, with_rels):
     _, _, ctx = rnd
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as zf:
-        zf.writestr(
-            "_rels/.rels",
-            f'<Relationships xmlns="{PKG_REL}"><Relationship Id="rId1" '
-            f'Type="{REL}/officeDocument" Target="xl/workbook.bin"/></Relationships>',
-        )
+        if with_rels:
+            zf.writestr(
+                "_rels/.rels",
+                f'<Relationships xmlns="{PKG_REL}"><Relationship Id="rId1" '
+                f'Type="{REL}/officeDocument" Target="xl/workbook.bin"/></Relationships>',
+            )
         zf.writestr("xl/workbook.bin", b"\x83\x01\x00\x80\x01\x00")
     for name in ("a.xlsb", "b.xlsx"):
         r = _ingest_one(tmp_path, ctx, name, out.getvalue())
-        assert [i.code for i in r.issues] == ["file-xlsb"]
+        assert [i.code for i in r.issues] == ["file-xlsb"]  # was file-bad-xml
         assert r.reason == render("file-xlsb") and "另存为" in r.reason
 
 

@@ -7,7 +7,8 @@ openpyxl needs two passes for formulas and cached values and loops on huge used
 ranges; calamine sees no formulas and can abort the process (see KNOWN.md).
 This reader uses the C expat parser with DTDs and entities refused (the same
 rule defusedxml applies), reads both Transitional and Strict Open XML, and
-enforces size limits before and while parsing.
+enforces size limits before and while parsing.  Part names are matched as Excel
+matches them (any case, "\\" or "/"), through one dict built per zip.
 """
 
 from __future__ import annotations
@@ -202,7 +203,6 @@ class Sheet:
     cells: dict[tuple[int, int], RawCell]
     dimension: str = ""
     protected: bool = False
-    date1904: bool = False
 
     def get(self, row: int, col: int) -> RawCell | None:
         return self.cells.get((row, col))
@@ -253,10 +253,10 @@ class Book:
 
     def read_sheet(self, info: SheetInfo) -> Sheet:
         if not info.part:
+            rels = _rels_path(self.workbook_part)
+            where = f"在 {rels} 中找不到" if self.has(rels) else f"无从查找（缺少部件 {rels}）"
             raise ReadError(
-                "file-corrupt",
-                detail=f"工作表“{info.name}”的关系编号 r:id=“{info.rid}”在 "
-                f"{_rels_path(self.workbook_part)} 中找不到",
+                "file-corrupt", detail=f"工作表“{info.name}”的关系编号 r:id=“{info.rid}”{where}"
             )
         return _read_sheet(self, info)
 
@@ -380,7 +380,7 @@ def _office_document(book: Book) -> str | None:
         _parse("_rels/.rels", book.read("_rels/.rels"), start)
         if found:
             return _target_path("", found[0])
-    return "xl/workbook.xml" if book.has("xl/workbook.xml") else None
+    return next((p for p in ("xl/workbook.xml", "xl/workbook.bin") if book.has(p)), None)
 
 
 def _target_path(folder: str, target: str) -> str:
@@ -527,7 +527,7 @@ def _unescape_ooxml(text: str) -> str:
 
 def _read_sheet(book: Book, info: SheetInfo) -> Sheet:
     limits = book.limits
-    sheet = Sheet(info.name, {}, date1904=book.date1904)
+    sheet = Sheet(info.name, {})
     strings = book.shared_strings()
     date1904 = book.date1904
     cells = sheet.cells
@@ -611,7 +611,10 @@ def _make_cell(cur: dict, strings: list[str], date1904: bool, sheet: str) -> Raw
     kind, raw, formula, style = cur["t"], cur["v"], cur["f"], cur["s"]
     value: float | str | bool | None
     if kind == "s":
-        value = _shared_string(strings, raw, sheet, cur["pos"])
+        try:
+            value = strings[int(raw)] if raw is not None else None
+        except (ValueError, IndexError):
+            value = _lost_string(strings, raw, sheet, cur["pos"])
     elif kind == "inlineStr":
         value = _unescape_ooxml("".join(cur.get("is", [])))
     elif kind in ("str", "e"):
@@ -636,20 +639,16 @@ def _make_cell(cur: dict, strings: list[str], date1904: bool, sheet: str) -> Raw
 _BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
 
 
-def _shared_string(
-    strings: list[str], raw: str | None, sheet: str, pos: tuple[int, int]
-) -> str | None:
-    if raw is None or not raw.strip():
+def _lost_string(strings: list[str], raw: str, sheet: str, pos: tuple[int, int]) -> None:
+    """A ``t="s"`` cell whose index names no shared string: empty only when it has none."""
+    if not raw.strip():
         return None
-    try:
-        return strings[int(raw)]
-    except (ValueError, IndexError):
-        # Never read as an empty cell: the text is lost (a missing or truncated sharedStrings).
-        raise ReadError(
-            "file-corrupt",
-            detail=f"工作表“{sheet}”的单元格 {cell_ref(*pos)} 引用的共享文本 #{raw[:20]} 不存在"
-            f"（共享文本表共 {len(strings)} 条）",
-        ) from None
+    # Never read as an empty cell: the text is lost (a missing or truncated sharedStrings).
+    raise ReadError(
+        "file-corrupt",
+        detail=f"工作表“{sheet}”的单元格 {cell_ref(*pos)} 引用的共享文本 #{raw[:20]} 不存在"
+        f"（共享文本表共 {len(strings)} 条）",
+    )
 
 
 def _iso_date(raw: str | None) -> float | str | None:
