@@ -327,6 +327,8 @@ def canonical_package(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
             for info in book.zf.infolist():
                 key = part_key(info.filename)
+                if book.parts[key] != info.filename:
+                    continue  # a second entry of the same name: ignored, as open_book does
                 target.writestr(wanted.get(key, info.filename.replace("\\", "/")), book.read(key))
         return out.getvalue()
     finally:
