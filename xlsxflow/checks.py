@@ -24,6 +24,7 @@ from .values import (
     parse_number,
     parse_text,
     shown,
+    visible,
 )
 
 MAX_TAMPER_ISSUES = 8
@@ -161,6 +162,7 @@ def _merged_non_anchor(layout: Layout) -> list[tuple[int, int]]:
 
 
 def _short(text: str, limit: int = 40) -> str:
+    text = visible(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -24,7 +24,9 @@ from .atomic import atomic_path, atomic_write_bytes
 from .ingest import TIED_BY, FileRecord, IngestReport, source_bytes
 from .mail import pair_units
 from .messages import Issue, Severity
+from .ooxml import canonical_package
 from .round import RoundContext
+from .values import writable
 from .writer import safe_filename
 
 PROBLEM_FILL = PatternFill("solid", start_color="FFFF9999", end_color="FFFF9999")
@@ -59,7 +61,7 @@ def rejected_text(records: list[FileRecord], deadline: str) -> str:
     lines = ["贵单位报送的以下文件无法使用，未能接受："]
     for n, record in enumerate(records, 1):
         reason = next((i.message for i in reversed(_problems(record))), record.reason)
-        lines.append(f"{n}. {record.path}：{reason}")
+        lines.append(f"{n}. {writable(record.path)}：{reason}")
     hows = "、".join(  # a valid signature is no guess: nothing to explain
         dict.fromkeys(TIED_BY[r.tied_by] for r in records if r.tied_by not in ("", "signature"))
     )
@@ -75,7 +77,10 @@ def rejected_text(records: list[FileRecord], deadline: str) -> str:
 
 def annotate(data: bytes, problems: list[Issue]) -> bytes:
     """The workbook with each problem cell filled and commented (the returned file is untouched)."""
-    wb = openpyxl.load_workbook(io.BytesIO(data))
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(canonical_package(data)))
+    except Exception:  # read by xlsxflow but not by openpyxl: sent back as it came, the
+        return data  # message lists every problem with its cell
     by_cell: dict[tuple[str, str], list[str]] = {}
     for issue in problems:
         if issue.sheet in wb.sheetnames and issue.cell:
@@ -136,7 +141,7 @@ def make_feedback(
             rejected = sorted(records, key=lambda r: (r.received, r.path), reverse=True)
             text = rejected_text(rejected, deadline)
         else:
-            text = message_text(unit.name, problems, deadline, chosen.path)
+            text = message_text(unit.name, problems, deadline, writable(chosen.path))
         atomic_write_bytes(message, text.encode("utf-8"))
         items.append(FeedbackItem(unit.unit_id, unit.name, workbook, message, len(problems), fresh))
     return items

@@ -310,7 +310,7 @@ def _read_data(
     if kind == "text":
         if suffix not in SPREADSHEET_SUFFIXES:
             return _skip(record, where("file-skipped-not-spreadsheet", kind=suffix or "文本"))
-        return _reject(record, where("file-text-renamed", kind=text_kind(data)))
+        return _reject(record, where("file-text-renamed", kind=text_kind(data), suffix=suffix))
     if kind != "zip":
         if suffix not in SPREADSHEET_SUFFIXES:
             return _skip(record, where("file-skipped-not-spreadsheet", kind=suffix or "未知类型"))

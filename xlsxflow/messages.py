@@ -145,7 +145,11 @@ CATALOGUE: dict[str, Message] = {
         E, "这是 OpenDocument (.ods) 格式。请另存为 Excel 工作簿（.xlsx）后重新报送。"
     ),
     "file-text-renamed": Message(
-        E, "文件内容是文本（{kind}），只是扩展名为 .xlsx。请使用下发的工作簿填写。"
+        E,
+        "文件内容是文本（{kind}），扩展名为 {suffix}，不是 Excel 工作簿。请使用下发的工作簿填写。",
+    ),
+    "file-xlsb": Message(
+        E, "这是 Excel 二进制工作簿（.xlsb）格式。请在 Excel 中“另存为” .xlsx 后重新报送。"
     ),
     "file-corrupt": Message(E, "文件已损坏，无法作为 .xlsx 打开（{detail}）。请重新保存后报送。"),
     "file-too-large": Message(

@@ -7,7 +7,8 @@ openpyxl needs two passes for formulas and cached values and loops on huge used
 ranges; calamine sees no formulas and can abort the process (see KNOWN.md).
 This reader uses the C expat parser with DTDs and entities refused (the same
 rule defusedxml applies), reads both Transitional and Strict Open XML, and
-enforces size limits before and while parsing.
+enforces size limits before and while parsing.  Part names are matched as Excel
+matches them (any case, "\\" or "/"), through one dict built per zip.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from io import BytesIO
 from xml.parsers import expat
 
@@ -77,7 +78,9 @@ def sniff(head: bytes, size: int, suffix: str) -> str:
         try:
             text = sample.decode("gb18030")
         except UnicodeDecodeError:
-            return "unknown"
+            # Western Windows text (latin-1 / cp1252), e.g. a CSV saved by Excel in Europe;
+            # binary data fails the printable test below.
+            text = sample.decode("cp1252", errors="replace")
     printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
     return "text" if text and printable / len(text) > 0.95 else "unknown"
 
@@ -187,6 +190,7 @@ class RawCell:
     kind: str  # n, s, str, inlineStr, b, e, d
     formula: str | None = None  # text without "="; "" for a shared-formula child
     style: int = 0
+    date1904: bool = False  # a number here counts days from 1904-01-01 (the book's date system)
 
     @property
     def is_error(self) -> bool:
@@ -208,7 +212,8 @@ class Sheet:
 class SheetInfo:
     name: str
     state: str  # visible, hidden, veryHidden
-    part: str  # zip path
+    part: str  # zip path; "" when the sheet's relationship is missing
+    rid: str = ""  # the relationship id naming the part
 
 
 @dataclass
@@ -223,6 +228,9 @@ class Book:
     limits: Limits
     workbook_part: str = "xl/workbook.xml"
     rels: dict[str, str] = field(default_factory=dict)  # the workbook's relationships: id → part
+    rel_types: dict[str, str] = field(default_factory=dict)  # relationship type (last word) → part
+    parts: dict[str, str] = field(default_factory=dict)  # part key (see part_key) → zip entry
+    date1904: bool = False  # <workbookPr date1904="1"/>: serials count days from 1904-01-01
     _strings: list[str] | None = None
 
     def sheet_info(self, name: str) -> SheetInfo | None:
@@ -233,17 +241,23 @@ class Book:
             self._strings = _read_shared_strings(self)
         return self._strings
 
+    def has(self, part: str) -> bool:
+        return part_key(part) in self.parts
+
     def read(self, part: str) -> bytes:
-        try:
-            return self.zf.read(part)
-        except KeyError:
-            raise ReadError("file-corrupt", detail=f"缺少 {part}") from None
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
-            raise ReadError("file-corrupt", detail=str(exc)[:120]) from None
-        except Exception as exc:  # zlib.error and other decompression failures
-            raise ReadError("file-corrupt", detail=f"{type(exc).__name__}: {exc}"[:120]) from None
+        """A part's bytes; its name is matched as Excel matches it (see :func:`part_key`)."""
+        entry = self.parts.get(part_key(part))
+        if entry is None:
+            raise ReadError("file-corrupt", detail=f"缺少部件 {part}")
+        return _read_entry(self.zf, entry)
 
     def read_sheet(self, info: SheetInfo) -> Sheet:
+        if not info.part:
+            rels = _rels_path(self.workbook_part)
+            where = f"在 {rels} 中找不到" if self.has(rels) else f"无从查找（缺少部件 {rels}）"
+            raise ReadError(
+                "file-corrupt", detail=f"工作表“{info.name}”的关系编号 r:id=“{info.rid}”{where}"
+            )
         return _read_sheet(self, info)
 
     def close(self) -> None:
@@ -258,13 +272,12 @@ def open_book(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Book:
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise ReadError("file-corrupt", detail=str(exc)[:120]) from None
     _check_zip_shape(infos, limits)
-    names = {i.filename for i in infos}
-    has_macros = any(n.lower().endswith("vbaproject.bin") for n in names)
-    if "mimetype" in names and b"opendocument" in zf.read("mimetype")[:100]:
+    parts: dict[str, str] = {}
+    for info in infos:
+        parts.setdefault(part_key(info.filename), info.filename)
+    has_macros = any(key.endswith("vbaproject.bin") for key in parts)
+    if "mimetype" in parts and b"opendocument" in _read_entry(zf, parts["mimetype"])[:100]:
         raise ReadError("file-ods")
-    workbook_part = _office_document(zf, names)
-    if workbook_part is None or workbook_part not in names:
-        raise ReadError("file-corrupt", detail="不是 Excel 工作簿（缺少 workbook 部件）")
     book = Book(
         zf=zf,
         sheets=[],
@@ -272,15 +285,54 @@ def open_book(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Book:
         has_macros=has_macros,
         strict=False,
         limits=limits,
-        workbook_part=workbook_part,
+        parts=parts,
     )
-    book.rels = _read_rels(book, _rels_path(workbook_part))
+    workbook_part = _office_document(book)
+    if workbook_part is None or not book.has(workbook_part):
+        raise ReadError("file-corrupt", detail="不是 Excel 工作簿（缺少 workbook 部件）")
+    if workbook_part.lower().endswith(".bin"):
+        raise ReadError("file-xlsb")
+    book.workbook_part = workbook_part
+    book.rels = _read_rels(book, _rels_path(workbook_part), book.rel_types)
     _read_workbook(book, workbook_part, book.rels)
     if len(book.sheets) > limits.max_sheets:
         raise ReadError(
             "file-zip-bomb", detail=f"工作表数 {len(book.sheets)} 超过 {limits.max_sheets}"
         )
     return book
+
+
+def canonical_package(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """The same xlsx with each entry named as the package refers to it.
+
+    For libraries stricter than Excel (openpyxl, used to annotate feedback): entry names
+    with backslashes get forward slashes, and an entry whose name differs only in case
+    from the name a relationship or content type gives it is renamed to that name.
+    """
+    book = open_book(data, limits)
+    try:
+        wanted: dict[str, str] = {}
+        for key, entry in book.parts.items():
+            if key.endswith(".rels"):
+                for target in _read_rels(book, entry.replace("\\", "/")).values():
+                    wanted.setdefault(part_key(target), target)
+        if book.has("[Content_Types].xml"):
+
+            def start(name, attrs):
+                if _local(name) == "Override" and attrs.get("PartName"):
+                    wanted.setdefault(part_key(attrs["PartName"]), attrs["PartName"].lstrip("/"))
+
+            _parse("[Content_Types].xml", book.read("[Content_Types].xml"), start)
+        out = BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in book.zf.infolist():
+                key = part_key(info.filename)
+                if book.parts[key] != info.filename:
+                    continue  # a second entry of the same name: ignored, as open_book does
+                target.writestr(wanted.get(key, info.filename.replace("\\", "/")), book.read(key))
+        return out.getvalue()
+    finally:
+        book.close()
 
 
 def _check_zip_shape(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
@@ -298,18 +350,47 @@ def _check_zip_shape(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
         raise ReadError("file-zip-bomb", detail=f"解压后共 {total} 字节")
 
 
-def _office_document(zf: zipfile.ZipFile, names: set[str]) -> str | None:
-    if "_rels/.rels" in names:
+def part_key(name: str) -> str:
+    """How a part name is matched: as Excel does, ignoring case, leading "/" and "\\" vs "/".
+
+    Some Windows tools write zip entries as ``xl\\workbook.xml``; relationships may
+    name ``sharedStrings.xml`` for an entry stored as ``xl/SharedStrings.xml``.
+    """
+    return name.replace("\\", "/").lstrip("/").lower()
+
+
+def _read_entry(zf: zipfile.ZipFile, entry: str) -> bytes:
+    """One zip entry's bytes; a damaged entry is ``file-corrupt``, never a crash."""
+    try:
+        return zf.read(entry)
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
+        raise ReadError("file-corrupt", detail=f"{entry}：{exc}"[:160]) from None
+    except Exception as exc:  # zlib.error and other decompression failures
+        raise ReadError(
+            "file-corrupt", detail=f"{entry}：{type(exc).__name__}: {exc}"[:160]
+        ) from None
+
+
+def _office_document(book: Book) -> str | None:
+    if book.has("_rels/.rels"):
         found: list[str] = []
 
         def start(name, attrs):
             if _local(name) == "Relationship" and attrs.get("Type", "").endswith("/officeDocument"):
                 found.append(attrs.get("Target", ""))
 
-        _parse("_rels/.rels", zf.read("_rels/.rels"), start)
+        _parse("_rels/.rels", book.read("_rels/.rels"), start)
         if found:
-            return found[0].lstrip("/")
-    return "xl/workbook.xml" if "xl/workbook.xml" in names else None
+            return _target_path("", found[0])
+    return next((p for p in ("xl/workbook.xml", "xl/workbook.bin") if book.has(p)), None)
+
+
+def _target_path(folder: str, target: str) -> str:
+    """A relationship's target as a part name (relative to the source part's folder)."""
+    target = target.replace("\\", "/")
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(folder, target)) if target else ""
 
 
 def _rels_path(part: str) -> str:
@@ -317,21 +398,19 @@ def _rels_path(part: str) -> str:
     return posixpath.join(folder, "_rels", name + ".rels")
 
 
-def _read_rels(book: Book, rels_part: str) -> dict[str, str]:
+def _read_rels(book: Book, rels_part: str, types: dict[str, str] | None = None) -> dict[str, str]:
+    """Relationship id → part; ``types`` (if given) gets the last word of each type → part."""
     folder = posixpath.dirname(posixpath.dirname(rels_part))
     out: dict[str, str] = {}
 
     def start(name, attrs):
         if _local(name) == "Relationship":
-            target = attrs.get("Target", "")
-            path = (
-                target.lstrip("/")
-                if target.startswith("/")
-                else posixpath.normpath(posixpath.join(folder, target))
-            )
+            path = _target_path(folder, attrs.get("Target", ""))
             out[attrs.get("Id", "")] = path
+            if types is not None:
+                types.setdefault(attrs.get("Type", "").rsplit("/", 1)[-1], path)
 
-    if rels_part in book.zf.NameToInfo:
+    if book.has(rels_part):
         _parse(rels_part, book.read(rels_part), start)
     return out
 
@@ -346,10 +425,14 @@ def _read_workbook(book: Book, part: str, rels: dict[str, str]) -> None:
         local = _local(name)
         if local == "workbook":
             book.strict = name.startswith(STRICT_NS)
+        elif local == "workbookPr":
+            book.date1904 = attrs.get("date1904", "").lower() in ("1", "true")
         elif local == "sheet":
             rid = next((v for k, v in attrs.items() if _local(k) == "id" and " " in k), "")
             book.sheets.append(
-                SheetInfo(attrs.get("name", ""), attrs.get("state", "visible"), rels.get(rid, ""))
+                SheetInfo(
+                    attrs.get("name", ""), attrs.get("state", "visible"), rels.get(rid, ""), rid
+                )
             )
         elif local == "definedName":
             state["name"] = attrs.get("name", "")
@@ -367,14 +450,19 @@ def _read_workbook(book: Book, part: str, rels: dict[str, str]) -> None:
     _parse(part, book.read(part), start, end, chars)
 
 
-def _part_by_type(book: Book, suffix: str) -> str | None:
-    return next((p for p in book.rels.values() if p.lower().endswith(suffix)), None)
+def _shared_strings_part(book: Book) -> str | None:
+    """The shared-strings part the workbook names, by relationship type (or by its usual name)."""
+    part = book.rel_types.get("sharedStrings")
+    if part:
+        return part
+    part = next((p for p in book.rels.values() if p.lower().endswith("sharedstrings.xml")), None)
+    return part or ("xl/sharedStrings.xml" if book.has("xl/sharedStrings.xml") else None)
 
 
 def _read_shared_strings(book: Book) -> list[str]:
-    part = _part_by_type(book, "sharedstrings.xml")
-    if not part or part not in book.zf.NameToInfo:
-        return []
+    part = _shared_strings_part(book)
+    if not part:
+        return []  # a workbook without text; a cell that refers to a string is an error
     strings: list[str] = []
     buf: list[str] = []
     depth = {"rph": 0, "in_t": False}
@@ -409,16 +497,41 @@ _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 def _unescape_ooxml(text: str) -> str:
-    """OOXML writes control characters as _xHHHH_."""
+    """OOXML writes control characters as _xHHHH_ (UTF-16 code units; ``_x005F_`` is "_").
+
+    Only what makes a character is decoded: a surrogate pair becomes the one character
+    it encodes; a lone surrogate (``_xD801_``) stays literal, so every string this
+    reader returns can be written as UTF-8.
+    """
     if "_x" not in text:
         return text
-    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+    out: list[str] = []
+    done = 0
+    matches = list(_ESCAPED.finditer(text))
+    i = 0
+    while i < len(matches):
+        m = matches[i]
+        code = int(m.group(1), 16)
+        out.append(text[done : m.start()])
+        done = m.end()
+        i += 1
+        if 0xD800 <= code <= 0xDBFF and i < len(matches) and matches[i].start() == m.end():
+            low = int(matches[i].group(1), 16)
+            if 0xDC00 <= low <= 0xDFFF:
+                out.append(chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)))
+                done = matches[i].end()
+                i += 1
+                continue
+        out.append(m.group(0) if 0xD800 <= code <= 0xDFFF else chr(code))
+    out.append(text[done:])
+    return "".join(out)
 
 
 def _read_sheet(book: Book, info: SheetInfo) -> Sheet:
     limits = book.limits
     sheet = Sheet(info.name, {})
     strings = book.shared_strings()
+    date1904 = book.date1904
     cells = sheet.cells
     cur: dict = {}
     text: list[str] = []
@@ -484,7 +597,7 @@ def _read_sheet(book: Book, info: SheetInfo) -> Sheet:
                 raise ReadError(
                     "file-range-too-large", sheet=info.name, ref=f"{len(cells)} 个单元格"
                 )
-            cells[cur["pos"]] = _make_cell(cur, strings)
+            cells[cur["pos"]] = _make_cell(cur, strings, date1904, info.name)
             cur["pos_done"] = cur["pos"]
             cur.pop("is", None)
 
@@ -496,37 +609,66 @@ def _read_sheet(book: Book, info: SheetInfo) -> Sheet:
     return sheet
 
 
-def _make_cell(cur: dict, strings: list[str]) -> RawCell:
+def _make_cell(cur: dict, strings: list[str], date1904: bool, sheet: str) -> RawCell:
     kind, raw, formula, style = cur["t"], cur["v"], cur["f"], cur["s"]
     value: float | str | bool | None
     if kind == "s":
         try:
             value = strings[int(raw)] if raw is not None else None
         except (ValueError, IndexError):
-            value = None
+            value = _lost_string(strings, raw, sheet, cur["pos"])
     elif kind == "inlineStr":
         value = _unescape_ooxml("".join(cur.get("is", [])))
     elif kind in ("str", "e"):
         value = _unescape_ooxml(raw) if raw is not None else ("" if formula is not None else None)
     elif kind == "b":
-        value = raw in ("1", "true")
+        # As openpyxl and calamine: an empty boolean cell is empty, not FALSE.
+        value = _BOOLEANS.get(raw.strip().lower(), raw) if raw and raw.strip() else None
     elif kind == "d":
-        value = _iso_date(raw)
+        # An ISO date/time is turned into the serial Excel would store (always the 1900
+        # system: the text names the date itself, whatever the book's date system).
+        return RawCell(_iso_date(raw), kind, formula, style)
     else:
         try:
             value = float(raw) if raw not in (None, "") else None
         except ValueError:
             value = raw
+    if date1904:
+        return RawCell(value, kind, formula, style, True)
     return RawCell(value, kind, formula, style)
 
 
-def _iso_date(raw: str | None):
-    if not raw:
+_BOOLEANS = {"1": True, "true": True, "0": False, "false": False}
+
+
+def _lost_string(strings: list[str], raw: str, sheet: str, pos: tuple[int, int]) -> None:
+    """A ``t="s"`` cell whose index names no shared string: empty only when it has none."""
+    if not raw.strip():
         return None
+    # Never read as an empty cell: the text is lost (a missing or truncated sharedStrings).
+    raise ReadError(
+        "file-corrupt",
+        detail=f"工作表“{sheet}”的单元格 {cell_ref(*pos)} 引用的共享文本 #{raw[:20]} 不存在"
+        f"（共享文本表共 {len(strings)} 条）",
+    )
+
+
+def _iso_date(raw: str | None) -> float | str | None:
+    """ISO 8601 text of a ``t="d"`` cell → 1900-system serial; a time alone → a day fraction."""
+    if not raw or not raw.strip():
+        return None
+    text = raw.strip()
     try:
-        moment = datetime.fromisoformat(raw.rstrip("Z"))
+        if len(text) >= 10 and text[4] == "-":  # 2021-01-01, 2021-01-01T10:00:00+08:00
+            moment = datetime.fromisoformat(text.removesuffix("Z").removesuffix("z"))
+        else:  # "12:30:00": a time of day, as openpyxl and calamine read it
+            of_day = time.fromisoformat(text.removesuffix("Z").removesuffix("z"))
+            moment = datetime.combine(_TIME_ONLY_DAY, of_day)
     except ValueError:
-        return raw
+        return raw  # kept as text: the checks name it
     from .values import excel_serial
 
-    return excel_serial(moment)
+    return excel_serial(moment.replace(tzinfo=None))
+
+
+_TIME_ONLY_DAY = date(1899, 12, 30)  # serial 0 in the 1900 system

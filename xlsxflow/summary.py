@@ -24,7 +24,7 @@ from .ingest import IngestReport
 from .messages import Severity
 from .rubric import Rubric
 from .submission import TABLE_OF_KIND
-from .values import fmt
+from .values import fmt, writable
 from .writer import display_width, wrapped_lines
 
 _L = {
@@ -224,7 +224,7 @@ class _Sheets:
         lines = 1
         for c, value in enumerate(values):
             if fmt is not None:
-                ws.write_string(r, c, str(value), fmt)
+                ws.write_string(r, c, writable(str(value)), fmt)
             else:
                 self.write(ws, r, c, value)
             if isinstance(value, str) and value:
@@ -285,7 +285,7 @@ class _Sheets:
         elif isinstance(value, float):
             ws.write_number(r, c, value, self.num)
         else:
-            ws.write_string(r, c, str(value), self.text)
+            ws.write_string(r, c, writable(str(value)), self.text)
 
 
 def split_to_lines(text: str, width: float, max_lines: int) -> list[str]:
@@ -774,7 +774,7 @@ def _notice_sheet(s: _Sheets, report, form, lang: str) -> None:
         ws.write_number(n, 0, row[0], center)
         lines = 1
         for col, value in enumerate(row[1:], 1):
-            ws.write_string(n, col, str(value), body)
+            ws.write_string(n, col, writable(str(value)), body)
             lines = max(lines, wrapped_lines(str(value), widths[col] * 10 / 12))
         ws.set_row(n, max(22, lines * 18 + 4))
     last = len(rows) + 3
@@ -953,7 +953,7 @@ def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric | None, lang: st
     )
     for r, (k, v, side) in enumerate(facts, 3):
         ws.write_string(r, 0, k, s.head)
-        ws.write_string(r, 1, v, s.text)
+        ws.write_string(r, 1, writable(v), s.text)
         ws.write_string(r, 2, side, s.side) if side else ws.write_blank(r, 2, None, s.side)
         lines = max(wrapped_lines(v, widths[1]), wrapped_lines(side, widths[2]), 1)
         if lines > 1:
@@ -1069,7 +1069,7 @@ def write_report_json(report: IngestReport, path: str | Path) -> None:
 
 def _neutralise_all(value):
     if isinstance(value, str):
-        return neutralise(value)
+        return neutralise(writable(value))
     if isinstance(value, list):
         return [_neutralise_all(v) for v in value]
     if isinstance(value, dict):

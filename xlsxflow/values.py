@@ -12,7 +12,14 @@ from .ooxml import RawCell
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．－", "0123456789.-")
 _SPACES = " \t\r\n\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff"
 _NUMBER = re.compile(r"^-?\d{1,6}(\.\d{1,6})?$")
+# Excel's two date systems.  1900: serial 1 is 1900-01-01 and serial 60 is the 1900-02-29
+# that never was (kept from Lotus 1-2-3), so from 1900-03-01 on, days count from
+# 1899-12-30.  1904 (Mac Excel, <workbookPr date1904="1"/>): serial 0 is 1904-01-01.
 _EXCEL_EPOCH = datetime(1899, 12, 30)
+_EPOCH_1904 = datetime(1904, 1, 1)
+_FAKE_LEAP_DAY = 60  # 1900-02-29 in the 1900 system
+_LAST_SERIAL = 2958466  # 10000-01-01 in the 1900 system (exclusive)
+_SYSTEMS_APART = 1462  # days between the two systems' serials for the same date
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,35 @@ def strip_invisible(text: str) -> tuple[str, str]:
     return "".join(ch for ch in text if ch not in _INVISIBLE), " ".join(
         f"U+{ord(c):04X}" for c in removed
     )
+
+
+def visible(text: str) -> str:
+    """``text`` for a message: each invisible character shown as [U+XXXX] (no raw controls
+    reach a comment, a workbook or a mail)."""
+    if not any(ch in _INVISIBLE for ch in text):
+        return text
+    return "".join(f"[U+{ord(ch):04X}]" if ch in _INVISIBLE else ch for ch in text)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def writable(text: str) -> str:
+    """``text`` that can be written as UTF-8, whatever its source.
+
+    A file name the system could not decode arrives with its bytes as surrogates
+    (Python's surrogateescape); on a Chinese office's disk those bytes are GB18030,
+    so they are decoded as such.  Any other lone surrogate becomes U+FFFD.
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("gb18030")
+    except UnicodeError:
+        return _SURROGATES.sub("\ufffd", text)
 
 
 def shown(cell: RawCell | None) -> str:
@@ -127,8 +163,9 @@ def parse_date(cell: RawCell | None) -> Parsed:
     value = cell.value
     found = shown(cell)
     if isinstance(value, float) and not isinstance(value, bool):
-        if 1 <= value < 2958466:
-            return Parsed(from_serial(value).isoformat(), "ok", found)
+        day = serial_date(value, cell.date1904)
+        if day is not None:
+            return Parsed(day.isoformat(), "ok", found)
         return Parsed(None, "bad_date", found)
     text = str(value).strip(_SPACES).translate(_FULLWIDTH)
     m = _DATE_TEXT.match(text)
@@ -148,13 +185,31 @@ def parse_integer(cell: RawCell | None) -> Parsed:
     return parsed
 
 
-def from_serial(serial: float) -> date:
-    return (_EXCEL_EPOCH + timedelta(days=int(serial))).date()
+def serial_date(serial: float, date1904: bool = False) -> date | None:
+    """The date of a day serial (from 1, time of day ignored); None if Excel shows no date."""
+    last = _LAST_SERIAL - (_SYSTEMS_APART if date1904 else 0)
+    if not (1 <= serial < last) or (not date1904 and int(serial) == _FAKE_LEAP_DAY):
+        return None
+    return from_serial(serial, date1904)
 
 
-def excel_serial(moment: datetime) -> float:
-    delta = moment - _EXCEL_EPOCH
-    return delta.days + delta.seconds / 86400
+def from_serial(serial: float, date1904: bool = False) -> date:
+    """The date of an Excel serial in the book's date system (``RawCell.date1904``)."""
+    days = int(serial)
+    if date1904:
+        return (_EPOCH_1904 + timedelta(days=days)).date()
+    if 0 < days < _FAKE_LEAP_DAY:
+        days += 1  # before the fictitious 1900-02-29
+    return (_EXCEL_EPOCH + timedelta(days=days)).date()
+
+
+def excel_serial(moment: datetime, date1904: bool = False) -> float:
+    """The serial Excel stores for ``moment`` (naive) in the given date system."""
+    delta = moment - (_EPOCH_1904 if date1904 else _EXCEL_EPOCH)
+    days = delta.days
+    if not date1904 and 0 < days <= _FAKE_LEAP_DAY:
+        days -= 1  # 1900-01-01 … 1900-02-28 are serials 1 … 59
+    return days + (delta.seconds + delta.microseconds / 1e6) / 86400
 
 
 def fmt(value: float | None) -> str:
