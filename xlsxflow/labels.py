@@ -91,6 +91,15 @@ _LABELS: dict[str, tuple[str, str]] = {
     "verr_text": ("内容过长：最多 {n} 个字。", "Too long: at most {n} characters."),
     "vmsg_date": ("请填写日期，如 2026-12-01。", "Enter a date, e.g. 2026-12-01."),
     "verr_date": ("请填写有效日期，如 2026-12-01。", "Enter a valid date, e.g. 2026-12-01."),
+    "vmsg_month": (
+        "填年和月，如 1985年6月、1985-06、1985.6、1985/6，也可填日期。年份写四位。",
+        "Year and month, e.g. 1985-06, 1985.6, 1985/6 or a date; a four-digit year.",
+    ),
+    "verr_month": (
+        "请填四位年份和月份，如 1985年6月、1985-06、1985.6、1985/6，不晚于今年。",
+        "Enter a four-digit year and a month, e.g. 1985-06 or 1985.6, not after this year.",
+    ),
+    "vmsg_na": ("{when}填“不适用”。", " {when}: enter “不适用” (not applicable)."),
     "vmsg_int": ("请填写整数{range}。", "Enter a whole number{range}."),
     "verr_int": ("请填写整数{range}。", "Enter a whole number{range}."),
     "note_limit": ("备注最多 {n} 个字。", "Notes: at most {n} characters."),

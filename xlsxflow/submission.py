@@ -28,6 +28,7 @@ class Submission:
     notes: dict[str, str] = field(default_factory=dict)
     indicators: dict[str, float | None] = field(default_factory=dict)
     cached_totals: dict[str, float | None] = field(default_factory=dict)
+    not_applicable: set[str] = field(default_factory=set)  # items marked 不适用 (where allowed)
     errors: int = 0  # value errors found while reading
     lang: str = "zh"  # labels of the workbook it came from
     form_id: str = ""  # a round workbook: the form, slot and sheet this came from
@@ -50,6 +51,7 @@ class Submission:
             tuple(sorted(self.fields.items())),
             tuple(sorted(self.notes.items())),
             tuple(sorted(self.indicators.items())),
+            tuple(sorted(self.not_applicable)),
         )
 
 
