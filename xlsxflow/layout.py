@@ -48,6 +48,10 @@ TARGET_COLUMN_WIDTHS = (12, 50, 13, 10, 28)  # the 目标 column is wider (≥ 3
 # draws Noto CJK at ~15.5 pt a line), and Excel's tallest row.
 LINE_POINTS = 16.0
 MAX_ROW_POINTS = 409.0
+# What one printed A4 page holds of a long text area, in the sheet's points (the page
+# is scaled to fit the width: ~866 pt of sheet per page; the label row and slack aside).
+PAGE_POINTS = 780.0
+SMALL_FONT = 9  # a long text that would not fit one page at 11 pt is drawn at 9 pt
 NOT_APPLICABLE = "不适用"  # what a unit types in a score cell the rubric lets it skip
 HEADER_ROW = 4  # 0-based row of the column headings (row 5 in Excel)
 
@@ -69,6 +73,7 @@ Style = Literal[
     "input_choice",
     "input_date",
     "input_long",
+    "input_long_small",
     "input_month",
     "long_label",
     "block_head",
@@ -270,20 +275,21 @@ def column_widths(rubric: Rubric) -> tuple[int, ...]:
     return TARGET_COLUMN_WIDTHS if rubric.indicators else COLUMN_WIDTHS
 
 
-def text_lines(length: int, width: float) -> int:
+def text_lines(length: int, width: float, font: float = 11) -> int:
     """Lines that ``length`` CJK characters (the widest kind) take in ``width`` columns.
 
-    A CJK character is two columns wide; a column's padding costs about two more.
-    One line in ten is added for paragraph breaks, which end lines early.
+    A CJK character is two columns wide at 11 pt (Excel's 宋体; LibreOffice's Noto
+    CJK is narrower); a column's padding costs about two more.  One line in ten is
+    added for paragraph breaks, which end lines early.
     """
-    per_line = max((width - 2) / 2, 1)
+    per_line = max((width - 2) / 2 * 11 / font, 1)
     lines = -(-length // per_line)
     return int(lines + lines // 10 + 1)
 
 
-def reserved_points(length: int, width: float) -> float:
+def reserved_points(length: int, width: float, font: float = 11) -> float:
     """Height in points that shows ``length`` characters in full in ``width`` columns."""
-    return text_lines(length, width) * LINE_POINTS + 6
+    return text_lines(length, width, font) * LINE_POINTS * font / 11 + 6
 
 
 def na_test(cell: str) -> str:
@@ -561,7 +567,7 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
     choose: list[ChooseRule] = []
     page_breaks: list[int] = []
     fields_head = rubric.title if form_only and plan else t("fields", lang)
-    draw = _FieldDrawer(add, add_input, heights, sum(widths[B:]))
+    draw = _FieldDrawer(add, add_input, heights, sum(widths[B:]), page_breaks)
     row = _field_rows(rubric, "", fields_head, lang, draw, row, choose)
     if plan and plan.application:
         app = plan.application
@@ -590,7 +596,7 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
         last_row=row - 1,
         plan=plan,
         choose=tuple(choose),
-        page_breaks=tuple(page_breaks),
+        page_breaks=tuple(sorted(set(page_breaks))),
         reserved_heights=tuple(sorted(heights.items())),
     )
 
@@ -631,11 +637,14 @@ def _field_rows(
 class _FieldDrawer:
     """Draws form fields: label B:C and input D:E, or a long text's label row and area B:E."""
 
-    def __init__(self, add, add_input, heights: dict[int, float], area_width: float):
+    def __init__(
+        self, add, add_input, heights: dict[int, float], area_width: float, page_breaks: list[int]
+    ):
         self.add = add
         self.add_input = add_input
         self.heights = heights
         self.area_width = area_width
+        self.page_breaks = page_breaks
 
     def __call__(self, fields, prefix: str, head: str, row: int, places=None) -> int:
         if not fields:
@@ -674,16 +683,27 @@ class _FieldDrawer:
         return row
 
     def _long_text(self, f: FormField, inp: InputCell, row: int) -> int:
-        """The label on its own row, then B:E over as many rows as the longest answer needs."""
+        """The label on its own row, then B:E over as many rows as the longest answer needs.
+
+        A row is at most 409 pt and never splits across pages, so an area taller than
+        one row starts a printed page (with its label) and is sized to fit on it: at
+        11 pt, or at 9 pt when 11 pt would not fit.  Beyond that (≈3300 characters)
+        it continues on the next page as the spreadsheet program splits it.
+        """
         B, E = 1, 4
+        length = f.max_length or 0
+        style, need = "input_long", reserved_points(length, self.area_width)
+        if need > PAGE_POINTS:
+            style, need = "input_long_small", reserved_points(length, self.area_width, SMALL_FONT)
+        count = max(1, -(-int(need) // int(MAX_ROW_POINTS)))
+        if count > 1:
+            self.page_breaks.append(row)
         self.add(row, B, "long_label", f.shown_label, merge_to=(row, E))
         row += 1
-        need = reserved_points(f.max_length or 0, self.area_width)
-        count = max(1, -(-int(need) // int(MAX_ROW_POINTS)))
         for r in range(row, row + count):
             self.heights[r] = max(need / count, 2 * LINE_POINTS + 6)
         area = replace(inp, row=row, col=B)
-        self.add_input(row, B, "input_long", area, merge_to=(row + count - 1, E))
+        self.add_input(row, B, style, area, merge_to=(row + count - 1, E))
         return row + count
 
 

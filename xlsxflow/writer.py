@@ -21,6 +21,7 @@ from .identity import Identity, protection_password
 from .labels import t
 from .layout import (
     META_SHEET,
+    SMALL_FONT,
     BookLayout,
     Cell,
     InputCell,
@@ -147,6 +148,14 @@ _STYLES: dict[str, dict] = {
         "border": 1,
         "bg_color": "#FFF2CC",
         "text_wrap": True,
+    },
+    "input_long_small": {
+        "locked": False,
+        "valign": "top",
+        "border": 1,
+        "bg_color": "#FFF2CC",
+        "text_wrap": True,
+        "font_size": SMALL_FONT,
     },
     "long_label": {
         "bold": True,
@@ -484,8 +493,10 @@ def _draw_sheet(wb, ws, meta, layout: Layout, roles: dict, formats: dict, long_l
     ws.set_paper(9)  # A4
     ws.set_portrait()
     ws.fit_to_pages(1, 0)  # one page wide whatever the fonts (a fixed scale spills in LibreOffice)
-    if layout.page_breaks:  # the 申报表 on a page of its own (LibreOffice and WPS honour this
-        ws.set_h_pagebreaks(list(layout.page_breaks))  # with fit-to-width; Excel may not)
+    if layout.page_breaks:  # the 申报表 and long text areas start a page (LibreOffice and WPS
+        ws.set_h_pagebreaks(
+            list(layout.page_breaks)
+        )  # honour this with fit-to-width; Excel may not)
     ws.repeat_rows(layout.header_row)
     ws.print_area(0, 0, layout.last_row, layout.last_col)
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
