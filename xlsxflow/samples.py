@@ -14,7 +14,7 @@ from pathlib import Path
 
 import openpyxl
 
-from .layout import META_SHEET, Layout, build_layout
+from .layout import META_SHEET, NOT_APPLICABLE, Layout, build_layout
 from .roster import Roster
 from .rubric import Rubric
 from .writer import Generated
@@ -143,6 +143,8 @@ def _fill(ws, layout: Layout, rng: random.Random, honour: str, *, low: bool) -> 
                 deduction += inp.max * 0.2
                 deduction = round(deduction / inp.step) * inp.step
             cell.value = max(inp.max - deduction, 0)
+            if inp.not_applicable and deduction == 1 and not low:  # e.g. no staff canteen
+                cell.value = NOT_APPLICABLE
         elif inp.kind == "bonus":
             cell.value = inp.points if bonus_seen == bonus_index else 0
             bonus_seen += 1
@@ -151,6 +153,8 @@ def _fill(ws, layout: Layout, rng: random.Random, honour: str, *, low: bool) -> 
         elif inp.kind == "field":
             if inp.field_type == "date":
                 cell.value = "2026-12-01"
+            elif inp.field_type == "month":  # typed the ways people type a year and month
+                cell.value = ("2008年7月", "2008-07", "2008.7", "2008/7")[inp.row % 4]
             elif inp.field_type == "choice":
                 cell.value = inp.choices[0]
             elif inp.field_type == "integer":
@@ -410,7 +414,7 @@ def _fill_round_fields(ws, layout: Layout, nominee: str) -> None:
         elif inp.key == "publicity_end":
             ws[inp.ref] = "2026-12-07"
         elif inp.key.endswith("birth"):
-            ws[inp.ref] = "1985-06-01"
+            ws[inp.ref] = "1985年6月"
         elif inp.kind == "field" and inp.field_type == "text":
             text = next((v for k, v in texts.items() if inp.label.startswith(k)), None)
             if text:

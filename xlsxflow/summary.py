@@ -391,7 +391,9 @@ def _details_sheet(s: _Sheets, name: str, rubric: Rubric, results, report, lang:
     item_headers, getters = [], []
     for n, (_, item) in enumerate(rubric.items(), 1):
         item_headers.append(f"{n}（{fmt(item.max)}）")
-        getters.append(lambda sub, i=item.id: sub.scores.get(i))
+        getters.append(
+            lambda sub, i=item.id: "不适用" if i in sub.not_applicable else sub.scores.get(i)
+        )
     if rubric.bonus:
         for b in rubric.bonus.items:
             item_headers.append(f"{b.text}（{fmt(b.points)}）")

@@ -273,8 +273,9 @@ def validation_for(inp: InputCell, lang: str) -> dict | None:
         }
         if inp.not_applicable:  # a number in range, or the word 不适用
             step_test = f"MOD({cell}*2,1)=0" if half else f"MOD({cell},1)=0"
-            number = f"AND(ISNUMBER({cell}),{cell}>=0,{cell}<={mx},{step_test})"
-            return {"validate": "custom", "value": f"=OR({na_test(cell)},{number})", **base}
+            number = f"AND({cell}>=0,{cell}<={mx},{step_test})"
+            formula = f"=IF(ISNUMBER({cell}),{number},{na_test(cell)})"
+            return {"validate": "custom", "value": formula, **base}
         if half:
             formula = f"=AND(ISNUMBER({cell}),{cell}>=0,{cell}<={mx},MOD({cell}*2,1)=0)"
             return {"validate": "custom", "value": formula, **base}
@@ -399,11 +400,11 @@ def month_validation_formula(cell: str) -> str:
     x = cell
     year = f"VALUE(LEFT({x},4))"
     month = f"VALUE(MID({x},6,1+ISNUMBER(VALUE(MID({x},7,1)))))"
-    text = (
-        f'AND(ISTEXT({x}),ISNUMBER(FIND(MID({x},5,1),"-/.年")),'
+    text = (  # an error on the way (VALUE of a non-number) also refuses the entry
+        f'AND(ISNUMBER(FIND(MID({x},5,1),"-/.年")),'
         f"{year}>={MONTH_MIN_YEAR},{year}<=YEAR(TODAY()),ABS({month}-6.5)<6)"  # month 1…12
     )
-    return f"=OR(AND(ISNUMBER({x}),{x}>={MONTH_MIN_YEAR},{x}<=TODAY()),{text})"
+    return f"=IF(ISNUMBER({x}),AND({x}>={MONTH_MIN_YEAR},{x}<=TODAY()),{text})"
 
 
 def _list_source_length(source: list[str]) -> int:
