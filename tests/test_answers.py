@@ -497,3 +497,27 @@ def test_long_text_rows_never_exceed_excels_maximum():
     merge = next(c for c in layout.cells if c.input is area).merge_to
     assert merge[0] > area.row and merge[1] == 4  # several rows, columns B:E
     assert area.row - 1 in layout.page_breaks  # its label starts a printed page
+
+
+def test_a_not_applicable_item_reads_as_such_in_the_details_and_the_changes(tmp_path):
+    import io
+
+    from xlsxflow.ingest import diff_submissions
+    from xlsxflow.summary import summary_bytes
+
+    _, ctx = make_round(tmp_path / "round")
+    path = ctx_file(ctx, tmp_path, "CZJ")
+    filled = fill(path, tmp_path / "filled" / path.name, scores={"i16": "不适用"})
+    report = ingest_entries(tmp_path, ctx, {filled.name: filled})
+    rec = record_of(report, filled.name)
+    assert rec.status == "accepted" and not [i for i in rec.issues if i.severity == "error"]
+    wb = openpyxl.load_workbook(io.BytesIO(summary_bytes(report, ctx.rubric, ctx.roster)))
+    details = next(wb[n] for n in wb.sheetnames if n.endswith("明细"))
+    header = [c.value for c in details[1]]
+    row = next(r for r in details.iter_rows(values_only=True) if r[0] == "CZJ")
+    assert row[next(n for n, h in enumerate(header) if str(h).startswith("16"))] == "不适用"
+    before = submission(ctx.rubric)
+    change = diff_submissions(build_layout(ctx.rubric), before, rec.submission)
+    assert {"label": "第16项（建立职工食堂食品卫生安全…）自评分", "new": "不适用"}.items() <= next(
+        c for c in change if c["new"] == "不适用"
+    ).items()

@@ -35,6 +35,12 @@ class Submission:
     slot: int = 0
     sheet: str = ""
 
+    def value_of(self, kind: str, key: str):
+        """An input as read, by layout kind; a score marked 不适用 reads as that word."""
+        if kind == "score" and key in self.not_applicable:
+            return "不适用"
+        return getattr(self, TABLE_OF_KIND[kind]).get(key)
+
     @property
     def nominee(self) -> str:
         return (self.fields.get("nominee") or "").strip()
