@@ -225,6 +225,8 @@ def test_deeds_length_is_a_setting_read_as_about_200():
     assert "1500" in note and "800" in note  # the reason: 四.3 and the unit's 简介
     layout = build_layout(rubric)
     assert "简要事迹（200字左右）" in [c.value for c in layout.cells]
+    prompt = validation_for(layout.input_named("xf_deeds"), "zh")
+    assert prompt["input_message"] == "约 200 字，最多 300 个字。" and prompt["value"] == 300
 
 
 @pytest.mark.parametrize(

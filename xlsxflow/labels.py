@@ -87,6 +87,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "verr_bonus": ("只能填 0 或 {points}。", "Only 0 or {points}."),
     "vmsg_choice": ("请从下拉列表中选择。", "Pick from the list."),
     "verr_choice": ("请从下拉列表中选择，不要手工输入其他内容。", "Pick a value from the list."),
+    "vmsg_about": ("约 {about} 字，", "About {about} characters. "),
     "vmsg_text": ("最多 {n} 个字。", "At most {n} characters."),
     "verr_text": ("内容过长：最多 {n} 个字。", "Too long: at most {n} characters."),
     "vmsg_date": ("请填写日期，如 2026-12-01。", "Enter a date, e.g. 2026-12-01."),

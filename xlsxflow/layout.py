@@ -123,6 +123,7 @@ class InputCell:
     max_int: int | None = None
     required: bool = False
     not_applicable: str = ""  # score cells: who may type 不适用 (the rubric's `when`)
+    about: int | None = None  # text fields: “N字左右”
 
     @property
     def ref(self) -> str:
@@ -662,6 +663,7 @@ class _FieldDrawer:
                 field_type=f.type,
                 choices=tuple(f.choices or ()),
                 max_length=f.max_length,
+                about=f.about,
                 min_int=f.min,
                 max_int=f.max,
                 required=f.required,

@@ -328,12 +328,15 @@ def validation_for(inp: InputCell, lang: str) -> dict | None:
         if not inp.max_length:
             return None
         key = "note_limit" if inp.kind == "note" else "vmsg_text"
+        message = t(key, lang, n=inp.max_length)
+        if inp.about:
+            message = t("vmsg_about", lang, about=inp.about) + message
         return {
             "validate": "length",
             "criteria": "<=",
             "value": inp.max_length,
             "input_title": _clip(inp.label, DV_TITLE_MAX),
-            "input_message": _clip(t(key, lang, n=inp.max_length), DV_INPUT_MAX),
+            "input_message": _clip(message, DV_INPUT_MAX),
             "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
             "error_message": _clip(t("verr_text", lang, n=inp.max_length), DV_ERROR_MAX),
             "error_type": "stop",
