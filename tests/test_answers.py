@@ -272,6 +272,9 @@ def test_item_16_is_the_one_a_unit_without_a_canteen_may_mark():
     i16 = next(i for _, i in rubric.items() if i.id == "i16")
     assert i16.not_applicable.counts == "full" and "食堂" in i16.not_applicable.when
     assert any("第16项" in n and "满分" in n for n in rubric.notes)  # the choice, with why
+    layout = build_layout(rubric)
+    printed = next(c.value for c in layout.cells if c.style == "instructions")
+    assert "第16项：无职工食堂的单位在自评分栏填“不适用”。" in printed
 
 
 def test_item_16_counts_full_points_and_the_threshold_uses_the_counted_subtotal(roster):

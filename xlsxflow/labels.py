@@ -56,6 +56,10 @@ _LABELS: dict[str, tuple[str, str]] = {
         "dates like 2026-12-01. 2. Do not insert or delete rows or columns, rename sheets or save in "
         "another format. 3. Save as .xlsx and send it back before the deadline.",
     ),
+    "instructions_na": (
+        "第{number}项：{when}在{score_label}栏填“不适用”。",
+        " Item {number}: {when} enter “不适用” (not applicable).",
+    ),
     "instructions_publicity": (
         "推荐前须公示不少于 {days} 天，请在表末填写公示起止日期（含首尾两天）。"
         "不推荐时本表留空即可。",

@@ -12,8 +12,11 @@ Main sheet, columns A–E (Chinese labels shown)::
     3  报送截止 | <deadline> (B:E)
     4  填写说明 … (merged A:E)
     5  项目 | 内容 | 分值 | 自评分 | 佐证材料或备注        ← header, repeats on print
-    6… per section: its items, then 本项目小计 (=SUM of its scores)
-       小计 (=sum of section subtotals)
+    6… per section: its items, then 本项目小计 (=SUM of its scores, plus the points of
+       an item marked 不适用 that counts as full); each item's row is tall enough for
+       a note of the rubric's ``note_max_length``
+       小计 (=sum of section subtotals; scaled to the total when an item marked
+       不适用 is left out and rescaled)
        bonus items (0 or points), 加分 (=MAX or =MIN(cap,SUM))
        总分 (=小计+加分)
        否决事项: one 是/否 dropdown per declaration
@@ -363,6 +366,12 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
         how = t("instructions_targets", lang)
     else:
         how = t("instructions_form", lang)
+    for number, (_, item) in enumerate(rubric.items(), 1):
+        if item.not_applicable:
+            when = item.not_applicable.when
+            how += t(
+                "instructions_na", lang, number=number, when=when, score_label=rubric.score_label
+            )
     if plan and plan.publicity:
         how += t("instructions_publicity", lang, days=plan.publicity_min_days)
     add(3, A, "instructions", how, merge_to=(3, E))
