@@ -526,3 +526,28 @@ def test_a_not_applicable_item_reads_as_such_in_the_details_and_the_changes(tmp_
     assert {"label": "第16项（建立职工食堂食品卫生安全…）自评分", "new": "不适用"}.items() <= next(
         c for c in change if c["new"] == "不适用"
     ).items()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_validation_of_every_shipped_form_stays_inside_excels_limits(lang):
+    from xlsxflow.roundfile import load_round
+    from xlsxflow.writer import DV_ERROR_MAX, DV_TITLE_MAX
+
+    layouts = [
+        build_layout(load_rubric(p.stem), lang) for p in shipped_templates_dir().glob("*.yaml")
+    ]
+    rnd = load_round(SEED_ROUND)
+    layouts += rnd.book({f.id: 2 for f in rnd.spec.forms}, lang).sheets
+    custom = 0
+    for layout in layouts:
+        for inp in layout.inputs:
+            dv = validation_for(inp, lang)
+            if dv is None:
+                continue
+            assert len(dv["input_title"]) <= DV_TITLE_MAX
+            assert len(dv["input_message"]) <= DV_INPUT_MAX
+            assert len(dv["error_message"]) <= DV_ERROR_MAX
+            if dv["validate"] == "custom":
+                custom += 1
+                assert len(dv["value"]) <= 255, (layout.sheet_name, inp.ref)
+    assert custom
