@@ -123,6 +123,7 @@ def fill_book(
             if inp.kind == "field":
                 value = {
                     "date": "2026-12-01",
+                    "month": "1985-06",
                     "choice": (inp.choices or ("",))[0],
                     "integer": 1,
                 }.get(inp.field_type, "张三")

@@ -85,7 +85,7 @@ def test_round_sheets_are_locked_with_nominee_publicity_and_approvals(seed_round
     worker = next(s for s in book.sheets if s.sheet_name == "文明标兵-1")
     categories = [i for i in worker.inputs if i.key.startswith("c") and i.field_type == "choice"]
     assert len(categories) == 6 and worker.choose[0].min == 1
-    assert worker.input_named("xf_deeds").max_length == 3000
+    assert worker.input_named("xf_deeds").max_length == 300
 
 
 # -- ingest of a round ------------------------------------------------------------------

@@ -34,7 +34,7 @@ def test_shipped_rubric_matches_seed(name, items, sections, items_max, total, ma
 APPLICATION_FORMS = {  # 申报表 (附件5/6/7): fields only, no points
     "shenbao-danwei": ("app_summary", 800),
     "shenbao-chuangkou": ("app_summary", 800),
-    "shenbao-biaobing": ("deeds", 3000),
+    "shenbao-biaobing": ("deeds", 300),  # “(20__字左右)” read as 200, cap 300: see its notes
 }
 
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 
 from .identity import Identity
-from .layout import META_SHEET, BookLayout, Layout, role_values, rubric_book
+from .layout import META_SHEET, NOT_APPLICABLE, BookLayout, Layout, role_values, rubric_book
 from .messages import Issue, make_issue
 from .ooxml import Book, RawCell, Sheet, cell_ref
 from .round import RoundContext
@@ -21,6 +21,7 @@ from .values import (
     parse_choice,
     parse_date,
     parse_integer,
+    parse_month,
     parse_number,
     parse_text,
     shown,
@@ -230,6 +231,15 @@ def read_inputs(
             parsed = parse_number(cell)
             if inp.kind == "bonus" and parsed.status == "missing":
                 parsed = Parsed(0.0, "ok")  # no honour held: blank means 0
+            if inp.kind == "score" and _marked_not_applicable(parsed):
+                if inp.not_applicable:  # the rubric lets this unit skip it: counted as it says
+                    submission.not_applicable.add(inp.key)
+                    submission.scores[inp.key] = None
+                    continue
+                yield where("value-not-applicable", cell=at, label=inp.label)
+                submission.scores[inp.key] = None
+                submission.errors += 1
+                continue
             yield from _number_issues(parsed, inp, at, where)
             value = parsed.value if parsed.status in ("ok", "normalised") else None
             if value is not None:
@@ -273,6 +283,11 @@ def read_inputs(
                     submission.errors += 1
             target = submission.declarations if inp.kind == "declaration" else submission.fields
             target[inp.key] = value
+
+
+def _marked_not_applicable(parsed: Parsed) -> bool:
+    """The score cell holds the word 不适用 (spaces around it ignored)."""
+    return parsed.status == "not_number" and parsed.found.strip(" \u3000") == NOT_APPLICABLE
 
 
 def _number_issues(parsed: Parsed, inp, at: str, where: Where) -> Iterator[Issue]:
@@ -319,6 +334,8 @@ def _parse_field(cell: RawCell | None, inp) -> Parsed:
         return parse_choice(cell, inp.choices)
     if inp.field_type == "date":
         return parse_date(cell)
+    if inp.field_type == "month":
+        return parse_month(cell)
     if inp.field_type == "integer":
         return parse_integer(cell)
     return parse_text(cell)
@@ -340,6 +357,15 @@ def _field_issue(parsed: Parsed, inp, at: str, where: Where) -> Issue | None:
         )
     if status == "bad_date":
         return where("value-bad-date", cell=at, label=inp.label, found=_short(parsed.found))
+    if status == "bad_month":
+        return where("value-bad-month", cell=at, label=inp.label, found=_short(parsed.found))
+    if status == "ambiguous":
+        year = parsed.found.split(".")[0]
+        return where(
+            "value-month-ambiguous", cell=at, label=inp.label, found=parsed.found, year=year
+        )
+    if status == "month_range":
+        return where("value-month-range", cell=at, label=inp.label, found=_short(parsed.found))
     if status == "not_number":
         return where("value-not-number", cell=at, label=inp.label, found=_short(parsed.found))
     if inp.field_type == "integer" and parsed.value is not None:

@@ -56,7 +56,7 @@ from .roster import Unit
 from .round import RoundContext
 from .roundfile import Round
 from .scoring import compute_totals, evaluate, rank
-from .submission import TABLE_OF_KIND, Result, Submission
+from .submission import Result, Submission
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".et", ".ett", ".ods", ".csv"}
 SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
@@ -455,9 +455,8 @@ def diff_submissions(layout, old: Submission, new: Submission) -> list[dict]:
     """Every input that differs between two returns of a unit: cell, label, old, new."""
     changes = []
     for inp in layout.inputs:
-        table = TABLE_OF_KIND[inp.kind]
-        before = getattr(old, table).get(inp.key)
-        after = getattr(new, table).get(inp.key)
+        before = old.value_of(inp.kind, inp.key)
+        after = new.value_of(inp.kind, inp.key)
         if before != after:
             changes.append({"cell": inp.ref, "label": inp.label, "old": before, "new": after})
     return changes

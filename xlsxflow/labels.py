@@ -56,6 +56,10 @@ _LABELS: dict[str, tuple[str, str]] = {
         "dates like 2026-12-01. 2. Do not insert or delete rows or columns, rename sheets or save in "
         "another format. 3. Save as .xlsx and send it back before the deadline.",
     ),
+    "instructions_na": (
+        "第{number}项：{when}在{score_label}栏填“不适用”。",
+        " Item {number}: {when} enter “不适用” (not applicable).",
+    ),
     "instructions_publicity": (
         "推荐前须公示不少于 {days} 天，请在表末填写公示起止日期（含首尾两天）。"
         "不推荐时本表留空即可。",
@@ -87,10 +91,20 @@ _LABELS: dict[str, tuple[str, str]] = {
     "verr_bonus": ("只能填 0 或 {points}。", "Only 0 or {points}."),
     "vmsg_choice": ("请从下拉列表中选择。", "Pick from the list."),
     "verr_choice": ("请从下拉列表中选择，不要手工输入其他内容。", "Pick a value from the list."),
+    "vmsg_about": ("约 {about} 字，", "About {about} characters. "),
     "vmsg_text": ("最多 {n} 个字。", "At most {n} characters."),
     "verr_text": ("内容过长：最多 {n} 个字。", "Too long: at most {n} characters."),
     "vmsg_date": ("请填写日期，如 2026-12-01。", "Enter a date, e.g. 2026-12-01."),
     "verr_date": ("请填写有效日期，如 2026-12-01。", "Enter a valid date, e.g. 2026-12-01."),
+    "vmsg_month": (
+        "填年和月，如 1985年6月、1985-06、1985.6、1985/6，也可填日期。年份写四位。",
+        "Year and month, e.g. 1985-06, 1985.6, 1985/6 or a date; a four-digit year.",
+    ),
+    "verr_month": (
+        "请填四位年份和月份，如 1985年6月、1985-06、1985.6、1985/6，不晚于今年。",
+        "Enter a four-digit year and a month, e.g. 1985-06 or 1985.6, not after this year.",
+    ),
+    "vmsg_na": ("{when}填“不适用”。", " {when}: enter “不适用” (not applicable)."),
     "vmsg_int": ("请填写整数{range}。", "Enter a whole number{range}."),
     "verr_int": ("请填写整数{range}。", "Enter a whole number{range}."),
     "note_limit": ("备注最多 {n} 个字。", "Notes: at most {n} characters."),

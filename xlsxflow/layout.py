@@ -12,12 +12,17 @@ Main sheet, columns A–E (Chinese labels shown)::
     3  报送截止 | <deadline> (B:E)
     4  填写说明 … (merged A:E)
     5  项目 | 内容 | 分值 | 自评分 | 佐证材料或备注        ← header, repeats on print
-    6… per section: its items, then 本项目小计 (=SUM of its scores)
-       小计 (=sum of section subtotals)
+    6… per section: its items, then 本项目小计 (=SUM of its scores, plus the points of
+       an item marked 不适用 that counts as full); each item's row is tall enough for
+       a note of the rubric's ``note_max_length``
+       小计 (=sum of section subtotals; scaled to the total when an item marked
+       不适用 is left out and rescaled)
        bonus items (0 or points), 加分 (=MAX or =MIN(cap,SUM))
        总分 (=小计+加分)
        否决事项: one 是/否 dropdown per declaration
-       填报信息: one input (D:E) per form field
+       填报信息: one input (D:E) per form field; a long text (简要事迹, 创建成效简介)
+                 has its label on a row of its own and an input area B:E over as
+                 many rows as its longest answer needs (each row ≤ Excel's 409 pt)
 
 Every input cell and every total has a workbook-level name ``xf_<id>``:
 item scores ``xf_<item id>``, their notes ``xf_<item id>_note``, bonus lines
@@ -28,7 +33,7 @@ section subtotals ``xf_sub_<section id>``, and ``xf_subtotal``, ``xf_bonus``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from .labels import t
@@ -36,12 +41,21 @@ from .rubric import FormField, Rubric
 
 META_SHEET = "_xlsxflow"
 NAME_PREFIX = "xf_"
-NOTE_MAX_LENGTH = 500
 NOMINEE_MAX_LENGTH = 60
-LONG_TEXT = 200  # text fields at least this long get a tall, top-aligned box
+LONG_TEXT = 200  # text fields at least this long get an area of their own (B:E, several rows)
 COLUMNS = ("A", "B", "C", "D", "E")
-# Widths in Excel character units; B wraps the item text.
-COLUMN_WIDTHS = (12, 56, 7, 10, 30)
+# Widths in Excel character units; B wraps the item text, E the unit's note.
+COLUMN_WIDTHS = (10, 48, 6, 9, 42)
+TARGET_COLUMN_WIDTHS = (12, 50, 13, 10, 28)  # the 目标 column is wider (≥ 300平方米)
+# Row heights reserved for typed text: points per line of 11 pt CJK text (LibreOffice
+# draws Noto CJK at ~15.5 pt a line), and Excel's tallest row.
+LINE_POINTS = 16.0
+MAX_ROW_POINTS = 409.0
+# What one printed A4 page holds of a long text area, in the sheet's points (the page
+# is scaled to fit the width: ~866 pt of sheet per page; the label row and slack aside).
+PAGE_POINTS = 780.0
+SMALL_FONT = 9  # a long text that would not fit one page at 11 pt is drawn at 9 pt
+NOT_APPLICABLE = "不适用"  # what a unit types in a score cell the rubric lets it skip
 HEADER_ROW = 4  # 0-based row of the column headings (row 5 in Excel)
 
 Style = Literal[
@@ -62,6 +76,9 @@ Style = Literal[
     "input_choice",
     "input_date",
     "input_long",
+    "input_long_small",
+    "input_month",
+    "long_label",
     "block_head",
     "approval",
 ]
@@ -108,6 +125,8 @@ class InputCell:
     min_int: int | None = None
     max_int: int | None = None
     required: bool = False
+    not_applicable: str = ""  # score cells: who may type 不适用 (the rubric's `when`)
+    about: int | None = None  # text fields: “N字左右”
 
     @property
     def ref(self) -> str:
@@ -184,6 +203,8 @@ class Layout:
     plan: SheetPlan | None = None
     choose: tuple[ChooseRule, ...] = ()
     page_breaks: tuple[int, ...] = ()  # 0-based rows that start a printed page
+    # Rows whose height is reserved for what the unit types (notes, long texts), in points.
+    reserved_heights: tuple[tuple[int, float], ...] = ()
 
     @property
     def subtitle(self) -> str:
@@ -197,9 +218,7 @@ class Layout:
     @property
     def column_widths(self) -> tuple[int, ...]:
         """Widths of A–E; the 目标 column is wider when there are targets (≥ 300平方米)."""
-        if self.rubric.indicators:
-            return (12, 50, 13, 10, 28)
-        return COLUMN_WIDTHS
+        return column_widths(self.rubric)
 
     @property
     def dimension(self) -> str:
@@ -256,6 +275,32 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
+def column_widths(rubric: Rubric) -> tuple[int, ...]:
+    return TARGET_COLUMN_WIDTHS if rubric.indicators else COLUMN_WIDTHS
+
+
+def text_lines(length: int, width: float, font: float = 11) -> int:
+    """Lines that ``length`` CJK characters (the widest kind) take in ``width`` columns.
+
+    A CJK character is two columns wide at 11 pt (Excel's 宋体; LibreOffice's Noto
+    CJK is narrower); a column's padding costs about two more.  One line in ten is
+    added for paragraph breaks, which end lines early.
+    """
+    per_line = max((width - 2) / 2 * 11 / font, 1)
+    lines = -(-length // per_line)
+    return int(lines + lines // 10 + 1)
+
+
+def reserved_points(length: int, width: float, font: float = 11) -> float:
+    """Height in points that shows ``length`` characters in full in ``width`` columns."""
+    return text_lines(length, width, font) * LINE_POINTS * font / 11 + 6
+
+
+def na_test(cell: str) -> str:
+    """The formula test for a score cell marked 不适用."""
+    return f'TRIM({cell})="{NOT_APPLICABLE}"'
+
+
 _CACHE: dict[tuple, Layout] = {}
 
 
@@ -273,6 +318,8 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
     cells: list[Cell] = []
     inputs: list[InputCell] = []
     totals: list[Total] = []
+    heights: dict[int, float] = {}
+    widths = column_widths(rubric)
     A, B, C, D, E = range(5)
 
     def add(row, col, style, value=None, **kw):
@@ -319,6 +366,12 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
         how = t("instructions_targets", lang)
     else:
         how = t("instructions_form", lang)
+    for number, (_, item) in enumerate(rubric.items(), 1):
+        if item.not_applicable:
+            when = item.not_applicable.when
+            how += t(
+                "instructions_na", lang, number=number, when=when, score_label=rubric.score_label
+            )
     if plan and plan.publicity:
         how += t("instructions_publicity", lang, days=plan.publicity_min_days)
     add(3, A, "instructions", how, merge_to=(3, E))
@@ -336,11 +389,20 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
     row = HEADER_ROW + 1
     number = 0
     section_totals: list[Total] = []
+    full_if_na: dict[str, list[str]] = {}  # section id → terms adding a 不适用 item's points
+    rescale_na: list[str] = []  # 不适用 tests of items left out and rescaled
     for section in rubric.sections:
         first = row
         for item in section.items:
             number += 1
             step = rubric.step_of(item)
+            na = item.not_applicable
+            if na is not None and na.counts == "full":
+                full_if_na.setdefault(section.id, []).append(
+                    f"IF({na_test(ref(row, D))},{_fmt(item.max)},0)"
+                )
+            elif na is not None:
+                rescale_na.append(f"IF({na_test(ref(row, D))},{_fmt(item.max)},0)")
             add(row, B, "text", f"{number}. {item.text}")
             add(row, C, "number", item.max)
             label = _item_label(number, item.text, rubric.score_label, lang)
@@ -358,6 +420,7 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
                     max=item.max,
                     step=step,
                     required=True,
+                    not_applicable=na.when if na else "",
                 ),
             )
             add_input(
@@ -371,9 +434,10 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
                     label=_note_label(number, lang),
                     row=row,
                     col=E,
-                    max_length=NOTE_MAX_LENGTH,
+                    max_length=rubric.note_max_length,
                 ),
             )
+            heights[row] = reserved_points(rubric.note_max_length, widths[E])
             row += 1
         sub = Total(
             f"sub_{section.id}",
@@ -381,7 +445,7 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
             f"{section.name}{t('section_subtotal', lang)}",
             row,
             D,
-            f"SUM({ref(first, D)}:{ref(row - 1, D)})",
+            "+".join([f"SUM({ref(first, D)}:{ref(row - 1, D)})", *full_if_na.get(section.id, [])]),
         )
         add(first, A, "section", section.name, merge_to=(row, A))
         add(row, B, "subtotal_label", t("section_subtotal", lang))
@@ -393,13 +457,17 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
         row += 1
 
     if rubric.scored:  # points: subtotal, bonus and total rows
+        subtotal_formula = "+".join(s.ref for s in section_totals)
+        if rescale_na:  # items marked 不适用 are left out and the rest scaled to the total
+            most = _fmt(rubric.items_max)
+            subtotal_formula = f"({subtotal_formula})*{most}/({most}-{'-'.join(rescale_na)})"
         subtotal = Total(
             "subtotal",
             f"{NAME_PREFIX}subtotal",
             t("subtotal", lang),
             row,
             D,
-            "+".join(s.ref for s in section_totals),
+            subtotal_formula,
         )
         add(row, A, "total_label", t("subtotal", lang), merge_to=(row, B))
         add(row, C, "total", rubric.items_max)
@@ -442,9 +510,10 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
                         label=f"{b.text}（{t('col_note', lang)}）",
                         row=row,
                         col=E,
-                        max_length=NOTE_MAX_LENGTH,
+                        max_length=rubric.note_max_length,
                     ),
                 )
+                heights[row] = reserved_points(rubric.note_max_length, widths[E])
                 row += 1
             span = f"{ref(first, D)}:{ref(row - 1, D)}"
             if bonus.mode == "highest":
@@ -508,13 +577,14 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
     choose: list[ChooseRule] = []
     page_breaks: list[int] = []
     fields_head = rubric.title if form_only and plan else t("fields", lang)
-    row = _field_rows(rubric, "", fields_head, lang, add, add_input, row, choose)
+    draw = _FieldDrawer(add, add_input, heights, sum(widths[B:]), page_breaks)
+    row = _field_rows(rubric, "", fields_head, lang, draw, row, choose)
     if plan and plan.application:
         app = plan.application
         page_breaks.append(row)  # the 申报表 prints on its own page
         add(row, A, "block_head", app.title, merge_to=(row, E))
         row += 1
-        row = _field_rows(app, "app_", t("application", lang), lang, add, add_input, row, choose)
+        row = _field_rows(app, "app_", t("application", lang), lang, draw, row, choose)
     if plan and plan.publicity:
         publicity = (
             FormField(
@@ -524,7 +594,7 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
                 id="publicity_end", label=t("publicity_end", lang), type="date", required=True
             ),
         )
-        row = _draw_fields(publicity, "", t("publicity", lang), add, add_input, row)
+        row = draw(publicity, "", t("publicity", lang), row)
 
     return Layout(
         rubric=rubric,
@@ -536,7 +606,8 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
         last_row=row - 1,
         plan=plan,
         choose=tuple(choose),
-        page_breaks=tuple(page_breaks),
+        page_breaks=tuple(sorted(set(page_breaks))),
+        reserved_heights=tuple(sorted(heights.items())),
     )
 
 
@@ -545,16 +616,15 @@ def _field_rows(
     prefix: str,
     head: str,
     lang: str,
-    add,
-    add_input,
+    draw: _FieldDrawer,
     row: int,
     choose: list[ChooseRule],
 ) -> int:
     """A rubric's fields (keys ``prefix + id``), its choose rules and its approval boxes."""
     A, B, D, E = 0, 1, 3, 4
-    first = row
-    row = _draw_fields(rubric.fields, prefix, head, add, add_input, row)
-    places = {f.id: first + n for n, f in enumerate(rubric.fields)}
+    add = draw.add
+    places: dict[str, int] = {}
+    row = draw(rubric.fields, prefix, head, row, places)
     for rule in rubric.choose:
         choose.append(
             ChooseRule(
@@ -574,21 +644,25 @@ def _field_rows(
     return row
 
 
-def _draw_fields(fields, prefix: str, head: str, add, add_input, row: int) -> int:
-    if not fields:
-        return row
-    A, B, C, D, E = range(5)
-    first = row
-    for f in fields:
-        add(row, B, "label", f.label, merge_to=(row, C))
-        style = {"date": "input_date", "choice": "input_choice"}.get(f.type, "input_text")
-        if f.type == "text" and (f.max_length or 0) >= LONG_TEXT:
-            style = "input_long"
-        add_input(
-            row,
-            D,
-            style,
-            InputCell(
+class _FieldDrawer:
+    """Draws form fields: label B:C and input D:E, or a long text's label row and area B:E."""
+
+    def __init__(
+        self, add, add_input, heights: dict[int, float], area_width: float, page_breaks: list[int]
+    ):
+        self.add = add
+        self.add_input = add_input
+        self.heights = heights
+        self.area_width = area_width
+        self.page_breaks = page_breaks
+
+    def __call__(self, fields, prefix: str, head: str, row: int, places=None) -> int:
+        if not fields:
+            return row
+        A, B, C, D, E = range(5)
+        first = row
+        for f in fields:
+            inp = InputCell(
                 name=f"{NAME_PREFIX}{prefix}{f.id}",
                 key=f"{prefix}{f.id}",
                 kind="field",
@@ -598,15 +672,50 @@ def _draw_fields(fields, prefix: str, head: str, add, add_input, row: int) -> in
                 field_type=f.type,
                 choices=tuple(f.choices or ()),
                 max_length=f.max_length,
+                about=f.about,
                 min_int=f.min,
                 max_int=f.max,
                 required=f.required,
-            ),
-            merge_to=(row, E),
-        )
+            )
+            if f.type == "text" and (f.max_length or 0) >= LONG_TEXT:
+                row = self._long_text(f, inp, row)
+            else:
+                style = {
+                    "date": "input_date",
+                    "month": "input_month",
+                    "choice": "input_choice",
+                }.get(f.type, "input_text")
+                self.add(row, B, "label", f.shown_label, merge_to=(row, C))
+                self.add_input(row, D, style, inp, merge_to=(row, E))
+                row += 1
+            if places is not None:
+                places[f.id] = inp.row
+        self.add(first, A, "section", head, merge_to=(row - 1, A))
+        return row
+
+    def _long_text(self, f: FormField, inp: InputCell, row: int) -> int:
+        """The label on its own row, then B:E over as many rows as the longest answer needs.
+
+        A row is at most 409 pt and never splits across pages, so an area taller than
+        one row starts a printed page (with its label) and is sized to fit on it: at
+        11 pt, or at 9 pt when 11 pt would not fit.  Beyond that (≈3300 characters)
+        it continues on the next page as the spreadsheet program splits it.
+        """
+        B, E = 1, 4
+        length = f.max_length or 0
+        style, need = "input_long", reserved_points(length, self.area_width)
+        if need > PAGE_POINTS:
+            style, need = "input_long_small", reserved_points(length, self.area_width, SMALL_FONT)
+        count = max(1, -(-int(need) // int(MAX_ROW_POINTS)))
+        if count > 1:
+            self.page_breaks.append(row)
+        self.add(row, B, "long_label", f.shown_label, merge_to=(row, E))
         row += 1
-    add(first, A, "section", head, merge_to=(row - 1, A))
-    return row
+        for r in range(row, row + count):
+            self.heights[r] = max(need / count, 2 * LINE_POINTS + 6)
+        area = replace(inp, row=row, col=B)
+        self.add_input(row, B, style, area, merge_to=(row + count - 1, E))
+        return row + count
 
 
 def _indicator_rows(rubric: Rubric, lang: str, add, add_input, row: int) -> None:

@@ -249,6 +249,20 @@ CATALOGUE: dict[str, Message] = {
     "value-bad-bonus": Message(E, "“{label}”只能填 0 或 {points}，实际为“{found}”。"),
     "value-too-long": Message(E, "“{label}”超过 {max_length} 个字（实际 {length} 个字）。"),
     "value-bad-date": Message(E, "“{label}”应填日期（如 2026-12-01），实际为“{found}”。"),
+    "value-bad-month": Message(
+        E,
+        "“{label}”应填四位年份和月份（如 1985年6月、1985-06、1985.6、1985/6，或一个日期），"
+        "实际为“{found}”。两位年份（85.6）和月份在前（6/1985）无法确定，不予猜测。",
+    ),
+    "value-month-ambiguous": Message(
+        E,
+        "“{label}”是数字 {found}：数字单元格把“{year}.10”也存成“{year}.1”，无法确定是 1 月还是 10 月。"
+        "请改填“{year}年1月”或“{year}年10月”。",
+    ),
+    "value-month-range": Message(E, "“{label}”为“{found}”，应在 1900 年 1 月至本月之间。"),
+    "value-not-applicable": Message(
+        E, "“{label}”填了“不适用”，但本项不能填“不适用”，每个单位都须自评打分。"
+    ),
     "value-formula-in-input": Message(
         E, "“{label}”中填入了公式 ={formula}。请直接填写数值，不要使用公式。"
     ),

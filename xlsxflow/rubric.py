@@ -30,6 +30,18 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class NotApplicable(_Model):
+    """An item some units may mark 不适用 (e.g. 无职工食堂单位除外), and how it then counts.
+
+    ``full``: counted as full points, so the totals stay on the rubric's scale;
+    ``rescale``: left out, and the subtotal is scaled back up to the rubric's total
+    (counted subtotal = sum of the other items × total ÷ (total − the items left out)).
+    """
+
+    when: str = Field(min_length=1)  # who may mark it, shown in the cell's input message
+    counts: Literal["full", "rescale"]
+
+
 class Item(_Model):
     """One scored line: 内容 and 分值."""
 
@@ -37,6 +49,7 @@ class Item(_Model):
     text: str = Field(min_length=1)
     max: Points
     step: Step | None = None  # None: the rubric's default step
+    not_applicable: NotApplicable | None = None  # may a unit mark it 不适用, and how it counts
 
 
 class Section(_Model):
@@ -88,9 +101,11 @@ class FormField(_Model):
 
     id: FieldId
     label: str = Field(min_length=1)
-    type: Literal["text", "date", "choice", "integer"] = "text"
+    # month: a year and month (出生年月), typed as 1985年6月, 1985-06, 1985.6, 1985/6 or a date
+    type: Literal["text", "date", "month", "choice", "integer"] = "text"
     required: bool = False
     max_length: int | None = Field(default=None, ge=1, le=32767)
+    about: int | None = Field(default=None, ge=1)  # “N字左右”: printed after the label
     choices: list[str] | None = None
     min: int | None = None
     max: int | None = None
@@ -101,7 +116,16 @@ class FormField(_Model):
             raise ValueError("a choice field needs `choices`")
         if self.type != "choice" and self.choices:
             raise ValueError("`choices` belongs to type: choice")
+        if self.about is not None and (self.type != "text" or not self.max_length):
+            raise ValueError("`about` belongs to a text field with `max_length`")
+        if self.about is not None and self.about > self.max_length:
+            raise ValueError("`about` is more than `max_length`")
         return self
+
+    @property
+    def shown_label(self) -> str:
+        """The label as printed: with “（200字左右）” when the field says ``about``."""
+        return f"{self.label}（{self.about}字左右）" if self.about else self.label
 
 
 class Choose(_Model):
@@ -186,6 +210,9 @@ class Rubric(_Model):
     notes: list[str] = []
     score_label: str = "自评分"
     step: Step = 1
+    # The longest 佐证材料或备注 per item: each item's row is drawn tall enough to show
+    # and print a note of this length in full.
+    note_max_length: int = Field(default=100, ge=1, le=500)
     total: float = Field(default=0, ge=0, le=10000)
     sections: list[Section] = []
     indicators: list[Indicator] = []
@@ -232,8 +259,17 @@ class Rubric(_Model):
         return self.items_max + (self.bonus.max if self.bonus else 0)
 
     @property
+    def rescales(self) -> bool:
+        """Does marking an item 不适用 rescale the subtotal (totals then need not be steps)?"""
+        return any(
+            i.not_applicable and i.not_applicable.counts == "rescale" for _, i in self.items()
+        )
+
+    @property
     def granularity(self) -> float:
-        """The smallest difference two totals can have (0.5 or 1)."""
+        """The smallest difference two totals can have (0.5 or 1; 0.01 when rescaled)."""
+        if self.rescales:
+            return 0.01
         steps = [self.step_of(i) for _, i in self.items()]
         if self.bonus:
             steps += [0.5 if b.points % 1 else 1 for b in self.bonus.items]
@@ -374,6 +410,19 @@ def check_rubric(rubric: Rubric, src: LocatedYaml, label: str) -> Iterator[Issue
                 max=_num(item.max),
                 step=_num(step),
             )
+
+    left_out = sum(
+        i.max
+        for _, i in rubric.items()
+        if i.not_applicable and i.not_applicable.counts == "rescale"
+    )
+    if rubric.scored and left_out >= rubric.items_max:
+        yield make_issue(
+            "rubric-schema",
+            file=label,
+            line=src.line_of(("sections",)),
+            detail="not_applicable: 不能所有项目都“不适用后折算”（counts: rescale），至少留一项必须打分",
+        )
 
     if abs(rubric.items_max - rubric.total) > 1e-9:
         yield make_issue(

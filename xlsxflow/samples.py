@@ -14,7 +14,7 @@ from pathlib import Path
 
 import openpyxl
 
-from .layout import META_SHEET, Layout, build_layout
+from .layout import META_SHEET, NOT_APPLICABLE, Layout, build_layout
 from .roster import Roster
 from .rubric import Rubric
 from .writer import Generated
@@ -162,6 +162,8 @@ def _fill(ws, layout: Layout, rng: random.Random, honour: str, *, low: bool) -> 
                 deduction += inp.max * 0.2
                 deduction = round(deduction / inp.step) * inp.step
             cell.value = max(inp.max - deduction, 0)
+            if inp.not_applicable and deduction == 1 and not low:  # e.g. no staff canteen
+                cell.value = NOT_APPLICABLE
         elif inp.kind == "bonus":
             cell.value = inp.points if bonus_seen == bonus_index else 0
             bonus_seen += 1
@@ -170,6 +172,8 @@ def _fill(ws, layout: Layout, rng: random.Random, honour: str, *, low: bool) -> 
         elif inp.kind == "field":
             if inp.field_type == "date":
                 cell.value = "2026-12-01"
+            elif inp.field_type == "month":  # typed the ways people type a year and month
+                cell.value = ("2008年7月", "2008-07", "2008.7", "2008/7")[inp.row % 4]
             elif inp.field_type == "choice":
                 cell.value = inp.choices[0]
             elif inp.field_type == "integer":
@@ -436,10 +440,12 @@ class _Nominees:
 
 
 def _person_dates(rng: random.Random) -> tuple[str, str]:
-    """A birth year and month between 1966 and 2001 and a work start 18 to 25 years later."""
+    """A birth year and month between 1966 and 2001 and a work start 18 to 25 years later,
+    typed as people type a month (1985年6月, 2008-09, 2008/9)."""
     year, month = rng.randint(1966, 2001), rng.randint(1, 12)
-    start = min(year + rng.randint(18, 25), 2025), rng.randint(1, 12)
-    return f"{year}-{month:02d}-01", f"{start[0]}-{start[1]:02d}-01"
+    start, start_month = min(year + rng.randint(18, 25), 2025), rng.randint(1, 12)
+    typed = rng.choice(("{y}年{m}月", "{y}-{m:02d}", "{y}/{m}"))
+    return f"{year}年{month}月", typed.format(y=start, m=start_month)
 
 
 def _fill_categories(ws, layout: Layout, rng: random.Random) -> None:

@@ -15,19 +15,40 @@ the deciding body (the 党委) chooses among them.
 from __future__ import annotations
 
 from .roster import Roster
-from .rubric import Rubric
+from .rubric import Item, Rubric
 from .submission import Result, Submission
 from .values import fmt
 
 
+def counted_score(item: Item, sub: Submission) -> float:
+    """An item's points as they count: a 不适用 item the rubric counts as full gets its max."""
+    if item.id in sub.not_applicable and item.not_applicable:
+        return item.max if item.not_applicable.counts == "full" else 0.0
+    return sub.scores.get(item.id) or 0.0
+
+
 def compute_totals(rubric: Rubric, sub: Submission) -> dict[str, float]:
-    """Section subtotals, subtotal, bonus and total, keyed like the layout's totals."""
+    """Section subtotals, subtotal, bonus and total, keyed like the layout's totals.
+
+    Items marked 不适用 count as the rubric says (``Item.not_applicable``): as full
+    points, or left out with the subtotal scaled back to the rubric's total.  The
+    threshold, bands and ranking all use these counted totals.
+    """
     totals: dict[str, float] = {}
     subtotal = 0.0
     for section in rubric.sections:
-        value = sum(sub.scores.get(item.id) or 0.0 for item in section.items)
+        value = sum(counted_score(item, sub) for item in section.items)
         totals[f"sub_{section.id}"] = value
         subtotal += value
+    left_out = sum(
+        item.max
+        for _, item in rubric.items()
+        if item.id in sub.not_applicable
+        and item.not_applicable
+        and item.not_applicable.counts == "rescale"
+    )
+    if left_out and rubric.items_max > left_out:
+        subtotal = subtotal * rubric.items_max / (rubric.items_max - left_out)
     totals["subtotal"] = subtotal
     bonus = 0.0
     if rubric.bonus:

@@ -28,11 +28,18 @@ class Submission:
     notes: dict[str, str] = field(default_factory=dict)
     indicators: dict[str, float | None] = field(default_factory=dict)
     cached_totals: dict[str, float | None] = field(default_factory=dict)
+    not_applicable: set[str] = field(default_factory=set)  # items marked 不适用 (where allowed)
     errors: int = 0  # value errors found while reading
     lang: str = "zh"  # labels of the workbook it came from
     form_id: str = ""  # a round workbook: the form, slot and sheet this came from
     slot: int = 0
     sheet: str = ""
+
+    def value_of(self, kind: str, key: str):
+        """An input as read, by layout kind; a score marked 不适用 reads as that word."""
+        if kind == "score" and key in self.not_applicable:
+            return "不适用"
+        return getattr(self, TABLE_OF_KIND[kind]).get(key)
 
     @property
     def nominee(self) -> str:
@@ -50,6 +57,7 @@ class Submission:
             tuple(sorted(self.fields.items())),
             tuple(sorted(self.notes.items())),
             tuple(sorted(self.indicators.items())),
+            tuple(sorted(self.not_applicable)),
         )
 
 

@@ -23,7 +23,6 @@ from .atomic import atomic_write_bytes
 from .ingest import IngestReport
 from .messages import Severity
 from .rubric import Rubric
-from .submission import TABLE_OF_KIND
 from .values import fmt, writable
 from .writer import display_width, wrapped_lines
 
@@ -543,7 +542,7 @@ def _details_sheet(s: _Sheets, name: str, rubric: Rubric, results, report, lang:
     item_headers, getters = [], []
     for n, (_, item) in enumerate(rubric.items(), 1):
         item_headers.append(f"{n}（{fmt(item.max)}）")
-        getters.append(lambda sub, i=item.id: sub.scores.get(i))
+        getters.append(lambda sub, i=item.id: sub.value_of("score", i))
     if rubric.bonus:
         for b in rubric.bonus.items:
             item_headers.append(f"{b.text}（{fmt(b.points)}）")
@@ -611,7 +610,7 @@ def _round_sheets(s: _Sheets, report, lang: str) -> None:
         layout = rnd.book({form.id: 1}, lang).sheets[0]
         inputs = [i for i in layout.inputs if i.kind not in ("note",)]
         headers = [i.label for i in inputs]
-        getters = [lambda sub, i=i: getattr(sub, TABLE_OF_KIND[i.kind]).get(i.key) for i in inputs]
+        getters = [lambda sub, i=i: sub.value_of(i.kind, i.key) for i in inputs]
         _detail_rows(
             s,
             _sheet_name(form.title, "details", lang),

@@ -178,6 +178,70 @@ def parse_date(cell: RawCell | None) -> Parsed:
     return Parsed(None, "bad_date", found)
 
 
+MONTH_MIN = (1900, 1)
+_MONTH_TEXT = re.compile(
+    r"^(\d{4})\s*(?:年|[-/.])\s*(\d{1,2})\s*"
+    r"(?:月?\s*(?:[-/.]\s*)?(\d{1,2})\s*日|月|[-/.]\s*(\d{1,2}))?$"
+)
+
+
+def parse_month(cell: RawCell | None, today: date | None = None) -> Parsed:
+    """A year and month (出生年月, 参加工作时间) → ``"1985-06"``; never a guess.
+
+    Read as typed: text ``1985年6月``, ``1985-06``, ``1985.6``, ``1985.10``,
+    ``1985/6`` or a whole date (``1985-06-01``, ``1985年6月1日``: the day is dropped).
+    A number from 1900 to 2100 is a year and month typed into a number cell
+    (``1985.6`` → June); ``1985.1`` is refused (``ambiguous``), because a number
+    cell stores ``1985.10`` as 1985.1.  A larger number is a date serial (a date
+    cell).  Refused (``bad_month``): a two-digit year (``85.6``), month first
+    (``6/1985``), a year alone, anything else.  Outside 1900-01 … this month:
+    ``month_range``.
+    """
+    if _blank(cell):
+        return Parsed(None, "missing")
+    if cell.formula is not None:
+        return Parsed(None, "formula", cell.formula)
+    value = cell.value
+    found = shown(cell)
+    if cell.kind in ("e", "b") or isinstance(value, bool):
+        return Parsed(None, "bad_month", found)
+    status = "ok"
+    if isinstance(value, float):
+        if not math.isfinite(value) or value < 1900 or value >= 2958466:
+            return Parsed(None, "bad_month", found)
+        if value < 2101:  # year.month typed into a number cell
+            year, _, digits = f"{value:.6f}".rstrip("0").partition(".")
+            if digits == "1":
+                return Parsed(None, "ambiguous", found)
+            if not digits or len(digits) > 2:
+                return Parsed(None, "bad_month", found)
+            year_month, status = (int(year), int(digits)), "normalised"
+        else:
+            day = serial_date(value, cell.date1904)  # the book's date system (Mac: 1904)
+            if day is None:
+                return Parsed(None, "bad_month", found)
+            year_month = (day.year, day.month)
+    else:
+        text = str(value).strip(_SPACES).translate(_FULLWIDTH)
+        m = _MONTH_TEXT.match(text)
+        if not m:
+            return Parsed(None, "bad_month", found)
+        year, month, day = int(m[1]), int(m[2]), m[3] or m[4]
+        if not 1 <= month <= 12:
+            return Parsed(None, "bad_month", found)
+        if day is not None:
+            try:
+                date(year, month, int(day))
+            except ValueError:
+                return Parsed(None, "bad_month", found)
+        year_month = (year, month)
+    today = today or date.today()
+    iso = f"{year_month[0]:04d}-{year_month[1]:02d}"
+    if not 1 <= year_month[1] <= 12 or not MONTH_MIN <= year_month <= (today.year, today.month):
+        return Parsed(None, "month_range", found)
+    return Parsed(iso, status, found)
+
+
 def parse_integer(cell: RawCell | None) -> Parsed:
     parsed = parse_number(cell)
     if parsed.value is not None and not float(parsed.value).is_integer():

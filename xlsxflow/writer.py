@@ -19,8 +19,23 @@ from xlsxwriter.worksheet import Worksheet
 from .atomic import atomic_write_bytes
 from .identity import Identity, protection_password
 from .labels import t
-from .layout import META_SHEET, BookLayout, Cell, InputCell, Layout, ref, role_values
+from .layout import (
+    META_SHEET,
+    SMALL_FONT,
+    BookLayout,
+    Cell,
+    InputCell,
+    Layout,
+    na_test,
+    ref,
+    role_values,
+)
 from .roster import Unit
+
+# Dates typed into date fields: any real date Excel can hold (its calendar starts in 1900).
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2100, 12, 31)
+MONTH_MIN_YEAR = 1900
 
 # Excel's own limits for data validation; beyond them Excel "repairs" the file
 # by dropping every validation (see KNOWN.md).
@@ -134,6 +149,30 @@ _STYLES: dict[str, dict] = {
         "bg_color": "#FFF2CC",
         "text_wrap": True,
     },
+    "input_long_small": {
+        "locked": False,
+        "valign": "top",
+        "border": 1,
+        "bg_color": "#FFF2CC",
+        "text_wrap": True,
+        "font_size": SMALL_FONT,
+    },
+    "long_label": {
+        "bold": True,
+        "align": "left",
+        "valign": "vcenter",
+        "border": 1,
+        "bg_color": "#F2F2F2",
+        "text_wrap": True,
+    },
+    "input_month": {  # text: what is typed (1985.10, 1985年6月) stays as typed
+        "locked": False,
+        "align": "center",
+        "valign": "vcenter",
+        "border": 1,
+        "bg_color": "#FFF2CC",
+        "num_format": "@",
+    },
     "approval": {"valign": "top", "border": 1},
     "input_date": {
         "locked": False,
@@ -220,17 +259,23 @@ def validation_for(inp: InputCell, lang: str) -> dict | None:
     cell = inp.ref
     if inp.kind == "score":
         mx = _num(inp.max)
+        na = t("vmsg_na", lang, when=inp.not_applicable) if inp.not_applicable else ""
         base = {
             "input_title": _clip(f"{t('col_max', lang)} {mx}", DV_TITLE_MAX),
             "input_message": _clip(
-                t("vmsg_score", lang, max=mx, step_text=step_text), DV_INPUT_MAX
+                t("vmsg_score", lang, max=mx, step_text=step_text) + na, DV_INPUT_MAX
             ),
             "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
             "error_message": _clip(
-                t("verr_score", lang, max=mx, step_text=step_text), DV_ERROR_MAX
+                t("verr_score", lang, max=mx, step_text=step_text) + na, DV_ERROR_MAX
             ),
             "error_type": "stop",
         }
+        if inp.not_applicable:  # a number in range, or the word 不适用
+            step_test = f"MOD({cell}*2,1)=0" if half else f"MOD({cell},1)=0"
+            number = f"AND({cell}>=0,{cell}<={mx},{step_test})"
+            formula = f"=IF(ISNUMBER({cell}),{number},{na_test(cell)})"
+            return {"validate": "custom", "value": formula, **base}
         if half:
             formula = f"=AND(ISNUMBER({cell}),{cell}>=0,{cell}<={mx},MOD({cell}*2,1)=0)"
             return {"validate": "custom", "value": formula, **base}
@@ -283,12 +328,15 @@ def validation_for(inp: InputCell, lang: str) -> dict | None:
         if not inp.max_length:
             return None
         key = "note_limit" if inp.kind == "note" else "vmsg_text"
+        message = t(key, lang, n=inp.max_length)
+        if inp.about:
+            message = t("vmsg_about", lang, about=inp.about) + message
         return {
             "validate": "length",
             "criteria": "<=",
             "value": inp.max_length,
             "input_title": _clip(inp.label, DV_TITLE_MAX),
-            "input_message": _clip(t(key, lang, n=inp.max_length), DV_INPUT_MAX),
+            "input_message": _clip(message, DV_INPUT_MAX),
             "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
             "error_message": _clip(t("verr_text", lang, n=inp.max_length), DV_ERROR_MAX),
             "error_type": "stop",
@@ -303,12 +351,22 @@ def validation_for(inp: InputCell, lang: str) -> dict | None:
             "error_message": _clip(t("verr_choice", lang), DV_ERROR_MAX),
             "error_type": "stop",
         }
+    if inp.field_type == "month":
+        return {
+            "validate": "custom",
+            "value": month_validation_formula(cell),
+            "input_title": _clip(inp.label, DV_TITLE_MAX),
+            "input_message": _clip(t("vmsg_month", lang), DV_INPUT_MAX),
+            "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
+            "error_message": _clip(t("verr_month", lang), DV_ERROR_MAX),
+            "error_type": "stop",
+        }
     if inp.field_type == "date":
         return {
             "validate": "date",
             "criteria": "between",
-            "minimum": date(2000, 1, 1),
-            "maximum": date(2100, 12, 31),
+            "minimum": DATE_MIN,
+            "maximum": DATE_MAX,
             "input_title": _clip(inp.label, DV_TITLE_MAX),
             "input_message": _clip(t("vmsg_date", lang), DV_INPUT_MAX),
             "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
@@ -331,6 +389,25 @@ def validation_for(inp: InputCell, lang: str) -> dict | None:
             "error_type": "stop",
         }
     return None
+
+
+def month_validation_formula(cell: str) -> str:
+    """Data validation of a year-and-month cell (出生年月), inside Excel's 255 characters.
+
+    Accepts a number from 1900 up to today (a date serial: what Excel makes of
+    1985/6/1 or a pasted date; or 1985.6 typed into a number cell) or text that starts with a four-digit
+    year from 1900 to this year, then one of - / . 年, then a month 1–12 (1985年6月,
+    1985-06, 1985.6, 1985/6, 1985-06-01).  Ingest reads the same forms and says
+    what it made of anything else; it does not rely on this check.
+    """
+    x = cell
+    year = f"VALUE(LEFT({x},4))"
+    month = f"VALUE(MID({x},6,1+ISNUMBER(VALUE(MID({x},7,1)))))"
+    text = (  # an error on the way (VALUE of a non-number) also refuses the entry
+        f'AND(ISNUMBER(FIND(MID({x},5,1),"-/.年")),'
+        f"{year}>={MONTH_MIN_YEAR},{year}<=YEAR(TODAY()),ABS({month}-6.5)<6)"  # month 1…12
+    )
+    return f"=IF(ISNUMBER({x}),AND({x}>={MONTH_MIN_YEAR},{x}<=TODAY()),{text})"
 
 
 def _list_source_length(source: list[str]) -> int:
@@ -388,12 +465,13 @@ def _draw_sheet(wb, ws, meta, layout: Layout, roles: dict, formats: dict, long_l
     widths = layout.column_widths
     for col, width in enumerate(widths):
         ws.set_column(col, col, width)
-    heights: dict[int, float] = {0: 46, 3: 0}
+    heights: dict[int, float] = {0: 46, 3: 0, **dict(layout.reserved_heights)}
     for cell in layout.cells:
         value = roles[cell.role] if cell.role else cell.value
         _write_cell(ws, cell, value, formats[cell.style])
-        if cell.style in ("text", "label") and isinstance(value, str) and value:
-            column = widths[1] + (widths[2] if cell.merge_to else 0)
+        if cell.style in ("text", "label", "long_label") and isinstance(value, str) and value:
+            last_col = cell.merge_to[1] if cell.merge_to else cell.col
+            column = sum(widths[cell.col : last_col + 1])
             lines = wrapped_lines(value, column)
             heights[cell.row] = max(heights.get(cell.row, 0), lines * LINE_HEIGHT + 4)
         elif cell.style == "instructions":
@@ -403,9 +481,6 @@ def _draw_sheet(wb, ws, meta, layout: Layout, roles: dict, formats: dict, long_l
             heights[cell.row] = 72
         if cell.input is not None:
             inp = cell.input
-            if cell.style == "input_long":
-                lines = (inp.max_length or 0) * 2 / max(widths[3] + widths[4] - 1, 1)
-                heights[cell.row] = min(409, max(60, lines * LINE_HEIGHT / 2))
             wb.define_name(
                 f"{scope}{inp.name}", f"='{layout.sheet_name}'!${cell.ref[0]}${cell.ref[1:]}"
             )
@@ -422,8 +497,10 @@ def _draw_sheet(wb, ws, meta, layout: Layout, roles: dict, formats: dict, long_l
     ws.set_paper(9)  # A4
     ws.set_portrait()
     ws.fit_to_pages(1, 0)  # one page wide whatever the fonts (a fixed scale spills in LibreOffice)
-    if layout.page_breaks:  # the 申报表 on a page of its own (LibreOffice and WPS honour this
-        ws.set_h_pagebreaks(list(layout.page_breaks))  # with fit-to-width; Excel may not)
+    if layout.page_breaks:  # the 申报表 and long text areas start a page (LibreOffice and WPS
+        ws.set_h_pagebreaks(
+            list(layout.page_breaks)
+        )  # honour this with fit-to-width; Excel may not)
     ws.repeat_rows(layout.header_row)
     ws.print_area(0, 0, layout.last_row, layout.last_col)
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
