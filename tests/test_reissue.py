@@ -180,16 +180,59 @@ def test_another_rubric_is_refused_without_new_round(tmp_path):
     assert expected.message in result.output.replace("\n", "")
     assert set(recorded_rounds(tmp_path)) == {old.round_id, new.round_id}
     assert RoundRecord.load(tmp_path / archive) == old
-    # the old round's workbooks are gone from the folder: no mixing of rounds
+    # the old round's workbooks are gone from the folder: no mixing of rounds ...
     assert {round_id_of(p) for p in (tmp_path / "workbooks").glob("*.xlsx")} == {new.round_id}
+    # ... and kept beside the old round's record, byte for byte: nothing sent out is lost
+    kept = tmp_path / ROUNDS_DIR / f"{old.round_id}-workbooks"
+    assert hashes(kept) == before[1]
+    expected = make_issue(
+        "round-old-workbooks-kept",
+        count=30,
+        round_id=old.round_id,
+        folder=f"{ROUNDS_DIR}/{old.round_id}-workbooks",
+    )
+    assert expected.message in result.output.replace("\n", "")
 
 
 def test_a_new_round_for_one_unit_drops_the_old_rounds_workbooks(tmp_path):
-    make_round(tmp_path)
+    old, _ = make_round(tmp_path)
     (tmp_path / "workbooks" / "说明.txt").write_text("mine", encoding="utf-8")
     new, _ = make_round(tmp_path, units=["CZJ"], new_round=True)
     names = sorted(p.name for p in (tmp_path / "workbooks").iterdir())
     assert names == sorted([new.files[0].path.name, "说明.txt"])
+    kept = tmp_path / ROUNDS_DIR / f"{old.record.round_id}-workbooks"
+    assert sorted(p.name for p in kept.iterdir()) == sorted(g.path.name for g in old.files)
+    assert [n.code for n in new.notes] == ["round-new-started", "round-old-workbooks-kept"]
+
+
+def test_a_lost_round_record_is_found_again_in_the_recorded_rounds(tmp_path):
+    """xlsxflow-round.json deleted: re-issuing stays in the newest recorded round, and
+    ingest reads that round, instead of silently starting a new one."""
+    first, _ = make_round(tmp_path)
+    (tmp_path / ROUND_FILE).unlink()
+    again, _ = make_round(tmp_path, units=["CZJ"])
+    assert again.reissue and again.record.round_id == first.record.round_id
+    assert len(list((tmp_path / "workbooks").glob("*.xlsx"))) == 30  # none dropped
+    (tmp_path / ROUND_FILE).unlink()
+    assert open_round(workdir=tmp_path).record.round_id == first.record.round_id
+
+
+def test_reissue_writes_into_the_rounds_own_folder_by_default(tmp_path):
+    """generate --unit without --out re-issues into the folder the round was written to."""
+    args = ["generate", "wenming-danwei", "--roster", str(ROSTER)]
+    assert cli(tmp_path, *args, "--out", "sent").exit_code == 0
+
+    def files() -> dict[str, int]:  # name → inode: a written file is a new one
+        return {p.name: p.stat().st_ino for p in (tmp_path / "sent").glob("*.xlsx")}
+
+    before = files()
+    result = cli(tmp_path, *args, "--unit", "CZJ")
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "workbooks").exists()
+    after = files()
+    assert set(after) == set(before) and len(after) == 30
+    written = [name for name in after if after[name] != before[name]]
+    assert len(written) == 1 and written[0].startswith("CZJ_")
 
 
 def test_removed_unit_or_other_key_is_another_round(tmp_path):

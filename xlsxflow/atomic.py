@@ -120,7 +120,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _link_or_copy(src: str, dst: str) -> None:
+def link_or_copy(src: str, dst: str) -> None:
     try:
         os.link(src, dst)
     except OSError:
@@ -165,9 +165,9 @@ class StagedDir:
         if src.is_symlink():
             os.symlink(os.readlink(src), dst)
         elif src.is_dir():
-            shutil.copytree(src, dst, symlinks=True, copy_function=_link_or_copy)
+            shutil.copytree(src, dst, symlinks=True, copy_function=link_or_copy)
         else:
-            _link_or_copy(str(src), str(dst))
+            link_or_copy(str(src), str(dst))
 
     def recover(self) -> None:
         """Finish a swap cut between its two renames; remove stagings of runs that died."""

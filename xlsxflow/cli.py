@@ -235,10 +235,9 @@ def roster_check(file: str) -> None:
 @click.option(
     "--out",
     "out_dir",
-    default="workbooks",
-    show_default=True,
     type=click.Path(file_okay=False),
-    help="存放各单位工作簿的文件夹。Folder for the workbooks.",
+    help="存放各单位工作簿的文件夹（默认：本轮记录的文件夹，首次为 workbooks）。"
+    "Folder for the workbooks.",
 )
 @click.option("--title", help="每个工作簿上的本轮标题（默认：年度 + 评分表标题）。Round title.")
 @click.option("--deadline", help="工作簿上的截止日期（默认：14 天后）。Deadline.")
@@ -285,10 +284,11 @@ def generate(
     starts another, and every round stays recorded (ingest --round ID).
     """
     from .roster import load_roster
+    from .round import default_out_dir, generate_round, is_round_file
     from .round import generate as do_generate
-    from .round import generate_round, is_round_file
 
     with _handled():
+        out_dir = out_dir or _relative_to_here(default_out_dir())
         if is_round_file(rubric_file):
             from .roundfile import load_round
 
@@ -477,6 +477,14 @@ def _echo_other_rounds(report, returns_dir: str) -> None:
             fg="yellow",
             err=True,
         )
+
+
+def _relative_to_here(path: Path) -> str:
+    """``path`` as the user would type it: relative to here when it lies below."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _limits(max_file_mb: float, items: tuple[str, ...]):

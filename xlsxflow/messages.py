@@ -95,6 +95,11 @@ CATALOGUE: dict[str, Message] = {
         "其报送请用 xlsxflow ingest 报送文件夹/ --round {round_id} 汇总；"
         "上一轮下发的工作簿不能报送到新一轮。",
     ),
+    "round-old-workbooks-kept": Message(
+        I,
+        "上一轮（{round_id}）下发的 {count} 个工作簿已从输出文件夹移至 {folder} 保存，"
+        "以便核对；输出文件夹中现在是新一轮的工作簿。",
+    ),
     "round-reissued": Message(
         I,
         "在当前轮次“{title}”（{round_id}）内重新下发 {count} 个工作簿："

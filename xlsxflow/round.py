@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from .atomic import StagedDir, atomic_write_bytes, deferred_signals
+from .atomic import StagedDir, atomic_write_bytes, deferred_signals, link_or_copy
 from .identity import FORMAT, Identity, default_key_path, key_id, load_key, slots_text
 from .layout import rubric_book
 from .messages import Issue, XlsxflowError, make_issue
@@ -115,9 +115,25 @@ def _archive_path(workdir: Path, round_id: str) -> Path:
 
 
 def current_record(workdir: str | Path = ".") -> RoundRecord | None:
-    """The current round of ``workdir`` (``xlsxflow-round.json``), None if there is none."""
+    """The current round of ``workdir`` (``xlsxflow-round.json``), None if there is none.
+
+    When that file was deleted but rounds are recorded in ``xlsxflow-rounds/``, the
+    newest of them is the current one (it was written together with the lost file),
+    so a re-issue never starts a new round by accident.
+    """
     path = Path(workdir) / ROUND_FILE
-    return RoundRecord.load(path) if path.exists() else None
+    if path.exists():
+        return RoundRecord.load(path)
+    rounds = recorded_rounds(workdir)
+    return list(rounds.values())[-1] if rounds else None
+
+
+def default_out_dir(workdir: str | Path = ".") -> Path:
+    """Where ``generate`` writes when not told: the current round's folder, or ``workbooks``."""
+    record = current_record(workdir)
+    if record is not None and record.out_dir:
+        return record.resolve(Path(workdir), record.out_dir)
+    return Path(workdir) / "workbooks"
 
 
 def recorded_rounds(workdir: str | Path = ".") -> dict[str, RoundRecord]:
@@ -314,10 +330,20 @@ def _issue(
     try:
         staged = write(stage.path)
         with deferred_signals():
+            kept = _keep_previous_workbooks(plan, workdir, out_dir, carry)
             plan.record_path = _save_round(plan.record, workdir, plan.previous)
             stage.commit()
     finally:
         stage.discard()
+    if kept:
+        plan.notes.append(
+            make_issue(
+                "round-old-workbooks-kept",
+                count=kept,
+                round_id=plan.previous.round_id,
+                folder=_relative(_kept_dir(workdir, plan.previous.round_id), workdir),
+            )
+        )
     plan.files = [Generated(g.unit_id, Path(out_dir) / g.path.name) for g in staged]
     if plan.reissue:
         plan.notes.insert(
@@ -330,6 +356,30 @@ def _issue(
             ),
         )
     return plan
+
+
+def _kept_dir(workdir: Path, round_id: str) -> Path:
+    """Where a previous round's workbooks go when a new round replaces them."""
+    archive = _archive_path(workdir, round_id)
+    return archive.with_name(f"{archive.stem}-workbooks")
+
+
+def _keep_previous_workbooks(
+    plan: GenerateResult, workdir: Path, out_dir: Path, carry: Callable[[Path], bool]
+) -> int:
+    """A new round replaces the workbooks in ``out_dir``: keep the previous round's copies
+    (hard links where possible) beside its record, so nothing sent out is lost."""
+    if plan.previous is None or plan.reissue or not out_dir.is_dir():
+        return 0
+    replaced = [p for p in sorted(out_dir.iterdir()) if p.is_file() and not carry(p)]
+    if not replaced:
+        return 0
+    kept = _kept_dir(workdir, plan.previous.round_id)
+    kept.mkdir(parents=True, exist_ok=True)
+    for path in replaced:
+        if not (kept / path.name).exists():
+            link_or_copy(str(path), str(kept / path.name))
+    return len(replaced)
 
 
 def generate(
@@ -575,7 +625,9 @@ def open_round(
             known = "、".join(f"{r.round_id}（{r.title}）" for r in rounds.values()) or "无"
             raise XlsxflowError(make_issue("round-unknown-id", round_id=round_id, known=known))
     elif record_path.exists() or not ((rubric or round_file) and roster):
-        record = RoundRecord.load(record_path)
+        record = current_record(workdir)
+        if record is None:
+            raise XlsxflowError(make_issue("round-missing", path=str(record_path)))
     if round_file is None and rubric is None and record and record.round_file:
         round_file = record.resolve(workdir, record.round_file)
     roster_path = Path(roster) if roster else record.resolve(workdir, record.roster)
