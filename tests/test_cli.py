@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import click
 import openpyxl
@@ -12,6 +14,7 @@ from conftest import ROSTER, fill
 
 from xlsxflow.cli import main
 from xlsxflow.clitext import CLICK_ZH, HELP_WIDTH, display_width
+from xlsxflow.messages import render
 
 
 def all_commands(group: click.Group, prefix=()):
@@ -222,3 +225,60 @@ def test_demo_of_the_party_branch_round(tmp_path):
     listed = [r for r in wb["红旗党支部公示"].iter_rows(values_only=True) if isinstance(r[0], int)]
     assert len(listed) == len(flags)
     assert "流动红旗" in wb["红旗党支部公示"]["A1"].value
+
+
+def test_odd_arguments_are_clear_errors_not_crashes(tmp_path, monkeypatch):
+    """Found by trying: each of these ended in an internal error (exit 3) before."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    (tmp_path / "empty").mkdir()
+    args = ["generate", "wenming-danwei", "--roster", str(ROSTER), "--out", "wb"]
+    result = runner.invoke(main, [*args, "--deadline", "tomorrow"])
+    assert result.exit_code == 2 and "不是日期" in result.output
+    assert not (tmp_path / "wb").exists()
+    assert runner.invoke(main, [*args, "--deadline", "2026年12月20日"]).exit_code == 0
+    assert json.loads((tmp_path / "xlsxflow-round.json").read_text())["deadline"] == "2026-12-20"
+
+    result = runner.invoke(main, ["sample-returns", "empty", "--out", "x"])
+    assert result.exit_code == 2
+    assert render("samples-no-workbooks", folder="empty") in result.output
+    before = sorted(p.stat().st_mtime_ns for p in (tmp_path / "wb").iterdir())
+    result = runner.invoke(main, ["sample-returns", "wb", "--out", "wb"])
+    assert result.exit_code == 2 and "[samples-out-is-workbooks]" in result.output
+    assert before == sorted(p.stat().st_mtime_ns for p in (tmp_path / "wb").iterdir())
+
+    for out in (".", "wb"):
+        result = runner.invoke(main, ["ingest", "empty", "--out", out])
+        assert result.exit_code == 2 and "是文件夹" in result.output, result.output
+
+
+def test_ctrl_c_while_starting_ends_without_a_traceback():
+    """Ctrl-C in the first moments (while Python imports) prints no traceback."""
+    code = (
+        "import builtins\n"
+        "real = builtins.__import__\n"
+        "def slow(name, *a, **k):\n"
+        "    if name == 'cli' or name.endswith('.cli'):\n"
+        "        raise KeyboardInterrupt\n"
+        "    return real(name, *a, **k)\n"
+        "builtins.__import__ = slow\n"
+        "from xlsxflow.__main__ import run\n"
+        "run()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 130 and "Traceback" not in done.stderr, done.stderr
+    assert "已中断" in done.stderr
+
+
+def test_feedback_writes_no_letters_for_an_empty_folder_or_blank_workbooks(tmp_path, monkeypatch):
+    """Answering the round's own blank workbooks would mail every unit a list of 31 problems."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    assert (
+        runner.invoke(main, ["generate", "wenming-danwei", "--roster", str(ROSTER)]).exit_code == 0
+    )
+    (tmp_path / "empty").mkdir()
+    for folder, code in (("empty", "returns-empty"), ("workbooks", "returns-unfilled")):
+        result = runner.invoke(main, ["feedback", folder, "--out", "fb"])
+        assert result.exit_code == 1 and f"[{code}]" in result.output, result.output
+        assert not (tmp_path / "fb").exists()

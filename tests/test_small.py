@@ -166,6 +166,8 @@ def test_notes_folded_by_yaml_print_without_stray_spaces():
     assert "这里。第二行接着说，保留 2000 字与 ASCII words 之间的空格。" in text
     shipped = outline(load_rubric("hongqi-dangzhibu"))
     assert "正好 100。种子没有说明" in shipped
+    pian2 = outline(load_rubric("xingji-pian2"))  # a line broken after “；” before a number
+    assert not re.search(r"[；。，：] ", pian2), re.findall(r".{6}[；。，：] .{4}", pian2)
 
 
 def test_round_outline_shows_a_shared_quota_once(tmp_path, monkeypatch):

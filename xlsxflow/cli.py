@@ -9,9 +9,11 @@ round record, key or arguments).  Messages go to stderr, results to stdout.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import sys
 from contextlib import contextmanager
+from datetime import date
 from functools import partial
 from pathlib import Path
 
@@ -240,7 +242,11 @@ def roster_check(file: str) -> None:
     "Folder for the workbooks.",
 )
 @click.option("--title", help="每个工作簿上的本轮标题（默认：年度 + 评分表标题）。Round title.")
-@click.option("--deadline", help="工作簿上的截止日期（默认：14 天后）。Deadline.")
+@click.option(
+    "--deadline",
+    callback=lambda ctx, param, value: _iso_date(value),
+    help="工作簿上的截止日期，如 2026-12-20（默认：14 天后）。Deadline.",
+)
 @click.option(
     "--lang", type=LANG, default="zh", show_default=True, help="工作簿的语言。Workbook labels."
 )
@@ -426,6 +432,10 @@ def ingest(
     with _handled():
         returns = Path(returns_dir)
         for target in filter(None, (out_file, report_file)):
+            if Path(target).is_dir() or Path(target).name in ("", ".", ".."):
+                raise click.UsageError(
+                    f"{target} 是文件夹；请给出文件名（如 summary.xlsx）。Not a file name."
+                )
             if _inside(Path(target), returns):
                 raise click.UsageError(
                     f"{target} 位于报送文件夹内；报送文件夹只读，请把输出写到别处。"
@@ -477,6 +487,17 @@ def _echo_other_rounds(report, returns_dir: str) -> None:
             fg="yellow",
             err=True,
         )
+
+
+def _iso_date(value: str | None) -> str | None:
+    """A date typed as 2026-12-20 (or 2026/12/20, 2026年12月20日), as ISO text."""
+    if value is None:
+        return None
+    text = re.sub(r"[年月/.]", "-", value.strip()).removesuffix("日")
+    try:
+        return date.fromisoformat("-".join(p.zfill(2) for p in text.split("-"))).isoformat()
+    except ValueError:
+        raise click.BadParameter(f"“{value}”不是日期，请写成 2026-12-20。Not a date.") from None
 
 
 def _relative_to_here(path: Path) -> str:
@@ -779,6 +800,10 @@ def feedback(returns_dir, out_dir) -> None:
     with _handled():
         ctx = open_round()
         report = do_ingest(Path(returns_dir), ctx)
+        if report.warnings:  # an empty folder, or the round's own blank workbooks: no letters
+            _echo_issues(report.warnings)
+            click.echo("未写出反馈 no feedback written", err=True)
+            sys.exit(1)
         workbooks = ctx.record.resolve(Path("."), ctx.record.out_dir) if ctx.record else None
         items = make_feedback(report, ctx, Path(returns_dir), Path(out_dir), workbooks)
         for item in items:

@@ -95,6 +95,13 @@ CATALOGUE: dict[str, Message] = {
         "其报送请用 xlsxflow ingest 报送文件夹/ --round {round_id} 汇总；"
         "上一轮下发的工作簿不能报送到新一轮。",
     ),
+    "samples-no-workbooks": Message(
+        E, "{folder} 中没有本轮的工作簿。请指定 xlsxflow generate 写出的文件夹。"
+    ),
+    "samples-out-is-workbooks": Message(
+        E,
+        "示例报送不能写进下发工作簿的文件夹 {out}（会覆盖空白工作簿）。请用 --out 指定另一个文件夹。",
+    ),
     "round-old-workbooks-kept": Message(
         I,
         "上一轮（{round_id}）下发的 {count} 个工作簿已从输出文件夹移至 {folder} 保存，"

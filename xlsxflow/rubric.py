@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
@@ -626,19 +627,27 @@ def _is_wide(char: str) -> bool:
     return wcwidth(char) == 2 or char in "“”‘’"
 
 
-def unfold(text: str) -> str:
-    """Drop the spaces YAML folding puts where a Chinese line broke (“100。 种子” → “100。种子”).
+def _is_wide_punctuation(char: str) -> bool:
+    return _is_wide(char) and unicodedata.category(char).startswith("P")
 
-    A space between two CJK characters (or CJK punctuation) is never written on
-    purpose in Chinese; spaces next to Latin letters and digits stay.
+
+def unfold(text: str) -> str:
+    """Drop the spaces YAML folding puts where a Chinese line broke (“100。 种子” → “100。种子”,
+    “机制； 6 当年” → “机制；6 当年”).
+
+    A space between two CJK characters, or next to CJK punctuation, is never
+    written on purpose in Chinese; other spaces next to Latin letters and digits stay.
     """
     out = []
     for i, char in enumerate(text):
         if (
             char == " "
             and 0 < i < len(text) - 1
-            and _is_wide(text[i - 1])
-            and _is_wide(text[i + 1])
+            and (
+                (_is_wide(text[i - 1]) and _is_wide(text[i + 1]))
+                or _is_wide_punctuation(text[i - 1])
+                or _is_wide_punctuation(text[i + 1])
+            )
         ):
             continue
         out.append(char)

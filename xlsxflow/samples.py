@@ -15,6 +15,7 @@ from pathlib import Path
 import openpyxl
 
 from .layout import META_SHEET, NOT_APPLICABLE, Layout, build_layout
+from .messages import XlsxflowError, make_issue
 from .roster import Roster
 from .rubric import Rubric
 from .writer import Generated
@@ -131,8 +132,13 @@ def sample_returns_for(
     """
     from .mail import pair_units
 
-    pairs, _ = pair_units(Path(workbooks_dir), ctx.roster)
+    workbooks_dir, out_dir = Path(workbooks_dir), Path(out_dir)
+    if out_dir.resolve() == workbooks_dir.resolve():
+        raise XlsxflowError(make_issue("samples-out-is-workbooks", out=str(out_dir)))
+    pairs, _ = pair_units(workbooks_dir, ctx.roster)
     generated = [Generated(unit.unit_id, path) for unit, path in pairs]
+    if not generated:
+        raise XlsxflowError(make_issue("samples-no-workbooks", folder=str(workbooks_dir)))
     lang = ctx.record.lang if ctx.record else "zh"
     if ctx.round is not None:
         return make_round_returns(generated, ctx.round, Path(out_dir), seed=seed, lang=lang)

@@ -88,6 +88,9 @@ def shown(cell: RawCell | None) -> str:
     if cell.formula:
         return "=" + cell.formula
     value = cell.value
+    if isinstance(value, float) and cell.kind == "d" and 0 <= value < 1:  # a time alone
+        minutes = round(value * 24 * 60)
+        return f"{minutes // 60:02d}:{minutes % 60:02d}"
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, bool):
