@@ -10,7 +10,15 @@ import re
 from collections.abc import Iterator
 
 from .identity import Identity
-from .layout import META_SHEET, NOT_APPLICABLE, BookLayout, Layout, role_values, rubric_book
+from .layout import (
+    META_SHEET,
+    NOT_APPLICABLE,
+    BookLayout,
+    Layout,
+    accepted_texts,
+    role_values,
+    rubric_book,
+)
 from .messages import Issue, make_issue
 from .ooxml import Book, RawCell, Sheet, cell_ref
 from .round import RoundContext
@@ -128,7 +136,7 @@ def check_locked(sheet: Sheet, layout: Layout, identity: Identity, where: Where)
         if cell.input is not None:
             continue
         found = sheet.get(cell.row, cell.col)
-        problem = _locked_problem(cell, found, roles)
+        problem = _locked_problem(cell, found, roles, accepted_texts(cell, layout, roles))
         if problem is None:
             continue
         count += 1
@@ -167,7 +175,9 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _locked_problem(cell, found: RawCell | None, role_values) -> tuple[str, dict] | None:
+def _locked_problem(
+    cell, found: RawCell | None, role_values, accepted: tuple[str, ...] = ()
+) -> tuple[str, dict] | None:
     if cell.formula:
         if found is None or not found.formula:
             return "tamper-formula-replaced", {
@@ -186,7 +196,12 @@ def _locked_problem(cell, found: RawCell | None, role_values) -> tuple[str, dict
             return "tamper-locked-changed", {"expected": "（空）", "found": _short(shown(found))}
         return None
     if isinstance(expected, str):
-        if found is not None and found.formula is None and _same_text(found.value, expected):
+        texts = accepted or (expected,)
+        if (
+            found is not None
+            and found.formula is None
+            and any(_same_text(found.value, text) for text in texts)
+        ):
             return None
         if cell.role == "unit_name":
             return "identity-name-mismatch", {"expected": expected, "found": _short(shown(found))}

@@ -102,6 +102,7 @@ class Cell:
     role: str = ""  # unit_name, unit_id, round_title, deadline: filled per unit
     merge_to: tuple[int, int] | None = None  # (last row, last col) of a merge
     input: InputCell | None = None
+    earlier: tuple[str, ...] = ()  # earlier wording the reader still accepts (workbooks sent out)
 
     @property
     def ref(self) -> str:
@@ -165,6 +166,15 @@ class SheetPlan:
     application: Rubric | None = None
     publicity: bool = False
     publicity_min_days: int = 5
+    # A quota shared with other forms (窗口 and 科室): every form's title, and the places.
+    quota_forms: tuple[str, ...] = ()
+    quota: int = 0
+    # Headings of workbooks already sent out that the reader still accepts.
+    earlier_subtitles: tuple[str, ...] = ()
+
+    @property
+    def shared_quota(self) -> bool:
+        return len(self.quota_forms) > 1
 
     @property
     def cache_key(self) -> tuple:
@@ -177,6 +187,9 @@ class SheetPlan:
             app,
             self.publicity,
             self.publicity_min_days,
+            self.quota_forms,
+            self.quota,
+            self.earlier_subtitles,
         )
 
 
@@ -264,6 +277,51 @@ def role_values(layout: Layout, identity) -> dict[str, str]:
         "unit_id": identity.unit_id,
         "deadline": identity.deadline,
     }
+
+
+def accepted_texts(cell: Cell, layout: Layout, roles: dict[str, str]) -> tuple[str, ...]:
+    """What the reader accepts in a locked text cell: today's wording, then earlier ones.
+
+    Workbooks already sent out keep verifying when a heading or the 填写说明 is
+    reworded: the signed round hash covers the round file and rubrics, not this text.
+    """
+    if cell.role == "round_title" and layout.plan:
+        title = roles["round_title"].removesuffix(layout.subtitle)
+        return (roles["round_title"], *(title + s for s in layout.plan.earlier_subtitles))
+    if cell.role:
+        return (roles[cell.role],)
+    return (cell.value, *cell.earlier) if isinstance(cell.value, str) else ()
+
+
+def joined(titles: tuple[str, ...] | list[str], lang: str, last: str = "与") -> str:
+    """``A、B与C`` (``A, B and C`` in English)."""
+    if len(titles) < 2:
+        return "".join(titles)
+    if lang == "en":
+        return ", ".join(titles[:-1]) + " and " + titles[-1]
+    return "、".join(titles[:-1]) + last + titles[-1]
+
+
+def nomination_subtitles(
+    form_title: str, slot: int, count: int, quota_forms: tuple[str, ...], quota: int, lang: str
+) -> tuple[str, tuple[str, ...]]:
+    """A nomination sheet's heading, and the earlier headings the reader still accepts.
+
+    A quota shared by several forms says so (第 1 张，文明窗口与文明科室合用 2 个名额):
+    "共 2 个" on each of 2 + 2 sheets read as 2 of each.
+    """
+    plain = t("nomination", lang, form=form_title, slot=slot, count=count)
+    if len(quota_forms) < 2:
+        return plain, ()
+    shared = t(
+        "nomination_shared",
+        lang,
+        form=form_title,
+        slot=slot,
+        forms=joined(quota_forms, lang),
+        quota=quota,
+    )
+    return shared, (plain,)
 
 
 def rubric_book(rubric: Rubric, lang: str = "zh") -> BookLayout:
@@ -372,9 +430,19 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
             how += t(
                 "instructions_na", lang, number=number, when=when, score_label=rubric.score_label
             )
+    earlier = how  # the 填写说明 of workbooks sent out before a shared quota was stated
+    if plan and plan.shared_quota:
+        how += t(
+            "instructions_shared",
+            lang,
+            forms=joined(plan.quota_forms, lang),
+            kinds=joined(plan.quota_forms, lang, "和"),
+            quota=plan.quota,
+        )
     if plan and plan.publicity:
         how += t("instructions_publicity", lang, days=plan.publicity_min_days)
-    add(3, A, "instructions", how, merge_to=(3, E))
+        earlier += t("instructions_publicity", lang, days=plan.publicity_min_days)
+    add(3, A, "instructions", how, merge_to=(3, E), earlier=(earlier,) if earlier != how else ())
     if form_only:  # an application form: 项目 / 内容 / 填写内容
         add(HEADER_ROW, A, "header", t("col_section", lang))
         add(HEADER_ROW, B, "header", t("col_text", lang), merge_to=(HEADER_ROW, C))

@@ -1,0 +1,109 @@
+"""What a unit and an office see and print: a shared quota stated on every sheet it
+covers, feedback workbooks that open on the problem and list every problem, and the
+column headings repeated only where they head the score table."""
+
+from __future__ import annotations
+
+import zipfile
+
+import openpyxl
+from conftest import fill_book, ingest_entries, record_of, rewrite_zip
+
+from xlsxflow.labels import t
+from xlsxflow.layout import joined, nomination_subtitles
+
+# -- 1. a shared quota says so -------------------------------------------------------------
+
+
+def _heading_and_instructions(path, sheet):
+    ws = openpyxl.load_workbook(path)[sheet]
+    return ws["A1"].value, ws["A4"].value
+
+
+def test_window_and_office_sheets_say_they_share_one_quota(seed_round):
+    _, ctx, files = seed_round
+    forms = ("文明窗口", "文明科室")
+    for unit, quota in (("SMALL", 1), ("MID", 2)):
+        for sheet in ("文明窗口-1", "文明科室-1"):
+            form = sheet.rsplit("-", 1)[0]
+            title, how = _heading_and_instructions(files[unit], sheet)
+            assert title.endswith(
+                f"{form}推荐（第 1 张，文明窗口与文明科室合用 {quota} 个名额）"
+            ), title
+            assert f"共 {quota} 个" not in title
+            expected = t(
+                "instructions_shared",
+                forms=joined(forms, "zh"),
+                kinds=joined(forms, "zh", "和"),
+                quota=quota,
+            )
+            assert expected in how
+            assert f"填写的文明窗口和文明科室合计不超过 {quota} 个；多填的不予受理" in how
+    # A quota of its own keeps its wording: one sheet per place.
+    title, how = _heading_and_instructions(files["MID"], "文明标兵-2")
+    assert title.endswith("文明标兵推荐（第 2 个名额，共 3 个）")
+    assert "合用" not in how
+
+
+def test_the_heading_comes_from_the_quota_groups_not_the_form_names():
+    heading, earlier = nomination_subtitles("甲表", 2, 3, ("甲表", "乙表", "丙表"), 3, "zh")
+    assert heading == "甲表推荐（第 2 张，甲表、乙表与丙表合用 3 个名额）"
+    assert earlier == ("甲表推荐（第 2 个名额，共 3 个）",)
+    assert nomination_subtitles("甲表", 1, 2, ("甲表",), 2, "zh") == (
+        "甲表推荐（第 1 个名额，共 2 个）",
+        (),
+    )
+
+
+def _as_issued_before(data: bytes, ctx) -> bytes:
+    """The workbook as xlsxflow wrote it before the shared quota was stated."""
+    shared = ctx.round.book({"chuangkou": 2, "keshi": 2}).sheets
+    changes = []
+    for layout in shared:
+        if not layout.plan.shared_quota:
+            continue
+        changes.append((layout.subtitle, layout.plan.earlier_subtitles[0]))
+        how = next(c for c in layout.cells if c.style == "instructions")
+        changes.append((how.value, how.earlier[0]))
+
+    def edit(body: bytes) -> bytes:
+        text = body.decode("utf-8")
+        for new, old in dict(changes).items():  # shared strings: each text once
+            assert new in text
+            text = text.replace(new, old)
+        return text.encode("utf-8")
+
+    return rewrite_zip(data, {"xl/sharedStrings.xml": edit})
+
+
+def test_workbooks_sent_out_with_the_earlier_heading_still_verify(seed_round, tmp_path):
+    _, ctx, files = seed_round
+    issued = tmp_path / "issued.xlsx"
+    issued.write_bytes(_as_issued_before(files["MID"].read_bytes(), ctx))
+    with zipfile.ZipFile(issued) as z:
+        strings = z.read("xl/sharedStrings.xml").decode()
+    assert "文明窗口推荐（第 1 个名额，共 2 个）" in strings and "合用" not in strings
+    filled = fill_book(
+        issued, tmp_path / "filled.xlsx", ctx.round, {"文明窗口-1": {}, "文明科室-1": {}}
+    )
+    old = filled.read_bytes()
+    report = ingest_entries(tmp_path, ctx, {"MID_old.xlsx": old})
+    rec = record_of(report, "MID_old.xlsx")
+    assert rec.status == "accepted"
+    assert not [i for i in rec.issues if i.code.startswith("tamper")], rec.issues
+
+
+def test_a_heading_changed_otherwise_is_still_tampering(seed_round, tmp_path):
+    _, ctx, files = seed_round
+
+    def edit(body: bytes) -> bytes:
+        text = body.decode("utf-8")
+        return text.replace("文明窗口与文明科室合用 2 个名额", "文明窗口共 4 个名额").encode()
+
+    forged = tmp_path / "forged.xlsx"
+    forged.write_bytes(rewrite_zip(files["MID"].read_bytes(), {"xl/sharedStrings.xml": edit}))
+    forged = fill_book(forged, tmp_path / "filled.xlsx", ctx.round, {"文明窗口-1": {}}).read_bytes()
+    report = ingest_entries(tmp_path, ctx, {"MID_forged.xlsx": forged})
+    rec = record_of(report, "MID_forged.xlsx")
+    changed = [i for i in rec.issues if i.code == "tamper-locked-changed"]
+    assert {(i.sheet, i.cell) for i in changed} >= {("文明窗口-1", "A1"), ("文明窗口-1", "A4")}
