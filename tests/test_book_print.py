@@ -4,13 +4,16 @@ column headings repeated only where they head the score table."""
 
 from __future__ import annotations
 
+import subprocess
 import zipfile
 
 import openpyxl
-from conftest import fill_book, ingest_entries, record_of, rewrite_zip
+from conftest import fill_book, ingest_entries, libreoffice_convert, record_of, rewrite_zip
 
+from xlsxflow.feedback import make_feedback
+from xlsxflow.ingest import ingest
 from xlsxflow.labels import t
-from xlsxflow.layout import joined, nomination_subtitles
+from xlsxflow.layout import FEEDBACK_SHEET, joined, nomination_subtitles
 
 # -- 1. a shared quota says so -------------------------------------------------------------
 
@@ -107,3 +110,84 @@ def test_a_heading_changed_otherwise_is_still_tampering(seed_round, tmp_path):
     rec = record_of(report, "MID_forged.xlsx")
     changed = [i for i in rec.issues if i.code == "tamper-locked-changed"]
     assert {(i.sheet, i.cell) for i in changed} >= {("文明窗口-1", "A1"), ("文明窗口-1", "A4")}
+
+
+# -- 2. feedback opens on the problem, lists it and prints it -------------------------------
+
+
+def _feedback_for_mid(seed_round, tmp_path):
+    """MID returns a 公示 of 3 days on 文明科室-1: one error, annotated by feedback."""
+    folder, ctx, files = seed_round
+    sheets = {"文明单位": {}, "文明科室-1": {"publicity_end": "2026-12-03"}}
+    path = fill_book(files["MID"], tmp_path / "returns" / "MID.xlsx", ctx.round, sheets)
+    report = ingest(path.parent, ctx)
+    items = make_feedback(report, ctx, path.parent, tmp_path / "fb", folder / "workbooks")
+    assert [i.unit_id for i in items] == ["MID"]
+    problem = next(
+        i for i in record_of(report, "MID.xlsx").issues if i.code == "publicity-too-short"
+    )
+    return ctx, items[0].workbook, problem
+
+
+def test_feedback_opens_on_the_problem_and_lists_every_problem_first(seed_round, tmp_path):
+    ctx, workbook, problem = _feedback_for_mid(seed_round, tmp_path)
+    assert problem.sheet == "文明科室-1"
+    wb = openpyxl.load_workbook(workbook)
+    assert wb.sheetnames[0] == FEEDBACK_SHEET
+    listing = wb[FEEDBACK_SHEET]
+    assert listing.sheet_state == "visible" and not listing.protection.sheet
+    rows = [[c.value for c in row] for row in listing.iter_rows(min_row=3)]
+    assert rows == [[1, "错误", "文明科室-1", problem.cell, problem.message]]
+    assert listing.print_title_rows == "$2:$2" and listing.print_area
+    # Opens on the sheet with the problem, the cell selected.
+    assert wb.active.title == "文明科室-1"
+    assert [ws.title for ws in wb.worksheets if ws.sheet_view.tabSelected] == ["文明科室-1"]
+    assert {s.activeCell for s in wb.active.sheet_view.selection} == {problem.cell}
+    cell = wb["文明科室-1"][problem.cell]
+    assert cell.comment.author == ctx.round.spec.notice.issuer == "市直机关工委"
+    assert wb["文明科室-1"].protection.sheet  # the unit's sheets stay locked
+
+
+def test_feedback_comments_and_list_print_in_libreoffice(seed_round, tmp_path, soffice):
+    _, workbook, problem = _feedback_for_mid(seed_round, tmp_path)
+    libreoffice_convert(soffice, [workbook], tmp_path / "pdf", tmp_path / "profile", "pdf")
+    pdf = tmp_path / "pdf" / (workbook.stem + ".pdf")
+    pages = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout.split("\f")
+    flat = ["".join(page.split()) for page in pages]
+    message = "".join(problem.message.split())
+    assert FEEDBACK_SHEET in flat[0] and message in flat[0]  # the list is page 1
+    # The comment prints too, after its sheet's pages, with its cell.
+    assert any(f"{problem.cell}:" in p and message in p for p in flat[1:])
+    # LibreOffice opens it on the problem sheet: its own save keeps that sheet active.
+    # (A headless save writes no cell cursor or frozen panes at all, so the selected
+    # cell cannot be checked this way.)
+    libreoffice_convert(soffice, [workbook], tmp_path / "lo", tmp_path / "profile", "xlsx")
+    assert openpyxl.load_workbook(tmp_path / "lo" / workbook.name).active.title == "文明科室-1"
+
+
+def test_a_corrected_feedback_copy_is_accepted_without_warnings(seed_round, tmp_path):
+    ctx, workbook, problem = _feedback_for_mid(seed_round, tmp_path)
+    wb = openpyxl.load_workbook(workbook)
+    wb["文明科室-1"][problem.cell] = "2026-12-07"  # the unit fixes the cell, nothing else
+    fixed = tmp_path / "again" / "MID_改.xlsx"
+    fixed.parent.mkdir()
+    wb.save(fixed)
+    report = ingest(fixed.parent, ctx)
+    rec = record_of(report, fixed.name)
+    assert rec.status == "accepted"
+    assert [i.code for i in rec.issues if i.severity != "info"] == []
+
+
+def test_a_round_sheet_renamed_to_the_list_name_is_still_a_renamed_sheet(seed_round, tmp_path):
+    _, ctx, files = seed_round
+
+    def rename(wb, book):
+        wb["文明标兵-1"].title = FEEDBACK_SHEET
+
+    path = fill_book(
+        files["MID"], tmp_path / "r" / "MID.xlsx", ctx.round, {"文明标兵-1": {}}, edit=rename
+    )
+    rec = record_of(ingest(path.parent, ctx), "MID.xlsx")
+    assert "round-sheet-renamed" in {i.code for i in rec.issues}

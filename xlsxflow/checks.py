@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from .identity import Identity
 from .layout import (
+    FEEDBACK_SHEET,
     META_SHEET,
     NOT_APPLICABLE,
     BookLayout,
@@ -434,7 +435,7 @@ def check_shape(
     A copy of a round's nomination sheet is an error (it would add a slot); other
     extra sheets and a new order are warnings: the content is checked anyway.
     """
-    names = [s.name for s in book.sheets]
+    names = [s.name for s in book.sheets if not _feedback_list(book, s.name)]
     expected = [*layout.sheet_names, META_SHEET]
     extra = [n for n in names if n not in expected]
     slots: dict[str, list[str]] = {}
@@ -473,6 +474,17 @@ def check_shape(
                 what=f"工作表“{sheet_layout.sheet_name}”",
                 sheet=sheet_layout.sheet_name,
             )
+
+
+def _feedback_list(book: Book, name: str) -> bool:
+    """The 问题清单 that ``xlsxflow feedback`` adds to a unit's copy (never read).
+
+    Known by its name and its first line, so a round sheet renamed to it is still
+    a renamed sheet.
+    """
+    info = book.sheet_info(name) if name == FEEDBACK_SHEET else None
+    first = book.read_sheet(info).get(0, 0) if info else None
+    return first is not None and str(first.value or "").startswith(FEEDBACK_SHEET + "（")
 
 
 def is_blank(sheet: Sheet, layout: Layout) -> bool:

@@ -40,6 +40,8 @@ from .labels import t
 from .rubric import FormField, Rubric
 
 META_SHEET = "_xlsxflow"
+# The list of problems `xlsxflow feedback` puts first in a unit's copy; ingest ignores it.
+FEEDBACK_SHEET = "问题清单"
 NAME_PREFIX = "xf_"
 NOMINEE_MAX_LENGTH = 60
 LONG_TEXT = 200  # text fields at least this long get an area of their own (B:E, several rows)
