@@ -114,6 +114,8 @@ def annotate(
     _problem_list(wb, listed, order, deadline)
     if marked:
         _open_at(wb, *marked[0])
+    elif first_sheet := next((i.sheet for i in listed if i.sheet in wb.sheetnames), None):
+        _open_at(wb, first_sheet, "A1")
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -149,7 +151,7 @@ def _problem_list(wb, problems: list[Issue], order: dict[str, int], deadline: st
         if issue.sheet in order and issue.cell:
             link = ws.cell(row, 4)
             link.hyperlink = Hyperlink(
-                ref=link.coordinate, location=f"'{issue.sheet}'!{issue.cell}"
+                ref=link.coordinate, location=f"'{quoted(issue.sheet)}'!{issue.cell}"
             )
             link.font = Font(color="FF0563C1", underline="single")
         lines = wrapped_lines(issue.message, widths["E"])
@@ -171,6 +173,11 @@ def _problem_list(wb, problems: list[Issue], order: dict[str, int], deadline: st
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+def quoted(sheet: str) -> str:
+    """A sheet name inside '…' of a reference: an apostrophe doubled."""
+    return sheet.replace("'", "''")
 
 
 def _open_at(wb, sheet: str, cell: str) -> None:
