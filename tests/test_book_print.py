@@ -8,12 +8,20 @@ import subprocess
 import zipfile
 
 import openpyxl
-from conftest import fill_book, ingest_entries, libreoffice_convert, record_of, rewrite_zip
+from conftest import (
+    fill_book,
+    ingest_entries,
+    libreoffice_convert,
+    make_round,
+    record_of,
+    rewrite_zip,
+)
 
 from xlsxflow.feedback import make_feedback
 from xlsxflow.ingest import ingest
 from xlsxflow.labels import t
-from xlsxflow.layout import FEEDBACK_SHEET, joined, nomination_subtitles
+from xlsxflow.layout import FEEDBACK_SHEET, build_layout, joined, nomination_subtitles
+from xlsxflow.rubric import load_rubric
 
 # -- 1. a shared quota says so -------------------------------------------------------------
 
@@ -191,3 +199,19 @@ def test_a_round_sheet_renamed_to_the_list_name_is_still_a_renamed_sheet(seed_ro
     )
     rec = record_of(ingest(path.parent, ctx), "MID.xlsx")
     assert "round-sheet-renamed" in {i.code for i in rec.issues}
+
+
+# -- 3. the column headings repeat only over a score table that needs it ---------------------
+
+
+def test_headings_repeat_only_where_the_score_table_runs_past_its_first_page(tmp_path):
+    assert build_layout(load_rubric("wenming-danwei")).repeat_header
+    assert build_layout(load_rubric("shenbao-biaobing")).repeat_header  # one table: the form
+    short = build_layout(load_rubric("wuxing-dangzhibu"))
+    assert not short.repeat_header
+    result, _ = make_round(tmp_path, "wuxing-dangzhibu")
+    ws = openpyxl.load_workbook(result.files[0].path)[short.sheet_name]
+    assert ws.print_title_rows is None
+    long_result, _ = make_round(tmp_path / "long")
+    ws = openpyxl.load_workbook(long_result.files[0].path)["自评表"]
+    assert ws.print_title_rows == "$5:$5"

@@ -12,6 +12,7 @@ Main sheet, columns A–E (Chinese labels shown)::
     3  报送截止 | <deadline> (B:E)
     4  填写说明 … (merged A:E)
     5  项目 | 内容 | 分值 | 自评分 | 佐证材料或备注        ← header, repeats on print
+       when the score table runs past its first page (else it would head 否决事项 and 申报表)
     6… per section: its items, then 本项目小计 (=SUM of its scores, plus the points of
        an item marked 不适用 that counts as full); each item's row is tall enough for
        a note of the rubric's ``note_max_length``
@@ -53,6 +54,7 @@ TARGET_COLUMN_WIDTHS = (12, 50, 13, 10, 28)  # the 目标 column is wider (≥ 3
 # draws Noto CJK at ~15.5 pt a line), and Excel's tallest row.
 LINE_POINTS = 16.0
 MAX_ROW_POINTS = 409.0
+PLAIN_ROW_POINTS = 20.0  # a row of one or two lines of text
 # What one printed A4 page holds of a long text area, in the sheet's points (the page
 # is scaled to fit the width: ~866 pt of sheet per page; the label row and slack aside).
 PAGE_POINTS = 780.0
@@ -220,6 +222,7 @@ class Layout:
     page_breaks: tuple[int, ...] = ()  # 0-based rows that start a printed page
     # Rows whose height is reserved for what the unit types (notes, long texts), in points.
     reserved_heights: tuple[tuple[int, float], ...] = ()
+    repeat_header: bool = True  # print the column headings atop every page
 
     @property
     def subtitle(self) -> str:
@@ -354,6 +357,12 @@ def text_lines(length: int, width: float, font: float = 11) -> int:
 def reserved_points(length: int, width: float, font: float = 11) -> float:
     """Height in points that shows ``length`` characters in full in ``width`` columns."""
     return text_lines(length, width, font) * LINE_POINTS * font / 11 + 6
+
+
+def table_points(heights: dict[int, float], last_row: int) -> float:
+    """Estimated height of rows 0…``last_row``: reserved heights, else a plain row's."""
+    title = 46 + 3 * PLAIN_ROW_POINTS  # the two-line title, 单位/截止 rows, 填写说明
+    return title + sum(heights.get(r, PLAIN_ROW_POINTS) for r in range(HEADER_ROW, last_row + 1))
 
 
 def na_test(cell: str) -> str:
@@ -616,6 +625,10 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
     if rubric.indicators:
         _indicator_rows(rubric, lang, add, add_input, row)
         row += len(rubric.indicators) + (1 if rubric.scored else 0)
+    # The column headings head the score table only: repeated on every printed page they
+    # also head the 否决事项, 填报信息 and 申报表 pages (a sheet has one set of print
+    # titles), so they repeat only when the table runs past its first page.
+    repeat_header = form_only or table_points(heights, row - 1) > PAGE_POINTS
 
     if rubric.declarations:
         add(row, A, "block_head", t("declarations_head", lang), merge_to=(row, E))
@@ -677,6 +690,7 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
         plan=plan,
         choose=tuple(choose),
         page_breaks=tuple(sorted(set(page_breaks))),
+        repeat_header=repeat_header,
         reserved_heights=tuple(sorted(heights.items())),
     )
 
