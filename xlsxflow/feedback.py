@@ -33,6 +33,7 @@ from .writer import safe_filename, wrapped_lines
 
 PROBLEM_FILL = PatternFill("solid", start_color="FFFF9999", end_color="FFFF9999")
 DEFAULT_AUTHOR = "评选办公室"  # who signs the comments when the round names no issuer
+FONT = "宋体"  # as the unit's sheets
 SEVERITY_TEXT = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
@@ -153,18 +154,19 @@ def _problem_list(wb, problems: list[Issue], order: dict[str, int], deadline: st
             link.hyperlink = Hyperlink(
                 ref=link.coordinate, location=f"'{quoted(issue.sheet)}'!{issue.cell}"
             )
-            link.font = Font(color="FF0563C1", underline="single")
+            link.font = Font(name=FONT, color="FF0563C1", underline="single")
         lines = wrapped_lines(issue.message, widths["E"])
         ws.row_dimensions[row].height = max(lines, 1) * 15 + 4
-    ws["A1"].font = Font(bold=True, size=12)
+    ws["A1"].font = Font(name=FONT, bold=True, size=12)
     ws["A1"].alignment = Alignment(wrap_text=True, vertical="top")
     ws.row_dimensions[1].height = 36
     for cell in ws[2]:
-        cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", start_color="FFD9E1F2", end_color="FFD9E1F2")
     for row in ws.iter_rows(min_row=2, max_row=ws.max_row, max_col=5):
         for cell in row:
             cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+            if not cell.hyperlink:
+                cell.font = Font(name=FONT, bold=cell.row == 2)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.print_title_rows = "2:2"
     ws.print_area = f"A1:E{ws.max_row}"
