@@ -10,7 +10,16 @@ import re
 from collections.abc import Iterator
 
 from .identity import Identity
-from .layout import META_SHEET, NOT_APPLICABLE, BookLayout, Layout, role_values, rubric_book
+from .layout import (
+    FEEDBACK_SHEET,
+    META_SHEET,
+    NOT_APPLICABLE,
+    BookLayout,
+    Layout,
+    accepted_texts,
+    role_values,
+    rubric_book,
+)
 from .messages import Issue, make_issue
 from .ooxml import Book, RawCell, Sheet, cell_ref
 from .round import RoundContext
@@ -128,7 +137,7 @@ def check_locked(sheet: Sheet, layout: Layout, identity: Identity, where: Where)
         if cell.input is not None:
             continue
         found = sheet.get(cell.row, cell.col)
-        problem = _locked_problem(cell, found, roles)
+        problem = _locked_problem(cell, found, roles, accepted_texts(cell, layout, roles))
         if problem is None:
             continue
         count += 1
@@ -167,7 +176,9 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _locked_problem(cell, found: RawCell | None, role_values) -> tuple[str, dict] | None:
+def _locked_problem(
+    cell, found: RawCell | None, role_values, accepted: tuple[str, ...] = ()
+) -> tuple[str, dict] | None:
     if cell.formula:
         if found is None or not found.formula:
             return "tamper-formula-replaced", {
@@ -186,7 +197,12 @@ def _locked_problem(cell, found: RawCell | None, role_values) -> tuple[str, dict
             return "tamper-locked-changed", {"expected": "（空）", "found": _short(shown(found))}
         return None
     if isinstance(expected, str):
-        if found is not None and found.formula is None and _same_text(found.value, expected):
+        texts = accepted or (expected,)
+        if (
+            found is not None
+            and found.formula is None
+            and any(_same_text(found.value, text) for text in texts)
+        ):
             return None
         if cell.role == "unit_name":
             return "identity-name-mismatch", {"expected": expected, "found": _short(shown(found))}
@@ -419,7 +435,7 @@ def check_shape(
     A copy of a round's nomination sheet is an error (it would add a slot); other
     extra sheets and a new order are warnings: the content is checked anyway.
     """
-    names = [s.name for s in book.sheets]
+    names = [s.name for s in book.sheets if not _feedback_list(book, s.name)]
     expected = [*layout.sheet_names, META_SHEET]
     extra = [n for n in names if n not in expected]
     slots: dict[str, list[str]] = {}
@@ -458,6 +474,17 @@ def check_shape(
                 what=f"工作表“{sheet_layout.sheet_name}”",
                 sheet=sheet_layout.sheet_name,
             )
+
+
+def _feedback_list(book: Book, name: str) -> bool:
+    """The 问题清单 that ``xlsxflow feedback`` adds to a unit's copy (never read).
+
+    Known by its name and its first line, so a round sheet renamed to it is still
+    a renamed sheet.
+    """
+    info = book.sheet_info(name) if name == FEEDBACK_SHEET else None
+    first = book.read_sheet(info).get(0, 0) if info else None
+    return first is not None and str(first.value or "").startswith(FEEDBACK_SHEET + "（")
 
 
 def is_blank(sheet: Sheet, layout: Layout) -> bool:

@@ -66,6 +66,19 @@ _LABELS: dict[str, tuple[str, str]] = {
         " Nominees must be publicly posted for at least {days} days first: enter the first and "
         "last day at the end. Leave this sheet empty if you nominate no one here.",
     ),
+    "nomination": (
+        "{form}推荐（第 {slot} 个名额，共 {count} 个）",
+        "{form} nomination {slot} of {count}",
+    ),
+    "nomination_shared": (
+        "{form}推荐（第 {slot} 张，{forms}合用 {quota} 个名额）",
+        "{form} nomination, sheet {slot} ({forms} share {quota} places)",
+    ),
+    "instructions_shared": (
+        "{forms}合用 {quota} 个名额：填写的{kinds}合计不超过 {quota} 个；多填的不予受理。",
+        " {forms} share {quota} places: fill in at most {quota} sheets of them in all; "
+        "nominations beyond that are refused.",
+    ),
     "col_fill": ("填写内容", "Your entry"),
     "application": ("申报表", "Application"),
     "approvals": ("意见（单位不填）", "Opinions (office only)"),

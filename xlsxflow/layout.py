@@ -12,6 +12,7 @@ Main sheet, columns A–E (Chinese labels shown)::
     3  报送截止 | <deadline> (B:E)
     4  填写说明 … (merged A:E)
     5  项目 | 内容 | 分值 | 自评分 | 佐证材料或备注        ← header, repeats on print
+       when the score table runs past its first page (else it would head 否决事项 and 申报表)
     6… per section: its items, then 本项目小计 (=SUM of its scores, plus the points of
        an item marked 不适用 that counts as full); each item's row is tall enough for
        a note of the rubric's ``note_max_length``
@@ -40,6 +41,8 @@ from .labels import t
 from .rubric import FormField, Rubric
 
 META_SHEET = "_xlsxflow"
+# The list of problems `xlsxflow feedback` puts first in a unit's copy; ingest ignores it.
+FEEDBACK_SHEET = "问题清单"
 NAME_PREFIX = "xf_"
 NOMINEE_MAX_LENGTH = 60
 LONG_TEXT = 200  # text fields at least this long get an area of their own (B:E, several rows)
@@ -51,6 +54,7 @@ TARGET_COLUMN_WIDTHS = (12, 50, 13, 10, 28)  # the 目标 column is wider (≥ 3
 # draws Noto CJK at ~15.5 pt a line), and Excel's tallest row.
 LINE_POINTS = 16.0
 MAX_ROW_POINTS = 409.0
+PLAIN_ROW_POINTS = 20.0  # a row of one or two lines of text
 # What one printed A4 page holds of a long text area, in the sheet's points (the page
 # is scaled to fit the width: ~866 pt of sheet per page; the label row and slack aside).
 PAGE_POINTS = 780.0
@@ -102,6 +106,7 @@ class Cell:
     role: str = ""  # unit_name, unit_id, round_title, deadline: filled per unit
     merge_to: tuple[int, int] | None = None  # (last row, last col) of a merge
     input: InputCell | None = None
+    earlier: tuple[str, ...] = ()  # earlier wording the reader still accepts (workbooks sent out)
 
     @property
     def ref(self) -> str:
@@ -165,6 +170,15 @@ class SheetPlan:
     application: Rubric | None = None
     publicity: bool = False
     publicity_min_days: int = 5
+    # A quota shared with other forms (窗口 and 科室): every form's title, and the places.
+    quota_forms: tuple[str, ...] = ()
+    quota: int = 0
+    # Headings of workbooks already sent out that the reader still accepts.
+    earlier_subtitles: tuple[str, ...] = ()
+
+    @property
+    def shared_quota(self) -> bool:
+        return len(self.quota_forms) > 1
 
     @property
     def cache_key(self) -> tuple:
@@ -177,6 +191,9 @@ class SheetPlan:
             app,
             self.publicity,
             self.publicity_min_days,
+            self.quota_forms,
+            self.quota,
+            self.earlier_subtitles,
         )
 
 
@@ -205,6 +222,7 @@ class Layout:
     page_breaks: tuple[int, ...] = ()  # 0-based rows that start a printed page
     # Rows whose height is reserved for what the unit types (notes, long texts), in points.
     reserved_heights: tuple[tuple[int, float], ...] = ()
+    repeat_header: bool = True  # print the column headings atop every page
 
     @property
     def subtitle(self) -> str:
@@ -266,6 +284,51 @@ def role_values(layout: Layout, identity) -> dict[str, str]:
     }
 
 
+def accepted_texts(cell: Cell, layout: Layout, roles: dict[str, str]) -> tuple[str, ...]:
+    """What the reader accepts in a locked text cell: today's wording, then earlier ones.
+
+    Workbooks already sent out keep verifying when a heading or the 填写说明 is
+    reworded: the signed round hash covers the round file and rubrics, not this text.
+    """
+    if cell.role == "round_title" and layout.plan:
+        title = roles["round_title"].removesuffix(layout.subtitle)
+        return (roles["round_title"], *(title + s for s in layout.plan.earlier_subtitles))
+    if cell.role:
+        return (roles[cell.role],)
+    return (cell.value, *cell.earlier) if isinstance(cell.value, str) else ()
+
+
+def joined(titles: tuple[str, ...] | list[str], lang: str, last: str = "与") -> str:
+    """``A、B与C`` (``A, B and C`` in English)."""
+    if len(titles) < 2:
+        return "".join(titles)
+    if lang == "en":
+        return ", ".join(titles[:-1]) + " and " + titles[-1]
+    return "、".join(titles[:-1]) + last + titles[-1]
+
+
+def nomination_subtitles(
+    form_title: str, slot: int, count: int, quota_forms: tuple[str, ...], quota: int, lang: str
+) -> tuple[str, tuple[str, ...]]:
+    """A nomination sheet's heading, and the earlier headings the reader still accepts.
+
+    A quota shared by several forms says so (第 1 张，文明窗口与文明科室合用 2 个名额):
+    "共 2 个" on each of 2 + 2 sheets read as 2 of each.
+    """
+    plain = t("nomination", lang, form=form_title, slot=slot, count=count)
+    if len(quota_forms) < 2:
+        return plain, ()
+    shared = t(
+        "nomination_shared",
+        lang,
+        form=form_title,
+        slot=slot,
+        forms=joined(quota_forms, lang),
+        quota=quota,
+    )
+    return shared, (plain,)
+
+
 def rubric_book(rubric: Rubric, lang: str = "zh") -> BookLayout:
     """The workbook of a single-rubric round: one sheet."""
     return BookLayout.of(build_layout(rubric, lang))
@@ -294,6 +357,12 @@ def text_lines(length: int, width: float, font: float = 11) -> int:
 def reserved_points(length: int, width: float, font: float = 11) -> float:
     """Height in points that shows ``length`` characters in full in ``width`` columns."""
     return text_lines(length, width, font) * LINE_POINTS * font / 11 + 6
+
+
+def table_points(heights: dict[int, float], last_row: int) -> float:
+    """Estimated height of rows 0…``last_row``: reserved heights, else a plain row's."""
+    title = 46 + 3 * PLAIN_ROW_POINTS  # the two-line title, 单位/截止 rows, 填写说明
+    return title + sum(heights.get(r, PLAIN_ROW_POINTS) for r in range(HEADER_ROW, last_row + 1))
 
 
 def na_test(cell: str) -> str:
@@ -372,9 +441,19 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
             how += t(
                 "instructions_na", lang, number=number, when=when, score_label=rubric.score_label
             )
+    earlier = how  # the 填写说明 of workbooks sent out before a shared quota was stated
+    if plan and plan.shared_quota:
+        how += t(
+            "instructions_shared",
+            lang,
+            forms=joined(plan.quota_forms, lang),
+            kinds=joined(plan.quota_forms, lang, "和"),
+            quota=plan.quota,
+        )
     if plan and plan.publicity:
         how += t("instructions_publicity", lang, days=plan.publicity_min_days)
-    add(3, A, "instructions", how, merge_to=(3, E))
+        earlier += t("instructions_publicity", lang, days=plan.publicity_min_days)
+    add(3, A, "instructions", how, merge_to=(3, E), earlier=(earlier,) if earlier != how else ())
     if form_only:  # an application form: 项目 / 内容 / 填写内容
         add(HEADER_ROW, A, "header", t("col_section", lang))
         add(HEADER_ROW, B, "header", t("col_text", lang), merge_to=(HEADER_ROW, C))
@@ -546,6 +625,10 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
     if rubric.indicators:
         _indicator_rows(rubric, lang, add, add_input, row)
         row += len(rubric.indicators) + (1 if rubric.scored else 0)
+    # The column headings head the score table only: repeated on every printed page they
+    # also head the 否决事项, 填报信息 and 申报表 pages (a sheet has one set of print
+    # titles), so they repeat only when the table runs past its first page.
+    repeat_header = form_only or table_points(heights, row - 1) > PAGE_POINTS
 
     if rubric.declarations:
         add(row, A, "block_head", t("declarations_head", lang), merge_to=(row, E))
@@ -607,6 +690,7 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
         plan=plan,
         choose=tuple(choose),
         page_breaks=tuple(sorted(set(page_breaks))),
+        repeat_header=repeat_header,
         reserved_heights=tuple(sorted(heights.items())),
     )
 

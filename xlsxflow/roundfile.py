@@ -31,7 +31,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from simpleeval import EvalWithCompoundTypes, InvalidExpression
 
-from .layout import BookLayout, SheetPlan, build_layout
+from .layout import BookLayout, SheetPlan, build_layout, nomination_subtitles
 from .messages import Issue, XlsxflowError, make_issue
 from .roster import Roster, Unit, load_roster
 from .rubric import Rubric, load_rubric, shipped_dir, unfold
@@ -176,17 +176,18 @@ class Round:
         out = []
         for form in self.spec.forms:
             count = slots.get(form.id, 0)
+            group = [
+                f for f in self.spec.forms if form.quota_group and f.quota_group == form.quota_group
+            ]
+            quota_forms = tuple(f.title for f in group if f.id in slots)
+            quota = slots.get(group[0].id, count) if group else count  # as ingest counts it
             for slot in range(1, count + 1):
                 numbered = bool(form.nominee)
                 name = f"{form.title}-{slot}" if numbered else form.title
-                subtitle = (
-                    f"{form.title}推荐（第 {slot} 个名额，共 {count} 个）"
-                    if numbered
-                    else self.sheet_rubric(form.id).title
-                )
-                if lang == "en":
-                    subtitle = (
-                        f"{form.title} nomination {slot} of {count}" if numbered else subtitle
+                subtitle, earlier = self.sheet_rubric(form.id).title, ()
+                if numbered:
+                    subtitle, earlier = nomination_subtitles(
+                        form.title, slot, count, quota_forms, quota, lang
                     )
                 plan = SheetPlan(
                     key=f"{form.id}-{slot}",
@@ -198,6 +199,9 @@ class Round:
                     application=self.applications.get(form.id) if form.id in self.rubrics else None,
                     publicity=form.publicity,
                     publicity_min_days=self.spec.publicity_min_days,
+                    quota_forms=quota_forms if numbered else (),
+                    quota=quota,
+                    earlier_subtitles=earlier,
                 )
                 out.append((plan, self.sheet_rubric(form.id)))
         return out
