@@ -299,7 +299,7 @@ CATALOGUE: dict[str, Message] = {
     ),
     "quota-extra-sheet": Message(
         E,
-        "工作表“{extra}”不是下发的推荐表（本单位“{form}”共 {allowed} 个名额，即 {sheets}），"
+        "工作表“{extra}”不是下发的推荐表（本单位“{form}”的推荐表只有 {sheets}），"
         "其内容不计入。复制工作表不能增加名额；如需更换推荐对象，请在原表中修改。",
     ),
     "quota-over": Message(
