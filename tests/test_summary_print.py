@@ -66,6 +66,13 @@ def book(round_report):
     return openpyxl.load_workbook(io.BytesIO(summary_bytes(report, None, ctx.roster)))
 
 
+def _lines(cell, widths) -> int:
+    """Lines a cell's text needs: a column of width w holds about w display columns of
+    11 pt text (CJK characters count two); a smaller or larger font holds more or fewer."""
+    width = widths.get(cell.column, 8.43) - 0.71  # as written: set_column's width + padding
+    return wrapped_lines(cell.value, width * 11 / (cell.font.sz or 11))
+
+
 def _column_widths(ws) -> dict[int, float]:
     widths = {}
     for dim in ws.column_dimensions.values():
@@ -75,7 +82,7 @@ def _column_widths(ws) -> dict[int, float]:
     return widths
 
 
-@pytest.mark.parametrize("sheet", ["问题", "文件", "说明", "文明标兵排名", "文明单位排名", "全文"])
+@pytest.mark.parametrize("sheet", ["问题", "文件", "说明", "文明单位排名", "全文"])
 def test_every_row_with_wrapped_text_is_tall_enough(book, sheet):
     ws = book[sheet]
     widths = _column_widths(ws)
@@ -87,7 +94,7 @@ def test_every_row_with_wrapped_text_is_tall_enough(book, sheet):
                 continue
             if not cell.alignment.wrap_text:
                 continue
-            lines = wrapped_lines(cell.value, widths.get(cell.column, 8.43) - 0.71)
+            lines = _lines(cell, widths)
             if lines < 2:
                 continue
             height = ws.row_dimensions[cell.row].height
@@ -108,7 +115,8 @@ def test_details_print_at_full_size_over_pages_with_the_unit_on_each(book):
         fit = ws.sheet_properties.pageSetUpPr
         assert not (fit and fit.fitToPage), f"{name} is not squeezed onto one page width"
         assert ws.page_setup.scale in (None, 100)
-        assert ws.print_title_cols.replace("$", "") == "A:B", name
+        repeated = "A:B" if name == "文明单位明细" else "A:C"  # the unit, and the nominee
+        assert ws.print_title_cols.replace("$", "") == repeated, name
         assert ws.print_title_rows.replace("$", "") == "1:1", name
 
 
@@ -119,7 +127,7 @@ def test_a_long_answer_is_pointed_to_and_kept_whole_on_the_full_text_sheet(book)
     row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 3).value == "王芳")
     shown = ws.cell(row, col).value
     assert shown.endswith("）") and "全文" in shown and len(shown) < 200
-    parts = [r[5] for r in book["全文"].iter_rows(min_row=2, values_only=True) if r[2] == "SMALL"]
+    parts = [r[2] for r in book["全文"].iter_rows(min_row=2, values_only=True) if "SMALL" in r[1]]
     assert "".join(parts).replace("\n", "") == DEEDS.replace("\n", "")
     assert len(parts) > 1, "2000 characters need more than one 409-pt row"
 
@@ -176,7 +184,8 @@ def test_notice_lists_what_the_seed_needs_in_a_stated_order(book):
     assert "市小单位办公室主任" in values
     assert "排名不分先后" in text and "不少于 5 天" in text
     assert "市直机关工委" in text  # the round file's issuer
-    assert "请在轮次文件 notice.objection 中填写" in text  # unset: said plainly
+    assert "notice." not in text and "请在轮次文件" not in text  # unset: blanks, no key names
+    assert "向＿＿＿＿＿＿（受理单位）反映，电话：＿＿＿＿＿＿。" in text
     assert "按总分从高到低排列" in "\n".join(
         str(v) for row in book["文明单位公示"].iter_rows(values_only=True) for v in row if v
     )
@@ -196,10 +205,10 @@ def test_notice_takes_date_period_and_objection_from_the_round_file(round_report
     text = "\n".join(
         str(v) for row in wb["文明窗口公示"].iter_rows(values_only=True) for v in row if v
     )
-    assert "公示期：2026年12月28日至2027年1月3日（7 天）" in text
+    assert "公示时间：2026年12月28日至2027年1月3日（7 天）" in text
     assert "市直机关工委办公室（电话 0858-8220000）" in text
     assert "中共某市直机关工作委员会" in text and "2026年12月28日" in text
-    assert "请在轮次文件" not in text
+    assert "请在轮次文件" not in text and "＿" not in text and "电话：" not in text
 
 
 def test_a_round_without_a_publicity_step_prints_no_minimum(tmp_path):
@@ -208,14 +217,15 @@ def test_a_round_without_a_publicity_step_prints_no_minimum(tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "d" / "summary.xlsx")
     for name in ("红旗党支部公示", "党员先锋岗公示"):
         text = "\n".join(str(v) for row in wb[name].iter_rows(values_only=True) for v in row if v)
-        assert "公示期：" in text and "不少于" not in text, name
+        assert "公示时间：" in text and "不少于" not in text, name
 
 
 def test_notice_period_wording():
     rnd = load_round(SEED_ROUND)
     window = rnd.form("chuangkou")
     assert (
-        notice_period(rnd.spec, window) == "公示期：____年__月__日至____年__月__日（不少于 5 天）。"
+        notice_period(rnd.spec, window)
+        == "公示时间：＿＿＿＿年＿＿月＿＿日至＿＿＿＿年＿＿月＿＿日（不少于 5 天）。"
     )
     assert "不少于" not in notice_period(rnd.spec, rnd.form("danwei"))
 
@@ -256,7 +266,18 @@ def test_printed_summary_holds_every_reason_and_long_text_whole(round_report, so
         assert re.sub(r"\s+", "", message) in flat, message
     # The 2000-character 简要事迹: each of its 全文 rows printed whole, and together all of it.
     full = openpyxl.load_workbook(path)["全文"]
-    pieces = [r[5] for r in full.iter_rows(min_row=2, values_only=True) if r[2] == "SMALL"]
+    # The 位置 and 单元格 columns beside a text: pdftotext reads them into its lines.
+    rows = list(full.iter_rows(min_row=2, values_only=True))
+    labels = [re.sub(r"\s+", "", r[1]) for r in rows]
+    kept = []
+    for line in text.splitlines():
+        for ref in {r[3] for r in rows}:
+            line = line.replace(ref, "")
+        squeezed = re.sub(r"\s+", "", line)
+        if squeezed and not any(squeezed in label for label in labels):
+            kept.append(squeezed)
+    flat = "".join(kept)
+    pieces = [r[2] for r in full.iter_rows(min_row=2, values_only=True) if "SMALL" in r[1]]
     assert re.sub(r"\s+", "", "".join(pieces)) == re.sub(r"\s+", "", DEEDS)
     for piece in pieces:
         assert re.sub(r"\s+", "", piece) in flat, piece[:40]
