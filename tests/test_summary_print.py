@@ -312,7 +312,7 @@ def _print_scale(ws) -> float:
     margins = ws.page_margins.left + ws.page_margins.right
     printable = (A4_INCHES[ws.page_setup.orientation or "portrait"] - margins) * 96
     fit = ws.sheet_properties.pageSetUpPr
-    if fit and fit.fitToPage and ws.page_setup.fitToWidth == 1:
+    if fit and fit.fitToPage and ws.page_setup.fitToWidth in (None, 1):
         return min(1.0, printable / pixels)
     return (ws.page_setup.scale or 100) / 100
 
