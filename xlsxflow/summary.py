@@ -535,7 +535,14 @@ def _ranking_sheet(
     scored, bands, award = rubric.scored, rubric.bands is not None, rubric.award is not None
     met_text = {True: _t("met", lang), False: _t("not_met", lang), None: ""}
     parents = any(r.parent for r in results)  # no 主管单位 column when no unit has one
-    parent_width = min(24, max([8] + [display_width(r.parent or "") + 2 for r in results]))
+
+    def fitting(values, header: str, most: int) -> int:
+        """A column as wide as its longest value (and header), at most ``most``."""
+        return min(most, max(display_width(str(v or "")) + 2 for v in [header, *values]))
+
+    name_width = fitting([r.unit_name for r in results], _t("unit_name", lang), 24)
+    nominee_width = fitting([r.nominee for r in results], nominee, 18) if nominee else 0
+    parent_width = fitting([r.parent for r in results], _t("parent", lang), 24)
     headers = [_t(k, lang) for k in ("rank" if scored else "number", "unit_id", "unit_name")]
     headers += [nominee] if nominee else []
     headers += [_t("parent", lang)] * parents
@@ -575,8 +582,8 @@ def _ranking_sheet(
         rows,
         widths={
             0: 8,
-            2: 24,
-            **({3: 18} if nominee else {}),
+            2: name_width,
+            **({3: nominee_width} if nominee else {}),
             **({3 + bool(nominee): parent_width} if parents else {}),
             len(headers) - 1: 40,
         },
@@ -766,6 +773,11 @@ NOTICE_UNSET = {  # what a notice prints where the round file leaves notice.* un
     "objection": f"{blank(6)}（受理单位）",
     "phone": f"，电话：{blank(6)}",
 }
+NOTICE_UNSET_EN = {
+    "issuer": f"{'_' * 16} (issued by)",
+    "objection": f"{'_' * 12} (office)",
+    "phone": f", tel. {'_' * 12}",
+}
 
 
 def _cn_date(day) -> str:
@@ -888,8 +900,9 @@ def _notice_sheet(s: _Sheets, report, form, lang: str) -> None:
         ws.set_row(3, 24)
         last = 4
     notice = rnd.spec.notice
-    objection = notice.objection or NOTICE_UNSET["objection"]
-    phone = "" if notice.objection else NOTICE_UNSET["phone"]
+    unset = NOTICE_UNSET if lang != "en" else NOTICE_UNSET_EN
+    objection = notice.objection or unset["objection"]
+    phone = "" if notice.objection else unset["phone"]
     paragraph(last + 1, notice_period(rnd.spec, form))
     paragraph(
         last + 2,
@@ -897,7 +910,7 @@ def _notice_sheet(s: _Sheets, report, form, lang: str) -> None:
         if lang != "en"
         else f"Objections during the notice period, in writing and signed, to: {objection}{phone}",
     )
-    ws.merge_range(last + 4, 0, last + 4, last_col, notice.issuer or NOTICE_UNSET["issuer"], sign)
+    ws.merge_range(last + 4, 0, last + 4, last_col, notice.issuer or unset["issuer"], sign)
     ws.merge_range(last + 5, 0, last + 5, last_col, _cn_date(notice.date), sign)
     ws.set_paper(9)
     ws.set_portrait()
@@ -1145,7 +1158,7 @@ def _chart_block(
     )
     chart.set_legend({"none": True})
     chart.set_y_axis({"name": _t("count", lang), "major_gridlines": {"visible": True}})
-    chart.set_size({"width": 560, "height": 300})
+    chart.set_size({"width": 440, "height": 300})  # within A4 landscape beside the table
     ws.insert_chart(first + 1, 2, chart, {"x_offset": 10})
     return first + max(len(data) + 2, 17)
 
