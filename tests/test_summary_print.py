@@ -7,15 +7,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import math
 import re
 import subprocess
 import zipfile
 from collections import Counter
+from unicodedata import east_asian_width
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
 from conftest import ROSTER, SEED_ROUND, fill_book, ingest_entries, libreoffice_convert
+from wcwidth import wcswidth
 
 from xlsxflow.cli import main
 from xlsxflow.messages import XlsxflowError
@@ -416,3 +419,15 @@ def test_notices_print_blanks_and_about_names_the_keys(demos, demo):
             assert ("不少于 5 天" in text) == (demo == "sanchuang" and "单位公示" not in ws.title)
     about = {r[0]: r for r in wb["说明"].iter_rows(values_only=True) if r[0]}
     assert "notice.objection" in about["公示名单"][2] and "手工填写" in about["公示名单"][1]
+
+
+def test_a_pointer_to_the_full_text_fits_its_two_lines(demos):
+    """“ ” … are drawn full width by a CJK font: they count two, as CJK characters do."""
+    ws = demos["sanchuang"]["文明窗口明细"]
+    widths = _column_widths(ws)
+    pointers = [c for row in ws.iter_rows() for c in row if str(c.value).endswith("条）")]
+    assert pointers
+    for cell in pointers:
+        wide = sum(1 for ch in cell.value if ord(ch) > 0x7F and east_asian_width(ch) == "A")
+        usable = (widths[cell.column] - 0.71) * 11 / 10 - 1
+        assert math.ceil((wcswidth(cell.value) + wide) / usable) <= 2, cell.value

@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
+from unicodedata import east_asian_width
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
@@ -26,7 +27,7 @@ from .layout import META_SHEET
 from .messages import Severity
 from .rubric import Rubric
 from .values import fmt, writable
-from .writer import display_width, wrapped_lines
+from .writer import display_width as _narrow_width
 
 _L = {
     "ranking": ("排名", "Ranking"),
@@ -140,6 +141,19 @@ A4_PX = {True: (11.69 - 0.8) * 96, False: (8.27 - 0.8) * 96}  # landscape / port
 MIN_SCALE = 0.8  # narrower than this when fitted to one page wide: print at 100% over pages
 
 
+def display_width(text: str) -> int:
+    """Display columns of ``text`` as a CJK font draws it: CJK characters count two, and so
+    do the East Asian "ambiguous" ones (“ ” … · — ①), which a CJK font draws full width."""
+    ambiguous = sum(1 for ch in text if ord(ch) > 0x7F and east_asian_width(ch) == "A")
+    return _narrow_width(text) + ambiguous
+
+
+def wrapped_lines(text: str, column_chars: float) -> int:
+    """How many lines ``text`` wraps to in ``column_chars`` display columns."""
+    usable = max(column_chars - 1, 1)
+    return sum(max(1, math.ceil(display_width(part) / usable)) for part in str(text).split("\n"))
+
+
 def text_lines(text: str, width: float, size: float = BODY_PT) -> int:
     """Lines ``text`` wraps to in a column ``width`` wide at ``size`` pt: a column of width
     w holds about w display columns of 11 pt text (CJK characters count two)."""
@@ -222,7 +236,8 @@ class _Sheets:
                     unit_words = " ".join(
                         str(row[i] or "") for i in sorted(set(unit_columns or ()))
                     ).strip()
-                    where = " · ".join(x for x in (name, unit_words, headers[c]) if x)
+                    what = headers[c].split("（")[0] or headers[c]  # 创建成效简介（①…）
+                    where = " · ".join(x for x in (name, unit_words, what) if x)
                     cells[c] = self.move_to_full(
                         where, f"{name}!{xl_rowcol_to_cell(r, c)}", value, col_widths[c], max_lines
                     )
