@@ -53,7 +53,8 @@ def test_ranking_sheet(summary):
     wb, report, _ = summary
     ws = wb["排名"]
     header = [c.value for c in ws[1]]
-    assert header[:4] == ["排名", "单位编号", "单位名称", "主管单位"]
+    assert header[:3] == ["排名", "单位编号", "单位名称"]
+    assert "主管单位" not in header  # neither unit has one: no empty column
     assert header[-5:] == ["小计", "加分", "总分", "是否符合条件", "不符合原因"]
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref
     assert ws["B2"].value == "CZJ" and ws["A2"].value == 1

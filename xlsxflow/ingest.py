@@ -399,11 +399,17 @@ def _check_book(book, record: FileRecord, ctx: RoundContext, where: Where) -> Fi
         record.issues.extend(check_cached_totals(sheet_layout, submission, computed, here))
         record.submissions.append(submission)
     record.status = "accepted"
+    accepted_reason(record, ctx)
+    return record
+
+
+def accepted_reason(record: FileRecord, ctx: RoundContext) -> None:
+    """An accepted file's status line, from its own issues of severity error (run again
+    once the round's checks across sheets have added theirs)."""
     errors = sum(1 for i in record.issues if i.severity == Severity.ERROR)
     record.reason = f"已接受，但有 {errors} 处错误" if errors else "已接受"
     if ctx.round is not None and not record.submissions and not errors:
         record.reason = "已接受：各表均为空，本单位未申报任何项目"
-    return record
 
 
 def resolve_duplicates(records: list[FileRecord]) -> None:
@@ -556,6 +562,8 @@ def ingest(
             if rec.submission
         ]
         results = rank(results, ctx.rubric)
+    for rec in accepted:  # the sender and round checks above may have added errors
+        accepted_reason(rec, ctx)
     returned = {rec.unit_id for rec in accepted}
     missing = [u for u in ctx.roster if u.unit_id not in returned and _expected(ctx, u)]
     rec = ctx.record

@@ -10,21 +10,24 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
+from unicodedata import east_asian_width
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from . import __version__
+from . import __version__, labels
 from .atomic import atomic_write_bytes
 from .ingest import IngestReport
+from .layout import META_SHEET
 from .messages import Severity
 from .rubric import Rubric
 from .values import fmt, writable
-from .writer import display_width, wrapped_lines
+from .writer import display_width as _narrow_width
 
 _L = {
     "ranking": ("排名", "Ranking"),
@@ -78,7 +81,9 @@ _L = {
     "full_text": ("全文", "Full texts"),
     "where": ("位置", "Where"),
     "content": ("内容", "Text"),
-    "see_full": ("…（全文见“{sheet}”表{n}）", "… (in full: sheet “{sheet}”, no. {n})"),
+    "see_full": ("…（全文见“{sheet}”表第 {n} 条）", "… (in full: sheet “{sheet}”, entry {n})"),
+    "identity_sheet": ("（身份信息）", "(identity)"),
+    "not_counted": ("不计（{status}）", "not counted ({status})"),
     "continued": ("（续）", " (cont.)"),
     "distribution": ("总分分布", "distribution of totals"),
     "band_spread": ("等级分布", "bands"),
@@ -129,6 +134,35 @@ LINE_PT = 14.5  # one wrapped line of 10pt text as LibreOffice draws CJK (Noto C
 MAX_ROW_PT = 409.0  # Excel's tallest row
 MAX_LINES = int((MAX_ROW_PT - 4) // LINE_PT)
 DETAIL_LINES = 2  # a 明细 cell shows this much of a long text; the rest is on 全文
+BODY_PT = 10  # the tables' font size
+
+# Printing: a column of width w is 7w + 5 pixels (Excel, default font); A4 less the margins.
+A4_PX = {True: (11.69 - 0.8) * 96, False: (8.27 - 0.8) * 96}  # landscape / portrait
+MIN_SCALE = 0.8  # narrower than this when fitted to one page wide: print at 100% over pages
+
+
+def display_width(text: str) -> int:
+    """Display columns of ``text`` as a CJK font draws it: CJK characters count two, and so
+    do the East Asian "ambiguous" ones (“ ” … · — ①), which a CJK font draws full width."""
+    ambiguous = sum(1 for ch in text if ord(ch) > 0x7F and east_asian_width(ch) == "A")
+    return _narrow_width(text) + ambiguous
+
+
+def wrapped_lines(text: str, column_chars: float) -> int:
+    """How many lines ``text`` wraps to in ``column_chars`` display columns."""
+    usable = max(column_chars - 1, 1)
+    return sum(max(1, math.ceil(display_width(part) / usable)) for part in str(text).split("\n"))
+
+
+def text_lines(text: str, width: float, size: float = BODY_PT) -> int:
+    """Lines ``text`` wraps to in a column ``width`` wide at ``size`` pt: a column of width
+    w holds about w display columns of 11 pt text (CJK characters count two)."""
+    return wrapped_lines(text, width * 11 / size)
+
+
+def fit_scale(widths: list[float], landscape: bool = True) -> float:
+    """The print scale at which columns of these widths fit one A4 page wide."""
+    return min(1.0, A4_PX[landscape] / sum(7 * w + 5 for w in widths)) if widths else 1.0
 
 
 class _Sheets:
@@ -143,7 +177,7 @@ class _Sheets:
     def __init__(self, wb: xlsxwriter.Workbook, lang: str = "zh"):
         self.wb = wb
         self.lang = lang
-        self.full_texts: list[tuple[str, str, str, str, str]] = []  # where, id, name, what, text
+        self.full_texts: list[tuple[str, str, str]] = []  # where in words, cell, text
         base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter", "border": 1}
         self.head = wb.add_format(
             {**base, "bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "align": "center"}
@@ -170,14 +204,17 @@ class _Sheets:
         max_width: int = 60,
         title: str = "",
         max_lines: int = MAX_LINES,
-        unit_columns: tuple[int, int] | None = None,
+        unit_columns: tuple[int, ...] | None = None,
         one_page_wide: bool = True,
         fit_headers: bool = True,
+        repeat: int | None = None,
     ):
         """A sheet of one header row and ``rows``; heights fit the text.
 
-        ``unit_columns`` (id, name) name the unit of a text moved to 全文;
-        ``one_page_wide=False`` prints at full size over several pages wide;
+        ``unit_columns`` (id, name, nominee) name the unit of a text moved to 全文;
+        ``one_page_wide=False`` prints at full size over several pages wide, as does a
+        table that would print smaller than ``MIN_SCALE`` on one page wide: columns
+        0…``repeat`` (else the unit columns) then stand on every page;
         ``fit_headers=False`` sizes columns by their values and wraps long headers.
         """
         ws = self.wb.add_worksheet(name)
@@ -195,13 +232,14 @@ class _Sheets:
         for r, row in enumerate(rows, 1):
             cells = list(row)
             for c, value in enumerate(cells):
-                if isinstance(value, str) and wrapped_lines(value, col_widths[c]) > max_lines:
-                    unit = (
-                        (row[unit_columns[0]], row[unit_columns[1]]) if unit_columns else ("", "")
-                    )
-                    where = f"{name}!{xl_rowcol_to_cell(r, c)}"
+                if isinstance(value, str) and text_lines(value, col_widths[c]) > max_lines:
+                    unit_words = " ".join(
+                        str(row[i] or "") for i in sorted(set(unit_columns or ()))
+                    ).strip()
+                    what = headers[c].split("（")[0] or headers[c]  # 创建成效简介（①…）
+                    where = " · ".join(x for x in (name, unit_words, what) if x)
                     cells[c] = self.move_to_full(
-                        where, *unit, headers[c], value, col_widths[c], max_lines
+                        where, f"{name}!{xl_rowcol_to_cell(r, c)}", value, col_widths[c], max_lines
                     )
             self.row(ws, r, cells, col_widths)
         ws.freeze_panes(1, 0)
@@ -210,8 +248,12 @@ class _Sheets:
         ws.set_paper(9)
         if landscape:
             ws.set_landscape()
-        if one_page_wide:
+        if one_page_wide and fit_scale(col_widths, landscape) >= MIN_SCALE:
             ws.fit_to_pages(1, 0)
+        else:  # legible: full size over several pages wide, the unit on each page
+            last = repeat if repeat is not None else max(unit_columns or (0,))
+            ws.repeat_columns(0, last)
+            ws.print_across()
         ws.repeat_rows(0)
         ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         ws.set_header(f"&L{_header_text(title)}&R{_header_text(name)}")
@@ -227,21 +269,22 @@ class _Sheets:
             else:
                 self.write(ws, r, c, value)
             if isinstance(value, str) and value:
-                lines = max(lines, wrapped_lines(value, col_widths[c]))
+                size = 9 if fmt is self.side else BODY_PT
+                lines = max(lines, text_lines(value, col_widths[c], size))
         if lines > 1:
             ws.set_row(r, min(MAX_ROW_PT, lines * LINE_PT + 4))
 
-    def move_to_full(
-        self, where: str, unit_id, unit_name, what: str, text: str, width: float, max_lines: int
-    ) -> str:
-        """Keep ``text`` whole on the 全文 sheet; return its start and a pointer there."""
-        self.full_texts.append((where, str(unit_id or ""), str(unit_name or ""), what, text))
+    def move_to_full(self, where: str, cell: str, text: str, width: float, max_lines: int) -> str:
+        """Keep ``text`` whole on the 全文 sheet; return its start and a pointer there.
+
+        ``where`` says it in words (sheet · unit · column), ``cell`` as a reference."""
+        self.full_texts.append((where, cell, text))
         pointer = _t(
             "see_full", self.lang, sheet=_t("full_text", self.lang), n=len(self.full_texts)
         )
-        room = max(1, max_lines - wrapped_lines(pointer, width))
-        start = split_to_lines(text, width, room)[0].rstrip()
-        while start and wrapped_lines(start + pointer, width) > max_lines:
+        room = max(1, max_lines - text_lines(pointer, width))
+        start = split_to_lines(text, width * 11 / BODY_PT, room)[0].rstrip()
+        while start and text_lines(start + pointer, width) > max_lines:
             start = start[:-1]
         return start + pointer
 
@@ -250,20 +293,24 @@ class _Sheets:
         if not self.full_texts:
             return
         lang = self.lang
-        headers = [
-            _t(k, lang) for k in ("number", "where", "unit_id", "unit_name", "item", "content")
-        ]
-        col_widths = [6, 20, 10, 20, 28, 80]
+        headers = [_t(k, lang) for k in ("number", "where", "content", "cell")]
+        col_widths = [6, 36, 76, 16]
         name = _t("full_text", lang)
         ws = self.wb.add_worksheet(name)
         for col, width in enumerate(col_widths):
             ws.set_column(col, col, width)
         self.row(ws, 0, headers, col_widths, self.head)
         r = 1
-        for n, (where, unit_id, unit_name, what, text) in enumerate(self.full_texts, 1):
-            for k, part in enumerate(split_to_lines(text, col_widths[-1], MAX_LINES - 1)):
-                label = what if k == 0 else f"{what}{_t('continued', lang)}"
-                self.row(ws, r, [n, where, unit_id, unit_name, label, part], col_widths)
+        # Cut at fewer lines than a row holds: a spreadsheet breaks lines before no
+        # closing punctuation (，。）), which over 25 lines can take a line or two more.
+        room, most = col_widths[2], MAX_LINES - 2
+        for n, (where, cell, text) in enumerate(self.full_texts, 1):
+            for k, part in enumerate(split_to_lines(text, room, most)):
+                label = where if k == 0 else f"{where}{_t('continued', lang)}"
+                self.row(ws, r, [n, label, part, cell], col_widths)
+                ws.write_string(r, 3, cell, self.side)
+                lines = max(wrapped_lines(part, room) + 1, text_lines(label, col_widths[1]))
+                ws.set_row(r, min(MAX_ROW_PT, lines * LINE_PT + 4))
                 r += 1
         ws.freeze_panes(1, 0)
         ws.set_paper(9)
@@ -329,6 +376,10 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
             "strings_to_formulas": False,
             "strings_to_urls": False,
             "strings_to_numbers": False,
+            # Column widths count the default font's digits: Arial 10 is 7 px a digit as
+            # XlsxWriter assumes, in Excel and in LibreOffice (Liberation Sans); Calibri is
+            # replaced by a wider font where it is missing, which widens every column.
+            "default_format_properties": {"font_name": "Arial", "font_size": 10},
         },
     )
     wb.set_properties({"title": _t("title", lang, title=report.round_title), "author": "xlsxflow"})
@@ -347,14 +398,17 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
     for i in report.warnings:  # about the returns folder as a whole
         rows.append([_SEVERITY[lang][str(i.severity)], "", "", "", "", "", i.message, i.code])
     for f in report.files:
+        counts = f.status in ("accepted", "rejected", "skipped")  # else another file counts
         for i in sorted(f.issues, key=lambda i: order[i.severity]):
             rows.append(
                 [
-                    _SEVERITY[lang][str(i.severity)],
+                    _SEVERITY[lang][str(i.severity)]
+                    if counts or i.code.startswith("submission-")
+                    else _t("not_counted", lang, status=_STATUS[lang][f.status]),
                     f.unit_id,
                     names.get(f.unit_id, ""),
                     f.path,
-                    i.sheet,
+                    _t("identity_sheet", lang) if i.sheet == META_SHEET else i.sheet,
                     i.cell,
                     i.message,
                     i.code,  # for the record and for searching: at the side, not first
@@ -368,7 +422,7 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
         _t("issues", lang),
         headers,
         rows,
-        widths={2: 20, 3: 30, 6: 60, 7: 18},
+        widths={0: 10, 2: 20, 3: 26, 4: 14, 6: 50, 7: 18},
         title=report.round_title,
         unit_columns=(1, 2),
     )
@@ -391,11 +445,12 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
 
     # 未交: nothing received, or received but unusable (the files, why, how tied) ----------
     unusable = report.unusable
+    parents = any(roster.parent_name(u) for u in report.missing)  # else no 主管单位 column
     rows = [
         [
             u.unit_id,
             u.name,
-            roster.parent_name(u),
+            *[roster.parent_name(u)] * parents,
             u.contact,
             u.phone,
             u.email,
@@ -409,11 +464,20 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
     headers = [
         _t(k, lang)
         for k in (
-            *("unit_id", "unit_name", "parent", "contact", "phone", "email", "missing_state"),
-            *("received_files", "rejected_why", "tied_by"),
+            *("unit_id", "unit_name", *["parent"] * parents, "contact", "phone", "email"),
+            *("missing_state", "received_files", "rejected_why", "tied_by"),
         )
     ]
-    s.table(_t("missing", lang), headers, rows, title=report.round_title)  # widths from content
+    wide = len(headers) - 3  # received files and why: wrapped, not as wide as the longest
+    s.table(
+        _t("missing", lang),
+        headers,
+        rows,
+        widths={wide: 24, wide + 1: 28},
+        max_width=24,
+        title=report.round_title,
+        unit_columns=(0, 1),
+    )
 
     # 改动 (only when a unit sent a changed return) -----------------------------------
     rows = [
@@ -439,7 +503,7 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
             _t("changes", lang),
             headers,
             rows,
-            widths={3: 30, 4: 40, 5: 40, 6: 30, 7: 30},
+            widths={1: 20, 2: 8, 3: 24, 4: 28, 5: 28, 6: 24, 7: 24},
             title=report.round_title,
             unit_columns=(0, 1),
         )
@@ -465,9 +529,10 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
         _t("files", lang),
         headers,
         rows,
-        widths={0: 40, 2: 50, 7: 34},
+        widths={0: 36, 2: 40, 7: 24},
         title=report.round_title,
         unit_columns=(3, 3),
+        repeat=0,
     )
     s.full_text_sheet(report.round_title)
 
@@ -484,10 +549,19 @@ def _ranking_sheet(
     yes, no = _t("yes", lang), _t("no", lang)
     scored, bands, award = rubric.scored, rubric.bands is not None, rubric.award is not None
     met_text = {True: _t("met", lang), False: _t("not_met", lang), None: ""}
-    headers = [
-        _t(k, lang) for k in ("rank" if scored else "number", "unit_id", "unit_name", "parent")
-    ]
-    headers += [nominee, _t("sheet", lang)] if nominee else []
+    parents = any(r.parent for r in results)  # no 主管单位 column when no unit has one
+
+    def fitting(values, header: str, most: int) -> int:
+        """A column as wide as its longest value (and header), at most ``most``."""
+        return min(most, max(display_width(str(v or "")) + 2 for v in [header, *values]))
+
+    name_width = fitting([r.unit_name for r in results], _t("unit_name", lang), 24)
+    nominee_width = fitting([r.nominee for r in results], nominee, 18) if nominee else 0
+    parent_width = fitting([r.parent for r in results], _t("parent", lang), 24)
+    headers = [_t(k, lang) for k in ("rank" if scored else "number", "unit_id", "unit_name")]
+    headers += [nominee] if nominee else []
+    headers += [_t("parent", lang)] * parents
+    headers += [_t("sheet", lang)] if nominee else []
     headers += [sec.name for sec in rubric.sections]
     if scored:
         headers += [_t("subtotal", lang)] + ([_t("bonus", lang)] if rubric.bonus else [])
@@ -503,8 +577,10 @@ def _ranking_sheet(
         else:  # nothing to rank: the eligible are numbered, the others are not listed
             number += r.eligible
             first = number if r.eligible else _t("not_listed", lang)
-        row = [first, r.unit_id, r.unit_name, r.parent]
-        row += [r.nominee, r.sheet] if nominee else []
+        row = [first, r.unit_id, r.unit_name]
+        row += [r.nominee] if nominee else []
+        row += [r.parent] * parents
+        row += [r.sheet] if nominee else []
         row += [r.sections[sec.id] for sec in rubric.sections]
         if scored:
             row += [r.subtotal] + ([r.bonus] if rubric.bonus else []) + [r.total]
@@ -519,10 +595,17 @@ def _ranking_sheet(
         name,
         headers,
         rows,
-        widths={0: 8, 2: 26, 3: 24, len(headers) - 1: 48, **({4: 20} if nominee else {})},
+        widths={
+            0: 8,
+            2: name_width,
+            **({3: nominee_width} if nominee else {}),
+            **({3 + bool(nominee): parent_width} if parents else {}),
+            len(headers) - 1: 40,
+        },
         max_width=12,
         title=report.round_title,
-        unit_columns=(1, 2),
+        unit_columns=(1, 2, 3) if nominee else (1, 2),
+        repeat=3 if nominee else 2,
     )
     if rows:
         elig_col = len(headers) - 2
@@ -559,7 +642,11 @@ def _details_sheet(s: _Sheets, name: str, rubric: Rubric, results, report, lang:
     _detail_rows(s, name, item_headers, getters, rubric.scored, results, report, lang)
 
 
-def _detail_rows(s, name, item_headers, getters, scored, results, report, lang) -> None:
+def _detail_rows(
+    s, name, item_headers, getters, scored, results, report, lang, nominee: bool = False
+) -> None:
+    """The 明细 table; with ``nominee`` the first item column is the nominee, repeated
+    with the unit on every page."""
     subs = {(f.path, sub.sheet): sub for f in report.files for sub in f.submissions}
     rows = []
     for r in results:
@@ -581,13 +668,12 @@ def _detail_rows(s, name, item_headers, getters, scored, results, report, lang) 
         widths={1: 20, len(headers) - 1: 40},
         title=report.round_title,
         max_lines=DETAIL_LINES,
-        unit_columns=(0, 1),
+        unit_columns=(0, 1, 2) if nominee else (0, 1),
         one_page_wide=False,  # 23–42 columns: full size over several pages, never squeezed
         fit_headers=False,  # narrow score columns under wrapped item headers
+        repeat=2 if nominee else 1,  # the unit (and nominee) on every page
     )
-    ws.freeze_panes(1, 2)
-    ws.repeat_columns(0, 1)  # the unit on every page
-    ws.print_across()  # all columns of the first rows, then the next rows
+    ws.freeze_panes(1, 3 if nominee else 2)
 
 
 def _round_sheets(s: _Sheets, report, lang: str) -> None:
@@ -609,7 +695,8 @@ def _round_sheets(s: _Sheets, report, lang: str) -> None:
         first = first or ws
         layout = rnd.book({form.id: 1}, lang).sheets[0]
         inputs = [i for i in layout.inputs if i.kind not in ("note",)]
-        headers = [i.label for i in inputs]
+        inputs.sort(key=lambda i: i.key != "nominee")  # the nominee right after the unit
+        headers = detail_headers(inputs, lang)
         getters = [lambda sub, i=i: sub.value_of(i.kind, i.key) for i in inputs]
         _detail_rows(
             s,
@@ -620,11 +707,32 @@ def _round_sheets(s: _Sheets, report, lang: str) -> None:
             results,
             report,
             lang,
+            nominee=any(i.key == "nominee" for i in inputs),
         )
     first.activate()
     _quota_sheet(s, report, lang)
     for form in rnd.spec.forms:
         _notice_sheet(s, report, form, lang)
+
+
+def detail_headers(inputs, lang: str) -> list[str]:
+    """明细 headers, one per input, each unique: a label found in two parts of the sheet
+    (the 测评表's 填报信息 and the 申报表 both ask for 联系电话) says whose it is."""
+    seen = Counter(i.label for i in inputs)
+    headers = []
+    for i in inputs:
+        label = i.label
+        if seen[label] > 1 and i.kind == "field":
+            group = labels.t("application" if i.key.startswith("app_") else "fields", lang)
+            label = f"{group}·{label}"
+        headers.append(label)
+    counts = Counter(headers)  # whatever still repeats: numbered
+    numbered: Counter = Counter()
+    for n, header in enumerate(headers):
+        if counts[header] > 1:
+            numbered[header] += 1
+            headers[n] = f"{header}（{numbered[header]}）"
+    return headers
 
 
 def _sheet_name(title: str, key: str, lang: str) -> str:
@@ -666,14 +774,38 @@ def _quota_sheet(s: _Sheets, report, lang: str) -> None:
         )
 
 
-NOTICE_UNSET = {
-    "issuer": "（请在轮次文件 notice.issuer 中填写发布单位）",
-    "objection": "（请在轮次文件 notice.objection 中填写受理异议的单位、地址和电话）",
+NOTICE_PT = 12  # the 公示 lists' font size
+NOTICE_WIDTH = 86  # their columns together: portrait A4 within 0.7" margins at 100%
+BLANK = "＿"  # a blank to fill in by hand on the printed notice (full-width low line)
+
+
+def blank(n: int) -> str:
+    return BLANK * n
+
+
+NOTICE_UNSET = {  # what a notice prints where the round file leaves notice.* unset
+    "issuer": f"{blank(8)}（发布单位）",
+    "objection": f"{blank(6)}（受理单位）",
+    "phone": f"，电话：{blank(6)}",
+}
+NOTICE_UNSET_EN = {
+    "issuer": f"{'_' * 16} (issued by)",
+    "objection": f"{'_' * 12} (office)",
+    "phone": f", tel. {'_' * 12}",
 }
 
 
 def _cn_date(day) -> str:
-    return f"{day.year}年{day.month}月{day.day}日" if day else "____年__月__日"
+    return (
+        f"{day.year}年{day.month}月{day.day}日" if day else f"{blank(4)}年{blank(2)}月{blank(2)}日"
+    )
+
+
+def notice_keys_unset(spec) -> list[str]:
+    """The round file's notice.* keys left unset (printed as blanks to fill by hand)."""
+    notice = spec.notice
+    keys = [k for k in ("issuer", "date", "objection") if not getattr(notice, k)]
+    return [f"notice.{k}" for k in keys]
 
 
 def notice_period(spec, form) -> str:
@@ -682,7 +814,7 @@ def notice_period(spec, form) -> str:
     days = notice.days or (spec.publicity_min_days if form.publicity else None)
     start = notice.date
     end = start + timedelta(days=days - 1) if start and days else None
-    text = f"公示期：{_cn_date(start)}至{_cn_date(end)}"
+    text = f"公示时间：{_cn_date(start)}至{_cn_date(end)}"
     if days and not notice.days:
         text += f"（不少于 {days} 天）"
     elif days:
@@ -737,14 +869,16 @@ def _notice_sheet(s: _Sheets, report, form, lang: str) -> None:
         ]
         unit = [r.unit_name if named else r.parent] * with_unit
         rows.append([n, r.nominee if named else r.unit_name, *values, *unit])
-    widths = [6, 16 if named else 30]
-    widths += [
-        min(max([display_width(c) + 2] + [display_width(str(x[2 + i])) + 2 for x in rows]), 30)
-        for i, c in enumerate(extras)
-    ]
-    widths.append(max(24, 86 - sum(widths)))
+
+    def needs(col: int, least: int) -> int:
+        """The width column ``col`` needs to hold its longest value on one line at 12 pt."""
+        longest = max([display_width(columns[col])] + [display_width(str(x[col])) for x in rows])
+        return min(max(least, math.ceil(longest * NOTICE_PT / 11) + 2), 30)
+
+    widths = [6] + [needs(col, 12) for col in range(1, 2 + len(extras))]
+    widths.append(max(24, NOTICE_WIDTH - sum(widths)))
     if not with_unit:
-        widths = [widths[0], 86 - widths[0]]
+        widths = [widths[0], NOTICE_WIDTH - widths[0]]
     for col, width in enumerate(widths):
         ws.set_column(col, col, width)
     last_col = len(columns) - 1
@@ -752,8 +886,7 @@ def _notice_sheet(s: _Sheets, report, form, lang: str) -> None:
 
     def paragraph(row: int, text: str, cell_format=para) -> None:
         ws.merge_range(row, 0, row, last_col, text, cell_format)
-        lines = wrapped_lines(text, total_width * 10 / 12)  # 12pt text in 10pt-sized columns
-        ws.set_row(row, lines * 18 + 6)
+        ws.set_row(row, text_lines(text, total_width, NOTICE_PT) * 18 + 6)
 
     what = award.name if award else form.title
     verb = "授予" if award else "推荐"
@@ -774,7 +907,7 @@ def _notice_sheet(s: _Sheets, report, form, lang: str) -> None:
         lines = 1
         for col, value in enumerate(row[1:], 1):
             ws.write_string(n, col, writable(str(value)), body)
-            lines = max(lines, wrapped_lines(str(value), widths[col] * 10 / 12))
+            lines = max(lines, text_lines(str(value), widths[col], NOTICE_PT))
         ws.set_row(n, max(22, lines * 18 + 4))
     last = len(rows) + 3
     if not rows:
@@ -782,15 +915,17 @@ def _notice_sheet(s: _Sheets, report, form, lang: str) -> None:
         ws.set_row(3, 24)
         last = 4
     notice = rnd.spec.notice
-    objection = notice.objection or NOTICE_UNSET["objection"]
+    unset = NOTICE_UNSET if lang != "en" else NOTICE_UNSET_EN
+    objection = notice.objection or unset["objection"]
+    phone = "" if notice.objection else unset["phone"]
     paragraph(last + 1, notice_period(rnd.spec, form))
     paragraph(
         last + 2,
-        f"公示期间，对公示对象如有异议，请以书面形式（署真实姓名和联系方式）向{objection}反映。"
+        f"公示期间，对公示对象如有异议，请以书面形式（署真实姓名和联系方式）向{objection}反映{phone}。"
         if lang != "en"
-        else f"Objections during the notice period, in writing and signed, to: {objection}",
+        else f"Objections during the notice period, in writing and signed, to: {objection}{phone}",
     )
-    ws.merge_range(last + 4, 0, last + 4, last_col, notice.issuer or NOTICE_UNSET["issuer"], sign)
+    ws.merge_range(last + 4, 0, last + 4, last_col, notice.issuer or unset["issuer"], sign)
     ws.merge_range(last + 5, 0, last + 5, last_col, _cn_date(notice.date), sign)
     ws.set_paper(9)
     ws.set_portrait()
@@ -849,6 +984,31 @@ def _round_rules(rnd, zh: bool) -> list[tuple[str, str, str]]:
             "",
         )
     )
+    unset = notice_keys_unset(rnd.spec)
+    if zh:
+        rows.append(
+            (
+                "公示名单",
+                "各“公示”表的发布单位、发布日期、公示天数和受理异议的单位、电话取自轮次文件的"
+                " notice 部分（issuer、date、days、objection）。"
+                + (
+                    "未填写的在公示表上印为空白横线，可打印后手工填写，"
+                    "或在轮次文件中填写后重新汇总。"
+                    if unset
+                    else ""
+                ),
+                ("未填写：" + "、".join(unset)) if unset else "",
+            )
+        )
+    else:
+        rows.append(
+            (
+                "Public notices",
+                "Issuer, date, days and where to object come from the round file's notice "
+                "section; unset ones print as blanks to fill in by hand.",
+                ("unset: " + ", ".join(unset)) if unset else "",
+            )
+        )
     return rows
 
 
@@ -1013,7 +1173,7 @@ def _chart_block(
     )
     chart.set_legend({"none": True})
     chart.set_y_axis({"name": _t("count", lang), "major_gridlines": {"visible": True}})
-    chart.set_size({"width": 560, "height": 300})
+    chart.set_size({"width": 440, "height": 300})  # within A4 landscape beside the table
     ws.insert_chart(first + 1, 2, chart, {"x_offset": 10})
     return first + max(len(data) + 2, 17)
 
