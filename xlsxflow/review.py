@@ -707,10 +707,10 @@ def review_outline(rnd: Round, review: RoundReview) -> str:
         if spec.gap.item is not None or spec.gap.total is not None:
             parts = []
             if spec.gap.item is not None:
-                parts.append(f"单项自评分比实评分高出 {_num(spec.gap.item)} 分以上")
+                parts.append(f"单项自评分比实评分多出超过 {_num(spec.gap.item)} 分")
             if spec.gap.total is not None:
-                parts.append(f"合计高出 {_num(spec.gap.total)} 分以上")
-            lines.append(f"  自评虚高：{'，或'.join(parts)}时标出")
+                parts.append(f"合计多出超过 {_num(spec.gap.total)} 分")
+            lines.append(f"  自评虚高：{'，或'.join(parts)}时标出（等于不标）")
         if spec.spread is not None:
             lines.append(
                 f"  评审分歧：同一单位同一项评审人之间相差超过 {_num(spec.spread)} 分时列出，供测评组讨论"
