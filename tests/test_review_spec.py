@@ -360,7 +360,6 @@ def test_a_reviewers_file_needs_id_and_name_columns(tmp_path):
     path.write_text("", encoding="utf-8")
     (issue,) = issues_of(lambda: load_reviewers(path))
     assert issue.code == "reviewers-empty"
-    path.write_bytes(b"PK\x03\x04 not really a zip")
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"PK\x03\x04 not really a zip")
     (issue,) = issues_of(lambda: load_reviewers(broken))
