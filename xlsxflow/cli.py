@@ -178,6 +178,10 @@ def init(file, round_name, force) -> None:
         if not roster_file.exists():
             roster_file.write_bytes((shipped_dir("samples") / roster_name).read_bytes())
             click.echo(f"示例名单 sample roster → {roster_file}")
+        reviewers_file = path.parent / "reviewers.csv"  # for the commented review example
+        if "reviewers: reviewers.csv" in text and not reviewers_file.exists():
+            reviewers_file.write_bytes((shipped_dir("samples") / "reviewers.csv").read_bytes())
+            click.echo(f"示例评审人名单 sample reviewers → {reviewers_file}")
         click.echo(f"本轮文件 round file → {path}（检查 check: xlsxflow round check {path}）")
 
 
@@ -194,10 +198,17 @@ def round_check(file) -> None:
     FILE 是文件路径或随附整轮的名称（sanchuang、dangzhibu）。
     A FILE is a path or the name of a shipped round.
     """
+    from .review import load_review, review_outline
     from .roundfile import load_round, outline
 
     with _handled():
-        click.echo(outline(load_round(file)))
+        rnd = load_round(file)
+        click.echo(outline(rnd))
+        if any(f.review for f in rnd.spec.forms):
+            review = load_review(rnd)
+            click.echo("\n" + review_outline(rnd, review))
+            for issue in review.warnings:
+                click.echo(str(issue), err=True)
 
 
 # -- roster -----------------------------------------------------------------------

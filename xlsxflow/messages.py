@@ -321,6 +321,49 @@ CATALOGUE: dict[str, Message] = {
         E, "“{label}”至少要选择 {min} 项“是”，现在选了 {count} 项。请在对应下拉中选择“是”。"
     ),
     "submission-superseded": Message(W, "同一单位有更新的报送文件 {other}，本文件不再计入。"),
+    # ---- review (评审): the reviewers file and a form's review section ----------------------
+    "reviewers-unreadable": Message(E, "无法读取评审人名单：{detail}"),
+    "reviewers-empty": Message(E, "评审人名单中没有任何评审人。"),
+    "reviewers-missing-column": Message(
+        E, "缺少必需的列“{column}”。表头第一行应包含：评审人编号、姓名（或 reviewer_id、name）。"
+    ),
+    "reviewers-empty-id": Message(E, "评审人编号为空。请为每位评审人填写唯一编号。"),
+    "reviewers-bad-id": Message(
+        E,
+        "评审人编号“{id}”含有不允许的字符。只能使用字母、数字、下划线和连字符（- _），最长 40 个字符。",
+    ),
+    "reviewers-duplicate-id": Message(E, "评审人编号“{id}”重复（第一次出现在第 {first_row} 行）。"),
+    "reviewers-empty-name": Message(E, "评审人“{id}”的姓名为空。"),
+    "reviewers-bad-email": Message(E, "评审人“{id}”的邮箱“{email}”格式不正确。请改正或留空。"),
+    "review-unknown-reviewer": Message(
+        E, "评审人编号“{id}”不在评审人名单 {reviewers} 中。请检查编号或名单。"
+    ),
+    "review-unknown-group": Message(
+        E, "测评组“{group}”不在评审人名单 {reviewers} 中（名单中的测评组：{groups}）。"
+    ),
+    "review-unknown-unit": Message(
+        E, "单位编号“{id}”不在单位名单 {roster} 中。请填写单位编号或主管单位编号。"
+    ),
+    "review-unit-not-in-form": Message(W, "单位“{id}”不参加“{form}”，为它指定的评审人不起作用。"),
+    "review-unit-unassigned": Message(
+        W, "“{form}”：单位“{unit}”（{id}）没有评审人。请在 review.assign 中为它指定评审人。"
+    ),
+    "review-weights-missing": Message(
+        E,
+        "basis: composite（综合）需要 weights，写明 self（自评）和 review（实评）各占多少，"
+        "如 weights: {{self: 0.3, review: 0.7}}。种子没有给出权重，xlsxflow 不代为设定。",
+    ),
+    "review-weights-sum": Message(E, "weights 之和为 {total}，应为 1。"),
+    "review-weights-unused": Message(
+        E, "weights 只用于 basis: composite（综合），本表的 basis 是 {basis}。请删去 weights。"
+    ),
+    "review-trim-unused": Message(
+        E, "trim_min 只用于 combine: trimmed_mean（截尾平均），本表的 combine 是 {combine}。"
+    ),
+    "review-trim-fallback": Message(
+        I,
+        "只有 {count} 个评分，少于 trim_min 的 {trim_min} 个：不去掉最高分和最低分，按平均值计。",
+    ),
 }
 
 

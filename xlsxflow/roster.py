@@ -58,28 +58,37 @@ class Roster:
         return parent.name if parent else ""
 
 
-def _norm_header(text: str) -> str:
+def norm_header(text: str) -> str:
+    """A header as matched: without spaces or brackets (full- or half-width), lower case."""
     return re.sub(r"[\s（）()]", "", str(text)).lower()
 
 
-_ALIAS_LOOKUP = {_norm_header(a): key for key, aliases in HEADER_ALIASES.items() for a in aliases}
+_ALIAS_LOOKUP = {norm_header(a): key for key, aliases in HEADER_ALIASES.items() for a in aliases}
 
 
 def load_roster(path: str | Path) -> Roster:
     """Read a roster; raise :class:`XlsxflowError` naming every bad row."""
     path = Path(path)
+    return parse_roster_rows(read_rows(path), path.name)
+
+
+def read_rows(path: Path, unreadable: str = "roster-unreadable") -> list[list[str]]:
+    """The rows of a CSV (UTF-8 or GBK) or xlsx table as text; raise ``unreadable`` on failure.
+
+    Shared by every table xlsxflow reads (the roster, the reviewers file).
+    """
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             rows = _rows_from_xlsx(path)
         else:
             rows = _rows_from_csv(path)
     except (OSError, ValueError, KeyError, csv.Error) as exc:
-        raise XlsxflowError(make_issue("roster-unreadable", file=str(path), detail=exc)) from None
+        raise XlsxflowError(make_issue(unreadable, file=str(path), detail=exc)) from None
     except Exception as exc:  # a broken xlsx can raise anything from the zip/XML layers
         raise XlsxflowError(
-            make_issue("roster-unreadable", file=str(path), detail=f"{type(exc).__name__}: {exc}")
+            make_issue(unreadable, file=str(path), detail=f"{type(exc).__name__}: {exc}")
         ) from None
-    return parse_roster_rows(rows, path.name)
+    return rows
 
 
 def _rows_from_csv(path: Path) -> list[list[str]]:
@@ -124,7 +133,7 @@ def parse_roster_rows(rows: list[list[str]], label: str = "<roster>") -> Roster:
     header = [str(h).strip() for h in rows[0]]
     columns: dict[str, int] = {}
     for index, text in enumerate(header):
-        key = _ALIAS_LOOKUP.get(_norm_header(text))
+        key = _ALIAS_LOOKUP.get(norm_header(text))
         if key and key not in columns:
             columns[key] = index
     missing = [

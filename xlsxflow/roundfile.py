@@ -33,6 +33,7 @@ from simpleeval import EvalWithCompoundTypes, InvalidExpression
 
 from .layout import BookLayout, SheetPlan, build_layout, nomination_subtitles
 from .messages import Issue, XlsxflowError, make_issue
+from .review import ReviewSpec, check_review_spec
 from .roster import Roster, Unit, load_roster
 from .rubric import Rubric, load_rubric, shipped_dir, unfold
 from .writer import display_width
@@ -78,6 +79,7 @@ class FormSpec(_Model):
     notice_fields: list[
         str
     ] = []  # labels of the sheet's fields listed on its 公示 (性别, 单位及职务)
+    review: ReviewSpec | None = None  # who reviews and how scores combine (review.py)
 
 
 class Notice(_Model):
@@ -121,6 +123,7 @@ class Round:
     entitlements: dict[str, dict[str, Entitlement]]  # unit id → form id → entitlement
     applications: dict[str, Rubric] = field(default_factory=dict)  # form id → its 申报表
     _sheet_rubrics: dict[str, Rubric] = field(default_factory=dict, repr=False)
+    source: LocatedYaml | None = field(default=None, repr=False)  # the file's lines, for errors
 
     def form(self, form_id: str) -> FormSpec:
         return next(f for f in self.spec.forms if f.id == form_id)
@@ -153,7 +156,8 @@ class Round:
                     "deadline": True,
                     "title": True,
                     "notice": True,  # wording for reviewers only: the workbooks stay valid
-                    "forms": {"__all__": {"slots_text", "notice_fields"}},
+                    # review: shapes the reviewers' workbooks, not the units' (review.py)
+                    "forms": {"__all__": {"slots_text", "notice_fields", "review"}},
                 },
             ),
             "rubrics": {k: r.content_hash for k, r in sorted(self.rubrics.items())},
@@ -338,7 +342,7 @@ def load_round(path: str | Path, roster_path: str | Path | None = None) -> Round
                 ) from None
     roster = load_roster(roster_path if roster_path else base / spec.roster)
     entitlements = compute_entitlements(spec, roster, src, label)
-    rnd = Round(spec, path, rubrics, roster, entitlements, applications)
+    rnd = Round(spec, path, rubrics, roster, entitlements, applications, source=src)
     unknown = [
         make_issue(
             "round-schema",
@@ -365,6 +369,8 @@ def _check_spec(spec: RoundSpec, src: LocatedYaml, label: str) -> Iterator[Issue
                 "rubric-duplicate-id", file=label, line=line, id=form.id, first_line=seen[form.id]
             )
         seen[form.id] = line
+        if form.review is not None:
+            yield from check_review_spec(form.review, src, ("forms", i, "review"), label)
         if not form.rubric and not form.application:
             yield make_issue(
                 "round-schema",
@@ -468,7 +474,8 @@ def starter_text(name: str = "sanchuang") -> tuple[str, str]:
         if line.startswith("roster:"):
             roster_name = Path(line.split(":", 1)[1].split("#", 1)[0].strip()).name
             lines[i] = f"roster: {roster_name}".ljust(36) + "# your roster, relative to this file\n"
-            break
+        if "reviewers: ../../samples/" in line:  # the commented review example: a copy beside
+            lines[i] = line.replace("../../samples/", "")
     return "".join(lines), roster_name
 
 
