@@ -457,3 +457,10 @@ def test_a_linked_workbook_folder_stays_a_link(tmp_path):
     assert (tmp_path / "workbooks").is_symlink()
     assert len(list(real.glob("*.xlsx"))) == len(first.files) == 30
     assert [p for p in real.parent.iterdir() if p != real] == []  # no staging left beside it
+
+
+def test_a_mistyped_round_id_lists_the_recorded_rounds(tmp_path):
+    first, _ = make_round(tmp_path)
+    result = cli(tmp_path, "ingest", "workbooks", "--round", "nosuch")
+    assert result.exit_code == 2 and "[round-unknown-id]" in result.output
+    assert first.record.round_id in result.output

@@ -613,7 +613,11 @@ def open_round(
     workdir = Path(workdir)
     rounds = recorded_rounds(workdir)
     by_id = round_file is not None and (
-        str(round_file) in rounds or _looks_like_round_id(round_file)
+        str(round_file) in rounds
+        or _looks_like_round_id(round_file)
+        or (  # neither a file nor a shipped round: a mistyped round id, when rounds exist
+            bool(rounds) and not Path(round_file).exists() and not is_shipped_round_name(round_file)
+        )
     )
     if round_id is None and by_id:
         round_id, round_file = str(round_file), None
