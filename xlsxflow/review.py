@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .messages import Issue, XlsxflowError, make_issue
-from .roster import EMAIL_RE, UNIT_ID_RE, Unit, norm_header, read_rows
+from .roster import EMAIL_RE, Unit, id_and_name_problem, norm_header, read_rows
 from .yamlsrc import LocatedYaml
 
 if TYPE_CHECKING:  # roundfile imports this module's model; no import back at run time
@@ -219,26 +219,8 @@ def parse_reviewer_rows(rows: list[list[str]], label: str = "<reviewers>") -> Re
         rid, name, email, group = (
             cells[columns[k]] if k in columns else "" for k in REVIEWER_ALIASES
         )
-        if not rid:
-            errors.append(make_issue("reviewers-empty-id", file=label, line=row_no))
-            continue
-        if not UNIT_ID_RE.match(rid):
-            errors.append(make_issue("reviewers-bad-id", file=label, line=row_no, id=rid))
-            continue
-        if rid in first_row:
-            errors.append(
-                make_issue(
-                    "reviewers-duplicate-id",
-                    file=label,
-                    line=row_no,
-                    id=rid,
-                    first_row=first_row[rid],
-                )
-            )
-            continue
-        first_row[rid] = row_no
-        if not name:
-            errors.append(make_issue("reviewers-empty-name", file=label, line=row_no, id=rid))
+        if problem := id_and_name_problem("reviewers", label, row_no, rid, name, first_row):
+            errors.append(problem)
             continue
         if email and not EMAIL_RE.match(email):
             errors.append(

@@ -126,6 +126,28 @@ def _cell_text(value) -> str:
     return str(value)
 
 
+def id_and_name_problem(
+    kind: str, label: str, row_no: int, row_id: str, name: str, first_row: dict[str, int]
+) -> Issue | None:
+    """The first problem with a list row's id and name (``kind``: roster, reviewers), or None.
+
+    The id must be present, well formed and not seen before (``first_row`` records
+    where each id was first seen); then the name must be present.
+    """
+    if not row_id:
+        return make_issue(f"{kind}-empty-id", file=label, line=row_no)
+    if not UNIT_ID_RE.match(row_id):
+        return make_issue(f"{kind}-bad-id", file=label, line=row_no, id=row_id)
+    if row_id in first_row:
+        return make_issue(
+            f"{kind}-duplicate-id", file=label, line=row_no, id=row_id, first_row=first_row[row_id]
+        )
+    first_row[row_id] = row_no
+    if not name:
+        return make_issue(f"{kind}-empty-name", file=label, line=row_no, id=row_id)
+    return None
+
+
 def parse_roster_rows(rows: list[list[str]], label: str = "<roster>") -> Roster:
     rows = [r for r in rows if any(str(c).strip() for c in r)] if rows else []
     if not rows:
@@ -158,26 +180,8 @@ def parse_roster_rows(rows: list[list[str]], label: str = "<roster>") -> Roster:
             return cells[columns[key]] if key in columns else ""
 
         unit_id, name = get("unit_id"), get("name")
-        if not unit_id:
-            errors.append(make_issue("roster-empty-id", file=label, line=row_no))
-            continue
-        if not UNIT_ID_RE.match(unit_id):
-            errors.append(make_issue("roster-bad-id", file=label, line=row_no, id=unit_id))
-            continue
-        if unit_id in first_row:
-            errors.append(
-                make_issue(
-                    "roster-duplicate-id",
-                    file=label,
-                    line=row_no,
-                    id=unit_id,
-                    first_row=first_row[unit_id],
-                )
-            )
-            continue
-        first_row[unit_id] = row_no
-        if not name:
-            errors.append(make_issue("roster-empty-name", file=label, line=row_no, id=unit_id))
+        if problem := id_and_name_problem("roster", label, row_no, unit_id, name, first_row):
+            errors.append(problem)
             continue
         email = get("email")
         if email and not EMAIL_RE.match(email):
