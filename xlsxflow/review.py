@@ -352,6 +352,10 @@ def _resolve(
     def add(unit_id: str, ids: Sequence[str]) -> None:
         out[unit_id] += [r for r in ids if r not in out[unit_id]]
 
+    def flag(code: str, where: tuple, **fields) -> None:
+        """A problem at the round file's line for ``where``."""
+        problems.append(make_issue(code, file=label, line=src.line_of(where), **fields))
+
     if spec.assign == "all":
         for unit_id in out:
             add(unit_id, [r.reviewer_id for r in reviewers])
@@ -360,86 +364,43 @@ def _resolve(
         for group, ids in spec.assign.by_group.items():
             where = (*at, "assign", "by_group", group)
             if group not in groups:
-                problems.append(
-                    make_issue(
-                        "review-unknown-group",
-                        file=label,
-                        line=src.line_of(where),
-                        group=group,
-                        groups="、".join(groups) or "无",
-                        **names,
-                    )
+                flag(
+                    "review-unknown-group",
+                    where,
+                    group=group,
+                    groups="、".join(groups) or "无",
+                    **names,
                 )
                 continue
             members = [r.reviewer_id for r in groups[group]]
             for j, unit_id in enumerate(ids):
                 unit_id = str(unit_id)
                 if rnd.roster.get(unit_id) is None:
-                    problems.append(
-                        make_issue(
-                            "review-unknown-unit",
-                            file=label,
-                            line=src.line_of((*where, j)),
-                            id=unit_id,
-                            **names,
-                        )
-                    )
+                    flag("review-unknown-unit", (*where, j), id=unit_id, **names)
                     continue
                 covered = [
                     u.unit_id for u in rnd.roster if unit_id in (u.unit_id, u.parent)
                 ]  # the unit and, for a 主管单位, every unit under it
                 hits = [u for u in covered if u in receiving]
                 if not hits:
-                    problems.append(
-                        make_issue(
-                            "review-unit-not-in-form",
-                            file=label,
-                            line=src.line_of((*where, j)),
-                            id=unit_id,
-                            form=form_title,
-                        )
-                    )
+                    flag("review-unit-not-in-form", (*where, j), id=unit_id, form=form_title)
                 for hit in hits:
                     add(hit, members)
     else:
         for unit_id, ids in spec.assign.units.items():
             where = (*at, "assign", "units", unit_id)
             if rnd.roster.get(unit_id) is None:
-                problems.append(
-                    make_issue(
-                        "review-unknown-unit",
-                        file=label,
-                        line=src.line_of(where),
-                        id=unit_id,
-                        **names,
-                    )
-                )
+                flag("review-unknown-unit", where, id=unit_id, **names)
                 continue
             known = []
             for j, rid in enumerate(ids):
                 rid = str(rid)
                 if reviewers.get(rid) is None:
-                    problems.append(
-                        make_issue(
-                            "review-unknown-reviewer",
-                            file=label,
-                            line=src.line_of((*where, j)),
-                            id=rid,
-                            **names,
-                        )
-                    )
+                    flag("review-unknown-reviewer", (*where, j), id=rid, **names)
                 else:
                     known.append(rid)
             if unit_id not in receiving:
-                problems.append(
-                    make_issue(
-                        "review-unit-not-in-form",
-                        file=label,
-                        line=src.line_of(where),
-                        id=unit_id,
-                        form=form_title,
-                    )
-                )
+                flag("review-unit-not-in-form", where, id=unit_id, form=form_title)
                 continue
             add(unit_id, known)
     return {k: tuple(v) for k, v in out.items()}, problems
