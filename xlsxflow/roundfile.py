@@ -33,7 +33,7 @@ from simpleeval import EvalWithCompoundTypes, InvalidExpression
 
 from .layout import BookLayout, SheetPlan, build_layout, nomination_subtitles
 from .messages import Issue, XlsxflowError, make_issue
-from .review import ReviewSpec, check_review_spec
+from .review.spec import ReviewSpec, check_review_spec
 from .roster import Roster, Unit, load_roster
 from .rubric import Rubric, load_rubric, shipped_dir, unfold
 from .writer import display_width
@@ -79,7 +79,7 @@ class FormSpec(_Model):
     notice_fields: list[
         str
     ] = []  # labels of the sheet's fields listed on its 公示 (性别, 单位及职务)
-    review: ReviewSpec | None = None  # who reviews and how scores combine (review.py)
+    review: ReviewSpec | None = None  # who reviews and how scores combine (review/spec.py)
 
 
 class Notice(_Model):
@@ -156,7 +156,7 @@ class Round:
                     "deadline": True,
                     "title": True,
                     "notice": True,  # wording for reviewers only: the workbooks stay valid
-                    # review: shapes the reviewers' workbooks, not the units' (review.py)
+                    # review: shapes the reviewers' workbooks, not the units' (review/spec.py)
                     "forms": {"__all__": {"slots_text", "notice_fields", "review"}},
                 },
             ),

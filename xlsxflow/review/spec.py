@@ -39,12 +39,12 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .messages import Issue, XlsxflowError, make_issue
-from .roster import EMAIL_RE, Unit, id_and_name_problem, norm_header, read_rows
-from .yamlsrc import LocatedYaml
+from ..messages import Issue, XlsxflowError, make_issue
+from ..roster import EMAIL_RE, Unit, id_and_name_problem, norm_header, read_rows
+from ..yamlsrc import LocatedYaml
 
 if TYPE_CHECKING:  # roundfile imports this module's model; no import back at run time
-    from .roundfile import Round
+    from ..roundfile import Round
 
 Method = Literal["mean", "median", "trimmed_mean"]
 Basis = Literal["self", "review", "composite"]
