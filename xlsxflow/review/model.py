@@ -39,6 +39,7 @@ class ReviewedSheet:
     return_hash: str  # content hash of the unit's return the reviewer was shown (signed)
     stale: bool = False  # the unit resubmitted since: this review no longer counts
     scores: dict[str, float | None] = field(default_factory=dict)  # 实评分 per item
+    not_applicable: set[str] = field(default_factory=set)  # items the reviewer marked 不适用
     bonus: dict[str, float | None] = field(default_factory=dict)  # points kept (0: struck)
     reasons: dict[str, str] = field(default_factory=dict)  # 扣分说明 per item / bonus line
     vetoes: dict[str, str | None] = field(default_factory=dict)  # declaration → 属实/不属实
