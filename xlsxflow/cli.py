@@ -434,6 +434,7 @@ def ingest(
       1 已写出汇总表，但有拒收、错误或未交 something to look at
       2 无法运行 could not run
     """
+    from .accepted import Ledger
     from .demo import files_line, forms_line
     from .ingest import count_files
     from .ingest import ingest as do_ingest
@@ -470,6 +471,8 @@ def ingest(
         write_summary(report, ctx.rubric, ctx.roster, out_file, lang)
         if report_file:
             write_report_json(report, report_file)
+        if report.round_id:  # remembered for the reviews (xlsxflow review generate / ingest)
+            Ledger.open().record(report, returns)
         click.echo(files_line(report))
         click.echo(forms_line(report))
         if unusable := report.unusable:

@@ -66,6 +66,10 @@ CATALOGUE: dict[str, Message] = {
         "当前目录没有本轮记录（{path}）。请先运行 xlsxflow generate，或用 --rubric 和 --roster 指定。",
     ),
     "round-unreadable": Message(E, "本轮记录无法读取：{detail}"),
+    "ledger-unreadable": Message(
+        E,
+        "已接受报送的记录（{path}）无法读取：{detail}。请勿手工修改该文件；可重新运行 xlsxflow ingest。",
+    ),
     "returns-missing": Message(E, "报送文件夹不存在：{path}。请检查路径。"),
     "round-schema": Message(E, "{detail}"),
     "round-bad-ref": Message(

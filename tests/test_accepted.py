@@ -1,0 +1,77 @@
+"""The ledger of accepted returns: what review generate and review ingest build on."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from xlsxflow.accepted import Ledger, return_hash
+from xlsxflow.ingest import FileRecord
+from xlsxflow.messages import XlsxflowError, render
+from xlsxflow.submission import Submission
+
+
+def _sub(unit: str, score: float, slot: int = 1, note: str = "") -> Submission:
+    return Submission(
+        unit_id=unit,
+        rubric_id="round",
+        scores={"i01": score, "i02": None},
+        notes={"i01": note} if note else {},
+        declarations={"v1": "否"},
+        fields={"fill_date": "2026-11-20"},
+        not_applicable={"i16"},
+        form_id="danwei",
+        slot=slot,
+        sheet="文明单位",
+    )
+
+
+def _report(round_id: str, *records: FileRecord) -> SimpleNamespace:
+    return SimpleNamespace(round_id=round_id, returns_dir="returns", files=list(records))
+
+
+def _accepted(path: str, *subs: Submission) -> FileRecord:
+    return FileRecord(
+        path, 10, 0.0, status="accepted", unit_id=subs[0].unit_id, submissions=list(subs)
+    )
+
+
+def test_hash_follows_content_only():
+    a, b = _sub("CZJ", 8), _sub("CZJ", 8)
+    b.errors, b.lang = 3, "en"  # how it was read, not what the unit entered
+    assert return_hash(a) == return_hash(b)
+    assert len(return_hash(a)) == 16
+    assert return_hash(_sub("CZJ", 8, note="见附件")) != return_hash(a)
+    assert return_hash(_sub("JYJ", 8)) != return_hash(a)
+
+
+def test_latest_ingest_wins_and_every_submission_stays(tmp_path):
+    ledger = Ledger.open(tmp_path)
+    assert ledger.accepted("r1") == {} and ledger.last_ingest("r1") is None
+    first, second = _sub("CZJ", 8), _sub("CZJ", 9)
+    ledger.record(_report("r1", _accepted("a.xlsx", first), FileRecord("x.xlsx", 1, 0.0)))
+    ledger.record(_report("r2", _accepted("other.xlsx", _sub("JYJ", 5))))
+    assert ledger.record(_report("r1", _accepted("b.xlsx", second))) == 1
+    accepted = ledger.accepted("r1")
+    assert list(accepted) == [("CZJ", "danwei", 1)]
+    sheet = accepted[("CZJ", "danwei", 1)]
+    assert (sheet.file, sheet.hash, sheet.sheet) == ("b.xlsx", return_hash(second), "文明单位")
+    assert sheet.submission == second  # round-trips: sets, None, dates as text
+    assert ledger.submission(return_hash(first)) == first  # the earlier return is still known
+    assert ledger.submission("0" * 16) is None
+    assert ledger.last_ingest("r1").returns_dir == "returns"
+    assert set(Ledger.open(tmp_path).accepted("r2")) == {("JYJ", "danwei", 1)}
+
+
+def test_damaged_ledger_is_a_clear_error(tmp_path):
+    ledger = Ledger.open(tmp_path)
+    ledger.path.parent.mkdir(parents=True)
+    ledger.path.write_bytes(b"not a database" * 100)
+    with pytest.raises(XlsxflowError) as caught:
+        ledger.accepted("r1")
+    issue = caught.value.issues[0]
+    assert issue.code == "ledger-unreadable"
+    assert render("ledger-unreadable", path=str(ledger.path), detail="x").split("：")[0] in str(
+        issue.message
+    )
