@@ -75,3 +75,16 @@ def test_damaged_ledger_is_a_clear_error(tmp_path):
     assert render("ledger-unreadable", path=str(ledger.path), detail="x").split("：")[0] in str(
         issue.message
     )
+
+
+def test_snapshot_holds_the_round_only(tmp_path):
+    ledger = Ledger.open(tmp_path)
+    first, second, other = _sub("CZJ", 8), _sub("CZJ", 9), _sub("JYJ", 5)
+    ledger.record(_report("r1", _accepted("a.xlsx", first)))
+    ledger.record(_report("r2", _accepted("o.xlsx", other)))
+    ledger.record(_report("r1", _accepted("b.xlsx", second)))
+    snap = ledger.snapshot("r1")
+    assert set(snap.known) == {return_hash(first), return_hash(second)}
+    assert snap.submission(return_hash(other)) is None
+    assert snap.accepted("r1")[("CZJ", "danwei", 1)].hash == return_hash(second)
+    assert snap.accepted("r2") == {}

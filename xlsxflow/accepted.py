@@ -190,6 +190,20 @@ class Ledger:
         row = self._one("SELECT data FROM submissions WHERE hash = ?", (digest,))
         return _submission(row[0]) if row else None
 
+    def snapshot(self, round_id: str) -> LedgerSnapshot:
+        """The round's accepted returns in memory: every one ever accepted, and the latest.
+
+        What the reader workers check reviewer returns against (plain data: it
+        crosses into the worker processes).
+        """
+        rows = self._all(
+            "SELECT DISTINCT s.hash, s.data FROM submissions s JOIN accepted a ON a.hash = s.hash"
+            " JOIN ingests i ON i.id = a.ingest_id WHERE i.round_id = ?",
+            (round_id,),
+        )
+        known = {digest: _submission(data) for digest, data in rows}
+        return LedgerSnapshot(round_id, known, self.accepted(round_id))
+
     def _one(self, sql: str, args: Iterable) -> tuple | None:
         rows = self._all(sql, args)
         return rows[0] if rows else None
@@ -208,3 +222,18 @@ class Ledger:
 
 def _json(sub: Submission) -> str:
     return json.dumps(_plain(sub), ensure_ascii=False, sort_keys=True)
+
+
+@dataclass
+class LedgerSnapshot:
+    """A round's accepted returns, read once from the ledger (same queries as Ledger)."""
+
+    round_id: str
+    known: dict[str, Submission]  # every submission ever accepted in the round, by hash
+    latest: dict[tuple[str, str, int], AcceptedSheet]  # the latest ingest's sheets
+
+    def submission(self, digest: str) -> Submission | None:
+        return self.known.get(digest)
+
+    def accepted(self, round_id: str | None = None) -> dict[tuple[str, str, int], AcceptedSheet]:
+        return self.latest if round_id in (None, self.round_id) else {}

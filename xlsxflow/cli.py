@@ -550,6 +550,136 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
+# -- review -----------------------------------------------------------------------
+
+
+@main.group("review")
+def review_group() -> None:
+    """评审：为评审人生成评审表，核验交回的评审表。Reviewer workbooks out and back.
+
+    \b
+    在本轮目录中 In the round's folder, after xlsxflow ingest returns/:
+      xlsxflow review generate            每位评审人一份评审表 one per reviewer
+      （评审人实地考核、填写实评分后交回 reviewers score and send back）
+      xlsxflow review ingest reviews/     核验并写出含评审的汇总表
+    """
+
+
+@review_group.command("generate")
+@click.option(
+    "--out",
+    "out_dir",
+    default="review-workbooks",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="存放评审表的文件夹。Folder for the reviewer workbooks.",
+)
+@click.option(
+    "--reviewer",
+    "reviewers",
+    multiple=True,
+    help="只生成此评审人的评审表（可重复）。One reviewer only.",
+)
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(dir_okay=False),
+    help="签名密钥（代替本轮记录中的）。Signing key.",
+)
+def review_generate(out_dir, reviewers, key_file) -> None:
+    """按最近一次汇总已接受的报送，为每位评审人生成锁定的评审表。Write reviewer workbooks.
+
+    每张评审表对应评审人负责的一个单位（一个名额）：单位的自评分和佐证
+    锁定，评审人填写实评分、扣分说明、确认否决事项，并写评语。没有已接受
+    报送的单位没有评审表（会列出）。One sheet per unit assigned; units with
+    no accepted return get none.
+    """
+    from .review.run import generate_reviews
+
+    with _handled():
+        with _bar(None, "生成 generate") as bar:
+            result = generate_reviews(
+                out_dir,
+                reviewer_ids=list(reviewers) or None,
+                key_path=key_file,
+                progress=bar.update,
+            )
+        for line in result.summary_lines():
+            click.echo(line)
+
+
+@review_group.command("ingest")
+@click.argument("reviews_dir", type=click.Path(file_okay=False))
+@click.option(
+    "--out",
+    "out_file",
+    default="summary.xlsx",
+    show_default=True,
+    help="要写出的汇总表（含评审）。Summary workbook.",
+)
+@click.option("--report", "report_file", help="另写一份 JSON 报告。Also a JSON report.")
+@click.option(
+    "--returns",
+    "returns_dir",
+    type=click.Path(file_okay=False),
+    help="单位报送文件夹（默认：最近一次 ingest 读取的文件夹）。Units' returns.",
+)
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(dir_okay=False),
+    help="签名密钥（代替本轮记录中的）。Signing key.",
+)
+@click.option(
+    "--lang", type=LANG, default="zh", show_default=True, help="汇总表的语言。Summary labels."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    default=Isolation().workers,
+    show_default=True,
+    help="读取进程数（0：在本进程读取）。Reader processes.",
+)
+def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lang, workers) -> None:
+    """核验 REVIEWS_DIR 中评审人交回的评审表，写出含评审的汇总表。Check reviews.
+
+    先重新读取单位报送（单位在评审表生成后重新报送的，其评审表标为过期），
+    再逐一核验评审表：身份、篡改、取值、重复；每个文件都有结果，文件夹只读。
+    Reads the units' returns again, then every reviewer's file; the folder is
+    only read.
+    """
+    from .demo import files_line
+    from .review.run import files_to_read, read_reviews
+    from .summary import write_report_json, write_summary
+
+    with _handled():
+        for target in filter(None, (out_file, report_file)):
+            if _inside(Path(target), Path(reviews_dir)):
+                raise click.UsageError(
+                    f"{target} 位于评审表文件夹内；该文件夹只读，请把输出写到别处。"
+                    "Write outside the reviews folder."
+                )
+        command = "xlsxflow " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        with _bar(files_to_read(reviews_dir), "读取 ingest") as bar:
+            read = read_reviews(
+                reviews_dir,
+                returns_dir=returns_dir,
+                key_path=key_file,
+                isolation=Isolation(workers=workers),
+                progress=bar.update,
+                command=command,
+            )
+        units, reviews = read.units, read.reviews
+        write_summary(units, None, read.round.ctx.roster, out_file, lang)
+        if report_file:
+            write_report_json(units, report_file)
+        click.echo("单位报送 " + files_line(units))
+        click.echo("评审表 " + files_line(reviews))
+        _echo_issues(reviews.warnings)
+        click.echo(f"汇总表 summary: {Path(out_file).resolve()}")
+        sys.exit(1 if any(f.status == "rejected" for f in reviews.files) else 0)
+
+
 # -- mail -------------------------------------------------------------------------
 
 

@@ -80,6 +80,7 @@ class FileRecord:
     mail: dict | None = None  # sender, date, message id when it came by mail
     tied_by: str = ""  # how unit_id was found: signature, identity, sender, file_name
     blank: bool = False  # an accepted workbook with no input filled in
+    reviews: list = field(default_factory=list)  # a reviewer's return: its ReviewedSheets
 
     @property
     def submission(self) -> Submission | None:
@@ -87,7 +88,8 @@ class FileRecord:
         return self.submissions[0] if self.submissions else None
 
     def content_key(self) -> tuple:
-        return tuple(sub.content_key() for sub in self.submissions)
+        reviews = tuple(repr({**vars(r), "file": ""}) for r in self.reviews)
+        return tuple(sub.content_key() for sub in self.submissions) + reviews
 
     @property
     def received(self) -> float:
@@ -347,6 +349,8 @@ def _mb(size: int) -> str:
 def _check_book(book, record: FileRecord, ctx: RoundContext, where: Where) -> FileRecord:
     if book.has_macros:
         record.issues.append(where("file-macro"))
+    if ctx.reviewing is not None:
+        return _check_review_book(book, record, ctx, where)
     identity, issues = read_identity(book, ctx, where)
     record.issues.extend(issues)
     if identity is None:
@@ -403,12 +407,35 @@ def _check_book(book, record: FileRecord, ctx: RoundContext, where: Where) -> Fi
     return record
 
 
+def _check_review_book(book, record: FileRecord, ctx: RoundContext, where: Where) -> FileRecord:
+    """A reviewer's return: its identity, then each reviewed sheet (review/reading.py)."""
+    from .review.reading import read_review_book  # the review stage builds on this module
+
+    reading = ctx.reviewing
+    identity, sheets, issues = read_review_book(
+        book, record.path, ctx, reading.review, reading.ledger
+    )
+    record.issues.extend(issues)
+    if identity is None:
+        claimed = claimed_unit_id(book)
+        if claimed and reading.senders.get(claimed) is not None:
+            record.unit_id, record.tied_by = claimed, "identity"
+        first_error = next((i for i in issues if i.severity == Severity.ERROR), None)
+        return _reject(record, first_error or where("identity-not-xlsxflow", sheet=META_SHEET))
+    record.unit_id, record.tied_by = identity.unit_id, "signature"
+    record.lang = identity.lang if identity.lang in ("zh", "en") else "zh"
+    record.reviews = sheets
+    record.status = "accepted"
+    accepted_reason(record, ctx)
+    return record
+
+
 def accepted_reason(record: FileRecord, ctx: RoundContext) -> None:
     """An accepted file's status line, from its own issues of severity error (run again
     once the round's checks across sheets have added theirs)."""
     errors = sum(1 for i in record.issues if i.severity == Severity.ERROR)
     record.reason = f"已接受，但有 {errors} 处错误" if errors else "已接受"
-    if ctx.round is not None and not record.submissions and not errors:
+    if ctx.round is not None and ctx.reviewing is None and not record.submissions and not errors:
         record.reason = "已接受：各表均为空，本单位未申报任何项目"
 
 
@@ -489,9 +516,61 @@ def ingest(
     Files are read in worker processes bounded in time and memory (``isolation``).
     """
     returns_dir = Path(returns_dir)
+    started = datetime.now().astimezone().isoformat(timespec="seconds")
+    records = read_folder(returns_dir, ctx, limits=limits, isolation=isolation, progress=progress)
+    accepted = [rec for rec in records if rec.status == "accepted"]
+    quotas: list[QuotaRow] = []
+    if ctx.round is not None:
+        results, quotas = evaluate_round(ctx.round, accepted)
+    else:
+        results = [
+            evaluate(ctx.rubric, ctx.roster, rec.submission, rec.path)
+            for rec in accepted
+            if rec.submission
+        ]
+        results = rank(results, ctx.rubric)
+    for rec in accepted:  # the sender and round checks above may have added errors
+        accepted_reason(rec, ctx)
+    returned = {rec.unit_id for rec in accepted}
+    missing = [u for u in ctx.roster if u.unit_id not in returned and _expected(ctx, u)]
+    rec = ctx.record
+    rubric_id, rubric_title, rubric_version, rubric_hash = ctx.signed_as
+    return IngestReport(
+        returns_dir=str(returns_dir),
+        rubric_id=rubric_id,
+        rubric_title=rubric_title,
+        rubric_version=rubric_version,
+        rubric_hash=rubric_hash,
+        round_id=rec.round_id if rec else "",
+        round_title=ctx.title,
+        started_at=started,
+        files=records,
+        results=results,
+        missing=missing,
+        command=command,
+        round=ctx.round,
+        quotas=quotas,
+        warnings=folder_warnings(returns_dir, records, accepted),
+    )
+
+
+def read_folder(
+    returns_dir: Path,
+    ctx: RoundContext,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    isolation: Isolation = DEFAULT_ISOLATION,
+    progress: Callable[[int], None] | None = None,
+) -> list[FileRecord]:
+    """Every file below ``returns_dir``, read and accounted for, duplicates resolved.
+
+    Unit returns and (with ``ctx.reviewing``) reviewers' returns alike: saved
+    messages and archives are opened here, each workbook is read in the isolated
+    workers, rejected files are tied to their sender where evident.
+    """
+    returns_dir = Path(returns_dir)
     if not returns_dir.is_dir():
         raise XlsxflowError(make_issue("returns-missing", path=str(returns_dir)))
-    started = datetime.now().astimezone().isoformat(timespec="seconds")
     records: list[FileRecord | None] = []
     jobs, slots, mail = [], [], {}
 
@@ -549,42 +628,9 @@ def ingest(
     resolve_duplicates(records)
     newest = {r.path: r for r in records if r.status == "accepted"}
     for rec in records:
-        if rec.status == "superseded" and rec.superseded_by in newest:
+        if ctx.reviewing is None and rec.status == "superseded" and rec.superseded_by in newest:
             rec.changes = diff_records(ctx, rec, newest[rec.superseded_by])
-    accepted = [rec for rec in records if rec.status == "accepted"]
-    quotas: list[QuotaRow] = []
-    if ctx.round is not None:
-        results, quotas = evaluate_round(ctx.round, accepted)
-    else:
-        results = [
-            evaluate(ctx.rubric, ctx.roster, rec.submission, rec.path)
-            for rec in accepted
-            if rec.submission
-        ]
-        results = rank(results, ctx.rubric)
-    for rec in accepted:  # the sender and round checks above may have added errors
-        accepted_reason(rec, ctx)
-    returned = {rec.unit_id for rec in accepted}
-    missing = [u for u in ctx.roster if u.unit_id not in returned and _expected(ctx, u)]
-    rec = ctx.record
-    rubric_id, rubric_title, rubric_version, rubric_hash = ctx.signed_as
-    return IngestReport(
-        returns_dir=str(returns_dir),
-        rubric_id=rubric_id,
-        rubric_title=rubric_title,
-        rubric_version=rubric_version,
-        rubric_hash=rubric_hash,
-        round_id=rec.round_id if rec else "",
-        round_title=ctx.title,
-        started_at=started,
-        files=records,
-        results=results,
-        missing=missing,
-        command=command,
-        round=ctx.round,
-        quotas=quotas,
-        warnings=folder_warnings(returns_dir, records, accepted),
-    )
+    return records
 
 
 def _expected(ctx: RoundContext, unit: Unit) -> bool:
@@ -678,7 +724,7 @@ def _check_sender(record: FileRecord, ctx: RoundContext) -> list[Issue]:
     """Warn when a return came from another address than the unit's roster email."""
     if not (record.mail and record.unit_id):
         return []
-    unit = ctx.roster.get(record.unit_id)
+    unit = ctx.senders.get(record.unit_id)
     sender = (record.mail.get("from") or "").strip().lower()
     if unit is None or not unit.email or not sender or sender == unit.email.strip().lower():
         return []
@@ -703,8 +749,9 @@ def tie_rejected(records: list[FileRecord], ctx: RoundContext) -> None:
     exactly one unit's roster email, the file's name (or a folder's, or the
     container's) naming exactly one unit by id or exact name.
     """
+    parties = ctx.senders  # the units (or, for reviewer returns, the reviewers)
     by_email: dict[str, list[str]] = {}
-    for unit in ctx.roster:
+    for unit in parties:
         if unit.email:
             by_email.setdefault(unit.email.strip().lower(), []).append(unit.unit_id)
     for rec in records:
@@ -715,9 +762,9 @@ def tie_rejected(records: list[FileRecord], ctx: RoundContext) -> None:
             senders = by_email.get(sender, []) if sender else []
             if len(senders) == 1:
                 rec.unit_id, rec.tied_by = senders[0], "sender"
-            elif named := unit_in_name(rec.path, ctx.roster):
+            elif named := unit_in_name(rec.path, parties):
                 rec.unit_id, rec.tied_by = named, "file_name"
-        unit = ctx.roster.get(rec.unit_id) if rec.unit_id else None
+        unit = parties.get(rec.unit_id) if rec.unit_id else None
         if unit is not None and rec.tied_by != "signature":  # first: the reason stays last
             rec.issues.insert(
                 0,

@@ -349,6 +349,21 @@ CATALOGUE: dict[str, Message] = {
         E, "单位编号“{id}”不在单位名单 {roster} 中。请填写单位编号或主管单位编号。"
     ),
     "review-unit-not-in-form": Message(W, "单位“{id}”不参加“{form}”，为它指定的评审人不起作用。"),
+    "review-needs-round": Message(
+        E,
+        "评审只用于整轮（round 文件）：当前目录记录的不是整轮。请用 xlsxflow generate 整轮文件 生成本轮。",
+    ),
+    "review-none": Message(
+        E, "本轮文件 {file} 中没有任何表设置了 review（评审）。请在需要评审的表下添加 review 一节。"
+    ),
+    "review-no-ingest": Message(
+        E,
+        "本轮（{round_id}）还没有汇总过单位的报送。请先运行 xlsxflow ingest 报送文件夹，"
+        "评审表按已接受的报送生成和核对。",
+    ),
+    "review-unknown-reviewer-arg": Message(
+        E, "评审人编号“{id}”不在本轮的评审人名单中（名单中的编号：{known}）。"
+    ),
     "review-unit-unassigned": Message(
         W, "“{form}”：单位“{unit}”（{id}）没有评审人。请在 review.assign 中为它指定评审人。"
     ),

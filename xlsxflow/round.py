@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from .atomic import StagedDir, atomic_write_bytes, deferred_signals, link_or_copy
 from .identity import FORMAT, Identity, default_key_path, key_id, load_key, slots_text
@@ -574,6 +575,14 @@ class RoundContext:
     round: Round | None = None  # a round of several forms
     other_rounds: dict[str, RoundRecord] = field(default_factory=dict)  # recorded here too
     other_keys: dict[str, bytes] = field(default_factory=dict)  # their keys, where readable
+    # Set when the files read are reviewers' returns (review/returns.py): what to check
+    # them against, and the reviewers as the senders files are tied to.
+    reviewing: Any = None
+
+    @property
+    def senders(self) -> Roster:
+        """Who sends the files read: the units, or the reviewers when reading reviews."""
+        return self.reviewing.senders if self.reviewing is not None else self.roster
 
     def recorded_round_of(self, identity: Identity, signature: str) -> RoundRecord | None:
         """The other round recorded here that signed this workbook, if there is one."""

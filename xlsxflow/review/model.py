@@ -74,6 +74,13 @@ class ReviewIngest:
     sheets: list[ReviewedSheet] = field(default_factory=list)  # from accepted files only
     warnings: list[Issue] = field(default_factory=list)
 
+    def counts(self) -> dict[str, int]:
+        """Files by status, like ``IngestReport.counts``."""
+        out = {s: 0 for s in ("accepted", "rejected", "duplicate", "superseded", "skipped")}
+        for f in self.files:
+            out[f.status] = out.get(f.status, 0) + 1
+        return out
+
     def returned_by(self) -> dict[str, list[ReviewedSheet]]:
         """Reviewer id → the sheets read from that reviewer's accepted returns."""
         out: dict[str, list[ReviewedSheet]] = {}

@@ -1,0 +1,140 @@
+"""The review commands as library functions (``xlsxflow review generate | ingest``).
+
+Both work in the round's own directory, on the round recorded there:
+
+* :func:`generate_reviews` — after ``xlsxflow ingest``: one workbook per reviewer
+  for the unit sheets the latest ingest accepted (the ledger, ``accepted.py``);
+* :func:`read_reviews` — reads the units' returns folder again (the one the
+  latest ingest read, so a unit's resubmission since is seen), records it, then
+  reads the reviewers' returns against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..accepted import Ledger
+from ..ingest import IngestReport, count_files, ingest
+from ..isolation import DEFAULT_ISOLATION, Isolation
+from ..messages import XlsxflowError, make_issue
+from ..ooxml import DEFAULT_LIMITS, Limits
+from ..round import RoundContext, open_round
+from .model import ReviewIngest
+from .returns import ingest_reviews
+from .spec import RoundReview, load_review
+
+
+@dataclass
+class ReviewRound:
+    """A round with a review: its context, the review, and the ledger of its returns."""
+
+    ctx: RoundContext
+    review: RoundReview
+    ledger: Ledger
+    workdir: Path
+
+    @property
+    def round_id(self) -> str:
+        return self.ctx.record.round_id
+
+
+def open_review(workdir: str | Path = ".", key_path: str | Path | None = None) -> ReviewRound:
+    """The round recorded in ``workdir``, which must have a form with a ``review`` section."""
+    workdir = Path(workdir)
+    ctx = open_round(workdir=workdir, key_path=key_path)
+    if ctx.round is None or ctx.record is None:
+        raise XlsxflowError(make_issue("review-needs-round"))
+    review = load_review(ctx.round)
+    if not review.forms:
+        raise XlsxflowError(make_issue("review-none", file=ctx.round.path.name))
+    return ReviewRound(ctx, review, Ledger.open(workdir), workdir)
+
+
+def generate_reviews(
+    out_dir: str | Path,
+    *,
+    workdir: str | Path = ".",
+    reviewer_ids: list[str] | None = None,
+    key_path: str | Path | None = None,
+    progress: Callable[[int], None] | None = None,
+):
+    """Write the reviewers' workbooks for the latest ingest's accepted sheets."""
+    from .workbook import write_reviewer_workbooks
+
+    rr = open_review(workdir, key_path)
+    accepted = rr.ledger.accepted(rr.round_id)
+    if not accepted:
+        raise XlsxflowError(make_issue("review-no-ingest", round_id=rr.round_id))
+    known = {r.reviewer_id for form in rr.review.forms.values() for r in form.reviewers}
+    unknown = [r for r in reviewer_ids or () if r not in known]
+    if unknown:
+        raise XlsxflowError(
+            [
+                make_issue("review-unknown-reviewer-arg", id=r, known="、".join(known))
+                for r in unknown
+            ]
+        )
+    return write_reviewer_workbooks(
+        rr.ctx, rr.review, accepted, Path(out_dir), reviewer_ids or None, progress
+    )
+
+
+@dataclass
+class ReviewsRead:
+    """What ``review ingest`` read: the units' returns again, and the reviewers' returns."""
+
+    round: ReviewRound
+    units: IngestReport
+    reviews: ReviewIngest
+
+
+def read_reviews(
+    reviews_dir: str | Path,
+    *,
+    workdir: str | Path = ".",
+    returns_dir: str | Path | None = None,
+    key_path: str | Path | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    isolation: Isolation = DEFAULT_ISOLATION,
+    progress: Callable[[int], None] | None = None,
+    command: str = "",
+) -> ReviewsRead:
+    """Read the units' returns (recorded folder, or ``returns_dir``), then the reviews."""
+    rr = open_review(workdir, key_path)
+    if returns_dir is None:
+        last = rr.ledger.last_ingest(rr.round_id)
+        if last is None:
+            raise XlsxflowError(make_issue("review-no-ingest", round_id=rr.round_id))
+        returns_dir = Path(last.returns_dir)
+        if not returns_dir.is_absolute():
+            returns_dir = rr.workdir / returns_dir
+    units = ingest(
+        returns_dir, rr.ctx, limits=limits, isolation=isolation, progress=progress, command=command
+    )
+    rr.ledger.record(units, returns_dir)
+    reviews = ingest_reviews(
+        reviews_dir,
+        rr.ctx,
+        rr.review,
+        rr.ledger.snapshot(rr.round_id),
+        limits=limits,
+        isolation=isolation,
+        progress=progress,
+    )
+    return ReviewsRead(rr, units, reviews)
+
+
+def files_to_read(reviews_dir: str | Path, workdir: str | Path = ".") -> int:
+    """How many files ``read_reviews`` will read (for a progress bar): both folders."""
+    rr_ledger = Ledger.open(workdir)
+    ctx = open_round(workdir=workdir)
+    last = rr_ledger.last_ingest(ctx.record.round_id) if ctx.record else None
+    returns = 0
+    if last is not None:
+        path = Path(last.returns_dir)
+        path = path if path.is_absolute() else Path(workdir) / path
+        returns = count_files(path) if path.is_dir() else 0
+    reviews = Path(reviews_dir)
+    return returns + (count_files(reviews) if reviews.is_dir() else 0)
