@@ -22,7 +22,7 @@ from xlsxflow.review import (
     load_reviewers,
     round_to_step,
 )
-from xlsxflow.roundfile import load_round, shipped_rounds_dir
+from xlsxflow.roundfile import load_round, shipped_rounds_dir, uncomment_review
 from xlsxflow.rubric import shipped_dir
 
 ROSTER = "单位编号,单位名称,主管单位\nA,甲局,\nA1,甲局一中心,A\nA2,甲局二中心,A\nB,乙局,\nC,丙局,\n"
@@ -131,13 +131,7 @@ def test_the_review_section_does_not_change_the_signed_hash(tmp_path):
 
 def uncommented(name: str) -> str:
     """A shipped round with its commented review example switched on."""
-    text = (shipped_rounds_dir() / f"{name}.yaml").read_text(encoding="utf-8")
-    out = []
-    for line in text.splitlines():
-        if re.match(r"^    # (review:|  )", line):
-            line = "    " + line[6:]
-        out.append(line)
-    return "\n".join(out) + "\n"
+    return uncomment_review((shipped_rounds_dir() / f"{name}.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("name", ["sanchuang", "dangzhibu"])

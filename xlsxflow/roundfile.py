@@ -479,6 +479,22 @@ def starter_text(name: str = "sanchuang") -> tuple[str, str]:
     return "".join(lines), roster_name
 
 
+def uncomment_review(text: str) -> str:
+    """A round file's text with its commented ``# review:`` examples made live.
+
+    The shipped rounds carry each form's review section commented out (four spaces,
+    ``# review:``, then ``#   …`` lines); the demo runs the round with them.
+    """
+    out, inside = [], False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("    # review:"):
+            inside = True
+        elif inside and not line.startswith("    #  "):
+            inside = False
+        out.append("    " + line[6:] if inside else line)
+    return "".join(out)
+
+
 def pad(text: str, width: int) -> str:
     """``text`` padded to ``width`` screen columns (CJK characters take two)."""
     return text + " " * max(width - display_width(text), 1)
