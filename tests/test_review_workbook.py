@@ -268,6 +268,25 @@ def test_generating_for_some_reviewers_keeps_the_others(reviewed, tmp_path):
     assert caught.value.issues[0].code == "review-unknown-reviewer-arg"
 
 
+def test_a_long_assignment_is_split_into_workbooks_ingest_can_read(reviewed, tmp_path):
+    folder, ctx, review, ledger, generated = reviewed
+    accepted = ledger.accepted(ctx.record.round_id)
+    split = write_reviewer_workbooks(ctx, review, accepted, tmp_path / "r", max_sheets=2)
+    r01 = [f for f in split.files if f.reviewer_id == "R01"]
+    assert [(f.path.name, f.sheets, f.part, f.parts) for f in r01] == [
+        ("R01_林晓文_评审表1（共2册）.xlsx", 2, 1, 2),
+        ("R01_林晓文_评审表2（共2册）.xlsx", 1, 2, 2),
+    ]
+    read = [_read(f.path, ctx, review, ledger)[2] for f in r01]
+    assert read[0] and read[1]  # blank sheets, each named
+    assert all(_codes(issues, "error") == [] for issues in read)
+    assert [i.sheet for issues in read for i in issues if i.code == "review-sheet-blank"] == [
+        "U1-文明单位",
+        "U1-文明窗口-1",
+        "U2-文明单位",
+    ]
+
+
 # -- reading a reviewer's return ---------------------------------------------------------
 
 

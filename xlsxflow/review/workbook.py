@@ -87,6 +87,9 @@ COMMENT_MAX_LENGTH = 500  # 评语: one row of B:G holds it (≈ 170 pt)
 NAME_MAX_LENGTH = 30
 SHEET_NAME_MAX = 31  # Excel's limit
 HANDWRITING_POINTS = 2 * LINE_POINTS + 6  # room to write a score and a reason by hand
+# Sheets in one reviewer workbook: within what ingest reads of one file
+# (``Limits.max_sheets``: 50 with the identity sheet), and a file a reviewer can handle.
+SHEETS_PER_WORKBOOK = 40
 
 
 # -- the signed list of sheets ----------------------------------------------------------
@@ -710,10 +713,10 @@ def all_reviewers(review: RoundReview) -> list[Reviewer]:
     return list(seen.values())
 
 
-def reviewer_filename(reviewer: Reviewer, round_title: str = "") -> str:
-    return (
-        f"{safe_filename(reviewer.reviewer_id, 40)}_{safe_filename(reviewer.name, 30)}_评审表.xlsx"
-    )
+def reviewer_filename(reviewer: Reviewer, part: int = 1, parts: int = 1) -> str:
+    """``R01_林晓文_评审表.xlsx``; one of several: ``R01_林晓文_评审表2（共3册）.xlsx``."""
+    stem = f"{safe_filename(reviewer.reviewer_id, 40)}_{safe_filename(reviewer.name, 30)}_评审表"
+    return f"{stem}.xlsx" if parts == 1 else f"{stem}{part}（共{parts}册）.xlsx"
 
 
 @dataclass(frozen=True)
@@ -722,6 +725,8 @@ class ReviewerWorkbook:
     name: str
     path: Path
     sheets: int
+    part: int = 1  # a reviewer with more sheets than one workbook holds gets several
+    parts: int = 1
 
 
 @dataclass
@@ -746,12 +751,15 @@ def write_reviewer_workbooks(
     reviewer_ids: Iterable[str] | None = None,
     progress: Callable[[int], None] | None = None,
     lang: str = "zh",
+    max_sheets: int = SHEETS_PER_WORKBOOK,
 ) -> ReviewGenerated:
     """One workbook per reviewer into ``out_dir``, swapped in whole (``StagedDir``).
 
     ``accepted``: the latest ingest's accepted unit sheets (``Ledger.accepted``).
     With ``reviewer_ids`` only those reviewers' workbooks are rewritten; the
-    folder's other files are kept.  A reviewer with nothing to review gets no file.
+    folder's other files are kept.  A reviewer with nothing to review gets no file;
+    one with more than ``max_sheets`` sheets gets several workbooks (ingest reads at
+    most ``Limits.max_sheets`` sheets of a file).
     """
     rnd = ctx.round
     if rnd is None:  # a review belongs to a round file's form
@@ -780,18 +788,26 @@ def write_reviewer_workbooks(
         if not entries:
             result.idle.append(reviewer.reviewer_id)
             continue
-        planned.append((reviewer, entries, reviewer_filename(reviewer)))
-    names = {name for _, _, name in planned}
+        chunks = [entries[i : i + max_sheets] for i in range(0, len(entries), max_sheets)]
+        for part, chunk in enumerate(chunks, 1):
+            planned.append((reviewer, chunk, part, len(chunks)))
+    names = {reviewer_filename(r, part, parts) for r, _, part, parts in planned}
+    ours = tuple(reviewer_filename(r).removesuffix(".xlsx") for r in reviewers)  # rewritten whole
     partial = reviewer_ids is not None
-    staged = StagedDir(out_dir, carry=lambda p: partial and p.name not in names)
+    staged = StagedDir(
+        out_dir, carry=lambda p: partial and p.name not in names and not p.name.startswith(ours)
+    )
     try:
-        for reviewer, entries, name in planned:
+        for reviewer, entries, part, parts in planned:
+            name = reviewer_filename(reviewer, part, parts)
             book = reviewer_book(rnd, review, reviewer, entries, submissions.get, lang)
             identity = review_identity(ctx, reviewer, entries, lang, generated_at)
             data = workbook_bytes(book, identity, ctx.key)
             atomic_write_bytes(staged.path / name, data, durable=False)
             result.files.append(
-                ReviewerWorkbook(reviewer.reviewer_id, reviewer.name, out_dir / name, len(entries))
+                ReviewerWorkbook(
+                    reviewer.reviewer_id, reviewer.name, out_dir / name, len(entries), part, parts
+                )
             )
             if progress:
                 progress(len(entries))
