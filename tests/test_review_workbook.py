@@ -15,7 +15,7 @@ from conftest import fill_book, libreoffice_convert
 
 from xlsxflow.accepted import Ledger
 from xlsxflow.ingest import ingest
-from xlsxflow.layout import META_SHEET
+from xlsxflow.layout import META_SHEET, BookLayout
 from xlsxflow.messages import XlsxflowError, render
 from xlsxflow.ooxml import open_book
 from xlsxflow.review.model import FALSE, TRUE
@@ -560,3 +560,30 @@ def test_libreoffice_round_trip_totals_equal_xlsxflow(reviewed, soffice, tmp_pat
             assert sheet.get(total_row, 3).value == pytest.approx(own["total"])
     finally:
         book.close()
+
+
+def test_english_labels_and_an_overlong_note_stay_within_excel_limits(reviewed, tmp_path):
+    folder, ctx, review, ledger, generated = reviewed
+    shown = ledger.accepted(ctx.record.round_id)[("U1", "danwei", 1)].submission
+    long_note = replace(shown, notes={**shown.notes, "i02": "很长的说明" * 300})
+    spec = review.forms["danwei"].spec
+    r01 = review.forms["danwei"].reviewers.get("R01")
+    layouts = [
+        review_sheet_layout(
+            ctx.round, "danwei", 1, ctx.roster.get("U1"), s, spec, lang, reviewer=r01
+        )
+        for s, lang in ((long_note, "zh"), (shown, "en"))
+    ]
+    path = tmp_path / "x.xlsx"
+    entries = [SheetEntry("U1-文明单位", "U1", "danwei", 1, "0" * 16)]
+    for layout in layouts:
+        book = BookLayout((layout,), "x")
+        path.write_bytes(workbook_bytes(book, review_identity(ctx, r01, entries), ctx.key))
+        ws = openpyxl.load_workbook(path)["U1-文明单位"]
+        assert max(d.height or 0 for d in ws.row_dimensions.values()) <= 409
+    assert [ws.cell(5, c).value for c in (4, 6, 7)] == [
+        "自评分",  # the rubric's own label
+        "Reviewed score",
+        "Reason for deduction",
+    ]
+    assert ws["E7"].value == shown.notes.get("i02", None)

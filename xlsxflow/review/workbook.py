@@ -325,7 +325,8 @@ def review_sheet_layout(
                     not_applicable=na.when if na else "",
                 ),
             )
-            add_input("input_text", _reason(item.id, f"第{number}项", row, lang))
+            what = f"item {number}" if lang == "en" else f"第{number}项"
+            add_input("input_text", _reason(item.id, what, row, lang))
             heights[row] = HANDWRITING_POINTS
             row += 1
         sub_label = f"{section.name}{t('section_subtotal', lang)}"
