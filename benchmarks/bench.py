@@ -286,7 +286,6 @@ def phase_review_fill(work: Path, n: int) -> dict:
     """(setup) Reviewers' returns as a spreadsheet program saves them: every input typed."""
     from xlsxflow.layout import META_SHEET
     from xlsxflow.ooxml import open_book
-    from xlsxflow.review.spec import Reviewer
     from xlsxflow.review.workbook import entry_layout, parse_sheets
 
     ctx, review, ledger = _review_context(work)
@@ -302,11 +301,10 @@ def phase_review_fill(work: Path, n: int) -> dict:
             c.value: meta.get(row, 1).value for (row, col), c in meta.cells.items() if col == 0
         }
         book.close()
-        reviewer = Reviewer(identity["unit_id"], identity["unit_name"])
         by_part = {}
         for index, entry in enumerate(parse_sheets(identity["sheets"]), 1):
             shown = ledger.submission(entry.return_hash)
-            layout = entry_layout(ctx.round, review, entry, shown, reviewer)
+            layout = entry_layout(ctx.round, review, entry, shown)
             values = {}
             for inp in layout.inputs:
                 if inp.kind == "score":
@@ -318,7 +316,7 @@ def phase_review_fill(work: Path, n: int) -> dict:
                 elif inp.key == "reviewed_on":
                     values[inp.ref] = ("n", 46366)  # 2026-12-10
                 elif inp.kind == "field":
-                    values[inp.ref] = ("s", reviewer.name)
+                    values[inp.ref] = ("s", identity["unit_name"])
             by_part[f"xl/worksheets/sheet{index}.xml"] = values
             sheets += 1
         (out / path.name).write_bytes(_fill_sheets(data, by_part))

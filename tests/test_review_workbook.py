@@ -341,7 +341,7 @@ def test_reviewer_claiming_sheets_not_assigned_to_them(reviewed, tmp_path):
         ),
     ]
     submissions = {a.hash: a.submission for a in accepted.values()}
-    book = reviewer_book(ctx.round, review, r03, entries, submissions.get)
+    book = reviewer_book(ctx.round, review, entries, submissions.get)
     identity = review_identity(ctx, r03, entries)
     path = tmp_path / "forged.xlsx"
     path.write_bytes(workbook_bytes(book, identity, ctx.key))
@@ -569,9 +569,7 @@ def test_english_labels_and_an_overlong_note_stay_within_excel_limits(reviewed, 
     spec = review.forms["danwei"].spec
     r01 = review.forms["danwei"].reviewers.get("R01")
     layouts = [
-        review_sheet_layout(
-            ctx.round, "danwei", 1, ctx.roster.get("U1"), s, spec, lang, reviewer=r01
-        )
+        review_sheet_layout(ctx.round, "danwei", 1, ctx.roster.get("U1"), s, spec, lang)
         for s, lang in ((long_note, "zh"), (shown, "en"))
     ]
     path = tmp_path / "x.xlsx"

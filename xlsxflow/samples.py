@@ -568,15 +568,13 @@ def fill_review_workbook(path: Path, out: Path, ctx, review, ledger, values) -> 
     ``values(entry, layout, shown)`` gives each sheet's inputs by input name (None:
     leave the sheet blank); ``shown`` is the unit's return the sheet was made from.
     """
-    from .review.spec import Reviewer
     from .review.workbook import entry_layout, parse_sheets
 
     wb = openpyxl.load_workbook(path)
     rows = {r[0].value: r[1].value for r in wb[META_SHEET].iter_rows() if r[0].value}
-    reviewer = Reviewer(rows["unit_id"], rows["unit_name"])
     for entry in parse_sheets(rows.get("sheets") or "") or []:
         shown = ledger.submission(entry.return_hash)
-        layout = entry_layout(ctx.round, review, entry, shown, reviewer, rows.get("lang", "zh"))
+        layout = entry_layout(ctx.round, review, entry, shown, rows.get("lang", "zh"))
         chosen = values(entry, layout, shown) if layout is not None else None
         if not chosen:
             continue

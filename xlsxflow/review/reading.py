@@ -79,7 +79,6 @@ def read_review_book(
     if entries is None:
         return None, [], [*issues, meta("identity-signature-invalid")]
     lang = identity.lang if identity.lang in ("zh", "en") else "zh"
-    shown_as = Reviewer(identity.unit_id, identity.unit_name)
     latest = ledger.accepted(identity.round_id)
     checked: list[tuple[SheetEntry, Layout, Sheet, Submission]] = []
     for entry in entries:
@@ -99,7 +98,7 @@ def read_review_book(
             )
             continue
         sub = ledger.submission(entry.return_hash)
-        layout = entry_layout(ctx.round, review, entry, sub, shown_as, lang) if sub else None
+        layout = entry_layout(ctx.round, review, entry, sub, lang) if sub else None
         if layout is None:
             issues.append(
                 here(

@@ -69,7 +69,7 @@ from ..roster import Unit
 from ..rubric import Rubric
 from ..scoring import compute_totals
 from ..submission import Submission
-from ..writer import safe_filename, workbook_bytes
+from ..writer import WorkbookStamper, safe_filename
 from .model import FALSE, TRUE
 from .spec import Reviewer, ReviewSpec, RoundReview
 
@@ -205,12 +205,13 @@ def review_sheet_layout(
     lang: str = "zh",
     *,
     sheet_name: str | None = None,
-    reviewer: Reviewer | None = None,
 ) -> Layout:
     """Where everything sits in one reviewer's sheet of one unit's form slot.
 
     ``spec`` says whether vetoes and prerequisites are confirmed; ``sheet_name`` is
-    the tab (default ``<unit id>-<form>[-<slot>]``); ``reviewer`` is named in the header.
+    the tab (default ``<unit id>-<form>[-<slot>]``).  The reviewer named in the header
+    comes from the workbook's signed identity (roles ``unit_name``, ``unit_id``), so one
+    rendering serves every reviewer of the same units.
     """
     form = rnd.form(form_id)
     rubric = rnd.sheet_rubric(form_id)
@@ -254,7 +255,7 @@ def review_sheet_layout(
     add(1, C, "label", t("unit_id", lang), merge_to=(1, D))
     add(1, E, "value", unit.unit_id)
     add(1, F, "label", t("reviewer", lang))
-    add(1, G, "value", reviewer.name if reviewer else "")
+    add(1, G, "value", role="unit_name")  # the reviewer: the identity's name and id
     add(2, A, "label", t("review_form", lang))
     if numbered:
         add(2, B, "value", form_text)
@@ -263,7 +264,7 @@ def review_sheet_layout(
     else:
         add(2, B, "value", form_text, merge_to=(2, E))
     add(2, F, "label", t("reviewer_id", lang))
-    add(2, G, "value", reviewer.reviewer_id if reviewer else "")
+    add(2, G, "value", role="unit_id")
     how = t(
         "review_instructions", lang, self_label=self_label, review_label=their, step_text=step_text
     )
@@ -663,7 +664,6 @@ def entry_layout(
     review: RoundReview,
     entry: SheetEntry,
     submission: Submission,
-    reviewer: Reviewer,
     lang: str = "zh",
 ) -> Layout | None:
     """The layout of one signed sheet (None when its unit or form is no longer in the round)."""
@@ -683,23 +683,22 @@ def entry_layout(
         spec,
         lang,
         sheet_name=entry.sheet,
-        reviewer=reviewer,
     )
 
 
 def reviewer_book(
     rnd: Round,
     review: RoundReview,
-    reviewer: Reviewer,
     entries: list[SheetEntry],
     submission_of: Callable[[str], Submission | None],
     lang: str = "zh",
 ) -> BookLayout:
-    """One reviewer's workbook: a sheet per entry, from the return with the entry's hash."""
+    """A reviewer's workbook: a sheet per entry, from the return with the entry's hash
+    (the same for every reviewer of the same units: the reviewer comes from the identity)."""
     sheets = []
     for entry in entries:
         sub = submission_of(entry.return_hash)
-        layout = entry_layout(rnd, review, entry, sub, reviewer, lang) if sub else None
+        layout = entry_layout(rnd, review, entry, sub, lang) if sub else None
         if layout is not None:
             sheets.append(layout)
     return BookLayout(tuple(sheets), t("review_subject", lang, title=rnd.spec.title))
@@ -798,12 +797,15 @@ def write_reviewer_workbooks(
     staged = StagedDir(
         out_dir, carry=lambda p: partial and p.name not in names and not p.name.startswith(ours)
     )
+    stampers: dict[str, WorkbookStamper] = {}  # a group's reviewers share one rendering
     try:
         for reviewer, entries, part, parts in planned:
             name = reviewer_filename(reviewer, part, parts)
-            book = reviewer_book(rnd, review, reviewer, entries, submissions.get, lang)
             identity = review_identity(ctx, reviewer, entries, lang, generated_at)
-            data = workbook_bytes(book, identity, ctx.key)
+            if identity.sheets not in stampers:
+                book = reviewer_book(rnd, review, entries, submissions.get, lang)
+                stampers[identity.sheets] = WorkbookStamper(book, identity, ctx.key)
+            data = stampers[identity.sheets].stamp(identity)
             atomic_write_bytes(staged.path / name, data, durable=False)
             result.files.append(
                 ReviewerWorkbook(
