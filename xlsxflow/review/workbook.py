@@ -797,23 +797,30 @@ def write_reviewer_workbooks(
     staged = StagedDir(
         out_dir, carry=lambda p: partial and p.name not in names and not p.name.startswith(ours)
     )
-    stampers: dict[str, WorkbookStamper] = {}  # a group's reviewers share one rendering
+    # The reviewers of one 测评组 get the same sheets: render them once, stamp each
+    # reviewer's identity into a copy, and let the rendering go before the next group's.
+    groups: dict[str, list[tuple[Reviewer, Identity, str, int, int]]] = {}
+    for reviewer, entries, part, parts in planned:
+        identity = review_identity(ctx, reviewer, entries, lang, generated_at)
+        groups.setdefault(identity.sheets, []).append(
+            (reviewer, identity, reviewer_filename(reviewer, part, parts), part, parts)
+        )
     try:
-        for reviewer, entries, part, parts in planned:
-            name = reviewer_filename(reviewer, part, parts)
-            identity = review_identity(ctx, reviewer, entries, lang, generated_at)
-            if identity.sheets not in stampers:
-                book = reviewer_book(rnd, review, entries, submissions.get, lang)
-                stampers[identity.sheets] = WorkbookStamper(book, identity, ctx.key)
-            data = stampers[identity.sheets].stamp(identity)
-            atomic_write_bytes(staged.path / name, data, durable=False)
-            result.files.append(
-                ReviewerWorkbook(
-                    reviewer.reviewer_id, reviewer.name, out_dir / name, len(entries), part, parts
+        for sheets, members in groups.items():
+            book = reviewer_book(rnd, review, parse_sheets(sheets), submissions.get, lang)
+            stamper = WorkbookStamper(book, members[0][1], ctx.key)
+            for reviewer, identity, name, part, parts in members:
+                atomic_write_bytes(staged.path / name, stamper.stamp(identity), durable=False)
+                count = len(book.sheets)
+                result.files.append(
+                    ReviewerWorkbook(
+                        reviewer.reviewer_id, reviewer.name, out_dir / name, count, part, parts
+                    )
                 )
-            )
-            if progress:
-                progress(len(entries))
+                if progress:
+                    progress(count)
+        order = {reviewer_filename(r, part, n): i for i, (r, _, part, n) in enumerate(planned)}
+        result.files.sort(key=lambda f: order[f.path.name])
         staged.commit()
     finally:
         staged.discard()
