@@ -527,21 +527,25 @@ def review_inputs(
     """What a reviewer types into one sheet, by input name (``xf_i01``, ``xf_i01_note`` …).
 
     Scores near but not above the unit's own (0, one or two steps lower); ``inflated``:
-    the unit's self-score is well above what the reviewer finds (most items 2.5 lower).
+    the unit's self-score is well above what the reviewer finds (every third item 2.5 lower).
     Claimed bonus kept, every declaration and condition 属实, a reason where points
     were deducted, a 评语, the reviewer's name and the date.
     """
     from .review.model import TRUE
 
     values: dict[str, object] = {}
+    scored = 0
     for inp in layout.inputs:
         if inp.kind == "score":
+            scored += 1
             if inp.key in shown.not_applicable:
                 values[inp.name] = NOT_APPLICABLE
                 continue
             own = shown.scores.get(inp.key)
             own = inp.max if own is None else own
-            cut = 2.5 if inflated and inp.max >= 4 else rng.choice([0, 0, 0, 1, 1, 2]) * inp.step
+            cut = rng.choice([0, 0, 0, 1, 1, 2]) * inp.step
+            if inflated and scored % 3 == 1 and inp.max >= 4:
+                cut = 2.5
             score = max(0.0, own - cut)
             score -= score % inp.step  # on the rubric's step
             values[inp.name] = score
