@@ -93,6 +93,9 @@ class ItemScores:
     by_reviewer: dict[str, float] = field(default_factory=dict)  # counted reviews only
     combined: Decimal | None = None  # the 实评分, rounded as the round file says
     method: str = ""  # as applied (a trimmed mean with too few scores is a mean)
+    self_not_applicable: bool = False  # the unit marked the item 不适用
+    not_applicable_by: list[str] = field(default_factory=list)  # counted reviewers marking 不适用
+    not_applicable: bool = False  # combined: more than half of the counted reviews say 不适用
 
 
 @dataclass
@@ -122,6 +125,11 @@ class Candidate:
     reviewers_stale: list[str] = field(default_factory=list)
     items: list[ItemScores] = field(default_factory=list)
     comments: dict[str, str] = field(default_factory=dict)  # reviewer id → 评语
+    parent: str = ""  # the unit's 主管单位 name
+    file: str = ""  # the unit's accepted return (relative to the returns folder)
+    reviewer_totals: dict[str, Decimal] = field(
+        default_factory=dict
+    )  # each counted review's own total
 
     @property
     def key(self) -> tuple[str, str, int]:

@@ -1,0 +1,367 @@
+"""The decision on reviewed scores (issue 11): combining, eligibility, rank and award.
+
+Reviews are built directly as :class:`ReviewedSheet` (plain data, the contract with
+the reader of reviewer workbooks); the units' side goes through the real
+``evaluate_round``, so the self-scores, reasons and ranks are those ingest makes.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from xlsxflow.ingest import FileRecord, IngestReport
+from xlsxflow.messages import render
+from xlsxflow.quotas import evaluate_round
+from xlsxflow.review import load_review
+from xlsxflow.review.model import FALSE, TRUE, ReviewedSheet, ReviewIngest
+from xlsxflow.review.outcome import COUNTED, ERRORS, NOT_RETURNED, STALE, decide
+from xlsxflow.roundfile import load_round
+from xlsxflow.submission import Submission
+
+ROSTER = "单位编号,单位名称\nA,甲支部\nB,乙支部\nC,丙支部\nD,丁支部\nE,戊支部\n"
+REVIEWERS = (
+    "评审人编号,姓名,邮箱,测评组\n"
+    "R01,林晓文,,第一测评组\n"
+    "R02,周建华,,第一测评组\n"
+    "R03,许丽萍,,第一测评组\n"
+    "R04,王海,,第二测评组\n"
+    "R05,陈静,,第二测评组\n"
+)
+ITEMS = {"i1": 12, "i2": 12, "i3": 14, "i4": 14, "i5": 15, "i6": 15, "i7": 18}  # sum 100
+FULL = dict(ITEMS)
+
+
+def round_file(tmp_path, review: str, *, self_form: bool = False, requires: str = ""):
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    (tmp_path / "reviewers.csv").write_text(REVIEWERS, encoding="utf-8")
+    text = (
+        "title: 测试轮\nyear: 2026\nroster: roster.csv\nforms:\n"
+        "  - id: hongqi\n    title: 红旗党支部\n    rubric: hongqi-dangzhibu\n"
+        + requires
+        + "    review:\n      reviewers: reviewers.csv\n"
+        + "".join(f"      {line}\n" for line in review.strip().splitlines())
+    )
+    if self_form:
+        text += "  - id: ziping\n    title: 自评表\n    rubric: hongqi-dangzhibu\n"
+    path = tmp_path / "round.yaml"
+    path.write_text(text, encoding="utf-8")
+    rnd = load_round(path)
+    return rnd, load_review(rnd)
+
+
+def units_report(rnd, scores: dict[str, dict[str, float]], vetoes=None) -> IngestReport:
+    """The units' returns, evaluated as ingest does (one sheet per form received)."""
+    records = []
+    for unit_id, items in scores.items():
+        slots = rnd.slots_of(unit_id)
+        record = FileRecord(
+            f"{unit_id}.xlsx", 1, 0.0, status="accepted", unit_id=unit_id, slots=slots
+        )
+        for layout in rnd.book(slots).sheets:
+            sub = Submission(
+                unit_id,
+                layout.rubric.id,
+                scores=dict(items),
+                declarations={"v1": (vetoes or {}).get(unit_id, "否")},
+                fields={"period": "2026上半年", "filler": "张三", "fill_date": "2026-07-01"},
+                form_id=layout.plan.form_id,
+                slot=layout.plan.slot,
+                sheet=layout.sheet_name,
+            )
+            record.submissions.append(sub)
+        records.append(record)
+    results, quotas = evaluate_round(rnd, records)
+    return IngestReport(
+        returns_dir="returns",
+        rubric_id="",
+        rubric_title="",
+        rubric_version="",
+        rubric_hash="",
+        round_id="r1",
+        round_title="测试轮",
+        started_at="2026-07-02T10:00:00+00:00",
+        files=records,
+        results=results,
+        missing=[],
+        round=rnd,
+        quotas=quotas,
+    )
+
+
+def minus(points: dict[str, float]) -> dict[str, float]:
+    """Full marks less ``points`` per item."""
+    return {k: v - points.get(k, 0) for k, v in FULL.items()}
+
+
+def sheet(reviewer: str, unit: str, scores: dict[str, float], **extra) -> ReviewedSheet:
+    return ReviewedSheet(
+        reviewer_id=reviewer,
+        unit_id=unit,
+        form_id="hongqi",
+        slot=1,
+        sheet="红旗党支部",
+        file=f"{reviewer}.xlsx",
+        return_hash="h",
+        scores=dict(scores),
+        **{"vetoes": {"v1": TRUE}, **extra},
+    )
+
+
+def reviews_of(*sheets: ReviewedSheet) -> ReviewIngest:
+    return ReviewIngest("reviews", "2026-07-10T10:00:00+00:00", sheets=list(sheets))
+
+
+def candidate(outcome, unit: str, form: str = "hongqi"):
+    return next(c for c in outcome.candidates if c.unit_id == unit and c.form_id == form)
+
+
+ALL = "assign: all\ncombine: trimmed_mean\ntrim_min: 5\nrounding: {step: 0.5, rule: half_up}"
+
+
+# -- combining ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("count", "i1_scores", "expected_i1", "method"),
+    [
+        (2, [10, 11], Decimal("10.5"), "mean"),  # too few to trim: the mean
+        (3, [10, 11, 11.5], Decimal("11"), "mean"),  # 32.5 / 3 = 10.83 → 11 at half points
+        (5, [6, 10, 11, 11.5, 12], Decimal("11"), "trimmed_mean"),  # 6 and 12 dropped: 32.5/3
+    ],
+)
+def test_trimmed_mean_with_two_three_and_five_reviewers(
+    tmp_path, count, i1_scores, expected_i1, method
+):
+    rnd, review = round_file(tmp_path, ALL)
+    report = units_report(rnd, {"A": FULL})
+    ids = [f"R0{n}" for n in range(1, count + 1)]
+    sheets = [sheet(r, "A", {**FULL, "i1": s}) for r, s in zip(ids, i1_scores, strict=True)]
+    outcome = decide(rnd, review, report, reviews_of(*sheets))
+    c = candidate(outcome, "A")
+    item = c.items[0]
+    assert item.combined == expected_i1 and item.method == method
+    assert item.by_reviewer == dict(zip(ids, i1_scores, strict=True))
+    assert c.review_total == 88 + expected_i1  # the other items combine to their maximum
+    assert c.decision == c.review_total and c.basis == "review"
+    assert c.reviewers_counted == ids and c.eligible
+    fallback = render("review-trim-fallback", count=count, trim_min=5)
+    assert (fallback in c.flags) == (count < 5)
+    # the reviewers not assigned a score here are expected and named as missing
+    if count < 5:
+        assert any(f.startswith("评审未齐") for f in c.flags)
+
+
+def test_median_rounds_to_the_round_files_step(tmp_path):
+    rnd, review = round_file(tmp_path, "assign: all\ncombine: median\nrounding: {step: 1}")
+    report = units_report(rnd, {"A": FULL})
+    scores = [9, 10, 10.5, 11]  # median 10.25 → 10 at whole points
+    sheets = [sheet(f"R0{n}", "A", {**FULL, "i1": s}) for n, s in enumerate(scores, 1)]
+    c = candidate(decide(rnd, review, report, reviews_of(*sheets)), "A")
+    assert c.items[0].combined == Decimal("10") and c.items[0].method == "median"
+    assert c.review_total == Decimal("98")
+
+
+def test_composite_weights_decide_and_rank(tmp_path):
+    composite = (
+        "assign: all\ncombine: mean\nbasis: composite\nweights: {self: 0.3, review: 0.7}\n"
+        "threshold: 90"
+    )
+    rnd, review = round_file(tmp_path, composite)
+    report = units_report(rnd, {"A": FULL, "B": minus({"i7": 4})})  # self 100 and 96
+    sheets = [
+        *(sheet(f"R0{n}", "A", minus({"i1": 10})) for n in range(1, 6)),  # review 90
+        *(sheet(f"R0{n}", "B", minus({"i7": 4})) for n in range(1, 6)),  # review 96
+    ]
+    outcome = decide(rnd, review, report, reviews_of(*sheets))
+    a, b = candidate(outcome, "A"), candidate(outcome, "B")
+    assert a.decision == Decimal("0.3") * 100 + Decimal("0.7") * 90 == Decimal("93")
+    assert b.decision == Decimal("96") and (b.rank, a.rank) == (1, 2)
+    assert outcome.of_form("hongqi")[0] is b  # ranked on the composite, not on the self-score
+    # the naming threshold is on the composite: 30 + 0.7 × 80 = 86 < 90
+    sheets = [sheet(f"R0{n}", "A", minus({"i1": 12, "i7": 8})) for n in range(1, 6)]
+    a = candidate(decide(rnd, review, report, reviews_of(*sheets)), "A")
+    expected = render("outcome-below-threshold", basis="综合分", threshold="90", score="86")
+    assert a.decision == Decimal("86") and a.reasons == [expected] and not a.eligible
+
+
+# -- rank and award on the reviewed score ------------------------------------------------
+
+
+def test_a_tie_at_the_award_cut_on_the_reviewed_score_names_both(tmp_path):
+    rnd, review = round_file(tmp_path, "assign: all\ncombine: mean")
+    # self-scores all different; reviewed: A 95, B 94, C 93, D 93, E 80
+    report = units_report(
+        rnd,
+        {u: minus({"i7": n}) for u, n in zip("ABCDE", (0, 1, 2, 3, 4), strict=True)},
+    )
+    reviewed = {"A": 5, "B": 6, "C": 7, "D": 7, "E": 18}
+    sheets = [sheet(r, u, minus({"i7": n})) for u, n in reviewed.items() for r in ("R01", "R02")]
+    review_sheets = reviews_of(*sheets)
+    outcome = decide(rnd, review, report, review_sheets)
+    ranked = [(c.unit_id, c.rank, c.award) for c in outcome.of_form("hongqi")]
+    award = rnd.sheet_rubric("hongqi").award.name
+    assert ranked == [
+        ("A", 1, award),
+        ("B", 2, award),
+        ("C", 3, award),
+        ("D", 3, award),  # equal to the third on the reviewed score: named too
+        ("E", 5, ""),
+    ]
+    assert candidate(outcome, "D").self_total == 97 and candidate(outcome, "E").self_total == 96
+
+
+# -- what counts -------------------------------------------------------------------------
+
+
+def test_two_reviewers_disagreeing_beyond_the_spread_are_listed(tmp_path):
+    rnd, review = round_file(tmp_path, "assign: all\ncombine: mean\nspread: 3")
+    report = units_report(rnd, {"A": FULL})
+    sheets = [
+        sheet("R01", "A", {**FULL, "i3": 13}),
+        sheet("R02", "A", {**FULL, "i3": 9}),  # 4 apart on 第3项
+        sheet("R03", "A", {**FULL, "i3": 11, "i5": 12}),  # 3 apart on 第5项: not beyond
+    ]
+    outcome = decide(rnd, review, report, reviews_of(*sheets))
+    (found,) = outcome.disagreements
+    assert found.found.item_id == "i3" and found.found.difference == 4
+    assert found.item_label == "第3项" and found.candidate.unit_id == "A"
+    text = render(
+        "outcome-disagreement",
+        item="第3项",
+        scores="林晓文（R01） 13、周建华（R02） 9、许丽萍（R03） 11",
+        difference="4",
+        spread="3",
+    )
+    assert text in candidate(outcome, "A").flags
+    assert outcome.to_dict()["disagreements"][0]["item"] == "i3"
+
+
+def test_a_stale_review_and_one_with_errors_do_not_count(tmp_path):
+    rnd, review = round_file(tmp_path, "assign: all\ncombine: mean")
+    report = units_report(rnd, {"A": FULL, "B": FULL})
+    sheets = [
+        sheet("R01", "A", minus({"i1": 2})),
+        sheet("R02", "A", minus({"i1": 12}), stale=True),  # made before A resubmitted
+        sheet("R03", "A", {**FULL, "i1": 20}, errors=1),  # over the maximum: read as an error
+        sheet("R01", "B", FULL, stale=True),
+    ]
+    outcome = decide(rnd, review, report, reviews_of(*sheets))
+    a = candidate(outcome, "A")
+    assert a.reviewers_counted == ["R01"] and a.reviewers_stale == ["R02"]
+    assert a.review_total == 98 and a.eligible
+    stale = render("outcome-review-stale", reviewer="周建华（R02）")
+    faulty = render("outcome-review-errors", reviewer="许丽萍（R03）", errors=1)
+    assert stale in a.flags and faulty in a.flags
+    states = {(p.unit_id, p.reviewer_id): p.state for p in outcome.progress}
+    assert states[("A", "R01")] == COUNTED and states[("A", "R02")] == STALE
+    assert states[("A", "R03")] == ERRORS and states[("A", "R04")] == NOT_RETURNED
+    # B's only review is stale: not reviewed, and the stale review named in the reasons
+    b = candidate(outcome, "B")
+    assert not b.eligible and b.review_total is None and b.decision is None
+    assert b.reasons == [
+        render("outcome-not-reviewed"),
+        render("outcome-review-stale", reviewer="林晓文（R01）"),
+    ]
+
+
+def test_a_veto_or_condition_found_untrue_bars_the_unit(tmp_path):
+    rnd, review = round_file(tmp_path, "assign: all\ncombine: mean")
+    report = units_report(rnd, {"A": FULL, "B": FULL})
+    declaration = rnd.sheet_rubric("hongqi").declarations[0].text
+    sheets = [
+        sheet("R01", "A", FULL),
+        sheet("R02", "A", FULL, vetoes={"v1": FALSE}),
+        sheet("R01", "B", FULL),
+        sheet("R02", "B", FULL, stale=True, vetoes={"v1": FALSE}),  # not counted: no effect
+    ]
+    outcome = decide(rnd, review, report, reviews_of(*sheets))
+    a = candidate(outcome, "A")
+    text = render("outcome-veto-false", reviewer="周建华（R02）", declaration=declaration)
+    assert not a.eligible and a.reasons == [text] and text in a.flags and a.rank is None
+    assert candidate(outcome, "B").eligible and candidate(outcome, "B").rank == 1
+
+
+def test_a_condition_to_apply_found_untrue_bars_the_unit(tmp_path):
+    requires = (
+        "    requires:\n      - when: \"单位名称 != ''\"\n        reason: 名单中没有单位名称\n"
+    )
+    rnd, review = round_file(tmp_path, "assign: all\ncombine: mean", requires=requires)
+    report = units_report(rnd, {"A": FULL})
+    sheets = [sheet("R01", "A", FULL), sheet("R03", "A", FULL, prerequisites={0: FALSE})]
+    a = candidate(decide(rnd, review, report, reviews_of(*sheets)), "A")
+    text = render(
+        "outcome-prerequisite-false",
+        reviewer="许丽萍（R03）",
+        condition="单位名称 != ''",
+        reason="名单中没有单位名称",
+    )
+    assert not a.eligible and a.reasons == [text]
+    # a form whose reviewers do not confirm conditions ignores the column
+    rnd, review = round_file(
+        tmp_path, "assign: all\ncombine: mean\nconfirm_prerequisites: false", requires=requires
+    )
+    a = candidate(decide(rnd, review, units_report(rnd, {"A": FULL}), reviews_of(*sheets)), "A")
+    assert a.eligible
+
+
+def test_not_reviewed_yet_keeps_the_units_own_reasons(tmp_path):
+    rnd, review = round_file(
+        tmp_path, "assign:\n  units: {A: [R01], B: [R02]}\ncombine: mean", self_form=True
+    )
+    report = units_report(rnd, {"A": FULL, "B": FULL, "C": FULL}, vetoes={"B": "是"})
+    outcome = decide(rnd, review, report, None)
+    a, b, c = (candidate(outcome, u) for u in "ABC")
+    assert a.reasons == [render("outcome-not-reviewed")] and not a.eligible
+    declared = rnd.sheet_rubric("hongqi").declarations[0].text
+    assert b.reasons == [f"一票否决：{declared}", render("outcome-not-reviewed")]
+    assert c.reasons == [render("outcome-no-reviewer")]
+    assert [u.unit_id for _, u in outcome.unassigned] == ["C", "D", "E"]
+    assert [u.unit_id for _, u in outcome.no_return] == ["D", "E"]  # no sheet was sent
+    assert all(c.rank is None and c.award == "" for c in outcome.of_form("hongqi"))
+    # a form without review is decided on the self-score exactly as ingest decided it
+    results = {r.unit_id: r for r in report.results if r.form_id == "ziping"}
+    for cand in outcome.of_form("ziping"):
+        r = results[cand.unit_id]
+        assert cand.basis == "self" and cand.decision == Decimal(str(r.total))
+        assert (cand.eligible, cand.reasons, cand.rank, cand.award, cand.band) == (
+            r.eligible,
+            r.reasons,
+            r.rank,
+            r.award,
+            r.band,
+        )
+    data = outcome.to_dict()
+    assert data["forms"] == {
+        "hongqi": {"basis": "review", "reviewed": True},
+        "ziping": {"basis": "self", "reviewed": False},
+    }
+    assert data["candidates"][0]["review_total"] is None
+
+
+def test_gap_flags_and_struck_reviewer_scores_in_words(tmp_path):
+    rnd, review = round_file(tmp_path, "assign: all\ncombine: mean\ngap: {item: 2, total: 5}")
+    report = units_report(rnd, {"A": FULL})
+    sheets = [sheet(r, "A", minus({"i2": 3, "i7": 3})) for r in ("R01", "R02")]
+    c = candidate(decide(rnd, review, report, reviews_of(*sheets)), "A")
+    item = render(
+        "outcome-gap-item", item="第2项", self="12", review="9", difference="3", limit="2"
+    )
+    total = render("outcome-gap-total", self="100", review="94", difference="6", limit="5")
+    assert item in c.flags and total in c.flags
+    assert c.eligible  # a flag, not a reason: the office decides
+    assert c.reviewer_totals == {"R01": Decimal("94"), "R02": Decimal("94")}
+
+
+def test_exact_combination_never_a_float_accident(tmp_path):
+    rnd, review = round_file(tmp_path, "assign: all\ncombine: mean\nrounding: {step: 0.1}")
+    report = units_report(rnd, {"A": FULL})
+    scores = [(11, 11.5, 11.5), (13.5, 14, 13.5)]  # 11.333… → 11.3; 13.666… → 13.7
+    sheets = [
+        sheet(r, "A", {**FULL, "i1": scores[0][n], "i3": scores[1][n]})
+        for n, r in enumerate(("R01", "R02", "R03"))
+    ]
+    c = candidate(decide(rnd, review, report, reviews_of(*sheets)), "A")
+    assert [c.items[0].combined, c.items[2].combined] == [Decimal("11.3"), Decimal("13.7")]
+    assert c.review_total == Decimal("99")  # 100 − 0.7 − 0.3, exactly
