@@ -365,3 +365,122 @@ def test_exact_combination_never_a_float_accident(tmp_path):
     c = candidate(decide(rnd, review, report, reviews_of(*sheets)), "A")
     assert [c.items[0].combined, c.items[2].combined] == [Decimal("11.3"), Decimal("13.7")]
     assert c.review_total == Decimal("99")  # 100 − 0.7 − 0.3, exactly
+
+
+# -- the summary: review sheets, decision-based ranking and 公示, printed ------------------
+
+
+def review_scenario(tmp_path):
+    """Five branches: A–C reviewed (one disagreement, one stale, one over-max), D and E
+    without a return; a form without review beside it."""
+    rnd, review = round_file(
+        tmp_path,
+        "assign:\n  by_group:\n    第一测评组: [A, B, C]\n    第二测评组: [D]\n"
+        "combine: mean\nspread: 3\ngap: {item: 2, total: 5}",
+        self_form=True,
+    )
+    report = units_report(rnd, {"A": FULL, "B": minus({"i7": 2}), "C": minus({"i1": 1})})
+    sheets = [
+        sheet("R01", "A", minus({"i3": 4, "i7": 3})),
+        sheet("R02", "A", minus({"i7": 3})),
+        sheet("R03", "A", minus({"i7": 3}), comment="资料齐全，现场查看属实。"),
+        sheet("R01", "B", minus({"i7": 2})),
+        sheet("R02", "B", minus({"i7": 2}), stale=True),
+        sheet("R01", "C", {**FULL, "i1": 20}, errors=1),
+    ]
+    return rnd, review, report, reviews_of(*sheets)
+
+
+def test_summary_review_sheets_and_decision_ranking(tmp_path):
+    import io
+
+    import openpyxl
+
+    from xlsxflow.summary import summary_bytes
+
+    rnd, review, report, reviews = review_scenario(tmp_path)
+    outcome = decide(rnd, review, report, reviews)
+    book = openpyxl.load_workbook(
+        io.BytesIO(summary_bytes(report, None, rnd.roster, outcome=outcome))
+    )
+    names = book.sheetnames
+    for name in ("评审汇总", "红旗党支部评审明细", "评审进度", "评审分歧"):
+        assert name in names
+    ranking = book["红旗党支部排名"]
+    heads = [c.value for c in ranking[1]]
+    assert "实评分（排名依据）" in heads and "自评分" in heads
+    first = [c.value for c in ranking[2]]
+    assert first[:3] == [1, "B", "乙支部"]  # B 98 reviewed (its stale review left out) before A
+    progress = [[c.value for c in row] for row in book["评审进度"].iter_rows(min_row=2)]
+    states = {(r[0], r[4]): r[7] for r in progress if r[0]}
+    assert states[("R02", "B")].startswith("已交，已过期")
+    assert states[("R03", "B")] == "未交"
+    assert states[("R01", "C")] == "已交，有 1 处错误，改正前不计入"
+    assert ["D", render("outcome-no-return")] in [[r[4], r[7]] for r in progress]
+    assert ["E", "没有评审人（见轮次文件 review.assign）"] in [[r[4], r[7]] for r in progress]
+    # the form without review keeps its self-score ranking sheet
+    assert [c.value for c in book["自评表排名"][1]][6] != "实评分（排名依据）"
+    notice = book["红旗党支部公示"]
+    text = "\n".join(str(c.value) for row in notice.iter_rows() for c in row if c.value)
+    assert "按实评分从高到低排列" in text and "乙支部" in text and "甲支部" in text
+    assert "丙支部" not in text  # its only review has an error: not reviewed, not listed
+
+
+def test_report_json_carries_the_outcome(tmp_path):
+    import json
+
+    from xlsxflow.summary import write_report_json
+
+    rnd, review, report, reviews = review_scenario(tmp_path)
+    outcome = decide(rnd, review, report, reviews)
+    write_report_json(report, tmp_path / "report.json", outcome)
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    by_unit = {c["unit_id"]: c for c in data["review"]["candidates"] if c["form"] == "hongqi"}
+    assert by_unit["A"]["review_total"] == 95.5 and by_unit["A"]["self_total"] == 100
+    assert by_unit["C"]["reasons"] == [
+        render("outcome-not-reviewed"),
+        render("outcome-review-errors", reviewer="林晓文（R01）", errors=1),
+    ]
+    assert data["review"]["no_return"] == [
+        {"form": "hongqi", "unit_id": "D"},
+        {"form": "hongqi", "unit_id": "E"},
+    ]
+
+
+def test_review_sheets_print_whole_in_libreoffice(tmp_path, soffice):
+    """The new pages rendered by LibreOffice: every heading, reviewer and flag readable."""
+    import subprocess
+
+    from conftest import libreoffice_convert
+
+    from xlsxflow.summary import write_summary
+
+    rnd, review, report, reviews = review_scenario(tmp_path)
+    outcome = decide(rnd, review, report, reviews)
+    path = tmp_path / "summary.xlsx"
+    write_summary(report, None, rnd.roster, path, outcome=outcome)
+    libreoffice_convert(soffice, [path], tmp_path / "pdf", tmp_path / "profile", fmt="pdf")
+    pdf = tmp_path / "pdf" / "summary.pdf"
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    flat = "".join(text.split())
+    for words in (
+        "实评分（排名依据）",
+        "差额（自评−实评）",
+        "评审人（计入/应有）",
+        "实评分（合分）",
+        "许丽萍（R03）",
+        "已交，已过期（单位在评审后重新报送），需重新评审",
+        render("outcome-no-return"),
+        render(
+            "outcome-disagreement",
+            item="第3项",
+            scores="林晓文（R01） 10、周建华（R02） 14、许丽萍（R03） 14",
+            difference="4",
+            spread="3",
+        ),
+        render("outcome-gap-item", item="第7项", self="18", review="15", difference="3", limit="2"),
+        "按实评分从高到低排列",
+    ):
+        assert "".join(words.split()) in flat, words

@@ -59,6 +59,7 @@ from .spec import (
     disagreements,
     gap_flags,
     item_step,
+    review_outline,
 )
 
 if TYPE_CHECKING:
@@ -138,6 +139,7 @@ class ReviewOutcome:
     unassigned: list[tuple[str, Unit]] = field(default_factory=list)  # (form, unit): no reviewer
     disagreements: list[ItemDisagreement] = field(default_factory=list)
     reviews_dir: str = ""  # "" before any review was read
+    rules: str = ""  # each reviewed form's review in plain Chinese (review_outline)
 
     def of_form(self, form_id: str) -> list[Candidate]:
         return [c for c in self.candidates if c.form_id == form_id]
@@ -236,6 +238,7 @@ def decide(
         basis={},
         reviewed_forms=[f.id for f in rnd.spec.forms if f.id in review.forms],
         reviews_dir=reviews.reviews_dir if reviews else "",
+        rules=review_outline(rnd, review),
     )
     for form in rnd.spec.forms:
         rubric = rnd.sheet_rubric(form.id)
@@ -352,9 +355,9 @@ def _review(
     c.items, combined, not_applicable, notes = _items(rubric, spec, sub, counted, labels)
     c.decision = None
     if not counted:
-        c.reasons.append(render("outcome-not-reviewed" if expected else "outcome-no-reviewer"))
-        c.reasons += problems
-        c.flags += problems
+        why = render("outcome-not-reviewed" if expected else "outcome-no-reviewer")
+        c.reasons += [why, *problems]
+        c.flags += [why, *problems]
         c.eligible = False
         return
     c.flags += problems
