@@ -484,3 +484,47 @@ def test_review_sheets_print_whole_in_libreoffice(tmp_path, soffice):
         "按实评分从高到低排列",
     ):
         assert "".join(words.split()) in flat, words
+
+
+# -- wiring: the unit ingest decides every form; reviewed ones read 尚未评审 -------------------
+
+
+def test_ingest_writes_the_outcome_before_any_review(tmp_path, monkeypatch):
+    import io
+    import json
+    import re
+
+    import openpyxl
+    from click.testing import CliRunner
+
+    from xlsxflow.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", "--round", "dangzhibu", "r.yaml"]).exit_code == 0
+    text = (tmp_path / "r.yaml").read_text(encoding="utf-8")
+    lines = [
+        "    " + line[6:] if re.match(r"^    # (review:|  )", line) else line
+        for line in text.splitlines()
+    ]
+    (tmp_path / "r.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert runner.invoke(main, ["generate", "r.yaml", "--out", "wb"]).exit_code == 0
+    assert runner.invoke(main, ["sample-returns", "wb", "--out", "ret"]).exit_code == 0
+    result = runner.invoke(main, ["ingest", "ret", "--report", "r.json", "--out", "s.xlsx"])
+    assert result.exit_code in (0, 1), result.output
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    hongqi = [c for c in report["review"]["candidates"] if c["form"] == "hongqi"]
+    assert hongqi and all(render("outcome-not-reviewed") in c["reasons"] for c in hongqi)
+    assert not any(c["eligible"] or c["award"] for c in hongqi)
+    others = [c for c in report["review"]["candidates"] if c["form"] == "xianfenggang"]
+    assert others and all(c["basis"] == "self" for c in others)
+    assert any(c["eligible"] for c in others)  # decided on the self-score, as before
+    book = openpyxl.load_workbook(io.BytesIO((tmp_path / "s.xlsx").read_bytes()))
+    assert {"评审汇总", "红旗党支部评审明细", "评审进度"} <= set(book.sheetnames)
+    # a reviewers file that cannot be read does not stop the units' ingest
+    (tmp_path / "reviewers.csv").unlink()
+    result = runner.invoke(main, ["ingest", "ret", "--report", "r.json", "--out", "s.xlsx"])
+    assert result.exit_code == 1 and "reviewers-unreadable" in result.output
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    hongqi = [c for c in report["review"]["candidates"] if c["form"] == "hongqi"]
+    assert all(c["reasons"][-1] == render("outcome-no-reviewer") for c in hongqi)

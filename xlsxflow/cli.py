@@ -437,6 +437,7 @@ def ingest(
     from .demo import files_line, forms_line
     from .ingest import count_files
     from .ingest import ingest as do_ingest
+    from .review.outcome import decide, review_for_ingest
     from .round import open_round
     from .summary import write_report_json, write_summary
 
@@ -467,9 +468,14 @@ def ingest(
                 progress=bar.update,
                 command=command,
             )
-        write_summary(report, ctx.rubric, ctx.roster, out_file, lang)
+        outcome, review_ok = None, True
+        if ctx.round is not None:  # every form decided; reviewed ones read 尚未评审 until reviewed
+            review, review_ok = review_for_ingest(ctx.round)
+            _echo_issues(review.warnings)
+            outcome = decide(ctx.round, review, report, None)
+        write_summary(report, ctx.rubric, ctx.roster, out_file, lang, outcome=outcome)
         if report_file:
-            write_report_json(report, report_file)
+            write_report_json(report, report_file, outcome)
         click.echo(files_line(report))
         click.echo(forms_line(report))
         if unusable := report.unusable:
@@ -482,7 +488,7 @@ def ingest(
         click.echo(f"汇总表 summary: {Path(out_file).resolve()}")
         if report_file:
             click.echo(f"报告 report: {Path(report_file).resolve()}")
-        sys.exit(report.exit_code)
+        sys.exit(max(report.exit_code, 0 if review_ok else 1))
 
 
 def _echo_other_rounds(report, returns_dir: str) -> None:

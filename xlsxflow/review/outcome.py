@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from ..messages import render
+from ..messages import XlsxflowError, render
 from ..roster import Unit
 from ..scoring import compute_totals, rank_by
 from ..submission import Result, Submission
@@ -53,12 +53,14 @@ from .model import FALSE, Candidate, ItemScores, ReviewedSheet, ReviewIngest
 from .spec import (
     Disagreement,
     FormReview,
+    Reviewers,
     RoundReview,
     combine,
     decision_score,
     disagreements,
     gap_flags,
     item_step,
+    load_review,
     review_outline,
 )
 
@@ -262,6 +264,30 @@ def decide(
         outcome.no_return += [(form.id, u) for u in fr.units if u.unit_id not in sent]
         outcome.unassigned += [(form.id, u) for u in review.unassigned(form.id)]
     return outcome
+
+
+def review_for_ingest(rnd: Round) -> tuple[RoundReview, bool]:
+    """The round's review for the unit ingest's summary, and whether it loaded cleanly.
+
+    A reviewers file or assignment in error must not stop the units' ingest: each
+    reviewed form then has no reviewer (its units read 尚未评审) and the problems are
+    the returned review's warnings, for the console.
+    """
+    try:
+        return load_review(rnd), True
+    except XlsxflowError as exc:
+        forms = {}
+        for form in rnd.spec.forms:
+            if form.review is None:
+                continue
+            units = [
+                u
+                for u in rnd.roster
+                if (e := rnd.entitlements.get(u.unit_id, {}).get(form.id)) and e.receives
+            ]
+            nobody = Reviewers([], source=form.review.reviewers)
+            forms[form.id] = FormReview(form.id, form.title, form.review, nobody, {}, units)
+        return RoundReview(forms, list(exc.issues)), False
 
 
 def _self_candidate(form: FormSpec, r: Result) -> Candidate:
