@@ -528,3 +528,74 @@ def test_ingest_writes_the_outcome_before_any_review(tmp_path, monkeypatch):
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     hongqi = [c for c in report["review"]["candidates"] if c["form"] == "hongqi"]
     assert all(c["reasons"][-1] == render("outcome-no-reviewer") for c in hongqi)
+
+
+MINI = """id: mini
+title: 小表
+version: "1"
+step: 1
+total: 20
+sections:
+  - id: s1
+    name: 一
+    items:
+      - {id: a, max: 10, text: 甲项}
+      - {id: b, max: 10, text: 乙项, not_applicable: {when: 无食堂单位, counts: rescale}}
+bonus:
+  mode: sum
+  items:
+    - {id: x, text: 获国家级荣誉, points: 6}
+    - {id: y, text: 获省部级荣誉, points: 4}
+"""
+
+
+def test_bonus_kept_by_a_majority_and_not_applicable_by_a_majority(tmp_path):
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    (tmp_path / "reviewers.csv").write_text(REVIEWERS, encoding="utf-8")
+    (tmp_path / "mini.yaml").write_text(MINI, encoding="utf-8")
+    (tmp_path / "round.yaml").write_text(
+        "title: 测试轮\nyear: 2026\nroster: roster.csv\nforms:\n"
+        "  - id: mini\n    title: 小表\n    rubric: mini.yaml\n"
+        "    review: {reviewers: reviewers.csv, assign: {units: {A: [R01, R02, R03]}}}\n",
+        encoding="utf-8",
+    )
+    rnd = load_round(tmp_path / "round.yaml")
+    review = load_review(rnd)
+    slots = rnd.slots_of("A")
+    (layout,) = rnd.book(slots).sheets
+    sub = Submission(
+        "A",
+        "mini",
+        scores={"a": 10.0, "b": 10.0},
+        bonus={"x": 6.0, "y": 4.0},
+        form_id="mini",
+        slot=1,
+        sheet=layout.sheet_name,
+    )
+    record = FileRecord("A.xlsx", 1, 0.0, status="accepted", unit_id="A", slots=slots)
+    record.submissions.append(sub)
+    results, _ = evaluate_round(rnd, [record])
+    report = IngestReport("r", "", "", "", "", "r1", "测试轮", "", [record], results, [], round=rnd)
+
+    def review_sheet(rid, a, na, keep):
+        return ReviewedSheet(
+            rid, "A", "mini", 1, layout.sheet_name, f"{rid}.xlsx", "h",
+            scores={"a": a, "b": None if na else 7.0},
+            not_applicable={"b"} if na else set(),
+            bonus=keep,
+        )  # fmt: skip
+
+    sheets = [
+        review_sheet("R01", 8, True, {"x": 6.0, "y": 0.0}),
+        review_sheet("R02", 9, True, {"x": 6.0, "y": 4.0}),
+        review_sheet("R03", 9, False, {"x": 0.0, "y": 0.0}),
+    ]
+    c = decide(rnd, review, report, reviews_of(*sheets)).candidates[0]
+    a, b = c.items
+    assert a.combined == 9 and b.not_applicable and b.not_applicable_by == ["R01", "R02"]
+    assert b.by_reviewer == {"R03": 7.0} and b.combined is None
+    assert c.review_bonus == 6  # x kept by two of three; y by one: struck
+    assert c.review_total == 9 * 20 / 10 + 6  # 乙项 left out and the subtotal rescaled
+    struck = render("outcome-bonus-struck", bonus="获省部级荣誉", kept=1, counted=3)
+    assert struck in c.flags
+    assert c.reviewer_totals == {"R01": 22, "R02": 28, "R03": 16}

@@ -914,7 +914,7 @@ def _notice_sheet(s: _Sheets, report, form, lang: str, outcome=None) -> None:
     verb = "授予" if award else "推荐"
     if lang == "en":
         heading = f"{rnd.spec.title}\n{what}: proposed (public notice)"
-        intro = f"The {len(picked)} proposed below are publicly posted ({'by total' if rubric.scored else 'in no order'}):"
+        intro = f"The {len(picked)} proposed below are publicly posted ({('by ' + (_basis_label(outcome.basis[form.id], 'en') if reviewed else 'total')) if rubric.scored else 'in no order'}):"
     else:
         heading = f"{rnd.spec.title}\n{what}拟{verb}对象公示名单"
         intro = f"经审核，现将{what}拟{verb}对象予以公示（共 {len(picked)} 个，{order}）："
@@ -1500,12 +1500,13 @@ def _review_details_sheet(s: _Sheets, report, outcome, form, lang: str) -> None:
         bonus = [_score(c.review_bonus)] * has_bonus
         rows.append([*key, _r("combined_row", lang), *combined, *bonus, _score(c.review_total)])
     ws = s.table(
-        _sheet_name(form.title, "review_details", lang)
-        if lang == "en"
-        else f"{form.title}评审明细"[:31],
+        (f"{form.title} " if lang == "en" else form.title) + _r("review_details", lang)[:31],
         headers,
         rows,
-        widths={1: 20, scorer: 16},
+        widths={
+            1: 20,
+            scorer: min(24, max(display_width(str(r[scorer])) for r in [headers, *rows]) + 2),
+        },
         max_width=24,
         title=report.round_title,
         unit_columns=tuple(range(scorer)),
