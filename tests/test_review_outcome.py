@@ -482,6 +482,7 @@ def test_review_sheets_print_whole_in_libreoffice(tmp_path, soffice):
         ),
         render("outcome-gap-item", item="第7项", self="18", review="15", difference="3", limit="2"),
         "按实评分从高到低排列",
+        "资料齐全，现场查看属实。",  # a reviewer's 评语 beside the scores
     ):
         assert "".join(words.split()) in flat, words
 

@@ -1308,6 +1308,7 @@ _R = {
     "review_choices": ("评审合分", "Combining"),
     "order_by": ("按{score}从高到低排列", "by {score}"),
     "not_reviewed": ("尚未评审", "not reviewed"),
+    "comment": ("评语", "Comment"),
 }
 
 
@@ -1475,7 +1476,7 @@ def _review_details_sheet(s: _Sheets, report, outcome, form, lang: str) -> None:
         f"第{n}项（{fmt(item.max)}）" if lang != "en" else f"{n} ({fmt(item.max)})"
         for n, (_, item) in enumerate(rubric.items(), 1)
     ]
-    headers += [_t("bonus", lang)] * has_bonus + [_t("total", lang)]
+    headers += [_t("bonus", lang)] * has_bonus + [_t("total", lang), _r("comment", lang)]
     split = {(d.candidate.key, d.found.item_id) for d in outcome.disagreements}
     rows, marks = [], []
     for c in outcome.of_form(form.id):
@@ -1483,7 +1484,7 @@ def _review_details_sheet(s: _Sheets, report, outcome, form, lang: str) -> None:
         result = results.get((c.file, c.sheet))
         own = [na if i.self_not_applicable else i.self_score for i in c.items]
         bonus = [result.bonus if result else ""] * has_bonus
-        rows.append([*key, _r("self_row", lang), *own, *bonus, c.self_total])
+        rows.append([*key, _r("self_row", lang), *own, *bonus, c.self_total, ""])
         for rid in c.reviewers_counted:
             cells = [na if rid in i.not_applicable_by else i.by_reviewer.get(rid) for i in c.items]
             marks += [
@@ -1492,19 +1493,24 @@ def _review_details_sheet(s: _Sheets, report, outcome, form, lang: str) -> None:
                 if (c.key, i.item_id) in split
             ]
             total = c.reviewer_totals.get(rid)
-            rows.append([*key, who.get(rid, rid), *cells, *[""] * has_bonus, _score(total)])
+            comment = c.comments.get(rid, "")
+            rows.append(
+                [*key, who.get(rid, rid), *cells, *[""] * has_bonus, _score(total), comment]
+            )
         if c.review_total is None:
             rows.append([*key, _r("not_reviewed", lang), *[""] * (len(headers) - scorer - 1)])
             continue
         combined = [na if i.not_applicable else _score(i.combined) for i in c.items]
         bonus = [_score(c.review_bonus)] * has_bonus
-        rows.append([*key, _r("combined_row", lang), *combined, *bonus, _score(c.review_total)])
+        rows.append([*key, _r("combined_row", lang), *combined, *bonus, _score(c.review_total), ""])
     ws = s.table(
         (f"{form.title} " if lang == "en" else form.title) + _r("review_details", lang)[:31],
         headers,
         rows,
+        max_lines=DETAIL_LINES,  # a long 评语 continues on 全文
         widths={
             1: 20,
+            len(headers) - 1: 30,
             scorer: min(24, max(display_width(str(r[scorer])) for r in [headers, *rows]) + 2),
         },
         max_width=24,
@@ -1648,6 +1654,8 @@ def _review_facts(outcome, zh: bool) -> list[tuple[str, str, str]]:
         "计入时按单位申报的分数。不适用：计入的评审人中过半数标为不适用的项目按评分表的"
         "不适用规则计算，否则取其余评审人评分合分。只有部分评审人计入时按已计入的评审合分，"
         "在“提示”中列出未计入的评审人；没有计入的评审时“尚未评审”，不符合条件。"
+        "评审的表按决定依据排名、授予和公示（见各表“排名”中标有“排名依据”的一列），"
+        "上面“排名规则”中的“总分”对这些表指决定依据的分数。"
         if zh
         else "Bonus lines count when more than half of the counted reviews keep them; an item is "
         "n/a when more than half mark it so; with no counted review a unit is not eligible."
