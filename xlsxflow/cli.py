@@ -438,6 +438,7 @@ def ingest(
     from .demo import files_line, forms_line
     from .ingest import count_files
     from .ingest import ingest as do_ingest
+    from .review.outcome import decide, review_for_ingest
     from .round import open_round
     from .summary import write_report_json, write_summary
 
@@ -468,9 +469,14 @@ def ingest(
                 progress=bar.update,
                 command=command,
             )
-        write_summary(report, ctx.rubric, ctx.roster, out_file, lang)
+        outcome, review_ok = None, True
+        if ctx.round is not None:  # every form decided; reviewed ones read 尚未评审 until reviewed
+            review, review_ok = review_for_ingest(ctx.round)
+            _echo_issues(review.warnings)
+            outcome = decide(ctx.round, review, report, None)
+        write_summary(report, ctx.rubric, ctx.roster, out_file, lang, outcome=outcome)
         if report_file:
-            write_report_json(report, report_file)
+            write_report_json(report, report_file, outcome)
         if report.round_id:  # remembered for the reviews (xlsxflow review generate / ingest)
             Ledger.open().record(report, returns)
         click.echo(files_line(report))
@@ -485,7 +491,7 @@ def ingest(
         click.echo(f"汇总表 summary: {Path(out_file).resolve()}")
         if report_file:
             click.echo(f"报告 report: {Path(report_file).resolve()}")
-        sys.exit(report.exit_code)
+        sys.exit(max(report.exit_code, 0 if review_ok else 1))
 
 
 def _echo_other_rounds(report, returns_dir: str) -> None:
@@ -649,7 +655,8 @@ def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lan
     only read.
     """
     from .demo import files_line
-    from .review.run import files_to_read, read_reviews
+    from .review.outcome import decide
+    from .review.run import files_to_read, read_reviews, review_exit_code, review_lines
     from .summary import write_report_json, write_summary
 
     with _handled():
@@ -670,14 +677,19 @@ def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lan
                 command=command,
             )
         units, reviews = read.units, read.reviews
-        write_summary(units, None, read.round.ctx.roster, out_file, lang)
+        outcome = decide(read.round.ctx.round, read.round.review, units, reviews)
+        write_summary(units, None, read.round.ctx.roster, out_file, lang, outcome=outcome)
         if report_file:
-            write_report_json(units, report_file)
-        click.echo("单位报送 " + files_line(units))
-        click.echo("评审表 " + files_line(reviews))
+            write_report_json(units, report_file, outcome, reviews)
+        click.echo("单位报送 units' " + files_line(units))
+        click.echo("评审表 reviews' " + files_line(reviews))
+        for line in review_lines(outcome):
+            click.echo(line)
         _echo_issues(reviews.warnings)
         click.echo(f"汇总表 summary: {Path(out_file).resolve()}")
-        sys.exit(1 if any(f.status == "rejected" for f in reviews.files) else 0)
+        if report_file:
+            click.echo(f"报告 report: {Path(report_file).resolve()}")
+        sys.exit(review_exit_code(units, reviews, outcome))
 
 
 # -- mail -------------------------------------------------------------------------

@@ -383,6 +383,39 @@ CATALOGUE: dict[str, Message] = {
         I,
         "只有 {count} 个评分，少于 trim_min 的 {trim_min} 个：不去掉最高分和最低分，按平均值计。",
     ),
+    # ---- review outcome: why a candidate is (not) eligible, and what to look at ---------------
+    "outcome-not-reviewed": Message(W, "尚未评审"),
+    "outcome-no-reviewer": Message(
+        W, "尚未评审：没有指定评审人（请在轮次文件的 review.assign 中为本单位指定评审人）"
+    ),
+    "outcome-no-return": Message(W, "本表未报送（没有被接受的报送），没有评审表可发给评审人"),
+    "outcome-review-stale": Message(
+        W, "评审人{reviewer}的评审已过期（单位在评审后重新报送），不计入，需按新报送重新评审"
+    ),
+    "outcome-review-errors": Message(
+        W, "评审人{reviewer}的评审表有 {errors} 处填写错误，改正前不计入（见评审汇总的“问题”）"
+    ),
+    "outcome-review-partial": Message(
+        W, "评审未齐：已计入 {counted}/{expected} 名评审人；尚未计入：{missing}"
+    ),
+    "outcome-below-threshold": Message(W, "{basis}未达到命名门槛 {threshold} 分；实得 {score} 分"),
+    "outcome-veto-false": Message(W, "评审人{reviewer}认定否决事项的声明不属实：{declaration}"),
+    "outcome-prerequisite-false": Message(
+        W, "评审人{reviewer}认定申报条件不属实：{condition}（不符合时：{reason}）"
+    ),
+    "outcome-gap-item": Message(
+        W,
+        "自评虚高：{item}自评 {self} 分，实评 {review} 分，高出 {difference} 分（超过 {limit} 分）",
+    ),
+    "outcome-gap-total": Message(
+        W, "自评虚高：合计自评 {self} 分，实评 {review} 分，高出 {difference} 分（超过 {limit} 分）"
+    ),
+    "outcome-disagreement": Message(
+        W, "评审分歧：{item}评分为 {scores}，相差 {difference} 分（超过 {spread} 分），请测评组讨论"
+    ),
+    "outcome-bonus-struck": Message(
+        W, "加分“{bonus}”未获确认（{kept}/{counted} 名评审人保留，须过半数），不计入实评分"
+    ),
 }
 
 
