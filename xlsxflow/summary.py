@@ -21,7 +21,7 @@ from unicodedata import east_asian_width
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from . import __version__, labels
+from . import __version__, approval, labels
 from .atomic import atomic_write_bytes
 from .ingest import IngestReport
 from .layout import META_SHEET
@@ -367,8 +367,19 @@ def _as_text(value) -> str:
     return "" if value is None else str(value)
 
 
-def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str = "zh") -> bytes:
-    """The summary workbook; ``rubric`` is None for a round of several forms."""
+def summary_bytes(
+    report: IngestReport,
+    rubric: Rubric | None,
+    roster,
+    lang: str = "zh",
+    *,
+    candidates=None,
+    key: bytes | None = None,
+) -> bytes:
+    """The summary workbook; ``rubric`` is None for a round of several forms.
+
+    With ``candidates`` (the review's outcome) and the office ``key`` it gains the signed
+    审定 sheet (:mod:`.approval`) that ``xlsxflow publish`` reads back."""
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(
         buffer,
@@ -391,6 +402,8 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
         ws = _ranking_sheet(s, _t("ranking", lang), rubric, report.results, report, lang)
         ws.activate()
         _details_sheet(s, _t("details", lang), rubric, report.results, report, lang)
+    if candidates is not None and key is not None:
+        approval.add_to_summary(wb, report, candidates, key)
 
     # 问题 ----------------------------------------------------------------------------
     names = {u.unit_id: u.name for u in roster}
@@ -1260,9 +1273,17 @@ def _histogram(totals: list[float], rubric: Rubric) -> list[tuple[str, int]]:
 
 
 def write_summary(
-    report: IngestReport, rubric: Rubric | None, roster, path: str | Path, lang: str = "zh"
+    report: IngestReport,
+    rubric: Rubric | None,
+    roster,
+    path: str | Path,
+    lang: str = "zh",
+    *,
+    candidates=None,
+    key: bytes | None = None,
 ) -> None:
-    atomic_write_bytes(path, summary_bytes(report, rubric, roster, lang))
+    data = summary_bytes(report, rubric, roster, lang, candidates=candidates, key=key)
+    atomic_write_bytes(path, data)
 
 
 def write_report_json(report: IngestReport, path: str | Path) -> None:
