@@ -221,7 +221,7 @@ def approval_rows(
                 review_score=_exact(c.review_total),
                 decision_score=_exact(c.decision),
                 basis=c.basis,
-                basis_text=f.basis_text if f else BASIS_WORDS.get(c.basis, c.basis),
+                basis_text=(f.basis_text if f else "") or BASIS_WORDS.get(c.basis, c.basis),
                 rank=c.rank,
                 award=c.award,
                 eligible=c.eligible,
