@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import secrets
 import shutil
 import subprocess
@@ -369,6 +370,29 @@ def test_another_key_another_round_and_broken_files(tmp_path):
     (tmp_path / "plain.xlsx").write_bytes(plain.getvalue())
     assert where(read_approval(tmp_path / "plain.xlsx", KEY)) == [("summary-not-signed", "")]
     assert where(read_approval(tmp_path / "missing.xlsx", KEY)) == [("summary-unreadable", "")]
+
+
+def test_long_reasons_survive_the_signature(tmp_path):
+    """A row's signed facts longer than a cell holds continue in the next cell."""
+    long = cand("danwei", "LNG", "长理由单位", review=Decimal("70"), eligible=False)
+    long.reasons = [f"第{n}条理由：" + "未达到要求" * 400 for n in range(20)]
+    path = summary_file(tmp_path / "s.xlsx", candidates=[*CANDIDATES, long])
+    read = read_approval(path, KEY)
+    assert read.ok and next(r for r in read.rows if r.unit_id == "LNG").reasons == long.reasons
+
+
+def test_damaged_files_never_raise(tmp_path):
+    """Bytes changed anywhere in a summary: an issue, never an exception."""
+    good = bytearray(summary_file(tmp_path / "s.xlsx").read_bytes())
+    rng = random.Random(11)
+    for n in range(60):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        path = tmp_path / f"d{n}.xlsx"
+        path.write_bytes(bytes(data))
+        read = read_approval(path, KEY, round_id=ROUND_ID)
+        assert read.ok or read.issues, n
 
 
 def test_a_choice_typed_past_the_dropdown_is_an_error(tmp_path):

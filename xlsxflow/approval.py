@@ -45,6 +45,7 @@ ADVICE = "计算结果/建议"
 RECOMMEND, NOT_RECOMMENDED, PENDING = "推荐", "不推荐", "待评审"
 BASIS_WORDS = {"self": "自评分", "review": "实评分", "composite": "综合分"}
 UNDECIDED = "未审定"
+CELL_CHARS = 30_000  # an identity value longer than this continues in the next cell
 # A summary is bigger than a unit return: many sheets, a row per candidate.
 SUMMARY_LIMITS = Limits(
     max_file_bytes=200 * 1024 * 1024,
@@ -93,12 +94,6 @@ def form_facts(rnd) -> dict[str, FormFacts]:
             basis_text=basis,
         )
     return out
-
-
-def _number(value) -> float | None:
-    if value is None:
-        return None
-    return float(value) if not isinstance(value, Decimal) else float(value)
 
 
 def _exact(value) -> str | None:
@@ -401,7 +396,8 @@ def add_approval_sheet(
     meta = wb.add_worksheet(META_SHEET)
     for n, (name, value) in enumerate([*pairs, ("signature", _sign(key, pairs))]):
         meta.write_string(n, 0, name)
-        meta.write_string(n, 1, value)
+        for k in range(0, max(len(value), 1), CELL_CHARS):  # a cell holds 32767 characters
+            meta.write_string(n, 1 + k // CELL_CHARS, value[k : k + CELL_CHARS])
     meta.very_hidden()
     meta.protect(password)
 
@@ -534,7 +530,11 @@ def _read_book(book, key: bytes, out: ApprovalRead, round_id, round_title) -> Ap
         name = _text(meta.get(r, 0))
         if not name:
             break
-        pairs.append((name, _text(meta.get(r, 1))))
+        parts, col = [], 1
+        while (part := _text(meta.get(r, col))) and col <= 200:
+            parts.append(part)
+            col += 1
+        pairs.append((name, "".join(parts)))
     if len(pairs) < 2 or pairs[-1][0] != "signature" or dict(pairs).get("format") != FORMAT:
         issue("summary-not-signed", sheet="")
         return out

@@ -138,10 +138,8 @@ class Approval(_Model):
             raise ValueError(
                 "需要一个审定结果栏目：choices 为 同意/不同意/暂缓，或标明 decision: true"
             )
-        if not set(column.choices or DECISION_CHOICES) <= set(DECISION_CHOICES) or not {
-            "同意",
-            "不同意",
-        } <= set(column.choices or DECISION_CHOICES):
+        offered = set(column.choices or DECISION_CHOICES)
+        if not {"同意", "不同意"} <= offered <= set(DECISION_CHOICES):
             raise ValueError(
                 f"审定结果“{column.label}”的选项只能是 同意、不同意（和 暂缓），"
                 "publish 按这几个词发布"
