@@ -440,7 +440,7 @@ def test_publish_writes_the_notice_the_report_and_the_record(tmp_path):
     assert second["recommendation"] == "不推荐" and second["flags"]
     assert record["counts"] == {"同意": 3, "不同意": 2, "暂缓": 1}
     report = openpyxl.load_workbook(tmp_path / "out" / REPORT_FILE)["结果通报"]
-    values = [[c.value for c in row] for row in report.iter_rows()]
+    values = [[c.value for c in row] for row in report.iter_rows(min_row=3)]
     assert values[0][-3:] == ["审定结果", "纪检意见", "意见"]
     assert values[2][-3:] == ["不同意", None, "实评分未达到"]
 

@@ -248,16 +248,35 @@ def report_bytes(read: ApprovalRead) -> bytes:
                 *(r.inputs.get(label, "") for label in others),
             ]
         )
-    narrow = {0: 5, 4: 7, 5: 7, 6: 7, 8: 5, 10: 9}
-    s.table(
-        "结果通报",
-        headers,
-        rows,
-        widths={1: 10, 2: 16, 3: 12, 7: 10, 9: 26, **narrow},
-        max_width=26,
-        title=f"{read.round_title} · 结果通报",
-        unit_columns=(2, 3),
+    widths = [5, 10, 16, 12, 7, 7, 7, 10, 5, 26, 9] + [18] * len(others)
+    ws = wb.add_worksheet("结果通报")
+    intro = wb.add_format({"font_name": "宋体", "font_size": 10, "valign": "vcenter"})
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, width)
+    last = len(headers) - 1
+    ws.merge_range(0, 0, 0, last, f"{read.round_title}结果通报", s.title)
+    ws.set_row(0, 26)
+    counts = "，".join(f"{k} {v} 个" for k, v in _counts(read).items())
+    ws.merge_range(
+        1,
+        0,
+        1,
+        last,
+        f"经审定，现将各对象的评选结果通报如下（共 {len(rows)} 个：{counts}）。",
+        intro,
     )
+    ws.set_row(1, 20)
+    s.row(ws, 2, headers, widths, s.head)
+    for n, row in enumerate(rows, 3):
+        s.row(ws, n, row, widths)
+    ws.freeze_panes(3, 0)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(2)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_header(f"&L{read.round_title.replace('&', '&&')[:100]}&R结果通报")
+    ws.set_footer("&C&P / &N")
     wb.close()
     return buffer.getvalue()
 
