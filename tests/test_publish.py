@@ -31,6 +31,7 @@ from xlsxflow.approval import (
     FormFacts,
     add_approval_sheet,
     approval_rows,
+    fill_sample_decisions,
     read_approval,
 )
 from xlsxflow.cli import main
@@ -515,6 +516,22 @@ def test_cli_refuses_another_rounds_summary_when_a_round_is_recorded(
     other = summary_file(tmp_path / "s.xlsx", key=ctx.key, round_id="2025-old")
     result = CliRunner().invoke(main, ["publish", str(other), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and "summary-other-round" in result.output
+
+
+def test_sample_decisions_follow_the_recommendation(tmp_path):
+    """The demo's office: 同意 / 不同意 / 暂缓 as xlsxflow recommends; publish accepts it."""
+    filled = tmp_path / "filled.xlsx"
+    assert fill_sample_decisions(summary_file(tmp_path / "s.xlsx"), filled) == 6
+    read = read_approval(filled, KEY)
+    assert [read.decision_of(r) for r in read.rows] == [
+        "同意",
+        "不同意",
+        "暂缓",
+        "同意",
+        "不同意",
+        "同意",
+    ]
+    assert publish(filled, tmp_path / "out", key=KEY).ok
 
 
 # -- the summary carries it ------------------------------------------------------------

@@ -700,6 +700,34 @@ def _read_inputs(sheet: Sheet, out: ApprovalRead, issue) -> None:
             row.inputs[label] = value
 
 
+def fill_sample_decisions(src: str | Path, dst: str | Path) -> int:
+    """The 审定 filled in as an office might, for the demo: 同意 where xlsxflow recommends,
+    不同意 where it does not, 暂缓 while a review is pending. Returns the rows filled."""
+    import openpyxl  # the demo's filler only, as samples.py fills returns
+
+    from .atomic import atomic_path
+
+    wb = openpyxl.load_workbook(src)
+    meta = {row[0].value: row[1].value for row in wb[META_SHEET].iter_rows() if row[0].value}
+    columns = json.loads(meta["columns"])
+    labels = [c["label"] for c in columns]
+    decision = next(c for c in columns if c["decision"])
+    col = len(LOCKED) + 2 + labels.index(decision["label"])  # 1-based for openpyxl
+    words = {RECOMMEND: "同意", NOT_RECOMMENDED: "不同意", PENDING: "暂缓"}
+    ws = wb[SHEET]
+    filled = 0
+    for n in range(1, int(meta["rows"]) + 1):
+        facts = json.loads(meta[f"row{n}"])
+        word = words[facts["recommendation"]]
+        if word not in decision["choices"]:
+            word = "不同意"
+        ws.cell(FIRST_ROW + n, col, word)
+        filled += 1
+    with atomic_path(dst) as tmp:
+        wb.save(tmp)
+    return filled
+
+
 def decision_cell(read: ApprovalRead, row: ApprovalRow) -> str:
     """Where a row's decision is (审定!L5)."""
     labels = [c["label"] for c in read.columns]
@@ -715,6 +743,7 @@ __all__ = [
     "add_approval_sheet",
     "approval_rows",
     "decision_cell",
+    "fill_sample_decisions",
     "form_facts",
     "read_approval",
     "recommendation",
