@@ -54,8 +54,8 @@ SUMMARY_LIMITS = Limits(
     max_rows=200_000,
     max_cols=200,
     max_cells=5_000_000,
-    max_total_uncompressed=2 * 1024 * 1024 * 1024,
-    max_entry_uncompressed=1024 * 1024 * 1024,
+    max_total_uncompressed=1024 * 1024 * 1024,
+    max_entry_uncompressed=256 * 1024 * 1024,
 )
 
 

@@ -32,6 +32,8 @@ from . import __version__
 from .approval import (
     APPROVE,
     PENDING,
+    RECOMMEND,
+    UNDECIDED,
     ApprovalRead,
     ApprovalRow,
     FormFacts,
@@ -108,7 +110,7 @@ def publish(
         elif value == APPROVE:
             if row.reviewed_form and row.review_score is None:
                 issue("publish-unreviewed", row, what=row.what, form=row.form)
-            elif row.recommendation != "推荐":
+            elif row.recommendation != RECOMMEND:
                 issue("publish-against-advice", row, what=row.what, advice=row.recommendation)
             pub.approved.append(row)
     if any(i.severity == Severity.ERROR for i in pub.issues):
@@ -244,7 +246,7 @@ def report_bytes(read: ApprovalRead) -> bytes:
                 r.basis_text,
                 r.rank if r.rank is not None else "—",
                 r.advice,
-                decision or "未审定",
+                decision or UNDECIDED,
                 *(r.inputs.get(label, "") for label in others),
             ]
         )
@@ -320,7 +322,7 @@ def decisions_json(read: ApprovalRead, published_at: str, summary: Path) -> str:
                 "office": dict(r.inputs),
                 "decision": decision,
                 "approved": decision == APPROVE,
-                "against_recommendation": decision == APPROVE and r.recommendation != "推荐",
+                "against_recommendation": decision == APPROVE and r.recommendation != RECOMMEND,
                 "pending_review": r.recommendation == PENDING,
             }
         )
@@ -341,7 +343,7 @@ def decisions_json(read: ApprovalRead, published_at: str, summary: Path) -> str:
 def _counts(read: ApprovalRead) -> dict[str, int]:
     counts: dict[str, int] = {}
     for r in read.rows:
-        value = read.decision_of(r) or "未审定"
+        value = read.decision_of(r) or UNDECIDED
         counts[value] = counts.get(value, 0) + 1
     return counts
 
