@@ -13,6 +13,7 @@ import json
 import math
 import re
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +22,7 @@ from unicodedata import east_asian_width
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from . import __version__, labels
+from . import __version__, approval, labels
 from .atomic import atomic_write_bytes
 from .ingest import IngestReport
 from .layout import META_SHEET
@@ -368,12 +369,20 @@ def _as_text(value) -> str:
 
 
 def summary_bytes(
-    report: IngestReport, rubric: Rubric | None, roster, lang: str = "zh", outcome=None
+    report: IngestReport,
+    rubric: Rubric | None,
+    roster,
+    lang: str = "zh",
+    outcome=None,
+    *,
+    key: bytes | None = None,
 ) -> bytes:
     """The summary workbook; ``rubric`` is None for a round of several forms.
 
     ``outcome`` (:class:`xlsxflow.review.outcome.ReviewOutcome`, a round only) ranks the
-    reviewed forms on their decision basis and adds the review sheets."""
+    reviewed forms on their decision basis and adds the review sheets; with the office
+    ``key`` too it gains the signed 审定 sheet (:mod:`.approval`) that ``xlsxflow
+    publish`` reads back."""
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(
         buffer,
@@ -396,6 +405,8 @@ def summary_bytes(
         ws = _ranking_sheet(s, _t("ranking", lang), rubric, report.results, report, lang)
         ws.activate()
         _details_sheet(s, _t("details", lang), rubric, report.results, report, lang)
+    if outcome is not None and key is not None:
+        approval.add_to_summary(wb, report, outcome.candidates, key)
 
     # 问题 ----------------------------------------------------------------------------
     names = {u.unit_id: u.name for u in roster}
@@ -864,8 +875,63 @@ def _notice_sheet(s: _Sheets, report, form, lang: str, outcome=None) -> None:
     else:
         picked.sort(key=lambda r: (r.unit_id, r.slot))
         order = "排名不分先后"
-    wb = s.wb
-    ws = wb.add_worksheet(_sheet_name(form.title, "notice", lang))
+    subs = {(f.path, sub.sheet): sub for f in report.files for sub in f.submissions}
+    by_label = {f.label: f.id for f in rubric.fields}
+    entries = []
+    for r in picked:
+        sub = subs.get((r.file, r.sheet))
+        values = [
+            (sub.fields.get(by_label.get(label, "")) if sub else None) or ""
+            for label in form.notice_fields
+        ]
+        entries.append(NoticeEntry(r.unit_name, r.parent, r.nominee, values))
+    draw_notice(
+        s.wb,
+        _sheet_name(form.title, "notice", lang),
+        rnd.spec,
+        form,
+        entries,
+        what=award.name if award else form.title,
+        verb="授予" if award else "推荐",
+        order=order,
+        lang=lang,
+        by_score=rubric.scored,
+        score_en=_basis_label(outcome.basis[form.id], "en") if reviewed else "total",
+    )
+
+
+@dataclass
+class NoticeEntry:
+    """One line of a 公示 list: the unit (its parent), the nominee, the extra fields' values."""
+
+    unit_name: str
+    parent: str
+    nominee: str
+    values: list[str]  # the form's notice_fields, in order
+
+
+def draw_notice(
+    wb,
+    name: str,
+    spec,
+    form,
+    entries: list[NoticeEntry],
+    *,
+    what: str,
+    verb: str,
+    order: str,
+    lang: str = "zh",
+    intro_prefix: str = "经审核",
+    by_score: bool = True,
+    score_en: str = "total",
+) -> None:
+    """Draw one 公示 list on a new sheet ``name`` of ``wb`` (XlsxWriter), ready to post.
+
+    ``spec`` gives the notice section (issuer, date, days, where to object) and the
+    公示 minimum; ``form`` the nominee label and the extra columns (``notice_fields``).
+    Used by the summary's 公示 sheets and by ``xlsxflow publish`` for the final list.
+    """
+    ws = wb.add_worksheet(name)
 
     def fmt(size: int, **extra):
         return wb.add_format({"font_name": "宋体", "font_size": size, "valign": "vcenter", **extra})
@@ -878,19 +944,13 @@ def _notice_sheet(s: _Sheets, report, form, lang: str, outcome=None) -> None:
     sign = fmt(12, align="right")
     named = bool(form.nominee)
     extras = list(form.notice_fields)
-    subs = {(f.path, sub.sheet): sub for f in report.files for sub in f.submissions}
-    by_label = {f.label: f.id for f in rubric.fields}
     columns = [_t("number", lang), form.nominee if named else _t("unit_name", lang), *extras]
-    with_unit = named or any(r.parent for r in picked)  # a list of branches has no parents
+    with_unit = named or any(e.parent for e in entries)  # a list of branches has no parents
     columns += [_t("unit_name", lang) if named else _t("parent", lang)] * with_unit
     rows = []
-    for n, r in enumerate(picked, 1):
-        sub = subs.get((r.file, r.sheet))
-        values = [
-            (sub.fields.get(by_label.get(label, "")) if sub else None) or "" for label in extras
-        ]
-        unit = [r.unit_name if named else r.parent] * with_unit
-        rows.append([n, r.nominee if named else r.unit_name, *values, *unit])
+    for n, e in enumerate(entries, 1):
+        unit = [e.unit_name if named else e.parent] * with_unit
+        rows.append([n, e.nominee if named else e.unit_name, *e.values, *unit])
 
     def needs(col: int, least: int) -> int:
         """The width column ``col`` needs to hold its longest value on one line at 12 pt."""
@@ -910,14 +970,12 @@ def _notice_sheet(s: _Sheets, report, form, lang: str, outcome=None) -> None:
         ws.merge_range(row, 0, row, last_col, text, cell_format)
         ws.set_row(row, text_lines(text, total_width, NOTICE_PT) * 18 + 6)
 
-    what = award.name if award else form.title
-    verb = "授予" if award else "推荐"
     if lang == "en":
-        heading = f"{rnd.spec.title}\n{what}: proposed (public notice)"
-        intro = f"The {len(picked)} proposed below are publicly posted ({('by ' + (_basis_label(outcome.basis[form.id], 'en') if reviewed else 'total')) if rubric.scored else 'in no order'}):"
+        heading = f"{spec.title}\n{what}: proposed (public notice)"
+        intro = f"The {len(entries)} proposed below are publicly posted ({'by ' + score_en if by_score else 'in no order'}):"
     else:
-        heading = f"{rnd.spec.title}\n{what}拟{verb}对象公示名单"
-        intro = f"经审核，现将{what}拟{verb}对象予以公示（共 {len(picked)} 个，{order}）："
+        heading = f"{spec.title}\n{what}拟{verb}对象公示名单"
+        intro = f"{intro_prefix}，现将{what}拟{verb}对象予以公示（共 {len(entries)} 个，{order}）："
     ws.merge_range(0, 0, 0, last_col, heading, title_fmt)
     ws.set_row(0, 60)
     paragraph(1, intro)
@@ -936,11 +994,11 @@ def _notice_sheet(s: _Sheets, report, form, lang: str, outcome=None) -> None:
         ws.merge_range(3, 0, 3, last_col, _t("none_eligible", lang), body)
         ws.set_row(3, 24)
         last = 4
-    notice = rnd.spec.notice
+    notice = spec.notice
     unset = NOTICE_UNSET if lang != "en" else NOTICE_UNSET_EN
     objection = notice.objection or unset["objection"]
     phone = "" if notice.objection else unset["phone"]
-    paragraph(last + 1, notice_period(rnd.spec, form))
+    paragraph(last + 1, notice_period(spec, form))
     paragraph(
         last + 2,
         f"公示期间，对公示对象如有异议，请以书面形式（署真实姓名和联系方式）向{objection}反映{phone}。"
@@ -1245,8 +1303,10 @@ def write_summary(
     path: str | Path,
     lang: str = "zh",
     outcome=None,
+    *,
+    key: bytes | None = None,
 ) -> None:
-    atomic_write_bytes(path, summary_bytes(report, rubric, roster, lang, outcome))
+    atomic_write_bytes(path, summary_bytes(report, rubric, roster, lang, outcome, key=key))
 
 
 def write_report_json(report: IngestReport, path: str | Path, outcome=None, reviews=None) -> None:
