@@ -474,7 +474,7 @@ def ingest(
             review, review_ok = review_for_ingest(ctx.round)
             _echo_issues(review.warnings)
             outcome = decide(ctx.round, review, report, None)
-        write_summary(report, ctx.rubric, ctx.roster, out_file, lang, outcome=outcome)
+        write_summary(report, ctx.rubric, ctx.roster, out_file, lang, outcome, key=ctx.key)
         if report_file:
             write_report_json(report, report_file, outcome)
         if report.round_id:  # remembered for the reviews (xlsxflow review generate / ingest)
@@ -678,7 +678,9 @@ def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lan
             )
         units, reviews = read.units, read.reviews
         outcome = decide(read.round.ctx.round, read.round.review, units, reviews)
-        write_summary(units, None, read.round.ctx.roster, out_file, lang, outcome=outcome)
+        write_summary(
+            units, None, read.round.ctx.roster, out_file, lang, outcome, key=read.round.ctx.key
+        )
         if report_file:
             write_report_json(units, report_file, outcome, reviews)
         click.echo("单位报送 units' " + files_line(units))
