@@ -438,6 +438,7 @@ def ingest(
     from .demo import files_line, forms_line
     from .ingest import count_files
     from .ingest import ingest as do_ingest
+    from .review.outcome import decide, review_for_ingest
     from .round import open_round
     from .summary import write_report_json, write_summary
 
@@ -468,9 +469,14 @@ def ingest(
                 progress=bar.update,
                 command=command,
             )
-        write_summary(report, ctx.rubric, ctx.roster, out_file, lang)
+        outcome, review_ok = None, True
+        if ctx.round is not None:  # every form decided; reviewed ones read 尚未评审 until reviewed
+            review, review_ok = review_for_ingest(ctx.round)
+            _echo_issues(review.warnings)
+            outcome = decide(ctx.round, review, report, None)
+        write_summary(report, ctx.rubric, ctx.roster, out_file, lang, outcome, key=ctx.key)
         if report_file:
-            write_report_json(report, report_file)
+            write_report_json(report, report_file, outcome)
         if report.round_id:  # remembered for the reviews (xlsxflow review generate / ingest)
             Ledger.open().record(report, returns)
         click.echo(files_line(report))
@@ -485,7 +491,7 @@ def ingest(
         click.echo(f"汇总表 summary: {Path(out_file).resolve()}")
         if report_file:
             click.echo(f"报告 report: {Path(report_file).resolve()}")
-        sys.exit(report.exit_code)
+        sys.exit(max(report.exit_code, 0 if review_ok else 1))
 
 
 def _echo_other_rounds(report, returns_dir: str) -> None:
@@ -649,7 +655,8 @@ def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lan
     only read.
     """
     from .demo import files_line
-    from .review.run import files_to_read, read_reviews
+    from .review.outcome import decide
+    from .review.run import files_to_read, read_reviews, review_exit_code, review_lines
     from .summary import write_report_json, write_summary
 
     with _handled():
@@ -670,14 +677,21 @@ def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lan
                 command=command,
             )
         units, reviews = read.units, read.reviews
-        write_summary(units, None, read.round.ctx.roster, out_file, lang)
+        outcome = decide(read.round.ctx.round, read.round.review, units, reviews)
+        write_summary(
+            units, None, read.round.ctx.roster, out_file, lang, outcome, key=read.round.ctx.key
+        )
         if report_file:
-            write_report_json(units, report_file)
-        click.echo("单位报送 " + files_line(units))
-        click.echo("评审表 " + files_line(reviews))
+            write_report_json(units, report_file, outcome, reviews)
+        click.echo("单位报送 units' " + files_line(units))
+        click.echo("评审表 reviews' " + files_line(reviews))
+        for line in review_lines(outcome):
+            click.echo(line)
         _echo_issues(reviews.warnings)
         click.echo(f"汇总表 summary: {Path(out_file).resolve()}")
-        sys.exit(1 if any(f.status == "rejected" for f in reviews.files) else 0)
+        if report_file:
+            click.echo(f"报告 report: {Path(report_file).resolve()}")
+        sys.exit(review_exit_code(units, reviews, outcome))
 
 
 # -- mail -------------------------------------------------------------------------
@@ -954,6 +968,82 @@ def feedback(returns_dir, out_dir) -> None:
             what = "拒收，重新下发工作簿" if item.fresh else f"{item.problems} 个问题"
             click.echo(f"  {item.unit_id:<10} {item.unit_name}  {what} → {item.workbook.name}")
         click.echo(f"{len(items)} 个单位需要修改 units to answer → {out_dir}")
+
+
+@main.command("publish")
+@click.argument("summary", type=click.Path(dir_okay=False))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="发布到此新文件夹（默认：汇总表旁的“发布-轮次编号”）。已有内容时不写入。"
+    "A new folder (default: 发布-<round id> beside the summary).",
+)
+@click.option(
+    "--round",
+    "round_file",
+    help="已记录轮次的编号或整轮文件（代替本轮记录）。Round id or file.",
+)
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(dir_okay=False),
+    help="签名密钥（代替本轮记录中的）。Signing key.",
+)
+def publish_cmd(summary, out_dir, round_file, key_file) -> None:
+    """读取汇总表中填好的“审定”表，写出公示名单、结果通报和 decisions.json。
+    Publish the office's decisions from the summary's 审定 sheet.
+
+    先核验汇总表的签名：锁定的计算结果被改动、行被添加或删除，都会指出单元格，
+    不发布。只有“同意”的对象进入公示名单；须经评审而没有实评分的对象不能同意。
+    每个对象都要有审定结果（同意、不同意或暂缓）。已发布过的文件夹不会被覆盖。
+    Verifies the signature first; only approved (同意) candidates are posted.
+
+    \b
+    退出码 Exit status:
+      0 已发布 published
+      1 未发布：审定表有问题或尚未审定完 nothing written, see the messages
+      2 无法运行 could not run
+    """
+    from .identity import load_key
+    from .publish import publish
+    from .round import open_round
+
+    with _handled():
+        if not Path(summary).is_file():
+            raise click.UsageError(f"找不到汇总表 {summary}。Summary not found.")
+        try:
+            ctx = open_round(key_path=key_file, round_file=round_file)
+        except XlsxflowError as exc:  # no round recorded here: the key alone verifies
+            if round_file or any(i.code != "round-missing" for i in exc.issues):
+                raise
+            ctx = None
+        key = ctx.key if ctx else load_key(Path(key_file) if key_file else None)
+        round_id = ctx.record.round_id if ctx and ctx.record else None
+        pub = publish(
+            summary,
+            out_dir,
+            key=key,
+            round_id=round_id,
+            round_title=ctx.title if ctx else "",
+            spec=ctx.round.spec if ctx and ctx.round else None,
+        )
+        _echo_issues(pub.issues)
+        if pub.undecided:
+            click.secho(
+                f"未审定 {len(pub.undecided)} 个（“{pub.read.decision_label}”为空）"
+                f"not decided yet:",
+                fg="red",
+                err=True,
+            )
+            for row in pub.undecided:
+                click.echo(f"  {row.what}", err=True)
+        if not pub.ok:
+            click.secho("未发布任何文件 nothing published", fg="red", err=True)
+            sys.exit(1)
+        click.echo(f"已发布 published：公示 {len(pub.approved)} 个，共 {len(pub.read.rows)} 个对象")
+        for path in pub.files:
+            click.echo(f"  {path}")
 
 
 # -- samples and demo -------------------------------------------------------------

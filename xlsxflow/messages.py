@@ -418,6 +418,93 @@ CATALOGUE: dict[str, Message] = {
     "review-sheet-missing": Message(
         W, "评审表中缺少工作表“{sheet}”（{unit}），该单位的评审未计入。"
     ),
+    # ---- review outcome: why a candidate is (not) eligible, and what to look at ---------------
+    "outcome-not-reviewed": Message(W, "尚未评审"),
+    "outcome-no-reviewer": Message(
+        W, "尚未评审：没有指定评审人（请在轮次文件的 review.assign 中为本单位指定评审人）"
+    ),
+    "outcome-no-return": Message(W, "本表未报送（没有被接受的报送），没有评审表可发给评审人"),
+    "outcome-review-stale": Message(
+        W, "评审人{reviewer}的评审已过期（单位在评审后重新报送），不计入，需按新报送重新评审"
+    ),
+    "outcome-review-errors": Message(
+        W, "评审人{reviewer}的评审表有 {errors} 处填写错误，改正前不计入（见评审汇总的“问题”）"
+    ),
+    "outcome-review-partial": Message(
+        W, "评审未齐：已计入 {counted}/{expected} 名评审人；尚未计入：{missing}"
+    ),
+    "outcome-below-threshold": Message(W, "{basis}未达到命名门槛 {threshold} 分；实得 {score} 分"),
+    "outcome-veto-false": Message(W, "评审人{reviewer}认定否决事项的声明不属实：{declaration}"),
+    "outcome-prerequisite-false": Message(
+        W, "评审人{reviewer}认定申报条件不属实：{condition}（不符合时：{reason}）"
+    ),
+    "outcome-gap-item": Message(
+        W,
+        "自评虚高：{item}自评 {self} 分，实评 {review} 分，高出 {difference} 分（超过 {limit} 分）",
+    ),
+    "outcome-gap-total": Message(
+        W, "自评虚高：合计自评 {self} 分，实评 {review} 分，高出 {difference} 分（超过 {limit} 分）"
+    ),
+    "outcome-disagreement": Message(
+        W, "评审分歧：{item}评分为 {scores}，相差 {difference} 分（超过 {spread} 分），请测评组讨论"
+    ),
+    "outcome-bonus-struck": Message(
+        W, "加分“{bonus}”未获确认（{kept}/{counted} 名评审人保留，须过半数），不计入实评分"
+    ),
+    # ---- the office's 审定 and publish ------------------------------------------------
+    "summary-unreadable": Message(E, "无法读取汇总工作簿：{detail}"),
+    "summary-not-signed": Message(
+        E,
+        "这不是 xlsxflow 写出的带“审定”表的汇总工作簿（没有汇总的签名信息）。"
+        "请使用评审后 xlsxflow 写出的汇总工作簿。",
+    ),
+    "summary-other-key": Message(
+        E,
+        "该汇总由另一把密钥签名（密钥指纹 {found}，本机 {expected}），无法核验。"
+        "请在写出汇总的电脑上运行，或用 --key 指定当时的密钥。",
+    ),
+    "summary-bad-signature": Message(
+        E, "汇总的签名信息被改动过，签名不符。请使用 xlsxflow 写出的原汇总工作簿重新填写审定。"
+    ),
+    "summary-other-round": Message(
+        E,
+        "该汇总属于另一轮“{title}”（{found}），当前轮次是 {expected}。"
+        "请在该轮的工作目录中运行，或用 --round 指定轮次。",
+    ),
+    "approval-sheet-missing": Message(
+        E, "汇总工作簿中没有“审定”表。请使用 xlsxflow 写出的原汇总。"
+    ),
+    "approval-cell-changed": Message(
+        E,
+        "锁定内容被改动：{what}应为“{expected}”，现为“{actual}”。"
+        "计算结果不能在汇总中修改；审定只在右侧的审定栏目中填写。",
+    ),
+    "approval-row-added": Message(
+        E, "这一行不是 xlsxflow 写出的（{text}）：审定表中不能添加对象。请删除此行。"
+    ),
+    "approval-row-deleted": Message(
+        E, "{what}这一行被删除或清空了。请使用原汇总工作簿，不审定的对象选“暂缓”或“不同意”。"
+    ),
+    "approval-bad-choice": Message(E, "{what}的“{label}”应为 {choices} 之一，现为“{value}”。"),
+    "approval-too-long": Message(E, "{what}的“{label}”超过 {n} 字（现 {actual} 字）。请精简。"),
+    "approval-undecided": Message(E, "{what}尚未审定（“{label}”为空）。"),
+    "publish-unreviewed": Message(
+        E,
+        "{what}还没有实评分（“{form}”须经评审），不能同意：不依据自评分发布。"
+        "请待评审后重新汇总，或改为“暂缓”。",
+    ),
+    "publish-against-advice": Message(
+        W, "{what}的计算结果是“{advice}”，审定为同意：按审定发布，结果通报和 decisions.json 注明。"
+    ),
+    "publish-exists": Message(
+        E,
+        "输出文件夹 {path} 已有内容{when}，为免覆盖已发布的公示，未写入任何文件。"
+        "请用 --out 指定新文件夹，或先移走原文件夹。",
+    ),
+    "publish-blocked": Message(E, "审定表有 {count} 个问题，未发布任何文件。请改正后重新运行。"),
+    "publish-done": Message(
+        I, "已发布：公示 {approved} 个（共 {total} 个对象），文件写入 {path}。"
+    ),
 }
 
 

@@ -28,7 +28,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from simpleeval import EvalWithCompoundTypes, InvalidExpression
 
 from .layout import BookLayout, SheetPlan, build_layout, nomination_subtitles
@@ -91,6 +91,76 @@ class Notice(_Model):
     objection: str = ""  # where and how to object: 受理单位、地址、电话、邮箱
 
 
+DECISION_CHOICES = ("同意", "不同意", "暂缓")  # what publish understands in the decision column
+APPROVE = DECISION_CHOICES[0]
+
+
+class ApprovalColumn(_Model):
+    """One input column of the summary's 审定 sheet: a dropdown (``choices``) or text."""
+
+    label: str = Field(min_length=1, max_length=16, pattern=r"^[^\n]+$")
+    choices: list[Annotated[str, Field(min_length=1, max_length=20)]] = []
+    max_length: int = Field(default=200, ge=1, le=2000)  # text: at most this many characters
+    decision: bool = False  # the office's decision: 同意 / 不同意 / 暂缓
+
+
+class Approval(_Model):
+    """The office's 审定 (the summary's 审定 sheet, read back by ``xlsxflow publish``).
+
+    The seeds have the office decide after the review: 000 四.5–四.6 (市直机关工委
+    proposes, 征求市直纪工委意见, 文明办审核, 公示, 命名) and the 红旗 rules (党委考核测评,
+    局内公示; 先锋岗 党委审批).  ``columns`` are the sheet's inputs; exactly one is the
+    decision, a dropdown of 同意 / 不同意 (/ 暂缓).  A column marked ``decision: true``
+    is it; else the one whose choices are those words.  Shapes no unit workbook.
+    """
+
+    columns: list[ApprovalColumn] = Field(
+        default=[
+            ApprovalColumn(label="纪检意见"),  # 000 四.5: 征求市直纪工委或相关部门意见
+            ApprovalColumn(label="审定结果", choices=list(DECISION_CHOICES), decision=True),
+            ApprovalColumn(label="意见"),
+        ],
+        min_length=1,
+        max_length=8,
+    )
+
+    @model_validator(mode="after")
+    def _one_decision(self) -> Approval:
+        labels = [c.label for c in self.columns]
+        twice = sorted({x for x in labels if labels.count(x) > 1})
+        if twice:
+            raise ValueError(f"审定栏目“{'、'.join(twice)}”重复")
+        marked = [c for c in self.columns if c.decision]
+        if len(marked) > 1:
+            raise ValueError("只能有一个栏目是审定结果（decision: true）")
+        column = marked[0] if marked else self.decision_column
+        if column is None:
+            raise ValueError(
+                "需要一个审定结果栏目：choices 为 同意/不同意/暂缓，或标明 decision: true"
+            )
+        offered = set(column.choices or DECISION_CHOICES)
+        if not {"同意", "不同意"} <= offered <= set(DECISION_CHOICES):
+            raise ValueError(
+                f"审定结果“{column.label}”的选项只能是 同意、不同意（和 暂缓），"
+                "publish 按这几个词发布"
+            )
+        return self
+
+    @property
+    def decision_column(self) -> ApprovalColumn | None:
+        """The decision column (marked, else the one offering 同意 and 不同意)."""
+        marked = [c for c in self.columns if c.decision]
+        if marked:
+            return marked[0]
+        return next((c for c in self.columns if {"同意", "不同意"} <= set(c.choices)), None)
+
+    def choices_of(self, column: ApprovalColumn) -> list[str]:
+        """A column's dropdown: the decision column offers 同意/不同意/暂缓 when it names none."""
+        if column is self.decision_column and not column.choices:
+            return list(DECISION_CHOICES)
+        return list(column.choices)
+
+
 class RoundSpec(_Model):
     title: str = Field(min_length=1)
     year: int = Field(ge=2000, le=2100)
@@ -99,6 +169,7 @@ class RoundSpec(_Model):
     publicity_min_days: int = Field(default=5, ge=0, le=60)
     forms: list[FormSpec] = Field(min_length=1)
     notice: Notice = Notice()
+    approval: Approval = Approval()
     notes: list[str] = []
 
 
@@ -156,6 +227,7 @@ class Round:
                     "deadline": True,
                     "title": True,
                     "notice": True,  # wording for reviewers only: the workbooks stay valid
+                    "approval": True,  # the office's 审定 sheet in the summary, not the units'
                     # review: shapes the reviewers' workbooks, not the units' (review/spec.py)
                     "forms": {"__all__": {"slots_text", "notice_fields", "review"}},
                 },

@@ -14,10 +14,16 @@ the deciding body (the 党委) chooses among them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TypeVar
+
 from .roster import Roster
 from .rubric import Item, Rubric
 from .submission import Result, Submission
 from .values import fmt
+
+T = TypeVar("T")
 
 
 def counted_score(item: Item, sub: Submission) -> float:
@@ -108,7 +114,7 @@ def evaluate(rubric: Rubric, roster: Roster, sub: Submission, file: str) -> Resu
     )
 
 
-def _same(a: float, b: float) -> bool:
+def _same(a, b) -> bool:
     return abs(a - b) < 1e-9
 
 
@@ -117,18 +123,35 @@ def rank(results: list[Result], rubric: Rubric) -> list[Result]:
 
     A rubric of targets only (no points) ranks nobody: its results are met or not met.
     """
-    for r in results:
-        r.rank, r.award = None, ""
+    return rank_by(results, rubric, score=lambda r: r.total, incomplete=lambda r: not r.complete)
+
+
+def rank_by(
+    entries: list[T],
+    rubric: Rubric,
+    score: Callable[[T], float | Decimal | None],
+    incomplete: Callable[[T], bool] = lambda entry: False,
+) -> list[T]:
+    """:func:`rank` on any score: the self total, or the decision score after review.
+
+    ``entries`` have ``unit_id``, ``slot``, ``eligible``, ``rank`` and ``award``; the
+    eligible ones are ranked by ``score`` (high first, equal scores share a rank), the
+    others follow, complete ones first, highest score first (no score: last).
+    """
+    for entry in entries:
+        entry.rank, entry.award = None, ""
     if not rubric.scored:
-        return sorted(results, key=lambda r: (not r.eligible, r.unit_id, r.slot))
-    ranked = sorted((r for r in results if r.eligible), key=lambda r: (-r.total, r.unit_id, r.slot))
-    for position, result in enumerate(ranked, 1):
+        return sorted(entries, key=lambda e: (not e.eligible, e.unit_id, e.slot))
+    ranked = sorted(
+        (e for e in entries if e.eligible), key=lambda e: (-score(e), e.unit_id, e.slot)
+    )
+    for position, entry in enumerate(ranked, 1):
         before = ranked[position - 2] if position > 1 else None
-        result.rank = before.rank if before and _same(before.total, result.total) else position
-        if rubric.award and result.rank <= rubric.award.top:
-            result.award = rubric.award.name
+        entry.rank = before.rank if before and _same(score(before), score(entry)) else position
+        if rubric.award and entry.rank <= rubric.award.top:
+            entry.award = rubric.award.name
     rest = sorted(
-        (r for r in results if not r.eligible),
-        key=lambda r: (not r.complete, -r.total, r.unit_id, r.slot),
+        (e for e in entries if not e.eligible),
+        key=lambda e: (incomplete(e), score(e) is None, -(score(e) or 0), e.unit_id, e.slot),
     )
     return ranked + rest

@@ -13,18 +13,20 @@ import json
 import math
 import re
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from unicodedata import east_asian_width
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from . import __version__, labels
+from . import __version__, approval, labels
 from .atomic import atomic_write_bytes
 from .ingest import IngestReport
 from .layout import META_SHEET
-from .messages import Severity
+from .messages import Severity, render
 from .rubric import Rubric
 from .values import fmt, writable
 from .writer import display_width as _narrow_width
@@ -366,8 +368,21 @@ def _as_text(value) -> str:
     return "" if value is None else str(value)
 
 
-def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str = "zh") -> bytes:
-    """The summary workbook; ``rubric`` is None for a round of several forms."""
+def summary_bytes(
+    report: IngestReport,
+    rubric: Rubric | None,
+    roster,
+    lang: str = "zh",
+    outcome=None,
+    *,
+    key: bytes | None = None,
+) -> bytes:
+    """The summary workbook; ``rubric`` is None for a round of several forms.
+
+    ``outcome`` (:class:`xlsxflow.review.outcome.ReviewOutcome`, a round only) ranks the
+    reviewed forms on their decision basis and adds the review sheets; with the office
+    ``key`` too it gains the signed 审定 sheet (:mod:`.approval`) that ``xlsxflow
+    publish`` reads back."""
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(
         buffer,
@@ -385,11 +400,13 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
     wb.set_properties({"title": _t("title", lang, title=report.round_title), "author": "xlsxflow"})
     s = _Sheets(wb, lang)
     if report.round is not None:
-        _round_sheets(s, report, lang)
+        _round_sheets(s, report, lang, outcome)
     else:
         ws = _ranking_sheet(s, _t("ranking", lang), rubric, report.results, report, lang)
         ws.activate()
         _details_sheet(s, _t("details", lang), rubric, report.results, report, lang)
+    if outcome is not None and key is not None:
+        approval.add_to_summary(wb, report, outcome.candidates, key)
 
     # 问题 ----------------------------------------------------------------------------
     names = {u.unit_id: u.name for u in roster}
@@ -537,7 +554,7 @@ def summary_bytes(report: IngestReport, rubric: Rubric | None, roster, lang: str
     s.full_text_sheet(report.round_title)
 
     # 说明 ----------------------------------------------------------------------------
-    _about(wb, s, report, rubric, lang)
+    _about(wb, s, report, rubric, lang, outcome)
     wb.close()
     return buffer.getvalue()
 
@@ -676,22 +693,35 @@ def _detail_rows(
     ws.freeze_panes(1, 3 if nominee else 2)
 
 
-def _round_sheets(s: _Sheets, report, lang: str) -> None:
-    """A round: per form a ranking and a details sheet, then 配额 and the 公示 lists."""
+def _round_sheets(s: _Sheets, report, lang: str, outcome=None) -> None:
+    """A round: per form a ranking and a details sheet, then 配额 and the 公示 lists;
+    with an ``outcome`` reviewed forms rank on their decision basis, and the review sheets
+    follow."""
     rnd = report.round
     first = None
     for form in rnd.spec.forms:
         rubric = rnd.sheet_rubric(form.id)
         results = [r for r in report.results if r.form_id == form.id]
-        ws = _ranking_sheet(
-            s,
-            _sheet_name(form.title, "ranking", lang),
-            rubric,
-            results,
-            report,
-            lang,
-            nominee=form.nominee or "",
-        )
+        if outcome is not None and form.id in outcome.reviewed_forms:
+            ws = _decision_ranking_sheet(
+                s,
+                _sheet_name(form.title, "ranking", lang),
+                form,
+                rubric,
+                outcome.of_form(form.id),
+                report,
+                lang,
+            )
+        else:
+            ws = _ranking_sheet(
+                s,
+                _sheet_name(form.title, "ranking", lang),
+                rubric,
+                results,
+                report,
+                lang,
+                nominee=form.nominee or "",
+            )
         first = first or ws
         layout = rnd.book({form.id: 1}, lang).sheets[0]
         inputs = [i for i in layout.inputs if i.kind not in ("note",)]
@@ -710,9 +740,11 @@ def _round_sheets(s: _Sheets, report, lang: str) -> None:
             nominee=any(i.key == "nominee" for i in inputs),
         )
     first.activate()
+    if outcome is not None:
+        _review_sheets(s, report, outcome, lang)
     _quota_sheet(s, report, lang)
     for form in rnd.spec.forms:
-        _notice_sheet(s, report, form, lang)
+        _notice_sheet(s, report, form, lang, outcome)
 
 
 def detail_headers(inputs, lang: str) -> list[str]:
@@ -822,7 +854,7 @@ def notice_period(spec, form) -> str:
     return text + "。"
 
 
-def _notice_sheet(s: _Sheets, report, form, lang: str) -> None:
+def _notice_sheet(s: _Sheets, report, form, lang: str, outcome=None) -> None:
     """公示名单 of one form, ready to post: heading, what and in which order, the list,
     the period, where to object, the issuing body and date (from the round file).
 
@@ -831,19 +863,75 @@ def _notice_sheet(s: _Sheets, report, form, lang: str) -> None:
     rnd = report.round
     rubric = rnd.sheet_rubric(form.id)
     award = rubric.award
+    reviewed = outcome is not None and form.id in outcome.reviewed_forms
+    entries = outcome.of_form(form.id) if reviewed else report.results  # on the decision basis
     picked = [
-        r
-        for r in report.results
-        if r.form_id == form.id and r.eligible and (award is None or r.award)
+        r for r in entries if r.form_id == form.id and r.eligible and (award is None or r.award)
     ]
+    score = _basis_label(outcome.basis[form.id], "zh") if reviewed else "总分"
     if rubric.scored:
         picked.sort(key=lambda r: (r.rank if r.rank is not None else 10**6, r.unit_id, r.slot))
-        order = "按总分从高到低排列" + ("，总分相同的并列" if award else "")
+        order = f"按{score}从高到低排列" + (f"，{score}相同的并列" if award else "")
     else:
         picked.sort(key=lambda r: (r.unit_id, r.slot))
         order = "排名不分先后"
-    wb = s.wb
-    ws = wb.add_worksheet(_sheet_name(form.title, "notice", lang))
+    subs = {(f.path, sub.sheet): sub for f in report.files for sub in f.submissions}
+    by_label = {f.label: f.id for f in rubric.fields}
+    entries = []
+    for r in picked:
+        sub = subs.get((r.file, r.sheet))
+        values = [
+            (sub.fields.get(by_label.get(label, "")) if sub else None) or ""
+            for label in form.notice_fields
+        ]
+        entries.append(NoticeEntry(r.unit_name, r.parent, r.nominee, values))
+    draw_notice(
+        s.wb,
+        _sheet_name(form.title, "notice", lang),
+        rnd.spec,
+        form,
+        entries,
+        what=award.name if award else form.title,
+        verb="授予" if award else "推荐",
+        order=order,
+        lang=lang,
+        by_score=rubric.scored,
+        score_en=_basis_label(outcome.basis[form.id], "en") if reviewed else "total",
+    )
+
+
+@dataclass
+class NoticeEntry:
+    """One line of a 公示 list: the unit (its parent), the nominee, the extra fields' values."""
+
+    unit_name: str
+    parent: str
+    nominee: str
+    values: list[str]  # the form's notice_fields, in order
+
+
+def draw_notice(
+    wb,
+    name: str,
+    spec,
+    form,
+    entries: list[NoticeEntry],
+    *,
+    what: str,
+    verb: str,
+    order: str,
+    lang: str = "zh",
+    intro_prefix: str = "经审核",
+    by_score: bool = True,
+    score_en: str = "total",
+) -> None:
+    """Draw one 公示 list on a new sheet ``name`` of ``wb`` (XlsxWriter), ready to post.
+
+    ``spec`` gives the notice section (issuer, date, days, where to object) and the
+    公示 minimum; ``form`` the nominee label and the extra columns (``notice_fields``).
+    Used by the summary's 公示 sheets and by ``xlsxflow publish`` for the final list.
+    """
+    ws = wb.add_worksheet(name)
 
     def fmt(size: int, **extra):
         return wb.add_format({"font_name": "宋体", "font_size": size, "valign": "vcenter", **extra})
@@ -856,19 +944,13 @@ def _notice_sheet(s: _Sheets, report, form, lang: str) -> None:
     sign = fmt(12, align="right")
     named = bool(form.nominee)
     extras = list(form.notice_fields)
-    subs = {(f.path, sub.sheet): sub for f in report.files for sub in f.submissions}
-    by_label = {f.label: f.id for f in rubric.fields}
     columns = [_t("number", lang), form.nominee if named else _t("unit_name", lang), *extras]
-    with_unit = named or any(r.parent for r in picked)  # a list of branches has no parents
+    with_unit = named or any(e.parent for e in entries)  # a list of branches has no parents
     columns += [_t("unit_name", lang) if named else _t("parent", lang)] * with_unit
     rows = []
-    for n, r in enumerate(picked, 1):
-        sub = subs.get((r.file, r.sheet))
-        values = [
-            (sub.fields.get(by_label.get(label, "")) if sub else None) or "" for label in extras
-        ]
-        unit = [r.unit_name if named else r.parent] * with_unit
-        rows.append([n, r.nominee if named else r.unit_name, *values, *unit])
+    for n, e in enumerate(entries, 1):
+        unit = [e.unit_name if named else e.parent] * with_unit
+        rows.append([n, e.nominee if named else e.unit_name, *e.values, *unit])
 
     def needs(col: int, least: int) -> int:
         """The width column ``col`` needs to hold its longest value on one line at 12 pt."""
@@ -888,14 +970,12 @@ def _notice_sheet(s: _Sheets, report, form, lang: str) -> None:
         ws.merge_range(row, 0, row, last_col, text, cell_format)
         ws.set_row(row, text_lines(text, total_width, NOTICE_PT) * 18 + 6)
 
-    what = award.name if award else form.title
-    verb = "授予" if award else "推荐"
     if lang == "en":
-        heading = f"{rnd.spec.title}\n{what}: proposed (public notice)"
-        intro = f"The {len(picked)} proposed below are publicly posted ({'by total' if rubric.scored else 'in no order'}):"
+        heading = f"{spec.title}\n{what}: proposed (public notice)"
+        intro = f"The {len(entries)} proposed below are publicly posted ({'by ' + score_en if by_score else 'in no order'}):"
     else:
-        heading = f"{rnd.spec.title}\n{what}拟{verb}对象公示名单"
-        intro = f"经审核，现将{what}拟{verb}对象予以公示（共 {len(picked)} 个，{order}）："
+        heading = f"{spec.title}\n{what}拟{verb}对象公示名单"
+        intro = f"{intro_prefix}，现将{what}拟{verb}对象予以公示（共 {len(entries)} 个，{order}）："
     ws.merge_range(0, 0, 0, last_col, heading, title_fmt)
     ws.set_row(0, 60)
     paragraph(1, intro)
@@ -914,11 +994,11 @@ def _notice_sheet(s: _Sheets, report, form, lang: str) -> None:
         ws.merge_range(3, 0, 3, last_col, _t("none_eligible", lang), body)
         ws.set_row(3, 24)
         last = 4
-    notice = rnd.spec.notice
+    notice = spec.notice
     unset = NOTICE_UNSET if lang != "en" else NOTICE_UNSET_EN
     objection = notice.objection or unset["objection"]
     phone = "" if notice.objection else unset["phone"]
-    paragraph(last + 1, notice_period(rnd.spec, form))
+    paragraph(last + 1, notice_period(spec, form))
     paragraph(
         last + 2,
         f"公示期间，对公示对象如有异议，请以书面形式（署真实姓名和联系方式）向{objection}反映{phone}。"
@@ -1030,7 +1110,9 @@ def _when(iso: str) -> str:
     return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
 
 
-def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric | None, lang: str) -> None:
+def _about(
+    wb, s: _Sheets, report: IngestReport, rubric: Rubric | None, lang: str, outcome=None
+) -> None:
     """说明: what this workbook is, the rules it applied, and a chart per scored form."""
     zh = lang != "en"
     if report.round is not None:
@@ -1102,6 +1184,7 @@ def _about(wb, s: _Sheets, report: IngestReport, rubric: Rubric | None, lang: st
     ]
     if report.round is not None:
         facts += _round_rules(report.round, zh)
+    facts += _review_facts(outcome, zh)
     facts.append(("版本" if zh else "Version", f"xlsxflow {__version__}", ""))
     s.row(
         ws,
@@ -1214,14 +1297,29 @@ def _histogram(totals: list[float], rubric: Rubric) -> list[tuple[str, int]]:
 
 
 def write_summary(
-    report: IngestReport, rubric: Rubric | None, roster, path: str | Path, lang: str = "zh"
+    report: IngestReport,
+    rubric: Rubric | None,
+    roster,
+    path: str | Path,
+    lang: str = "zh",
+    outcome=None,
+    *,
+    key: bytes | None = None,
 ) -> None:
-    atomic_write_bytes(path, summary_bytes(report, rubric, roster, lang))
+    atomic_write_bytes(path, summary_bytes(report, rubric, roster, lang, outcome, key=key))
 
 
-def write_report_json(report: IngestReport, path: str | Path) -> None:
-    """report.json; strings that could start a formula are neutralised (``'=``)."""
-    data = _neutralise_all(report.to_dict())
+def write_report_json(report: IngestReport, path: str | Path, outcome=None, reviews=None) -> None:
+    """report.json; strings that could start a formula are neutralised (``'=``).
+
+    With an ``outcome`` its ``review`` key holds the decision (``ReviewOutcome.to_dict``);
+    with ``reviews`` (a ``ReviewIngest``), ``review_files`` accounts for the reviewers' files."""
+    data = report.to_dict()
+    if outcome is not None:
+        data["review"] = outcome.to_dict()
+    if reviews is not None:
+        data["review_files"] = reviews.to_dict()
+    data = _neutralise_all(data)
     text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
     atomic_write_bytes(path, text.encode("utf-8"))
 
@@ -1234,3 +1332,398 @@ def _neutralise_all(value):
     if isinstance(value, dict):
         return {k: _neutralise_all(v) for k, v in value.items()}
     return value
+
+
+# -- the review: decision-based rankings, 评审汇总, 评审明细, 评审进度, 评审分歧 --------------
+
+_R = {
+    "review_summary": ("评审汇总", "Review summary"),
+    "review_details": ("评审明细", "review details"),
+    "review_progress": ("评审进度", "Review progress"),
+    "review_disagreements": ("评审分歧", "Disagreements"),
+    "form": ("评选项目", "Form"),
+    "self_total": ("自评分", "Self-score"),
+    "review_total": ("实评分", "Reviewed"),
+    "composite": ("综合分", "Composite"),
+    "difference": ("差额（自评−实评）", "Self − reviewed"),
+    "flags": ("提示", "Flags"),
+    "reviewers_counted": ("评审人（计入/应有）", "Reviewers (counted/expected)"),
+    "ranked_on": ("{score}（排名依据）", "{score} (ranked on)"),
+    "scored_by": ("评分", "Scored by"),
+    "self_row": ("自评分（单位）", "self-score (unit)"),
+    "combined_row": ("实评分（合分）", "reviewed (combined)"),
+    "reviewer": ("评审人", "Reviewer"),
+    "reviewer_id": ("评审人编号", "Reviewer ID"),
+    "group": ("测评组", "Group"),
+    "state": ("状态", "State"),
+    "review_file": ("评审文件", "Review file"),
+    "counted": ("已交，计入", "returned, counted"),
+    "stale": ("已交，已过期（单位在评审后重新报送），需重新评审", "stale: the unit resubmitted"),
+    "with_errors": ("已交，有 {n} 处错误，改正前不计入", "returned with {n} errors: not counted"),
+    "not_returned": ("未交", "not returned"),
+    "no_reviewer": ("没有评审人（见轮次文件 review.assign）", "no reviewer assigned"),
+    "not_applicable": ("不适用", "n/a"),
+    "item": ("项目", "Item"),
+    "scores": ("各评审人评分", "Scores"),
+    "spread_limit": ("允许相差", "Spread allowed"),
+    "spread": ("相差", "Difference"),
+    "review_rules": ("评审规则", "Review"),
+    "review_choices": ("评审合分", "Combining"),
+    "order_by": ("按{score}从高到低排列", "by {score}"),
+    "not_reviewed": ("尚未评审", "not reviewed"),
+    "comment": ("评语", "Comment"),
+}
+
+
+def _r(key: str, lang: str, **fields) -> str:
+    zh, en = _R[key]
+    text = en if lang == "en" else zh
+    return text.format(**fields) if fields else text
+
+
+def _basis_label(basis: str, lang: str) -> str:
+    from .review.outcome import BASIS_WORDS, BASIS_WORDS_EN
+
+    return (BASIS_WORDS_EN if lang == "en" else BASIS_WORDS)[basis]
+
+
+def _score(value) -> float | str:
+    """A Decimal score for a number cell (exact on the 0.01 grid shown), "" when none."""
+    return "" if value is None else float(value)
+
+
+def _numbered(lines: list[str]) -> str:
+    return "\n".join(lines if len(lines) < 2 else [f"{n}. {x}" for n, x in enumerate(lines, 1)])
+
+
+def _decision_ranking_sheet(s: _Sheets, name: str, form, rubric: Rubric, candidates, report, lang):
+    """排名 of a reviewed form on its decision basis; the headings say which score."""
+    yes, no = _t("yes", lang), _t("no", lang)
+    basis = candidates[0].basis if candidates else form.review.basis
+    nominee = form.nominee or ""
+    parents = any(c.parent for c in candidates)
+    bands, award = rubric.bands is not None, rubric.award is not None
+    self_head, review_head = _r("self_total", lang), _r("review_total", lang)
+    composite_head = _r("composite", lang)
+    ranked_on = {"self": self_head, "review": review_head, "composite": composite_head}[basis]
+    heads = {
+        h: _r("ranked_on", lang, score=h) if h == ranked_on else h
+        for h in (self_head, review_head, composite_head)
+    }
+    headers = [_t("rank", lang), _t("unit_id", lang), _t("unit_name", lang)]
+    headers += [nominee] if nominee else []
+    headers += [_t("parent", lang)] * parents
+    headers += [heads[self_head], heads[review_head]]
+    headers += [heads[composite_head]] * (basis == "composite")
+    headers += [_t("band", lang)] * bands + [_t("award", lang)] * award
+    counted = _r("reviewers_counted", lang)
+    headers += [counted, _t("eligible", lang), _t("reasons", lang)]
+    rows = []
+    for c in candidates:
+        row = [c.rank if c.rank is not None else _t("not_ranked", lang), c.unit_id, c.unit_name]
+        row += [c.nominee] if nominee else []
+        row += [c.parent] * parents
+        row += [c.self_total, _score(c.review_total)]
+        row += [_score(c.decision)] * (basis == "composite")
+        row += [c.band] * bands + [c.award] * award
+        row += [f"{len(c.reviewers_counted)}/{len(c.reviewers_expected)}"]
+        row += [yes if c.eligible else no, _numbered(c.reasons)]
+        rows.append(row)
+    name_width = min(
+        24, max(display_width(str(v)) + 2 for v in [headers[2], *(c.unit_name for c in candidates)])
+    )
+    ws = s.table(
+        name,
+        headers,
+        rows,
+        widths={
+            0: 8,
+            2: name_width,
+            **{headers.index(h): display_width(h) + 2 for h in (heads[ranked_on], counted)},
+            len(headers) - 1: 44,
+        },
+        max_width=14,
+        title=report.round_title,
+        unit_columns=(1, 2, 3) if nominee else (1, 2),
+        repeat=3 if nominee else 2,
+    )
+    if rows:
+        letter = xlsxwriter.utility.xl_col_to_name(len(headers) - 2)
+        ws.conditional_format(
+            1,
+            0,
+            len(rows),
+            len(headers) - 1,
+            {"type": "formula", "criteria": f'=${letter}2="{no}"', "format": s.bad},
+        )
+    return ws
+
+
+def _review_sheets(s: _Sheets, report, outcome, lang: str) -> None:
+    """评审汇总, each reviewed form's 评审明细, 评审进度 and (with a spread set) 评审分歧."""
+    rnd = report.round
+    forms = [rnd.form(f) for f in outcome.reviewed_forms]
+    if not forms:
+        return
+    titles = {f.id: f.title for f in forms}
+    named = any(f.nominee for f in forms)
+    composite = any(outcome.basis[f.id] == "composite" for f in forms)
+    # 评审汇总: one row per unit sheet of a reviewed form, then the units no sheet was sent for
+    headers = [_r("form", lang), _t("unit_id", lang), _t("unit_name", lang)]
+    headers += [_t("sheet", lang)] * named
+    headers += [_r("self_total", lang), _r("review_total", lang), _r("difference", lang)]
+    headers += [_r("composite", lang)] * composite
+    headers += [_r("reviewers_counted", lang), _r("flags", lang)]
+    rows = []
+    for form in forms:
+        for c in outcome.of_form(form.id):
+            difference = (
+                float(Decimal(repr(c.self_total)) - c.review_total)
+                if c.review_total is not None
+                else ""
+            )
+            row = [form.title, c.unit_id, c.unit_name, *[c.nominee or c.sheet] * named]
+            row += [c.self_total, _score(c.review_total), difference]
+            row += [_score(c.decision) if c.basis == "composite" else ""] * composite
+            row += [f"{len(c.reviewers_counted)}/{len(c.reviewers_expected)}", _numbered(c.flags)]
+            rows.append(row)
+    for form_id, unit in outcome.no_return:
+        row = [titles[form_id], unit.unit_id, unit.name, *[""] * named, "", "", ""]
+        row += [""] * composite + ["", render("outcome-no-return")]
+        rows.append(row)
+    counted_col = len(headers) - 2
+    s.table(
+        _r("review_summary", lang),
+        headers,
+        rows,
+        widths={
+            0: 12,
+            2: 20,
+            counted_col - 1 - composite: 18,
+            counted_col: 20,
+            counted_col + 1: 56,
+        },
+        max_width=14,
+        title=report.round_title,
+        unit_columns=(1, 2),
+        repeat=2,
+    )
+    for form in forms:
+        _review_details_sheet(s, report, outcome, form, lang)
+    _review_progress_sheet(s, report, outcome, titles, lang)
+    if any(f.review.spread is not None for f in forms):
+        _disagreement_sheet(s, report, outcome, titles, lang)
+
+
+def _reviewer_names(outcome) -> dict[str, str]:
+    """Reviewer id → 林晓文（R01）, from the assignment."""
+    return {
+        p.reviewer_id: f"{p.reviewer_name}（{p.reviewer_id}）" if p.reviewer_name else p.reviewer_id
+        for p in outcome.progress
+    }
+
+
+def _review_details_sheet(s: _Sheets, report, outcome, form, lang: str) -> None:
+    """评审明细 of one form: per unit sheet a row of self-scores, one per counted reviewer
+    and the combined 实评分; items across, the unit and who scored on every page."""
+    rubric = report.round.sheet_rubric(form.id)
+    results = {(r.file, r.sheet): r for r in report.results}
+    who = _reviewer_names(outcome)
+    named = bool(form.nominee)
+    has_bonus = rubric.bonus is not None
+    na = _r("not_applicable", lang)
+    headers = [_t("unit_id", lang), _t("unit_name", lang), *[form.nominee] * named]
+    scorer = len(headers)
+    headers.append(_r("scored_by", lang))
+    headers += [
+        f"第{n}项（{fmt(item.max)}）" if lang != "en" else f"{n} ({fmt(item.max)})"
+        for n, (_, item) in enumerate(rubric.items(), 1)
+    ]
+    headers += [_t("bonus", lang)] * has_bonus + [_t("total", lang), _r("comment", lang)]
+    split = {(d.candidate.key, d.found.item_id) for d in outcome.disagreements}
+    rows, marks = [], []
+    for c in outcome.of_form(form.id):
+        key = [c.unit_id, c.unit_name, *[c.nominee] * named]
+        result = results.get((c.file, c.sheet))
+        own = [na if i.self_not_applicable else i.self_score for i in c.items]
+        bonus = [result.bonus if result else ""] * has_bonus
+        rows.append([*key, _r("self_row", lang), *own, *bonus, c.self_total, ""])
+        for rid in c.reviewers_counted:
+            cells = [na if rid in i.not_applicable_by else i.by_reviewer.get(rid) for i in c.items]
+            marks += [
+                (len(rows) + 1, scorer + 1 + n, cells[n])
+                for n, i in enumerate(c.items)
+                if (c.key, i.item_id) in split
+            ]
+            total = c.reviewer_totals.get(rid)
+            comment = c.comments.get(rid, "")
+            rows.append(
+                [*key, who.get(rid, rid), *cells, *[""] * has_bonus, _score(total), comment]
+            )
+        if c.review_total is None:
+            rows.append([*key, _r("not_reviewed", lang), *[""] * (len(headers) - scorer - 1)])
+            continue
+        combined = [na if i.not_applicable else _score(i.combined) for i in c.items]
+        bonus = [_score(c.review_bonus)] * has_bonus
+        rows.append([*key, _r("combined_row", lang), *combined, *bonus, _score(c.review_total), ""])
+    ws = s.table(
+        (f"{form.title} " if lang == "en" else form.title) + _r("review_details", lang)[:31],
+        headers,
+        rows,
+        max_lines=DETAIL_LINES,  # a long 评语 continues on 全文
+        widths={
+            1: 20,
+            len(headers) - 1: 30,
+            scorer: min(24, max(display_width(str(r[scorer])) for r in [headers, *rows]) + 2),
+        },
+        max_width=24,
+        title=report.round_title,
+        unit_columns=tuple(range(scorer)),
+        one_page_wide=False,
+        fit_headers=False,
+        repeat=scorer,
+    )
+    ws.freeze_panes(1, scorer + 1)
+    marked = s.wb.add_format(
+        {
+            "font_name": "宋体",
+            "font_size": 10,
+            "valign": "vcenter",
+            "border": 1,
+            "align": "center",
+            "num_format": "0.0#",
+            "bg_color": "#F8CBAD",
+        }
+    )
+    for r, c, value in marks:
+        if isinstance(value, (int, float)):
+            ws.write_number(r, c, value, marked)
+        else:
+            ws.write_string(r, c, str(value or ""), marked)
+
+
+def _review_progress_sheet(s: _Sheets, report, outcome, titles: dict[str, str], lang: str) -> None:
+    """评审进度: each assigned reviewer × unit sheet, returned and counted or why not; then
+    the units no review sheet was sent for and those without a reviewer."""
+    state = {
+        "counted": lambda p: _r("counted", lang),
+        "stale": lambda p: _r("stale", lang),
+        "errors": lambda p: _r("with_errors", lang, n=p.errors),
+        "not_returned": lambda p: _r("not_returned", lang),
+    }
+    order = {f: n for n, f in enumerate(outcome.reviewed_forms)}
+    units = {u.unit_id: n for n, u in enumerate(report.round.roster)}
+    progress = sorted(
+        outcome.progress,
+        key=lambda p: (p.reviewer_id, order[p.form_id], units.get(p.unit_id, 0), p.slot),
+    )
+    headers = [
+        _r("reviewer_id", lang),
+        _r("reviewer", lang),
+        _r("group", lang),
+        _r("form", lang),
+        _t("unit_id", lang),
+        _t("unit_name", lang),
+        _t("sheet", lang),
+        _r("state", lang),
+        _r("review_file", lang),
+    ]
+    rows = [
+        [
+            p.reviewer_id,
+            p.reviewer_name,
+            p.group,
+            titles[p.form_id],
+            p.unit_id,
+            p.unit_name,
+            p.sheet,
+            state[p.state](p),
+            p.file,
+        ]
+        for p in progress
+    ]
+    rows += [
+        ["", "", "", titles[f], u.unit_id, u.name, "", render("outcome-no-return"), ""]
+        for f, u in outcome.no_return
+    ]
+    rows += [
+        ["", "", "", titles[f], u.unit_id, u.name, "", _r("no_reviewer", lang), ""]
+        for f, u in outcome.unassigned
+    ]
+    ws = s.table(
+        _r("review_progress", lang),
+        headers,
+        rows,
+        widths={1: 10, 3: 12, 5: 20, 7: 44, 8: 24},
+        max_width=16,
+        title=report.round_title,
+        unit_columns=(0, 1),
+        repeat=1,
+    )
+    if rows:
+        counted = _r("counted", lang)
+        ws.conditional_format(
+            1,
+            0,
+            len(rows),
+            len(headers) - 1,
+            {"type": "formula", "criteria": f'=$H2<>"{counted}"', "format": s.warning},
+        )
+
+
+def _disagreement_sheet(s: _Sheets, report, outcome, titles: dict[str, str], lang: str) -> None:
+    """评审分歧: items where a unit's reviewers differ by more than the spread."""
+    who = _reviewer_names(outcome)
+    headers = [
+        _r("form", lang),
+        _t("unit_id", lang),
+        _t("unit_name", lang),
+        _t("sheet", lang),
+        _r("item", lang),
+        _r("scores", lang),
+        _r("spread", lang),
+        _r("spread_limit", lang),
+    ]
+    rows = [
+        [
+            titles[d.candidate.form_id],
+            d.candidate.unit_id,
+            d.candidate.unit_name,
+            d.candidate.sheet,
+            d.item_label,
+            "、".join(f"{who.get(r, r)} {fmt(float(v))}" for r, v in d.found.scores.items()),
+            float(d.found.difference),
+            float(d.spread),
+        ]
+        for d in outcome.disagreements
+    ]
+    s.table(
+        _r("review_disagreements", lang),
+        headers,
+        rows,
+        widths={2: 20, 5: 44},
+        max_width=16,
+        title=report.round_title,
+        unit_columns=(1, 2),
+    )
+
+
+def _review_facts(outcome, zh: bool) -> list[tuple[str, str, str]]:
+    """说明 rows: each reviewed form's review in words, and how reviewers' scores combine."""
+    if outcome is None or not outcome.reviewed_forms:
+        return []
+    choices = (
+        "加分：评审人保留或取消单位申报的加分，计入的评审人中过半数保留才计入（相等时不计），"
+        "计入时按单位申报的分数。不适用：计入的评审人中过半数标为不适用的项目按评分表的"
+        "不适用规则计算，否则取其余评审人评分合分。只有部分评审人计入时按已计入的评审合分，"
+        "在“提示”中列出未计入的评审人；没有计入的评审时“尚未评审”，不符合条件。"
+        "评审的表按决定依据排名、授予和公示（见各表“排名”中标有“排名依据”的一列），"
+        "上面“排名规则”中的“总分”对这些表指决定依据的分数。"
+        if zh
+        else "Bonus lines count when more than half of the counted reviews keep them; an item is "
+        "n/a when more than half mark it so; with no counted review a unit is not eligible."
+    )
+    return [
+        ("评审规则" if zh else "Review", outcome.rules, outcome.reviews_dir),
+        ("评审合分" if zh else "Combining", choices, ""),
+    ]

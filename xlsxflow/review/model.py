@@ -81,6 +81,16 @@ class ReviewIngest:
             out[f.status] = out.get(f.status, 0) + 1
         return out
 
+    def to_dict(self) -> dict:
+        """The reviewers' files in report.json (``review_files``), like the units' ``files``."""
+        return {
+            "reviews_dir": self.reviews_dir,
+            "started_at": self.started_at,
+            "counts": self.counts(),
+            "files": [f.to_dict() for f in self.files],
+            "warnings": [i.to_dict() for i in self.warnings],
+        }
+
     def returned_by(self) -> dict[str, list[ReviewedSheet]]:
         """Reviewer id → the sheets read from that reviewer's accepted returns."""
         out: dict[str, list[ReviewedSheet]] = {}
@@ -100,6 +110,9 @@ class ItemScores:
     by_reviewer: dict[str, float] = field(default_factory=dict)  # counted reviews only
     combined: Decimal | None = None  # the 实评分, rounded as the round file says
     method: str = ""  # as applied (a trimmed mean with too few scores is a mean)
+    self_not_applicable: bool = False  # the unit marked the item 不适用
+    not_applicable_by: list[str] = field(default_factory=list)  # counted reviewers marking 不适用
+    not_applicable: bool = False  # combined: more than half of the counted reviews say 不适用
 
 
 @dataclass
@@ -129,6 +142,11 @@ class Candidate:
     reviewers_stale: list[str] = field(default_factory=list)
     items: list[ItemScores] = field(default_factory=list)
     comments: dict[str, str] = field(default_factory=dict)  # reviewer id → 评语
+    parent: str = ""  # the unit's 主管单位 name
+    file: str = ""  # the unit's accepted return (relative to the returns folder)
+    reviewer_totals: dict[str, Decimal] = field(
+        default_factory=dict
+    )  # each counted review's own total
 
     @property
     def key(self) -> tuple[str, str, int]:

@@ -138,3 +138,53 @@ def files_to_read(reviews_dir: str | Path, workdir: str | Path = ".") -> int:
         returns = count_files(path) if path.is_dir() else 0
     reviews = Path(reviews_dir)
     return returns + (count_files(reviews) if reviews.is_dir() else 0)
+
+
+def review_lines(outcome) -> list[str]:
+    """The console's account of the review: sheets counted, stale, wrong, not returned."""
+    states: dict[str, int] = {}
+    for row in outcome.progress:
+        states[row.state] = states.get(row.state, 0) + 1
+    lines = [
+        "评审 reviews：应评 {total} 张 — 已计入 {counted}，过期 {stale}，有错误 {errors}，"
+        "未交回 {missing}".format(
+            total=len(outcome.progress),
+            counted=states.get("counted", 0),
+            stale=states.get("stale", 0),
+            errors=states.get("errors", 0),
+            missing=states.get("not_returned", 0),
+        )
+    ]
+    silent = sorted(
+        {(r.reviewer_id, r.reviewer_name) for r in outcome.progress}
+        - {(r.reviewer_id, r.reviewer_name) for r in outcome.progress if r.state != "not_returned"}
+    )
+    if silent:
+        lines.append(
+            "  未交回评审表的评审人 not returned：" + "、".join(f"{i} {n}" for i, n in silent)
+        )
+    stale = [r for r in outcome.progress if r.state == "stale"]
+    for row in stale:
+        lines.append(
+            f"  过期 stale：{row.reviewer_id} {row.reviewer_name} 对 {row.unit_id} {row.unit_name}"
+            f"（{row.sheet}）的评审早于该单位重新报送，请重新生成并评审"
+            f"（xlsxflow review generate --reviewer {row.reviewer_id}）"
+        )
+    waiting = [c for c in outcome.candidates if c.form_id in outcome.reviewed_forms]
+    unreviewed = [c for c in waiting if not c.reviewers_counted]
+    if unreviewed:
+        lines.append(
+            f"  尚无有效评审的单位表 not yet reviewed：{len(unreviewed)} 张（见汇总表“评审进度”）"
+        )
+    for form_id, unit in outcome.no_return:
+        lines.append(
+            f"  未报送、没有评审表 no return, no review sheet：{unit.unit_id} {unit.name}（{form_id}）"
+        )
+    return lines
+
+
+def review_exit_code(units: IngestReport, reviews: ReviewIngest, outcome) -> int:
+    """0 when every assigned sheet is reviewed and counted and no file was rejected; else 1."""
+    rejected = any(f.status == "rejected" for f in reviews.files)
+    pending = any(row.state != "counted" for row in outcome.progress)
+    return 1 if rejected or pending or reviews.warnings or units.exit_code else 0
