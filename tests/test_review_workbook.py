@@ -388,6 +388,19 @@ def test_unknown_reviewer_and_wrong_kind_of_workbook(reviewed, tmp_path):
     report = ingest(mixed, ctx)
     assert report.files[0].status == "rejected"
     assert _codes(report.files[0].issues)[-1] == "identity-review-workbook"
+    # signed with another key: not the office's
+    r01 = review.forms["danwei"].reviewers.get("R01")
+    entries = [SheetEntry("U1-文明单位", "U1", "danwei", 1, "0" * 16)]
+    book = reviewer_book(
+        ctx.round,
+        review,
+        entries,
+        lambda h: ledger.submission(ledger.accepted(ctx.record.round_id)[("U1", "danwei", 1)].hash),
+    )
+    forged = tmp_path / "forged.xlsx"
+    forged.write_bytes(workbook_bytes(book, review_identity(ctx, r01, entries), b"k" * 32))
+    identity, _, issues = _read(forged, ctx, review, ledger)
+    assert identity is None and issues[-1].code == "identity-signature-invalid"
 
 
 def test_values_range_step_missing_choice_and_date(reviewed, tmp_path):
@@ -500,6 +513,7 @@ def test_sample_review_returns_plant_over_max_missing_reviewer_and_inflated_unit
 # -- what people see and what LibreOffice makes of it -------------------------------------
 
 
+@pytest.mark.libreoffice
 def test_prints_as_a_site_visit_form(reviewed, soffice, tmp_path):
     folder, ctx, review, ledger, generated = reviewed
     libreoffice_convert(soffice, [_book(generated, "R01")], tmp_path, tmp_path / "profile", "pdf")
@@ -524,6 +538,7 @@ def test_prints_as_a_site_visit_form(reviewed, soffice, tmp_path):
     assert pages <= 6  # three sheets, two pages each at most
 
 
+@pytest.mark.libreoffice
 def test_libreoffice_round_trip_totals_equal_xlsxflow(reviewed, soffice, tmp_path):
     folder, ctx, review, ledger, generated = reviewed
     filled = _fill(reviewed, "R02", tmp_path / "filled" / "R02.xlsx")
