@@ -17,9 +17,11 @@ from xlsxflow.accepted import Ledger
 from xlsxflow.ingest import ingest
 from xlsxflow.layout import META_SHEET, BookLayout
 from xlsxflow.messages import XlsxflowError, render
-from xlsxflow.ooxml import open_book
+from xlsxflow.ooxml import Limits, open_book
+from xlsxflow.review import workbook
 from xlsxflow.review.model import FALSE, TRUE
 from xlsxflow.review.reading import read_review_book
+from xlsxflow.review.returns import ingest_reviews
 from xlsxflow.review.spec import Reviewers, load_review
 from xlsxflow.review.workbook import (
     REVIEW_FORMAT,
@@ -268,23 +270,26 @@ def test_generating_for_some_reviewers_keeps_the_others(reviewed, tmp_path):
     assert caught.value.issues[0].code == "review-unknown-reviewer-arg"
 
 
-def test_a_long_assignment_is_split_into_workbooks_ingest_can_read(reviewed, tmp_path):
+def test_a_reviewer_gets_one_workbook_that_review_ingest_reads_whole(
+    reviewed, tmp_path, monkeypatch
+):
+    """Ingest reads at most 50 sheets of a unit's file; a reviewer's has one per unit."""
     folder, ctx, review, ledger, generated = reviewed
+    returns = tmp_path / "returns"
+    _fill(reviewed, "R01", returns / "R01.xlsx")
+    small = Limits(max_sheets=2)  # fewer than R01's 3 sheets and the identity sheet
+    read = ingest_reviews(returns, ctx, review, ledger.snapshot(ctx.record.round_id), limits=small)
+    assert [f.status for f in read.files] == ["accepted"]
+    assert len(read.sheets) == 3
+    # an assignment beyond what one workbook holds is refused, naming the reviewer
+    monkeypatch.setattr(workbook, "REVIEW_SHEETS_MAX", 2)
     accepted = ledger.accepted(ctx.record.round_id)
-    split = write_reviewer_workbooks(ctx, review, accepted, tmp_path / "r", max_sheets=2)
-    r01 = [f for f in split.files if f.reviewer_id == "R01"]
-    assert [(f.path.name, f.sheets, f.part, f.parts) for f in r01] == [
-        ("R01_林晓文_评审表1（共2册）.xlsx", 2, 1, 2),
-        ("R01_林晓文_评审表2（共2册）.xlsx", 1, 2, 2),
-    ]
-    read = [_read(f.path, ctx, review, ledger)[2] for f in r01]
-    assert read[0] and read[1]  # blank sheets, each named
-    assert all(_codes(issues, "error") == [] for issues in read)
-    assert [i.sheet for issues in read for i in issues if i.code == "review-sheet-blank"] == [
-        "U1-文明单位",
-        "U1-文明窗口-1",
-        "U2-文明单位",
-    ]
+    with pytest.raises(XlsxflowError) as caught:
+        write_reviewer_workbooks(ctx, review, accepted, tmp_path / "out")
+    assert caught.value.issues[0].message == render(
+        "review-too-many-sheets", name="林晓文", id="R01", count=3, max=2
+    )
+    assert not (tmp_path / "out").exists()
 
 
 # -- reading a reviewer's return ---------------------------------------------------------

@@ -415,6 +415,11 @@ CATALOGUE: dict[str, Message] = {
         "请用重新生成的评审表评审新的报送内容。",
     ),
     "review-sheet-blank": Message(W, "工作表“{sheet}”（{unit}）尚未填写，未计入。"),
+    "review-too-many-sheets": Message(
+        E,
+        "评审人“{name}”（{id}）分到 {count} 张评审表，超过一个工作簿的上限 {max} 张。"
+        "请在轮次文件的 review.assign 中为每位评审人少分配一些单位。",
+    ),
     "review-sheet-missing": Message(
         W, "评审表中缺少工作表“{sheet}”（{unit}），该单位的评审未计入。"
     ),

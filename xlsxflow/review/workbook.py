@@ -41,7 +41,7 @@ file's ``review`` section cannot make an issued sheet look tampered).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,6 +65,7 @@ from ..layout import (
     reserved_points,
 )
 from ..messages import XlsxflowError, make_issue
+from ..ooxml import Limits
 from ..roster import Unit
 from ..rubric import Rubric
 from ..scoring import compute_totals
@@ -87,9 +88,9 @@ COMMENT_MAX_LENGTH = 500  # 评语: one row of B:G holds it (≈ 170 pt)
 NAME_MAX_LENGTH = 30
 SHEET_NAME_MAX = 31  # Excel's limit
 HANDWRITING_POINTS = 2 * LINE_POINTS + 6  # room to write a score and a reason by hand
-# Sheets in one reviewer workbook: within what ingest reads of one file
-# (``Limits.max_sheets``: 50 with the identity sheet), and a file a reviewer can handle.
-SHEETS_PER_WORKBOOK = 40
+# Sheets in one reviewer workbook at most (one per unit form slot assigned): ingest
+# reads a reviewer's return with ``Limits.max_sheets`` raised to this (``review_limits``).
+REVIEW_SHEETS_MAX = 400
 
 
 # -- the signed list of sheets ----------------------------------------------------------
@@ -713,10 +714,16 @@ def all_reviewers(review: RoundReview) -> list[Reviewer]:
     return list(seen.values())
 
 
-def reviewer_filename(reviewer: Reviewer, part: int = 1, parts: int = 1) -> str:
-    """``R01_林晓文_评审表.xlsx``; one of several: ``R01_林晓文_评审表2（共3册）.xlsx``."""
-    stem = f"{safe_filename(reviewer.reviewer_id, 40)}_{safe_filename(reviewer.name, 30)}_评审表"
-    return f"{stem}.xlsx" if parts == 1 else f"{stem}{part}（共{parts}册）.xlsx"
+def reviewer_filename(reviewer: Reviewer) -> str:
+    """``R01_林晓文_评审表.xlsx``."""
+    return (
+        f"{safe_filename(reviewer.reviewer_id, 40)}_{safe_filename(reviewer.name, 30)}_评审表.xlsx"
+    )
+
+
+def review_limits(limits: Limits) -> Limits:
+    """What ingest reads of a reviewer's return: a unit's limits, with room for every sheet."""
+    return replace(limits, max_sheets=max(limits.max_sheets, REVIEW_SHEETS_MAX + 1))
 
 
 @dataclass(frozen=True)
@@ -725,8 +732,6 @@ class ReviewerWorkbook:
     name: str
     path: Path
     sheets: int
-    part: int = 1  # a reviewer with more sheets than one workbook holds gets several
-    parts: int = 1
 
 
 @dataclass
@@ -751,15 +756,13 @@ def write_reviewer_workbooks(
     reviewer_ids: Iterable[str] | None = None,
     progress: Callable[[int], None] | None = None,
     lang: str = "zh",
-    max_sheets: int = SHEETS_PER_WORKBOOK,
 ) -> ReviewGenerated:
     """One workbook per reviewer into ``out_dir``, swapped in whole (``StagedDir``).
 
     ``accepted``: the latest ingest's accepted unit sheets (``Ledger.accepted``).
     With ``reviewer_ids`` only those reviewers' workbooks are rewritten; the
     folder's other files are kept.  A reviewer with nothing to review gets no file;
-    one with more than ``max_sheets`` sheets gets several workbooks (ingest reads at
-    most ``Limits.max_sheets`` sheets of a file).
+    one with more than ``REVIEW_SHEETS_MAX`` sheets stops it (reduce the assignment).
     """
     rnd = ctx.round
     if rnd is None:  # a review belongs to a round file's form
@@ -781,46 +784,48 @@ def write_reviewer_workbooks(
     out_dir = Path(out_dir)
     result = ReviewGenerated(out_dir)
     generated_at = datetime.now().astimezone().isoformat(timespec="seconds")
-    planned = []
+    planned: list[tuple[Reviewer, list[SheetEntry]]] = []
     for reviewer in reviewers:
         entries, skipped = reviewer_entries(rnd, review, accepted, reviewer.reviewer_id)
         result.skipped += skipped
         if not entries:
             result.idle.append(reviewer.reviewer_id)
-            continue
-        chunks = [entries[i : i + max_sheets] for i in range(0, len(entries), max_sheets)]
-        for part, chunk in enumerate(chunks, 1):
-            planned.append((reviewer, chunk, part, len(chunks)))
-    names = {reviewer_filename(r, part, parts) for r, _, part, parts in planned}
-    ours = tuple(reviewer_filename(r).removesuffix(".xlsx") for r in reviewers)  # rewritten whole
+        elif len(entries) > REVIEW_SHEETS_MAX:
+            raise XlsxflowError(
+                make_issue(
+                    "review-too-many-sheets",
+                    name=reviewer.name,
+                    id=reviewer.reviewer_id,
+                    count=len(entries),
+                    max=REVIEW_SHEETS_MAX,
+                )
+            )
+        else:
+            planned.append((reviewer, entries))
+    names = {reviewer_filename(r) for r, _ in planned}
     partial = reviewer_ids is not None
-    staged = StagedDir(
-        out_dir, carry=lambda p: partial and p.name not in names and not p.name.startswith(ours)
-    )
+    staged = StagedDir(out_dir, carry=lambda p: partial and p.name not in names)
     # The reviewers of one 测评组 get the same sheets: render them once, stamp each
     # reviewer's identity into a copy, and let the rendering go before the next group's.
-    groups: dict[str, list[tuple[Reviewer, Identity, str, int, int]]] = {}
-    for reviewer, entries, part, parts in planned:
+    groups: dict[str, list[tuple[Reviewer, Identity]]] = {}
+    for reviewer, entries in planned:
         identity = review_identity(ctx, reviewer, entries, lang, generated_at)
-        groups.setdefault(identity.sheets, []).append(
-            (reviewer, identity, reviewer_filename(reviewer, part, parts), part, parts)
-        )
+        groups.setdefault(identity.sheets, []).append((reviewer, identity))
     try:
         for sheets, members in groups.items():
             book = reviewer_book(rnd, review, parse_sheets(sheets), submissions.get, lang)
             stamper = WorkbookStamper(book, members[0][1], ctx.key)
-            for reviewer, identity, name, part, parts in members:
+            for reviewer, identity in members:
+                name = reviewer_filename(reviewer)
                 atomic_write_bytes(staged.path / name, stamper.stamp(identity), durable=False)
                 count = len(book.sheets)
                 result.files.append(
-                    ReviewerWorkbook(
-                        reviewer.reviewer_id, reviewer.name, out_dir / name, count, part, parts
-                    )
+                    ReviewerWorkbook(reviewer.reviewer_id, reviewer.name, out_dir / name, count)
                 )
                 if progress:
                     progress(count)
-        order = {reviewer_filename(r, part, n): i for i, (r, _, part, n) in enumerate(planned)}
-        result.files.sort(key=lambda f: order[f.path.name])
+        order = {r.reviewer_id: i for i, (r, _) in enumerate(planned)}
+        result.files.sort(key=lambda f: order[f.reviewer_id])
         staged.commit()
     finally:
         staged.discard()
