@@ -13,6 +13,10 @@ Each phase runs in its own process so its peak memory (max RSS) is its own:
   ingest-1w  the same, each file read in one isolated worker (time and memory limits)
   ingest     the same with the default isolation (one worker per core, at most 2)
   summary    the reviewers' summary workbook and report.json
+  review-*   the review of a round file's form: N units, each scored by the 3 reviewers
+             of its 测评组 (40 units a group): setup (round, ledger), generate the
+             reviewer workbooks, fill them as a spreadsheet program saves them (setup),
+             review ingest in process (0w) and with the default isolation; ms per sheet
 Targets (issue #2): generate >= 150 workbooks/s; ingest >= 3x the naive loop.
 """
 
@@ -90,6 +94,11 @@ def phase_fill(work: Path, n: int) -> dict:
 
 
 def _fill_xml(data: bytes, values: dict) -> bytes:
+    return _fill_sheets(data, {"xl/worksheets/sheet1.xml": values})
+
+
+def _fill_sheets(data: bytes, by_part: dict[str, dict]) -> bytes:
+    """Inputs typed and totals cached, sheet part by sheet part: {part: {ref: (kind, v)}}."""
     buf = BytesIO()
     with (
         zipfile.ZipFile(BytesIO(data)) as zin,
@@ -97,10 +106,11 @@ def _fill_xml(data: bytes, values: dict) -> bytes:
     ):
         for info in zin.infolist():
             body = zin.read(info)
-            if info.filename == "xl/worksheets/sheet1.xml":
+            values = by_part.get(info.filename)
+            if values:
                 text = body.decode()
 
-                def cell(m):
+                def cell(m, values=values):
                     ref, style = m.group(1), m.group(2)
                     if ref not in values:
                         return m.group(0)
@@ -186,6 +196,160 @@ def phase_summary(work: Path, n: int) -> dict:
     return {"files": n, "seconds": time.perf_counter() - started}
 
 
+# -- the review: 1000 units, each scored by the 3 reviewers of its 测评组 ------------------
+
+GROUP_UNITS = 40  # units per 测评组 (each reviewer's workbook: 40 sheets, one file)
+REVIEWERS_PER_GROUP = 3
+
+
+def _review_dir(work: Path) -> Path:
+    return work / "review"
+
+
+def phase_review_setup(work: Path, n: int) -> dict:
+    """(setup) A round file whose form has a review; N accepted returns in the ledger."""
+    from types import SimpleNamespace
+
+    from xlsxflow.accepted import Ledger
+    from xlsxflow.ingest import FileRecord
+    from xlsxflow.round import generate_round, open_round
+    from xlsxflow.submission import Submission
+
+    folder = _review_dir(work)
+    folder.mkdir(exist_ok=True)
+    units = [f"U{i:05d}" for i in range(n)]
+    with (folder / "roster.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["单位编号", "单位名称"])
+        w.writerows([u, f"测试单位{u[1:]}"] for u in units)
+    groups = [units[i : i + GROUP_UNITS] for i in range(0, n, GROUP_UNITS)]
+    with (folder / "reviewers.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["评审人编号", "姓名", "测评组"])
+        for g in range(len(groups)):
+            for r in range(REVIEWERS_PER_GROUP):
+                w.writerow([f"R{g:03d}{r}", f"评审人{g:03d}{r}", f"第{g + 1}测评组"])
+    by_group = "\n".join(
+        f"          第{g + 1}测评组: [{', '.join(ids)}]" for g, ids in enumerate(groups)
+    )
+    (folder / "round.yaml").write_text(
+        "title: 基准评审轮\nyear: 2026\nroster: roster.csv\nforms:\n"
+        "  - id: danwei\n    title: 文明单位\n    rubric: wenming-danwei\n"
+        "    review:\n      reviewers: reviewers.csv\n      assign:\n        by_group:\n"
+        f"{by_group}\n",
+        encoding="utf-8",
+    )
+    started = time.perf_counter()
+    generate_round(
+        folder / "round.yaml", folder / "workbooks", workdir=folder, key_path=work / "key"
+    )
+    ctx = open_round(workdir=folder, key_path=work / "key")
+    rubric = ctx.round.sheet_rubric("danwei")
+    records = []
+    for i, unit in enumerate(units):
+        sub = Submission(unit, rubric.id, form_id="danwei", slot=1, sheet="文明单位")
+        for _, item in rubric.items():
+            sub.scores[item.id] = item.max - (0.5 if (i + len(item.id)) % 4 == 0 else 0)
+            sub.notes[item.id] = "见台账资料第 3 册"
+        sub.bonus = {b.id: 0.0 for b in rubric.bonus.items}
+        sub.declarations = {d.id: "否" for d in rubric.declarations}
+        records.append(
+            FileRecord(f"{unit}.xlsx", 1, 0.0, "", "accepted", unit_id=unit, submissions=[sub])
+        )
+    report = SimpleNamespace(round_id=ctx.record.round_id, returns_dir="returns", files=records)
+    Ledger.open(folder).record(report)
+    return {"files": n, "seconds": time.perf_counter() - started}
+
+
+def _review_context(work: Path):
+    from xlsxflow.accepted import Ledger
+    from xlsxflow.review.spec import load_review
+    from xlsxflow.round import open_round
+
+    ctx = open_round(workdir=_review_dir(work), key_path=work / "key")
+    return ctx, load_review(ctx.round), Ledger.open(_review_dir(work))
+
+
+def phase_review_generate(work: Path, n: int) -> dict:
+    from xlsxflow.review.workbook import write_reviewer_workbooks
+
+    ctx, review, ledger = _review_context(work)
+    accepted = ledger.accepted(ctx.record.round_id)
+    started = time.perf_counter()
+    result = write_reviewer_workbooks(ctx, review, accepted, _review_dir(work) / "workbooks-r")
+    seconds = time.perf_counter() - started
+    assert result.sheets == n * REVIEWERS_PER_GROUP, result.sheets
+    return {"files": len(result.files), "sheets": result.sheets, "seconds": seconds}
+
+
+def phase_review_fill(work: Path, n: int) -> dict:
+    """(setup) Reviewers' returns as a spreadsheet program saves them: every input typed."""
+    from xlsxflow.layout import META_SHEET
+    from xlsxflow.ooxml import open_book
+    from xlsxflow.review.workbook import entry_layout, parse_sheets
+
+    ctx, review, ledger = _review_context(work)
+    out = _review_dir(work) / "returns-r"
+    out.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    sheets = 0
+    for path in sorted((_review_dir(work) / "workbooks-r").glob("*.xlsx")):
+        data = path.read_bytes()
+        book = open_book(data)
+        meta = book.read_sheet(book.sheet_info(META_SHEET))
+        identity = {
+            c.value: meta.get(row, 1).value for (row, col), c in meta.cells.items() if col == 0
+        }
+        book.close()
+        by_part = {}
+        for index, entry in enumerate(parse_sheets(identity["sheets"]), 1):
+            shown = ledger.submission(entry.return_hash)
+            layout = entry_layout(ctx.round, review, entry, shown)
+            values = {}
+            for inp in layout.inputs:
+                if inp.kind == "score":
+                    values[inp.ref] = ("n", max(0.0, (shown.scores.get(inp.key) or 0) - inp.step))
+                elif inp.kind == "note":
+                    values[inp.ref] = ("s", "台账资料不全")
+                elif inp.kind == "declaration":
+                    values[inp.ref] = ("s", "属实")
+                elif inp.key == "reviewed_on":
+                    values[inp.ref] = ("n", 46366)  # 2026-12-10
+                elif inp.kind == "field":
+                    values[inp.ref] = ("s", identity["unit_name"])
+            by_part[f"xl/worksheets/sheet{index}.xml"] = values
+            sheets += 1
+        (out / path.name).write_bytes(_fill_sheets(data, by_part))
+    return {"files": sheets, "seconds": time.perf_counter() - started}
+
+
+def phase_review_ingest(work: Path, n: int, workers: int | None = None) -> dict:
+    from xlsxflow.isolation import Isolation
+    from xlsxflow.review.returns import ingest_reviews
+
+    ctx, review, ledger = _review_context(work)
+    snapshot = ledger.snapshot(ctx.record.round_id)
+    kwargs = {"isolation": Isolation(workers=workers)} if workers is not None else {}
+    started = time.perf_counter()
+    read = ingest_reviews(_review_dir(work) / "returns-r", ctx, review, snapshot, **kwargs)
+    seconds = time.perf_counter() - started
+    counted = sum(1 for s in read.sheets if s.counts)
+    assert counted == n * REVIEWERS_PER_GROUP, [f.reason for f in read.files][:3]
+    return {"files": len(read.files), "sheets": counted, "seconds": seconds}
+
+
+def phase_review_ingest_inprocess(work: Path, n: int) -> dict:
+    return phase_review_ingest(work, n, workers=0)
+
+
+REVIEW_PHASES = {
+    "review-setup": phase_review_setup,
+    "review-generate": phase_review_generate,
+    "review-fill": phase_review_fill,
+    "review-ingest-0w": phase_review_ingest_inprocess,
+    "review-ingest": phase_review_ingest,
+}
+
 PHASES = {
     "generate": phase_generate,
     "fill": phase_fill,
@@ -194,6 +358,7 @@ PHASES = {
     "ingest-1w": phase_ingest_1worker,
     "ingest": phase_ingest,
     "summary": phase_summary,
+    **REVIEW_PHASES,
 }
 
 
@@ -233,11 +398,32 @@ def main() -> None:
         f"{'phase':<10} {'seconds':>9} {'ms/file':>9} {'files/s':>9} {'peak MB':>9} {'worker MB':>9}"
     )
     for name, r in results.items():
+        if name in REVIEW_PHASES:
+            continue
         worker = f"{r['peak_child_mb']:>9.0f}" if r.get("peak_child_mb") else f"{'—':>9}"
         print(
             f"{name:<10} {r['seconds']:>9.2f} {r['seconds'] * 1000 / args.n:>9.2f} "
             f"{args.n / r['seconds']:>9.0f} {r['peak_rss_mb']:>9.0f} {worker}"
         )
+    print(
+        f"\nreview: {args.n} units × {REVIEWERS_PER_GROUP} reviewers ({GROUP_UNITS} units a 测评组)"
+    )
+    print(
+        f"{'phase':<17} {'seconds':>9} {'sheets':>7} {'ms/sheet':>9} {'peak MB':>9} {'worker MB':>9}"
+    )
+    for name in REVIEW_PHASES:
+        r = results[name]
+        sheets = r.get("sheets", r["files"])
+        worker = f"{r['peak_child_mb']:>9.0f}" if r.get("peak_child_mb") else f"{'—':>9}"
+        print(
+            f"{name:<17} {r['seconds']:>9.2f} {sheets:>7} {r['seconds'] * 1000 / sheets:>9.2f} "
+            f"{r['peak_rss_mb']:>9.0f} {worker}"
+        )
+    unit_ms = results["ingest"]["seconds"] * 1000 / args.n
+    review_ms = results["review-ingest"]["seconds"] * 1000 / results["review-ingest"]["sheets"]
+    print(
+        f"ingest per unit return: {unit_ms:.2f} ms; review ingest per reviewer sheet: {review_ms:.2f} ms"
+    )
     gen_rate = args.n / results["generate"]["seconds"]
     speedup = results["naive"]["seconds"] / results["ingest"]["seconds"]
     overhead = results["ingest-1w"]["seconds"] / results["ingest-0w"]["seconds"] - 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .identity import Identity
+from .identity import FORMAT, Identity
 from .layout import (
     FEEDBACK_SHEET,
     META_SHEET,
@@ -55,7 +55,23 @@ class Where:
 def read_identity(
     book: Book, ctx: RoundContext, where: Where
 ) -> tuple[Identity | None, list[Issue]]:
-    """The signed identity of the workbook, or None with the reasons why not."""
+    """The signed identity of a unit workbook, or None with the reasons why not."""
+    identity, issues = read_signed_identity(book, ctx, where)
+    if identity is not None and ctx.roster.get(identity.unit_id) is None:
+        here = Where(where.file, META_SHEET)
+        return None, [*issues, here("identity-unknown-unit", unit_id=identity.unit_id)]
+    return identity, issues
+
+
+def read_signed_identity(
+    book: Book, ctx: RoundContext, where: Where, kind: str = FORMAT
+) -> tuple[Identity | None, list[Issue]]:
+    """The identity of a workbook of this round signed with its key, or None and why not.
+
+    ``kind`` is the workbook format expected: a unit's (``xlsxflow-1``) or a
+    reviewer's; a genuine workbook of the other kind is named as such.  Who the
+    workbook belongs to (a roster unit, a reviewer) is for the caller to check.
+    """
     info = book.sheet_info(META_SHEET)
     if info is None:
         return None, [where("identity-not-xlsxflow", sheet=META_SHEET)]
@@ -108,8 +124,9 @@ def read_identity(
                 expected=f"{expected_id} v{version} ({expected_hash})",
             ),
         ]
-    if ctx.roster.get(identity.unit_id) is None:
-        return None, [*issues, here("identity-unknown-unit", unit_id=identity.unit_id)]
+    if identity.format != kind:
+        code = "identity-not-review" if kind != FORMAT else "identity-review-workbook"
+        return None, [*issues, here(code, name=identity.unit_name, id=identity.unit_id)]
     return identity, issues
 
 

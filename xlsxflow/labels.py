@@ -138,6 +138,52 @@ _LABELS: dict[str, tuple[str, str]] = {
         "Enter the actual value (a number{range}).",
     ),
     "verr_indicator": ("请填写数字{range}。", "Enter a number{range}."),
+    # reviewer workbook (review/workbook.py)
+    "review_subtitle": ("{form}评审表", "{form}: review sheet"),
+    "review_subtitle_slot": ("{form}评审表（第 {slot} 张）", "{form}: review sheet (no. {slot})"),
+    "review_form": ("申报项目", "Form"),
+    "review_form_slot": ("{form}（第 {slot} 张）", "{form} (no. {slot})"),
+    "reviewer": ("评审人", "Reviewer"),
+    "reviewer_id": ("评审人编号", "Reviewer ID"),
+    "col_review": ("实评分", "Reviewed score"),
+    "col_review_assessed": ("考核得分", "Assessed score"),
+    "col_reason": ("扣分说明", "Reason for deduction"),
+    "review_instructions": (
+        "评审说明：1. {self_label}和佐证材料是本单位报送的内容，已锁定。"
+        "2. 请在浅黄色单元格中逐项填写{review_label}（0 到该项分值{step_text}）；扣分的请写明扣分说明。"
+        "3. 加分：核实后保留（填该项分值）或不予认定（填 0）。"
+        "4. 否决事项和申报条件：逐条核实，选择“属实”或“不属实”。"
+        "5. 小计、总分自动计算。可打印本表到现场填写，回来后录入；请勿增删行列或修改工作表名称。"
+        "6. 全部填好后保存（.xlsx）报送。",
+        "How to review: 1. The unit's {self_label} and evidence are locked. "
+        "2. Enter the {review_label} of each item in the light-yellow cells (0 to the item's max{step_text}) "
+        "and say why points were deducted. 3. Bonus: keep it (enter its points) or strike it (0). "
+        "4. Vetoes and conditions: choose 属实 (true) or 不属实 (not true) for each. "
+        "5. Subtotals and totals are calculated. Print it for the visit, type it in afterwards; "
+        "do not insert rows or rename sheets. 6. Save as .xlsx and send it back.",
+    ),
+    "review_vetoes": ("否决事项核实", "Veto check"),
+    "review_vetoes_head": (
+        "否决事项核实：{self_col}列是本单位的声明（是/否）；请逐条核实，在{review_col}列选择“属实”或“不属实”",
+        "Veto check: column {self_col} is the unit's answer; choose 属实 or 不属实 in column {review_col}",
+    ),
+    "review_prereqs": ("申报条件核实", "Conditions"),
+    "review_prereqs_head": (
+        "申报条件核实：本单位按名单符合下列申报条件；请核实后在{review_col}列选择“属实”或“不属实”",
+        "Conditions: the roster says the unit meets these; choose 属实 or 不属实 in column {review_col}",
+    ),
+    "review_prereq": ("（{n}）申报条件：{when}", "({n}) condition: {when}"),
+    "review_prereq_else": ("不符合时：{reason}", "If not met: {reason}"),
+    "review_prereq_met": ("符合", "met"),
+    "review_veto_label": ("否决事项（{n}）核实", "veto ({n}) check"),
+    "review_prereq_label": ("申报条件（{n}）核实", "condition ({n}) check"),
+    "review_reason_label": ("{what}扣分说明", "{what} reason"),
+    "review_comment": ("评语", "Comments"),
+    "review_sign": ("评审人签名", "Reviewer's name"),
+    "review_date": ("评审日期", "Date"),
+    "review_sign_head": ("评审人", "Reviewer"),
+    "review_not_claimed": ("（未申报）", "(not claimed)"),
+    "review_subject": ("{title}评审表", "{title}: review"),
 }
 
 

@@ -90,8 +90,8 @@ InputKind = Literal["score", "bonus", "note", "declaration", "field", "indicator
 
 
 def ref(row: int, col: int) -> str:
-    """0-based (row, col) → "D6"."""
-    return f"{COLUMNS[col]}{row + 1}"
+    """0-based (row, col) → "D6" (columns A–Z: a sheet here is at most a few columns wide)."""
+    return f"{chr(ord('A') + col)}{row + 1}"
 
 
 @dataclass(frozen=True)
@@ -223,6 +223,8 @@ class Layout:
     # Rows whose height is reserved for what the unit types (notes, long texts), in points.
     reserved_heights: tuple[tuple[int, float], ...] = ()
     repeat_header: bool = True  # print the column headings atop every page
+    # Column widths of a sheet that is not a unit's A–E (a reviewer's sheet: A–G); empty: A–E.
+    widths: tuple[int, ...] = ()
 
     @property
     def subtitle(self) -> str:
@@ -231,12 +233,12 @@ class Layout:
 
     @property
     def last_col(self) -> int:
-        return len(COLUMNS) - 1
+        return len(self.column_widths) - 1
 
     @property
     def column_widths(self) -> tuple[int, ...]:
         """Widths of A–E; the 目标 column is wider when there are targets (≥ 300平方米)."""
-        return column_widths(self.rubric)
+        return self.widths or column_widths(self.rubric)
 
     @property
     def dimension(self) -> str:

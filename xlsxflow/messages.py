@@ -233,6 +233,18 @@ CATALOGUE: dict[str, Message] = {
     "identity-name-mismatch": Message(
         E, "单位名称被改为“{found}”，名单中为“{expected}”。单位名称不可修改，请使用本单位的工作簿。"
     ),
+    "identity-review-workbook": Message(
+        E,
+        "这是评审人“{name}”（{id}）的评审表，不是单位的自评表。"
+        "评审表请放入评审表文件夹，用 xlsxflow review ingest 读取。",
+    ),
+    "identity-not-review": Message(
+        E,
+        "这不是评审表，而是“{name}”（{id}）的自评表。评审表文件夹中只放评审人交回的评审表。",
+    ),
+    "identity-unknown-reviewer": Message(
+        E, "评审人编号“{id}”不在评审人名单（{reviewers}）中。请使用发给本人的评审表。"
+    ),
     # ---- tampering ----------------------------------------------------------------
     "tamper-meta-visible": Message(
         W, "隐藏的身份信息页“{sheet}”被取消隐藏。内容签名仍有效，已接受，请留意。"
@@ -382,6 +394,34 @@ CATALOGUE: dict[str, Message] = {
     "review-trim-fallback": Message(
         I,
         "只有 {count} 个评分，少于 trim_min 的 {trim_min} 个：不去掉最高分和最低分，按平均值计。",
+    ),
+    # ---- reviewer workbooks and returns (review/workbook.py, review/reading.py) ----
+    "review-not-assigned": Message(
+        E,
+        "评审人“{reviewer}”没有被分配评审“{unit}”的“{form}”（工作表“{sheet}”），本表不计入。"
+        "请确认没有使用其他评审人的评审表；分配改过的，请重新生成评审表。",
+    ),
+    "review-signer-mismatch": Message(
+        W, "评审人签名为“{found}”，本评审表发给的是“{expected}”（{id}）。请确认不是代他人评审。"
+    ),
+    "review-return-unknown": Message(
+        E,
+        "工作表“{sheet}”所依据的“{unit}”报送内容（{hash}）在本轮记录中找不到，无法核对，本表不计入。"
+        "请在生成评审表的目录中读取。",
+    ),
+    "review-stale": Message(
+        W,
+        "“{unit}”在生成本评审表之后重新报送了“{form}”：工作表“{sheet}”评的是旧的报送内容，不计入。"
+        "请用重新生成的评审表评审新的报送内容。",
+    ),
+    "review-sheet-blank": Message(W, "工作表“{sheet}”（{unit}）尚未填写，未计入。"),
+    "review-too-many-sheets": Message(
+        E,
+        "评审人“{name}”（{id}）分到 {count} 张评审表，超过一个工作簿的上限 {max} 张。"
+        "请在轮次文件的 review.assign 中为每位评审人少分配一些单位。",
+    ),
+    "review-sheet-missing": Message(
+        W, "评审表中缺少工作表“{sheet}”（{unit}），该单位的评审未计入。"
     ),
     # ---- review outcome: why a candidate is (not) eligible, and what to look at ---------------
     "outcome-not-reviewed": Message(W, "尚未评审"),

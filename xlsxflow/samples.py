@@ -496,3 +496,161 @@ def _fill_round_fields(ws, layout: Layout, nominee: str, rng: random.Random) -> 
             text = next((v for k, v in texts.items() if inp.label.startswith(k)), None)
             if text:
                 ws[inp.ref] = text
+
+
+# -- reviewers' returns ------------------------------------------------------------------
+
+REVIEW_REASONS = [
+    "台账资料不全",
+    "现场查看与申报材料不符",
+    "活动记录不连续",
+    "制度未上墙",
+    "佐证材料缺少照片",
+    "部分工作未落实到位",
+]
+REVIEW_COMMENTS = [
+    "创建工作组织有力，台账资料较完整，现场环境整洁；个别项目佐证材料不足，建议补充。",
+    "领导重视，措施具体，群众评价较好；部分活动记录不连续，需加强日常积累。",
+    "总体情况良好，自评基本属实；志愿服务台账需进一步规范。",
+]
+REVIEW_DATE = "2026-12-10"
+
+
+def review_inputs(
+    layout: Layout,
+    shown,
+    rng: random.Random,
+    reviewer_name: str,
+    *,
+    inflated: bool = False,
+) -> dict[str, object]:
+    """What a reviewer types into one sheet, by input name (``xf_i01``, ``xf_i01_note`` …).
+
+    Scores near but not above the unit's own (0, one or two steps lower); ``inflated``:
+    the unit's self-score is well above what the reviewer finds (every third item 2.5 lower).
+    Claimed bonus kept, every declaration and condition 属实, a reason where points
+    were deducted, a 评语, the reviewer's name and the date.
+    """
+    from .review.model import TRUE
+
+    values: dict[str, object] = {}
+    scored = 0
+    for inp in layout.inputs:
+        if inp.kind == "score":
+            scored += 1
+            if inp.key in shown.not_applicable:
+                values[inp.name] = NOT_APPLICABLE
+                continue
+            own = shown.scores.get(inp.key)
+            own = inp.max if own is None else own
+            cut = rng.choice([0, 0, 0, 1, 1, 2]) * inp.step
+            if inflated and scored % 3 == 1 and inp.max >= 4:
+                cut = 2.5
+            score = max(0.0, own - cut)
+            score -= score % inp.step  # on the rubric's step
+            values[inp.name] = score
+            if score < inp.max:
+                values[f"{inp.name}_note"] = (
+                    f"{rng.choice(REVIEW_REASONS)}，扣 {inp.max - score:g} 分"
+                )
+        elif inp.kind == "bonus":
+            values[inp.name] = inp.points
+        elif inp.kind == "declaration":
+            values[inp.name] = TRUE
+        elif inp.key == "comment":
+            values[inp.name] = rng.choice(REVIEW_COMMENTS)
+        elif inp.key == "reviewer_name":
+            values[inp.name] = reviewer_name
+        elif inp.key == "reviewed_on":
+            values[inp.name] = REVIEW_DATE
+    return values
+
+
+def fill_review_workbook(path: Path, out: Path, ctx, review, ledger, values) -> Path:
+    """Fill a reviewer workbook as a reviewer does (openpyxl: validation does not stop it).
+
+    ``values(entry, layout, shown)`` gives each sheet's inputs by input name (None:
+    leave the sheet blank); ``shown`` is the unit's return the sheet was made from.
+    """
+    from .review.workbook import entry_layout, parse_sheets
+
+    wb = openpyxl.load_workbook(path)
+    rows = {r[0].value: r[1].value for r in wb[META_SHEET].iter_rows() if r[0].value}
+    for entry in parse_sheets(rows.get("sheets") or "") or []:
+        shown = ledger.submission(entry.return_hash)
+        layout = entry_layout(ctx.round, review, entry, shown, rows.get("lang", "zh"))
+        chosen = values(entry, layout, shown) if layout is not None else None
+        if not chosen:
+            continue
+        ws = wb[entry.sheet]
+        for inp in layout.inputs:
+            if inp.name in chosen:
+                value = chosen[inp.name]
+                ws[inp.ref] = value
+                if isinstance(value, str):
+                    ws[inp.ref].data_type = "s"  # text as typed, never a formula
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return out
+
+
+def make_review_returns(
+    generated,
+    ctx,
+    review,
+    ledger,
+    out_dir: Path,
+    *,
+    seed: int = 2026,
+    over_max: int | None = 1,
+    not_returning: int | None = 2,
+    inflated_unit: str | None = None,
+) -> list[Planted]:
+    """Fill the reviewers' workbooks (``ReviewGenerated``) as reviewers do, into ``out_dir``.
+
+    Scores near but below the self-scores with reasons and a 评语; the reviewer at
+    position ``over_max`` scores one item above its maximum (an error); the one at
+    ``not_returning`` sends nothing; every reviewer of ``inflated_unit`` (default: the
+    first unit of the first reviewer) finds it well below its self-score (自评虚高).
+    Deterministic for a given seed.  Returns what was planted (``unit_id``: the
+    reviewer's id, or the unit's for 自评虚高).
+    """
+    from .review.workbook import parse_sheets
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = list(generated.files)
+    planted: list[Planted] = []
+    if inflated_unit is None and files:
+        wb = openpyxl.load_workbook(files[0].path, read_only=True)
+        rows = {r[0].value: r[1].value for r in wb[META_SHEET].iter_rows() if r[0].value}
+        wb.close()
+        entries = parse_sheets(rows.get("sheets") or "") or []
+        inflated_unit = entries[0].unit_id if entries else None
+    if inflated_unit:
+        planted.append(Planted(inflated_unit, "自评虚高：评审人的实评分比自评分低很多"))
+    for index, book in enumerate(files):
+        if index == not_returning:
+            planted.append(Planted(book.reviewer_id, "未交回评审表"))
+            continue
+        rng = random.Random(f"{seed}-{book.reviewer_id}")
+        over = [index == over_max]
+
+        def values(entry, layout, shown, rng=rng, book=book, over=over):
+            typed = review_inputs(
+                layout, shown, rng, book.name, inflated=entry.unit_id == inflated_unit
+            )
+            if over[0]:
+                first = next((i for i in layout.inputs if i.kind == "score"), None)
+                if first is not None:
+                    typed[first.name] = first.max + 1
+                    over[0] = False
+                    planted.append(
+                        Planted(
+                            book.reviewer_id,
+                            f"{entry.sheet}!{first.ref} 实评分 {first.max + 1:g} 超过分值 {first.max:g}",
+                        )
+                    )
+            return typed
+
+        fill_review_workbook(book.path, out_dir / book.path.name, ctx, review, ledger, values)
+    return planted

@@ -20,6 +20,7 @@ from .atomic import atomic_write_bytes
 from .identity import Identity, protection_password
 from .labels import t
 from .layout import (
+    MAX_ROW_POINTS,
     META_SHEET,
     SMALL_FONT,
     BookLayout,
@@ -473,7 +474,9 @@ def _draw_sheet(wb, ws, meta, layout: Layout, roles: dict, formats: dict, long_l
             last_col = cell.merge_to[1] if cell.merge_to else cell.col
             column = sum(widths[cell.col : last_col + 1])
             lines = wrapped_lines(value, column)
-            heights[cell.row] = max(heights.get(cell.row, 0), lines * LINE_HEIGHT + 4)
+            # at most Excel's tallest row (a unit's over-long note on a reviewer's sheet)
+            tall = min(lines * LINE_HEIGHT + 4, MAX_ROW_POINTS)
+            heights[cell.row] = max(heights.get(cell.row, 0), tall)
         elif cell.style == "instructions":
             lines = wrapped_lines(value, sum(widths) * 1.1)  # 10pt text
             heights[cell.row] = lines * 13.5 + 6

@@ -23,6 +23,7 @@ from ..roster import Roster, Unit
 from ..round import RoundContext
 from .model import ReviewIngest
 from .spec import RoundReview
+from .workbook import review_limits
 
 
 @dataclass
@@ -61,7 +62,7 @@ def ingest_reviews(
     records = read_folder(
         reviews_dir,
         replace(ctx, reviewing=reading),
-        limits=limits,
+        limits=review_limits(limits),  # a reviewer's workbook: a sheet per unit reviewed
         isolation=isolation,
         progress=progress,
     )
