@@ -600,7 +600,7 @@ def review_generate(out_dir, reviewers, key_file) -> None:
     报送的单位没有评审表（会列出）。One sheet per unit assigned; units with
     no accepted return get none.
     """
-    from .review.run import generate_reviews
+    from .review.run import generate_lines, generate_reviews
 
     with _handled():
         with _bar(None, "生成 generate") as bar:
@@ -610,7 +610,7 @@ def review_generate(out_dir, reviewers, key_file) -> None:
                 key_path=key_file,
                 progress=bar.update,
             )
-        for line in result.summary_lines():
+        for line in generate_lines(result):
             click.echo(line)
 
 
@@ -685,7 +685,7 @@ def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lan
             write_report_json(units, report_file, outcome, reviews)
         click.echo("单位报送 units' " + files_line(units))
         click.echo("评审表 reviews' " + files_line(reviews))
-        for line in review_lines(outcome):
+        for line in review_lines(outcome, read.round.ctx.round):
             click.echo(line)
         _echo_issues(reviews.warnings)
         click.echo(f"汇总表 summary: {Path(out_file).resolve()}")

@@ -1,4 +1,11 @@
-"""The whole job on the sample roster: generate → sample returns → ingest → summary."""
+"""The whole job on the sample roster, both halves of a round.
+
+generate → sample returns → ingest; for a round with a review (the shipped rounds'
+commented examples, switched on in the demo's own copy of the round file):
+review generate → a unit resubmits → reviewers fill in (one over a maximum, one not
+returning, one unit 自评虚高) → review ingest → summary with the review and the 审定
+sheet → the office's 审定 filled in → publish (公示名单, 结果通报, decisions.json).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .accepted import Ledger
+from .approval import fill_sample_decisions
+from .atomic import atomic_write_bytes
 from .ingest import IngestReport, ingest
+from .publish import publish
+from .review.outcome import decide
+from .review.run import generate_lines, read_reviews, review_lines
+from .review.spec import load_review
+from .review.workbook import write_reviewer_workbooks
 from .round import ROUND_FILE, generate, generate_round, is_round_file, open_round
-from .roundfile import resolve_round_path
+from .roundfile import resolve_round_path, starter_text, uncomment_review
 from .rubric import shipped_dir
-from .samples import make_round_returns, make_sample_returns
+from .samples import (
+    make_review_returns,
+    make_round_returns,
+    make_sample_returns,
+    resubmit_after_review,
+)
 from .summary import write_report_json, write_summary
 
 FILE_STATUS = {  # as on the summary's 文件 sheet
@@ -44,6 +64,7 @@ class DemoResult:
     summary: Path
     report: Path
     ingest: IngestReport
+    published: Path | None = None  # the publication folder (a round with a review)
 
 
 def shipped_round(name: str) -> Path | None:
@@ -95,8 +116,23 @@ def run_demo(
     return DemoResult(folder, summary, report_path, report)
 
 
+def demo_round_file(folder: Path, round_file: Path) -> Path:
+    """The demo's own copy of a shipped round, its review switched on, samples beside it."""
+    import shutil
+
+    text, roster_name = starter_text(str(round_file))
+    path = folder / round_file.name
+    atomic_write_bytes(path, uncomment_review(text).encode("utf-8"))
+    samples = shipped_dir("samples")
+    for name in (roster_name, "reviewers.csv"):
+        shutil.copyfile(samples / name, folder / name)
+    return path
+
+
 def _run_round_demo(folder, round_file, key, workbooks, returns, lang, echo) -> DemoResult:
-    """A round of several forms (the seed's 三创三树): one workbook per unit, every form in it."""
+    """A round of several forms (the seed's 三创三树): one workbook per unit, every form in it;
+    then the review, the 审定 and the publication."""
+    round_file = demo_round_file(folder, round_file)
     gen = generate_round(
         round_file, workbooks, key_path=key, workdir=folder, lang=lang, new_round=True
     )
@@ -109,9 +145,8 @@ def _run_round_demo(folder, round_file, key, workbooks, returns, lang, echo) -> 
     for p in planted:
         echo(f"     {p.unit_id or '—':<8} {p.what}")
     report = ingest(returns, ctx, command=f"xlsxflow demo {folder}")
-    summary, report_path = folder / "summary.xlsx", folder / "report.json"
-    write_summary(report, None, ctx.roster, summary, lang)
-    write_report_json(report, report_path)
+    ledger = Ledger.open(folder)
+    ledger.record(report, "returns")
     echo(f"3. 读取 ingest：{files_line(report)}")
     for form in ctx.round.spec.forms:
         mine = [r for r in report.results if r.form_id == form.id]
@@ -120,7 +155,66 @@ def _run_round_demo(folder, round_file, key, workbooks, returns, lang, echo) -> 
             f"符合条件 eligible {sum(r.eligible for r in mine)}"
         )
     echo(f"   {forms_line(report)}")
-    return DemoResult(folder, summary, report_path, report)
+    review = load_review(ctx.round)
+    outcome = decide(ctx.round, review, report, None)
+    summary, report_path = folder / "summary.xlsx", folder / "report.json"
+    if not review.forms:  # a round without a review: the summary is the end of the demo
+        write_summary(report, None, ctx.roster, summary, lang, outcome, key=ctx.key)
+        write_report_json(report, report_path, outcome)
+        return DemoResult(folder, summary, report_path, report)
+    return _review_demo(folder, ctx, review, ledger, returns, key, lang, echo)
+
+
+def _review_demo(folder, ctx, review, ledger, returns, key, lang, echo) -> DemoResult:
+    """Steps 4–8: reviewer workbooks, a resubmission, reviews back, 审定, publish."""
+    books, back = folder / "review-workbooks", folder / "review-returns"
+    for old in (books, back):
+        _clear(old)
+    accepted = ledger.accepted(ctx.record.round_id)
+    generated = write_reviewer_workbooks(ctx, review, accepted, books, lang=lang)
+    lines = generate_lines(generated)
+    echo("4. " + lines[0])
+    for line in lines[1:]:
+        echo("   " + line)
+    planted = make_review_returns(
+        generated, ctx, review, ledger.snapshot(ctx.record.round_id), back, seed=2026
+    )
+    stale = resubmit_after_review(
+        generated, ctx, accepted, returns, avoid={p.unit_id for p in planted}
+    )
+    echo(f"5. 评审人交回 reviews back → {back}（有意设置的问题 planted:）")
+    for p in planted:
+        echo(f"     {p.unit_id:<8} {p.what}")
+    if stale:
+        echo(f"     {stale.unit_id:<8} {stale.what}")
+    read = read_reviews(back, workdir=folder, key_path=key)
+    outcome = decide(ctx.round, review, read.units, read.reviews)
+    summary, report_path = folder / "summary.xlsx", folder / "report.json"
+    write_summary(read.units, None, ctx.roster, summary, lang, outcome, key=ctx.key)
+    write_report_json(read.units, report_path, outcome, read.reviews)
+    echo(f"6. 核验评审 review ingest：评审表 {files_line(read.reviews)}")
+    for line in review_lines(outcome, ctx.round):
+        echo("   " + line)
+    decided = folder / "summary-审定.xlsx"
+    rows = fill_sample_decisions(summary, decided)
+    echo(f"7. 审定 the office decides：{rows} 行按计算结果填写（同意/不同意/暂缓）→ {decided}")
+    out = folder / "发布"
+    _clear(out)
+    pub = publish(
+        decided,
+        out,
+        key=ctx.key,
+        round_id=ctx.record.round_id,
+        round_title=ctx.title,
+        spec=ctx.round.spec,
+    )
+    for issue in pub.issues:
+        echo(f"   {issue}")
+    echo(
+        f"8. 发布 publish：公示 {len(pub.approved)} 个 → {out}"
+        f"（{'、'.join(p.name for p in pub.files)}）"
+    )
+    return DemoResult(folder, summary, report_path, read.units, out if pub.ok else None)
 
 
 def _clear(folder: Path) -> None:

@@ -7,8 +7,10 @@ a script or a careless copy-paste would: validation does not stop it.
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -654,3 +656,54 @@ def make_review_returns(
 
         fill_review_workbook(book.path, out_dir / book.path.name, ctx, review, ledger, values)
     return planted
+
+
+def resubmit_after_review(
+    generated, ctx, accepted, returns_dir: Path, *, avoid=()
+) -> Planted | None:
+    """A unit sends a corrected return after the reviewer workbooks went out.
+
+    Takes the first reviewed unit (of the first reviewer workbook) not in ``avoid``
+    whose accepted return is a plain file in ``returns_dir``, lowers its first
+    reviewed item's self-score by one step and saves it as a newer file: the reviews
+    already made of it are then stale.
+    """
+    from .review.workbook import parse_sheets
+
+    for book in generated.files:
+        wb = openpyxl.load_workbook(book.path, read_only=True)
+        rows = {r[0].value: r[1].value for r in wb[META_SHEET].iter_rows() if r[0].value}
+        wb.close()
+        for entry in parse_sheets(rows.get("sheets") or "") or []:
+            sheet = accepted.get(entry.key)
+            if entry.unit_id in avoid or sheet is None or "/" in sheet.file:
+                continue
+            source = returns_dir / sheet.file
+            layout = next(
+                x
+                for x in ctx.round.book(ctx.round.slots_of(entry.unit_id)).sheets
+                if x.sheet_name == sheet.sheet
+            )
+            score = next(
+                (
+                    i
+                    for i in layout.inputs
+                    if i.kind == "score" and (sheet.submission.scores.get(i.key) or 0) >= 1
+                ),
+                None,
+            )
+            if score is None or source.suffix.lower() != ".xlsx" or not source.is_file():
+                continue
+            wb = openpyxl.load_workbook(source)
+            old = sheet.submission.scores[score.key]
+            wb[sheet.sheet][score.ref] = old - 1
+            target = source.with_name(f"{source.stem}（更正）.xlsx")
+            wb.save(target)
+            later = max(time.time(), source.stat().st_mtime + 60)
+            os.utime(target, (later, later))  # sent after the return it corrects
+            return Planted(
+                entry.unit_id,
+                f"评审表发出后重新报送：{sheet.sheet}!{score.ref} 自评分 {old:g} → {old - 1:g}"
+                "（此前对它的评审过期）",
+            )
+    return None

@@ -140,7 +140,29 @@ def files_to_read(reviews_dir: str | Path, workdir: str | Path = ".") -> int:
     return returns + (count_files(reviews) if reviews.is_dir() else 0)
 
 
-def review_lines(outcome) -> list[str]:
+def generate_lines(result) -> list[str]:
+    """The console's account of ``review generate``: workbooks, and units given no sheet."""
+    lines = [
+        f"评审表 reviewer workbooks：{len(result.files)} 份，共 {result.sheets} 张单位表"
+        f" → {result.out_dir}"
+    ]
+    for book in result.files:
+        lines.append(f"  {book.reviewer_id} {book.name}：{book.sheets} 张 → {book.path.name}")
+    seen = set()
+    for skipped in result.skipped:  # once per unit and form, whoever would have reviewed it
+        if (skipped.unit_id, skipped.form_id) in seen:
+            continue
+        seen.add((skipped.unit_id, skipped.form_id))
+        lines.append(
+            f"  {skipped.unit_id} {skipped.unit_name}：没有已接受的{skipped.form_title}报送，"
+            "不生成评审表 no accepted return, no sheet"
+        )
+    if result.idle:
+        lines.append("  没有要评审的单位 nothing to review：" + "、".join(result.idle))
+    return lines
+
+
+def review_lines(outcome, rnd) -> list[str]:
     """The console's account of the review: sheets counted, stale, wrong, not returned."""
     states: dict[str, int] = {}
     for row in outcome.progress:
