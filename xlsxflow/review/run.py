@@ -199,8 +199,9 @@ def review_lines(outcome, rnd) -> list[str]:
             f"  尚无有效评审的单位表 not yet reviewed：{len(unreviewed)} 张（见汇总表“评审进度”）"
         )
     for form_id, unit in outcome.no_return:
+        form = rnd.form(form_id).title
         lines.append(
-            f"  未报送、没有评审表 no return, no review sheet：{unit.unit_id} {unit.name}（{form_id}）"
+            f"  未报送、没有评审表 no return, no review sheet：{unit.unit_id} {unit.name}（{form}）"
         )
     return lines
 
