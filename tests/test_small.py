@@ -254,3 +254,20 @@ def test_demo_data_looks_real(tmp_path):
                 categories = [values[k] for k in layout.choose[0].keys]
                 assert "否" in categories or "是" not in categories, categories
     assert all(count >= 3 for count in seen.values()), seen
+
+
+# -- the package's names ------------------------------------------------------------------------
+
+
+def test_package_names_stay_functions_whatever_is_imported_first():
+    """``from xlsxflow import write_summary, ingest`` once gave the module ``ingest``."""
+    code = (
+        "from xlsxflow import write_summary, decide, ingest, publish\n"
+        "import xlsxflow.ingest, xlsxflow.publish\n"
+        "assert callable(ingest) and callable(publish), (ingest, publish)\n"
+        "assert xlsxflow.ingest is ingest\n"
+        "from xlsxflow.ingest import read_source\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "ok", done.stderr

@@ -12,6 +12,8 @@ and Ctrl-C while it starts ends quietly (see ``__main__.py``).
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
@@ -34,6 +36,11 @@ _WHERE = {
     "load_rubric": "rubric",
     "write_report_json": "summary",
     "write_summary": "summary",
+    "Ledger": "accepted",
+    "generate_reviews": "review.run",
+    "read_reviews": "review.run",
+    "decide": "review.outcome",
+    "publish": "publish",
 }
 
 __all__ = [
@@ -55,7 +62,29 @@ __all__ = [
     "render",
     "write_report_json",
     "write_summary",
+    "Ledger",
+    "generate_reviews",
+    "read_reviews",
+    "decide",
+    "publish",
 ]
+
+
+class _Package(types.ModuleType):
+    """Keeps ``xlsxflow.ingest`` and ``xlsxflow.publish`` the functions of those names.
+
+    Python sets a package's attribute to each submodule it loads: loading the module
+    ``xlsxflow.ingest`` for some other name first would otherwise make ``from xlsxflow
+    import ingest`` give the module.  The modules stay importable by their full name.
+    """
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and _WHERE.get(name) == name:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):
@@ -67,8 +96,12 @@ def __getattr__(name: str):
 
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
+    from .accepted import Ledger
     from .ingest import IngestReport, ingest
     from .messages import CATALOGUE, Issue, XlsxflowError, render
+    from .publish import publish
+    from .review.outcome import decide
+    from .review.run import generate_reviews, read_reviews
     from .roster import Roster, load_roster
     from .round import generate, generate_round, open_round
     from .roundfile import Round, load_round
