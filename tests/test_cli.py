@@ -212,6 +212,38 @@ def test_demo_runs_the_main_job(tmp_path):
     forms = {r["form"] for r in report["results"]}
     assert forms == {"danwei", "chuangkou", "keshi", "biaobing"}
     assert {q["group"] for q in report["quotas"]} == {"文明单位", "文明窗口/文明科室", "文明标兵"}
+    _the_demo_reviews_decides_and_publishes(tmp_path / "demo", result.output, report)
+
+
+def _the_demo_reviews_decides_and_publishes(folder, output: str, report: dict) -> None:
+    """The second half: three reviewers, one over a maximum, one not returning, one unit
+    resubmitting after the review (stale), then the 审定 and the publication."""
+    for step in ("4. 评审表", "5. 评审人交回", "6. 核验评审", "7. 审定", "8. 发布"):
+        assert step in output, step
+    files = report["review_files"]["files"]
+    assert {f["unit_id"] for f in files if f["status"] == "accepted"} == {"R01", "R02"}
+    over = [i for f in files for i in f["issues"] if i["code"] == "value-out-of-range"]
+    assert over and over[0]["sheet"] and over[0]["cell"].startswith("F")
+    states = {}
+    for row in report["review"]["progress"]:
+        states.setdefault(row["state"], set()).add(row["reviewer_id"])
+    assert states["not_returned"] == {"R03"} and states["stale"] == {"R01", "R02"}
+    assert "errors" in states
+    wb = openpyxl.load_workbook(folder / "summary.xlsx")
+    problems = [r for r in wb["问题"].iter_rows(values_only=True) if r[-1] == "value-out-of-range"]
+    assert any(str(r[3]).startswith("review-returns/R02_") for r in problems)
+    listed = [r[0] for r in wb["文件"].iter_rows(values_only=True)]
+    assert sum(str(p).startswith("review-returns/") for p in listed) == 2
+    published = folder / "发布"
+    assert {p.name for p in published.iterdir()} == {
+        "公示名单.xlsx",
+        "结果通报.xlsx",
+        "decisions.json",
+    }
+    decisions = json.loads((published / "decisions.json").read_text(encoding="utf-8"))
+    for c in decisions["candidates"]:
+        if c["form_id"] == "danwei" and c["approved"]:
+            assert c["scores"]["review"], c  # nothing published from self-scores alone
 
 
 def test_demo_of_the_party_branch_round(tmp_path):

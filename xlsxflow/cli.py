@@ -679,7 +679,14 @@ def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lan
         units, reviews = read.units, read.reviews
         outcome = decide(read.round.ctx.round, read.round.review, units, reviews)
         write_summary(
-            units, None, read.round.ctx.roster, out_file, lang, outcome, key=read.round.ctx.key
+            units,
+            None,
+            read.round.ctx.roster,
+            out_file,
+            lang,
+            outcome,
+            key=read.round.ctx.key,
+            reviews=reviews,
         )
         if report_file:
             write_report_json(units, report_file, outcome, reviews)

@@ -190,7 +190,9 @@ def _review_demo(folder, ctx, review, ledger, returns, key, lang, echo) -> DemoR
     read = read_reviews(back, workdir=folder, key_path=key)
     outcome = decide(ctx.round, review, read.units, read.reviews)
     summary, report_path = folder / "summary.xlsx", folder / "report.json"
-    write_summary(read.units, None, ctx.roster, summary, lang, outcome, key=ctx.key)
+    write_summary(
+        read.units, None, ctx.roster, summary, lang, outcome, key=ctx.key, reviews=read.reviews
+    )
     write_report_json(read.units, report_path, outcome, read.reviews)
     echo(f"6. 核验评审 review ingest：评审表 {files_line(read.reviews)}")
     for line in review_lines(outcome, ctx.round):

@@ -376,13 +376,15 @@ def summary_bytes(
     outcome=None,
     *,
     key: bytes | None = None,
+    reviews=None,
 ) -> bytes:
     """The summary workbook; ``rubric`` is None for a round of several forms.
 
     ``outcome`` (:class:`xlsxflow.review.outcome.ReviewOutcome`, a round only) ranks the
     reviewed forms on their decision basis and adds the review sheets; with the office
     ``key`` too it gains the signed 审定 sheet (:mod:`.approval`) that ``xlsxflow
-    publish`` reads back."""
+    publish`` reads back.  ``reviews`` (a ``ReviewIngest``) adds the reviewers' files to
+    the 问题 and 文件 sheets, named by the reviews folder."""
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(
         buffer,
@@ -414,7 +416,7 @@ def summary_bytes(
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     for i in report.warnings:  # about the returns folder as a whole
         rows.append([_SEVERITY[lang][str(i.severity)], "", "", "", "", "", i.message, i.code])
-    for f in report.files:
+    for f, path, who in _all_files(report, reviews, names):
         counts = f.status in ("accepted", "rejected", "skipped")  # else another file counts
         for i in sorted(f.issues, key=lambda i: order[i.severity]):
             rows.append(
@@ -423,8 +425,8 @@ def summary_bytes(
                     if counts or i.code.startswith("submission-")
                     else _t("not_counted", lang, status=_STATUS[lang][f.status]),
                     f.unit_id,
-                    names.get(f.unit_id, ""),
-                    f.path,
+                    who.get(f.unit_id, ""),
+                    path,
                     _t("identity_sheet", lang) if i.sheet == META_SHEET else i.sheet,
                     i.cell,
                     i.message,
@@ -528,7 +530,7 @@ def summary_bytes(
     # 文件 ----------------------------------------------------------------------------
     rows = [
         [
-            f.path,
+            path,
             _STATUS[lang].get(f.status, f.status),
             f.reason,
             f.unit_id,
@@ -537,7 +539,7 @@ def summary_bytes(
             datetime.fromtimestamp(f.mtime).strftime("%Y-%m-%d %H:%M:%S") if f.mtime else "",
             f.sha256,
         ]
-        for f in report.files
+        for f, path, _ in _all_files(report, reviews, names)
     ]
     headers = [
         _t(k, lang) for k in ("file", "status", "reason", "unit_id", "tied_by", "size", "modified")
@@ -1274,6 +1276,17 @@ def _tied_by(how: str, lang: str) -> str:
     return en if lang == "en" else zh
 
 
+def _all_files(report: IngestReport, reviews, names: dict[str, str]):
+    """(file record, path as shown, names of who sent it): the units' files, then the
+    reviewers' (their paths under the reviews folder's name, their ids and names)."""
+    out = [(f, f.path, names) for f in report.files]
+    if reviews is not None:
+        folder = Path(reviews.reviews_dir).name
+        senders = {u.unit_id: u.name for u in reviews.senders}
+        out += [(f, f"{folder}/{f.path}", senders) for f in reviews.files]
+    return out
+
+
 def _returned(report: IngestReport) -> set[str]:
     return {f.unit_id for f in report.files if f.status == "accepted"}
 
@@ -1305,8 +1318,10 @@ def write_summary(
     outcome=None,
     *,
     key: bytes | None = None,
+    reviews=None,
 ) -> None:
-    atomic_write_bytes(path, summary_bytes(report, rubric, roster, lang, outcome, key=key))
+    data = summary_bytes(report, rubric, roster, lang, outcome, key=key, reviews=reviews)
+    atomic_write_bytes(path, data)
 
 
 def write_report_json(report: IngestReport, path: str | Path, outcome=None, reviews=None) -> None:

@@ -73,4 +73,5 @@ def ingest_reviews(
         files=records,
         sheets=[sheet for rec in accepted for sheet in rec.reviews],
         warnings=folder_warnings(reviews_dir, records, accepted),
+        senders=list(reading.senders),
     )
