@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import xlsxwriter
-
 from . import __version__
 from .approval import (
     APPROVE,
@@ -43,7 +41,7 @@ from .approval import (
 from .atomic import StagedDir, atomic_write_bytes
 from .messages import Issue, Severity, make_issue
 from .roundfile import Notice, RoundSpec
-from .summary import NoticeEntry, _neutralise_all, _Sheets, draw_notice
+from .summary import NoticeEntry, _neutralise_all, _Sheets, draw_notice, reading_workbook
 
 DECISIONS_FORMAT = "xlsxflow-decisions-1"
 NOTICE_FILE = "公示名单.xlsx"
@@ -171,16 +169,7 @@ class _Form:
 def notice_bytes(read: ApprovalRead, approved: list[ApprovalRow], spec: _NoticeSpec) -> bytes:
     """公示名单.xlsx: per form with candidates, the list of those approved (同意)."""
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "default_format_properties": {"font_name": "Arial", "font_size": 10},
-        },
-    )
+    wb = reading_workbook(buffer)
     wb.set_properties({"title": f"{read.round_title} · 公示", "author": "xlsxflow"})
     forms_with_rows = {r.form_id for r in read.rows}
     for facts in read.forms.values():
@@ -215,16 +204,7 @@ def _order(facts: FormFacts, rows: list[ApprovalRow]) -> str:
 def report_bytes(read: ApprovalRead) -> bytes:
     """结果通报.xlsx: every candidate, the computed result, the decision and opinions."""
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "default_format_properties": {"font_name": "Arial", "font_size": 10},
-        },
-    )
+    wb = reading_workbook(buffer)
     wb.set_properties({"title": f"{read.round_title} · 结果通报", "author": "xlsxflow"})
     s = _Sheets(wb)
     labels = [c["label"] for c in read.columns]

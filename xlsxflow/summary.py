@@ -368,6 +368,26 @@ def _as_text(value) -> str:
     return "" if value is None else str(value)
 
 
+def reading_workbook(buffer: io.BytesIO) -> xlsxwriter.Workbook:
+    """A workbook for people to read and print (the summary, the 公示 and 结果通报 lists).
+
+    What units and reviewers typed stays text: never a formula, link or number.
+    Column widths count the default font's digits: Arial 10 is 7 px a digit as
+    XlsxWriter assumes, in Excel and in LibreOffice (Liberation Sans); Calibri is
+    replaced by a wider font where it is missing, which widens every column.
+    """
+    return xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "default_format_properties": {"font_name": "Arial", "font_size": 10},
+        },
+    )
+
+
 def summary_bytes(
     report: IngestReport,
     rubric: Rubric | None,
@@ -386,19 +406,7 @@ def summary_bytes(
     publish`` reads back.  ``reviews`` (a ``ReviewIngest``) adds the reviewers' files to
     the 问题 and 文件 sheets, named by the reviews folder."""
     buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            # Column widths count the default font's digits: Arial 10 is 7 px a digit as
-            # XlsxWriter assumes, in Excel and in LibreOffice (Liberation Sans); Calibri is
-            # replaced by a wider font where it is missing, which widens every column.
-            "default_format_properties": {"font_name": "Arial", "font_size": 10},
-        },
-    )
+    wb = reading_workbook(buffer)
     wb.set_properties({"title": _t("title", lang, title=report.round_title), "author": "xlsxflow"})
     s = _Sheets(wb, lang)
     if report.round is not None:
