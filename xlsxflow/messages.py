@@ -476,6 +476,9 @@ CATALOGUE: dict[str, Message] = {
         "该汇总属于另一轮“{title}”（{found}），当前轮次是 {expected}。"
         "请在该轮的工作目录中运行，或用 --round 指定轮次。",
     ),
+    "approval-item-gaps": Message(
+        I, "自评虚高：{n} 个项目的自评分高出实评分超过限度（逐项见“评审汇总”）"
+    ),
     "approval-sheet-missing": Message(
         E, "汇总工作簿中没有“审定”表。请使用 xlsxflow 写出的原汇总。"
     ),
