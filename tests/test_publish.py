@@ -444,8 +444,8 @@ def test_publish_writes_the_notice_the_report_and_the_record(tmp_path):
     assert record["counts"] == {"同意": 3, "不同意": 2, "暂缓": 1}
     report = openpyxl.load_workbook(tmp_path / "out" / REPORT_FILE)["结果通报"]
     values = [[c.value for c in row] for row in report.iter_rows(min_row=3)]
-    assert values[0][-3:] == ["审定结果", "纪检意见", "意见"]
-    assert values[2][-3:] == ["不同意", None, "实评分未达到"]
+    assert values[0][-2:] == ["审定结果", "意见"]  # 纪检意见, empty in every row, is left out
+    assert values[2][-2:] == ["不同意", "实评分未达到"]
 
 
 def test_no_approval_on_self_scores_of_a_reviewed_form(tmp_path):
@@ -736,3 +736,14 @@ def test_advice_column_is_the_widest_and_choices_have_room(tmp_path):
     assert width["J"] == max(width.values()) and width["J"] >= 34  # 计算结果/建议
     assert width["L"] >= 10  # 审定结果: 不同意 by hand
     assert width["K"] < width["J"] and width["M"] < width["J"]
+    assert width["C"] >= 20  # 单位: 市人力资源和社会保障局 on one line
+
+
+def test_report_prints_the_advice_as_wide_as_the_sheet(tmp_path):
+    filled = edited(
+        summary_file(tmp_path / "s.xlsx"), tmp_path / "f.xlsx", lambda ws: decide(ws, ALL_DECIDED)
+    )
+    assert publish(filled, tmp_path / "out", key=KEY, round_id=ROUND_ID).ok
+    ws = openpyxl.load_workbook(tmp_path / "out" / REPORT_FILE)["结果通报"]
+    assert [c.value for c in ws[3]][-2:] == ["计算结果", "审定结果"]  # no empty opinions
+    assert ws.column_dimensions["J"].width >= 34 and ws.column_dimensions["C"].width >= 20

@@ -338,7 +338,7 @@ def add_approval_sheet(
         {"font_name": "宋体", "font_size": 9, "font_color": "#595959", "text_wrap": True}
     )
     # the advice wide enough to read; a choice (同意/不同意/暂缓) and opinions by hand
-    widths = [5, 10, 16, 12, 7, 7, 7, 7, 5, ADVICE_WIDTH]
+    widths = [5, 10, 20, 14, 7, 7, 7, 7, 5, ADVICE_WIDTH]
     widths += [10 if c.choices or c is approval.decision_column else 18 for c in inputs]
     for col, width in enumerate(widths):
         ws.set_column(col, col, width)
