@@ -600,3 +600,25 @@ def test_bonus_kept_by_a_majority_and_not_applicable_by_a_majority(tmp_path):
     struck = render("outcome-bonus-struck", bonus="获省部级荣誉", kept=1, counted=3)
     assert struck in c.flags
     assert c.reviewer_totals == {"R01": 22, "R02": 28, "R03": 16}
+
+
+def test_no_disagreement_says_so_rather_than_an_empty_table(tmp_path):
+    import io
+
+    import openpyxl
+
+    from xlsxflow.summary import summary_bytes
+
+    rnd, review = round_file(tmp_path, "assign: all\ncombine: mean\nspread: 3")
+    report = units_report(rnd, {"A": FULL})
+    sheets = [sheet("R01", "A", FULL), sheet("R02", "A", {**FULL, "i3": 13})]
+    outcome = decide(rnd, review, report, reviews_of(*sheets))
+    assert outcome.disagreements == []
+    book = openpyxl.load_workbook(
+        io.BytesIO(summary_bytes(report, None, rnd.roster, outcome=outcome))
+    )
+    rows = [[c.value for c in row] for row in book["评审分歧"].iter_rows(min_row=2)]
+    assert rows == [
+        ["红旗党支部", None, None, None, None, "（无：各单位评审人的评分相差均未超过允许相差）"]
+        + [None, 3]
+    ]

@@ -1367,6 +1367,10 @@ _R = {
     "scores": ("各评审人评分", "Scores"),
     "spread_limit": ("允许相差", "Spread allowed"),
     "spread": ("相差", "Difference"),
+    "no_disagreement": (
+        "（无：各单位评审人的评分相差均未超过允许相差）",
+        "(none: no item's scores differ by more than allowed)",
+    ),
     "review_rules": ("评审规则", "Review"),
     "review_choices": ("评审合分", "Combining"),
     "order_by": ("按{score}从高到低排列", "by {score}"),
@@ -1697,6 +1701,12 @@ def _disagreement_sheet(s: _Sheets, report, outcome, titles: dict[str, str], lan
         ]
         for d in outcome.disagreements
     ]
+    # a form with a spread and nothing beyond it says so (an empty table reads as missing)
+    split = {d.candidate.form_id for d in outcome.disagreements}
+    for form_id, title in titles.items():
+        spread = report.round.form(form_id).review.spread
+        if spread is not None and form_id not in split:
+            rows.append([title, "", "", "", "", _r("no_disagreement", lang), "", float(spread)])
     s.table(
         _r("review_disagreements", lang),
         headers,
