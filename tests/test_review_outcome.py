@@ -294,7 +294,7 @@ def test_a_condition_to_apply_found_untrue_bars_the_unit(tmp_path):
     text = render(
         "outcome-prerequisite-false",
         reviewer="许丽萍（R03）",
-        condition="单位名称 != ''",
+        condition="单位名称不为空",  # in words, as the reviewer's form shows it
         reason="名单中没有单位名称",
     )
     assert not a.eligible and a.reasons == [text]

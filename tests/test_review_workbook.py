@@ -619,6 +619,7 @@ def test_conditions_print_in_words_not_as_expressions():
     )
     assert words("职工人数 >= 10 and 内设机构数 > 2") == "职工人数不少于 10，且内设机构数大于 2"
     assert words("职工人数 > 0", "en") == "职工人数 above 0"
+    assert words("联系人 != ''") == "联系人不为空"
     for odd in ("floor(职工人数) > 1", "a ==", "x in y"):  # shown as written
         assert words(odd) == odd
 

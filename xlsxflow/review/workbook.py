@@ -219,6 +219,8 @@ def condition_words(expression: str, lang: str = "zh") -> str:
 
     def value(node: ast.expr) -> str:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if not node.value:
+                return "空" if zh else "empty"
             return f"“{node.value}”" if zh else f"'{node.value}'"
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
             return f" {_fmt(node.value)}" if zh else _fmt(node.value)
