@@ -622,3 +622,28 @@ def test_no_disagreement_says_so_rather_than_an_empty_table(tmp_path):
         ["红旗党支部", None, None, None, None, "（无：各单位评审人的评分相差均未超过允许相差）"]
         + [None, 3]
     ]
+
+
+def test_review_sheets_keep_unit_names_on_one_line(tmp_path):
+    import io
+
+    import openpyxl
+
+    from xlsxflow.summary import _name_width, summary_bytes, text_lines
+
+    long_name = "市人力资源和社会保障局"
+    assert text_lines(long_name, _name_width([[long_name]], 0)) == 1
+    assert _name_width([["甲"]], 0) == 12 and _name_width([["很长" * 40]], 0) == 30
+    rnd, review, report, reviews = review_scenario(tmp_path)
+    outcome = decide(rnd, review, report, reviews)
+    book = openpyxl.load_workbook(
+        io.BytesIO(summary_bytes(report, None, rnd.roster, outcome=outcome))
+    )
+    details = book["红旗党支部评审明细"]
+    heights = [
+        details.row_dimensions[r].height
+        for r in range(2, details.max_row + 1)
+        if not details.cell(r, details.max_column).value  # no 评语 in the row
+    ]
+    assert heights and all(h is None or h <= 16 for h in heights)  # one line each
+    assert details.column_dimensions["B"].width >= 12

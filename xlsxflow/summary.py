@@ -1396,6 +1396,13 @@ def _score(value) -> float | str:
     return "" if value is None else float(value)
 
 
+def _name_width(rows: list[list], col: int, least: int = 12, most: int = 30) -> int:
+    """A unit-name column as wide as its longest name (市人力资源和社会保障局 on one line,
+    so a row is not made two lines tall for it), within limits."""
+    longest = max((display_width(str(r[col] or "")) for r in rows), default=0)
+    return min(max(longest + 2, least), most)
+
+
 def _numbered(lines: list[str]) -> str:
     return "\n".join(lines if len(lines) < 2 else [f"{n}. {x}" for n, x in enumerate(lines, 1)])
 
@@ -1502,7 +1509,7 @@ def _review_sheets(s: _Sheets, report, outcome, lang: str) -> None:
         rows,
         widths={
             0: 12,
-            2: 20,
+            2: _name_width(rows, 2),
             counted_col - 1 - composite: 18,
             counted_col: 20,
             counted_col + 1: 56,
@@ -1576,8 +1583,8 @@ def _review_details_sheet(s: _Sheets, report, outcome, form, lang: str) -> None:
         rows,
         max_lines=DETAIL_LINES,  # a long 评语 continues on 全文
         widths={
-            1: 20,
-            len(headers) - 1: 30,
+            1: _name_width(rows, 1),
+            len(headers) - 1: 40,
             scorer: min(24, max(display_width(str(r[scorer])) for r in [headers, *rows]) + 2),
         },
         max_width=24,
@@ -1658,7 +1665,7 @@ def _review_progress_sheet(s: _Sheets, report, outcome, titles: dict[str, str], 
         _r("review_progress", lang),
         headers,
         rows,
-        widths={1: 10, 3: 12, 5: 20, 7: 44, 8: 24},
+        widths={1: 10, 3: 12, 5: _name_width(rows, 5), 7: 44, 8: 24},
         max_width=16,
         title=report.round_title,
         unit_columns=(0, 1),
@@ -1711,7 +1718,7 @@ def _disagreement_sheet(s: _Sheets, report, outcome, titles: dict[str, str], lan
         _r("review_disagreements", lang),
         headers,
         rows,
-        widths={2: 20, 5: 44},
+        widths={2: _name_width(rows, 2), 5: 44},
         max_width=16,
         title=report.round_title,
         unit_columns=(1, 2),
