@@ -647,3 +647,11 @@ def test_review_sheets_keep_unit_names_on_one_line(tmp_path):
     ]
     assert heights and all(h is None or h <= 16 for h in heights)  # one line each
     assert details.column_dimensions["B"].width >= 12
+
+
+def test_flags_the_office_reads_carry_no_round_file_keys():
+    """The 审定 sheet shows these to the office: words, not the round file's keys."""
+    from xlsxflow.summary import _r
+
+    assert "trim_min" not in render("review-trim-fallback", count=2, trim_min=5)
+    assert _r("with_errors", "en", n=1) == "returned with errors (1): not counted"

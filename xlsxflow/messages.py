@@ -393,7 +393,7 @@ CATALOGUE: dict[str, Message] = {
     ),
     "review-trim-fallback": Message(
         I,
-        "只有 {count} 个评分，少于 trim_min 的 {trim_min} 个：不去掉最高分和最低分，按平均值计。",
+        "只有 {count} 个评分，不足去掉最高分和最低分所需的 {trim_min} 个：按平均值计。",
     ),
     # ---- reviewer workbooks and returns (review/workbook.py, review/reading.py) ----
     "review-not-assigned": Message(

@@ -1359,7 +1359,7 @@ _R = {
     "review_file": ("评审文件", "Review file"),
     "counted": ("已交，计入", "returned, counted"),
     "stale": ("已交，已过期（单位在评审后重新报送），需重新评审", "stale: the unit resubmitted"),
-    "with_errors": ("已交，有 {n} 处错误，改正前不计入", "returned with {n} errors: not counted"),
+    "with_errors": ("已交，有 {n} 处错误，改正前不计入", "returned with errors ({n}): not counted"),
     "not_returned": ("未交", "not returned"),
     "no_reviewer": ("没有评审人（见轮次文件 review.assign）", "no reviewer assigned"),
     "not_applicable": ("不适用", "n/a"),
