@@ -655,3 +655,30 @@ def test_flags_the_office_reads_carry_no_round_file_keys():
 
     assert "trim_min" not in render("review-trim-fallback", count=2, trim_min=5)
     assert _r("with_errors", "en", n=1) == "returned with errors (1): not counted"
+
+
+def test_decision_ranking_keeps_the_parent_unit_on_one_line(tmp_path):
+    import io
+
+    import openpyxl
+
+    from xlsxflow.summary import summary_bytes, text_lines
+
+    round_file(tmp_path, "assign: all\ncombine: mean")
+    parent = "市人力资源和社会保障局"
+    (tmp_path / "roster.csv").write_text(
+        f"单位编号,单位名称,主管单位\nP,{parent},\nA,甲支部,{parent}\nB,乙支部,\n",
+        encoding="utf-8",
+    )
+    rnd = load_round(tmp_path / "round.yaml")
+    review = load_review(rnd)
+    report = units_report(rnd, {"A": FULL, "B": FULL})
+    sheets = [sheet(r, u, FULL) for u in "AB" for r in ("R01", "R02", "R03")]
+    outcome = decide(rnd, review, report, reviews_of(*sheets))
+    book = openpyxl.load_workbook(
+        io.BytesIO(summary_bytes(report, None, rnd.roster, outcome=outcome))
+    )
+    ranking = book["红旗党支部排名"]
+    col = [c.value for c in ranking[1]].index("主管单位") + 1
+    width = ranking.column_dimensions[openpyxl.utils.get_column_letter(col)].width
+    assert text_lines(parent, width) == 1

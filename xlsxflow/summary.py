@@ -1450,6 +1450,11 @@ def _decision_ranking_sheet(s: _Sheets, name: str, form, rubric: Rubric, candida
         widths={
             0: 8,
             2: name_width,
+            **(
+                {headers.index(_t("parent", lang)): _name_width(rows, 3 + bool(nominee))}
+                if parents
+                else {}
+            ),
             **{headers.index(h): display_width(h) + 2 for h in (heads[ranked_on], counted)},
             len(headers) - 1: 44,
         },
