@@ -682,3 +682,21 @@ def test_decision_ranking_keeps_the_parent_unit_on_one_line(tmp_path):
     col = [c.value for c in ranking[1]].index("主管单位") + 1
     width = ranking.column_dimensions[openpyxl.utils.get_column_letter(col)].width
     assert text_lines(parent, width) == 1
+
+
+def test_review_details_headings_say_the_item_and_its_points(tmp_path):
+    import io
+
+    import openpyxl
+
+    from xlsxflow.summary import summary_bytes
+
+    rnd, review, report, reviews = review_scenario(tmp_path)
+    outcome = decide(rnd, review, report, reviews)
+    for lang, first in (("zh", "第1项（12分）"), ("en", "1 (max 12)")):
+        data = summary_bytes(report, None, rnd.roster, outcome=outcome, lang=lang)
+        book = openpyxl.load_workbook(io.BytesIO(data))
+        details = next(
+            book[n] for n in book.sheetnames if n.endswith(("评审明细", "review details"))
+        )
+        assert first in [c.value for c in details[1]]
