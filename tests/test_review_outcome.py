@@ -693,7 +693,7 @@ def test_review_details_headings_say_the_item_and_its_points(tmp_path):
 
     rnd, review, report, reviews = review_scenario(tmp_path)
     outcome = decide(rnd, review, report, reviews)
-    for lang, first in (("zh", "第1项（12分）"), ("en", "1 (max 12)")):
+    for lang, first in (("zh", "第1项\n（12分）"), ("en", "1\n(max 12)")):
         data = summary_bytes(report, None, rnd.roster, outcome=outcome, lang=lang)
         book = openpyxl.load_workbook(io.BytesIO(data))
         details = next(

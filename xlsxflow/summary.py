@@ -1552,7 +1552,7 @@ def _review_details_sheet(s: _Sheets, report, outcome, form, lang: str) -> None:
     scorer = len(headers)
     headers.append(_r("scored_by", lang))
     headers += [
-        f"第{n}项（{fmt(item.max)}分）" if lang != "en" else f"{n} (max {fmt(item.max)})"
+        f"第{n}项\n（{fmt(item.max)}分）" if lang != "en" else f"{n}\n(max {fmt(item.max)})"
         for n, (_, item) in enumerate(rubric.items(), 1)
     ]
     headers += [_t("bonus", lang)] * has_bonus + [_t("total", lang), _r("comment", lang)]
