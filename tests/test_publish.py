@@ -444,8 +444,8 @@ def test_publish_writes_the_notice_the_report_and_the_record(tmp_path):
     assert record["counts"] == {"同意": 3, "不同意": 2, "暂缓": 1}
     report = openpyxl.load_workbook(tmp_path / "out" / REPORT_FILE)["结果通报"]
     values = [[c.value for c in row] for row in report.iter_rows(min_row=3)]
-    assert values[0][-3:] == ["审定结果", "纪检意见", "意见"]
-    assert values[2][-3:] == ["不同意", None, "实评分未达到"]
+    assert values[0][-2:] == ["审定结果", "意见"]  # 纪检意见, empty in every row, is left out
+    assert values[2][-2:] == ["不同意", "实评分未达到"]
 
 
 def test_no_approval_on_self_scores_of_a_reviewed_form(tmp_path):
@@ -694,3 +694,56 @@ def _pdf_text(pdf: Path) -> str:
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     return "".join(text.split())  # words wrap in cells: compare without spaces and breaks
+
+
+# -- what the office reads and prints ---------------------------------------------------
+
+
+def test_advice_keeps_a_reason_whole_and_counts_many_item_gaps(tmp_path):
+    """A reason up to its seed reference stays whole; one 自评虚高 flag per item would fill
+    a printed page, so beyond two they are counted (each stays in decisions.json)."""
+    reason = "自评分（不含加分）未达到 90 分，不能申报（实施方案 四.1）"
+    gaps = [
+        render("outcome-gap-item", item=f"第{n}项", self=4, review=1, difference=3, limit=2)
+        for n in range(1, 9)
+    ]
+    total = render("outcome-gap-total", self=88, review=63, difference=25, limit=5)
+    many = cand(
+        "danwei",
+        "GAP",
+        "虚高单位",
+        review=Decimal("63"),
+        eligible=False,
+        reasons=[reason],
+        flags=["评审未齐：已计入 1/2 名评审人", *gaps, total],
+    )
+    few = cand("danwei", "TWO", "两项单位", review=Decimal("93"), rank=2, flags=gaps[:2])
+    path = summary_file(tmp_path / "s.xlsx", candidates=[many, few])
+    ws = openpyxl.load_workbook(path)[SHEET]
+    row = {ws[f"{COL['单位']}{r}"].value: r for r in (FIRST, FIRST + 1)}
+    advice = ws[f"{COL[ADVICE]}{row['虚高单位']}"].value
+    assert reason in advice and "…" not in advice
+    assert render("approval-item-gaps", n=8) in advice and "第3项" not in advice
+    assert "评审未齐" in advice and total in advice  # the other flags stay whole
+    assert ws[f"{COL[ADVICE]}{row['两项单位']}"].value == "推荐\n注意：" + "；".join(gaps[:2])
+    record = read_approval(path, KEY)
+    assert record.ok and next(r for r in record.rows if r.unit_id == "GAP").flags == many.flags
+
+
+def test_advice_column_is_the_widest_and_choices_have_room(tmp_path):
+    ws = openpyxl.load_workbook(summary_file(tmp_path / "s.xlsx"))[SHEET]
+    width = {c: ws.column_dimensions[c].width for c in "ABCDEFGHIJKLM"}
+    assert width["J"] == max(width.values()) and width["J"] >= 34  # 计算结果/建议
+    assert width["L"] >= 10  # 审定结果: 不同意 by hand
+    assert width["K"] < width["J"] and width["M"] < width["J"]
+    assert width["C"] >= 20  # 单位: 市人力资源和社会保障局 on one line
+
+
+def test_report_prints_the_advice_as_wide_as_the_sheet(tmp_path):
+    filled = edited(
+        summary_file(tmp_path / "s.xlsx"), tmp_path / "f.xlsx", lambda ws: decide(ws, ALL_DECIDED)
+    )
+    assert publish(filled, tmp_path / "out", key=KEY, round_id=ROUND_ID).ok
+    ws = openpyxl.load_workbook(tmp_path / "out" / REPORT_FILE)["结果通报"]
+    assert [c.value for c in ws[3]][-2:] == ["计算结果", "审定结果"]  # no empty opinions
+    assert ws.column_dimensions["J"].width >= 34 and ws.column_dimensions["C"].width >= 20

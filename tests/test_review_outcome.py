@@ -294,7 +294,7 @@ def test_a_condition_to_apply_found_untrue_bars_the_unit(tmp_path):
     text = render(
         "outcome-prerequisite-false",
         reviewer="许丽萍（R03）",
-        condition="单位名称 != ''",
+        condition="单位名称不为空",  # in words, as the reviewer's form shows it
         reason="名单中没有单位名称",
     )
     assert not a.eligible and a.reasons == [text]
@@ -600,3 +600,103 @@ def test_bonus_kept_by_a_majority_and_not_applicable_by_a_majority(tmp_path):
     struck = render("outcome-bonus-struck", bonus="获省部级荣誉", kept=1, counted=3)
     assert struck in c.flags
     assert c.reviewer_totals == {"R01": 22, "R02": 28, "R03": 16}
+
+
+def test_no_disagreement_says_so_rather_than_an_empty_table(tmp_path):
+    import io
+
+    import openpyxl
+
+    from xlsxflow.summary import summary_bytes
+
+    rnd, review = round_file(tmp_path, "assign: all\ncombine: mean\nspread: 3")
+    report = units_report(rnd, {"A": FULL})
+    sheets = [sheet("R01", "A", FULL), sheet("R02", "A", {**FULL, "i3": 13})]
+    outcome = decide(rnd, review, report, reviews_of(*sheets))
+    assert outcome.disagreements == []
+    book = openpyxl.load_workbook(
+        io.BytesIO(summary_bytes(report, None, rnd.roster, outcome=outcome))
+    )
+    rows = [[c.value for c in row] for row in book["评审分歧"].iter_rows(min_row=2)]
+    assert rows == [
+        ["红旗党支部", None, None, None, None, "（无：各单位评审人的评分相差均未超过允许相差）"]
+        + [None, 3]
+    ]
+
+
+def test_review_sheets_keep_unit_names_on_one_line(tmp_path):
+    import io
+
+    import openpyxl
+
+    from xlsxflow.summary import _name_width, summary_bytes, text_lines
+
+    long_name = "市人力资源和社会保障局"
+    assert text_lines(long_name, _name_width([[long_name]], 0)) == 1
+    assert _name_width([["甲"]], 0) == 12 and _name_width([["很长" * 40]], 0) == 30
+    rnd, review, report, reviews = review_scenario(tmp_path)
+    outcome = decide(rnd, review, report, reviews)
+    book = openpyxl.load_workbook(
+        io.BytesIO(summary_bytes(report, None, rnd.roster, outcome=outcome))
+    )
+    details = book["红旗党支部评审明细"]
+    heights = [
+        details.row_dimensions[r].height
+        for r in range(2, details.max_row + 1)
+        if not details.cell(r, details.max_column).value  # no 评语 in the row
+    ]
+    assert heights and all(h is None or h <= 16 for h in heights)  # one line each
+    assert details.column_dimensions["B"].width >= 12
+
+
+def test_flags_the_office_reads_carry_no_round_file_keys():
+    """The 审定 sheet shows these to the office: words, not the round file's keys."""
+    from xlsxflow.summary import _r
+
+    assert "trim_min" not in render("review-trim-fallback", count=2, trim_min=5)
+    assert _r("with_errors", "en", n=1) == "returned with errors (1): not counted"
+
+
+def test_decision_ranking_keeps_the_parent_unit_on_one_line(tmp_path):
+    import io
+
+    import openpyxl
+
+    from xlsxflow.summary import summary_bytes, text_lines
+
+    round_file(tmp_path, "assign: all\ncombine: mean")
+    parent = "市人力资源和社会保障局"
+    (tmp_path / "roster.csv").write_text(
+        f"单位编号,单位名称,主管单位\nP,{parent},\nA,甲支部,{parent}\nB,乙支部,\n",
+        encoding="utf-8",
+    )
+    rnd = load_round(tmp_path / "round.yaml")
+    review = load_review(rnd)
+    report = units_report(rnd, {"A": FULL, "B": FULL})
+    sheets = [sheet(r, u, FULL) for u in "AB" for r in ("R01", "R02", "R03")]
+    outcome = decide(rnd, review, report, reviews_of(*sheets))
+    book = openpyxl.load_workbook(
+        io.BytesIO(summary_bytes(report, None, rnd.roster, outcome=outcome))
+    )
+    ranking = book["红旗党支部排名"]
+    col = [c.value for c in ranking[1]].index("主管单位") + 1
+    width = ranking.column_dimensions[openpyxl.utils.get_column_letter(col)].width
+    assert text_lines(parent, width) == 1
+
+
+def test_review_details_headings_say_the_item_and_its_points(tmp_path):
+    import io
+
+    import openpyxl
+
+    from xlsxflow.summary import summary_bytes
+
+    rnd, review, report, reviews = review_scenario(tmp_path)
+    outcome = decide(rnd, review, report, reviews)
+    for lang, first in (("zh", "第1项\n（12分）"), ("en", "1\n(max 12)")):
+        data = summary_bytes(report, None, rnd.roster, outcome=outcome, lang=lang)
+        book = openpyxl.load_workbook(io.BytesIO(data))
+        details = next(
+            book[n] for n in book.sheetnames if n.endswith(("评审明细", "review details"))
+        )
+        assert first in [c.value for c in details[1]]

@@ -537,7 +537,8 @@ def test_prints_as_a_site_visit_form(reviewed, soffice, tmp_path):
         "评审日期",
     ):
         assert needed in flat
-    assert "见台账第3册" in flat and "共12页" in flat  # the unit's note (wrapped in its cell)
+    # the unit's note, wrapped in its cell
+    assert all(part in flat for part in ("HYPERLINK", "见台账", "第3册", "共12页"))
     assert "99.5" in flat and "5.5" in flat and "不适用" in flat  # self-scores and total
     pages = text.count("\f")
     assert pages <= 6  # three sheets, two pages each at most
@@ -605,3 +606,55 @@ def test_english_labels_and_an_overlong_note_stay_within_excel_limits(reviewed, 
         "Reason for deduction",
     ]
     assert ws["E7"].value == shown.notes.get("i02", None)
+
+
+# -- the printed form: readable on paper, room to write by hand --------------------------
+
+
+def test_conditions_print_in_words_not_as_expressions():
+    words = workbook.condition_words
+    assert words("已获文明单位称号 == '否'") == "已获文明单位称号为“否”"
+    assert words("最高荣誉级别 in ('国家级', '省部级', '市直')") == (
+        "最高荣誉级别为“国家级”、“省部级”或“市直”"
+    )
+    assert words("职工人数 >= 10 and 内设机构数 > 2") == "职工人数不少于 10，且内设机构数大于 2"
+    assert words("职工人数 > 0", "en") == "职工人数 above 0"
+    assert words("联系人 != ''") == "联系人不为空"
+    for odd in ("floor(职工人数) > 1", "a ==", "x in y"):  # shown as written
+        assert words(odd) == odd
+
+
+def _layout(reviewed, lang: str):
+    folder, ctx, review, ledger, generated = reviewed
+    shown = ledger.accepted(ctx.record.round_id)[("U1", "danwei", 1)].submission
+    spec = review.forms["danwei"].spec
+    return review_sheet_layout(ctx.round, "danwei", 1, ctx.roster.get("U1"), shown, spec, lang)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_block_heads_name_columns_by_heading_and_headings_fit(reviewed, lang):
+    layout = _layout(reviewed, lang)
+    texts = [c.value for c in layout.cells if isinstance(c.value, str)]
+    heads = [c.value for c in layout.cells if c.style == "block_head"]
+    assert len(heads) == 2  # vetoes, conditions
+    their = "实评分" if lang == "zh" else "Reviewed score"
+    for head in heads:  # a printed page shows no column letters
+        assert their in head and "F列" not in head and "column F" not in head
+    assert not any("==" in t or " in (" in t for t in texts)
+    heights = dict(layout.reserved_heights)
+    headings = [c for c in layout.cells if c.row == workbook.HEADER_ROW]
+    most = max(workbook.wrapped_lines(c.value, workbook.WIDTHS[c.col]) for c in headings)
+    assert most == 1 or heights[workbook.HEADER_ROW] >= most * workbook.LINE_POINTS
+    if lang == "en":
+        assert most == 2  # Reviewed score wraps and its row grows
+
+
+def test_reason_column_has_room_to_write_by_hand(reviewed):
+    widths = workbook.WIDTHS
+    reason, note = widths[workbook.REASON_COL], widths[workbook.NOTE_COL]
+    assert reason >= 28 and reason > note  # the reviewer writes here on the visit
+    assert widths[workbook.REVIEW_COL] >= 9  # a score written by hand
+    layout = _layout(reviewed, "zh")
+    heights = dict(layout.reserved_heights)
+    item_rows = {i.row for i in layout.inputs if i.kind == "score"}
+    assert all(heights[r] >= workbook.HANDWRITING_POINTS for r in item_rows)

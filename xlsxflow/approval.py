@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .identity import key_id, protection_password
 from .layout import InputCell
-from .messages import Issue, make_issue
+from .messages import CATALOGUE, Issue, make_issue, render
 from .ooxml import Limits, ReadError, Sheet, cell_ref, open_book, sniff
 from .review.model import Candidate
 from .roundfile import APPROVE, Approval
@@ -42,6 +42,7 @@ HEADER_ROW = 2  # 0-based: title, a line on how to fill it in, the headers
 FIRST_ROW = HEADER_ROW + 1
 LOCKED = ("序号", "表", "单位", "被推荐对象", "自评分", "实评分", "决定分", "依据", "排名")
 ADVICE = "计算结果/建议"
+ADVICE_WIDTH = 34
 RECOMMEND, NOT_RECOMMENDED, PENDING = "推荐", "不推荐", "待评审"
 BASIS_WORDS = {"self": "自评分", "review": "实评分", "composite": "综合分"}
 UNDECIDED = "未审定"
@@ -112,17 +113,33 @@ def recommendation(c: Candidate, facts: FormFacts | None) -> tuple[str, str]:
         return PENDING, f"{PENDING}（尚无实评分）"
     if c.eligible and (not (facts and facts.award) or c.award):
         word = RECOMMEND + (f"（{c.award}）" if c.award else "")
-        extra = f"\n注意：{'；'.join(c.flags)}" if c.flags else ""
-        return RECOMMEND, word + extra
+        return RECOMMEND, word + _flags_text(c.flags)
     reasons = list(c.reasons)
     if c.eligible and facts and facts.award and not c.award:
         reasons.insert(0, f"未进入{facts.award}名次")
-    short = [r if len(r) <= 30 else r[:29] + "…" for r in reasons[:2]]
+    short = [r if len(r) <= REASON_CHARS else r[: REASON_CHARS - 1] + "…" for r in reasons[:2]]
     more = f"等 {len(reasons)} 条" if len(reasons) > 2 else ""
     text = NOT_RECOMMENDED + ("：" + "；".join(short) + more if short else "")
-    if c.flags:
-        text += f"\n注意：{'；'.join(c.flags)}"
-    return NOT_RECOMMENDED, text
+    return NOT_RECOMMENDED, text + _flags_text(c.flags)
+
+
+REASON_CHARS = 60  # a reason in the advice: whole up to its seed reference (实施方案 四.1)
+ITEM_GAPS_SHOWN = 2  # per-item 自评虚高 flags shown one by one; more are counted
+
+
+def _flags_text(flags: list[str]) -> str:
+    """注意： a candidate's flags.  A unit scored far below its own scores has one
+    自评虚高 flag per item, which would fill a printed page: beyond two they are
+    counted (each stays on 评审汇总 and in decisions.json)."""
+    if not flags:
+        return ""
+    item_gap = CATALOGUE["outcome-gap-item"].text.split("{")[0]  # 自评虚高：
+    total_gap = CATALOGUE["outcome-gap-total"].text.split("{")[0]  # 自评虚高：合计自评
+    items = [f for f in flags if f.startswith(item_gap) and not f.startswith(total_gap)]
+    if len(items) > ITEM_GAPS_SHOWN:
+        counted = render("approval-item-gaps", n=len(items))
+        flags = [counted if f == items[0] else f for f in flags if f not in items[1:]]
+    return "\n注意：" + "；".join(flags)
 
 
 @dataclass
@@ -320,8 +337,9 @@ def add_approval_sheet(
     hint_fmt = wb.add_format(
         {"font_name": "宋体", "font_size": 9, "font_color": "#595959", "text_wrap": True}
     )
-    widths = [5, 10, 16, 12, 7, 7, 7, 7, 5, 26]
-    widths += [8 if c.choices or c is approval.decision_column else 22 for c in inputs]
+    # the advice wide enough to read; a choice (同意/不同意/暂缓) and opinions by hand
+    widths = [5, 10, 20, 14, 7, 7, 7, 7, 5, ADVICE_WIDTH]
+    widths += [10 if c.choices or c is approval.decision_column else 18 for c in inputs]
     for col, width in enumerate(widths):
         ws.set_column(col, col, width)
     last_col = len(headers) - 1

@@ -164,13 +164,13 @@ _LABELS: dict[str, tuple[str, str]] = {
     ),
     "review_vetoes": ("否决事项核实", "Veto check"),
     "review_vetoes_head": (
-        "否决事项核实：{self_col}列是本单位的声明（是/否）；请逐条核实，在{review_col}列选择“属实”或“不属实”",
-        "Veto check: column {self_col} is the unit's answer; choose 属实 or 不属实 in column {review_col}",
+        "否决事项核实：“{self_col}”栏是本单位的声明（是/否）；请逐条核实，在“{review_col}”栏选择“属实”或“不属实”",
+        "Veto check: the {self_col} column holds the unit's answer; choose 属实 or 不属实 under {review_col}",
     ),
     "review_prereqs": ("申报条件核实", "Conditions"),
     "review_prereqs_head": (
-        "申报条件核实：本单位按名单符合下列申报条件；请核实后在{review_col}列选择“属实”或“不属实”",
-        "Conditions: the roster says the unit meets these; choose 属实 or 不属实 in column {review_col}",
+        "申报条件核实：本单位按名单符合下列申报条件；请核实后在“{review_col}”栏选择“属实”或“不属实”",
+        "Conditions: the roster says the unit meets these; choose 属实 or 不属实 under {review_col}",
     ),
     "review_prereq": ("（{n}）申报条件：{when}", "({n}) condition: {when}"),
     "review_prereq_else": ("不符合时：{reason}", "If not met: {reason}"),

@@ -393,7 +393,7 @@ CATALOGUE: dict[str, Message] = {
     ),
     "review-trim-fallback": Message(
         I,
-        "只有 {count} 个评分，少于 trim_min 的 {trim_min} 个：不去掉最高分和最低分，按平均值计。",
+        "只有 {count} 个评分，不足去掉最高分和最低分所需的 {trim_min} 个：按平均值计。",
     ),
     # ---- reviewer workbooks and returns (review/workbook.py, review/reading.py) ----
     "review-not-assigned": Message(
@@ -475,6 +475,9 @@ CATALOGUE: dict[str, Message] = {
         E,
         "该汇总属于另一轮“{title}”（{found}），当前轮次是 {expected}。"
         "请在该轮的工作目录中运行，或用 --round 指定轮次。",
+    ),
+    "approval-item-gaps": Message(
+        I, "自评虚高：{n} 个项目的自评分高出实评分超过限度（逐项见“评审汇总”）"
     ),
     "approval-sheet-missing": Message(
         E, "汇总工作簿中没有“审定”表。请使用 xlsxflow 写出的原汇总。"

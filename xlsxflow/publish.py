@@ -28,6 +28,7 @@ from pathlib import Path
 
 from . import __version__
 from .approval import (
+    ADVICE_WIDTH,
     APPROVE,
     PENDING,
     RECOMMEND,
@@ -208,7 +209,12 @@ def report_bytes(read: ApprovalRead) -> bytes:
     wb.set_properties({"title": f"{read.round_title} · 结果通报", "author": "xlsxflow"})
     s = _Sheets(wb)
     labels = [c["label"] for c in read.columns]
-    others = [label for label in labels if label != read.decision_label]
+    # the office's other columns (纪检意见, 意见); one nobody filled in is not printed
+    others = [
+        label
+        for label in labels
+        if label != read.decision_label and any(r.inputs.get(label) for r in read.rows)
+    ]
     headers = ["序号", "表", "单位", "被推荐对象", "自评分", "实评分", "决定分", "依据", "排名"]
     headers += ["计算结果", "审定结果", *others]
     rows = []
@@ -230,7 +236,7 @@ def report_bytes(read: ApprovalRead) -> bytes:
                 *(r.inputs.get(label, "") for label in others),
             ]
         )
-    widths = [5, 10, 16, 12, 7, 7, 7, 10, 5, 26, 9] + [18] * len(others)
+    widths = [5, 10, 20, 14, 7, 7, 7, 10, 5, ADVICE_WIDTH, 9] + [18] * len(others)
     ws = wb.add_worksheet("结果通报")
     intro = wb.add_format({"font_name": "宋体", "font_size": 10, "valign": "vcenter"})
     for col, width in enumerate(widths):

@@ -1382,7 +1382,7 @@ _R = {
     "review_file": ("评审文件", "Review file"),
     "counted": ("已交，计入", "returned, counted"),
     "stale": ("已交，已过期（单位在评审后重新报送），需重新评审", "stale: the unit resubmitted"),
-    "with_errors": ("已交，有 {n} 处错误，改正前不计入", "returned with {n} errors: not counted"),
+    "with_errors": ("已交，有 {n} 处错误，改正前不计入", "returned with errors ({n}): not counted"),
     "not_returned": ("未交", "not returned"),
     "no_reviewer": ("没有评审人（见轮次文件 review.assign）", "no reviewer assigned"),
     "not_applicable": ("不适用", "n/a"),
@@ -1390,6 +1390,10 @@ _R = {
     "scores": ("各评审人评分", "Scores"),
     "spread_limit": ("允许相差", "Spread allowed"),
     "spread": ("相差", "Difference"),
+    "no_disagreement": (
+        "（无：各单位评审人的评分相差均未超过允许相差）",
+        "(none: no item's scores differ by more than allowed)",
+    ),
     "review_rules": ("评审规则", "Review"),
     "review_choices": ("评审合分", "Combining"),
     "order_by": ("按{score}从高到低排列", "by {score}"),
@@ -1413,6 +1417,13 @@ def _basis_label(basis: str, lang: str) -> str:
 def _score(value) -> float | str:
     """A Decimal score for a number cell (exact on the 0.01 grid shown), "" when none."""
     return "" if value is None else float(value)
+
+
+def _name_width(rows: list[list], col: int, least: int = 12, most: int = 30) -> int:
+    """A unit-name column as wide as its longest name (市人力资源和社会保障局 on one line,
+    so a row is not made two lines tall for it), within limits."""
+    longest = max((display_width(str(r[col] or "")) for r in rows), default=0)
+    return min(max(longest + 2, least), most)
 
 
 def _numbered(lines: list[str]) -> str:
@@ -1462,6 +1473,11 @@ def _decision_ranking_sheet(s: _Sheets, name: str, form, rubric: Rubric, candida
         widths={
             0: 8,
             2: name_width,
+            **(
+                {headers.index(_t("parent", lang)): _name_width(rows, 3 + bool(nominee))}
+                if parents
+                else {}
+            ),
             **{headers.index(h): display_width(h) + 2 for h in (heads[ranked_on], counted)},
             len(headers) - 1: 44,
         },
@@ -1521,7 +1537,7 @@ def _review_sheets(s: _Sheets, report, outcome, lang: str) -> None:
         rows,
         widths={
             0: 12,
-            2: 20,
+            2: _name_width(rows, 2),
             counted_col - 1 - composite: 18,
             counted_col: 20,
             counted_col + 1: 56,
@@ -1559,7 +1575,7 @@ def _review_details_sheet(s: _Sheets, report, outcome, form, lang: str) -> None:
     scorer = len(headers)
     headers.append(_r("scored_by", lang))
     headers += [
-        f"第{n}项（{fmt(item.max)}）" if lang != "en" else f"{n} ({fmt(item.max)})"
+        f"第{n}项\n（{fmt(item.max)}分）" if lang != "en" else f"{n}\n(max {fmt(item.max)})"
         for n, (_, item) in enumerate(rubric.items(), 1)
     ]
     headers += [_t("bonus", lang)] * has_bonus + [_t("total", lang), _r("comment", lang)]
@@ -1595,8 +1611,8 @@ def _review_details_sheet(s: _Sheets, report, outcome, form, lang: str) -> None:
         rows,
         max_lines=DETAIL_LINES,  # a long 评语 continues on 全文
         widths={
-            1: 20,
-            len(headers) - 1: 30,
+            1: _name_width(rows, 1),
+            len(headers) - 1: 40,
             scorer: min(24, max(display_width(str(r[scorer])) for r in [headers, *rows]) + 2),
         },
         max_width=24,
@@ -1677,7 +1693,7 @@ def _review_progress_sheet(s: _Sheets, report, outcome, titles: dict[str, str], 
         _r("review_progress", lang),
         headers,
         rows,
-        widths={1: 10, 3: 12, 5: 20, 7: 44, 8: 24},
+        widths={1: 10, 3: 12, 5: _name_width(rows, 5), 7: 44, 8: 24},
         max_width=16,
         title=report.round_title,
         unit_columns=(0, 1),
@@ -1720,11 +1736,17 @@ def _disagreement_sheet(s: _Sheets, report, outcome, titles: dict[str, str], lan
         ]
         for d in outcome.disagreements
     ]
+    # a form with a spread and nothing beyond it says so (an empty table reads as missing)
+    split = {d.candidate.form_id for d in outcome.disagreements}
+    for form_id, title in titles.items():
+        spread = report.round.form(form_id).review.spread
+        if spread is not None and form_id not in split:
+            rows.append([title, "", "", "", "", _r("no_disagreement", lang), "", float(spread)])
     s.table(
         _r("review_disagreements", lang),
         headers,
         rows,
-        widths={2: 20, 5: 44},
+        widths={2: _name_width(rows, 2), 5: 44},
         max_width=16,
         title=report.round_title,
         unit_columns=(1, 2),

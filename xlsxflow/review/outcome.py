@@ -63,6 +63,7 @@ from .spec import (
     load_review,
     review_outline,
 )
+from .workbook import condition_words
 
 if TYPE_CHECKING:
     from ..ingest import IngestReport
@@ -568,7 +569,7 @@ def _confirmations(
                     text = render(
                         "outcome-prerequisite-false",
                         reviewer=who[sheet.reviewer_id],
-                        condition=req.when,
+                        condition=condition_words(req.when),  # as on the reviewer's form
                         reason=req.reason,
                     )
                     c.reasons.append(text)

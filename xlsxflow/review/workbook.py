@@ -40,6 +40,7 @@ file's ``review`` section cannot make an issued sheet look tampered).
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -70,7 +71,7 @@ from ..roster import Unit
 from ..rubric import Rubric
 from ..scoring import compute_totals
 from ..submission import Submission
-from ..writer import WorkbookStamper, safe_filename
+from ..writer import WorkbookStamper, safe_filename, wrapped_lines
 from .model import FALSE, TRUE
 from .spec import Reviewer, ReviewSpec, RoundReview
 
@@ -80,7 +81,9 @@ if TYPE_CHECKING:
     from ..roundfile import Round
 
 REVIEW_FORMAT = "xlsxflow-review-1"
-WIDTHS = (10, 40, 6, 8, 30, 8, 22)  # A–G in Excel character units
+# A–G in Excel character units: the reviewer's 扣分说明 (G) is written by hand on the
+# visit, so it gets more room than the unit's typed note (E)
+WIDTHS = (10, 40, 6, 8, 24, 9, 28)
 A, B, C, D, E, F, G = range(7)
 SELF_COL, NOTE_COL, REVIEW_COL, REASON_COL = D, E, F, G
 REASON_MAX_LENGTH = 200  # 扣分说明 per item
@@ -196,6 +199,68 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
+_COMPARE_WORDS = {  # operator → (Chinese, English) between a roster column and a value
+    ast.Eq: ("为", "is"),
+    ast.NotEq: ("不为", "is not"),
+    ast.Gt: ("大于", "above"),
+    ast.GtE: ("不少于", "at least"),
+    ast.Lt: ("小于", "below"),
+    ast.LtE: ("不超过", "at most"),
+    ast.In: ("为", "is one of"),
+    ast.NotIn: ("不为", "is none of"),
+}
+
+
+def condition_words(expression: str, lang: str = "zh") -> str:
+    """A ``requires.when`` expression in words for a printed form: ``最高荣誉级别 in
+    ('国家级', '市直')`` → 最高荣誉级别为“国家级”或“市直”.  Comparisons of a roster
+    column with values, joined by and/or; anything else is shown as written."""
+    zh = lang != "en"
+
+    def value(node: ast.expr) -> str:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if not node.value:
+                return "空" if zh else "empty"
+            return f"“{node.value}”" if zh else f"'{node.value}'"
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return f" {_fmt(node.value)}" if zh else _fmt(node.value)
+        raise ValueError
+
+    def words(node: ast.expr) -> str:
+        if isinstance(node, ast.BoolOp):
+            joint = ("，且" if zh else " and ") if isinstance(node.op, ast.And) else "，或"
+            if not zh and isinstance(node.op, ast.Or):
+                joint = " or "
+            return joint.join(words(v) for v in node.values)
+        if (
+            isinstance(node, ast.Compare)
+            and len(node.ops) == 1
+            and isinstance(node.left, ast.Name)
+            and type(node.ops[0]) in _COMPARE_WORDS
+        ):
+            word = _COMPARE_WORDS[type(node.ops[0])][0 if zh else 1]
+            right = node.comparators[0]
+            if isinstance(node.ops[0], (ast.In, ast.NotIn)):
+                if not isinstance(right, (ast.Tuple, ast.List, ast.Set)) or not right.elts:
+                    raise ValueError
+                choices = [value(e) for e in right.elts]
+                listed = "、".join(choices[:-1]) + "或" + choices[-1] if zh else ", ".join(choices)
+                if len(choices) == 1:
+                    listed = choices[0]
+                return f"{node.left.id}{word}{listed}" if zh else f"{node.left.id} {word} {listed}"
+            return (
+                f"{node.left.id}{word}{value(right)}"
+                if zh
+                else (f"{node.left.id} {word} {value(right)}")
+            )
+        raise ValueError
+
+    try:
+        return words(ast.parse(expression.strip(), mode="eval").body)
+    except (SyntaxError, ValueError, RecursionError):
+        return expression
+
+
 def review_sheet_layout(
     rnd: Round,
     form_id: str,
@@ -281,6 +346,10 @@ def review_sheet_layout(
     )
     for col, text in enumerate(headings):
         add(HEADER_ROW, col, "header", text)
+    # a heading wider than its column (Reviewed score) wraps: the row grows to show it
+    heading_lines = max(wrapped_lines(text, WIDTHS[col]) for col, text in enumerate(headings))
+    if heading_lines > 1:
+        heights[HEADER_ROW] = heading_lines * LINE_POINTS + 4
 
     # The cached results: the unit's own totals (a printed sheet shows them before any
     # recalculation); the reviewer's stay empty until there is something to add up.
@@ -473,7 +542,7 @@ def review_sheet_layout(
 
     choices = (TRUE, FALSE)
     if spec.confirm_vetoes and rubric.declarations:
-        head = t("review_vetoes_head", lang, self_col="D", review_col="F")
+        head = t("review_vetoes_head", lang, self_col=self_label, review_col=their)
         add(row, A, "block_head", head, merge_to=(row, G))
         row += 1
         first = row
@@ -501,11 +570,13 @@ def review_sheet_layout(
         add(first, A, "section", t("review_vetoes", lang), merge_to=(row - 1, A))
 
     if spec.confirm_prerequisites and form.requires:
-        add(row, A, "block_head", t("review_prereqs_head", lang, review_col="F"), merge_to=(row, G))
+        head = t("review_prereqs_head", lang, review_col=their)
+        add(row, A, "block_head", head, merge_to=(row, G))
         row += 1
         first = row
         for n, req in enumerate(form.requires, 1):
-            add(row, B, "text", t("review_prereq", lang, n=n, when=req.when), merge_to=(row, C))
+            when = condition_words(req.when, lang)
+            add(row, B, "text", t("review_prereq", lang, n=n, when=when), merge_to=(row, C))
             add(row, SELF_COL, "number", t("review_prereq_met", lang))
             add(row, NOTE_COL, "text", t("review_prereq_else", lang, reason=req.reason))
             key = f"req_{n - 1}"
