@@ -366,7 +366,9 @@ CATALOGUE: dict[str, Message] = {
         "评审只用于整轮（round 文件）：当前目录记录的不是整轮。请用 xlsxflow generate 整轮文件 生成本轮。",
     ),
     "review-none": Message(
-        E, "本轮文件 {file} 中没有任何表设置了 review（评审）。请在需要评审的表下添加 review 一节。"
+        E,
+        "本轮文件中没有任何表设置了 review（评审）。请在需要评审的表下添加 review 一节"
+        "（xlsxflow init 写出的整轮文件中有注释掉的示例，去掉行首的 # 即可）。",
     ),
     "review-no-ingest": Message(
         E,

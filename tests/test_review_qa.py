@@ -1,0 +1,168 @@
+"""The review and publish commands as a new office user meets them, and as hostile input.
+
+A small round (three units, three reviewers) run through the command line in a fresh
+folder: the commands out of order, the wrong folder given, reviewer files renamed,
+re-signed, copied between, edited, from another round; every file accounted for,
+every message from the catalogue, no traceback, the input folders left as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from conftest import fill_book
+
+from xlsxflow.accepted import Ledger
+from xlsxflow.cli import main
+from xlsxflow.messages import render
+from xlsxflow.review.spec import load_review
+from xlsxflow.round import generate_round, open_round
+from xlsxflow.samples import fill_review_workbook, review_inputs
+
+ROSTER = """单位编号,单位名称,主管单位,邮箱,联系人,联系电话,职工人数,内设机构数,已获文明单位称号,最高荣誉级别
+U1,第一单位,,a@example.org,甲,1,49,20,否,市直
+U2,第二单位,,b@example.org,乙,2,50,20,否,省部级
+U3,第三单位,,c@example.org,丙,3,50,20,否,市直
+"""
+REVIEWERS = """评审人编号,姓名,邮箱,测评组
+R01,林晓文,r01@example.org,第一测评组
+R02,周建华,r02@example.org,第一测评组
+R03,许丽萍,r03@example.org,第二测评组
+"""
+REVIEW = """    review:
+      reviewers: reviewers.csv
+      assign:
+        by_group:
+          第一测评组: [U1, U2]
+          第二测评组: [U2, U3]
+"""
+ROUND = """title: 评审质检轮
+year: 2026
+deadline: "2026-12-20"
+roster: roster.csv
+forms:
+  - id: danwei
+    title: 文明单位
+    rubric: wenming-danwei
+    slots: 1
+{review}"""
+
+
+def run(folder: Path, *args: str):
+    """``xlsxflow ARGS`` in ``folder``, as a user types it (stdout and stderr together)."""
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(cwd)
+
+
+def make_round(folder: Path, review: str = REVIEW) -> dict[str, Path]:
+    """The round generated in ``folder``; returns filled by U1 and U2 (U3 sends nothing)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    (folder / "reviewers.csv").write_text(REVIEWERS, encoding="utf-8")
+    (folder / "round.yaml").write_text(ROUND.format(review=review), encoding="utf-8")
+    result = generate_round(folder / "round.yaml", folder / "workbooks", workdir=folder)
+    ctx = open_round(workdir=folder)
+    files = {g.unit_id: g.path for g in result.files}
+    for unit in ("U1", "U2"):
+        fill_book(files[unit], folder / "returns" / files[unit].name, ctx.round)
+    return files
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """A round ingested and its reviewer workbooks generated, through the command line."""
+    folder = tmp_path_factory.mktemp("qa") / "round"
+    os.environ["XLSXFLOW_KEY_FILE"] = str(tmp_path_factory.getbasetemp() / "key" / "secret.key")
+    make_round(folder)
+    assert run(folder, "ingest", "returns", "--workers", "0").exit_code in (0, 1)
+    assert run(folder, "review", "generate").exit_code == 0
+    return folder
+
+
+@pytest.fixture
+def work(generated, tmp_path):
+    """A copy of the generated round to change freely."""
+    folder = tmp_path / "round"
+    shutil.copytree(generated, folder)
+    return folder
+
+
+def fill_reviews(folder: Path, out: Path, edit=None) -> dict[str, Path]:
+    """Every reviewer workbook filled as reviewers do, into ``out``; ``edit(values, entry)``."""
+    ctx = open_round(workdir=folder)
+    review = load_review(ctx.round)
+    ledger = Ledger.open(folder).snapshot(ctx.record.round_id)
+    filled = {}
+    for path in sorted((folder / "review-workbooks").glob("*.xlsx")):
+        reviewer_id = path.name.split("_")[0]
+        name = path.name.split("_")[1]
+
+        def values(entry, layout, shown, name=name):
+            import random
+
+            typed = review_inputs(layout, shown, random.Random(1), name)
+            if edit:
+                edit(typed, entry)
+            return typed
+
+        filled[reviewer_id] = fill_review_workbook(
+            path, out / path.name, ctx, review, ledger, values
+        )
+    return filled
+
+
+def review_files(folder: Path, reviews: str, *extra: str) -> dict[str, dict]:
+    """``review ingest REVIEWS`` run in ``folder``; its report's files by path."""
+    import json
+
+    result = run(folder, "review", "ingest", reviews, "--report", "r.json", "--workers", "0", *extra)
+    assert "Traceback" not in result.output and result.exit_code in (0, 1), result.output
+    report = json.loads((folder / "r.json").read_text(encoding="utf-8"))
+    return {f["path"]: f for f in report["review_files"]["files"]}, result
+
+
+def codes(record: dict) -> list[str]:
+    return [i["code"] for i in record["issues"]]
+
+
+def tree_state(folder: Path) -> dict[str, tuple[str, int]]:
+    """Every file under ``folder``: its hash and modification time (ns)."""
+    return {
+        str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+# -- out of order ----------------------------------------------------------------------
+
+
+def test_review_commands_on_a_round_without_review_say_so(tmp_path):
+    make_round(tmp_path, review="")
+    assert run(tmp_path, "ingest", "returns", "--workers", "0").exit_code in (0, 1)
+    for args in (["review", "generate"], ["review", "ingest", "returns"]):
+        result = run(tmp_path, *args)
+        assert result.exit_code == 2, result.output
+        assert render("review-none") in result.output
+        assert "internal error" not in result.output
+
+
+def test_no_message_template_uses_a_field_make_issue_takes_for_the_place():
+    """``file``, ``cell`` and ``line`` place an issue: a template asking for one crashes."""
+    import string
+
+    from xlsxflow.messages import CATALOGUE
+
+    for code, message in CATALOGUE.items():
+        fields = {name for _, name, _, _ in string.Formatter().parse(message.text) if name}
+        assert not fields & {"file", "cell", "line"}, code
