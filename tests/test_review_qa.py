@@ -13,7 +13,6 @@ import os
 import shutil
 from pathlib import Path
 
-import openpyxl
 import pytest
 from click.testing import CliRunner
 from conftest import fill_book
@@ -125,7 +124,9 @@ def review_files(folder: Path, reviews: str, *extra: str) -> dict[str, dict]:
     """``review ingest REVIEWS`` run in ``folder``; its report's files by path."""
     import json
 
-    result = run(folder, "review", "ingest", reviews, "--report", "r.json", "--workers", "0", *extra)
+    result = run(
+        folder, "review", "ingest", reviews, "--report", "r.json", "--workers", "0", *extra
+    )
     assert "Traceback" not in result.output and result.exit_code in (0, 1), result.output
     report = json.loads((folder / "r.json").read_text(encoding="utf-8"))
     return {f["path"]: f for f in report["review_files"]["files"]}, result
@@ -138,7 +139,10 @@ def codes(record: dict) -> list[str]:
 def tree_state(folder: Path) -> dict[str, tuple[str, int]]:
     """Every file under ``folder``: its hash and modification time (ns)."""
     return {
-        str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        str(p.relative_to(folder)): (
+            hashlib.sha256(p.read_bytes()).hexdigest(),
+            p.stat().st_mtime_ns,
+        )
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
@@ -166,3 +170,54 @@ def test_no_message_template_uses_a_field_make_issue_takes_for_the_place():
     for code, message in CATALOGUE.items():
         fields = {name for _, name, _, _ in string.Formatter().parse(message.text) if name}
         assert not fields & {"file", "cell", "line"}, code
+
+
+def test_review_generate_before_any_ingest_says_to_ingest_first(tmp_path):
+    make_round(tmp_path)
+    result = run(tmp_path, "review", "generate")
+    assert result.exit_code == 2
+    round_id = open_round(workdir=tmp_path).record.round_id
+    assert render("review-no-ingest", round_id=round_id) in result.output
+    assert not (tmp_path / "review-workbooks").exists()
+
+
+def test_review_ingest_of_a_missing_folder_names_the_reviews_folder(work):
+    ledger = (work / "xlsxflow-rounds" / "accepted.sqlite3").read_bytes()
+    result = run(work, "review", "ingest", "reviews", "--workers", "0")
+    assert result.exit_code == 2
+    assert render("reviews-missing", path="reviews") in result.output
+    assert "报送文件夹" not in result.output  # the units' returns are another folder
+    # refused before the units' returns are read again and recorded
+    assert (work / "xlsxflow-rounds" / "accepted.sqlite3").read_bytes() == ledger
+
+
+def test_review_ingest_of_an_empty_folder_says_no_reviewer_returned(work):
+    (work / "reviews").mkdir()
+    files, result = review_files(work, "reviews")
+    assert files == {} and result.exit_code == 1
+    assert render("reviews-empty", path="reviews", detail="（文件夹是空的）") in result.output
+    assert "未交回评审表的评审人 not returned：R01 林晓文、R02 周建华、R03 许丽萍" in result.output
+
+
+def test_review_ingest_of_the_units_returns_folder_says_which_folder_it_is(work):
+    files, result = review_files(work, "returns")
+    assert {f["status"] for f in files.values()} == {"rejected"}
+    assert all(codes(f)[-1] == "identity-not-review" for f in files.values())
+    assert render("reviews-are-unit-returns", path="returns", count=2) in result.output
+
+
+def test_review_ingest_of_the_blank_reviewer_workbooks_says_they_are_not_filled(work):
+    files, result = review_files(work, "review-workbooks")
+    assert {f["status"] for f in files.values()} == {"accepted"}
+    assert render("reviews-unfilled", count=3) in result.output
+
+
+def test_a_reviewer_workbook_in_the_units_returns_folder_is_named_as_such(work):
+    shutil.copy(next((work / "review-workbooks").glob("R01_*.xlsx")), work / "returns")
+    result = run(work, "ingest", "returns", "--report", "u.json", "--workers", "0")
+    import json
+
+    report = json.loads((work / "u.json").read_text(encoding="utf-8"))
+    record = next(f for f in report["files"] if f["path"].startswith("R01_"))
+    assert record["status"] == "rejected" and codes(record) == ["identity-review-workbook"]
+    assert result.exit_code == 1

@@ -425,6 +425,25 @@ CATALOGUE: dict[str, Message] = {
     "review-sheet-missing": Message(
         W, "评审表中缺少工作表“{sheet}”（{unit}），该单位的评审未计入。"
     ),
+    # ---- the reviews folder as a whole (review ingest REVIEWS_DIR) ----
+    "reviews-missing": Message(
+        E, "评审表文件夹不存在：{path}。请检查路径（评审人交回的评审表所在的文件夹）。"
+    ),
+    "reviews-empty": Message(
+        W,
+        "评审表文件夹 {path} 中没有可读取的评审表{detail}。"
+        "请确认文件夹是否选对、评审人交回的评审表是否已放入。",
+    ),
+    "reviews-are-unit-returns": Message(
+        W,
+        "评审表文件夹 {path} 中没有评审表，却有 {count} 个单位的自评表：这像是单位报送文件夹。"
+        "请指定存放评审人交回的评审表的文件夹。",
+    ),
+    "reviews-unfilled": Message(
+        W,
+        "评审表文件夹中的 {count} 个评审表都还没有填写：这是 xlsxflow review generate 下发的空白评审表。"
+        "请确认选对了文件夹（下发的评审表不是评审人交回的评审表）。",
+    ),
     # ---- review outcome: why a candidate is (not) eligible, and what to look at ---------------
     "outcome-not-reviewed": Message(W, "尚未评审"),
     "outcome-no-reviewer": Message(

@@ -22,7 +22,7 @@ from ..messages import XlsxflowError, make_issue
 from ..ooxml import DEFAULT_LIMITS, Limits
 from ..round import RoundContext, open_round
 from .model import ReviewIngest
-from .returns import ingest_reviews
+from .returns import check_reviews_dir, ingest_reviews
 from .spec import RoundReview, load_review
 
 
@@ -103,6 +103,7 @@ def read_reviews(
 ) -> ReviewsRead:
     """Read the units' returns (recorded folder, or ``returns_dir``), then the reviews."""
     rr = open_review(workdir, key_path)
+    check_reviews_dir(reviews_dir)  # before the units' returns are read again and recorded
     if returns_dir is None:
         last = rr.ledger.last_ingest(rr.round_id)
         if last is None:
