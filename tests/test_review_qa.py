@@ -221,3 +221,138 @@ def test_a_reviewer_workbook_in_the_units_returns_folder_is_named_as_such(work):
     record = next(f for f in report["files"] if f["path"].startswith("R01_"))
     assert record["status"] == "rejected" and codes(record) == ["identity-review-workbook"]
     assert result.exit_code == 1
+
+
+# -- hostile reviewer returns --------------------------------------------------------------
+
+
+def edit_book(src: Path, dst: Path, edit) -> Path:
+    """A reviewer's file changed with openpyxl (which ignores sheet protection)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(src)
+    edit(wb)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(dst)
+    return dst
+
+
+def test_a_reviewer_file_named_after_another_reviewer_is_flagged(work):
+    filled = fill_reviews(work, work / "filled")
+    (work / "reviews").mkdir()
+    shutil.copy(filled["R01"], work / "reviews" / "R02_周建华_评审表.xlsx")
+    files, _ = review_files(work, "reviews")
+    record = files["R02_周建华_评审表.xlsx"]
+    assert record["status"] == "accepted" and record["unit_id"] == "R01"
+    issue = next(i for i in record["issues"] if i["code"] == "identity-file-name")
+    assert issue["message"] == render("identity-file-name", named="R02 周建华", unit="R01 林晓文")
+
+
+def test_hostile_reviewer_files_are_each_named_by_file_sheet_and_cell(work):
+    """Edited, re-signed, copied between, formulas and odd text, containers, a cut file."""
+    import email.message
+    import zipfile
+
+    filled = fill_reviews(work, work / "filled")
+    reviews = work / "reviews"
+    edit_book(
+        filled["R03"],
+        reviews / "R03_改自评分.xlsx",
+        lambda wb: wb["U2-文明单位"].__setitem__("D6", 1),
+    )
+
+    def typed(wb):
+        ws = wb["U1-文明单位"]
+        ws["F6"] = "=6"
+        ws["F7"] = "９分"
+        ws["F8"] = "3.3分"
+
+    edit_book(filled["R02"], reviews / "R02_周建华_评审表.xlsx", typed)
+
+    def copied(wb):  # R01's sheet of U1 copied into R03's workbook (R03 does not review U1)
+        import openpyxl
+
+        source = openpyxl.load_workbook(filled["R01"])["U1-文明单位"]
+        sheet = wb.create_sheet("U1-文明单位")
+        for row in source.iter_rows():
+            for cell in row:
+                sheet[cell.coordinate] = cell.value
+
+    edit_book(filled["R03"], work / "copied" / "R03_许丽萍_评审表.xlsx", copied)
+    with zipfile.ZipFile(reviews / "第三组.zip", "w") as z:
+        z.write(work / "copied" / "R03_许丽萍_评审表.xlsx", "第三组/R03_许丽萍_评审表.xlsx")
+    message = email.message.EmailMessage()
+    message["From"], message["Subject"] = "r01@example.org", "评审表"
+    message.set_content("见附件")
+    message.add_attachment(
+        filled["R01"].read_bytes(),
+        maintype="application",
+        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=filled["R01"].name,
+    )
+    (reviews / "林晓文.eml").write_bytes(bytes(message))
+    data = filled["R02"].read_bytes()
+    (reviews / "R02_截断.xlsx").write_bytes(data[: len(data) // 2])
+    files, result = review_files(work, "reviews")
+
+    assert set(files) == {
+        "R03_改自评分.xlsx",
+        "R02_周建华_评审表.xlsx",
+        "第三组.zip",
+        "第三组.zip/第三组/R03_许丽萍_评审表.xlsx",
+        "林晓文.eml",
+        "林晓文.eml/R01_林晓文_评审表.xlsx",
+        "R02_截断.xlsx",
+    }
+    edited = files["R03_改自评分.xlsx"]
+    assert edited["status"] == "rejected" and edited["unit_id"] == "R03"
+    tamper = next(i for i in edited["issues"] if i["code"] == "tamper-locked-changed")
+    assert (tamper["sheet"], tamper["cell"]) == ("U2-文明单位", "D6")
+    typed_issues = {
+        (i["code"], i["sheet"], i["cell"]) for i in files["R02_周建华_评审表.xlsx"]["issues"]
+    }
+    assert {
+        ("value-formula-in-input", "U1-文明单位", "F6"),
+        ("value-normalised", "U1-文明单位", "F7"),
+        ("value-out-of-range", "U1-文明单位", "F7"),  # ９分 is 9, over the item's 5
+        ("value-step", "U1-文明单位", "F8"),
+    } <= typed_issues
+    inner = files["第三组.zip/第三组/R03_许丽萍_评审表.xlsx"]
+    assert inner["status"] == "accepted"
+    assert "tamper-extra-sheet" in codes(inner)  # the copied sheet is ignored, not counted
+    assert files["林晓文.eml/R01_林晓文_评审表.xlsx"]["status"] == "accepted"
+    cut = files["R02_截断.xlsx"]
+    assert cut["status"] == "rejected" and "file-corrupt" in codes(cut)
+    assert cut["unit_id"] == "R02"  # tied to the reviewer by its name
+    assert "Traceback" not in result.output
+
+
+def test_a_reviewer_workbook_signed_with_another_key_is_refused(work, tmp_path):
+    other = tmp_path / "other.key"
+    assert run(work, "key", "--key", str(other)).exit_code == 0
+    result = run(work, "review", "generate", "--out", "other", "--key", str(other))
+    assert result.exit_code == 0
+    (work / "reviews").mkdir()
+    shutil.copy(next((work / "other").glob("R01_*")), work / "reviews")
+    files, _ = review_files(work, "reviews")
+    (record,) = files.values()
+    assert record["status"] == "rejected" and codes(record)[-1] == "identity-signature-invalid"
+    assert record["unit_id"] == "R01"
+
+
+def test_a_reviewer_workbook_of_another_round_recorded_here_says_so(work):
+    old = fill_reviews(work, work / "filled")
+    round_ = generate_round(work / "round.yaml", work / "workbooks2", workdir=work, new_round=True)
+    ctx = open_round(workdir=work)
+    for g in round_.files:
+        if g.unit_id in ("U1", "U2"):
+            fill_book(g.path, work / "returns2" / g.path.name, ctx.round)
+    assert run(work, "ingest", "returns2", "--workers", "0").exit_code in (0, 1)
+    (work / "reviews").mkdir()
+    shutil.copy(old["R01"], work / "reviews")
+    files, _ = review_files(work, "reviews")
+    (record,) = files.values()
+    issue = record["issues"][-1]
+    assert record["status"] == "rejected" and issue["code"] == "review-recorded-round"
+    assert "xlsxflow ingest" not in issue["message"]  # no command that cannot read it
+    assert ctx.record.round_id in issue["message"]

@@ -233,6 +233,11 @@ CATALOGUE: dict[str, Message] = {
     "identity-name-mismatch": Message(
         E, "单位名称被改为“{found}”，名单中为“{expected}”。单位名称不可修改，请使用本单位的工作簿。"
     ),
+    "review-recorded-round": Message(
+        E,
+        "这是本目录记录的另一轮次“{title}”（{found}，生成于 {when}）的评审表，"
+        "本次核验的是当前轮次 {expected} 的评审。请使用本轮 xlsxflow review generate 生成的评审表。",
+    ),
     "identity-review-workbook": Message(
         E,
         "这是评审人“{name}”（{id}）的评审表，不是单位的自评表。"
@@ -256,7 +261,7 @@ CATALOGUE: dict[str, Message] = {
     "tamper-extra-sheet": Message(W, "工作簿中多了工作表“{extra}”，已忽略其内容。"),
     "tamper-sheet-order": Message(W, "工作表顺序被调整（应为“{expected}”在前）。内容未受影响。"),
     "identity-file-name": Message(
-        W, "文件名表明这是“{named}”的报送，但工作簿属于“{unit}”。请核实是否由本单位报送。"
+        W, "文件名表明这是“{named}”的报送，但工作簿属于“{unit}”。请核实是谁报送的。"
     ),
     "tamper-sheet-missing": Message(
         E, "找不到工作表“{sheet}”（可能被改名或删除）。请使用下发的工作簿。"
