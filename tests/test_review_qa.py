@@ -356,3 +356,64 @@ def test_a_reviewer_workbook_of_another_round_recorded_here_says_so(work):
     assert record["status"] == "rejected" and issue["code"] == "review-recorded-round"
     assert "xlsxflow ingest" not in issue["message"]  # no command that cannot read it
     assert ctx.record.round_id in issue["message"]
+
+
+def test_the_summary_lists_every_reviewer_file_and_its_problems(work):
+    """Without --report the summary is all the office has: reviewer files on 文件, issues on 问题."""
+    import openpyxl
+
+    filled = fill_reviews(work, work / "filled")
+    reviews = work / "reviews"
+    edit_book(
+        filled["R02"],
+        reviews / filled["R02"].name,
+        lambda wb: wb["U1-文明单位"].__setitem__("F6", 99),
+    )
+    edit_book(
+        filled["R03"], reviews / "R03_改.xlsx", lambda wb: wb["U2-文明单位"].__setitem__("D6", 1)
+    )
+    result = run(work, "review", "ingest", "reviews", "--workers", "0")
+    assert result.exit_code == 1
+    wb = openpyxl.load_workbook(work / "summary.xlsx")
+    issues = [[c.value for c in row] for row in wb["问题"].iter_rows()]
+    found = {(r[1], r[3], r[4], r[5], r[7]) for r in issues}
+    assert (
+        "R02",
+        f"reviews/{filled['R02'].name}",
+        "U1-文明单位",
+        "F6",
+        "value-out-of-range",
+    ) in found
+    assert ("R03", "reviews/R03_改.xlsx", "U2-文明单位", "D6", "tamper-locked-changed") in found
+    files = {row[0].value: [c.value for c in row] for row in wb["文件"].iter_rows()}
+    assert files["reviews/R03_改.xlsx"][1] == "拒收"
+    assert files[f"reviews/{filled['R02'].name}"][2] == "已接受，但有 1 处错误"
+    # and the console names each file that needs a look
+    assert f"reviews/{filled['R02'].name}：已接受，但有 1 处错误" in result.output
+    assert (
+        "reviews/R03_改.xlsx："
+        + render("tamper-locked-changed", expected="5", found="1").split("：")[0]
+        in result.output
+    )
+
+
+def test_the_console_counts_say_what_they_count(work):
+    """Reviews counted per reviewer × unit sheet, unit sheets apart; no English mid-line."""
+    filled = fill_reviews(work, work / "filled")
+    (work / "reviews").mkdir()
+    for reviewer in ("R01", "R02"):  # R03 does not return
+        shutil.copy(filled[reviewer], work / "reviews")
+    result = run(work, "review", "ingest", "reviews", "--workers", "0")
+    lines = result.output.splitlines()
+    assert lines[0].startswith("单位报送文件 units' files：收到 2 个")
+    assert lines[1].startswith("评审表文件 reviewer files：收到 2 个")
+    # U1 by R01 and R02, U2 by R01, R02 and R03: 5 reviews of 2 unit sheets
+    assert lines[2] == (
+        "评审 reviews：应评 5 份（3 位评审人评 2 张单位表）— 已计入 4，过期 0，有错误 0，未交回 1"
+    )
+    assert "  未交回评审表的评审人 not returned：R03 许丽萍" in lines
+    # U3 sent nothing: no accepted return, so no sheet (not "未报送" for a rejected one)
+    assert (
+        "  没有已接受的报送，没有评审表 no accepted return, no review sheet：U3 第三单位（文明单位）"
+        in lines
+    )

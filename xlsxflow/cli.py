@@ -656,7 +656,15 @@ def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lan
     """
     from .demo import files_line
     from .review.outcome import decide
-    from .review.run import files_to_read, read_reviews, review_exit_code, review_lines
+    from .review.run import (
+        REVIEW_FILES,
+        UNIT_FILES,
+        files_to_read,
+        read_reviews,
+        review_exit_code,
+        review_lines,
+        reviewer_file_lines,
+    )
     from .summary import write_report_json, write_summary
 
     with _handled():
@@ -683,9 +691,9 @@ def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lan
         )
         if report_file:
             write_report_json(units, report_file, outcome, reviews)
-        click.echo("单位报送 units' " + files_line(units))
-        click.echo("评审表 reviews' " + files_line(reviews))
-        for line in review_lines(outcome, read.round.ctx.round):
+        click.echo(files_line(units, UNIT_FILES))
+        click.echo(files_line(reviews, REVIEW_FILES))
+        for line in [*review_lines(outcome, read.round.ctx.round), *reviewer_file_lines(reviews)]:
             click.echo(line)
         _echo_issues(reviews.warnings)
         click.echo(f"汇总表 summary: {Path(out_file).resolve()}")

@@ -459,7 +459,7 @@ CATALOGUE: dict[str, Message] = {
         W, "评审人{reviewer}的评审已过期（单位在评审后重新报送），不计入，需按新报送重新评审"
     ),
     "outcome-review-errors": Message(
-        W, "评审人{reviewer}的评审表有 {errors} 处填写错误，改正前不计入（见评审汇总的“问题”）"
+        W, "评审人{reviewer}的评审表有 {errors} 处填写错误，改正前不计入（见“问题”表）"
     ),
     "outcome-review-partial": Message(
         W, "评审未齐：已计入 {counted}/{expected} 名评审人；尚未计入：{missing}"

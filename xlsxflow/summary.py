@@ -412,9 +412,11 @@ def summary_bytes(
     names = {u.unit_id: u.name for u in roster}
     rows = []
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-    for i in report.warnings:  # about the returns folder as a whole
+    reviewer_files, reviewer_warnings, folder = _reviewer_files(outcome)
+    names.update({r.reviewer_id: r.reviewer_name for r in outcome.progress} if outcome else {})
+    for i in [*report.warnings, *reviewer_warnings]:  # about a folder as a whole
         rows.append([_SEVERITY[lang][str(i.severity)], "", "", "", "", "", i.message, i.code])
-    for f in report.files:
+    for f, prefix in [(f, "") for f in report.files] + [(f, folder) for f in reviewer_files]:
         counts = f.status in ("accepted", "rejected", "skipped")  # else another file counts
         for i in sorted(f.issues, key=lambda i: order[i.severity]):
             rows.append(
@@ -424,7 +426,7 @@ def summary_bytes(
                     else _t("not_counted", lang, status=_STATUS[lang][f.status]),
                     f.unit_id,
                     names.get(f.unit_id, ""),
-                    f.path,
+                    prefix + f.path,
                     _t("identity_sheet", lang) if i.sheet == META_SHEET else i.sheet,
                     i.cell,
                     i.message,
@@ -528,7 +530,7 @@ def summary_bytes(
     # 文件 ----------------------------------------------------------------------------
     rows = [
         [
-            f.path,
+            prefix + f.path,
             _STATUS[lang].get(f.status, f.status),
             f.reason,
             f.unit_id,
@@ -537,7 +539,7 @@ def summary_bytes(
             datetime.fromtimestamp(f.mtime).strftime("%Y-%m-%d %H:%M:%S") if f.mtime else "",
             f.sha256,
         ]
-        for f in report.files
+        for f, prefix in [(f, "") for f in report.files] + [(f, folder) for f in reviewer_files]
     ]
     headers = [
         _t(k, lang) for k in ("file", "status", "reason", "unit_id", "tied_by", "size", "modified")
@@ -1294,6 +1296,15 @@ def _histogram(totals: list[float], rubric: Rubric) -> list[tuple[str, int]]:
         )
         out.append((label, n))
     return out
+
+
+def _reviewer_files(outcome) -> tuple[list, list, str]:
+    """The reviewers' files and folder warnings of a review, and the prefix naming their
+    folder (``reviews/``): on 问题 and 文件 beside the units' files, told apart by it."""
+    if outcome is None or not outcome.reviews_dir:
+        return [], [], ""
+    folder = Path(outcome.reviews_dir).as_posix().rstrip("/") + "/"
+    return outcome.review_files, outcome.review_warnings, folder
 
 
 def write_summary(

@@ -25,6 +25,9 @@ from .model import ReviewIngest
 from .returns import check_reviews_dir, ingest_reviews
 from .spec import RoundReview, load_review
 
+UNIT_FILES = "单位报送文件 units' files"  # the two kinds of files counted on the console
+REVIEW_FILES = "评审表文件 reviewer files"
+
 
 @dataclass
 class ReviewRound:
@@ -168,10 +171,14 @@ def review_lines(outcome, rnd) -> list[str]:
     states: dict[str, int] = {}
     for row in outcome.progress:
         states[row.state] = states.get(row.state, 0) + 1
+    reviewers = {r.reviewer_id for r in outcome.progress}
+    sheets = {(r.form_id, r.unit_id, r.slot) for r in outcome.progress}
     lines = [
-        "评审 reviews：应评 {total} 张 — 已计入 {counted}，过期 {stale}，有错误 {errors}，"
-        "未交回 {missing}".format(
+        "评审 reviews：应评 {total} 份（{reviewers} 位评审人评 {sheets} 张单位表）— "
+        "已计入 {counted}，过期 {stale}，有错误 {errors}，未交回 {missing}".format(
             total=len(outcome.progress),
+            reviewers=len(reviewers),
+            sheets=len(sheets),
             counted=states.get("counted", 0),
             stale=states.get("stale", 0),
             errors=states.get("errors", 0),
@@ -197,13 +204,31 @@ def review_lines(outcome, rnd) -> list[str]:
     unreviewed = [c for c in waiting if not c.reviewers_counted]
     if unreviewed:
         lines.append(
-            f"  尚无有效评审的单位表 not yet reviewed：{len(unreviewed)} 张（见汇总表“评审进度”）"
+            f"  尚无有效评审的单位表 not yet reviewed：{len(unreviewed)} 张，"
+            f"共 {len(waiting)} 张（见汇总表“评审进度”）"
         )
     for form_id, unit in outcome.no_return:
         form = rnd.form(form_id).title
         lines.append(
-            f"  未报送、没有评审表 no return, no review sheet：{unit.unit_id} {unit.name}（{form}）"
+            "  没有已接受的报送，没有评审表 no accepted return, no review sheet："
+            f"{unit.unit_id} {unit.name}（{form}）"
         )
+    for form_id, unit in outcome.unassigned:
+        form = rnd.form(form_id).title
+        lines.append(f"  没有评审人 no reviewer：{unit.unit_id} {unit.name}（{form}）")
+    return lines
+
+
+def reviewer_file_lines(reviews: ReviewIngest) -> list[str]:
+    """Each reviewer's file that needs a look (rejected, or accepted with errors), by name."""
+    folder = Path(reviews.reviews_dir).as_posix().rstrip("/") + "/"
+    lines = [
+        f"  {folder}{f.path}：{f.reason}"
+        for f in reviews.files
+        if f.status == "rejected" or (f.status == "accepted" and f.reason != "已接受")
+    ]
+    if lines:
+        lines.append("  每处问题的工作表和单元格见汇总表的“问题”表 see the summary's 问题 sheet")
     return lines
 
 
