@@ -417,3 +417,28 @@ def test_the_console_counts_say_what_they_count(work):
         "  没有已接受的报送，没有评审表 no accepted return, no review sheet：U3 第三单位（文明单位）"
         in lines
     )
+
+
+def test_publish_names_each_undecided_row_once(work):
+    filled = fill_reviews(work, work / "filled")
+    (work / "reviews").mkdir()
+    for path in filled.values():
+        shutil.copy(path, work / "reviews")
+    assert run(work, "review", "ingest", "reviews", "--workers", "0").exit_code in (0, 1)
+    result = run(work, "publish", "summary.xlsx")
+    assert result.exit_code == 1
+    assert result.output.count("第 1 号（文明单位 · 第一单位") == 1
+    assert result.output.count("第 2 号（文明单位 · 第二单位") == 1
+    assert "未审定 2 个" in result.output and "未发布任何文件" in result.output
+
+
+def test_command_lists_show_each_command_whole():
+    """The first line of every command's help fits its group's list (click cuts it with …)."""
+    from test_cli import all_commands
+
+    for path, cmd in [((), main), *all_commands(main)]:
+        if not hasattr(cmd, "commands"):
+            continue
+        result = CliRunner().invoke(main, [*path, "--help"], env={"COLUMNS": "80"})
+        listed = result.output.split("命令 Commands:")[1]
+        assert "…" not in listed and "..." not in listed, (path, listed)

@@ -999,8 +999,10 @@ def feedback(returns_dir, out_dir) -> None:
     help="签名密钥（代替本轮记录中的）。Signing key.",
 )
 def publish_cmd(summary, out_dir, round_file, key_file) -> None:
-    """读取汇总表中填好的“审定”表，写出公示名单、结果通报和 decisions.json。
-    Publish the office's decisions from the summary's 审定 sheet.
+    """按汇总表中填好的“审定”表发布公示名单和结果通报。Publish the decisions.
+
+    读取汇总表的“审定”表，写出公示名单、结果通报和 decisions.json（决定记录）。
+    Reads the summary's 审定 sheet; writes the 公示 list, 结果通报, decisions.json.
 
     先核验汇总表的签名：锁定的计算结果被改动、行被添加或删除，都会指出单元格，
     不发布。只有“同意”的对象进入公示名单；须经评审而没有实评分的对象不能同意。
@@ -1037,15 +1039,13 @@ def publish_cmd(summary, out_dir, round_file, key_file) -> None:
             spec=ctx.round.spec if ctx and ctx.round else None,
         )
         _echo_issues(pub.issues)
-        if pub.undecided:
+        if pub.undecided:  # each row is named above, with its cell
             click.secho(
                 f"未审定 {len(pub.undecided)} 个（“{pub.read.decision_label}”为空）"
-                f"not decided yet:",
+                " not decided yet",
                 fg="red",
                 err=True,
             )
-            for row in pub.undecided:
-                click.echo(f"  {row.what}", err=True)
         if not pub.ok:
             click.secho("未发布任何文件 nothing published", fg="red", err=True)
             sys.exit(1)
