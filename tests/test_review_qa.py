@@ -442,3 +442,48 @@ def test_command_lists_show_each_command_whole():
         result = CliRunner().invoke(main, [*path, "--help"], env={"COLUMNS": "80"})
         listed = result.output.split("命令 Commands:")[1]
         assert "…" not in listed and "..." not in listed, (path, listed)
+
+
+def test_review_ingest_leaves_its_inputs_alone_and_ctrl_c_leaves_whole_outputs(work):
+    """Input folders byte- and time-identical after a run and after Ctrl-C at any moment;
+    the summary is the old one or a complete new one, never a part; no traceback."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    import zipfile
+
+    filled = fill_reviews(work, work / "filled")
+    reviews = work / "reviews"
+    reviews.mkdir()
+    for path in filled.values():
+        shutil.copy(path, reviews)
+    before = {"returns": tree_state(work / "returns"), "reviews": tree_state(reviews)}
+    assert run(work, "review", "ingest", "reviews", "--workers", "0").exit_code in (0, 1)
+    assert {"returns": tree_state(work / "returns"), "reviews": tree_state(reviews)} == before
+    old = (work / "summary.xlsx").read_bytes()
+    command = [
+        sys.executable,
+        "-m",
+        "xlsxflow",
+        "review",
+        "ingest",
+        "reviews",
+        "--report",
+        "r.json",
+    ]
+    for delay in (0.8, 1.6, 2.4, 3.2):
+        proc = subprocess.Popen(command, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+        assert b"Traceback" not in out + err, err.decode()
+        # 130: stopped by xlsxflow (已中断); 1: by click before the command ran (已中止);
+        # -SIGINT: still starting Python, before anything was read or written
+        assert proc.returncode in (0, 1, 130, -signal.SIGINT), err.decode()
+        summary = (work / "summary.xlsx").read_bytes()
+        if summary != old:  # finished before the signal: a whole workbook
+            with zipfile.ZipFile(work / "summary.xlsx") as z:
+                assert z.testzip() is None
+        assert not [p.name for p in work.iterdir() if p.name.endswith(".tmp")]
+        assert {"returns": tree_state(work / "returns"), "reviews": tree_state(reviews)} == before
