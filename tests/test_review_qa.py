@@ -487,3 +487,12 @@ def test_review_ingest_leaves_its_inputs_alone_and_ctrl_c_leaves_whole_outputs(w
                 assert z.testzip() is None
         assert not [p.name for p in work.iterdir() if p.name.endswith(".tmp")]
         assert {"returns": tree_state(work / "returns"), "reviews": tree_state(reviews)} == before
+
+
+def test_a_key_file_that_is_not_text_is_named_in_chinese(tmp_path):
+    key = tmp_path / "other.key"
+    key.write_bytes(bytes(range(200, 232)))  # 32 raw bytes, as `head -c 32 /dev/urandom`
+    result = CliRunner().invoke(main, ["key", "--key", str(key)])
+    assert result.exit_code == 2
+    assert "内容不是有效的密钥（应为十六进制文本）" in result.output
+    assert "codec" not in result.output
