@@ -496,3 +496,21 @@ def test_a_key_file_that_is_not_text_is_named_in_chinese(tmp_path):
     assert result.exit_code == 2
     assert "内容不是有效的密钥（应为十六进制文本）" in result.output
     assert "codec" not in result.output
+
+
+def test_review_generate_never_removes_what_it_did_not_write(work):
+    """--out . would have replaced the whole round folder; other files in the folder stay."""
+    result = run(work, "review", "generate", "--out", ".")
+    assert result.exit_code == 2
+    assert render("review-out-is-workdir", out=".") in result.output
+    assert (work / "xlsxflow-round.json").is_file() and (work / "returns").is_dir()
+    books = work / "review-workbooks"
+    (books / "R01_林晓文_评审表（已填）.xlsx").write_bytes(b"a reviewer's return saved here")
+    (books / "说明.txt").write_text("发送记录", encoding="utf-8")
+    old = (books / "R02_周建华_评审表.xlsx").read_bytes()
+    assert run(work, "review", "generate").exit_code == 0
+    assert (
+        books / "R01_林晓文_评审表（已填）.xlsx"
+    ).read_bytes() == b"a reviewer's return saved here"
+    assert (books / "说明.txt").read_text(encoding="utf-8") == "发送记录"
+    assert (books / "R02_周建华_评审表.xlsx").read_bytes() != old  # the workbooks: new

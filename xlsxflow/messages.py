@@ -380,6 +380,11 @@ CATALOGUE: dict[str, Message] = {
         "本轮（{round_id}）还没有汇总过单位的报送。请先运行 xlsxflow ingest 报送文件夹，"
         "评审表按已接受的报送生成和核对。",
     ),
+    "review-out-is-workdir": Message(
+        E,
+        "输出文件夹 {out} 是当前目录或其上级。评审表文件夹会被整个替换，"
+        "请指定单独的文件夹（如 --out review-workbooks/）。",
+    ),
     "review-unknown-reviewer-arg": Message(
         E, "评审人编号“{id}”不在本轮的评审人名单中（名单中的编号：{known}）。"
     ),

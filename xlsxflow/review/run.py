@@ -11,6 +11,7 @@ Both work in the round's own directory, on the round recorded there:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,9 @@ def generate_reviews(
     from .workbook import write_reviewer_workbooks
 
     rr = open_review(workdir, key_path)
+    out, here = Path(os.path.realpath(out_dir)), Path(os.path.realpath(rr.workdir))
+    if out == here or here.is_relative_to(out):  # the folder is swapped in whole
+        raise XlsxflowError(make_issue("review-out-is-workdir", out=str(out_dir)))
     accepted = rr.ledger.accepted(rr.round_id)
     if not accepted:
         raise XlsxflowError(make_issue("review-no-ingest", round_id=rr.round_id))
