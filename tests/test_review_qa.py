@@ -514,3 +514,27 @@ def test_review_generate_never_removes_what_it_did_not_write(work):
     ).read_bytes() == b"a reviewer's return saved here"
     assert (books / "说明.txt").read_text(encoding="utf-8") == "发送记录"
     assert (books / "R02_周建华_评审表.xlsx").read_bytes() != old  # the workbooks: new
+
+
+def test_a_sheet_copied_over_ones_own_from_another_reviewer_is_tampering(work):
+    """R02 replaces its U1 sheet by R01's (scores and all): the locked reviewer cells tell."""
+    import openpyxl
+
+    filled = fill_reviews(work, work / "filled")
+    source = openpyxl.load_workbook(filled["R01"])["U1-文明单位"]
+
+    def copied(wb):
+        index = wb.sheetnames.index("U1-文明单位")
+        del wb["U1-文明单位"]
+        sheet = wb.create_sheet("U1-文明单位", index)
+        for row in source.iter_rows():
+            for cell in row:
+                sheet[cell.coordinate] = cell.value
+
+    edit_book(filled["R02"], work / "reviews" / filled["R02"].name, copied)
+    files, _ = review_files(work, "reviews")
+    (record,) = files.values()
+    assert record["status"] == "rejected" and record["unit_id"] == "R02"
+    tamper = [i for i in record["issues"] if i["code"] == "tamper-locked-changed"]
+    assert tamper and tamper[0]["sheet"] == "U1-文明单位"
+    assert "林晓文" in tamper[0]["message"] or "R01" in tamper[0]["message"]
