@@ -538,3 +538,14 @@ def test_a_sheet_copied_over_ones_own_from_another_reviewer_is_tampering(work):
     tamper = [i for i in record["issues"] if i["code"] == "tamper-locked-changed"]
     assert tamper and tamper[0]["sheet"] == "U1-文明单位"
     assert "林晓文" in tamper[0]["message"] or "R01" in tamper[0]["message"]
+
+
+@pytest.mark.parametrize("target", ["returns/s.xlsx", "review-workbooks", "."])
+def test_review_ingest_writes_nothing_into_an_input_folder_or_over_a_folder(work, target):
+    (work / "reviews").mkdir()
+    before = tree_state(work / "returns")
+    result = run(work, "review", "ingest", "reviews", "--out", target, "--workers", "0")
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.output
+    assert tree_state(work / "returns") == before
+    assert not (work / "returns" / "s.xlsx").exists()

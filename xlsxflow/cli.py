@@ -661,6 +661,7 @@ def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lan
         UNIT_FILES,
         files_to_read,
         read_reviews,
+        recorded_returns_dir,
         review_exit_code,
         review_lines,
         reviewer_file_lines,
@@ -668,14 +669,24 @@ def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lan
     from .summary import write_report_json, write_summary
 
     with _handled():
+        returns = Path(returns_dir) if returns_dir else recorded_returns_dir()
         for target in filter(None, (out_file, report_file)):
+            if Path(target).is_dir() or Path(target).name in ("", ".", ".."):
+                raise click.UsageError(
+                    f"{target} 是文件夹；请给出文件名（如 summary.xlsx）。Not a file name."
+                )
             if _inside(Path(target), Path(reviews_dir)):
                 raise click.UsageError(
                     f"{target} 位于评审表文件夹内；该文件夹只读，请把输出写到别处。"
                     "Write outside the reviews folder."
                 )
+            if returns is not None and _inside(Path(target), returns):
+                raise click.UsageError(
+                    f"{target} 位于单位报送文件夹 {returns} 内；该文件夹只读，请把输出写到别处。"
+                    "Write outside the returns folder."
+                )
         command = "xlsxflow " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-        with _bar(files_to_read(reviews_dir), "读取 ingest") as bar:
+        with _bar(files_to_read(reviews_dir, returns_dir=returns), "读取 ingest") as bar:
             read = read_reviews(
                 reviews_dir,
                 returns_dir=returns_dir,

@@ -134,16 +134,22 @@ def read_reviews(
     return ReviewsRead(rr, units, reviews)
 
 
-def files_to_read(reviews_dir: str | Path, workdir: str | Path = ".") -> int:
-    """How many files ``read_reviews`` will read (for a progress bar): both folders."""
-    rr_ledger = Ledger.open(workdir)
+def recorded_returns_dir(workdir: str | Path = ".") -> Path | None:
+    """The units' returns folder the latest ingest of the current round read, if any."""
     ctx = open_round(workdir=workdir)
-    last = rr_ledger.last_ingest(ctx.record.round_id) if ctx.record else None
-    returns = 0
-    if last is not None:
-        path = Path(last.returns_dir)
-        path = path if path.is_absolute() else Path(workdir) / path
-        returns = count_files(path) if path.is_dir() else 0
+    last = Ledger.open(workdir).last_ingest(ctx.record.round_id) if ctx.record else None
+    if last is None:
+        return None
+    path = Path(last.returns_dir)
+    return path if path.is_absolute() else Path(workdir) / path
+
+
+def files_to_read(
+    reviews_dir: str | Path, workdir: str | Path = ".", returns_dir: str | Path | None = None
+) -> int:
+    """How many files ``read_reviews`` will read (for a progress bar): both folders."""
+    path = Path(returns_dir) if returns_dir else recorded_returns_dir(workdir)
+    returns = count_files(path) if path is not None and path.is_dir() else 0
     reviews = Path(reviews_dir)
     return returns + (count_files(reviews) if reviews.is_dir() else 0)
 
