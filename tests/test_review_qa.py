@@ -549,3 +549,23 @@ def test_review_ingest_writes_nothing_into_an_input_folder_or_over_a_folder(work
     assert "internal error" not in result.output
     assert tree_state(work / "returns") == before
     assert not (work / "returns" / "s.xlsx").exists()
+
+
+def test_publish_twice_says_when_it_was_published_as_people_read_dates(work):
+    import re
+
+    from xlsxflow.approval import fill_sample_decisions
+
+    filled = fill_reviews(work, work / "filled")
+    (work / "reviews").mkdir()
+    for path in filled.values():
+        shutil.copy(path, work / "reviews")
+    assert run(work, "review", "ingest", "reviews", "--workers", "0").exit_code in (0, 1)
+    fill_sample_decisions(work / "summary.xlsx", work / "decided.xlsx")
+    before = (work / "decided.xlsx").read_bytes()
+    first = run(work, "publish", "decided.xlsx", "--out", "pub")
+    assert first.exit_code == 0, first.output
+    again = run(work, "publish", "decided.xlsx", "--out", "pub")
+    assert again.exit_code == 1 and "publish-exists" in again.output
+    assert re.search(r"（\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d 已发布）", again.output), again.output
+    assert (work / "decided.xlsx").read_bytes() == before  # the summary is only read
