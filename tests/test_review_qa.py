@@ -569,3 +569,10 @@ def test_publish_twice_says_when_it_was_published_as_people_read_dates(work):
     assert again.exit_code == 1 and "publish-exists" in again.output
     assert re.search(r"（\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d 已发布）", again.output), again.output
     assert (work / "decided.xlsx").read_bytes() == before  # the summary is only read
+
+
+def test_the_inflated_total_says_what_it_sums():
+    """评审汇总 shows totals with bonus; the 自评虚高 total leaves bonus and 不适用 out and
+    must say so, or 自评分 97.5 beside “合计自评 87.5” reads as a mistake."""
+    text = render("outcome-gap-total", self="87.5", review="81.5", difference="6", limit="5")
+    assert "不含加分和不适用项" in text

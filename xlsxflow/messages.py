@@ -479,7 +479,9 @@ CATALOGUE: dict[str, Message] = {
         "自评虚高：{item}自评 {self} 分，实评 {review} 分，高出 {difference} 分（超过 {limit} 分）",
     ),
     "outcome-gap-total": Message(
-        W, "自评虚高：合计自评 {self} 分，实评 {review} 分，高出 {difference} 分（超过 {limit} 分）"
+        W,
+        "自评虚高：各项合计（不含加分和不适用项）自评 {self} 分，实评 {review} 分，"
+        "高出 {difference} 分（超过 {limit} 分）",
     ),
     "outcome-disagreement": Message(
         W, "评审分歧：{item}评分为 {scores}，相差 {difference} 分（超过 {spread} 分），请测评组讨论"
