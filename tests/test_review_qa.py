@@ -576,3 +576,21 @@ def test_the_inflated_total_says_what_it_sums():
     must say so, or 自评分 97.5 beside “合计自评 87.5” reads as a mistake."""
     text = render("outcome-gap-total", self="87.5", review="81.5", difference="6", limit="5")
     assert "不含加分和不适用项" in text
+
+
+def test_publish_of_the_summary_before_review_approves_nothing_from_self_scores(work):
+    """The fixture's `ingest` summary already has a 审定 sheet; 同意 everywhere is refused."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(work / "summary.xlsx")
+    ws = wb["审定"]
+    header = next(r for r in ws.iter_rows(max_row=6) if any(c.value == "审定结果" for c in r))
+    column = next(c.column_letter for c in header if c.value == "审定结果")
+    for row in range(header[0].row + 1, ws.max_row + 1):
+        if ws[f"A{row}"].value is not None:
+            ws[f"{column}{row}"] = "同意"
+    wb.save(work / "all-yes.xlsx")
+    result = run(work, "publish", "all-yes.xlsx", "--out", "pub")
+    assert result.exit_code == 1
+    assert result.output.count("[publish-unreviewed]") == 2  # U1 and U2, not yet reviewed
+    assert "未发布任何文件" in result.output and not (work / "pub").exists()
