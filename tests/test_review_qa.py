@@ -594,3 +594,9 @@ def test_publish_of_the_summary_before_review_approves_nothing_from_self_scores(
     assert result.exit_code == 1
     assert result.output.count("[publish-unreviewed]") == 2  # U1 and U2, not yet reviewed
     assert "未发布任何文件" in result.output and not (work / "pub").exists()
+
+
+def test_an_unknown_reviewer_is_answered_with_the_reviewers_in_file_order(work):
+    result = run(work, "review", "generate", "--reviewer", "R09")
+    assert result.exit_code == 2
+    assert render("review-unknown-reviewer-arg", id="R09", known="R01、R02、R03") in result.output

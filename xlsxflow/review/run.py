@@ -74,7 +74,9 @@ def generate_reviews(
     accepted = rr.ledger.accepted(rr.round_id)
     if not accepted:
         raise XlsxflowError(make_issue("review-no-ingest", round_id=rr.round_id))
-    known = {r.reviewer_id for form in rr.review.forms.values() for r in form.reviewers}
+    known = list(  # in the reviewers file's order, once each
+        dict.fromkeys(r.reviewer_id for form in rr.review.forms.values() for r in form.reviewers)
+    )
     unknown = [r for r in reviewer_ids or () if r not in known]
     if unknown:
         raise XlsxflowError(
