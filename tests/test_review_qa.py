@@ -600,3 +600,24 @@ def test_an_unknown_reviewer_is_answered_with_the_reviewers_in_file_order(work):
     result = run(work, "review", "generate", "--reviewer", "R09")
     assert result.exit_code == 2
     assert render("review-unknown-reviewer-arg", id="R09", known="R01、R02、R03") in result.output
+
+
+def test_a_zip_with_a_nameless_member_is_accounted_for_not_a_crash(work):
+    """A hand-made archive whose member has an empty name (zipfile's is_dir() fails on it)."""
+    import io
+    import zipfile
+
+    filled = fill_reviews(work, work / "filled")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr(zipfile.ZipInfo(""), b"nameless")
+        z.write(filled["R01"], filled["R01"].name)
+    (work / "reviews").mkdir()
+    (work / "reviews" / "评审表.zip").write_bytes(buffer.getvalue())
+    files, result = review_files(work, "reviews")
+    assert "internal error" not in result.output
+    assert files[f"评审表.zip/{filled['R01'].name}"]["status"] == "accepted"
+    nameless = [
+        p for p in files if p.startswith("评审表.zip/") and p != f"评审表.zip/{filled['R01'].name}"
+    ]
+    assert nameless and all(files[p]["issues"] for p in nameless)
