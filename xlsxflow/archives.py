@@ -119,9 +119,8 @@ def read_archive(data: bytes, limits: Limits, budget: Budget, when: float) -> li
     members, seen = [], set()
     with zf:
         for info in infos:
-            if info.is_dir() or info.filename.endswith(
-                "\\"
-            ):  # folders, also as Windows writes them
+            # folders, also as Windows writes them (not is_dir(): it fails on an empty name)
+            if info.filename.endswith(("/", "\\")):
                 continue
             decoded = member_name(info)
             name = safe_name(decoded)

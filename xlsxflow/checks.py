@@ -99,8 +99,8 @@ def read_signed_identity(
     if other_round and (other := ctx.recorded_round_of(identity, signature)):
         return None, [
             *issues,
-            here(
-                "identity-recorded-round",
+            here(  # a reviewer workbook: review ingest reads the current round only
+                "identity-recorded-round" if identity.format == FORMAT else "review-recorded-round",
                 title=other.title,
                 found=other.round_id,
                 when=other.when,
@@ -530,13 +530,14 @@ def check_choose(layout: Layout, submission: Submission, where: Where) -> Iterat
 def check_file_name(
     file_name: str, identity: Identity, ctx: RoundContext, where: Where
 ) -> Iterator[Issue]:
-    """A file named after another roster unit than the one inside it."""
+    """A file named after another roster unit (or reviewer) than the one inside it."""
     named = file_name.split("_", 1)[0]
-    if named != identity.unit_id and ctx.roster.get(named) is not None:
-        unit = ctx.roster.get(identity.unit_id)
+    parties = ctx.senders  # the units, or the reviewers when reading reviews
+    if named != identity.unit_id and parties.get(named) is not None:
+        unit = parties.get(identity.unit_id)
         yield where(
             "identity-file-name",
-            named=f"{named} {ctx.roster.get(named).name}",
+            named=f"{named} {parties.get(named).name}",
             unit=f"{identity.unit_id} {unit.name if unit else ''}".strip(),
         )
 

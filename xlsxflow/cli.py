@@ -656,18 +656,37 @@ def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lan
     """
     from .demo import files_line
     from .review.outcome import decide
-    from .review.run import files_to_read, read_reviews, review_exit_code, review_lines
+    from .review.run import (
+        REVIEW_FILES,
+        UNIT_FILES,
+        files_to_read,
+        read_reviews,
+        recorded_returns_dir,
+        review_exit_code,
+        review_lines,
+        reviewer_file_lines,
+    )
     from .summary import write_report_json, write_summary
 
     with _handled():
+        returns = Path(returns_dir) if returns_dir else recorded_returns_dir()
         for target in filter(None, (out_file, report_file)):
+            if Path(target).is_dir() or Path(target).name in ("", ".", ".."):
+                raise click.UsageError(
+                    f"{target} 是文件夹；请给出文件名（如 summary.xlsx）。Not a file name."
+                )
             if _inside(Path(target), Path(reviews_dir)):
                 raise click.UsageError(
                     f"{target} 位于评审表文件夹内；该文件夹只读，请把输出写到别处。"
                     "Write outside the reviews folder."
                 )
+            if returns is not None and _inside(Path(target), returns):
+                raise click.UsageError(
+                    f"{target} 位于单位报送文件夹 {returns} 内；该文件夹只读，请把输出写到别处。"
+                    "Write outside the returns folder."
+                )
         command = "xlsxflow " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-        with _bar(files_to_read(reviews_dir), "读取 ingest") as bar:
+        with _bar(files_to_read(reviews_dir, returns_dir=returns), "读取 ingest") as bar:
             read = read_reviews(
                 reviews_dir,
                 returns_dir=returns_dir,
@@ -686,13 +705,12 @@ def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lan
             lang,
             outcome,
             key=read.round.ctx.key,
-            reviews=reviews,
         )
         if report_file:
             write_report_json(units, report_file, outcome, reviews)
-        click.echo("单位报送 units' " + files_line(units))
-        click.echo("评审表 reviews' " + files_line(reviews))
-        for line in review_lines(outcome, read.round.ctx.round):
+        click.echo(files_line(units, UNIT_FILES))
+        click.echo(files_line(reviews, REVIEW_FILES))
+        for line in [*review_lines(outcome, read.round.ctx.round), *reviewer_file_lines(reviews)]:
             click.echo(line)
         _echo_issues(reviews.warnings)
         click.echo(f"汇总表 summary: {Path(out_file).resolve()}")
@@ -998,8 +1016,10 @@ def feedback(returns_dir, out_dir) -> None:
     help="签名密钥（代替本轮记录中的）。Signing key.",
 )
 def publish_cmd(summary, out_dir, round_file, key_file) -> None:
-    """读取汇总表中填好的“审定”表，写出公示名单、结果通报和 decisions.json。
-    Publish the office's decisions from the summary's 审定 sheet.
+    """按汇总表中填好的“审定”表发布公示名单和结果通报。Publish the decisions.
+
+    读取汇总表的“审定”表，写出公示名单、结果通报和 decisions.json（决定记录）。
+    Reads the summary's 审定 sheet; writes the 公示 list, 结果通报, decisions.json.
 
     先核验汇总表的签名：锁定的计算结果被改动、行被添加或删除，都会指出单元格，
     不发布。只有“同意”的对象进入公示名单；须经评审而没有实评分的对象不能同意。
@@ -1036,15 +1056,13 @@ def publish_cmd(summary, out_dir, round_file, key_file) -> None:
             spec=ctx.round.spec if ctx and ctx.round else None,
         )
         _echo_issues(pub.issues)
-        if pub.undecided:
+        if pub.undecided:  # each row is named above, with its cell
             click.secho(
                 f"未审定 {len(pub.undecided)} 个（“{pub.read.decision_label}”为空）"
-                f"not decided yet:",
+                " not decided yet",
                 fg="red",
                 err=True,
             )
-            for row in pub.undecided:
-                click.echo(f"  {row.what}", err=True)
         if not pub.ok:
             click.secho("未发布任何文件 nothing published", fg="red", err=True)
             sys.exit(1)

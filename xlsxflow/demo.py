@@ -19,7 +19,13 @@ from .atomic import atomic_write_bytes
 from .ingest import IngestReport, ingest
 from .publish import publish
 from .review.outcome import decide
-from .review.run import generate_lines, read_reviews, review_lines
+from .review.run import (
+    REVIEW_FILES,
+    generate_lines,
+    read_reviews,
+    review_lines,
+    reviewer_file_lines,
+)
 from .review.spec import load_review
 from .review.workbook import write_reviewer_workbooks
 from .round import ROUND_FILE, generate, generate_round, is_round_file, open_round
@@ -42,11 +48,11 @@ FILE_STATUS = {  # as on the summary's 文件 sheet
 }
 
 
-def files_line(report: IngestReport) -> str:
+def files_line(report: IngestReport, label: str = "文件 files") -> str:
     """What happened to the files received: each file counted once, by its status."""
     counts = report.counts()
     parts = "，".join(f"{FILE_STATUS.get(k, k)} {v}" for k, v in counts.items())
-    return f"文件 files：收到 {sum(counts.values())} 个 — {parts}"
+    return f"{label}：收到 {sum(counts.values())} 个 — {parts}"
 
 
 def forms_line(report: IngestReport) -> str:
@@ -190,12 +196,10 @@ def _review_demo(folder, ctx, review, ledger, returns, key, lang, echo) -> DemoR
     read = read_reviews(back, workdir=folder, key_path=key)
     outcome = decide(ctx.round, review, read.units, read.reviews)
     summary, report_path = folder / "summary.xlsx", folder / "report.json"
-    write_summary(
-        read.units, None, ctx.roster, summary, lang, outcome, key=ctx.key, reviews=read.reviews
-    )
+    write_summary(read.units, None, ctx.roster, summary, lang, outcome, key=ctx.key)
     write_report_json(read.units, report_path, outcome, read.reviews)
-    echo(f"6. 核验评审 review ingest：评审表 {files_line(read.reviews)}")
-    for line in review_lines(outcome, ctx.round):
+    echo(f"6. 核验评审 review ingest：{files_line(read.reviews, REVIEW_FILES)}")
+    for line in [*review_lines(outcome, ctx.round), *reviewer_file_lines(read.reviews)]:
         echo("   " + line)
     decided = folder / "summary-审定.xlsx"
     rows = fill_sample_decisions(summary, decided)

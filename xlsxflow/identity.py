@@ -51,7 +51,9 @@ def load_key(path: Path | None = None, *, create: bool = False) -> bytes:
         text = secrets.token_hex(32)
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(path, (text + "\n").encode("ascii"), mode=0o600)
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:  # raw bytes: the key is written as hexadecimal text
+        text = ""
+    except OSError as exc:
         raise XlsxflowError(make_issue("key-unreadable", file=str(path), detail=exc)) from None
     try:
         key = bytes.fromhex(text)

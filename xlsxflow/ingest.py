@@ -423,6 +423,7 @@ def _check_review_book(book, record: FileRecord, ctx: RoundContext, where: Where
         first_error = next((i for i in issues if i.severity == Severity.ERROR), None)
         return _reject(record, first_error or where("identity-not-xlsxflow", sheet=META_SHEET))
     record.unit_id, record.tied_by = identity.unit_id, "signature"
+    record.issues.extend(check_file_name(Path(record.path).name, identity, ctx, where))
     record.lang = identity.lang if identity.lang in ("zh", "en") else "zh"
     record.reviews = sheets
     record.status = "accepted"

@@ -233,6 +233,11 @@ CATALOGUE: dict[str, Message] = {
     "identity-name-mismatch": Message(
         E, "单位名称被改为“{found}”，名单中为“{expected}”。单位名称不可修改，请使用本单位的工作簿。"
     ),
+    "review-recorded-round": Message(
+        E,
+        "这是本目录记录的另一轮次“{title}”（{found}，生成于 {when}）的评审表，"
+        "本次核验的是当前轮次 {expected} 的评审。请使用本轮 xlsxflow review generate 生成的评审表。",
+    ),
     "identity-review-workbook": Message(
         E,
         "这是评审人“{name}”（{id}）的评审表，不是单位的自评表。"
@@ -256,7 +261,7 @@ CATALOGUE: dict[str, Message] = {
     "tamper-extra-sheet": Message(W, "工作簿中多了工作表“{extra}”，已忽略其内容。"),
     "tamper-sheet-order": Message(W, "工作表顺序被调整（应为“{expected}”在前）。内容未受影响。"),
     "identity-file-name": Message(
-        W, "文件名表明这是“{named}”的报送，但工作簿属于“{unit}”。请核实是否由本单位报送。"
+        W, "文件名表明这是“{named}”的报送，但工作簿属于“{unit}”。请核实是谁报送的。"
     ),
     "tamper-sheet-missing": Message(
         E, "找不到工作表“{sheet}”（可能被改名或删除）。请使用下发的工作簿。"
@@ -366,12 +371,19 @@ CATALOGUE: dict[str, Message] = {
         "评审只用于整轮（round 文件）：当前目录记录的不是整轮。请用 xlsxflow generate 整轮文件 生成本轮。",
     ),
     "review-none": Message(
-        E, "本轮文件 {file} 中没有任何表设置了 review（评审）。请在需要评审的表下添加 review 一节。"
+        E,
+        "本轮文件中没有任何表设置了 review（评审）。请在需要评审的表下添加 review 一节"
+        "（xlsxflow init 写出的整轮文件中有注释掉的示例，去掉行首的 # 即可）。",
     ),
     "review-no-ingest": Message(
         E,
         "本轮（{round_id}）还没有汇总过单位的报送。请先运行 xlsxflow ingest 报送文件夹，"
         "评审表按已接受的报送生成和核对。",
+    ),
+    "review-out-is-workdir": Message(
+        E,
+        "输出文件夹 {out} 是当前目录或其上级。评审表文件夹会被整个替换，"
+        "请指定单独的文件夹（如 --out review-workbooks/）。",
     ),
     "review-unknown-reviewer-arg": Message(
         E, "评审人编号“{id}”不在本轮的评审人名单中（名单中的编号：{known}）。"
@@ -423,6 +435,25 @@ CATALOGUE: dict[str, Message] = {
     "review-sheet-missing": Message(
         W, "评审表中缺少工作表“{sheet}”（{unit}），该单位的评审未计入。"
     ),
+    # ---- the reviews folder as a whole (review ingest REVIEWS_DIR) ----
+    "reviews-missing": Message(
+        E, "评审表文件夹不存在：{path}。请检查路径（评审人交回的评审表所在的文件夹）。"
+    ),
+    "reviews-empty": Message(
+        W,
+        "评审表文件夹 {path} 中没有可读取的评审表{detail}。"
+        "请确认文件夹是否选对、评审人交回的评审表是否已放入。",
+    ),
+    "reviews-are-unit-returns": Message(
+        W,
+        "评审表文件夹 {path} 中没有评审表，却有 {count} 个单位的自评表：这像是单位报送文件夹。"
+        "请指定存放评审人交回的评审表的文件夹。",
+    ),
+    "reviews-unfilled": Message(
+        W,
+        "评审表文件夹中的 {count} 个评审表都还没有填写：这是 xlsxflow review generate 下发的空白评审表。"
+        "请确认选对了文件夹（下发的评审表不是评审人交回的评审表）。",
+    ),
     # ---- review outcome: why a candidate is (not) eligible, and what to look at ---------------
     "outcome-not-reviewed": Message(W, "尚未评审"),
     "outcome-no-reviewer": Message(
@@ -433,7 +464,7 @@ CATALOGUE: dict[str, Message] = {
         W, "评审人{reviewer}的评审已过期（单位在评审后重新报送），不计入，需按新报送重新评审"
     ),
     "outcome-review-errors": Message(
-        W, "评审人{reviewer}的评审表有 {errors} 处填写错误，改正前不计入（见评审汇总的“问题”）"
+        W, "评审人{reviewer}的评审表有 {errors} 处填写错误，改正前不计入（见“问题”表）"
     ),
     "outcome-review-partial": Message(
         W, "评审未齐：已计入 {counted}/{expected} 名评审人；尚未计入：{missing}"
@@ -448,7 +479,9 @@ CATALOGUE: dict[str, Message] = {
         "自评虚高：{item}自评 {self} 分，实评 {review} 分，高出 {difference} 分（超过 {limit} 分）",
     ),
     "outcome-gap-total": Message(
-        W, "自评虚高：合计自评 {self} 分，实评 {review} 分，高出 {difference} 分（超过 {limit} 分）"
+        W,
+        "自评虚高：各项合计（不含加分和不适用项）自评 {self} 分，实评 {review} 分，"
+        "高出 {difference} 分（超过 {limit} 分）",
     ),
     "outcome-disagreement": Message(
         W, "评审分歧：{item}评分为 {scores}，相差 {difference} 分（超过 {spread} 分），请测评组讨论"

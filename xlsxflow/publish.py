@@ -42,7 +42,7 @@ from .approval import (
 from .atomic import StagedDir, atomic_write_bytes
 from .messages import Issue, Severity, make_issue
 from .roundfile import Notice, RoundSpec
-from .summary import NoticeEntry, _neutralise_all, _Sheets, draw_notice, reading_workbook
+from .summary import NoticeEntry, _neutralise_all, _Sheets, _when, draw_notice, reading_workbook
 
 DECISIONS_FORMAT = "xlsxflow-decisions-1"
 NOTICE_FILE = "公示名单.xlsx"
@@ -143,7 +143,7 @@ def publish(
 def _published_when(out: Path) -> str:
     try:
         data = json.loads((out / DECISIONS_FILE).read_text(encoding="utf-8"))
-        return f"（{data['published_at']} 已发布）"
+        return f"（{_when(data['published_at'])} 已发布）"
     except (OSError, ValueError, KeyError, TypeError):
         return ""
 

@@ -396,15 +396,14 @@ def summary_bytes(
     outcome=None,
     *,
     key: bytes | None = None,
-    reviews=None,
 ) -> bytes:
     """The summary workbook; ``rubric`` is None for a round of several forms.
 
     ``outcome`` (:class:`xlsxflow.review.outcome.ReviewOutcome`, a round only) ranks the
     reviewed forms on their decision basis and adds the review sheets; with the office
     ``key`` too it gains the signed 审定 sheet (:mod:`.approval`) that ``xlsxflow
-    publish`` reads back.  ``reviews`` (a ``ReviewIngest``) adds the reviewers' files to
-    the 问题 and 文件 sheets, named by the reviews folder."""
+    publish`` reads back.  The reviewers' files (``outcome.review_files``) join
+    the units' on the 问题 and 文件 sheets, under the reviews folder's name."""
     buffer = io.BytesIO()
     wb = reading_workbook(buffer)
     wb.set_properties({"title": _t("title", lang, title=report.round_title), "author": "xlsxflow"})
@@ -422,9 +421,11 @@ def summary_bytes(
     names = {u.unit_id: u.name for u in roster}
     rows = []
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-    for i in report.warnings:  # about the returns folder as a whole
+    reviewer_files, reviewer_warnings, folder = _reviewer_files(outcome)
+    names.update({r.reviewer_id: r.reviewer_name for r in outcome.progress} if outcome else {})
+    for i in [*report.warnings, *reviewer_warnings]:  # about a folder as a whole
         rows.append([_SEVERITY[lang][str(i.severity)], "", "", "", "", "", i.message, i.code])
-    for f, path, who in _all_files(report, reviews, names):
+    for f, prefix in [(f, "") for f in report.files] + [(f, folder) for f in reviewer_files]:
         counts = f.status in ("accepted", "rejected", "skipped")  # else another file counts
         for i in sorted(f.issues, key=lambda i: order[i.severity]):
             rows.append(
@@ -433,8 +434,8 @@ def summary_bytes(
                     if counts or i.code.startswith("submission-")
                     else _t("not_counted", lang, status=_STATUS[lang][f.status]),
                     f.unit_id,
-                    who.get(f.unit_id, ""),
-                    path,
+                    names.get(f.unit_id, ""),
+                    prefix + f.path,
                     _t("identity_sheet", lang) if i.sheet == META_SHEET else i.sheet,
                     i.cell,
                     i.message,
@@ -538,7 +539,7 @@ def summary_bytes(
     # 文件 ----------------------------------------------------------------------------
     rows = [
         [
-            path,
+            prefix + f.path,
             _STATUS[lang].get(f.status, f.status),
             f.reason,
             f.unit_id,
@@ -547,7 +548,7 @@ def summary_bytes(
             datetime.fromtimestamp(f.mtime).strftime("%Y-%m-%d %H:%M:%S") if f.mtime else "",
             f.sha256,
         ]
-        for f, path, _ in _all_files(report, reviews, names)
+        for f, prefix in [(f, "") for f in report.files] + [(f, folder) for f in reviewer_files]
     ]
     headers = [
         _t(k, lang) for k in ("file", "status", "reason", "unit_id", "tied_by", "size", "modified")
@@ -1284,17 +1285,6 @@ def _tied_by(how: str, lang: str) -> str:
     return en if lang == "en" else zh
 
 
-def _all_files(report: IngestReport, reviews, names: dict[str, str]):
-    """(file record, path as shown, names of who sent it): the units' files, then the
-    reviewers' (their paths under the reviews folder's name, their ids and names)."""
-    out = [(f, f.path, names) for f in report.files]
-    if reviews is not None:
-        folder = Path(reviews.reviews_dir).name
-        senders = {u.unit_id: u.name for u in reviews.senders}
-        out += [(f, f"{folder}/{f.path}", senders) for f in reviews.files]
-    return out
-
-
 def _returned(report: IngestReport) -> set[str]:
     return {f.unit_id for f in report.files if f.status == "accepted"}
 
@@ -1317,6 +1307,15 @@ def _histogram(totals: list[float], rubric: Rubric) -> list[tuple[str, int]]:
     return out
 
 
+def _reviewer_files(outcome) -> tuple[list, list, str]:
+    """The reviewers' files and folder warnings of a review, and the prefix naming their
+    folder (``reviews/``): on 问题 and 文件 beside the units' files, told apart by it."""
+    if outcome is None or not outcome.reviews_dir:
+        return [], [], ""
+    folder = Path(outcome.reviews_dir).name + "/"  # the folder's name, as the user calls it
+    return outcome.review_files, outcome.review_warnings, folder
+
+
 def write_summary(
     report: IngestReport,
     rubric: Rubric | None,
@@ -1326,9 +1325,8 @@ def write_summary(
     outcome=None,
     *,
     key: bytes | None = None,
-    reviews=None,
 ) -> None:
-    data = summary_bytes(report, rubric, roster, lang, outcome, key=key, reviews=reviews)
+    data = summary_bytes(report, rubric, roster, lang, outcome, key=key)
     atomic_write_bytes(path, data)
 
 

@@ -73,7 +73,6 @@ class ReviewIngest:
     files: list = field(default_factory=list)  # ingest.FileRecord
     sheets: list[ReviewedSheet] = field(default_factory=list)  # from accepted files only
     warnings: list[Issue] = field(default_factory=list)
-    senders: list = field(default_factory=list)  # the reviewers as roster.Unit (id, name, email)
 
     def counts(self) -> dict[str, int]:
         """Files by status, like ``IngestReport.counts``."""

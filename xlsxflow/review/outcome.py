@@ -142,6 +142,10 @@ class ReviewOutcome:
     unassigned: list[tuple[str, Unit]] = field(default_factory=list)  # (form, unit): no reviewer
     disagreements: list[ItemDisagreement] = field(default_factory=list)
     reviews_dir: str = ""  # "" before any review was read
+    # The reviewers' files as read (ingest.FileRecord) and the reviews folder's warnings:
+    # the summary's 问题 and 文件 sheets account for them beside the units' files.
+    review_files: list = field(default_factory=list)
+    review_warnings: list = field(default_factory=list)
     rules: str = ""  # each reviewed form's review in plain Chinese (review_outline)
 
     def of_form(self, form_id: str) -> list[Candidate]:
@@ -242,6 +246,8 @@ def decide(
         reviewed_forms=[f.id for f in rnd.spec.forms if f.id in review.forms],
         reviews_dir=reviews.reviews_dir if reviews else "",
         rules=review_outline(rnd, review),
+        review_files=list(reviews.files) if reviews else [],
+        review_warnings=list(reviews.warnings) if reviews else [],
     )
     for form in rnd.spec.forms:
         rubric = rnd.sheet_rubric(form.id)

@@ -16,8 +16,9 @@ from datetime import datetime
 from pathlib import Path
 
 from ..accepted import LedgerSnapshot
-from ..ingest import folder_warnings, read_folder
+from ..ingest import FileRecord, read_folder
 from ..isolation import DEFAULT_ISOLATION, Isolation
+from ..messages import Issue, XlsxflowError, make_issue
 from ..ooxml import DEFAULT_LIMITS, Limits
 from ..roster import Roster, Unit
 from ..round import RoundContext
@@ -56,7 +57,7 @@ def ingest_reviews(
     progress: Callable[[int], None] | None = None,
 ) -> ReviewIngest:
     """Read every file under ``reviews_dir``; the reviewed sheets of the accepted ones."""
-    reviews_dir = Path(reviews_dir)
+    reviews_dir = check_reviews_dir(reviews_dir)
     started = datetime.now().astimezone().isoformat(timespec="seconds")
     reading = ReviewReading(review, ledger, reviewers_roster(review))
     records = read_folder(
@@ -72,6 +73,32 @@ def ingest_reviews(
         started_at=started,
         files=records,
         sheets=[sheet for rec in accepted for sheet in rec.reviews],
-        warnings=folder_warnings(reviews_dir, records, accepted),
-        senders=list(reading.senders),
+        warnings=reviews_folder_warnings(reviews_dir, records, accepted),
     )
+
+
+def check_reviews_dir(reviews_dir: str | Path) -> Path:
+    """The reviews folder, which must exist (named as the reviews folder, not the returns)."""
+    reviews_dir = Path(reviews_dir)
+    if not reviews_dir.is_dir():
+        raise XlsxflowError(make_issue("reviews-missing", path=str(reviews_dir)))
+    return reviews_dir
+
+
+def reviews_folder_warnings(
+    reviews_dir: Path, records: list[FileRecord], accepted: list[FileRecord]
+) -> list[Issue]:
+    """The folder as a whole: empty, the units' returns, or the blank workbooks sent out."""
+    if not any(r.status != "skipped" for r in records):
+        detail = f"（{len(records)} 个文件均已跳过，见“文件”表）" if records else "（文件夹是空的）"
+        return [make_issue("reviews-empty", path=str(reviews_dir), detail=detail)]
+    unit_books = [r for r in records if any(i.code == "identity-not-review" for i in r.issues)]
+    if not accepted and unit_books:
+        return [
+            make_issue("reviews-are-unit-returns", path=str(reviews_dir), count=len(unit_books))
+        ]
+    if accepted and all(
+        not r.reviews and any(i.code == "review-sheet-blank" for i in r.issues) for r in accepted
+    ):
+        return [make_issue("reviews-unfilled", count=len(accepted))]
+    return []

@@ -11,6 +11,7 @@ Both work in the round's own directory, on the round recorded there:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +23,11 @@ from ..messages import XlsxflowError, make_issue
 from ..ooxml import DEFAULT_LIMITS, Limits
 from ..round import RoundContext, open_round
 from .model import ReviewIngest
-from .returns import ingest_reviews
+from .returns import check_reviews_dir, ingest_reviews
 from .spec import RoundReview, load_review
+
+UNIT_FILES = "单位报送文件 units' files"  # the two kinds of files counted on the console
+REVIEW_FILES = "评审表文件 reviewer files"
 
 
 @dataclass
@@ -64,10 +68,15 @@ def generate_reviews(
     from .workbook import write_reviewer_workbooks
 
     rr = open_review(workdir, key_path)
+    out, here = Path(os.path.realpath(out_dir)), Path(os.path.realpath(rr.workdir))
+    if out == here or here.is_relative_to(out):  # the folder is swapped in whole
+        raise XlsxflowError(make_issue("review-out-is-workdir", out=str(out_dir)))
     accepted = rr.ledger.accepted(rr.round_id)
     if not accepted:
         raise XlsxflowError(make_issue("review-no-ingest", round_id=rr.round_id))
-    known = {r.reviewer_id for form in rr.review.forms.values() for r in form.reviewers}
+    known = list(  # in the reviewers file's order, once each
+        dict.fromkeys(r.reviewer_id for form in rr.review.forms.values() for r in form.reviewers)
+    )
     unknown = [r for r in reviewer_ids or () if r not in known]
     if unknown:
         raise XlsxflowError(
@@ -103,6 +112,7 @@ def read_reviews(
 ) -> ReviewsRead:
     """Read the units' returns (recorded folder, or ``returns_dir``), then the reviews."""
     rr = open_review(workdir, key_path)
+    check_reviews_dir(reviews_dir)  # before the units' returns are read again and recorded
     if returns_dir is None:
         last = rr.ledger.last_ingest(rr.round_id)
         if last is None:
@@ -126,16 +136,22 @@ def read_reviews(
     return ReviewsRead(rr, units, reviews)
 
 
-def files_to_read(reviews_dir: str | Path, workdir: str | Path = ".") -> int:
-    """How many files ``read_reviews`` will read (for a progress bar): both folders."""
-    rr_ledger = Ledger.open(workdir)
+def recorded_returns_dir(workdir: str | Path = ".") -> Path | None:
+    """The units' returns folder the latest ingest of the current round read, if any."""
     ctx = open_round(workdir=workdir)
-    last = rr_ledger.last_ingest(ctx.record.round_id) if ctx.record else None
-    returns = 0
-    if last is not None:
-        path = Path(last.returns_dir)
-        path = path if path.is_absolute() else Path(workdir) / path
-        returns = count_files(path) if path.is_dir() else 0
+    last = Ledger.open(workdir).last_ingest(ctx.record.round_id) if ctx.record else None
+    if last is None:
+        return None
+    path = Path(last.returns_dir)
+    return path if path.is_absolute() else Path(workdir) / path
+
+
+def files_to_read(
+    reviews_dir: str | Path, workdir: str | Path = ".", returns_dir: str | Path | None = None
+) -> int:
+    """How many files ``read_reviews`` will read (for a progress bar): both folders."""
+    path = Path(returns_dir) if returns_dir else recorded_returns_dir(workdir)
+    returns = count_files(path) if path is not None and path.is_dir() else 0
     reviews = Path(reviews_dir)
     return returns + (count_files(reviews) if reviews.is_dir() else 0)
 
@@ -167,10 +183,14 @@ def review_lines(outcome, rnd) -> list[str]:
     states: dict[str, int] = {}
     for row in outcome.progress:
         states[row.state] = states.get(row.state, 0) + 1
+    reviewers = {r.reviewer_id for r in outcome.progress}
+    sheets = {(r.form_id, r.unit_id, r.slot) for r in outcome.progress}
     lines = [
-        "评审 reviews：应评 {total} 张 — 已计入 {counted}，过期 {stale}，有错误 {errors}，"
-        "未交回 {missing}".format(
+        "评审 reviews：应评 {total} 份（{reviewers} 位评审人评 {sheets} 张单位表）— "
+        "已计入 {counted}，过期 {stale}，有错误 {errors}，未交回 {missing}".format(
             total=len(outcome.progress),
+            reviewers=len(reviewers),
+            sheets=len(sheets),
             counted=states.get("counted", 0),
             stale=states.get("stale", 0),
             errors=states.get("errors", 0),
@@ -196,13 +216,31 @@ def review_lines(outcome, rnd) -> list[str]:
     unreviewed = [c for c in waiting if not c.reviewers_counted]
     if unreviewed:
         lines.append(
-            f"  尚无有效评审的单位表 not yet reviewed：{len(unreviewed)} 张（见汇总表“评审进度”）"
+            f"  尚无有效评审的单位表 not yet reviewed：{len(unreviewed)} 张，"
+            f"共 {len(waiting)} 张（见汇总表“评审进度”）"
         )
     for form_id, unit in outcome.no_return:
         form = rnd.form(form_id).title
         lines.append(
-            f"  未报送、没有评审表 no return, no review sheet：{unit.unit_id} {unit.name}（{form}）"
+            "  没有已接受的报送，没有评审表 no accepted return, no review sheet："
+            f"{unit.unit_id} {unit.name}（{form}）"
         )
+    for form_id, unit in outcome.unassigned:
+        form = rnd.form(form_id).title
+        lines.append(f"  没有评审人 no reviewer：{unit.unit_id} {unit.name}（{form}）")
+    return lines
+
+
+def reviewer_file_lines(reviews: ReviewIngest) -> list[str]:
+    """Each reviewer's file that needs a look (rejected, or accepted with errors), by name."""
+    folder = Path(reviews.reviews_dir).as_posix().rstrip("/") + "/"
+    lines = [
+        f"  {folder}{f.path}：{f.reason}"
+        for f in reviews.files
+        if f.status == "rejected" or (f.status == "accepted" and f.reason != "已接受")
+    ]
+    if lines:
+        lines.append("  每处问题的工作表和单元格见汇总表的“问题”表 see the summary's 问题 sheet")
     return lines
 
 

@@ -831,9 +831,10 @@ def write_reviewer_workbooks(
     """One workbook per reviewer into ``out_dir``, swapped in whole (``StagedDir``).
 
     ``accepted``: the latest ingest's accepted unit sheets (``Ledger.accepted``).
-    With ``reviewer_ids`` only those reviewers' workbooks are rewritten; the
-    folder's other files are kept.  A reviewer with nothing to review gets no file;
-    one with more than ``REVIEW_SHEETS_MAX`` sheets stops it (reduce the assignment).
+    With ``reviewer_ids`` only those reviewers' workbooks are rewritten; files that
+    are not this round's reviewer workbooks are always kept.  A reviewer with nothing
+    to review gets no file; one with more than ``REVIEW_SHEETS_MAX`` sheets stops it
+    (reduce the assignment).
     """
     rnd = ctx.round
     if rnd is None:  # a review belongs to a round file's form
@@ -874,8 +875,15 @@ def write_reviewer_workbooks(
         else:
             planned.append((reviewer, entries))
     names = {reviewer_filename(r) for r, _ in planned}
+    ours = {reviewer_filename(r) for r in all_reviewers(review)}
     partial = reviewer_ids is not None
-    staged = StagedDir(out_dir, carry=lambda p: partial and p.name not in names)
+
+    def carry(entry: Path) -> bool:
+        """Keep what is not a reviewer workbook of this round (a return saved here, notes),
+        and on a partial rewrite the other reviewers' workbooks."""
+        return entry.name not in ours or (partial and entry.name not in names)
+
+    staged = StagedDir(out_dir, carry=carry)
     # The reviewers of one 测评组 get the same sheets: render them once, stamp each
     # reviewer's identity into a copy, and let the rendering go before the next group's.
     groups: dict[str, list[tuple[Reviewer, Identity]]] = {}
