@@ -621,3 +621,52 @@ def test_a_zip_with_a_nameless_member_is_accounted_for_not_a_crash(work):
         p for p in files if p.startswith("评审表.zip/") and p != f"评审表.zip/{filled['R01'].name}"
     ]
     assert nameless and all(files[p]["issues"] for p in nameless)
+
+
+def test_after_a_resubmission_the_reviewer_rescores_only_that_unit(work):
+    """A unit resubmits after the review: its reviews are stale. The reviewer's regenerated
+    workbook needs only that unit's sheet filled; the earlier file's other sheets still count."""
+    import json
+    import time
+
+    import openpyxl
+
+    fill_reviews(work, work / "reviews")
+    ctx = open_round(workdir=work)
+    source = next((work / "returns").glob("U1_*.xlsx"))
+    layout = ctx.round.book(ctx.round.slots_of("U1")).sheets[0]
+    score = next(i for i in layout.inputs if i.kind == "score")
+    wb = openpyxl.load_workbook(source)
+    wb[layout.sheet_name][score.ref] = wb[layout.sheet_name][score.ref].value - 1
+    corrected = source.with_name("U1_更正.xlsx")
+    wb.save(corrected)
+    later = time.time() + 60
+    os.utime(corrected, (later, later))
+    _, result = review_files(work, "reviews")
+    assert "过期" in result.output and "只需在新评审表中重评该单位" in result.output
+
+    assert run(work, "review", "generate", "--reviewer", "R01").exit_code == 0
+    review = load_review(ctx.round)
+    ledger = Ledger.open(work).snapshot(ctx.record.round_id)
+    book = next((work / "review-workbooks").glob("R01_*.xlsx"))
+
+    def only_u1(entry, layout, shown):
+        import random
+
+        if entry.unit_id != "U1":
+            return {}  # the other units: left blank, already reviewed
+        return review_inputs(layout, shown, random.Random(2), "林晓文")
+
+    again = fill_review_workbook(
+        book, work / "reviews" / "second" / book.name, ctx, review, ledger, only_u1
+    )
+    later += 60
+    os.utime(again, (later, later))
+    files, result = review_files(work, "reviews")
+    older = files[next(p for p in files if p.startswith("R01_"))]
+    assert older["status"] == "superseded" and "review-sheets-carried" in codes(older)
+    report = json.loads((work / "r.json").read_text(encoding="utf-8"))
+    mine = {
+        r["unit_id"]: r["state"] for r in report["review"]["progress"] if r["reviewer_id"] == "R01"
+    }
+    assert mine == {"U1": "counted", "U2": "counted"}, mine

@@ -342,6 +342,10 @@ CATALOGUE: dict[str, Message] = {
         E, "“{label}”至少要选择 {min} 项“是”，现在选了 {count} 项。请在对应下拉中选择“是”。"
     ),
     "submission-superseded": Message(W, "同一单位有更新的报送文件 {other}，本文件不再计入。"),
+    "review-sheets-carried": Message(
+        I,
+        "同一评审人有更新的文件 {other}；其中未填写的 {count} 张单位表（{sheets}）仍按本文件的评审计入。",
+    ),
     # ---- review (评审): the reviewers file and a form's review section ----------------------
     "reviewers-unreadable": Message(E, "无法读取评审人名单：{detail}"),
     "reviewers-empty": Message(E, "评审人名单中没有任何评审人。"),

@@ -22,7 +22,7 @@ from ..messages import Issue, XlsxflowError, make_issue
 from ..ooxml import DEFAULT_LIMITS, Limits
 from ..roster import Roster, Unit
 from ..round import RoundContext
-from .model import ReviewIngest
+from .model import ReviewedSheet, ReviewIngest
 from .spec import RoundReview
 from .workbook import review_limits
 
@@ -72,9 +72,44 @@ def ingest_reviews(
         reviews_dir=str(reviews_dir),
         started_at=started,
         files=records,
-        sheets=[sheet for rec in accepted for sheet in rec.reviews],
+        sheets=latest_reviews(records),
         warnings=reviews_folder_warnings(reviews_dir, records, accepted),
     )
+
+
+def latest_reviews(records: list[FileRecord]) -> list[ReviewedSheet]:
+    """Each reviewer's latest review of each unit sheet, across the files they sent.
+
+    The newest file of a reviewer is accepted and the older ones superseded, as for
+    units; but a unit sheet left blank in the newer file keeps the review an older
+    file of the same reviewer gave it.  So after a unit resubmits, the reviewer fills
+    in only that unit's sheet of the regenerated workbook (the older file says which
+    of its sheets still count).
+    """
+    by_reviewer: dict[str, list[FileRecord]] = {}
+    for rec in records:
+        if rec.status in ("accepted", "superseded") and rec.reviews:
+            by_reviewer.setdefault(rec.unit_id, []).append(rec)
+    out: list[ReviewedSheet] = []
+    for recs in by_reviewer.values():
+        recs.sort(key=lambda r: (r.status != "accepted", -r.received, r.path))  # newest first
+        seen: set[tuple[str, str, int]] = set()
+        for rec in recs:
+            carried = [sheet for sheet in rec.reviews if sheet.key not in seen]
+            seen.update(sheet.key for sheet in carried)
+            out += carried
+            if rec.status == "superseded" and carried:
+                issue = make_issue(
+                    "review-sheets-carried",
+                    file=rec.path,
+                    count=len(carried),
+                    sheets="、".join(f"{sheet.unit_id} {sheet.sheet}" for sheet in carried[:5])
+                    + ("…" if len(carried) > 5 else ""),
+                    other=rec.superseded_by,
+                )
+                rec.issues.append(issue)
+                rec.reason = issue.message
+    return out
 
 
 def check_reviews_dir(reviews_dir: str | Path) -> Path:

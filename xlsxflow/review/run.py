@@ -209,8 +209,8 @@ def review_lines(outcome, rnd) -> list[str]:
     for row in stale:
         lines.append(
             f"  过期 stale：{row.reviewer_id} {row.reviewer_name} 对 {row.unit_id} {row.unit_name}"
-            f"（{row.sheet}）的评审早于该单位重新报送，请重新生成并评审"
-            f"（xlsxflow review generate --reviewer {row.reviewer_id}）"
+            f"（{row.sheet}）的评审早于该单位重新报送，不计入：请 xlsxflow review generate"
+            f" --reviewer {row.reviewer_id}，评审人只需在新评审表中重评该单位，其余单位沿用已交的评审"
         )
     waiting = [c for c in outcome.candidates if c.form_id in outcome.reviewed_forms]
     unreviewed = [c for c in waiting if not c.reviewers_counted]
