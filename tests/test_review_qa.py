@@ -670,3 +670,12 @@ def test_after_a_resubmission_the_reviewer_rescores_only_that_unit(work):
         r["unit_id"]: r["state"] for r in report["review"]["progress"] if r["reviewer_id"] == "R01"
     }
     assert mine == {"U1": "counted", "U2": "counted"}, mine
+
+
+def test_review_commands_refuse_a_key_other_than_the_rounds(work, tmp_path):
+    """Workbooks signed with another key would all be refused when they come back."""
+    other = tmp_path / "other.key"
+    other.write_text("ab" * 32 + "\n", encoding="ascii")
+    for args in (["review", "generate"], ["review", "ingest", "review-workbooks"]):
+        result = run(work, *args, "--key", str(other))
+        assert result.exit_code == 2 and "review-other-key" in result.output, result.output

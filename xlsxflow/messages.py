@@ -379,6 +379,11 @@ CATALOGUE: dict[str, Message] = {
         "本轮文件中没有任何表设置了 review（评审）。请在需要评审的表下添加 review 一节"
         "（xlsxflow init 写出的整轮文件中有注释掉的示例，去掉行首的 # 即可）。",
     ),
+    "review-other-key": Message(
+        E,
+        "该密钥（指纹 {found}）不是本轮生成工作簿时所用的密钥（指纹 {expected}）："
+        "用它签名的评审表在核验时会被拒收。请去掉 --key，或指定本轮的密钥。",
+    ),
     "review-no-ingest": Message(
         E,
         "本轮（{round_id}）还没有汇总过单位的报送。请先运行 xlsxflow ingest 报送文件夹，"

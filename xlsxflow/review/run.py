@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..accepted import Ledger
+from ..identity import key_id
 from ..ingest import IngestReport, count_files, ingest
 from ..isolation import DEFAULT_ISOLATION, Isolation
 from ..messages import XlsxflowError, make_issue
@@ -50,6 +51,10 @@ def open_review(workdir: str | Path = ".", key_path: str | Path | None = None) -
     ctx = open_round(workdir=workdir, key_path=key_path)
     if ctx.round is None or ctx.record is None:
         raise XlsxflowError(make_issue("review-needs-round"))
+    if ctx.record.key_id and key_id(ctx.key) != ctx.record.key_id:  # --key: another key
+        raise XlsxflowError(
+            make_issue("review-other-key", found=key_id(ctx.key), expected=ctx.record.key_id)
+        )
     review = load_review(ctx.round)
     if not review.forms:
         raise XlsxflowError(make_issue("review-none", file=ctx.round.path.name))
