@@ -31,6 +31,37 @@ LANG = click.Choice(["zh", "en"])
 SEND_LOG_NAME = "xlsxflow-send-log.jsonl"
 
 
+# Options several commands share: the same name, destination and help everywhere.
+ROUND_KEY = click.option(
+    "--key",
+    "key_file",
+    type=click.Path(dir_okay=False),
+    help="签名密钥（代替本轮记录中的）。Signing key.",
+)
+REPORT = click.option("--report", "report_file", help="另写一份 JSON 报告。Also a JSON report.")
+SUMMARY_LANG = click.option(
+    "--lang", type=LANG, default="zh", show_default=True, help="汇总表的语言。Summary labels."
+)
+
+
+def summary_out(help_text: str):
+    """``--out``: the summary workbook to write."""
+    return click.option(
+        "--out", "out_file", default="summary.xlsx", show_default=True, help=help_text
+    )
+
+
+def reader_workers(help_text: str):
+    """``--workers``: how many reader processes (0: in this process)."""
+    return click.option(
+        "--workers",
+        type=click.IntRange(0, 64),
+        default=Isolation().workers,
+        show_default=True,
+        help=help_text,
+    )
+
+
 def _echo_issues(issues) -> None:
     for issue in issues:
         click.secho(str(issue), fg="red" if issue.severity == "error" else "yellow", err=True)
@@ -346,14 +377,8 @@ def generate(
 
 @main.command()
 @click.argument("returns_dir", type=click.Path(file_okay=False))
-@click.option(
-    "--out",
-    "out_file",
-    default="summary.xlsx",
-    show_default=True,
-    help="要写出的汇总表。Summary workbook.",
-)
-@click.option("--report", "report_file", help="另写一份 JSON 报告。Also a JSON report.")
+@summary_out("要写出的汇总表。Summary workbook.")
+@REPORT
 @click.option("--rubric", "rubric_file", help="评分表（代替本轮记录中的）。Rubric.")
 @click.option(
     "--round",
@@ -361,15 +386,8 @@ def generate(
     help="已记录轮次的编号、整轮文件或随附名称（代替本轮记录）。Round id or file.",
 )
 @click.option("--roster", "roster_file", help="单位名单（代替本轮记录中的）。Roster.")
-@click.option(
-    "--key",
-    "key_file",
-    type=click.Path(dir_okay=False),
-    help="签名密钥（代替本轮记录中的）。Signing key.",
-)
-@click.option(
-    "--lang", type=LANG, default="zh", show_default=True, help="汇总表的语言。Summary labels."
-)
+@ROUND_KEY
+@SUMMARY_LANG
 @click.option(
     "--max-file-mb",
     type=float,
@@ -386,13 +404,7 @@ def generate(
     "max_total_uncompressed, max_entry_uncompressed, max_ratio, max_sheets, max_rows, "
     "max_cols, max_cells.",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(0, 64),
-    default=Isolation().workers,
-    show_default=True,
-    help="读取进程数（0：在本进程读取，无时间和内存限制）。Reader processes.",
-)
+@reader_workers("读取进程数（0：在本进程读取，无时间和内存限制）。Reader processes.")
 @click.option(
     "--timeout",
     type=click.FloatRange(1, 3600),
@@ -586,12 +598,7 @@ def review_group() -> None:
     multiple=True,
     help="只生成此评审人的评审表（可重复）。One reviewer only.",
 )
-@click.option(
-    "--key",
-    "key_file",
-    type=click.Path(dir_okay=False),
-    help="签名密钥（代替本轮记录中的）。Signing key.",
-)
+@ROUND_KEY
 def review_generate(out_dir, reviewers, key_file) -> None:
     """按最近一次汇总已接受的报送，为每位评审人生成锁定的评审表。Write reviewer workbooks.
 
@@ -616,36 +623,17 @@ def review_generate(out_dir, reviewers, key_file) -> None:
 
 @review_group.command("ingest")
 @click.argument("reviews_dir", type=click.Path(file_okay=False))
-@click.option(
-    "--out",
-    "out_file",
-    default="summary.xlsx",
-    show_default=True,
-    help="要写出的汇总表（含评审）。Summary workbook.",
-)
-@click.option("--report", "report_file", help="另写一份 JSON 报告。Also a JSON report.")
+@summary_out("要写出的汇总表（含评审）。Summary workbook.")
+@REPORT
 @click.option(
     "--returns",
     "returns_dir",
     type=click.Path(file_okay=False),
     help="单位报送文件夹（默认：最近一次 ingest 读取的文件夹）。Units' returns.",
 )
-@click.option(
-    "--key",
-    "key_file",
-    type=click.Path(dir_okay=False),
-    help="签名密钥（代替本轮记录中的）。Signing key.",
-)
-@click.option(
-    "--lang", type=LANG, default="zh", show_default=True, help="汇总表的语言。Summary labels."
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(0, 64),
-    default=Isolation().workers,
-    show_default=True,
-    help="读取进程数（0：在本进程读取）。Reader processes.",
-)
+@ROUND_KEY
+@SUMMARY_LANG
+@reader_workers("读取进程数（0：在本进程读取）。Reader processes.")
 def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lang, workers) -> None:
     """核验 REVIEWS_DIR 中评审人交回的评审表，写出含评审的汇总表。Check reviews.
 
@@ -1009,12 +997,7 @@ def feedback(returns_dir, out_dir) -> None:
     "round_file",
     help="已记录轮次的编号或整轮文件（代替本轮记录）。Round id or file.",
 )
-@click.option(
-    "--key",
-    "key_file",
-    type=click.Path(dir_okay=False),
-    help="签名密钥（代替本轮记录中的）。Signing key.",
-)
+@ROUND_KEY
 def publish_cmd(summary, out_dir, round_file, key_file) -> None:
     """按汇总表中填好的“审定”表发布公示名单和结果通报。Publish the decisions.
 
