@@ -451,3 +451,18 @@ def test_disagreements_beyond_the_spread():
     assert [d.item_id for d in disagreements(scores, 2.5)] == ["i1", "i3"]
     assert disagreements(scores, None) == []
     assert disagreements({"R01": {"i1": 1}}, 0) == []  # one reviewer cannot disagree
+
+
+def test_a_review_on_a_form_with_nothing_to_score_names_its_line(tmp_path):
+    """文明标兵 is an application form only: reviewers would get an empty score table."""
+    lines = uncommented("sanchuang").splitlines()
+    at = next(i for i, line in enumerate(lines) if "application: shenbao-biaobing" in line) + 1
+    lines[at:at] = ["    review:", "      reviewers: reviewers.csv"]
+    samples = shipped_dir("samples").as_posix() + "/"
+    path = tmp_path / "round.yaml"
+    path.write_text("\n".join(lines).replace("../../samples/", samples) + "\n", encoding="utf-8")
+    (tmp_path / "reviewers.csv").write_text(REVIEWERS, encoding="utf-8")
+    with pytest.raises(XlsxflowError) as caught:
+        load_round(path)
+    (issue,) = [i for i in caught.value.issues if i.code == "review-form-not-scored"]
+    assert issue.line == at + 1 and "文明标兵" in issue.message

@@ -379,6 +379,10 @@ CATALOGUE: dict[str, Message] = {
         "本轮文件中没有任何表设置了 review（评审）。请在需要评审的表下添加 review 一节"
         "（xlsxflow init 写出的整轮文件中有注释掉的示例，去掉行首的 # 即可）。",
     ),
+    "review-form-not-scored": Message(
+        E,
+        "“{form}”没有评分项目（只有申报表），评审人无分可评。请删去它的 review 一节，由审定决定。",
+    ),
     "review-other-key": Message(
         E,
         "该密钥（指纹 {found}）不是本轮生成工作簿时所用的密钥（指纹 {expected}）："

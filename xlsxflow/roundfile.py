@@ -427,6 +427,16 @@ def load_round(path: str | Path, roster_path: str | Path | None = None) -> Round
         for name in form.notice_fields
         if name not in {f.label for f in rnd.sheet_rubric(form.id).fields}
     ]
+    unknown += [  # a review scores items: an application form only (文明标兵) has none
+        make_issue(
+            "review-form-not-scored",
+            file=label,
+            line=src.line_of(("forms", i, "review")),
+            form=form.title,
+        )
+        for i, form in enumerate(spec.forms)
+        if form.review is not None and not rnd.sheet_rubric(form.id).scored
+    ]
     if unknown:
         raise XlsxflowError(unknown)
     return rnd
