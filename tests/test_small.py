@@ -271,3 +271,19 @@ def test_package_names_stay_functions_whatever_is_imported_first():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_every_subpackage_is_installed():
+    """A non-editable install once left out xlsxflow.review: `xlsxflow demo` failed at import."""
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    listed = set(
+        tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"][
+            "packages"
+        ]
+    )
+    found = {
+        ".".join(p.parent.relative_to(root).parts) for p in (root / "xlsxflow").rglob("__init__.py")
+    }
+    assert found <= listed, found - listed
