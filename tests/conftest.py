@@ -236,3 +236,16 @@ def rewrite_zip(src: bytes, changes: dict) -> bytes:
                     continue
             zout.writestr(info.filename, body)
     return out.getvalue()
+
+
+def ctrl_c_ready() -> None:
+    """``preexec_fn`` of a child that a test stops with Ctrl-C (SIGINT).
+
+    A shell that starts commands in the background (``cmd &`` without job control)
+    makes them ignore SIGINT, and children inherit that: Python then installs no
+    KeyboardInterrupt handler and the test's Ctrl-C does nothing.  The default
+    disposition gives the child what a terminal gives it.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

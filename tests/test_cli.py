@@ -314,3 +314,15 @@ def test_feedback_writes_no_letters_for_an_empty_folder_or_blank_workbooks(tmp_p
         result = runner.invoke(main, ["feedback", folder, "--out", "fb"])
         assert result.exit_code == 1 and f"[{code}]" in result.output, result.output
         assert not (tmp_path / "fb").exists()
+
+
+def test_a_clean_up_that_fails_after_ctrl_c_is_an_interruption_not_an_internal_error():
+    """Ctrl-C inside a zip member's write: closing the zip then raises ValueError."""
+    from xlsxflow.cli import _handled
+
+    with pytest.raises(SystemExit) as done, _handled():
+        try:
+            raise KeyboardInterrupt
+        finally:
+            raise ValueError("Can't close the ZIP file while there is an open writing handle")
+    assert done.value.code == 130

@@ -22,7 +22,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import ROSTER, fill, ingest_entries, make_round, record_of
+from conftest import ROSTER, ctrl_c_ready, fill, ingest_entries, make_round, record_of
 
 from xlsxflow import atomic
 from xlsxflow.atomic import STAGE_TAG, StagedDir
@@ -356,6 +356,7 @@ def test_interrupted_generate_leaves_the_old_complete_set(tmp_path, how):
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=ctrl_c_ready,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

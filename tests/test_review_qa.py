@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import fill_book
+from conftest import ctrl_c_ready, fill_book
 
 from xlsxflow.accepted import Ledger
 from xlsxflow.cli import main
@@ -477,7 +477,13 @@ def test_review_ingest_leaves_its_inputs_alone_and_ctrl_c_leaves_whole_outputs(w
         "r.json",
     ]
     for delay in (0.8, 1.6, 2.4, 3.2):
-        proc = subprocess.Popen(command, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            command,
+            cwd=work,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            preexec_fn=ctrl_c_ready,
+        )
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=120)

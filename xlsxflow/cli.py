@@ -86,11 +86,26 @@ def _handled():
     except (click.ClickException, click.Abort):
         raise
     except Exception as exc:
+        if _while_interrupted(exc):  # a clean-up that failed because Ctrl-C cut a write short
+            click.echo("已中断 interrupted", err=True)
+            sys.exit(130)
         if os.environ.get("XLSXFLOW_DEBUG"):
             raise
         click.secho(f"内部错误 internal error: {type(exc).__name__}: {exc}", fg="red", err=True)
         click.echo("请将此信息反馈给维护者；设置 XLSXFLOW_DEBUG=1 可查看详细信息。", err=True)
         sys.exit(3)
+
+
+def _while_interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while handling Ctrl-C (e.g. zipfile refusing to close
+    a half-written member as the KeyboardInterrupt unwinds)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__context__
+    return False
 
 
 def _bar(total: int | None, desc: str):
