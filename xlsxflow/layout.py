@@ -476,7 +476,6 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
         first = row
         for item in section.items:
             number += 1
-            step = rubric.step_of(item)
             na = item.not_applicable
             if na is not None and na.counts == "full":
                 full_if_na.setdefault(section.id, []).append(
@@ -491,18 +490,7 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
                 row,
                 D,
                 "input_score",
-                InputCell(
-                    name=f"{NAME_PREFIX}{item.id}",
-                    key=item.id,
-                    kind="score",
-                    label=label,
-                    row=row,
-                    col=D,
-                    max=item.max,
-                    step=step,
-                    required=True,
-                    not_applicable=na.when if na else "",
-                ),
+                score_input(rubric, item, label, row, D),
             )
             add_input(
                 row,
@@ -568,17 +556,7 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
                     row,
                     D,
                     "input_score",
-                    InputCell(
-                        name=f"{NAME_PREFIX}{b.id}",
-                        key=b.id,
-                        kind="bonus",
-                        label=f"{bonus.name}：{b.text}",
-                        row=row,
-                        col=D,
-                        points=b.points,
-                        max=b.points,
-                        required=True,
-                    ),
+                    bonus_input(bonus, b, row, D),
                 )
                 add_input(
                     row,
@@ -596,14 +574,7 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
                 )
                 heights[row] = reserved_points(rubric.note_max_length, widths[E])
                 row += 1
-            span = f"{ref(first, D)}:{ref(row - 1, D)}"
-            if bonus.mode == "highest":
-                formula, label_key = f"MAX({span})", "bonus_total_highest"
-            else:
-                formula = (
-                    f"SUM({span})" if bonus.cap is None else f"MIN({_fmt(bonus.cap)},SUM({span}))"
-                )
-                label_key = "bonus_total_sum" if bonus.cap is None else "bonus_total_cap"
+            formula, label_key = bonus_formula(bonus, f"{ref(first, D)}:{ref(row - 1, D)}")
             add(first, A, "section", bonus.name, merge_to=(row, A))
             bonus_label = t(label_key, lang, cap=_fmt(bonus.cap or 0))
             add(row, B, "subtotal_label", bonus_label)
@@ -840,6 +811,49 @@ def _indicator_rows(rubric: Rubric, lang: str, add, add_input, row: int) -> None
         )
         row += 1
     add(first, A, "section", t("indicators", lang), merge_to=(row - 1, A))
+
+
+def score_input(rubric: Rubric, item, label: str, row: int, col: int) -> InputCell:
+    """An item's score cell: 0…max at the item's step, 不适用 where the rubric allows it
+    (a unit's 自评分, and a reviewer's 实评分 on the review sheet)."""
+    na = item.not_applicable
+    return InputCell(
+        name=f"{NAME_PREFIX}{item.id}",
+        key=item.id,
+        kind="score",
+        label=label,
+        row=row,
+        col=col,
+        max=item.max,
+        step=rubric.step_of(item),
+        required=True,
+        not_applicable=na.when if na else "",
+    )
+
+
+def bonus_input(bonus, line, row: int, col: int) -> InputCell:
+    """A bonus line's cell: 0 or its points (claimed by a unit, kept or struck by a reviewer)."""
+    return InputCell(
+        name=f"{NAME_PREFIX}{line.id}",
+        key=line.id,
+        kind="bonus",
+        label=f"{bonus.name}：{line.text}",
+        row=row,
+        col=col,
+        points=line.points,
+        max=line.points,
+        required=True,
+    )
+
+
+def bonus_formula(bonus, span: str) -> tuple[str, str]:
+    """The 加分 formula over ``span`` (the highest line, the sum, or the sum up to the cap)
+    and the label key that says which."""
+    if bonus.mode == "highest":
+        return f"MAX({span})", "bonus_total_highest"
+    if bonus.cap is None:
+        return f"SUM({span})", "bonus_total_sum"
+    return f"MIN({_fmt(bonus.cap)},SUM({span}))", "bonus_total_cap"
 
 
 def _item_label(number: int, text: str, score_label: str, lang: str) -> str:

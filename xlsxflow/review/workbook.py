@@ -61,9 +61,12 @@ from ..layout import (
     Layout,
     SheetPlan,
     Total,
+    bonus_formula,
+    bonus_input,
     na_test,
     ref,
     reserved_points,
+    score_input,
 )
 from ..messages import XlsxflowError, make_issue
 from ..ooxml import Limits
@@ -383,18 +386,7 @@ def review_sheet_layout(
             )
             add_input(
                 "input_score",
-                InputCell(
-                    name=f"{NAME_PREFIX}{item.id}",
-                    key=item.id,
-                    kind="score",
-                    label=label,
-                    row=row,
-                    col=REVIEW_COL,
-                    max=item.max,
-                    step=rubric.step_of(item),
-                    required=True,
-                    not_applicable=na.when if na else "",
-                ),
+                score_input(rubric, item, label, row, REVIEW_COL),
             )
             what = f"item {number}" if lang == "en" else f"第{number}项"
             add_input("input_text", _reason(item.id, what, row, lang))
@@ -467,17 +459,7 @@ def review_sheet_layout(
                 if claimed:  # the reviewer keeps the claim (its points) or strikes it (0)
                     add_input(
                         "input_score",
-                        InputCell(
-                            name=f"{NAME_PREFIX}{b.id}",
-                            key=b.id,
-                            kind="bonus",
-                            label=f"{bonus.name}：{b.text}",
-                            row=row,
-                            col=REVIEW_COL,
-                            points=b.points,
-                            max=b.points,
-                            required=True,
-                        ),
+                        bonus_input(bonus, b, row, REVIEW_COL),
                     )
                     add_input("input_text", _reason(b.id, b.text, row, lang))
                 else:  # nothing claimed, nothing to confirm
@@ -485,19 +467,11 @@ def review_sheet_layout(
                     add(row, REASON_COL, "text")
                 heights[row] = HANDWRITING_POINTS
                 row += 1
-            if bonus.mode == "highest":
-                label_key = "bonus_total_highest"
-            else:
-                label_key = "bonus_total_sum" if bonus.cap is None else "bonus_total_cap"
             bonus_f = {}
             for col in (SELF_COL, REVIEW_COL):
-                span = f"{ref(first, col)}:{ref(row - 1, col)}"
-                if bonus.mode == "highest":
-                    bonus_f[col] = f"MAX({span})"
-                elif bonus.cap is None:
-                    bonus_f[col] = f"SUM({span})"
-                else:
-                    bonus_f[col] = f"MIN({_fmt(bonus.cap)},SUM({span}))"
+                bonus_f[col], label_key = bonus_formula(
+                    bonus, f"{ref(first, col)}:{ref(row - 1, col)}"
+                )
             bonus_label = t(label_key, lang, cap=_fmt(bonus.cap or 0))
             add(first, A, "section", bonus.name, merge_to=(row, A))
             add(row, B, "subtotal_label", bonus_label)
