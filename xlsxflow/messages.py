@@ -502,6 +502,38 @@ CATALOGUE: dict[str, Message] = {
     "outcome-bonus-struck": Message(
         W, "加分“{bonus}”未获确认（{kept}/{counted} 名评审人保留，须过半数），不计入实评分"
     ),
+    # ---- 民主测评 and surveys: the round file's evaluations and the candidates file (ballots/spec.py)
+    "evaluation-schema": Message(E, "{detail}"),
+    "evaluation-weights-missing": Message(
+        E,
+        "有多个测评群体（两票制）时，每个群体都须写明 weight（种子未给出权重，xlsxflow 不代为设定）："
+        "缺少 {groups} 的权重。",
+    ),
+    "evaluation-weights-sum": Message(E, "各测评群体的权重之和为 {total}，应为 1。"),
+    "evaluation-rubric-not-scored": Message(
+        E, "测评表“{rubric}”没有打分项目，不能用作打分测评票。请改用 grade 或 survey。"
+    ),
+    "evaluation-expected-bad": Message(E, "无法得出“{unit}”（{id}）应参加测评的人数：{detail}。"),
+    "evaluation-cap-bad": Message(E, "无法计算“{unit}”（{id}）的推荐名额（cap）：{detail}。"),
+    "evaluation-no-raters": Message(
+        W, "“{unit}”（{id}）应参加测评的{group}人数为 0，不生成该群体的测评票。"
+    ),
+    "members-unreadable": Message(E, "无法读取候选人（党员）名单：{detail}"),
+    "members-empty": Message(E, "候选人（党员）名单中没有任何人。"),
+    "members-missing-column": Message(
+        E,
+        "缺少必需的列“{column}”。表头第一行应包含：单位编号（或支部编号）、党员编号、姓名，可选岗位或职务。",
+    ),
+    "members-empty-id": Message(E, "党员编号为空。请为每名党员填写唯一编号。"),
+    "members-bad-id": Message(
+        E,
+        "党员编号“{id}”含有不允许的字符。只能使用字母、数字、下划线和连字符（- _），最长 40 个字符。",
+    ),
+    "members-duplicate-id": Message(E, "党员编号“{id}”重复（第一次出现在第 {first_row} 行）。"),
+    "members-empty-name": Message(E, "党员“{id}”的姓名为空。"),
+    "members-unknown-unit": Message(
+        E, "单位（支部）编号“{id}”不在单位名单中。请填写名单中的单位编号。"
+    ),
     # ---- the office's 审定 and publish ------------------------------------------------
     "summary-unreadable": Message(E, "无法读取汇总工作簿：{detail}"),
     "summary-not-signed": Message(

@@ -31,6 +31,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from simpleeval import EvalWithCompoundTypes, InvalidExpression
 
+from .ballots.spec import EvaluationSpec, check_evaluation_spec
 from .layout import BookLayout, SheetPlan, build_layout, nomination_subtitles
 from .messages import Issue, XlsxflowError, make_issue
 from .review.spec import ReviewSpec, check_review_spec
@@ -170,6 +171,8 @@ class RoundSpec(_Model):
     forms: list[FormSpec] = Field(min_length=1)
     notice: Notice = Notice()
     approval: Approval = Approval()
+    # 民主测评 and surveys: many raters per candidate (ballots/spec.py)
+    evaluations: list[EvaluationSpec] = []
     notes: list[str] = []
 
 
@@ -228,6 +231,7 @@ class Round:
                     "title": True,
                     "notice": True,  # wording for reviewers only: the workbooks stay valid
                     "approval": True,  # the office's 审定 sheet in the summary, not the units'
+                    "evaluations": True,  # ballots carry their own signed identity (ballots/)
                     # review: shapes the reviewers' workbooks, not the units' (review/spec.py)
                     "forms": {"__all__": {"slots_text", "notice_fields", "review"}},
                 },
@@ -237,6 +241,11 @@ class Round:
         }
         text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @staticmethod
+    def evaluate(expression: Expression, unit: Unit):
+        """An expression of the round file over one unit's roster columns (see :func:`evaluate`)."""
+        return evaluate(expression, unit)
 
     def slots_of(self, unit_id: str) -> dict[str, int]:
         """Forms the unit receives and how many slots of each (the workbook's sheets)."""
@@ -464,6 +473,32 @@ def _check_spec(spec: RoundSpec, src: LocatedYaml, label: str) -> Iterator[Issue
             try:
                 EvalWithCompoundTypes().parse(expr)
             except (SyntaxError, InvalidExpression) as exc:
+                yield make_issue(
+                    "round-expression",
+                    file=label,
+                    line=src.line_of(where),
+                    expr=expr,
+                    detail=str(exc) or type(exc).__name__,
+                    unit="",
+                )
+    for i, ev in enumerate(spec.evaluations):
+        line = src.line_of(("evaluations", i, "id"))
+        if ev.id in seen:  # one id space: the 审定 sheet keys candidates by form or evaluation
+            yield make_issue(
+                "rubric-duplicate-id", file=label, line=line, id=ev.id, first_line=seen[ev.id]
+            )
+        seen[ev.id] = line
+        yield from check_evaluation_spec(ev, src, ("evaluations", i), label)
+        for expr, key in (
+            (ev.cap, "cap"),
+            *((g.expected, ("raters", j, "expected")) for j, g in enumerate(ev.raters)),
+        ):
+            if not isinstance(expr, str) or expr == "members":
+                continue
+            try:
+                EvalWithCompoundTypes().parse(expr)
+            except (SyntaxError, InvalidExpression) as exc:
+                where = ("evaluations", i, *((key,) if isinstance(key, str) else key))
                 yield make_issue(
                     "round-expression",
                     file=label,
