@@ -205,7 +205,7 @@ def rubric_list() -> None:
 def init(file, round_name, force) -> None:
     """写出一份带注释的整轮文件 FILE 作为起点。Write a starter round file.
 
-    默认是种子的“三创三树”一轮（--round dangzhibu：红旗党支部与党员先锋岗）。
+    默认是种子的“三创三树”一轮（--round dangzhibu：红旗党支部与党员先锋岗民主测评）。
     旁边没有名单时，同时写出示例名单，xlsxflow round check FILE 即可运行；
     请换成本单位的名单。Also writes the sample roster beside it when there is
     none; replace it with your units.
@@ -224,10 +224,14 @@ def init(file, round_name, force) -> None:
         if not roster_file.exists():
             roster_file.write_bytes((shipped_dir("samples") / roster_name).read_bytes())
             click.echo(f"示例名单 sample roster → {roster_file}")
-        reviewers_file = path.parent / "reviewers.csv"  # for the commented review example
-        if "reviewers: reviewers.csv" in text and not reviewers_file.exists():
-            reviewers_file.write_bytes((shipped_dir("samples") / "reviewers.csv").read_bytes())
-            click.echo(f"示例评审人名单 sample reviewers → {reviewers_file}")
+        for name, what in (
+            ("reviewers.csv", "示例评审人名单 sample reviewers"),  # the commented review example
+            ("members.csv", "示例党员名单 sample members"),  # the 民主测评's candidates
+        ):
+            sample = path.parent / name
+            if f": {name}" in text and not sample.exists():
+                sample.write_bytes((shipped_dir("samples") / name).read_bytes())
+                click.echo(f"{what} → {sample}")
         click.echo(f"本轮文件 round file → {path}（检查 check: xlsxflow round check {path}）")
 
 

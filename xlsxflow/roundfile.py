@@ -591,8 +591,8 @@ def starter_text(name: str = "sanchuang") -> tuple[str, str]:
         if line.startswith("roster:"):
             roster_name = Path(line.split(":", 1)[1].split("#", 1)[0].strip()).name
             lines[i] = f"roster: {roster_name}".ljust(36) + "# your roster, relative to this file\n"
-        if "reviewers: ../../samples/" in line:  # the commented review example: a copy beside
-            lines[i] = line.replace("../../samples/", "")
+        if "reviewers: ../../samples/" in line or "candidates: ../../samples/" in line:
+            lines[i] = line.replace("../../samples/", "")  # sample files copied beside it
     return "".join(lines), roster_name
 
 
