@@ -251,7 +251,8 @@ def test_demo_of_the_party_branch_round(tmp_path):
     result = CliRunner().invoke(main, ["demo", str(tmp_path / "d"), "--rubric", "dangzhibu"])
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "d" / "report.json").read_text(encoding="utf-8"))
-    flags = [r for r in report["results"] if r["form"] == "hongqi" and r["award"]]
+    reviewed = report["review"]["candidates"]  # the flag goes by the reviewers' 实评分
+    flags = [c for c in reviewed if c["form"] == "hongqi" and c["award"]]
     assert 3 <= len(flags) <= 4 and all(r["rank"] <= 3 for r in flags)  # ties at the cut stay
     wb = openpyxl.load_workbook(tmp_path / "d" / "summary.xlsx")
     listed = [r for r in wb["红旗党支部公示"].iter_rows(values_only=True) if isinstance(r[0], int)]

@@ -148,7 +148,8 @@ def where(read) -> list[tuple[str, str]]:
 def test_shipped_rounds_keep_their_signed_hash():
     """The approval section is outside the content hash: workbooks already sent stay valid."""
     assert load_round("sanchuang").content_hash == "da384380f21d87f3"
-    assert load_round("dangzhibu").content_hash == "14cbc28eb2d75a94"
+    # the 先锋岗 left the forms for the evaluations section (民主测评): a new hash, once
+    assert load_round("dangzhibu").content_hash == "3bb31bc97dcf9bee"
 
 
 def _round_with(tmp_path: Path, approval_yaml: str) -> Path:

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from xlsxflow.cli import main
 from xlsxflow.messages import XlsxflowError
 from xlsxflow.roster import Roster, Unit
-from xlsxflow.roundfile import RoundSpec, compute_entitlements, load_round
+from xlsxflow.roundfile import RoundSpec, compute_entitlements, evaluate, load_round
 from xlsxflow.rubric import shipped_templates_dir
 
 SEED_ROUND = shipped_templates_dir() / "rounds" / "sanchuang.yaml"
@@ -140,15 +140,14 @@ def test_init_writes_a_starter_that_checks(tmp_path, monkeypatch):
     assert runner.invoke(main, ["init"]).exit_code == 2  # never overwrites without --force
 
 
-@pytest.mark.parametrize(
-    "members,slots", [(3, 0), (4, 1), (6, 1), (7, 2), (10, 3), (13, 3), (20, 6)]
-)
-def test_vanguard_posts_are_at_most_thirty_percent_of_members(members, slots):
-    """三.1: 党员先锋岗 每次不超过支部党员数的30% — rounded down, so 3 members give none."""
+@pytest.mark.parametrize("members,cap", [(3, 0), (4, 1), (6, 1), (7, 2), (10, 3), (13, 3), (20, 6)])
+def test_vanguard_posts_are_at_most_thirty_percent_of_members(members, cap):
+    """三.1: 党员先锋岗 每次不超过支部党员数的30% — rounded down, so 3 members give none.
+
+    The 先锋岗 is a 民主测评 of every member now: the 30% is the evaluation's cap."""
     spec = load_round(BRANCH_ROUND).spec
+    vanguard = next(e for e in spec.evaluations if e.id == "xianfenggang")
+    assert evaluate(vanguard.cap, unit(党员人数=members)) == cap <= members * 0.3
     got = compute_entitlements(spec, Roster([unit(党员人数=members)]))["U1"]
-    assert got["xianfenggang"].slots == slots <= members * 0.3
-    assert got["xianfenggang"].receives is (slots > 0)
+    assert "xianfenggang" not in got  # no longer a form the branch fills in
     assert (got["hongqi"].receives, got["hongqi"].slots) == (True, 1)
-    if not slots:
-        assert "名额为 0" in got["xianfenggang"].reasons[0]
