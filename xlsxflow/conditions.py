@@ -191,12 +191,16 @@ class _Answers:
         self.answers = answers
         self.unreadable: dict[str, str] = {}
 
-    def unmet(self, cond: Condition, group: str, below_holds: bool | None) -> Unmet | None:
-        """None when ``cond`` holds, else what is missing."""
+    def unmet(
+        self, cond: Condition, group: str, below: str = "", below_holds: bool = False
+    ) -> Unmet | None:
+        """None when ``cond`` holds, else what is missing (``below``: the level under it)."""
         rubric = self.rubric
         need = requirement_text(rubric, cond)
         kind = cond.kind
         if kind == "previous":
+            if below and not cond.text:
+                need = f"{below}的条件全部成立"
             return None if below_holds else Unmet("previous", need, "未达到", group)
         key = cond.answer_id or ""
         raw = self.answers.get(key)
@@ -268,7 +272,7 @@ def evaluate(
     names = rubric.level_names
     band_rank = names.index(band) if band in names else -1
     checks: list[Check] = []
-    below_holds: bool | None = None
+    below, below_holds = "", False
     for rank, level in enumerate(rubric.levels):
         unmet = []
         if rubric.by_score and rank > band_rank:
@@ -277,14 +281,14 @@ def evaluate(
             unmet.append(Unmet("score", need, shown))
         for group, conds in _grouped(level):
             for cond in conds:
-                miss = reader.unmet(cond, group, below_holds)
+                miss = reader.unmet(cond, group, below, below_holds)
                 if miss:
                     unmet.append(miss)
         for hit in blocked.get(level.name, []):
             unmet.append(Unmet(hit.id, hit.text, "、".join(hit.blocks), veto=True))
         holds = not unmet
         checks.append(Check(level.name, holds, unmet, level.decided_by, level.publicity))
-        below_holds = holds
+        below, below_holds = level.name, holds
     reached = -1
     for rank, check in enumerate(checks):
         if check.holds:
@@ -322,7 +326,7 @@ def _named_stars(rubric: Rubric, reader: _Answers, hits: list[VetoHit]) -> StarR
             miss
             for group, conds in _grouped(star)
             for cond in conds
-            if (miss := reader.unmet(cond, group, None))
+            if (miss := reader.unmet(cond, group))
         ]
         unmet += [
             Unmet(h.id, h.text, "、".join(h.blocks), veto=True)

@@ -1143,7 +1143,7 @@ def list_size(rubric: Rubric) -> str:
 
 
 def _conditions_outline(rubric: Rubric) -> list[str]:
-    lines = []
+    lines = [conditions_summary(rubric)] if rubric.scored else []  # mixed: after the points
     for name in rubric.scales:
         lines.append(f"等级序列 scale {name}: {' < '.join(rubric.scale_values(name))}")
     for owner in [*rubric.levels, *rubric.stars]:
@@ -1161,7 +1161,7 @@ def _conditions_outline(rubric: Rubric) -> list[str]:
                 key = cond.answer_id or "previous"
                 text = requirement_text(rubric, cond)
                 text = text if len(text) <= 50 else text[:49] + "…"
-                lines.append(f"    {key:<10} {text}")
+                lines.append(f"    {_pad(key, 14)}{text}")
     for veto in rubric.vetoes:
         lines.append(f"一票否决 veto {veto.id}: {veto.text}（阻止 {'、'.join(veto.blocks)}）")
     for target in rubric.targets:
