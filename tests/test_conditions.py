@@ -475,3 +475,11 @@ def test_generate_of_a_conditions_rubric_says_the_sheet_comes_later(name, tmp_pa
     assert render("conditions-sheet-later", title=r.title, rubric=r.id) in result.output
     assert "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []  # no key, no record, no folder
+
+
+def test_the_readme_example_loads():
+    readme = (shipped_templates_dir() / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Conditions")[1]
+    example = section.split("```yaml\n")[1].split("```")[0]
+    r = parse_rubric(HEAD + example, "README.md")
+    assert r.kind == "levels" and r.scale_values("文化社区") == ["三级", "二级", "一级"]

@@ -68,7 +68,7 @@ CATALOGUE: dict[str, Message] = {
     ),
     "conditions-sheet-later": Message(
         E,
-        "“{title}”（{rubric}）按条件评定星级，条件表工作簿尚未提供（将在后续版本加入），"
+        "{title}（{rubric}）按条件评定星级，条件表工作簿尚未提供（将在后续版本加入），"
         "暂不能生成工作簿。可用 xlsxflow rubric check {rubric} 查看全部条件。",
     ),
     "conditions-missing": Message(I, "距{level}还差：{items}"),
