@@ -27,7 +27,7 @@ scales:
 measures:
   - {id: wenming, text: 文明社区, scale: 文明社区}
   - {id: wenhua, text: 文化社区, scale: 文化社区}
-  - {id: rate, text: 调处成功率, unit: "%", max: 100}
+  - {id: rate, text: 调处成功率, unit: "%", min: 0, max: 100}
   - {id: rank, text: 考核排名, unit: 名}
 level_mode: MODE
 levels:
@@ -100,6 +100,13 @@ def test_a_number_at_least_its_bound_95_holds_and_94_9_does_not():
     result = evaluate(r, {**ALL, "rate": 94.9})
     assert result.level is None and result.next_level == "一星级"
     assert result.missing_text == "距一星级还差：调处成功率 95%（现为 94.9%）"
+
+
+@pytest.mark.parametrize("typed", ["150%", -1, float("nan"), "九十五"])
+def test_a_number_that_is_no_reading_is_unreadable_not_met(typed):
+    result = evaluate(small(), {**ALL, "rate": typed})
+    assert result.level is None and result.unreadable == {"rate": str(typed)}
+    assert result.missing[0].text == f"调处成功率 95%（现为无法识别的“{typed}”）"
 
 
 def test_a_number_at_most_its_bound():

@@ -11,6 +11,7 @@ and ingest that read them come later and build on :func:`evaluate`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
@@ -115,6 +116,8 @@ class StarResult:
         d["missing_text"] = self.missing_text
         d["missing"] = [dict(asdict(u), text=u.text) for u in self.missing]
         d["vetoes"] = [dict(asdict(v), message=v.message) for v in self.vetoes]
+        for check, out in zip(self.checks, d["checks"], strict=True):
+            out["unmet"] = [dict(asdict(u), text=u.text) for u in check.unmet]
         return d
 
 
@@ -173,9 +176,19 @@ def _number(value: object) -> float | None:
         return None
     if isinstance(value, bool):
         raise ValueError(value)
-    if isinstance(value, int | float):
-        return float(value)
-    return float(str(value).strip().removesuffix("%").strip())
+    try:
+        if isinstance(value, int | float):
+            return float(value)
+        return float(str(value).strip().removesuffix("%").strip())
+    except (OverflowError, TypeError) as exc:  # 10**400, and the like
+        raise ValueError(value) from exc
+
+
+def _within(value: float, low: float | None, high: float | None) -> bool:
+    """Finite, and inside the measure's range when it has one."""
+    if not math.isfinite(value):
+        return False
+    return (low is None or value >= low) and (high is None or value <= high)
 
 
 def _shown(value: float, unit: str) -> str:
@@ -232,6 +245,9 @@ class _Answers:
             return Unmet(key, need, f"无法识别的“{raw}”", group)
         if value is None:
             return Unmet(key, need, NOT_ANSWERED, group)
+        if not _within(value, measure.min, measure.max):  # 150%, -3, nan: not a reading
+            self.unreadable[key] = str(raw)
+            return Unmet(key, need, f"无法识别的“{raw}”", group)
         ok = value >= float(cond.at_least) if cond.at_least is not None else value <= cond.at_most
         return None if ok else Unmet(key, need, _shown(value, measure.unit), group)
 
