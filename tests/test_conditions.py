@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from conftest import ROSTER
 
 from xlsxflow.cli import main
-from xlsxflow.conditions import evaluate, round_targets
+from xlsxflow.conditions import evaluate, questions, round_targets
 from xlsxflow.messages import XlsxflowError, render
 from xlsxflow.rubric import fact_ids, load_rubric, parse_rubric, shipped_templates_dir
 
@@ -490,3 +490,13 @@ def test_the_readme_example_loads():
     example = section.split("```yaml\n")[1].split("```")[0]
     r = parse_rubric(HEAD + example, "README.md")
     assert r.kind == "levels" and r.scale_values("文化社区") == ["三级", "二级", "一级"]
+
+
+def test_questions_ask_each_answer_once_with_the_levels_that_test_it():
+    r = load_rubric("xingji-shequ")
+    asked = {q.id: q for q in questions(r)}
+    assert len(asked) == len(fact_ids(r)) + len(r.measures) + len(r.vetoes)
+    assert asked["f05"].text == "不发生命案" and asked["f05"].used_by == ["一星级", "二星级"]
+    assert asked["wenhua"].choices == ["三级", "二级", "一级"] and asked["wenhua"].group == "第3条"
+    assert (asked["chenggong"].unit, asked["chenggong"].max) == ("%", 100)
+    assert asked["v_qita"].kind == "veto" and asked["v_qita"].used_by == ["四星级", "五星级"]

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
 from .messages import render
-from .rubric import Condition, Rubric, requirement_text
+from .rubric import Condition, Rubric, condition_places, requirement_text
 
 YES = ("是", "yes", "y", "true", "1", "√", "✓")
 NO = ("否", "no", "n", "false", "0", "×", "✗")
@@ -151,6 +151,62 @@ class TargetResult:
 
     def to_dict(self) -> dict:
         return dict(asdict(self), share=self.share, message=self.message)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One answer a unit gives, asked once however many levels test it: what the
+    conditions sheet (a later step) draws as a row, and what ingest reads into ``answers``."""
+
+    id: str  # the key in ``answers``
+    kind: str  # fact (是/否) · honour (a value of ``choices``) · number · veto (是/否)
+    text: str  # the seed's words (a fact, a veto) or the measure's name
+    choices: list[str] = field(default_factory=list)  # 是/否, or the scale lowest first
+    unit: str = ""
+    min: float | None = None
+    max: float | None = None
+    used_by: list[str] = field(default_factory=list)  # the levels or stars that test it
+    group: str = ""  # the group where it first appears
+
+
+def questions(rubric: Rubric) -> list[Question]:
+    """Every answer ``rubric`` needs, in the order first met: facts and measures level by
+    level (lowest first) or star by star, then the vetoes."""
+    found: dict[str, dict] = {}
+    for owner, cond, path in condition_places(rubric):
+        key = cond.answer_id
+        if key is None:
+            continue
+        entry = found.get(key)
+        if entry is None:
+            group = ""
+            if "groups" in path:
+                holder = (rubric.levels if path[0] == "levels" else rubric.stars)[path[1]]
+                group = holder.groups[path[3]].name
+            entry = found[key] = {"cond": cond, "used_by": [], "group": group}
+        if owner not in entry["used_by"]:
+            entry["used_by"].append(owner)
+    out = []
+    for key, entry in found.items():
+        cond = entry["cond"]
+        common = {"id": key, "used_by": entry["used_by"], "group": entry["group"]}
+        if cond.kind == "fact":
+            out.append(Question(kind="fact", text=cond.fact or "", choices=["是", "否"], **common))
+            continue
+        m = rubric.measure(key)
+        if m.is_honour:
+            out.append(
+                Question(kind="honour", text=m.text, choices=rubric.scale_values(m.scale), **common)
+            )
+        else:
+            out.append(
+                Question(kind="number", text=m.text, unit=m.unit, min=m.min, max=m.max, **common)
+            )
+    out += [
+        Question(id=v.id, kind="veto", text=v.text, choices=["是", "否"], used_by=list(v.blocks))
+        for v in rubric.vetoes
+    ]
+    return out
 
 
 # -- reading answers -------------------------------------------------------------------
