@@ -45,6 +45,39 @@ CATALOGUE: dict[str, Message] = {
     "rubric-band-range": Message(E, "等级“{name}”的下限 {low} 高于上限 {high}。"),
     "rubric-step": Message(E, "分值 {max} 不是计分步长 {step} 的整数倍，无法按步长打满分。"),
     "rubric-bad-ref": Message(E, "引用了不存在的{what}“{ref}”。"),
+    # ---- conditions: star levels by conditions, named stars, checklists (rubric.py, conditions.py)
+    "rubric-scale-repeat": Message(
+        E,
+        "等级序列“{scale}”中“{value}”重复出现（第一次在第 {first_line} 行）。序列中每个等级只能出现一次。",
+    ),
+    "rubric-fact-reused": Message(
+        E,
+        "条件编号“{id}”已用于另一句表述（第 {first_line} 行）。同一编号只能问同一件事；"
+        "表述不同请另起编号。",
+    ),
+    "rubric-condition-kind": Message(E, "“{measure}”是{actual}，不能用作{wanted}条件。"),
+    "rubric-previous-first": Message(
+        E, "“{level}”是最低一级，没有上一级，不能使用“上一级成立”（previous）条件。"
+    ),
+    "rubric-duplicate-name": Message(
+        E, "名称“{name}”重复（第一次出现在第 {first_line} 行）。每个星级或星的名称必须唯一。"
+    ),
+    "rubric-level-easier": Message(
+        E,
+        "“{level}”要求“{this}”，比低一级“{below}”的“{before}”还宽：高一级的标准不能低于低一级。",
+    ),
+    "conditions-sheet-later": Message(
+        E,
+        "{title}（{rubric}）按条件评定星级，条件表工作簿尚未提供（将在后续版本加入），"
+        "暂不能生成工作簿。可用 xlsxflow rubric check {rubric} 查看全部条件。",
+    ),
+    "conditions-missing": Message(I, "距{level}还差：{items}"),
+    "conditions-unmet": Message(I, "{requirement}（现为{actual}）"),
+    "conditions-vetoed": Message(I, "一票否决：{veto}（不能评为{levels}）"),
+    "conditions-score-band": Message(I, "{score_label}达到{level}分数线"),
+    "conditions-target": Message(
+        I, "{level}及以上 {count}/{total} 个，占 {share}%（目标 {target}% 以上）：{verdict}"
+    ),
     # ---- roster files -------------------------------------------------------------
     "roster-unreadable": Message(E, "无法读取单位名单：{detail}"),
     "roster-missing-column": Message(
