@@ -170,17 +170,12 @@ def rubric_check(files: tuple[str, ...]) -> None:
 def rubric_list() -> None:
     """列出随附的评分表和整轮文件。List the shipped rubrics and rounds."""
     from .roundfile import load_round, pad
-    from .rubric import load_rubric, shipped_templates_dir
+    from .rubric import list_size, load_rubric, shipped_templates_dir
 
     with _handled():
         for path in sorted(shipped_templates_dir().glob("*.yaml")):
             r = load_rubric(path)
-            if r.scored:
-                size = f"{r.item_count:>3} 项 {r.total:>5g} 分"
-            elif r.indicators:
-                size = f"{len(r.indicators):>3} 项指标"
-            else:
-                size = f"{len(r.fields):>3} 栏申报表"
+            size = list_size(r)
             click.echo(f"{path.stem:<24} {pad(size, 16)} {r.title}")
         click.echo("\n整轮 rounds（xlsxflow round check <名称>；xlsxflow generate <名称>）:")
         for path in sorted((shipped_templates_dir() / "rounds").glob("*.yaml")):
