@@ -320,7 +320,7 @@ class Register:
         ).fetchone()
         if row is None:
             others = conn.execute(
-                "SELECT id FROM subjects WHERE name = ? AND kind = ? AND id != ? ORDER BY id",
+                "SELECT id FROM subjects WHERE name = ? AND kind = ? AND id != ? ORDER BY id LIMIT 5",
                 (d.name, d.subject_kind, d.subject_id),
             ).fetchall()
             if others:
