@@ -547,9 +547,9 @@ def test_export_opens_and_has_every_row(tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "历史记录.xlsx")
     assert wb.sheetnames == ["评定结果", "违纪违规", "撤销记录", "轮次", "名称变更"]
     rows = list(wb["评定结果"].iter_rows(values_only=True))
-    assert rows[0][:3] == ("期间", "轮次编号", "轮次名称") and len(rows) == total + 1
-    assert sum(1 for r in rows if str(r[13]).startswith("已撤销")) == 1
-    assert star_label(5) in {r[10] for r in rows}
+    assert rows[0][:4] == ("记录号", "期间", "轮次编号", "轮次名称") and len(rows) == total + 1
+    assert sum(1 for r in rows if str(r[12]).startswith("已撤销")) == 1
+    assert star_label(5) in {r[9] for r in rows}
     assert wb["违纪违规"]["H2"].value == "作风问题"
     assert wb["评定结果"].print_title_rows == "$1:$1"
 

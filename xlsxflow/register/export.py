@@ -1,6 +1,7 @@
 """The whole register as one print-ready Chinese workbook (历史记录.xlsx).
 
-Sheets: 评定结果 (every decision, revoked ones marked), 违纪违规, 撤销记录, 轮次 and
+Sheets: 评定结果 (every decision with its 记录号 — what ``register revoke`` takes —
+revoked ones marked), 违纪违规, 撤销记录, 轮次 and
 名称变更.  A4 landscape, one page wide, the heading row repeated on every page,
 explicit row heights for wrapped text (LibreOffice does not grow rows itself).
 """
@@ -16,7 +17,7 @@ from ..atomic import atomic_path
 from ..clitext import display_width
 from .model import KIND_LABELS, star_label
 
-MAX_WIDTH = 28  # characters of a column before its text wraps
+MAX_WIDTH = 24  # characters of a column before its text wraps
 LINE_POINTS = 15
 
 
@@ -38,17 +39,16 @@ def _sheets(register) -> list[tuple[str, list[str], list[list]]]:
             status = f"已撤销（{r.revocation.date.isoformat()}：{r.revocation.reason}）"
         decisions.append(
             [
+                r.id,
                 r.period.chinese,
                 r.round_id,
                 r.round_title,
                 d.form,
-                KIND_LABELS[d.subject_kind],
                 d.subject_id,
                 d.name,
                 names.get(d.unit_id, d.unit_id) if d.unit_id else "",
                 _fmt(d.score),
-                d.band,
-                star_label(d.stars),
+                "、".join(filter(None, (d.band, star_label(d.stars)))),
                 d.award,
                 d.title,
                 status,
@@ -97,17 +97,16 @@ def _sheets(register) -> list[tuple[str, list[str], list[list]]]:
         (
             "评定结果",
             [
+                "记录号",
                 "期间",
                 "轮次编号",
                 "轮次名称",
                 "评选项目",
-                "类别",
                 "编号",
                 "名称",
                 "所属单位",
                 "得分",
-                "等次",
-                "星级",
+                "等次/星级",
                 "奖项",
                 "称号",
                 "状态",
@@ -205,4 +204,4 @@ def export_xlsx(register, path: Path) -> Path:
 
 
 def _lines(text: str, width: int) -> int:
-    return max(1, math.ceil(display_width(text) / max(1, width - 2)))
+    return max(1, math.ceil(display_width(text) / max(1, width - 1)))
