@@ -599,3 +599,63 @@ def test_commands_import_history_violation_revoke_export(tmp_path):
     )
     refused = runner.invoke(main, ["register", "import", str(bad), "--register", db])
     assert refused.exit_code == 2 and f"{bad}:2:" in refused.output
+
+
+# -- incremental ingest: the register remembers what ingest has read --------------------------------
+
+
+def test_ingest_reads_an_unchanged_file_once_and_rereads_what_changed(
+    round_dir, tmp_path, monkeypatch
+):
+    import importlib
+    from dataclasses import replace
+
+    from conftest import fill
+
+    from xlsxflow.ingest import ingest
+    from xlsxflow.isolation import Isolation
+
+    ingest_module = importlib.import_module("xlsxflow.ingest")  # the package exports ingest()
+    readcache = importlib.import_module("xlsxflow.register.readcache")
+    _, generated, ctx = round_dir
+    files = {g.unit_id: g.path for g in generated.files}
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    fill(files["CZJ"], returns / "czj.xlsx")
+    fill(files["JYJ"], returns / "jyj.xlsx")
+    (returns / "junk.xlsx").write_bytes(b"PK\x03\x04 broken")
+    read: list[str] = []
+    real = ingest_module.read_source
+
+    def counted(source, rel, *args):
+        read.append(rel)
+        return real(source, rel, *args)
+
+    monkeypatch.setattr(ingest_module, "read_source", counted)
+    reg = open_register(tmp_path / "r.sqlite3")
+
+    def run(context=ctx):
+        read.clear()
+        report = ingest(returns, context, isolation=Isolation(workers=0), register=reg)
+        return report, sorted(read)
+
+    first, fresh = run()
+    assert fresh == ["czj.xlsx", "junk.xlsx", "jyj.xlsx"]
+    again, reread = run()
+    assert reread == []  # nothing read again, every file still listed with its result
+    assert [f.to_dict() for f in again.files] == [f.to_dict() for f in first.files]
+    assert [(r.unit_id, r.total) for r in again.results] == [
+        (r.unit_id, r.total) for r in first.results
+    ]
+    fill(files["JYJ"], returns / "jyj.xlsx", scores={"i01": 0})  # a changed file
+    assert run()[1] == ["jyj.xlsx"]
+    other = type(ctx.rubric).model_validate({**ctx.rubric.model_dump(), "title": "另一评分表"})
+    changed = replace(ctx, rubric=other)
+    assert changed.signed_as[3] != ctx.signed_as[3]
+    assert run(changed)[1] == ["czj.xlsx", "junk.xlsx", "jyj.xlsx"]  # a changed rubric
+    monkeypatch.setattr(readcache, "__version__", "99.0")
+    assert run()[1] == ["czj.xlsx", "junk.xlsx", "jyj.xlsx"]  # a new xlsxflow version
+    with sqlite3.connect(reg.path) as raw:  # an entry altered in the database is not trusted
+        raw.execute("UPDATE ingest_cache SET record = record || x'00'")
+    assert run()[1] == ["czj.xlsx", "junk.xlsx", "jyj.xlsx"]
+    reg.close()

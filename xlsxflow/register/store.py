@@ -123,6 +123,18 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT OR IGNORE INTO subject_names (subject_id, name, first_seen)
         SELECT subject_id, name, MIN(date) FROM violations GROUP BY subject_id, name;
     """,
+    # 3: what ingest has read (register/readcache.py)
+    """
+    CREATE TABLE ingest_cache (
+        context TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        path TEXT NOT NULL,
+        record BLOB NOT NULL,
+        mac TEXT NOT NULL,
+        stored_at TEXT NOT NULL,
+        PRIMARY KEY (context, sha256, path)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
