@@ -413,7 +413,7 @@ def test_migrates_a_version_1_register_and_refuses_a_newer_one(tmp_path):
     conn.commit()
     conn.close()
     with open_register(path) as reg:
-        assert reg.version == SCHEMA_VERSION == 2
+        assert reg.version == SCHEMA_VERSION == 3
         assert reg.subject("ZB01").name == "第一支部" and set(reg.subject("ZB01").names) == {
             "一支部",
             "第一支部",
