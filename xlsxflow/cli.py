@@ -1255,7 +1255,7 @@ def register_revoke(decision_id, violation_id, reason, when, register_file) -> N
 @click.option("--role", default="", help="职务，如 支部书记（星级对负责人的限制）。Post.")
 @REGISTER_FILE
 def history_cmd(subject_id, year, role, register_file) -> None:
-    """一个单位或个人（按编号）历次的结果、连续获奖、星级升降和限制。One record.
+    """查看一个单位或个人（按编号）的历次结果、称号和限制。One record.
 
     SUBJECT_ID 是单位编号或党员编号（按编号，不按名称匹配）。
     By id, never by name.
