@@ -659,3 +659,35 @@ def test_ingest_reads_an_unchanged_file_once_and_rereads_what_changed(
         raw.execute("UPDATE ingest_cache SET record = record || x'00'")
     assert run()[1] == ["czj.xlsx", "junk.xlsx", "jyj.xlsx"]
     reg.close()
+
+
+def test_a_round_files_history_section_is_checked_and_applied(tmp_path):
+    import shutil
+
+    from xlsxflow.roundfile import load_round
+
+    for name in ("branches.csv", "members.csv", "reviewers.csv"):
+        shutil.copy(shipped_dir("samples") / name, tmp_path / name)
+    text = (shipped_dir("templates") / "rounds" / "dangzhibu.yaml").read_text("utf-8")
+    text = text.replace("../../samples/", "")
+    (tmp_path / "plain.yaml").write_text(text, "utf-8")
+    section = "\nhistory:\n  consecutive:\n    - {form: hongqi, count: %d, title: 年度先进党支部}\n"
+    (tmp_path / "r.yaml").write_text(text + section % 1, "utf-8")
+    (tmp_path / "bad.yaml").write_text(text + section % 0, "utf-8")
+    rnd = load_round(tmp_path / "r.yaml")
+    assert rnd.spec.history.consecutive[0].count == 1
+    assert rnd.content_hash == load_round(tmp_path / "plain.yaml").content_hash  # not signed
+    with pytest.raises(XlsxflowError) as exc:
+        load_round(tmp_path / "bad.yaml")
+    issue = exc.value.issues[0]
+    assert issue.code == "round-schema" and issue.line == len(text.splitlines()) + 4
+    db = tmp_path / "reg.sqlite3"
+    with open_register(db) as reg:
+        reg.record_decisions(
+            "r", "2026H1", [Decision("ZB01", "一支部", "hongqi", award="流动红旗")]
+        )
+    runner = CliRunner()
+    args = ["history", "ZB01", "--register", str(db)]
+    assert "年度先进党支部（免评）" not in runner.invoke(main, args).output  # seeds: two flags
+    shown = runner.invoke(main, [*args, "--round", str(tmp_path / "r.yaml")]).output
+    assert "年度先进党支部（免评）" in shown  # this round file: one

@@ -1253,8 +1253,13 @@ def register_revoke(decision_id, violation_id, reason, when, register_file) -> N
 @click.argument("subject_id")
 @click.option("--year", type=click.IntRange(1900, 9998), help="评定年度（默认：最近一年）。Year.")
 @click.option("--role", default="", help="职务，如 支部书记（星级对负责人的限制）。Post.")
+@click.option(
+    "--round",
+    "round_file",
+    help="按此整轮文件的 history 一节判断（默认：党支部种子的规则）。Rules from a round file.",
+)
 @REGISTER_FILE
-def history_cmd(subject_id, year, role, register_file) -> None:
+def history_cmd(subject_id, year, role, round_file, register_file) -> None:
     """查看一个单位或个人（按编号）的历次结果、称号和限制。One record.
 
     SUBJECT_ID 是单位编号或党员编号（按编号，不按名称匹配）。
@@ -1264,7 +1269,7 @@ def history_cmd(subject_id, year, role, register_file) -> None:
     from .register.show import history_report
 
     with _handled(), open_register(register_file, create=False) as reg:
-        for line in history_report(reg, subject_id, year, role):
+        for line in history_report(reg, subject_id, year, role, round_file):
             click.echo(line)
 
 

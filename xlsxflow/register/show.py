@@ -62,10 +62,19 @@ def history_lines(history: History, assessment: Assessment) -> list[str]:
 
 
 def history_report(
-    register, subject_id: str, year: int | None = None, role: str = "", rules=None
+    register, subject_id: str, year: int | None = None, role: str = "", round_file=None
 ) -> list[str]:
-    """``xlsxflow history``: the subject's history and what the rules say about ``year``."""
+    """``xlsxflow history``: the subject's history and what the rules say about ``year``.
+
+    The rules are the round file's ``history`` section (``round_file``: a path or a
+    shipped round's name), else the party-branch seeds' (``DEFAULT_RULES``).
+    """
     from .rules import DEFAULT_RULES, assess
 
+    rules = DEFAULT_RULES
+    if round_file is not None:
+        from ..roundfile import load_round
+
+        rules = load_round(round_file).spec.history or DEFAULT_RULES
     hist = register.history(subject_id)
-    return history_lines(hist, assess(hist, rules or DEFAULT_RULES, year, role))
+    return history_lines(hist, assess(hist, rules, year, role))
