@@ -4,6 +4,7 @@ migration, concurrent writers and kill -9 (real processes), export and the comma
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import sqlite3
@@ -691,3 +692,44 @@ def test_a_round_files_history_section_is_checked_and_applied(tmp_path):
     assert "年度先进党支部（免评）" not in runner.invoke(main, args).output  # seeds: two flags
     shown = runner.invoke(main, [*args, "--round", str(tmp_path / "r.yaml")]).output
     assert "年度先进党支部（免评）" in shown  # this round file: one
+
+
+def test_record_published_takes_a_decisions_json(tmp_path):
+    from xlsxflow.register.published import record_published
+
+    def cand(n, unit, decision, award="", nominee=""):
+        return {
+            "number": n,
+            "form_id": "hongqi",
+            "form": "红旗党支部",
+            "unit_id": unit,
+            "unit": f"{unit}支部",
+            "nominee": nominee,
+            "scores": {"self": "95", "review": "94.5", "decision": "94.5"},
+            "award": award,
+            "decision": decision,
+        }
+
+    doc = {
+        "format": "xlsxflow-decisions-1",
+        "round": {"id": "R26H2", "title": "2026年下半年红旗党支部评选"},
+        "candidates": [
+            cand(1, "ZB01", "同意", "红旗党支部（流动红旗）"),
+            cand(2, "ZB02", "不同意", "红旗党支部（流动红旗）"),
+            cand(3, "ZB03", "同意", nominee="某窗口"),
+        ],
+    }
+    (tmp_path / "decisions.json").write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
+    with open_register(tmp_path / "r.sqlite3") as reg:
+        result = record_published(reg, tmp_path / "decisions.json", "2026H2")
+        assert (result.count, result.skipped) == (2, 1)
+        (r,) = reg.rounds()
+        assert (r.id, r.period, r.status, r.forms) == (
+            "R26H2",
+            P("2026H2"),
+            "published",
+            ("hongqi",),
+        )
+        first, second = reg.decisions()
+        assert first.awarded and first.award == "红旗党支部（流动红旗）" and first.score == 94.5
+        assert not second.awarded and second.source == "decisions.json#2"

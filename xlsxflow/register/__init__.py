@@ -22,6 +22,7 @@ from .model import (
     Violation,
 )
 from .period import Period, parse_period
+from .published import record_published
 from .rules import DEFAULT_RULES, Assessment, HistoryRules, assess, rules_from_config
 from .store import DEFAULT_FILE, SCHEMA_VERSION, RecordResult, Register, default_path, open_register
 
@@ -48,5 +49,6 @@ __all__ = [
     "default_path",
     "open_register",
     "parse_period",
+    "record_published",
     "rules_from_config",
 ]

@@ -157,6 +157,7 @@ class RecordResult:
     count: int = 0
     rounds: int = 0
     issues: list[Issue] = field(default_factory=list)
+    skipped: int = 0  # candidates not recorded (no id of their own)
 
 
 def open_register(path: str | Path | None = None, *, create: bool = True) -> Register:
