@@ -39,9 +39,9 @@ def connect(path: str | Path, *, wal: bool = True, timeout: float = BUSY_TIMEOUT
 def _begin(conn: sqlite3.Connection, timeout: float = BUSY_TIMEOUT_S) -> None:
     """``BEGIN IMMEDIATE``, waiting for another process's write in short steps.
 
-    SQLite's own busy handler sleeps whole seconds where it was built without
-    ``usleep`` (seen here: a 0.2 s import kept the other writer 5 s), so the
-    wait for the write lock is ours: 2–50 ms steps up to ``timeout``.
+    SQLite's own busy handler sleeps whole seconds where the library was built
+    without ``usleep`` (documented for ``sqlite3_busy_timeout`` builds), so the
+    wait for the write lock is ours: 2–50 ms steps, with jitter, up to ``timeout``.
     """
     conn.execute("PRAGMA busy_timeout = 0")
     deadline, pause = time.monotonic() + timeout, 0.002
