@@ -534,6 +534,45 @@ CATALOGUE: dict[str, Message] = {
     "members-unknown-unit": Message(
         E, "单位（支部）编号“{id}”不在单位名单中。请填写名单中的单位编号。"
     ),
+    # ---- the ballots commands (ballots/run.py: xlsxflow ballots generate | ingest) ----
+    "ballots-no-round": Message(
+        E,
+        "当前目录没有本轮记录（{path}）。请在生成本轮的目录中运行，"
+        "或先用 xlsxflow generate 整轮文件 生成本轮（如 xlsxflow generate dangzhibu）；"
+        "已记录的轮次可用 --round 轮次编号 指定。",
+    ),
+    "ballots-needs-round": Message(
+        E,
+        "民主测评只用于整轮（round 文件）：当前目录记录的不是整轮。"
+        "请先用 xlsxflow generate 整轮文件 生成本轮（如 xlsxflow generate dangzhibu）。",
+    ),
+    "ballots-no-evaluations": Message(
+        E,
+        "本轮文件 {file} 中没有 evaluations（民主测评）一节，没有测评票可生成或核验。"
+        "写法见 templates/README.md 的“evaluations”一节（xlsxflow init --round dangzhibu 写出的整轮文件中有示例）。",
+    ),
+    "ballots-other-key": Message(
+        E,
+        "该密钥（指纹 {found}）不是本轮所用的密钥（指纹 {expected}）："
+        "用它签名的测评票在核验时都会被当作伪造。请去掉 --key，或指定本轮的密钥。",
+    ),
+    "ballots-unknown-unit-arg": Message(
+        E, "单位编号“{id}”不参加本轮的民主测评（参加的单位：{known}）。"
+    ),
+    "ballots-out-is-workdir": Message(
+        E,
+        "输出文件夹 {out} 是当前目录或其上级。测评票文件夹会被整个替换，"
+        "请指定单独的文件夹（如 --out ballots）。",
+    ),
+    "ballots-out-not-file": Message(E, "{out} 是文件夹；请给出文件名（如 测评汇总.xlsx）。"),
+    "ballots-out-inside": Message(
+        E,
+        "{out} 位于测评票文件夹 {folder} 内；该文件夹只读取、从不修改，请把输出写到别处"
+        "（如 --out 测评汇总.xlsx）。",
+    ),
+    "ballots-dir-missing": Message(
+        E, "测评票文件夹不存在：{path}。请检查路径（交回的测评票和录入表所在的文件夹）。"
+    ),
     # ---- the office's 审定 and publish ------------------------------------------------
     "summary-unreadable": Message(E, "无法读取汇总工作簿：{detail}"),
     "summary-not-signed": Message(
