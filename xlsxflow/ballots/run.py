@@ -179,7 +179,7 @@ def ingest_and_count(
     read = ingest_ballots(
         ballots_dir, br.ctx, br.evals, limits=limits, isolation=isolation, progress=progress
     )
-    outcome = count_ballots(br.evals, read)
+    outcome = count_ballots(br.evals, read.ballots)
     data = evaluation_summary_bytes(
         br.ctx.round, br.evals, read, outcome, key=br.ctx.key, lang=lang
     )
@@ -198,7 +198,14 @@ def ballots_report(br: BallotRound, read: BallotIngest, outcome: EvaluationOutco
     reasons only, and the count (``outcome_dict``) shows no group below the
     anonymity threshold.
     """
-    from .count import outcome_dict
+    from .count import mask, outcome_dict
+
+    def masked_file(f) -> dict:
+        """A file's entry with the values its issues quote masked (＊)."""
+        d = f.to_dict()
+        d["issues"] = [mask(i).to_dict() for i in f.issues]
+        d["reason"] = file_reason(f)
+        return d
 
     return {
         "round": {"id": br.round_id, "title": br.ctx.title},
@@ -207,8 +214,8 @@ def ballots_report(br: BallotRound, read: BallotIngest, outcome: EvaluationOutco
         "written_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "counts": read.counts(),
         "ballots": tally(br, read, outcome),
-        "files": [f.to_dict() for f in read.files],
-        "warnings": [i.to_dict() for i in [*read.warnings, *outcome.warnings]],
+        "files": [masked_file(f) for f in read.files],
+        "warnings": [mask(i).to_dict() for i in [*read.warnings, *outcome.warnings]],
         "evaluations": outcome_dict(outcome),
     }
 
@@ -323,8 +330,19 @@ def count_lines(counted: BallotsCounted) -> list[str]:
     folder = Path(read.ballots_dir).as_posix().rstrip("/") + "/"
     for f in read.files:
         if f.status == "rejected" or (f.status == "accepted" and f.issues):
-            lines.append(f"  {folder}{f.path}：{f.reason}")
+            lines.append(f"  {folder}{f.path}：{file_reason(f)}")
     return lines
+
+
+def file_reason(f) -> str:
+    """A file's reason with any value a ballot held masked (its first issue's, when the
+    reason is that issue's message): nothing ties a score to a ballot's file."""
+    from .count import mask
+
+    for issue in f.issues:
+        if f.reason == issue.message:
+            return mask(issue).message
+    return f.reason
 
 
 def ballots_exit_code(counted: BallotsCounted) -> int:
