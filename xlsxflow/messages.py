@@ -518,6 +518,19 @@ CATALOGUE: dict[str, Message] = {
     "evaluation-no-raters": Message(
         W, "“{unit}”（{id}）应参加测评的{group}人数为 0，不生成该群体的测评票。"
     ),
+    # ---- counting the ballots (ballots/count.py) ---------------------------------------
+    "count-unknown-ballot": Message(
+        W,
+        "测评票属于本轮没有的测评、单位或测评群体（{evaluation} · {unit} · {group}），不计入。",
+    ),
+    "count-more-than-expected": Message(
+        W,
+        "{evaluation}：“{unit}”的{group}测评票收回 {returned} 张，多于应参加人数 {expected} 人。"
+        "请核对发票和收票情况。",
+    ),
+    "count-no-ballots": Message(
+        W, "{evaluation}：“{unit}”的{group}测评票一张也没有收回（应参加 {expected} 人）。"
+    ),
     "members-unreadable": Message(E, "无法读取候选人（党员）名单：{detail}"),
     "members-empty": Message(E, "候选人（党员）名单中没有任何人。"),
     "members-missing-column": Message(

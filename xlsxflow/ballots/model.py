@@ -99,10 +99,12 @@ class GroupResult:
     returned: int  # ballots of this unit and group read (each serial once)
     valid: int  # ballots whose part for this candidate counts
     invalid: dict[str, int] = field(default_factory=dict)  # INVALID_REASONS key → count
+    abstained: int = 0  # blank parts when blank is not an invalid rule: 弃权 (count.py)
     quorum_met: bool | None = None  # None: the evaluation sets no quorum
     shown: bool = True  # valid ≥ the anonymity threshold: its result may be shown
     method: str = ""  # as applied: mean, or trimmed_mean (dropped N high and N low)
     score: Decimal | None = None  # items: the aggregated total (exact), None when not shown
+    score_exact: Fraction | None = None  # the same as a fraction (a mean of 3 is 1/3 exact)
     items: dict[str, Decimal] = field(default_factory=dict)  # items: per question, aggregated
     shares: dict[str, Fraction] = field(default_factory=dict)  # grade: choice → share
     rates: dict[str, Fraction] = field(default_factory=dict)  # survey: question → positive share
@@ -123,6 +125,7 @@ class CandidateResult:
     # valid ballots than the anonymity threshold) | no_ballots
     status: str = "no_ballots"
     score: Decimal | None = None  # items: weighted over the groups (exact); None unless valid
+    score_exact: Fraction | None = None  # the same as a fraction: ranking and threshold use it
     items: dict[str, Decimal] = field(default_factory=dict)  # items: weighted per question
     shares: dict[str, Fraction] = field(default_factory=dict)  # grade: weighted shares
     grade: str = ""  # grade: by the rules
