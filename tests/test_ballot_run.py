@@ -3,12 +3,16 @@ examples of the evaluations section load."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from xlsxflow.ballots.spec import load_evaluations
+from xlsxflow.cli import main
+from xlsxflow.messages import render
 from xlsxflow.roundfile import load_round
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,3 +62,94 @@ def test_the_readme_examples_of_evaluations_load(tmp_path, index):
         }
     else:
         assert ev.kind == "items" and ev.caps == {"ZB01": 1, "ZB02": 0}
+
+
+# -- the commands as an office meets them ------------------------------------------------
+
+ROUND = (
+    HEAD
+    + """evaluations:
+  - id: xfg
+    title: 党员先锋岗民主测评
+    candidates: members.csv
+    ballot: {rubric: dangyuan-xianfenggang}
+    raters:
+      - {id: dangyuan, label: 党员, expected: members}
+    invalid: [blank, incomplete, all_max]
+    quorum: 0.5
+    anonymity: 3
+    cap: "floor(党员人数 * 30 / 100)"
+"""
+)
+
+
+def small_round(folder: Path, text: str = ROUND) -> Path:
+    """A recorded round of three branches (5, 3 and no members) in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    (folder / "members.csv").write_text(MEMBERS, encoding="utf-8")
+    (folder / "round.yaml").write_text(text, encoding="utf-8")
+    with contextlib.chdir(folder):  # the round is recorded where generate runs
+        result = CliRunner().invoke(main, ["generate", "round.yaml", "--out", "workbooks"])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_commands_say_what_is_wrong_before_anything_is_written(tmp_path, monkeypatch):
+    """No round here, a round without evaluations, another key, --out inside the folder, a
+    folder that does not exist, a unit not taking part: each a catalogue message, exit 2."""
+    monkeypatch.chdir(tmp_path)
+    result = run("ballots", "generate")
+    assert result.exit_code == 2
+    assert render("ballots-no-round", path="xlsxflow-round.json") in result.output
+    assert not (tmp_path / "ballots").exists()
+
+    small_round(tmp_path / "plain", HEAD)  # a round file without evaluations
+    monkeypatch.chdir(tmp_path / "plain")
+    result = run("ballots", "generate")
+    assert result.exit_code == 2
+    assert render("ballots-no-evaluations", round_file="round.yaml") in result.output
+
+    small_round(tmp_path / "r")
+    monkeypatch.chdir(tmp_path / "r")
+    (tmp_path / "other.key").write_text("ab" * 32)
+    result = run("ballots", "generate", "--key", str(tmp_path / "other.key"))
+    assert result.exit_code == 2 and "[ballots-other-key]" in result.output
+    result = run("ballots", "generate", "--unit", "ZB03", "--unit", "XX")
+    assert result.exit_code == 2
+    assert render("ballots-unknown-unit-arg", id="XX", known="ZB01、ZB02") in result.output
+    assert render("ballots-unknown-unit-arg", id="ZB03", known="ZB01、ZB02") in result.output
+    result = run("ballots", "generate", "--out", ".")
+    assert result.exit_code == 2
+    assert render("ballots-out-is-workdir", out=".") in result.output
+    assert not (tmp_path / "r" / "ballots").exists()
+
+    (tmp_path / "r" / "back").mkdir()
+    for out in ("back/测评汇总.xlsx", "back"):
+        result = run("ballots", "ingest", "back", "--out", out)
+        assert result.exit_code == 2, result.output
+    result = run("ballots", "ingest", "back", "--report", "back/r.json")
+    assert result.exit_code == 2
+    assert render("ballots-out-inside", out="back/r.json", folder="back") in result.output
+    result = run("ballots", "ingest", "nowhere")
+    assert result.exit_code == 2
+    assert render("ballots-dir-missing", path="nowhere") in result.output
+    assert list((tmp_path / "r" / "back").iterdir()) == []
+    assert not (tmp_path / "r" / "测评汇总.xlsx").exists()
+
+
+def test_round_check_lists_each_evaluation(tmp_path):
+    folder = small_round(tmp_path)
+    result = run("round", "check", str(folder / "round.yaml"))
+    assert result.exit_code == 0, result.output
+    assert "民主测评 evaluation：党员先锋岗民主测评（xfg）" in result.output
+    rows = {
+        line.split()[0]: line.split()[2:]
+        for line in result.output.splitlines()
+        if line[:4] == "ZB01" or line[:4] == "ZB02"
+    }
+    assert rows["ZB01"][-3:] == ["5", "5", "1"] and rows["ZB02"][-3:] == ["3", "3", "0"]

@@ -561,7 +561,7 @@ CATALOGUE: dict[str, Message] = {
     ),
     "ballots-no-evaluations": Message(
         E,
-        "本轮文件 {file} 中没有 evaluations（民主测评）一节，没有测评票可生成或核验。"
+        "本轮文件 {round_file} 中没有 evaluations（民主测评）一节，没有测评票可生成或核验。"
         "写法见 templates/README.md 的“evaluations”一节（xlsxflow init --round dangzhibu 写出的整轮文件中有示例）。",
     ),
     "ballots-other-key": Message(

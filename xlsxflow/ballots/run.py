@@ -77,7 +77,7 @@ def open_ballots(
         )
     evals = load_evaluations(ctx.round)
     if not evals.evaluations:
-        raise XlsxflowError(make_issue("ballots-no-evaluations", file=ctx.round.path.name))
+        raise XlsxflowError(make_issue("ballots-no-evaluations", round_file=ctx.round.path.name))
     return BallotRound(ctx, evals, workdir)
 
 
@@ -108,8 +108,6 @@ def generate_ballots(
     br: BallotRound | None = None,
 ):
     """Write the ballots (and the 录入表 for paper) of every evaluation, or of ``units``."""
-    from .workbook import write_ballots
-
     br = br or open_ballots(workdir, key_path, round_file)
     out, here = Path(os.path.realpath(out_dir)), Path(os.path.realpath(br.workdir))
     if out == here or here.is_relative_to(out):  # the folder is swapped in whole
@@ -120,6 +118,8 @@ def generate_ballots(
         raise XlsxflowError(
             [make_issue("ballots-unknown-unit-arg", id=u, known="、".join(known)) for u in unknown]
         )
+    from .workbook import write_ballots
+
     return write_ballots(
         br.ctx,
         br.evals,
@@ -168,14 +168,14 @@ def ingest_and_count(
     br: BallotRound | None = None,
 ) -> BallotsCounted:
     """Read every file of ``ballots_dir``, count, write the 测评汇总 (and the report)."""
-    from .count import count_ballots
-    from .returns import ingest_ballots
-    from .sheets import evaluation_summary_bytes
-
     check_outputs(ballots_dir, out_file, report_file)
     br = br or open_ballots(workdir, key_path, round_file)
     if not Path(ballots_dir).is_dir():
         raise XlsxflowError(make_issue("ballots-dir-missing", path=str(ballots_dir)))
+    from .count import count_ballots
+    from .returns import ingest_ballots
+    from .sheets import evaluation_summary_bytes
+
     read = ingest_ballots(
         ballots_dir, br.ctx, br.evals, limits=limits, isolation=isolation, progress=progress
     )
