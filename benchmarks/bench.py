@@ -453,8 +453,9 @@ def phase_ballots_count(work: Path, n: int) -> dict:
     """Counting (validity, trimmed means, quorum, anonymity, rank, cap) and the 测评汇总."""
     import pickle
 
-    from xlsxflow.ballots.count import count_ballots
     from xlsxflow.ballots.sheets import evaluation_summary_bytes
+
+    from xlsxflow.ballots.count import count_ballots
 
     br = _ballot_round(work)
     read = pickle.loads((work / "ballots.pickle").read_bytes())
