@@ -425,7 +425,33 @@ def phase_ballots_fill(work: Path, n: int) -> dict:
 
 
 def fill_ballots(br, ballots: Path, out: Path) -> int:
-    raise NotImplementedError  # the ballot layout (ballots/workbook.py)
+    """Each ballot's answer cells typed (scores 7–10, never all full marks), straight into
+    the sheet's XML as a spreadsheet program saves it (openpyxl would take minutes)."""
+    from xlsxwriter.utility import xl_col_to_name
+
+    from xlsxflow.ballots.workbook import FIRST_ROW, Signed, _desc_count, _positions
+    from xlsxflow.layout import META_SHEET
+    from xlsxflow.ooxml import open_book
+
+    files = sorted(ballots.rglob("测评票_*.xlsx"))
+    for i, path in enumerate(files):
+        data = path.read_bytes()
+        book = open_book(data)
+        meta = book.read_sheet(book.sheet_info(META_SHEET))
+        identity = {
+            c.value: meta.get(row, 1).value for (row, col), c in meta.cells.items() if col == 0
+        }
+        book.close()
+        signed = Signed.parse(identity["sheets"])
+        where = _positions(signed, FIRST_ROW, _desc_count(signed))
+        values = {
+            f"{xl_col_to_name(col - 1)}{row}": ("n", 10 - (i + row + col) % 4)
+            for row, col in where.values()
+        }
+        target = out / path.relative_to(ballots)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(_fill_sheets(data, {"xl/worksheets/sheet1.xml": values}))
+    return len(files)
 
 
 def phase_ballots_ingest(work: Path, n: int, workers: int | None = None) -> dict:

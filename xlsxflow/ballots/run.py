@@ -88,13 +88,15 @@ def participating_units(br: BallotRound) -> list[str]:
 
 
 def ballots_expected(br: BallotRound, units: list[str] | None = None) -> int:
-    """How many ballot workbooks ``generate_ballots`` writes (for a progress bar)."""
-    return sum(
+    """How many files ``generate_ballots`` writes (for a progress bar): every ballot, and
+    one 录入表 per unit and rater group that expects raters."""
+    counts = [
         count
         for ev in br.evaluations
         for (unit_id, _), count in ev.expected.items()
-        if units is None or unit_id in units
-    )
+        if (units is None or unit_id in units) and count
+    ]
+    return sum(counts) + len(counts)
 
 
 def generate_ballots(
