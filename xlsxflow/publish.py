@@ -30,6 +30,7 @@ from . import __version__
 from .approval import (
     ADVICE_WIDTH,
     APPROVE,
+    EVALUATION,
     PENDING,
     RECOMMEND,
     UNDECIDED,
@@ -188,6 +189,7 @@ def notice_bytes(read: ApprovalRead, approved: list[ApprovalRow], spec: _NoticeS
             order=_order(facts, rows),
             intro_prefix="经审定",
             by_score=any(r.rank is not None for r in rows),
+            measure="名" if facts.kind == EVALUATION else "个",
         )
     if not forms_with_rows:  # nothing to list: one empty notice says so
         wb.add_worksheet("公示")

@@ -583,13 +583,15 @@ def files_sheet(s: _Sheets, title: str, files: list[tuple], id_label: str = "") 
     headers = [
         _t(k, lang) for k in ("file", "status", "reason", "unit_id", "tied_by", "size", "modified")
     ] + ["SHA-256"]
-    if id_label:
+    widths = {0: 36, 2: 40, 7: 24}
+    if id_label:  # 民主测评: a ballot file's serial (XXXX-XXXX-XXXX) on one line
         headers[3] = id_label
+        widths[3] = max(18, display_width(id_label) + 2)
     s.table(
         _t("files", lang),
         headers,
         rows,
-        widths={0: 36, 2: 40, 7: 24},
+        widths=widths,
         title=title,
         unit_columns=(3, 3),
         repeat=0,
@@ -961,6 +963,7 @@ def draw_notice(
     intro_prefix: str = "经审核",
     by_score: bool = True,
     score_en: str = "total",
+    measure: str = "个",
 ) -> None:
     """Draw one 公示 list on a new sheet ``name`` of ``wb`` (XlsxWriter), ready to post.
 
@@ -1012,7 +1015,7 @@ def draw_notice(
         intro = f"The {len(entries)} proposed below are publicly posted ({'by ' + score_en if by_score else 'in no order'}):"
     else:
         heading = f"{spec.title}\n{what}拟{verb}对象公示名单"
-        intro = f"{intro_prefix}，现将{what}拟{verb}对象予以公示（共 {len(entries)} 个，{order}）："
+        intro = f"{intro_prefix}，现将{what}拟{verb}对象予以公示（共 {len(entries)} {measure}，{order}）："
     ws.merge_range(0, 0, 0, last_col, heading, title_fmt)
     ws.set_row(0, 60)
     paragraph(1, intro)

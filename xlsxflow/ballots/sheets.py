@@ -32,6 +32,7 @@ from ..approval import (
     add_approval_sheet,
 )
 from ..summary import (
+    _STATUS,
     LINE_PT,
     MAX_ROW_PT,
     _Sheets,
@@ -55,6 +56,7 @@ _L = {
     "returned": ("收回", "Returned"),
     "valid": ("有效", "Valid"),
     "invalid": ("无效（原因）", "Invalid (why)"),
+    "counts": ("应参加 / 收回 / 有效", "Expected / returned / valid"),
     "blank": ("空白票", "Blank"),
     "score": ("测评得分", "Score"),
     "group_score": ("{group}得分", "{group} score"),
@@ -186,6 +188,7 @@ def _titled_table(
     widths: dict[int, int] | None = None,
     landscape: bool = True,
     freeze_cols: int = 0,
+    number_format=None,
 ):
     """A sheet: a title, a line of notes, a header row repeated on every printed page, the
     rows; columns as wide as their text (CJK counted double), rows as tall as it wraps."""
@@ -212,8 +215,12 @@ def _titled_table(
     ws.merge_range(1, 0, 1, last, note, note_fmt)
     ws.set_row(1, min(MAX_ROW_PT, text_lines(note, total, 9) * 13 + 4))
     s.row(ws, 2, headers, col_widths, s.head)
+    fmt, columns = number_format or (None, ())
     for r, row in enumerate(rows, 3):
         s.row(ws, r, row, col_widths)
+        for col in columns:  # scores to the evaluation's decimals (86.50, not 86.5)
+            if isinstance(row[col], float):
+                ws.write_number(r, col, row[col], fmt)
     ws.freeze_panes(3, freeze_cols)
     ws.set_paper(9)
     if landscape:
@@ -247,18 +254,23 @@ def _unit_sheet(s: _Sheets, name: str, round_title: str, ev: Evaluation, unit, r
     headers = [_t("number", lang), _t("name", lang)]
     with_post = any(c.post for c in results)
     headers += [_t("post", lang)] * with_post
-    for g in groups:
-        prefix = g.label if several else ""
-        headers += [prefix + _t(k, lang) for k in ("expected", "returned", "valid", "invalid")]
+    if several:  # 两票制: one line per group in two columns, not four columns per group
+        headers += [_t("counts", lang), _t("invalid", lang)]
+    else:
+        headers += [_t(k, lang) for k in ("expected", "returned", "valid", "invalid")]
+    score_cols: list[int] = []
     if ev.kind == "items":
         if several:
             headers += [_t("group_score", lang, group=g.label) for g in groups]
-        headers += [_t("score", lang), _t("rank", lang), _t("within_cap", lang), _t("tie", lang)]
+        score_cols = list(range(len(headers) - len(groups) * several, len(headers) + 1))
+        headers += [_t("score", lang), _t("rank", lang)]
     else:
         if several:
             headers += [f"{g.label}{_t('shares', lang)}" for g in groups]
-        headers += [_t("shares", lang), _t("grade", lang), _t("rank", lang)]
-        headers += [_t("within_cap", lang), _t("tie", lang)]
+        headers += [_t("shares", lang), _t("grade", lang)]
+        headers += [_t("rank", lang)]
+    capped = spec.cap is not None  # no cap: nobody is outside it, no cut to tie at
+    headers += [_t("within_cap", lang), _t("tie", lang)] * capped
     headers.append(_t("result", lang))
     yes, no = _t("yes", lang), _t("no", lang)
     hidden_word = _t("not_shown", lang)
@@ -266,8 +278,22 @@ def _unit_sheet(s: _Sheets, name: str, round_title: str, ev: Evaluation, unit, r
     for n, c in enumerate(results, 1):
         row: list = [n, c.name, *([c.post] * with_post)]
         by_group = {g.group_id: g for g in c.groups}
-        for g in groups:
-            r = by_group.get(g.id)
+        if several:
+            lines = [(g.label, by_group.get(g.id)) for g in groups]
+            row.append(
+                "\n".join(
+                    f"{label} {r.expected} / {r.returned} / {r.valid}" for label, r in lines if r
+                )
+            )
+            row.append(
+                "\n".join(
+                    f"{label} {_invalid_text(r, lang)}"
+                    for label, r in lines
+                    if r and _invalid_text(r, lang)
+                )
+            )
+        else:
+            r = by_group.get(groups[0].id) if groups else None
             row += [r.expected, r.returned, r.valid, _invalid_text(r, lang)] if r else [""] * 4
         valid = c.status == VALID
         if ev.kind == "items":
@@ -294,12 +320,11 @@ def _unit_sheet(s: _Sheets, name: str, round_title: str, ev: Evaluation, unit, r
                         else "—"
                     )
             row += [_shares_text(c.shares, places) if valid else "—", c.grade if valid else "—"]
-        row += [
-            c.rank if valid and c.rank is not None else "—",
-            (yes if c.within_cap else no) if valid else "—",
-            _t("tie_mark", lang) if c.tie_at_cut else "",
-            _result_text(c, ev, lang),
-        ]
+        row.append(c.rank if valid and c.rank is not None else "—")
+        if capped:
+            row += [(yes if c.within_cap else no) if valid else "—"]
+            row += [_t("tie_mark", lang) if c.tie_at_cut else ""]
+        row.append(_result_text(c, ev, lang))
         rows.append(row)
     cap = ev.caps.get(unit.unit_id)
     expected = "、".join(f"{g.label} {ev.expected[(unit.unit_id, g.id)]} 人" for g in groups)
@@ -317,6 +342,16 @@ def _unit_sheet(s: _Sheets, name: str, round_title: str, ev: Evaluation, unit, r
             else " ★: tied at the cap's cut; the committee decides."
         )
     result_col = len(headers) - 1
+    number = s.wb.add_format(
+        {
+            "font_name": "宋体",
+            "font_size": 10,
+            "valign": "vcenter",
+            "border": 1,
+            "align": "center",
+            "num_format": "0." + "0" * places if places else "0",
+        }
+    )
     ws = _titled_table(
         s,
         name,
@@ -330,12 +365,11 @@ def _unit_sheet(s: _Sheets, name: str, round_title: str, ev: Evaluation, unit, r
             1: max(8, min(14, max((display_width(c.name) for c in results), default=4) + 2)),
         },
         freeze_cols=2,
+        number_format=(number, score_cols) if ev.kind == "items" else None,
     )
-    if rows:
-        tie_col = len(headers) - 2
+    if rows and capped:  # ties at the cut stand out
         tie_fmt = s.wb.add_format({"bg_color": "#FCE4D6", "bold": True})
-        recommended_fmt = s.wb.add_format({"bg_color": "#E2EFDA"})
-        letter = _col_letter(tie_col)
+        letter = _col_letter(len(headers) - 2)
         ws.conditional_format(
             3,
             0,
@@ -343,6 +377,8 @@ def _unit_sheet(s: _Sheets, name: str, round_title: str, ev: Evaluation, unit, r
             len(headers) - 1,
             {"type": "formula", "criteria": f'=${letter}4<>""', "format": tie_fmt},
         )
+    if rows:
+        recommended_fmt = s.wb.add_format({"bg_color": "#E2EFDA"})
         result = _col_letter(len(headers) - 1)
         word = "recommended" if lang == "en" else "推荐"
         ws.conditional_format(
@@ -510,8 +546,8 @@ def _rates_sheet(s: _Sheets, round_title: str, evals: RoundEvaluations, outcome)
         )
         note = (
             "测评率 = 选择肯定答案（"
-            + "、".join(ev.questions[0].positive)
-            + "）的有效票占该题有效票的比例；有效票少于 "
+            + "；".join(f"{q.short}：{'、'.join(q.positive)}" for q in ev.questions)
+            + "）的票占该题有效票的比例；有效票少于 "
             + f"{ev.spec.anonymity} 张的不显示。"
             + (f"多个群体按权重合计：{weights}。" if weights else "")
             if lang != "en"
@@ -724,7 +760,7 @@ def _about_sheet(s: _Sheets, rnd, evals: RoundEvaluations, ingest: BallotIngest,
         ("测评票文件夹" if zh else "Ballots folder", Path(ingest.ballots_dir).name),
         (
             "文件" if zh else "Files",
-            "，".join(f"{k} {v}" for k, v in ingest.counts().items() if v) or "0",
+            "，".join(f"{_STATUS[lang][k]} {v}" for k, v in ingest.counts().items() if v) or "0",
         ),
         ("测评票" if zh else "Ballots", str(len(ingest.ballots))),
     ]
