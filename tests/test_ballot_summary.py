@@ -21,7 +21,7 @@ from xlsxflow.roundfile import load_round
 
 KEY = b"s" * 32
 ROUND_ID = "dangzhibu-test"
-HIDDEN_UNIT = "ZB07"  # 3 members, 2 valid ballots: quorum met, below k = 3
+HIDDEN_UNIT = "ZB07"  # 3 members, 2 valid ballots and 1 all-max: quorum met, below k = 3
 HIDDEN_VALUES = ("61.5", "3.5")  # their total and first item, were they shown
 QUORUM_UNIT = "ZB02"  # 10 members, 4 ballots: below the quorum of one half
 HIDDEN_BALLOTS = (  # totals 59 and 64: a mean of 61.5, the first item 3.5
@@ -39,7 +39,7 @@ def sample(rnd, evals):
     ballots, files = [], []
     for unit in ev.units:
         members = ev.candidates[unit.unit_id]
-        count = {QUORUM_UNIT: 4, HIDDEN_UNIT: 2}.get(unit.unit_id, ev.expected[(unit.unit_id, "dangyuan")])  # fmt: skip
+        count = {QUORUM_UNIT: 4, HIDDEN_UNIT: 3}.get(unit.unit_id, ev.expected[(unit.unit_id, "dangyuan")])  # fmt: skip
         base = {m.member_id: rng.randint(6, 9) for m in members}
         if unit.unit_id == TIE_UNIT:
             for n, m in enumerate(members):  # a clear order, the 4th and 5th equal
@@ -48,8 +48,8 @@ def sample(rnd, evals):
             serial = make_serial(KEY, ROUND_ID, ev.id, unit.unit_id, "dangyuan", n)
             answers = {}
             for m in members:
-                if unit.unit_id == HIDDEN_UNIT:
-                    items = HIDDEN_BALLOTS[n]
+                if unit.unit_id == HIDDEN_UNIT:  # the third: full marks, invalid
+                    items = HIDDEN_BALLOTS[n] if n < 2 else [10.0] * 10
                 elif unit.unit_id == TIE_UNIT:
                     items = [float(base[m.member_id])] * 9 + [5.0]
                 else:
@@ -150,8 +150,13 @@ def test_nothing_shows_a_group_below_the_anonymity_threshold(built):
     for r in range(4, ws.max_row + 1):  # the hidden rows: counts and the status, no score
         row = [ws.cell(r, c).value for c in range(1, ws.max_column + 1)]
         assert row[-1] == "有效票不足 3 张，结果不显示" and row[-5:-1] == ["—", "—", "—", None]
-    text = json.dumps(outcome_dict(outcome), ensure_ascii=False)
+        assert row[3:7] == [3, 3, 2, "1"]  # counted, not why (全部满分 would tell)
+    data = outcome_dict(outcome)
+    text = json.dumps(data, ensure_ascii=False)
     assert not any(v in text for v in HIDDEN_VALUES)
+    for c in data["candidates"]:
+        if c["unit_id"] == HIDDEN_UNIT:
+            assert c["groups"][0]["not_counted"] == 1 and "invalid" not in c["groups"][0]
     # the 问题 sheet masks the value a ballot held
     issues = [v for s, _, v in cells(path) if s == "问题"]
     assert any("“第1项”为 ＊" in str(v) for v in issues)

@@ -234,6 +234,11 @@ def _titled_table(
 
 
 def _invalid_text(g, lang: str) -> str:
+    """Invalid ballots by rule (and 弃权).  For a group below the anonymity threshold only
+    their number: “全部满分 1” would say what one of a handful of raters gave."""
+    if not g.shown:
+        total = sum(g.invalid.values()) + g.abstained
+        return str(total) if total else ""
     parts = [f"{INVALID_REASONS[k]} {g.invalid[k]}" for k in INVALID_REASONS if g.invalid.get(k)]
     if g.abstained:
         parts.append(f"{ABSTAINED_TEXT[lang == 'en']} {g.abstained}")
@@ -327,7 +332,8 @@ def _unit_sheet(s: _Sheets, name: str, round_title: str, ev: Evaluation, unit, r
         row.append(_result_text(c, ev, lang))
         rows.append(row)
     cap = ev.caps.get(unit.unit_id)
-    expected = "、".join(f"{g.label} {ev.expected[(unit.unit_id, g.id)]} 人" for g in groups)
+    people = " 人" if lang != "en" else ""
+    expected = "、".join(f"{g.label} {ev.expected[(unit.unit_id, g.id)]}{people}" for g in groups)
     note = _t(
         "unit_note",
         lang,
