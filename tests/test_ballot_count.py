@@ -240,6 +240,17 @@ def test_the_cap_names_everyone_tied_at_the_cut(tmp_path):
     assert the(outcome, "M12").reasons == ["得分 74.00 低于推荐分数线 75 分", "排名第 4，超出名额（2 名）"]  # fmt: skip
 
 
+def test_a_tie_below_the_threshold_is_not_put_to_the_committee(tmp_path):
+    members = MEMBERS + "ZB03,M09,壬,\nZB03,M10,癸,\nZB03,M11,子,\nZB03,M12,丑,\n"
+    body = ITEMS.replace("floor(党员人数 * 30 / 100)", "2")
+    evals, ev = evaluation(tmp_path, body, "    threshold: 82\n", members=members)
+    totals = {"M09": 85, "M10": 80, "M11": 80, "M12": 74}
+    ballots = [ballot(ev, "ZB03", "dangyuan", n, {m: scores(t) for m, t in totals.items()}) for n in range(4)]  # fmt: skip
+    outcome = count_ballots(evals, ballots)
+    assert [(c.within_cap, c.tie_at_cut) for c in outcome.of("xfg", "ZB03")][1:3] == [(True, False)] * 2  # fmt: skip
+    assert the(outcome, "M10").reasons == ["得分 80.00 低于推荐分数线 82 分"]
+
+
 def test_survey_rates_against_the_seed_004_targets(tmp_path):
     evals, ev = evaluation(tmp_path, SURVEY)
     answers = []

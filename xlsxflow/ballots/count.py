@@ -496,8 +496,8 @@ def _rank_and_cap(ev: Evaluation, unit_id: str, results: list[tuple[CandidateRes
         inside = [(c, key) for c, key in ranked if c.within_cap]
         if len(inside) > cap:  # equal values straddle the cut: all at the cut's value
             cut = inside[-1][1]
-            for c, key in inside:
-                c.tie_at_cut = key == cut
+            for c, key in inside:  # not when below the threshold or the grade: moot
+                c.tie_at_cut = key == cut and not c.reasons
     for c, _ in results:
         if c.status != VALID or ev.kind == "survey":
             continue
