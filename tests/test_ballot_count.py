@@ -220,6 +220,12 @@ def test_two_tickets_weigh_the_groups_shares_and_grade_by_the_rules(tmp_path):
     same = ballot(ev, "ZB01", "dangyuan", 9, {m.member_id: "优秀" for m in ev.candidates["ZB01"]})
     outcome = count_ballots(evals, [*ballots, same])
     assert all(c.groups[0].invalid.get("all_same") == 1 for c in outcome.of("pingyi", "ZB01"))
+    # all_max: everyone the top grade; one grade for all that is not the top stays valid
+    evals, ev = evaluation(tmp_path, TWO_TICKETS.replace("[blank, all_same]", "[all_max]"))
+    top = ballot(ev, "ZB01", "dangyuan", 0, {m.member_id: "优秀" for m in ev.candidates["ZB01"]})
+    same = ballot(ev, "ZB01", "dangyuan", 1, {m.member_id: "合格" for m in ev.candidates["ZB01"]})
+    g = count_ballots(evals, [top, same]).candidates[0].groups[0]
+    assert g.invalid == {"all_max": 1} and g.valid == 1
 
 
 def test_the_cap_names_everyone_tied_at_the_cut(tmp_path):

@@ -740,21 +740,69 @@ def _rules(ev: Evaluation) -> list[tuple[str, str]]:
     out.append(
         (
             "匿名门槛",
-            f"有效票少于 {spec.anonymity} 张的结果一律不显示（本工作簿、审定表和报告均不出现）；"
-            "问题表中不显示票面内容。",
+            f"有效票少于 {spec.anonymity} 张的结果一律不显示（本工作簿、审定表和报告均不出现），"
+            "其无效票也只列张数、不列原因；问题表中不显示票面内容。",
         )
     )
     if spec.cap is not None:
         out.append(
             (
                 "推荐名额",
-                f"每个单位最多 {spec.cap}（向下取整）；与名额线同分的全部列出（标★），由党委决定。",
+                f"每个单位最多推荐的人数按 {spec.cap} 计算（各单位的名额见其测评表）；"
+                "与名额线同分的全部列出（标★），由党委决定。",
             )
         )
     if spec.threshold is not None:
         out.append(("推荐分数线", f"测评得分不低于 {spec.threshold:g} 分。"))
     for note in spec.notes:
         out.append(("备注", note))
+    return out
+
+
+def _rules_en(ev: Evaluation) -> list[tuple[str, str]]:
+    """The rules in English (``lang="en"``), shorter than the Chinese."""
+    spec = ev.spec
+    agg = spec.aggregate
+    people = sum(len(m) for m in ev.candidates.values())
+    out = [("Candidates", f"{ev.source} ({people})" if ev.source != UNITS else "the units")]
+    out.append(
+        ("Ballot", {"items": "scored items", "grade": "a grade", "survey": "survey"}[ev.kind])
+    )
+    out.append(
+        (
+            "Rater groups",
+            "; ".join(
+                f"{g.label} (expected: {g.expected}"
+                + (
+                    f", weight {g.weight:g}"
+                    if g.weight is not None and len(spec.raters) > 1
+                    else ""
+                )
+                + ")"
+                for g in spec.raters
+            ),
+        )
+    )
+    if ev.kind == "items":
+        method = (
+            f"with at least {agg.min_ballots} valid ballots, the {agg.drop} highest and lowest "
+            "are dropped (whole ballots for the total, per item for items); else the mean"
+            if agg.method == "trimmed_mean"
+            else "the mean of the valid ballots"
+        )
+        out.append(("Aggregation", f"{method}; shown to {agg.decimals} decimals, ranked exact"))
+    rules = [r for r in ("blank", "incomplete", "all_same", "all_max") if r in spec.invalid]
+    text = "invalid: " + ", ".join(rules + ["bad values (always)"])
+    if "blank" not in spec.invalid:
+        text += "; a blank ballot is an abstention"
+    out.append(("Invalid ballots", text))
+    if spec.quorum is not None:
+        out.append(("Quorum", f"valid ≥ {percent(Fraction(str(spec.quorum)), 0)} of expected"))
+    out.append(("Anonymity", f"no result from fewer than {spec.anonymity} valid ballots is shown"))
+    if spec.cap is not None:
+        out.append(("Cap", f"{spec.cap}; all tied at the cut are listed (★) for the committee"))
+    if spec.threshold is not None:
+        out.append(("Threshold", f"{spec.threshold:g}"))
     return out
 
 
@@ -772,7 +820,7 @@ def _about_sheet(s: _Sheets, rnd, evals: RoundEvaluations, ingest: BallotIngest,
     ]
     for ev in evals.evaluations.values():
         facts.append((ev.title, ""))
-        facts += [(f"　{k}", v) for k, v in _rules(ev)]
+        facts += [(f"　{k}", v) for k, v in (_rules(ev) if zh else _rules_en(ev))]
     facts.append(("版本" if zh else "Version", f"xlsxflow {__version__}"))
     ws = s.wb.add_worksheet(_t("about", lang))
     widths = [16, 90]
