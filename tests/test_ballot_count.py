@@ -220,6 +220,12 @@ def test_two_tickets_weigh_the_groups_shares_and_grade_by_the_rules(tmp_path):
     same = ballot(ev, "ZB01", "dangyuan", 9, {m.member_id: "优秀" for m in ev.candidates["ZB01"]})
     outcome = count_ballots(evals, [*ballots, same])
     assert all(c.groups[0].invalid.get("all_same") == 1 for c in outcome.of("pingyi", "ZB01"))
+    # all_max: everyone the top grade; one grade for all that is not the top stays valid
+    evals, ev = evaluation(tmp_path, TWO_TICKETS.replace("[blank, all_same]", "[all_max]"))
+    top = ballot(ev, "ZB01", "dangyuan", 0, {m.member_id: "优秀" for m in ev.candidates["ZB01"]})
+    same = ballot(ev, "ZB01", "dangyuan", 1, {m.member_id: "合格" for m in ev.candidates["ZB01"]})
+    g = count_ballots(evals, [top, same]).candidates[0].groups[0]
+    assert g.invalid == {"all_max": 1} and g.valid == 1
 
 
 def test_the_cap_names_everyone_tied_at_the_cut(tmp_path):
@@ -238,6 +244,17 @@ def test_the_cap_names_everyone_tied_at_the_cut(tmp_path):
     }
     assert the(outcome, "M10").reasons == ["与其他 1 人并列于名额线（名额 2 名），由党委决定"]
     assert the(outcome, "M12").reasons == ["得分 74.00 低于推荐分数线 75 分", "排名第 4，超出名额（2 名）"]  # fmt: skip
+
+
+def test_a_tie_below_the_threshold_is_not_put_to_the_committee(tmp_path):
+    members = MEMBERS + "ZB03,M09,壬,\nZB03,M10,癸,\nZB03,M11,子,\nZB03,M12,丑,\n"
+    body = ITEMS.replace("floor(党员人数 * 30 / 100)", "2")
+    evals, ev = evaluation(tmp_path, body, "    threshold: 82\n", members=members)
+    totals = {"M09": 85, "M10": 80, "M11": 80, "M12": 74}
+    ballots = [ballot(ev, "ZB03", "dangyuan", n, {m: scores(t) for m, t in totals.items()}) for n in range(4)]  # fmt: skip
+    outcome = count_ballots(evals, ballots)
+    assert [(c.within_cap, c.tie_at_cut) for c in outcome.of("xfg", "ZB03")][1:3] == [(True, False)] * 2  # fmt: skip
+    assert the(outcome, "M10").reasons == ["得分 80.00 低于推荐分数线 82 分"]
 
 
 def test_survey_rates_against_the_seed_004_targets(tmp_path):

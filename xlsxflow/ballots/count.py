@@ -496,8 +496,8 @@ def _rank_and_cap(ev: Evaluation, unit_id: str, results: list[tuple[CandidateRes
         inside = [(c, key) for c, key in ranked if c.within_cap]
         if len(inside) > cap:  # equal values straddle the cut: all at the cut's value
             cut = inside[-1][1]
-            for c, key in inside:
-                c.tie_at_cut = key == cut
+            for c, key in inside:  # not when below the threshold or the grade: moot
+                c.tie_at_cut = key == cut and not c.reasons
     for c, _ in results:
         if c.status != VALID or ev.kind == "survey":
             continue
@@ -518,8 +518,9 @@ def outcome_dict(outcome: EvaluationOutcome, decimals: dict[str, int] | None = N
 
     Scores are given exact (``score_exact``, a fraction text such as 238/3) and as shown
     (``score``, rounded to the evaluation's ``decimals``, by default 2); shares and
-    rates as fractions' decimal texts.  A group or candidate below the anonymity
-    threshold carries its counts and its status only.
+    rates as percentages.  A group below the anonymity threshold carries its counts
+    (expected, returned, valid, not counted) and its status only: not even why a
+    ballot was invalid (“全部满分” says what a rater gave).
     """
     decimals = decimals or {}
 
@@ -530,12 +531,14 @@ def outcome_dict(outcome: EvaluationOutcome, decimals: dict[str, int] | None = N
             "expected": g.expected,
             "returned": g.returned,
             "valid": g.valid,
-            "abstained": g.abstained,
-            "invalid": {k: g.invalid[k] for k in INVALID_REASONS if k in g.invalid},
             "quorum_met": g.quorum_met,
             "shown": g.shown,
         }
-        if g.shown:
+        if not g.shown:  # below k: how many did not count, not why (that says what was given)
+            out["not_counted"] = sum(g.invalid.values()) + g.abstained
+        else:
+            out["abstained"] = g.abstained
+            out["invalid"] = {k: g.invalid[k] for k in INVALID_REASONS if k in g.invalid}
             out["method"] = g.method
             if g.score is not None:
                 out["score"] = shown(g.score, places)
