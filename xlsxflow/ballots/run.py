@@ -183,7 +183,7 @@ def ingest_and_count(
     )
     outcome = count_ballots(br.evals, read.ballots)
     data = evaluation_summary_bytes(
-        br.ctx.round, br.evals, read, outcome, key=br.ctx.key, lang=lang
+        br.ctx.round, br.evals, read, outcome, key=br.ctx.key, lang=lang, round_id=br.round_id
     )
     atomic_write_bytes(out_file, data)
     if report_file:
