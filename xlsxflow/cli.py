@@ -1253,6 +1253,10 @@ def demo(folder, rubric_name, lang) -> None:
         click.echo()
         click.secho(f"汇总表 summary: {result.summary.resolve()}", bold=True)
         click.echo(f"报告 report:    {result.report.resolve()}")
+        if result.ballots_summary:
+            click.secho(f"测评汇总 ballots: {result.ballots_summary.resolve()}", bold=True)
+        if result.ballots_published:
+            click.echo(f"先锋岗公示 published: {result.ballots_published.resolve()}")
 
 
 @main.command()

@@ -234,13 +234,66 @@ def write_ballots_report(
 
 # -- what the console says ---------------------------------------------------------
 
-DUPLICATE_CODES = ("ballot-serial-duplicate",)  # the same serial read twice
-FORGED_CODES = ("ballot-serial-forged", "ballot-serial-unknown")  # not a serial of this round
+# a ballot not made by xlsxflow with this key, or its serial or locked text altered
+FORGED_CODES = ("ballot-serial-invalid", "tally-serial-unknown", "identity-signature-invalid")
+ALTERED_PREFIX = "tamper-locked-"
 
 
 def _codes(read: BallotIngest) -> list[str]:
-    codes = [i.code for f in read.files for i in f.issues]
-    return codes + [i.code for i in read.warnings]
+    """The codes of every file's issues (a folder warning may repeat one of them)."""
+    return [i.code for f in read.files for i in f.issues]
+
+
+def _forged(read: BallotIngest) -> int:
+    """Ballot files refused as forged or altered, and tally rows with a made-up serial."""
+    files = sum(
+        f.status == "rejected"
+        and any(i.code in FORGED_CODES or i.code.startswith(ALTERED_PREFIX) for i in f.issues)
+        for f in read.files
+    )
+    rows = sum(i.code == "tally-serial-unknown" for f in read.files for i in f.issues)
+    return files + rows
+
+
+def ballot_reason(br: BallotRound, ballot) -> str:
+    """Why a ballot counts for no candidate ("" when it counts for one), for the console:
+    the reason most of its parts have.  The count itself is :func:`.count.count_ballots`'."""
+    ev = br.evals.evaluations.get(ballot.evaluation_id)
+    if ev is None or ballot.blank:
+        return "blank"
+    rules = set(ev.spec.invalid)
+    reasons: dict[str, int] = {}
+    grades = []
+    for member in ev.candidates.get(ballot.unit_id, []):
+        answers = ballot.answers.get(member.member_id) or {}
+        given = [answers.get(q.id) for q in ev.questions]
+        if ballot.bad.get(member.member_id):
+            why = "bad_value"
+        elif all(v is None for v in given):
+            why = "blank"
+        elif any(v is None for v in given):
+            why = "incomplete"
+        elif ev.kind != "grade" and len(given) > 1 and "all_same" in rules and len(set(given)) == 1:
+            why = "all_same"
+        elif (
+            ev.kind != "grade"
+            and "all_max" in rules
+            and given == [q.max if q.scored else q.choices[0] for q in ev.questions]
+        ):
+            why = "all_max"
+        else:
+            why = "other"
+        grades += given
+        reasons[why] = reasons.get(why, 0) + 1
+    if ev.kind == "grade" and reasons.get("other") and len(grades) > 1 and len(set(grades)) == 1:
+        top = ev.questions[0].choices[0]
+        if "all_max" in rules and grades[0] == top:
+            return "all_max"
+        if "all_same" in rules:
+            return "all_same"
+    if reasons.get("other"):
+        return ""
+    return max(reasons, key=reasons.get) if reasons else "blank"
 
 
 def tally(br: BallotRound, read: BallotIngest, outcome: EvaluationOutcome) -> dict:
@@ -249,11 +302,19 @@ def tally(br: BallotRound, read: BallotIngest, outcome: EvaluationOutcome) -> di
     returned = sum(p.returned for p in outcome.participation)
     valid = sum(p.valid for p in outcome.participation)
     blank = sum(p.blank for p in outcome.participation)
-    reasons: dict[str, int] = {}
+    parts: dict[str, int] = {}
     for c in outcome.candidates:
         for g in c.groups:
             for reason, n in g.invalid.items():
-                reasons[reason] = reasons.get(reason, 0) + n
+                parts[reason] = parts.get(reason, 0) + n
+    hidden = {(c.evaluation_id, c.unit_id) for c in outcome.candidates if c.status == "hidden"}
+    invalid: dict[str, int] = {}
+    for ballot in read.ballots:  # a ballot valid for no candidate, by its reason
+        if (ballot.evaluation_id, ballot.unit_id) in hidden:
+            continue  # below the anonymity threshold: how many, never why
+        reason = ballot_reason(br, ballot)
+        if reason:
+            invalid[reason] = invalid.get(reason, 0) + 1
     codes = _codes(read)
     return {
         "expected": expected,
@@ -261,9 +322,11 @@ def tally(br: BallotRound, read: BallotIngest, outcome: EvaluationOutcome) -> di
         "valid": valid,
         "invalid": returned - valid,
         "blank": blank,
-        "invalid_parts": reasons,  # per candidate: a ballot's part for one candidate
-        "duplicate_serials": sum(codes.count(c) for c in DUPLICATE_CODES),
-        "forged": sum(codes.count(c) for c in FORGED_CODES),
+        "invalid_by_reason": invalid,  # ballots valid for no candidate (units shown)
+        "invalid_parts": parts,  # per candidate: a ballot's part for one candidate
+        "duplicate_serials": sum(i.code == "ballots-serial-repeated" for i in read.warnings)
+        + codes.count("tally-serial-twice"),
+        "forged": _forged(read),
         "rejected_files": sum(f.status == "rejected" for f in read.files),
     }
 
@@ -287,18 +350,15 @@ def count_lines(counted: BallotsCounted) -> list[str]:
     read, outcome = counted.ingest, counted.outcome
     t = tally(counted.round, read, outcome)
     reasons = "，".join(
-        f"{INVALID_REASONS.get(k, k)} {v}" for k, v in t["invalid_parts"].items() if v
+        f"{INVALID_REASONS.get(k, k)} {v}" for k, v in t["invalid_by_reason"].items() if v
     )
     lines = [
         f"测评票 ballots：应收 {t['expected']} 张 — 收到 {t['returned']}，有效 {t['valid']}，"
-        f"无效 {t['invalid']}" + (f"（空白票 {t['blank']}）" if t["blank"] else ""),
+        f"无效 {t['invalid']}" + (f"（{reasons}）" if reasons else ""),
+        f"  重复票号 duplicate serials {t['duplicate_serials']}（只计一次 counted once），"
+        f"伪造或改动 forged {t['forged']}（不计入 not counted），"
+        f"拒收文件 rejected files {t['rejected_files']}",
     ]
-    if reasons:
-        lines.append(f"  按候选人计的无效票 invalid parts：{reasons}")
-    lines.append(
-        f"  重复票号 duplicate serials {t['duplicate_serials']}，伪造 forged {t['forged']}，"
-        f"拒收文件 rejected files {t['rejected_files']}"
-    )
     for p in outcome.participation:
         if p.quorum_met is False:
             lines.append(
@@ -331,9 +391,18 @@ def count_lines(counted: BallotsCounted) -> list[str]:
             )
     folder = Path(read.ballots_dir).as_posix().rstrip("/") + "/"
     for f in read.files:
-        if f.status == "rejected" or (f.status == "accepted" and f.issues):
+        if f.status == "rejected":
             lines.append(f"  {folder}{f.path}：{file_reason(f)}")
+        elif f.status != "skipped" and (notes := _notes(f)):
+            lines.append(f"  {folder}{f.path}：{notes}")
     return lines
+
+
+def _notes(f) -> str:
+    """A counted file's warnings and errors, values masked (its info notes left out)."""
+    from .count import mask
+
+    return "；".join(mask(i).message for i in f.issues if i.severity != "info")
 
 
 def file_reason(f) -> str:
