@@ -482,12 +482,13 @@ def _draw_sheet(wb, ws, meta, layout: Layout, roles: dict, formats: dict, long_l
             heights[cell.row] = lines * 13.5 + 6
         elif cell.style == "approval":
             heights[cell.row] = 72
-        if cell.input is not None:
+        if cell.input is not None and cell.input.name:  # unnamed: a ballot's many cells
             inp = cell.input
             wb.define_name(
                 f"{scope}{inp.name}", f"='{layout.sheet_name}'!${cell.ref[0]}${cell.ref[1:]}"
             )
-            _validate(ws, wb, meta, inp, layout.lang, long_lists)
+        if cell.input is not None:
+            _validate(ws, wb, meta, cell.input, layout.lang, long_lists)
     for total in layout.totals:
         wb.define_name(
             f"{scope}{total.name}", f"='{layout.sheet_name}'!${total.ref[0]}${total.ref[1:]}"
@@ -498,7 +499,12 @@ def _draw_sheet(wb, ws, meta, layout: Layout, roles: dict, formats: dict, long_l
 
     ws.freeze_panes(layout.header_row + 1, 0)
     ws.set_paper(9)  # A4
-    ws.set_portrait()
+    if layout.landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    if layout.header:
+        ws.set_header(f"&R{layout.header.replace('&', '&&')}")
     ws.fit_to_pages(1, 0)  # one page wide whatever the fonts (a fixed scale spills in LibreOffice)
     if layout.page_breaks:  # the 申报表 and long text areas start a page (LibreOffice and WPS
         ws.set_h_pagebreaks(
