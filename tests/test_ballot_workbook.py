@@ -101,8 +101,9 @@ def test_one_ballot_per_member_of_each_branch_and_one_tally_per_branch(party):
     assert ws.protection.sheet and ws.page_setup.orientation == "landscape"
     assert zb01[0].serial in ws["A3"].value and zb01[0].serial in ws.oddHeader.right.text
     assert ws.print_title_rows == "$5:$5"
-    validations = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
-    assert validations["D6"].type == "whole" and validations["D6"].formula2 == "10"
+    (scores,) = ws.data_validations.dataValidation  # one for every score cell: 0–10, whole
+    assert str(scores.sqref) == f"D6:M{5 + len(zb01)}"
+    assert scores.type == "whole" and scores.formula2 == "10" and scores.promptTitle == "分值 10"
     assert ws["N6"].value.startswith("=IF(COUNT(D6:M6)=0")
 
 

@@ -227,6 +227,9 @@ class Layout:
     widths: tuple[int, ...] = ()
     landscape: bool = False  # printed across the page (a ballot's many item columns)
     header: str = ""  # printed atop every page, right (a ballot's serial); no "&" codes
+    # Inputs with the same validation share one (a ballot's or tally's thousands of cells:
+    # one per cell would make writing them slow); the tip's title is dropped where it differs.
+    shared_validations: bool = False
 
     @property
     def subtitle(self) -> str:

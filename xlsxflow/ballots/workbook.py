@@ -398,6 +398,7 @@ def _layout(
         repeat_header=True,
         widths=widths,
         landscape=sum(widths) > 100,
+        shared_validations=True,
         header=f"{unit.name} {group.label} 录入表" if tally else f"票号 {serial}",
     )
 
