@@ -354,13 +354,15 @@ def test_sample_returns_hold_what_the_demo_shows(party, tmp_path):
     (forged,) = [r for r in result.files if r.status == "rejected"]
     assert forged.issues[-1].code == "tamper-locked-changed" and forged.issues[-1].cell == "A3"
     assert done["forged"][0] in forged.path
+    ev = evals.evaluations["xianfenggang"]
+    largest = max(ev.units, key=lambda u: ev.expected[(u.unit_id, "dangyuan")])
+    assert (forged.unit_id, forged.tied_by) == (largest.unit_id, "identity")  # still its branch's
     serials = {b.serial: b for b in result.ballots}
     assert serials[done["blank"][0]].blank
     assert all(v == 10 for a in serials[done["all_max"][0]].answers.values() for v in a.values())
     (paper,) = done["paper"]
     tallied = [b for b in result.ballots if b.source == "tally"]
     assert {b.unit_id for b in tallied} == {paper} and len(tallied) == done["tally_blocks"]
-    ev = evals.evaluations["xianfenggang"]
     (low,) = done["below_quorum"]
     returned = sum(1 for b in result.ballots if b.unit_id == low)
     assert returned < ev.spec.quorum * ev.expected[(low, "dangyuan")]
@@ -378,3 +380,15 @@ def test_a_ballot_made_before_the_candidates_changed_is_not_counted(small):
     identity, ballots, issues = read(ctx, changed, ballot_file.path.read_bytes())
     assert identity is None and not ballots
     assert issues[-1].message == render("ballot-candidates-changed", unit="第一支部（ZB01）")
+
+
+def test_a_folder_of_another_rounds_ballots_is_not_overwritten(small, tmp_path):
+    folder, ctx, evals, generated = small
+    other = replace(ctx, record=replace(ctx.record, round_id="20260101-round-abcdef"))
+    target = folder / "ballots"
+    before = sorted(p.name for p in target.rglob("*.xlsx"))
+    with pytest.raises(XlsxflowError) as info:
+        write_ballots(other, evals, target)
+    (issue,) = info.value.issues
+    assert issue.code == "ballot-out-other-round" and ctx.record.round_id in issue.message
+    assert sorted(p.name for p in target.rglob("*.xlsx")) == before

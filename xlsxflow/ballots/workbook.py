@@ -403,9 +403,25 @@ def _layout(
     )
 
 
+_TEMPLATES: dict[tuple, Layout] = {}
+
+
 def ballot_layout(ev: Evaluation, unit: Unit, group: RaterGroup, serial: str) -> Layout:
-    """The sheet of one ballot of a unit and rater group."""
-    return _layout(ev, unit, group, serial=serial)
+    """The sheet of one ballot of a unit and rater group (the unit's and group's drawn
+    once, cached: ingest asks per file; the serial is put in)."""
+    key = (ev.id, unit.unit_id, unit.name, group.id, group.label, ev.content_hash(unit.unit_id))
+    template = _TEMPLATES.get(key)
+    if template is None:
+        if len(_TEMPLATES) > 500:
+            _TEMPLATES.clear()
+        template = _TEMPLATES[key] = _layout(ev, unit, group, serial=_PLACEHOLDER)
+    cells = tuple(
+        replace(c, value=c.value.replace(_PLACEHOLDER, serial))
+        if isinstance(c.value, str) and _PLACEHOLDER in c.value
+        else c
+        for c in template.cells
+    )
+    return replace(template, cells=cells, header=template.header.replace(_PLACEHOLDER, serial))
 
 
 def tally_layout(ev: Evaluation, unit: Unit, group: RaterGroup, blocks: int) -> Layout:
