@@ -56,9 +56,10 @@ class Ballot:
 class BallotIngest:
     """Everything ``ballots ingest`` read: each file, and each ballot counted once.
 
-    ``files`` are :class:`xlsxflow.ingest.FileRecord` (``unit_id`` holds the
-    serial for a ballot file, ``录入表:<unit id>`` for a tally), so the 问题 and 文件
-    sheets show them like unit returns.  ``ballots`` has one ballot per serial: a
+    ``files`` are :class:`xlsxflow.ingest.FileRecord` (``unit_id`` holds the unit,
+    i.e. the branch, and ``serial`` the serial of a ballot file or
+    ``录入表:<evaluation id>/<group id>`` for a tally), so the 问题 and 文件 sheets
+    show them like unit returns.  ``ballots`` has one ballot per serial: a
     serial read twice (a copied ballot, or typed in a tally and returned as a
     file) counts once and is named in ``warnings`` and on its files.
     """
