@@ -114,12 +114,6 @@ def generate_ballots(
     out, here = Path(os.path.realpath(out_dir)), Path(os.path.realpath(br.workdir))
     if out == here or here.is_relative_to(out):  # the folder is swapped in whole
         raise XlsxflowError(make_issue("ballots-out-is-workdir", out=str(out_dir)))
-    known = participating_units(br)
-    unknown = [u for u in dict.fromkeys(units or ()) if u not in known]
-    if unknown:
-        raise XlsxflowError(
-            [make_issue("ballots-unknown-unit-arg", id=u, known="、".join(known)) for u in unknown]
-        )
     from .workbook import write_ballots
 
     return write_ballots(
@@ -172,12 +166,11 @@ def ingest_and_count(
     """Read every file of ``ballots_dir``, count, write the 测评汇总 (and the report)."""
     check_outputs(ballots_dir, out_file, report_file)
     br = br or open_ballots(workdir, key_path, round_file)
-    if not Path(ballots_dir).is_dir():
-        raise XlsxflowError(make_issue("ballots-dir-missing", path=str(ballots_dir)))
     from .count import count_ballots
-    from .returns import ingest_ballots
+    from .returns import check_ballots_dir, ingest_ballots
     from .sheets import evaluation_summary_bytes
 
+    check_ballots_dir(ballots_dir)  # before anything is read
     read = ingest_ballots(
         ballots_dir, br.ctx, br.evals, limits=limits, isolation=isolation, progress=progress
     )
