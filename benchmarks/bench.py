@@ -458,7 +458,6 @@ def phase_ballots_ingest(work: Path, n: int, workers: int | None = None) -> dict
     import pickle
 
     from xlsxflow.ballots.returns import ingest_ballots
-
     from xlsxflow.isolation import Isolation
 
     br = _ballot_round(work)
@@ -479,9 +478,8 @@ def phase_ballots_count(work: Path, n: int) -> dict:
     """Counting (validity, trimmed means, quorum, anonymity, rank, cap) and the 测评汇总."""
     import pickle
 
-    from xlsxflow.ballots.sheets import evaluation_summary_bytes
-
     from xlsxflow.ballots.count import count_ballots
+    from xlsxflow.ballots.sheets import evaluation_summary_bytes
 
     br = _ballot_round(work)
     read = pickle.loads((work / "ballots.pickle").read_bytes())

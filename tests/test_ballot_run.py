@@ -4,9 +4,11 @@ examples of the evaluations section load."""
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -154,3 +156,79 @@ def test_round_check_lists_each_evaluation(tmp_path):
         if line[:4] == "ZB01" or line[:4] == "ZB02"
     }
     assert rows["ZB01"][-3:] == ["5", "5", "1"] and rows["ZB02"][-3:] == ["3", "3", "0"]
+
+
+E2E_ROSTER = (
+    "单位编号,单位名称,党员人数\n"
+    "ZB01,第一支部,6\nZB02,第二支部,5\nZB03,第三支部,4\nZB04,第四支部,3\n"
+)
+E2E_MEMBERS = "支部编号,党员编号,姓名,岗位或职务\n" + "".join(
+    f"ZB0{b},M{b}{m},党员{b}{m},科员\n"
+    for b, size in ((1, 6), (2, 5), (3, 4), (4, 3))
+    for m in range(size)
+)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_generate_fill_ingest_count_publish(tmp_path, monkeypatch):
+    """The office's run on four branches: ballots out, back with planted trouble (blank,
+    full marks, a copy, a forgery, a branch below quorum, one below the anonymity threshold,
+    a paper 录入表), counted twice with the same result, the folder untouched, then the
+    审定 published; the blank ballots folder and the units' workbooks are named as such."""
+    from xlsxflow.approval import fill_sample_decisions
+    from xlsxflow.ballots.run import generate_ballots, open_ballots
+    from xlsxflow.ballots.samples import make_ballot_returns
+
+    folder = tmp_path / "r"
+    folder.mkdir()
+    (folder / "members.csv").write_text(E2E_MEMBERS, encoding="utf-8")
+    (folder / "roster.csv").write_text(E2E_ROSTER, encoding="utf-8")
+    (folder / "round.yaml").write_text(ROUND, encoding="utf-8")
+    monkeypatch.chdir(folder)
+    assert run("generate", "round.yaml", "--out", "workbooks").exit_code == 0
+    result = run("ballots", "generate")
+    assert result.exit_code == 0, result.output
+    assert "测评票 ballots：18 份，录入表 4 份" in result.output
+    first = sorted(p.name for p in (folder / "ballots").rglob("测评票_*.xlsx"))
+    assert len(first) == 18
+    assert run("ballots", "generate").exit_code == 0  # again: the same ballots, same serials
+    assert sorted(p.name for p in (folder / "ballots").rglob("测评票_*.xlsx")) == first
+
+    br = open_ballots(folder)
+    planted = make_ballot_returns(
+        generate_ballots("ballots", br=br), br.evals, folder / "back", key=br.ctx.key
+    )
+    assert planted["paper"] == ["ZB02"] and planted["below_quorum"] == ["ZB03"]
+    before = snapshot(folder / "back")
+    outputs = []
+    for _ in range(2):  # re-running is safe: the same count, the folder as it was
+        result = run("ballots", "ingest", "back", "--report", "report.json")
+        assert result.exit_code == 1, result.output
+        outputs.append(result.output)
+        assert snapshot(folder / "back") == before
+    assert outputs[0] == outputs[1]
+    out = outputs[0]
+    assert "测评票 ballots：应收 18 张" in out
+    assert "重复票号 duplicate serials 1" in out and "伪造或改动 forged 1" in out
+    assert "参加人数不足 no quorum：ZB03" in out
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temporary left
+
+    wb = openpyxl.load_workbook(folder / "测评汇总.xlsx")
+    assert {"参加情况", "审定", "问题", "文件", "说明"} <= set(wb.sheetnames)
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    hidden = [c for c in report["evaluations"]["candidates"] if c["unit_id"] == "ZB04"]
+    assert hidden and all(c["status"] == "hidden" and "score" not in c for c in hidden)
+    assert report["ballots"]["duplicate_serials"] == 1 and report["ballots"]["forged"] == 1
+
+    fill_sample_decisions(folder / "测评汇总.xlsx", folder / "审定.xlsx")
+    result = run("publish", "审定.xlsx", "--out", "公示")
+    assert result.exit_code == 0, result.output
+    assert (folder / "公示" / "公示名单.xlsx").exists()
+
+    result = run("ballots", "ingest", "ballots", "--out", "x.xlsx")  # the blank ballots
+    assert result.exit_code == 1 and "[ballots-unfilled]" in result.output
+    result = run("ballots", "ingest", "workbooks", "--out", "x.xlsx")  # the units' workbooks
+    assert result.exit_code == 1 and "[ballots-are-unit-returns]" in result.output
