@@ -392,3 +392,27 @@ def test_a_folder_of_another_rounds_ballots_is_not_overwritten(small, tmp_path):
     (issue,) = info.value.issues
     assert issue.code == "ballot-out-other-round" and ctx.record.round_id in issue.message
     assert sorted(p.name for p in target.rglob("*.xlsx")) == before
+
+
+def test_hostile_values_and_a_renamed_sheet_are_named(small):
+    _, ctx, evals, generated = small
+    ballot_file = files_of(generated, "xfg", "ZB02", "dangyuan")[0]
+    typed = {"i01": "九", "i02": 1e300, "i03": "8分", "i04": -1, "i05": 7.5, "i06": "6"}
+    data = fill_ballot_bytes(ballot_file.path.read_bytes(), {"M06": typed})
+    _, (ballot,), issues = read(ctx, evals, data)
+    assert [(i.code, i.cell) for i in issues] == [
+        ("value-not-number", "D6"),
+        ("value-out-of-range", "E6"),
+        ("value-normalised", "F6"),
+        ("value-out-of-range", "G6"),
+        ("value-step", "H6"),
+        ("value-normalised", "I6"),
+    ]
+    assert ballot.answers["M06"]["i03"] == 8.0 and ballot.answers["M06"]["i06"] == 6.0
+    assert set(ballot.bad["M06"]) == {"i01", "i02", "i04", "i05"}
+    wb = openpyxl.load_workbook(ballot_file.path)
+    wb[BALLOT_SHEET].title = "改名"
+    out = io.BytesIO()
+    wb.save(out)
+    identity, _, issues = read(ctx, evals, out.getvalue())
+    assert identity is None and issues[-1].message == render("ballot-sheet-missing", sheet="测评票")

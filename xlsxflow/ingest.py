@@ -468,8 +468,9 @@ def accepted_reason(record: FileRecord, ctx: RoundContext) -> None:
     errors = sum(1 for i in record.issues if i.severity == Severity.ERROR)
     record.reason = f"已接受，但有 {errors} 处错误" if errors else "已接受"
     if ctx.balloting is not None and record.serial:
+        tally = record.serial.startswith("录入表:")
         record.reason += (
-            f"（{record.serial}）" if "录入表" in record.serial else f"（票号 {record.serial}）"
+            f"（录入表：{len(record.ballots)} 张票）" if tally else f"（票号 {record.serial}）"
         )
     elif ctx.round is not None and ctx.reviewing is None and not record.submissions and not errors:
         record.reason = "已接受：各表均为空，本单位未申报任何项目"

@@ -203,14 +203,21 @@ class Grid:
 
 def grid_of(ev: Evaluation, unit_id: str) -> Grid:
     if ev.kind == "survey":
-        rows = tuple((q.id, (str(n), q.text)) for n, q in enumerate(ev.questions, 1))
+        # the answers are printed beside each question: a paper ballot has no dropdown
+        rows = tuple(
+            (q.id, (str(n), f"{q.text}\n（{' / '.join(q.choices)}）"))
+            for n, q in enumerate(ev.questions, 1)
+        )
         return Grid(("序号", "测评内容"), (6, 56), rows, ((unit_id, "您的评价", 16),), "qm", False)
     rows = tuple(
         (m.member_id, (str(n), m.name, m.post)) for n, m in enumerate(ev.candidates[unit_id], 1)
     )
     heads = ("序号", "姓名", "岗位或职务")
     if ev.kind == "grade":
-        return Grid(heads, (6, 14, 24), rows, (("grade", "评定等次", 20),), "mq", False)
+        grades = " / ".join(ev.questions[0].choices)
+        return Grid(
+            heads, (6, 14, 20), rows, (("grade", f"评定等次\n（{grades}）", 24),), "mq", False
+        )
     widths = (5, 10, 14)
     width = 7 if len(ev.questions) <= 12 else 6
     cols = tuple((q.id, f"{q.short}\n（{fmt(q.max)}分）", width) for q in ev.questions)
