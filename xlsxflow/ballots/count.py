@@ -58,7 +58,7 @@ valid and invalid (by rule), then applies, in this order:
    the 党委 decides.  ``threshold``: an items total below it is not recommended.
 
 Warnings: more ballots than expected, a group with no ballots, a ballot of an
-evaluation, unit or group the round does not have.
+evaluation, unit or group the round does not have, a serial given twice (counted once).
 """
 
 from __future__ import annotations
@@ -237,7 +237,12 @@ def count_ballots(evals: RoundEvaluations, ballots: list[Ballot]) -> EvaluationO
     """Count every evaluation's ballots (see the module docstring for the rules)."""
     outcome = EvaluationOutcome()
     by_place: dict[tuple[str, str, str], list[Ballot]] = defaultdict(list)
+    seen: set[str] = set()
     for b in ballots:
+        if b.serial in seen:  # the ingest keeps one per serial; a caller might not
+            outcome.warnings.append(make_issue("count-duplicate-serial", file=b.file))
+            continue
+        seen.add(b.serial)
         ev = evals.evaluations.get(b.evaluation_id)
         if ev is None or (b.unit_id, b.group_id) not in ev.expected:
             outcome.warnings.append(
@@ -513,16 +518,19 @@ def _rank_and_cap(ev: Evaluation, unit_id: str, results: list[tuple[CandidateRes
         c.recommended = c.within_cap and not c.reasons
 
 
-def outcome_dict(outcome: EvaluationOutcome, decimals: dict[str, int] | None = None) -> dict:
+def outcome_dict(outcome: EvaluationOutcome, evals: RoundEvaluations | None = None) -> dict:
     """The outcome as JSON-serialisable data; hidden results never appear in it.
 
     Scores are given exact (``score_exact``, a fraction text such as 238/3) and as shown
-    (``score``, rounded to the evaluation's ``decimals``, by default 2); shares and
+    (``score``, rounded to the evaluation's ``decimals`` when ``evals`` is given, else
+    2); shares and
     rates as percentages.  A group below the anonymity threshold carries its counts
     (expected, returned, valid, not counted) and its status only: not even why a
     ballot was invalid (“全部满分” says what a rater gave).
     """
-    decimals = decimals or {}
+    decimals = {
+        ev.id: ev.spec.aggregate.decimals for ev in (evals.evaluations.values() if evals else ())
+    }
 
     def group(g: GroupResult, places: int) -> dict:
         out = {

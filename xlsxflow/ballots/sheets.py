@@ -138,7 +138,7 @@ def evaluation_summary_bytes(
     (first or ws).activate()
     if any(ev.kind == "survey" for ev in evals.evaluations.values()):
         _rates_sheet(s, round_title, evals, outcome)
-    facts, rows = approval_rows(evals, outcome, rnd.roster)
+    facts, rows = evaluation_approval_rows(evals, outcome, rnd.roster)
     add_approval_sheet(
         wb,
         rows,
@@ -574,7 +574,7 @@ def _what(title: str) -> str:
     return title
 
 
-def approval_rows(
+def evaluation_approval_rows(
     evals: RoundEvaluations, outcome: EvaluationOutcome, roster=None
 ) -> tuple[dict[str, FormFacts], list[ApprovalRow]]:
     """The 审定 rows of the evaluations: each candidate recommended within its unit's cap,
@@ -842,4 +842,4 @@ def _about_sheet(s: _Sheets, rnd, evals: RoundEvaluations, ingest: BallotIngest,
     ws.set_footer("&C&P / &N")
 
 
-__all__ = ["approval_rows", "evaluation_summary_bytes"]
+__all__ = ["evaluation_approval_rows", "evaluation_summary_bytes"]
