@@ -344,7 +344,7 @@ def test_counting_is_fast(tmp_path):
         for u in ev.units
         for n in range(50)
     ]
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: other work on the machine does not count
     outcome = count_ballots(evals, ballots)
-    per_ballot = (time.perf_counter() - start) / len(ballots)
+    per_ballot = (time.process_time() - start) / len(ballots)
     assert len(outcome.candidates) == 200 and per_ballot < 0.001
