@@ -150,7 +150,7 @@ def test_nothing_shows_a_group_below_the_anonymity_threshold(built):
     for r in range(4, ws.max_row + 1):  # the hidden rows: counts and the status, no score
         row = [ws.cell(r, c).value for c in range(1, ws.max_column + 1)]
         assert row[-1] == "有效票不足 3 张，结果不显示" and row[-5:-1] == ["—", "—", "—", None]
-        assert row[3:7] == [3, 3, 2, "1"]  # counted, not why (全部满分 would tell)
+        assert row[3:7] == [3, 3, 2, "1（原因不显示）"]  # counted, not why (全部满分 would tell)
     data = outcome_dict(outcome)
     text = json.dumps(data, ensure_ascii=False)
     assert not any(v in text for v in HIDDEN_VALUES)

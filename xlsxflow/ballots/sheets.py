@@ -238,7 +238,9 @@ def _invalid_text(g, lang: str) -> str:
     their number: “全部满分 1” would say what one of a handful of raters gave."""
     if not g.shown:
         total = sum(g.invalid.values()) + g.abstained
-        return str(total) if total else ""
+        if not total:
+            return ""
+        return f"{total}（原因不显示）" if lang != "en" else f"{total} (why: not shown)"
     parts = [f"{INVALID_REASONS[k]} {g.invalid[k]}" for k in INVALID_REASONS if g.invalid.get(k)]
     if g.abstained:
         parts.append(f"{ABSTAINED_TEXT[lang == 'en']} {g.abstained}")
