@@ -147,6 +147,8 @@ class _Decimals(dict):
     """A score read as a float → its exact decimal (7.5 → Decimal('7.5')), cached."""
 
     def __missing__(self, value: float) -> Decimal:
+        if len(self) > 10_000:  # scores come at a step: only odd input gets here
+            self.clear()
         out = self[value] = Decimal(repr(float(value)))
         return out
 
