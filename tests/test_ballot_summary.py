@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
 from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import libreoffice_convert
 
 from xlsxflow.approval import TIED, fill_sample_decisions, read_approval
 from xlsxflow.ballots.count import count_ballots, outcome_dict
@@ -150,7 +152,7 @@ def test_nothing_shows_a_group_below_the_anonymity_threshold(built):
     for r in range(4, ws.max_row + 1):  # the hidden rows: counts and the status, no score
         row = [ws.cell(r, c).value for c in range(1, ws.max_column + 1)]
         assert row[-1] == "有效票不足 3 张，结果不显示" and row[-5:-1] == ["—", "—", "—", None]
-        assert row[3:7] == [3, 3, 2, "1"]  # counted, not why (全部满分 would tell)
+        assert row[3:7] == [3, 3, 2, "1（原因不显示）"]  # counted, not why (全部满分 would tell)
     data = outcome_dict(outcome)
     text = json.dumps(data, ensure_ascii=False)
     assert not any(v in text for v in HIDDEN_VALUES)
@@ -191,3 +193,39 @@ def test_approval_then_publish_posts_the_recommended_members(built):
     by_branch = sorted(recommended, key=lambda c: (order[c.unit_id], c.rank))
     assert listed == [c.name for c in by_branch]
     assert ws.cell(4, 4).value == by_branch[0].unit_name
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_prints_the_summary_and_the_notice(built, soffice):
+    """One LibreOffice call: the 测评汇总 and the 公示 as printed, read back from the PDFs."""
+    rnd, _, _, outcome, path, _, tmp = built
+    filled = tmp / "审定-lo.xlsx"
+    fill_sample_decisions(path, filled)
+    out = publish(filled, tmp / "发布-lo", key=KEY, round_id=ROUND_ID, spec=rnd.spec)
+    assert out.ok, out.issues
+    pdfs = tmp / "pdf"
+    libreoffice_convert(soffice, [path, tmp / "发布-lo" / NOTICE_FILE], pdfs, tmp / "profile", "pdf")  # fmt: skip
+    lines = subprocess.run(
+        ["pdftotext", "-layout", str(pdfs / "公示名单.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    text = "".join("".join(lines).split())
+    assert (
+        "党员先锋岗拟推荐对象公示名单" in text
+        and "按支部排列，同一支部内按测评得分从高到低" in text
+    )
+    assert all(line.strip() not in ("）：", "：") for line in lines)  # no lone “）：” line
+    tied = next(c for c in outcome.candidates if c.tie_at_cut)
+    assert tied.name not in text  # tied at the cut: the 党委 has not decided (暂缓)
+    summary = subprocess.run(
+        ["pdftotext", "-layout", str(pdfs / "测评汇总.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    summary = "".join(summary.split())
+    for words in ("离退休干部党支部·党员先锋岗民主测评", "★并列", "测评无效（参加人数不足）", "参加情况", "审定结果"):  # fmt: skip
+        assert words in summary, words
+    assert not any(v in summary for v in HIDDEN_VALUES)

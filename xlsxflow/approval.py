@@ -8,6 +8,12 @@ rests on and its basis, rank, and the recommendation (推荐 / 不推荐 and why
 — all locked, then the input columns the round file's ``approval`` section names
 (纪检意见, 审定结果 同意/不同意/暂缓, 意见 by default).
 
+The 测评汇总 of a 民主测评 (:mod:`xlsxflow.ballots.sheets`) carries the same sheet: its
+rows are the members recommended within their branch's cap (推荐) and those tied at
+the cut (并列待定, for the 党委), with the result in words; its forms are marked
+``kind = evaluation`` and say the 公示's subject and order, so ``publish`` lists them
+branch by branch.
+
 The summary carries its own signed identity in a very hidden sheet
 (:data:`META_SHEET`): format, round, key fingerprint, the sheet's headers, and
 every row's locked cells with the facts behind them, signed with the office key

@@ -528,6 +528,9 @@ CATALOGUE: dict[str, Message] = {
         "{evaluation}：“{unit}”的{group}测评票收回 {returned} 张，多于应参加人数 {expected} 人。"
         "请核对发票和收票情况。",
     ),
+    "count-duplicate-serial": Message(
+        W, "同一票号的测评票又出现一次，只计第一张（票号见文件表）。"
+    ),
     "count-no-ballots": Message(
         W, "{evaluation}：“{unit}”的{group}测评票一张也没有收回（应参加 {expected} 人）。"
     ),

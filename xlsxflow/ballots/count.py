@@ -58,7 +58,7 @@ valid and invalid (by rule), then applies, in this order:
    the 党委 decides.  ``threshold``: an items total below it is not recommended.
 
 Warnings: more ballots than expected, a group with no ballots, a ballot of an
-evaluation, unit or group the round does not have.
+evaluation, unit or group the round does not have, a serial given twice (counted once).
 """
 
 from __future__ import annotations
@@ -67,6 +67,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import partial
+from operator import is_not
 from types import SimpleNamespace
 
 from ..messages import Issue, make_issue
@@ -134,22 +136,30 @@ class _Tally:
     """One candidate and rater group while counting."""
 
     result: GroupResult
-    totals: list[Decimal] = field(default_factory=list)  # items: each valid part's total
-    values: dict[str, list] = field(default_factory=lambda: defaultdict(list))  # by question
+    parts: list = field(default_factory=list)  # each valid part's answers, in question order
     score: Fraction | None = None
     items: dict[str, Fraction] = field(default_factory=dict)
     shares: dict[str, Fraction] = field(default_factory=dict)
     rates: dict[str, Fraction] = field(default_factory=dict)
 
 
-_DECIMALS: dict[float, Decimal] = {}
+class _Decimals(dict):
+    """A score read as a float → its exact decimal (7.5 → Decimal('7.5')), cached."""
+
+    def __missing__(self, value: float) -> Decimal:
+        if len(self) > 10_000:  # scores come at a step: only odd input gets here
+            self.clear()
+        out = self[value] = Decimal(repr(float(value)))
+        return out
 
 
-def _dec(value: float) -> Decimal:
-    out = _DECIMALS.get(value)
-    if out is None:
-        out = _DECIMALS[value] = Decimal(repr(float(value)))
-    return out
+_dec = _Decimals().__getitem__
+_given = partial(is_not, None)
+
+
+def _column(values) -> list[Decimal]:
+    """The answers given (not None) as exact decimals."""
+    return list(map(_dec, filter(_given, values)))
 
 
 def _mean(values: list, agg, trim: bool = True) -> tuple[Fraction, bool]:
@@ -165,7 +175,7 @@ def trimmed_mean(values: list[float], method: str, drop: int, min_ballots: int) 
     """The aggregation rule alone, for a list of scores (exact)."""
 
     agg = SimpleNamespace(method=method, drop=drop, min_ballots=min_ballots)
-    return _mean([_dec(v) for v in values], agg)[0]
+    return _mean(_column(values), agg)[0]
 
 
 @dataclass(frozen=True)
@@ -177,6 +187,7 @@ class _Plan:
     limits: tuple  # a score's maximum, or the set of choices
     best: list  # every item its maximum / every answer the best choice
     per_part: bool  # all_same / all_max apply per candidate (items, surveys)
+    uniform: float | None  # every question scored with this maximum: checked all at once
 
     @classmethod
     def of(cls, ev: Evaluation) -> _Plan:
@@ -187,36 +198,52 @@ class _Plan:
             tuple(q.max if q.scored else frozenset(q.choices) for q in qs),
             [q.max if q.scored else q.choices[0] for q in qs],
             ev.kind != "grade",
+            qs[0].max if qs and all(q.scored and q.max == qs[0].max for q in qs) else None,
         )
 
 
-def _part_reason(plan: _Plan, ballot: Ballot, member_id: str, rules: set[str]) -> str:
-    """Why this ballot's part for one candidate does not count: "" when it does (valid),
-    ``abstained`` for a blank that no rule makes invalid, else an INVALID_REASONS key."""
+def _part_reason(plan: _Plan, ballot: Ballot, member_id: str, rules: set[str]) -> tuple:
+    """(why this ballot's part for one candidate does not count, its answers in question
+    order): "" when it counts, ``abstained`` for a blank that no rule makes invalid, else
+    an INVALID_REASONS key."""
     if ballot.bad and ballot.bad.get(member_id):
-        return "bad_value"
+        return "bad_value", ()
     answers = ballot.answers.get(member_id) or {}
-    given = [answers.get(q) for q in plan.ids]
+    given = list(map(answers.get, plan.ids))
+    if plan.uniform is not None and None not in given:  # the usual part: every item scored
+        try:
+            low, high = min(given), max(given)
+        except TypeError:  # a text among the scores
+            return "bad_value", ()
+        if low.__class__ not in (float, int) or low < 0 or high > plan.uniform:
+            return "bad_value", ()
+        if len(given) < 2:
+            return "", given
+        if "all_same" in rules and low == high:
+            return "all_same", ()
+        if "all_max" in rules and low == plan.uniform:
+            return "all_max", ()
+        return "", given
     missing = 0
     for scored, limit, v in zip(plan.scored, plan.limits, given, strict=True):
         if v is None:
             missing += 1
         elif scored:
             if v.__class__ not in (float, int) or not 0 <= v <= limit:
-                return "bad_value"  # a choice where a score belongs, or out of range
+                return "bad_value", ()  # a choice where a score belongs, or out of range
         elif v not in limit:
-            return "bad_value"
+            return "bad_value", ()
     if missing == len(given):
-        return "blank" if "blank" in rules else ABSTAINED
+        return ("blank" if "blank" in rules else ABSTAINED), ()
     if missing:
-        return "incomplete" if "incomplete" in rules else ""
+        return ("incomplete" if "incomplete" in rules else ""), given
     if not plan.per_part or len(given) < 2:
-        return ""
+        return "", given
     if "all_same" in rules and len(set(given)) == 1:
-        return "all_same"
+        return "all_same", ()
     if "all_max" in rules and given == plan.best:
-        return "all_max"
-    return ""
+        return "all_max", ()
+    return "", given
 
 
 def _grade_ballot_reason(ev: Evaluation, ballot: Ballot, members: list, rules: set[str]) -> str:
@@ -237,7 +264,12 @@ def count_ballots(evals: RoundEvaluations, ballots: list[Ballot]) -> EvaluationO
     """Count every evaluation's ballots (see the module docstring for the rules)."""
     outcome = EvaluationOutcome()
     by_place: dict[tuple[str, str, str], list[Ballot]] = defaultdict(list)
+    seen: set[str] = set()
     for b in ballots:
+        if b.serial in seen:  # the ingest keeps one per serial; a caller might not
+            outcome.warnings.append(make_issue("count-duplicate-serial", file=b.file))
+            continue
+        seen.add(b.serial)
         ev = evals.evaluations.get(b.evaluation_id)
         if ev is None or (b.unit_id, b.group_id) not in ev.expected:
             outcome.warnings.append(
@@ -267,7 +299,6 @@ def _count_unit(ev: Evaluation, unit, by_place, outcome: EvaluationOutcome):
     k = spec.anonymity
     groups = [g for g in spec.raters if ev.expected.get((unit.unit_id, g.id), 0) > 0]
     plan = _Plan.of(ev)
-    items = ev.kind == "items"
     tallies: dict[str, dict[str, _Tally]] = {m.member_id: {} for m in members}
     for group in groups:
         expected = ev.expected[(unit.unit_id, group.id)]
@@ -298,37 +329,29 @@ def _count_unit(ev: Evaluation, unit, by_place, outcome: EvaluationOutcome):
                 GroupResult(group.id, group.label, expected, len(got), 0)
             )
         blank = valid_any = 0
+        pairs = [(m.member_id, tallies[m.member_id][group.id]) for m in members]
         for ballot in got:
-            blank += ballot.blank
             whole = "" if plan.per_part else _grade_ballot_reason(ev, ballot, members, rules)
             any_valid = False
-            for m in members:
-                tally = tallies[m.member_id][group.id]
-                reason = whole or _part_reason(plan, ballot, m.member_id, rules)
-                if reason == ABSTAINED:
-                    tally.result.abstained += 1
-                    continue
+            empty = 0  # parts with nothing given: all of them make a blank ballot
+            for member_id, tally in pairs:
+                if whole:
+                    reason, given = whole, ()
+                else:
+                    reason, given = _part_reason(plan, ballot, member_id, rules)
                 if reason:
-                    tally.result.invalid[reason] = tally.result.invalid.get(reason, 0) + 1
+                    if reason == ABSTAINED:
+                        tally.result.abstained += 1
+                        empty += 1
+                        continue
+                    empty += reason == "blank"
+                    invalid = tally.result.invalid
+                    invalid[reason] = invalid.get(reason, 0) + 1
                     continue
                 tally.result.valid += 1
                 any_valid = True
-                answers = ballot.answers.get(m.member_id) or {}
-                values = tally.values
-                if items:
-                    total = Decimal(0)
-                    for q in plan.ids:
-                        v = answers.get(q)
-                        if v is not None:
-                            d = _DECIMALS.get(v) or _dec(v)
-                            values[q].append(d)
-                            total += d
-                    tally.totals.append(total)
-                else:
-                    for q in plan.ids:
-                        v = answers.get(q)
-                        if v is not None:
-                            values[q].append(v)
+                tally.parts.append(given)
+            blank += empty == len(pairs) if not whole else ballot.blank
             valid_any += any_valid
         quorum_met = None
         for m in members:
@@ -371,17 +394,20 @@ def _finish_group(ev: Evaluation, tally: _Tally, quorum: Fraction | None, k: int
     if not r.shown or r.valid == 0:
         r.method = ""
         return
+    ids = [q.id for q in ev.questions]
+    columns = dict(zip(ids, zip(*tally.parts, strict=True), strict=True)) if tally.parts else {}
     if ev.kind == "items":
-        tally.score, trimmed = _mean(tally.totals, agg)
+        totals = [sum(_column(part), Decimal(0)) for part in tally.parts]
+        tally.score, trimmed = _mean(totals, agg)
         r.method = "trimmed_mean" if trimmed else "mean"
         for q in ev.questions:
-            values = tally.values.get(q.id)
+            values = _column(columns.get(q.id, ()))
             if values:
                 tally.items[q.id] = _mean(values, agg)[0]
         r.score, r.score_exact = to_decimal(tally.score), tally.score
         r.items = {q: to_decimal(v) for q, v in tally.items.items()}
     elif ev.kind == "grade":
-        answers = tally.values.get("grade", [])
+        answers = list(filter(_given, columns.get("grade", ())))
         tally.shares = {
             choice: Fraction(answers.count(choice), len(answers)) if answers else Fraction(0)
             for choice in ev.questions[0].choices
@@ -390,7 +416,7 @@ def _finish_group(ev: Evaluation, tally: _Tally, quorum: Fraction | None, k: int
         r.method = "share"
     else:
         for q in ev.questions:
-            answers = tally.values.get(q.id, [])
+            answers = list(filter(_given, columns.get(q.id, ())))
             if answers:
                 positive = sum(1 for a in answers if a in q.positive)
                 tally.rates[q.id] = Fraction(positive, len(answers))
@@ -513,16 +539,19 @@ def _rank_and_cap(ev: Evaluation, unit_id: str, results: list[tuple[CandidateRes
         c.recommended = c.within_cap and not c.reasons
 
 
-def outcome_dict(outcome: EvaluationOutcome, decimals: dict[str, int] | None = None) -> dict:
+def outcome_dict(outcome: EvaluationOutcome, evals: RoundEvaluations | None = None) -> dict:
     """The outcome as JSON-serialisable data; hidden results never appear in it.
 
     Scores are given exact (``score_exact``, a fraction text such as 238/3) and as shown
-    (``score``, rounded to the evaluation's ``decimals``, by default 2); shares and
+    (``score``, rounded to the evaluation's ``decimals`` when ``evals`` is given, else
+    2); shares and
     rates as percentages.  A group below the anonymity threshold carries its counts
     (expected, returned, valid, not counted) and its status only: not even why a
     ballot was invalid (“全部满分” says what a rater gave).
     """
-    decimals = decimals or {}
+    decimals = {
+        ev.id: ev.spec.aggregate.decimals for ev in (evals.evaluations.values() if evals else ())
+    }
 
     def group(g: GroupResult, places: int) -> dict:
         out = {

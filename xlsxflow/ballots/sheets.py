@@ -138,7 +138,7 @@ def evaluation_summary_bytes(
     (first or ws).activate()
     if any(ev.kind == "survey" for ev in evals.evaluations.values()):
         _rates_sheet(s, round_title, evals, outcome)
-    facts, rows = approval_rows(evals, outcome, rnd.roster)
+    facts, rows = evaluation_approval_rows(evals, outcome, rnd.roster)
     add_approval_sheet(
         wb,
         rows,
@@ -238,7 +238,9 @@ def _invalid_text(g, lang: str) -> str:
     their number: “全部满分 1” would say what one of a handful of raters gave."""
     if not g.shown:
         total = sum(g.invalid.values()) + g.abstained
-        return str(total) if total else ""
+        if not total:
+            return ""
+        return f"{total}（原因不显示）" if lang != "en" else f"{total} (why: not shown)"
     parts = [f"{INVALID_REASONS[k]} {g.invalid[k]}" for k in INVALID_REASONS if g.invalid.get(k)]
     if g.abstained:
         parts.append(f"{ABSTAINED_TEXT[lang == 'en']} {g.abstained}")
@@ -574,7 +576,7 @@ def _what(title: str) -> str:
     return title
 
 
-def approval_rows(
+def evaluation_approval_rows(
     evals: RoundEvaluations, outcome: EvaluationOutcome, roster=None
 ) -> tuple[dict[str, FormFacts], list[ApprovalRow]]:
     """The 审定 rows of the evaluations: each candidate recommended within its unit's cap,
@@ -842,4 +844,4 @@ def _about_sheet(s: _Sheets, rnd, evals: RoundEvaluations, ingest: BallotIngest,
     ws.set_footer("&C&P / &N")
 
 
-__all__ = ["approval_rows", "evaluation_summary_bytes"]
+__all__ = ["evaluation_approval_rows", "evaluation_summary_bytes"]
