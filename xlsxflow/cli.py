@@ -790,7 +790,7 @@ def ballots_generate(out_dir, units, key_file, round_file) -> None:
             result = generate_ballots(
                 out_dir, units=list(units) or None, progress=bar.update, br=br
             )
-        for line in generate_lines(result):
+        for line in generate_lines(result, br):
             click.echo(line)
 
 

@@ -246,7 +246,7 @@ def _ballots_demo(folder: Path, key: Path, lang: str, echo) -> tuple[Path, Path 
     for old in (ballots, back):
         _clear(old)
     generated = generate_ballots(ballots, br=br)
-    lines = generate_lines(generated)
+    lines = generate_lines(generated, br)
     echo("9. 民主测评 " + lines[0])
     for line in lines[1:]:
         echo("   " + line)

@@ -211,7 +211,7 @@ def ballots_report(br: BallotRound, read: BallotIngest, outcome: EvaluationOutco
         "ballots": tally(br, read, outcome),
         "files": [masked_file(f) for f in read.files],
         "warnings": [mask(i).to_dict() for i in [*read.warnings, *outcome.warnings]],
-        "evaluations": outcome_dict(outcome),
+        "evaluations": outcome_dict(outcome, br.evals),
     }
 
 
@@ -324,17 +324,30 @@ def tally(br: BallotRound, read: BallotIngest, outcome: EvaluationOutcome) -> di
     }
 
 
-def generate_lines(result) -> list[str]:
-    """The console's account of ``ballots generate``."""
-    files = list(getattr(result, "files", []) or [])
-    tallies = list(getattr(result, "tallies", []) or [])
-    out_dir = getattr(result, "out_dir", "")
+def generate_lines(result, br: BallotRound | None = None) -> list[str]:
+    """The console's account of ``ballots generate``: ballots and 录入表 written, and with
+    the round, how many per unit and rater group (what to print for each meeting)."""
     lines = [
-        f"测评票 ballots：{len(files)} 份" + (f"，录入表 {len(tallies)} 份" if tallies else "")
+        f"测评票 ballots：{len(result.files)} 份"
+        + (f"，录入表 {len(result.tallies)} 份" if result.tallies else "")
+        + f" → {result.out_dir}"
     ]
-    lines[0] += f" → {out_dir}" if out_dir else ""
-    for issue in getattr(result, "notes", []) or []:
-        lines.append(f"  {issue}")
+    if br is None:
+        return lines
+    for ev in br.evaluations:
+        per_unit = []
+        for unit in ev.units:
+            counts = [
+                (g.label, result.counts[(ev.id, unit.unit_id, g.id)])
+                for g in ev.spec.raters
+                if (ev.id, unit.unit_id, g.id) in result.counts
+            ]
+            if counts:
+                text = "，".join(f"{label} {n} 张" for label, n in counts)
+                per_unit.append(f"{unit.unit_id} {unit.name} {text}")
+        if per_unit:
+            lines.append(f"  {ev.title}：" + "；".join(per_unit))
+    lines.append("  请随机分发测评票；纸质测评后把每张票录入本单位的录入表 hand out at random")
     return lines
 
 
