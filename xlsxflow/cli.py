@@ -827,6 +827,7 @@ def ballots_ingest(ballots_dir, out_file, report_file, key_file, round_file, lan
         count_lines,
         ingest_and_count,
         open_ballots,
+        warning_issues,
     )
     from .ingest import count_files
 
@@ -846,7 +847,7 @@ def ballots_ingest(ballots_dir, out_file, report_file, key_file, round_file, lan
             )
         for line in count_lines(counted):
             click.echo(line)
-        _echo_issues([*counted.ingest.warnings, *counted.outcome.warnings])
+        _echo_issues(warning_issues(counted))
         click.echo(f"测评汇总 summary: {Path(out_file).resolve()}")
         if report_file:
             click.echo(f"报告 report: {Path(report_file).resolve()}")

@@ -538,3 +538,15 @@ def _inside(path: Path, folder: Path) -> bool:
         return True
     except ValueError:
         return False
+
+
+def warning_issues(counted: BallotsCounted) -> list:
+    """The folder's and the count's warnings not already said on a file's line, masked."""
+    from .count import mask
+
+    on_files = {i.message for f in counted.ingest.files for i in f.issues}
+    return [
+        mask(i)
+        for i in [*counted.ingest.warnings, *counted.outcome.warnings]
+        if i.message not in on_files
+    ]
