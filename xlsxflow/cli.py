@@ -782,9 +782,9 @@ def ballots_generate(out_dir, units, key_file, round_file) -> None:
     Anonymous, signed serials; hand them out at random. A tally workbook per
     unit for paper ballots.
     """
-    from .ballots.run import ballots_expected, generate_ballots, generate_lines, open_ballots
+    with _handled():  # Ctrl-C while loading, too, is an interruption (130)
+        from .ballots.run import ballots_expected, generate_ballots, generate_lines, open_ballots
 
-    with _handled():
         br = open_ballots(key_path=key_file, round_file=round_file)
         with _bar(ballots_expected(br, list(units) or None), "生成 generate") as bar:
             result = generate_ballots(
@@ -821,17 +821,17 @@ def ballots_ingest(ballots_dir, out_file, report_file, key_file, round_file, lan
       1 已写出汇总表，但有拒收、重复、未收回或测评无效 something to look at
       2 无法运行 could not run
     """
-    from .ballots.run import (
-        ballots_exit_code,
-        check_outputs,
-        count_lines,
-        ingest_and_count,
-        open_ballots,
-        warning_issues,
-    )
-    from .ingest import count_files
+    with _handled():  # Ctrl-C while loading, too, is an interruption (130)
+        from .ballots.run import (
+            ballots_exit_code,
+            check_outputs,
+            count_lines,
+            ingest_and_count,
+            open_ballots,
+            warning_issues,
+        )
+        from .ingest import count_files
 
-    with _handled():
         check_outputs(ballots_dir, out_file, report_file)
         br = open_ballots(key_path=key_file, round_file=round_file)
         folder = Path(ballots_dir)
