@@ -116,6 +116,13 @@ def test_commands_say_what_is_wrong_before_anything_is_written(tmp_path, monkeyp
     assert result.exit_code == 2
     assert render("ballots-no-evaluations", round_file="round.yaml") in result.output
 
+    (tmp_path / "single").mkdir()  # a round of one rubric, not a round file
+    monkeypatch.chdir(tmp_path / "single")
+    (tmp_path / "single" / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    assert run("generate", "hongqi-dangzhibu", "--roster", "roster.csv").exit_code == 0
+    result = run("ballots", "ingest", "workbooks")
+    assert result.exit_code == 2 and render("ballots-needs-round") in result.output
+
     small_round(tmp_path / "r")
     monkeypatch.chdir(tmp_path / "r")
     (tmp_path / "other.key").write_text("ab" * 32)

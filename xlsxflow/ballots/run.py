@@ -81,12 +81,6 @@ def open_ballots(
     return BallotRound(ctx, evals, workdir)
 
 
-def participating_units(br: BallotRound) -> list[str]:
-    """The unit ids taking part in any evaluation of the round, in roster order."""
-    ids = {u.unit_id for ev in br.evaluations for u in ev.units}
-    return [u.unit_id for u in br.ctx.roster if u.unit_id in ids]
-
-
 def ballots_expected(br: BallotRound, units: list[str] | None = None) -> int:
     """How many files ``generate_ballots`` writes (for a progress bar): every ballot, and
     one 录入表 per unit and rater group that expects raters."""
