@@ -484,6 +484,13 @@ def evaluation_outline(evals: RoundEvaluations) -> str:
             lines.append(f"  等次：{rules}；否则{grade.otherwise}")
             if grade.follow_up:
                 lines.append(f"  组织处置：{'、'.join(grade.follow_up)}")
+            if grade.recommend:
+                lines.append(f"  审定表推荐：{'、'.join(grade.recommend)}")
+        if ev.kind == "survey":
+            for q in ev.questions:
+                lines.append(
+                    f"  {q.short}：计入比率的回答 {'、'.join(q.positive)}（共 {'、'.join(q.choices)}）"
+                )
         invalid = "、".join(INVALID_REASONS[r] for r in spec.invalid)
         lines.append(f"  无效票：{invalid}（取值错误的票一律无效）")
         quorum = f"有效票不少于应参加人数的 {spec.quorum:.0%}" if spec.quorum else "不设"
