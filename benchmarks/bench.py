@@ -1,7 +1,8 @@
 """Speed and memory of generate and ingest, side by side with a naive baseline.
 
-Run by hand (not a test):  python benchmarks/bench.py            # N = 1000
+Run by hand (not a test):  python benchmarks/bench.py            # N = 1000, 10000 ballots
                            python benchmarks/bench.py -n 10000
+                           python benchmarks/bench.py --only units,ballots --ballots 2000
 
 Each phase runs in its own process so its peak memory (max RSS) is its own:
   generate   xlsxflow writes N locked, signed workbooks
@@ -17,6 +18,11 @@ Each phase runs in its own process so its peak memory (max RSS) is its own:
              of its 测评组 (40 units a group): setup (round, ledger), generate the
              reviewer workbooks, fill them as a spreadsheet program saves them (setup),
              review ingest in process (0w) and with the default isolation; ms per sheet
+  ballots-*  民主测评 (issue #12): --ballots N ballots = N / 50 branches of 50 members, each
+             member rating every member of the branch on the 10-item 测评表: setup (round
+             recorded), generate the ballots, fill them as a spreadsheet program saves them
+             (setup), ingest in process (0w) and with the default isolation, count and write
+             the 测评汇总; ms per ballot beside the unit ingest's ms per return
 Targets (issue #2): generate >= 150 workbooks/s; ingest >= 3x the naive loop.
 """
 
@@ -342,6 +348,161 @@ def phase_review_ingest_inprocess(work: Path, n: int) -> dict:
     return phase_review_ingest(work, n, workers=0)
 
 
+# -- 民主测评: B branches × R members, every member rating every member of the branch -------
+
+BALLOT_RATERS = 50  # members (= raters = candidates) of a branch; --ballots N gives N / 50 branches
+
+
+def _ballot_dir(work: Path) -> Path:
+    return work / "ballots-round"
+
+
+def phase_ballots_setup(work: Path, n: int) -> dict:
+    """(setup) A round file with the 先锋岗 evaluation over N / 50 branches of 50 members,
+    recorded by generating it (one unit workbook per branch)."""
+    from xlsxflow.round import generate_round
+
+    folder = _ballot_dir(work)
+    folder.mkdir(exist_ok=True)
+    branches = max(1, n // BALLOT_RATERS)
+    raters = min(n, BALLOT_RATERS)
+    with (folder / "branches.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["单位编号", "单位名称", "党员人数"])
+        w.writerows([f"B{b:04d}", f"测试党支部{b:04d}", raters] for b in range(branches))
+    with (folder / "members.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["单位编号", "党员编号", "姓名", "岗位或职务"])
+        for b in range(branches):
+            w.writerows(
+                [f"B{b:04d}", f"B{b:04d}-{m:02d}", f"党员{b:04d}{m:02d}", "科员"]
+                for m in range(raters)
+            )
+    (folder / "round.yaml").write_text(
+        "title: 基准测评轮\nyear: 2026\nroster: branches.csv\nforms:\n"
+        "  - id: hongqi\n    title: 红旗党支部\n    rubric: hongqi-dangzhibu\n"
+        "evaluations:\n  - id: xianfenggang\n    title: 党员先锋岗民主测评\n"
+        "    candidates: members.csv\n    ballot: {rubric: dangyuan-xianfenggang}\n"
+        "    raters:\n      - {id: dangyuan, label: 党员, expected: members}\n"
+        "    aggregate: {method: trimmed_mean, drop: 1, min_ballots: 5}\n"
+        "    invalid: [blank, incomplete, all_max]\n    quorum: 0.5\n"
+        '    cap: "floor(党员人数 * 30 / 100)"\n',
+        encoding="utf-8",
+    )
+    started = time.perf_counter()
+    generate_round(
+        folder / "round.yaml", folder / "workbooks", workdir=folder, key_path=work / "key"
+    )
+    return {"files": branches, "seconds": time.perf_counter() - started}
+
+
+def _ballot_round(work: Path):
+    from xlsxflow.ballots.run import open_ballots
+
+    return open_ballots(_ballot_dir(work), work / "key")
+
+
+def phase_ballots_generate(work: Path, n: int) -> dict:
+    from xlsxflow.ballots.run import generate_ballots
+
+    br = _ballot_round(work)
+    started = time.perf_counter()
+    result = generate_ballots(_ballot_dir(work) / "ballots", br=br)
+    seconds = time.perf_counter() - started
+    files = len(result.files)
+    assert files == n, files
+    return {"files": files, "ballots": files, "seconds": seconds}
+
+
+def phase_ballots_fill(work: Path, n: int) -> dict:
+    """(setup) Every ballot filled as a spreadsheet program saves it: a spread of scores."""
+    br = _ballot_round(work)
+    out = _ballot_dir(work) / "returned"
+    out.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    files = fill_ballots(br, _ballot_dir(work) / "ballots", out)
+    return {"files": files, "ballots": files, "seconds": time.perf_counter() - started}
+
+
+def fill_ballots(br, ballots: Path, out: Path) -> int:
+    """Each ballot's answer cells typed (scores 7–10, never all full marks), straight into
+    the sheet's XML as a spreadsheet program saves it (openpyxl would take minutes)."""
+    from xlsxwriter.utility import xl_col_to_name
+
+    from xlsxflow.ballots.workbook import FIRST_ROW, Signed, _desc_count, _positions
+    from xlsxflow.layout import META_SHEET
+    from xlsxflow.ooxml import open_book
+
+    files = sorted(ballots.rglob("测评票_*.xlsx"))
+    for i, path in enumerate(files):
+        data = path.read_bytes()
+        book = open_book(data)
+        meta = book.read_sheet(book.sheet_info(META_SHEET))
+        identity = {
+            c.value: meta.get(row, 1).value for (row, col), c in meta.cells.items() if col == 0
+        }
+        book.close()
+        signed = Signed.parse(identity["sheets"])
+        where = _positions(signed, FIRST_ROW, _desc_count(signed))
+        values = {
+            f"{xl_col_to_name(col - 1)}{row}": ("n", 10 - (i + row + col) % 4)
+            for row, col in where.values()
+        }
+        target = out / path.relative_to(ballots)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(_fill_sheets(data, {"xl/worksheets/sheet1.xml": values}))
+    return len(files)
+
+
+def phase_ballots_ingest(work: Path, n: int, workers: int | None = None) -> dict:
+    import pickle
+
+    from xlsxflow.ballots.returns import ingest_ballots
+    from xlsxflow.isolation import Isolation
+
+    br = _ballot_round(work)
+    kwargs = {"isolation": Isolation(workers=workers)} if workers is not None else {}
+    started = time.perf_counter()
+    read = ingest_ballots(_ballot_dir(work) / "returned", br.ctx, br.evals, **kwargs)
+    seconds = time.perf_counter() - started
+    assert len(read.ballots) == n, (len(read.ballots), read.counts())
+    (work / "ballots.pickle").write_bytes(pickle.dumps(read))
+    return {"files": len(read.files), "ballots": len(read.ballots), "seconds": seconds}
+
+
+def phase_ballots_ingest_inprocess(work: Path, n: int) -> dict:
+    return phase_ballots_ingest(work, n, workers=0)
+
+
+def phase_ballots_count(work: Path, n: int) -> dict:
+    """Counting (validity, trimmed means, quorum, anonymity, rank, cap) and the 测评汇总."""
+    import pickle
+
+    from xlsxflow.ballots.count import count_ballots
+    from xlsxflow.ballots.sheets import evaluation_summary_bytes
+
+    br = _ballot_round(work)
+    read = pickle.loads((work / "ballots.pickle").read_bytes())
+    started = time.perf_counter()
+    outcome = count_ballots(br.evals, read.ballots)
+    counted = time.perf_counter() - started
+    data = evaluation_summary_bytes(br.ctx.round, br.evals, read, outcome, key=br.ctx.key)
+    (_ballot_dir(work) / "测评汇总.xlsx").write_bytes(data)
+    seconds = time.perf_counter() - started
+    assert sum(c.status == "valid" for c in outcome.candidates) == len(outcome.candidates)
+    return {"ballots": n, "seconds": seconds, "count_seconds": counted}
+
+
+BALLOT_PHASES = {
+    "ballots-setup": phase_ballots_setup,
+    "ballots-generate": phase_ballots_generate,
+    "ballots-fill": phase_ballots_fill,
+    "ballots-ingest-0w": phase_ballots_ingest_inprocess,
+    "ballots-ingest": phase_ballots_ingest,
+    "ballots-count": phase_ballots_count,
+}
+
+
 REVIEW_PHASES = {
     "review-setup": phase_review_setup,
     "review-generate": phase_review_generate,
@@ -359,6 +520,7 @@ PHASES = {
     "ingest": phase_ingest,
     "summary": phase_summary,
     **REVIEW_PHASES,
+    **BALLOT_PHASES,
 }
 
 
@@ -372,11 +534,26 @@ def run_phase(name: str, work: Path, n: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+UNIT_PHASES = {k: v for k, v in PHASES.items() if k not in REVIEW_PHASES and k not in BALLOT_PHASES}
+GROUPS = {"units": UNIT_PHASES, "review": REVIEW_PHASES, "ballots": BALLOT_PHASES}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("-n", type=int, default=1000, help="number of units/files (default 1000)")
+    parser.add_argument(
+        "--ballots",
+        type=int,
+        default=10000,
+        help=f"number of ballots (default 10000: 200 branches x {BALLOT_RATERS} raters)",
+    )
+    parser.add_argument(
+        "--only",
+        default="units,review,ballots",
+        help="which parts to run, comma-separated: units, review, ballots (default: all)",
+    )
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -387,44 +564,54 @@ def main() -> None:
         result["peak_child_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(json.dumps(result))
         return
+    parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = set(parts) - GROUPS.keys()
+    if unknown:
+        parser.error(f"--only: unknown {sorted(unknown)}")
+    if "review" in parts and "units" not in parts:
+        parser.error("--only review needs units too (it reads their returns)")
     with tempfile.TemporaryDirectory(prefix="xlsxflow-bench-") as tmp:
         work = Path(tmp)
         os.environ["XLSXFLOW_KEY_FILE"] = str(work / "key")
         print(
-            f"N = {args.n}, rubric {RUBRIC}, Python {sys.version.split()[0]}, {os.cpu_count()} cores"
+            f"N = {args.n} unit returns, {args.ballots} ballots, Python "
+            f"{sys.version.split()[0]}, {os.cpu_count()} cores"
         )
-        results = {name: run_phase(name, work, args.n) for name in PHASES}
+        results = {}
+        for part in parts:
+            size = args.ballots if part == "ballots" else args.n
+            for name in GROUPS[part]:
+                results[name] = run_phase(name, work, size)
+    if "units" in parts:
+        _print_units(results, args.n)
+    if "review" in parts:
+        _print_review(results, args.n)
+    if "ballots" in parts:
+        _print_ballots(results, args.ballots)
+    if "units" in parts and "ballots" in parts:
+        unit_ms = results["ingest"]["seconds"] * 1000 / args.n
+        ballot_ms = results["ballots-ingest"]["seconds"] * 1000 / args.ballots
+        print(
+            f"\nside by side: unit ingest {unit_ms:.2f} ms a return (a {RUBRIC} workbook), "
+            f"ballots ingest {ballot_ms:.2f} ms a ballot ({BALLOT_RATERS} candidates x 10 items)"
+        )
+
+
+def _worker(r: dict) -> str:
+    return f"{r['peak_child_mb']:>9.0f}" if r.get("peak_child_mb") else f"{'—':>9}"
+
+
+def _print_units(results: dict, n: int) -> None:
     print(
         f"{'phase':<10} {'seconds':>9} {'ms/file':>9} {'files/s':>9} {'peak MB':>9} {'worker MB':>9}"
     )
-    for name, r in results.items():
-        if name in REVIEW_PHASES:
-            continue
-        worker = f"{r['peak_child_mb']:>9.0f}" if r.get("peak_child_mb") else f"{'—':>9}"
-        print(
-            f"{name:<10} {r['seconds']:>9.2f} {r['seconds'] * 1000 / args.n:>9.2f} "
-            f"{args.n / r['seconds']:>9.0f} {r['peak_rss_mb']:>9.0f} {worker}"
-        )
-    print(
-        f"\nreview: {args.n} units × {REVIEWERS_PER_GROUP} reviewers ({GROUP_UNITS} units a 测评组)"
-    )
-    print(
-        f"{'phase':<17} {'seconds':>9} {'sheets':>7} {'ms/sheet':>9} {'peak MB':>9} {'worker MB':>9}"
-    )
-    for name in REVIEW_PHASES:
+    for name in UNIT_PHASES:
         r = results[name]
-        sheets = r.get("sheets", r["files"])
-        worker = f"{r['peak_child_mb']:>9.0f}" if r.get("peak_child_mb") else f"{'—':>9}"
         print(
-            f"{name:<17} {r['seconds']:>9.2f} {sheets:>7} {r['seconds'] * 1000 / sheets:>9.2f} "
-            f"{r['peak_rss_mb']:>9.0f} {worker}"
+            f"{name:<10} {r['seconds']:>9.2f} {r['seconds'] * 1000 / n:>9.2f} "
+            f"{n / r['seconds']:>9.0f} {r['peak_rss_mb']:>9.0f} {_worker(r)}"
         )
-    unit_ms = results["ingest"]["seconds"] * 1000 / args.n
-    review_ms = results["review-ingest"]["seconds"] * 1000 / results["review-ingest"]["sheets"]
-    print(
-        f"ingest per unit return: {unit_ms:.2f} ms; review ingest per reviewer sheet: {review_ms:.2f} ms"
-    )
-    gen_rate = args.n / results["generate"]["seconds"]
+    gen_rate = n / results["generate"]["seconds"]
     speedup = results["naive"]["seconds"] / results["ingest"]["seconds"]
     overhead = results["ingest-1w"]["seconds"] / results["ingest-0w"]["seconds"] - 1
     print(f"isolation on one core: {overhead:+.0%} over reading in process")
@@ -434,6 +621,46 @@ def main() -> None:
     print(
         f"ingest vs naive pandas loop: {speedup:.1f}x faster (target >= 3x): {'OK' if speedup >= 3 else 'MISSED'}"
     )
+
+
+def _print_review(results: dict, n: int) -> None:
+    print(f"\nreview: {n} units × {REVIEWERS_PER_GROUP} reviewers ({GROUP_UNITS} units a 测评组)")
+    print(
+        f"{'phase':<17} {'seconds':>9} {'sheets':>7} {'ms/sheet':>9} {'peak MB':>9} {'worker MB':>9}"
+    )
+    for name in REVIEW_PHASES:
+        r = results[name]
+        sheets = r.get("sheets", r["files"])
+        print(
+            f"{name:<17} {r['seconds']:>9.2f} {sheets:>7} {r['seconds'] * 1000 / sheets:>9.2f} "
+            f"{r['peak_rss_mb']:>9.0f} {_worker(r)}"
+        )
+    if "ingest" in results:
+        unit_ms = results["ingest"]["seconds"] * 1000 / n
+        review_ms = results["review-ingest"]["seconds"] * 1000 / results["review-ingest"]["sheets"]
+        print(
+            f"ingest per unit return: {unit_ms:.2f} ms; review ingest per reviewer sheet: {review_ms:.2f} ms"
+        )
+
+
+def _print_ballots(results: dict, n: int) -> None:
+    branches = max(1, n // BALLOT_RATERS)
+    print(
+        f"\n民主测评 ballots: {n} ballots = {branches} branches × {min(n, BALLOT_RATERS)} raters, "
+        f"each ballot {min(n, BALLOT_RATERS)} candidates × 10 items"
+    )
+    print(
+        f"{'phase':<18} {'seconds':>9} {'ballots':>8} {'ms/ballot':>10} {'peak MB':>9} {'worker MB':>9}"
+    )
+    for name in BALLOT_PHASES:
+        r = results[name]
+        count = r.get("ballots", r.get("files", n))
+        print(
+            f"{name:<18} {r['seconds']:>9.2f} {count:>8} {r['seconds'] * 1000 / max(count, 1):>10.2f} "
+            f"{r['peak_rss_mb']:>9.0f} {_worker(r)}"
+        )
+    r = results["ballots-count"]
+    print(f"count alone (no workbook): {r['count_seconds'] * 1000 / n:.3f} ms a ballot")
 
 
 if __name__ == "__main__":

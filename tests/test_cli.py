@@ -258,6 +258,28 @@ def test_demo_of_the_party_branch_round(tmp_path):
     listed = [r for r in wb["红旗党支部公示"].iter_rows(values_only=True) if isinstance(r[0], int)]
     assert len(listed) == len(flags)
     assert "流动红旗" in wb["红旗党支部公示"]["A1"].value
+    _the_demo_counts_the_ballots(tmp_path / "d", result.output)
+
+
+def _the_demo_counts_the_ballots(folder, output: str) -> None:
+    """Steps 9–12: the 先锋岗's 民主测评 over the nine branches' 88 members, with planted
+    trouble, counted, decided and published on its own."""
+    for step in ("9. 民主测评", "10. 测评票交回", "11. 计票", "12. 审定"):
+        assert step in output, step
+    assert "应收 88 张" in output
+    assert "重复票号 duplicate serials 1" in output and "伪造或改动 forged 1" in output
+    assert "参加人数不足 no quorum" in output and "结果不显示" in output
+    report = json.loads((folder / "测评报告.json").read_text(encoding="utf-8"))
+    candidates = report["evaluations"]["candidates"]
+    assert len(candidates) == 88
+    recommended = [c for c in candidates if c["recommended"]]
+    assert recommended and all(c["within_cap"] for c in recommended)
+    assert {c["status"] for c in candidates} >= {"valid", "no_quorum", "hidden"}
+    wb = openpyxl.load_workbook(folder / "测评汇总.xlsx")
+    assert {"参加情况", "审定"} <= set(wb.sheetnames)
+    posted = openpyxl.load_workbook(folder / "发布-先锋岗" / "公示名单.xlsx").worksheets[0]
+    names = {str(v) for row in posted.iter_rows(values_only=True) for v in row if v}
+    assert {c["name"] for c in recommended} <= names
 
 
 def test_odd_arguments_are_clear_errors_not_crashes(tmp_path, monkeypatch):

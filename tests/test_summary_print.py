@@ -218,10 +218,12 @@ def test_notice_takes_date_period_and_objection_from_the_round_file(round_report
 def test_a_round_without_a_publicity_step_prints_no_minimum(tmp_path):
     result = CliRunner().invoke(main, ["demo", str(tmp_path / "d"), "--rubric", "dangzhibu"])
     assert result.exit_code == 0, result.output
-    wb = openpyxl.load_workbook(tmp_path / "d" / "summary.xlsx")
-    for name in ("红旗党支部公示",):  # the 先锋岗 公示 comes from ballots ingest
-        text = "\n".join(str(v) for row in wb[name].iter_rows(values_only=True) for v in row if v)
-        assert "公示时间：" in text and "不少于" not in text, name
+    # 红旗党支部 on the round's summary; 党员先锋岗 from its 民主测评, published on its own
+    sheets = [openpyxl.load_workbook(tmp_path / "d" / "summary.xlsx")["红旗党支部公示"]]
+    sheets += openpyxl.load_workbook(tmp_path / "d" / "发布-先锋岗" / "公示名单.xlsx").worksheets
+    for ws in sheets:
+        text = "\n".join(str(v) for row in ws.iter_rows(values_only=True) for v in row if v)
+        assert "公示时间：" in text and "不少于" not in text, ws.title
 
 
 def test_notice_period_wording():

@@ -8,6 +8,12 @@ rests on and its basis, rank, and the recommendation (推荐 / 不推荐 and why
 — all locked, then the input columns the round file's ``approval`` section names
 (纪检意见, 审定结果 同意/不同意/暂缓, 意见 by default).
 
+The 测评汇总 of a 民主测评 (:mod:`xlsxflow.ballots.sheets`) carries the same sheet: its
+rows are the members recommended within their branch's cap (推荐) and those tied at
+the cut (并列待定, for the 党委), with the result in words; its forms are marked
+``kind = evaluation`` and say the 公示's subject and order, so ``publish`` lists them
+branch by branch.
+
 The summary carries its own signed identity in a very hidden sheet
 (:data:`META_SHEET`): format, round, key fingerprint, the sheet's headers, and
 every row's locked cells with the facts behind them, signed with the office key
@@ -44,7 +50,14 @@ LOCKED = ("序号", "表", "单位", "被推荐对象", "自评分", "实评分"
 ADVICE = "计算结果/建议"
 ADVICE_WIDTH = 34
 RECOMMEND, NOT_RECOMMENDED, PENDING = "推荐", "不推荐", "待评审"
-BASIS_WORDS = {"self": "自评分", "review": "实评分", "composite": "综合分"}
+TIED = "并列待定"  # 民主测评: tied across the cap's cut, for the 党委 to decide
+BASIS_WORDS = {
+    "self": "自评分",
+    "review": "实评分",
+    "composite": "综合分",
+    "evaluation": "测评得分",
+}
+FORM, EVALUATION = "form", "evaluation"  # FormFacts.kind: a unit's form, or a 民主测评
 UNDECIDED = "未审定"
 CELL_CHARS = 30_000  # an identity value longer than this continues in the next cell
 # A summary is bigger than a unit return: many sheets, a row per candidate.
@@ -72,6 +85,9 @@ class FormFacts:
     notice_fields: tuple[str, ...] = ()  # labels listed on its 公示
     publicity: bool = False  # 公示 minimum days apply
     basis_text: str = ""  # the decision basis in words (综合分 = 自评分 × 0.3 + …)
+    kind: str = FORM  # evaluation: candidates from a 民主测评 (ballots/sheets.py), in unit order
+    what: str = ""  # the 公示's subject when not the title (党员先锋岗 for its 民主测评)
+    order: str = ""  # the 公示's order in words when not by score (by branch, then score)
 
 
 def form_facts(rnd) -> dict[str, FormFacts]:
@@ -169,6 +185,7 @@ class ApprovalRow:
     advice: str  # as shown in 计算结果/建议
     notice_values: list[str] = field(default_factory=list)  # the form's notice_fields
     parent: str = ""
+    result: str = ""  # a 民主测评's result in words (测评得分 86.25，支部第 1 名，名额 3 名)
     inputs: dict[str, str] = field(default_factory=dict)  # label → what the office entered
     row: int = 0  # 0-based sheet row, once read back
 
@@ -731,7 +748,7 @@ def fill_sample_decisions(src: str | Path, dst: str | Path) -> int:
     labels = [c["label"] for c in columns]
     decision = next(c for c in columns if c["decision"])
     col = len(LOCKED) + 2 + labels.index(decision["label"])  # 1-based for openpyxl
-    words = {RECOMMEND: "同意", NOT_RECOMMENDED: "不同意", PENDING: "暂缓"}
+    words = {RECOMMEND: "同意", NOT_RECOMMENDED: "不同意", PENDING: "暂缓", TIED: "暂缓"}
     ws = wb[SHEET]
     filled = 0
     for n in range(1, int(meta["rows"]) + 1):
@@ -757,7 +774,9 @@ __all__ = [
     "APPROVE",
     "ApprovalRead",
     "ApprovalRow",
+    "EVALUATION",
     "FormFacts",
+    "TIED",
     "add_approval_sheet",
     "approval_rows",
     "decision_cell",

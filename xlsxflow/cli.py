@@ -240,6 +240,9 @@ def round_group() -> None:
 def round_check(file) -> None:
     """检查整轮文件，列出每个单位可申报的表和名额。Validate a round file.
 
+    有民主测评（evaluations）时，另列每个测评：候选人、各单位应参加人数和推荐名额。
+    Evaluations: candidates, raters expected and the cap per unit.
+
     FILE 是文件路径或随附整轮的名称（sanchuang、dangzhibu）。
     A FILE is a path or the name of a shipped round.
     """
@@ -254,6 +257,11 @@ def round_check(file) -> None:
             click.echo("\n" + review_outline(rnd, review))
             for issue in review.warnings:
                 click.echo(str(issue), err=True)
+        if rnd.spec.evaluations:
+            from .ballots.run import evaluation_outline
+            from .ballots.spec import load_evaluations
+
+            click.echo("\n" + evaluation_outline(load_evaluations(rnd)))
 
 
 # -- roster -----------------------------------------------------------------------
@@ -719,6 +727,126 @@ def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lan
         if report_file:
             click.echo(f"报告 report: {Path(report_file).resolve()}")
         sys.exit(review_exit_code(units, reviews, outcome))
+
+
+# -- ballots (民主测评) ---------------------------------------------------------------
+
+BALLOT_ROUND = click.option(
+    "--round",
+    "round_file",
+    help="已记录轮次的编号或整轮文件（代替本轮记录）。Round id or file.",
+)
+
+
+@main.group("ballots")
+def ballots_group() -> None:
+    """民主测评：生成匿名测评票，核验交回的测评票并计分。Ballots out and back.
+
+    \b
+    在本轮目录中 In the round's folder (after xlsxflow generate ROUND_FILE):
+      xlsxflow ballots generate         每人一张匿名测评票；纸质票另有录入表
+      （测评后交回电子票，或把纸质票填入录入表 rate, return or type in）
+      xlsxflow ballots ingest 回收文件夹/   核验、计分，写出 测评汇总.xlsx
+      xlsxflow publish 测评汇总.xlsx    审定后发布公示 after the 审定
+    """
+
+
+@ballots_group.command("generate")
+@click.option(
+    "--out",
+    "out_dir",
+    default="ballots",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="存放测评票和录入表的文件夹（整个替换）。Folder for the ballots.",
+)
+@click.option(
+    "--unit",
+    "units",
+    multiple=True,
+    help="只生成此单位（支部）的测评票（可重复）。One unit only.",
+)
+@ROUND_KEY
+@BALLOT_ROUND
+def ballots_generate(out_dir, units, key_file, round_file) -> None:
+    """为每个单位的每名应参加测评人生成一张匿名测评票。Write the ballots.
+
+    每张测评票含本单位全部候选人，不写测评人姓名，只有用本轮密钥签名的票号
+    （同一张票再次生成时票号不变）：请随机分发。纸质测评时打印同一测评票，
+    每个单位另有一份录入表（每张纸质票一行：票号和各项分数）。
+    Anonymous, signed serials; hand them out at random. A tally workbook per
+    unit for paper ballots.
+    """
+    with _handled():  # Ctrl-C while loading, too, is an interruption (130)
+        from .ballots.run import ballots_expected, generate_ballots, generate_lines, open_ballots
+
+        br = open_ballots(key_path=key_file, round_file=round_file)
+        with _bar(ballots_expected(br, list(units) or None), "生成 generate") as bar:
+            result = generate_ballots(
+                out_dir, units=list(units) or None, progress=bar.update, br=br
+            )
+        for line in generate_lines(result, br):
+            click.echo(line)
+
+
+@ballots_group.command("ingest")
+@click.argument("ballots_dir", type=click.Path(file_okay=False))
+@click.option(
+    "--out",
+    "out_file",
+    default="测评汇总.xlsx",
+    show_default=True,
+    help="要写出的测评汇总表（含审定表）。Evaluation summary.",
+)
+@REPORT
+@ROUND_KEY
+@BALLOT_ROUND
+@SUMMARY_LANG
+@reader_workers("读取进程数（0：在本进程读取）。Reader processes.")
+def ballots_ingest(ballots_dir, out_file, report_file, key_file, round_file, lang, workers) -> None:
+    """核验 BALLOTS_DIR 中交回的测评票和录入表，计分，写出测评汇总表。Count ballots.
+
+    每个文件都有结果；票号重复的只计一次，伪造、复制的票不计，都会列出。
+    文件夹只读取，从不修改。汇总表的“审定”表填好后：xlsxflow publish 测评汇总.xlsx。
+    Every file accounted for; a serial counts once; the folder is only read.
+
+    \b
+    退出码 Exit status:
+      0 应收的票全部收回，没有问题 all back, nothing wrong
+      1 已写出汇总表，但有拒收、重复、未收回或测评无效 something to look at
+      2 无法运行 could not run
+    """
+    with _handled():  # Ctrl-C while loading, too, is an interruption (130)
+        from .ballots.run import (
+            ballots_exit_code,
+            check_outputs,
+            count_lines,
+            ingest_and_count,
+            open_ballots,
+            warning_issues,
+        )
+        from .ingest import count_files
+
+        check_outputs(ballots_dir, out_file, report_file)
+        br = open_ballots(key_path=key_file, round_file=round_file)
+        folder = Path(ballots_dir)
+        with _bar(count_files(folder) if folder.is_dir() else 0, "读取 ingest") as bar:
+            counted = ingest_and_count(
+                ballots_dir,
+                out_file=out_file,
+                report_file=report_file,
+                lang=lang,
+                isolation=Isolation(workers=workers),
+                progress=bar.update,
+                br=br,
+            )
+        for line in count_lines(counted):
+            click.echo(line)
+        _echo_issues(warning_issues(counted))
+        click.echo(f"测评汇总 summary: {Path(out_file).resolve()}")
+        if report_file:
+            click.echo(f"报告 report: {Path(report_file).resolve()}")
+        sys.exit(ballots_exit_code(counted))
 
 
 # -- mail -------------------------------------------------------------------------
@@ -1296,6 +1424,10 @@ def demo(folder, rubric_name, lang) -> None:
         click.echo()
         click.secho(f"汇总表 summary: {result.summary.resolve()}", bold=True)
         click.echo(f"报告 report:    {result.report.resolve()}")
+        if result.ballots_summary:
+            click.secho(f"测评汇总 ballots: {result.ballots_summary.resolve()}", bold=True)
+        if result.ballots_published:
+            click.echo(f"先锋岗公示 published: {result.ballots_published.resolve()}")
 
 
 @main.command()

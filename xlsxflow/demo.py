@@ -71,6 +71,8 @@ class DemoResult:
     report: Path
     ingest: IngestReport
     published: Path | None = None  # the publication folder (a round with a review)
+    ballots_summary: Path | None = None  # the 测评汇总 (a round with evaluations)
+    ballots_published: Path | None = None  # its 公示 folder
 
 
 def shipped_round(name: str) -> Path | None:
@@ -130,8 +132,9 @@ def demo_round_file(folder: Path, round_file: Path) -> Path:
     path = folder / round_file.name
     atomic_write_bytes(path, uncomment_review(text).encode("utf-8"))
     samples = shipped_dir("samples")
-    for name in (roster_name, "reviewers.csv"):
-        shutil.copyfile(samples / name, folder / name)
+    for name in (roster_name, "reviewers.csv", "members.csv"):
+        if name != "members.csv" or f": {name}" in text:  # members: when the round names it
+            shutil.copyfile(samples / name, folder / name)
     return path
 
 
@@ -220,7 +223,81 @@ def _review_demo(folder, ctx, review, ledger, returns, key, lang, echo) -> DemoR
         f"8. 发布 publish：公示 {len(pub.approved)} 个 → {out}"
         f"（{'、'.join(p.name for p in pub.files)}）"
     )
-    return DemoResult(folder, summary, report_path, read.units, out if pub.ok else None)
+    result = DemoResult(folder, summary, report_path, read.units, out if pub.ok else None)
+    if ctx.round.spec.evaluations:  # the 民主测评 (党员先锋岗): steps 9–12
+        result.ballots_summary, result.ballots_published = _ballots_demo(folder, key, lang, echo)
+    return result
+
+
+def _ballots_demo(folder: Path, key: Path, lang: str, echo) -> tuple[Path, Path | None]:
+    """Steps 9–12: ballots for every unit's raters → filled as at the 党员大会, with planted
+    trouble → ingest and count → 测评汇总 → 审定 → the 公示."""
+    from .ballots.run import (
+        count_lines,
+        generate_ballots,
+        generate_lines,
+        ingest_and_count,
+        open_ballots,
+    )
+    from .ballots.samples import make_ballot_returns
+
+    br = open_ballots(folder, key)
+    ballots, back = folder / "ballots", folder / "ballots-returned"
+    for old in (ballots, back):
+        _clear(old)
+    generated = generate_ballots(ballots, br=br)
+    lines = generate_lines(generated, br)
+    echo("9. 民主测评 " + lines[0])
+    for line in lines[1:]:
+        echo("   " + line)
+    planted = make_ballot_returns(generated, br.evals, back, key=br.ctx.key, seed=2026)
+    echo(f"10. 测评票交回 ballots back → {back}（有意设置的问题 planted:）")
+    for what in planted_lines(planted):
+        echo(f"     {what}")
+    summary = folder / "测评汇总.xlsx"
+    counted = ingest_and_count(
+        back, out_file=summary, report_file=folder / "测评报告.json", lang=lang, br=br
+    )
+    lines = count_lines(counted)
+    echo("11. 计票 count：" + lines[0])
+    for line in lines[1:]:
+        echo("   " + line)
+    decided = folder / "测评汇总-审定.xlsx"
+    rows = fill_sample_decisions(summary, decided)
+    out = folder / "发布-先锋岗"
+    _clear(out)
+    pub = publish(
+        decided,
+        out,
+        key=br.ctx.key,
+        round_id=br.round_id,
+        round_title=br.ctx.title,
+        spec=br.ctx.round.spec,
+    )
+    for issue in pub.issues:
+        echo(f"    {issue}")
+    echo(
+        f"12. 审定 {rows} 行、发布 publish：公示 {len(pub.approved)} 名 → {out}"
+        f"（{'、'.join(p.name for p in pub.files)}）"
+    )
+    return summary, out if pub.ok else None
+
+
+def planted_lines(planted: dict) -> list[str]:
+    """What ``make_ballot_returns`` did, in a few lines (counts and branches, no serials)."""
+    lines = [
+        f"交回 {planted.get('files', 0)} 个文件，未交回 {planted.get('not_returned', 0)} 张"
+        f"；空白票 {len(planted.get('blank', []))} 张，全部满分 {len(planted.get('all_max', []))} 张，"
+        f"同一张票交了两份 {len(planted.get('duplicated', []))}，伪造票号 {len(planted.get('forged', []))}"
+    ]
+    for key, what in (
+        ("below_quorum", "交回不足一半（参加人数不足）"),
+        ("below_anonymity", "有效票少于匿名门槛（结果不显示）"),
+        ("paper", f"纸质测评，录入表 {planted.get('tally_blocks', 0)} 张票"),
+    ):
+        if planted.get(key):
+            lines.append(f"{what}：{'、'.join(planted[key])}")
+    return lines
 
 
 def _clear(folder: Path) -> None:

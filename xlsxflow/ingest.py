@@ -81,6 +81,10 @@ class FileRecord:
     tied_by: str = ""  # how unit_id was found: signature, identity, sender, file_name
     blank: bool = False  # an accepted workbook with no input filled in
     reviews: list = field(default_factory=list)  # a reviewer's return: its ReviewedSheets
+    ballots: list = field(default_factory=list)  # a ballot file or a tally: its Ballots
+    # A ballot file's serial, or ``录入表:<evaluation>/<group>`` for a clerk's tally: with
+    # ``unit_id`` (the branch) it says which files are copies or newer versions of another.
+    serial: str = ""
 
     @property
     def submission(self) -> Submission | None:
@@ -89,7 +93,8 @@ class FileRecord:
 
     def content_key(self) -> tuple:
         reviews = tuple(repr({**vars(r), "file": ""}) for r in self.reviews)
-        return tuple(sub.content_key() for sub in self.submissions) + reviews
+        ballots = tuple(repr({**vars(b), "file": ""}) for b in self.ballots)
+        return tuple(sub.content_key() for sub in self.submissions) + reviews + ballots
 
     @property
     def received(self) -> float:
@@ -113,6 +118,8 @@ class FileRecord:
         }
         if self.tied_by:
             d["tied_by"] = self.tied_by
+        if self.serial:
+            d["serial"] = self.serial
         if self.superseded_by:
             d["superseded_by"] = self.superseded_by
             d["changes"] = self.changes
@@ -351,6 +358,8 @@ def _check_book(book, record: FileRecord, ctx: RoundContext, where: Where) -> Fi
         record.issues.append(where("file-macro"))
     if ctx.reviewing is not None:
         return _check_review_book(book, record, ctx, where)
+    if ctx.balloting is not None:
+        return _check_ballot_book(book, record, ctx, where)
     identity, issues = read_identity(book, ctx, where)
     record.issues.extend(issues)
     if identity is None:
@@ -431,21 +440,51 @@ def _check_review_book(book, record: FileRecord, ctx: RoundContext, where: Where
     return record
 
 
+def _check_ballot_book(book, record: FileRecord, ctx: RoundContext, where: Where) -> FileRecord:
+    """A ballot file or a clerk's tally (录入表): identity, serial, every value (ballots/)."""
+    from .ballots.workbook import file_key, read_ballot_book  # the ballots stage builds on this
+
+    identity, ballots, issues = read_ballot_book(book, record.path, ctx, ctx.balloting)
+    record.issues.extend(issues)
+    if identity is None:
+        claimed = claimed_unit_id(book)
+        if claimed and ctx.roster.get(claimed) is not None:
+            record.unit_id, record.tied_by = claimed, "identity"
+        first_error = next((i for i in issues if i.severity == Severity.ERROR), None)
+        return _reject(record, first_error or where("identity-not-xlsxflow", sheet=META_SHEET))
+    record.unit_id, record.tied_by = identity.unit_id, "signature"
+    record.serial = file_key(identity)
+    record.lang = identity.lang if identity.lang in ("zh", "en") else "zh"
+    record.ballots = ballots
+    record.blank = all(b.blank for b in ballots)
+    record.status = "accepted"
+    accepted_reason(record, ctx)
+    return record
+
+
 def accepted_reason(record: FileRecord, ctx: RoundContext) -> None:
     """An accepted file's status line, from its own issues of severity error (run again
     once the round's checks across sheets have added theirs)."""
     errors = sum(1 for i in record.issues if i.severity == Severity.ERROR)
     record.reason = f"已接受，但有 {errors} 处错误" if errors else "已接受"
-    if ctx.round is not None and ctx.reviewing is None and not record.submissions and not errors:
+    if ctx.balloting is not None and record.serial:
+        tally = record.serial.startswith("录入表:")
+        record.reason += (
+            f"（录入表：{len(record.ballots)} 张票）" if tally else f"（票号 {record.serial}）"
+        )
+    elif ctx.round is not None and ctx.reviewing is None and not record.submissions and not errors:
         record.reason = "已接受：各表均为空，本单位未申报任何项目"
 
 
 def resolve_duplicates(records: list[FileRecord]) -> None:
-    """One accepted return per unit: identical ones are duplicates, older ones superseded."""
-    by_unit: dict[str, list[FileRecord]] = {}
+    """One accepted return per unit: identical ones are duplicates, older ones superseded.
+
+    Ballots: one per unit and serial (a tally: per unit, evaluation and rater group).
+    """
+    by_unit: dict[tuple[str, str], list[FileRecord]] = {}
     for rec in records:
         if rec.status == "accepted":
-            by_unit.setdefault(rec.unit_id, []).append(rec)
+            by_unit.setdefault((rec.unit_id, rec.serial), []).append(rec)
     for recs in by_unit.values():
         if len(recs) < 2:
             continue
@@ -656,7 +695,12 @@ def read_folder(
     resolve_duplicates(records)
     newest = {r.path: r for r in records if r.status == "accepted"}
     for rec in records:
-        if ctx.reviewing is None and rec.status == "superseded" and rec.superseded_by in newest:
+        if (
+            ctx.reviewing is None
+            and ctx.balloting is None
+            and rec.status == "superseded"
+            and rec.superseded_by in newest
+        ):
             rec.changes = diff_records(ctx, rec, newest[rec.superseded_by])
     return records
 

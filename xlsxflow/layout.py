@@ -226,6 +226,11 @@ class Layout:
     repeat_header: bool = True  # print the column headings atop every page
     # Column widths of a sheet that is not a unit's A–E (a reviewer's sheet: A–G); empty: A–E.
     widths: tuple[int, ...] = ()
+    landscape: bool = False  # printed across the page (a ballot's many item columns)
+    header: str = ""  # printed atop every page, right (a ballot's serial); no "&" codes
+    # Inputs with the same validation share one (a ballot's or tally's thousands of cells:
+    # one per cell would make writing them slow); the tip's title is dropped where it differs.
+    shared_validations: bool = False
 
     @property
     def subtitle(self) -> str:

@@ -551,6 +551,22 @@ CATALOGUE: dict[str, Message] = {
     "evaluation-no-raters": Message(
         W, "“{unit}”（{id}）应参加测评的{group}人数为 0，不生成该群体的测评票。"
     ),
+    # ---- counting the ballots (ballots/count.py) ---------------------------------------
+    "count-unknown-ballot": Message(
+        W,
+        "测评票属于本轮没有的测评、单位或测评群体（{evaluation} · {unit} · {group}），不计入。",
+    ),
+    "count-more-than-expected": Message(
+        W,
+        "{evaluation}：“{unit}”的{group}测评票收回 {returned} 张，多于应参加人数 {expected} 人。"
+        "请核对发票和收票情况。",
+    ),
+    "count-duplicate-serial": Message(
+        W, "同一票号的测评票又出现一次，只计第一张（票号见文件表）。"
+    ),
+    "count-no-ballots": Message(
+        W, "{evaluation}：“{unit}”的{group}测评票一张也没有收回（应参加 {expected} 人）。"
+    ),
     "members-unreadable": Message(E, "无法读取候选人（党员）名单：{detail}"),
     "members-empty": Message(E, "候选人（党员）名单中没有任何人。"),
     "members-missing-column": Message(
@@ -566,6 +582,133 @@ CATALOGUE: dict[str, Message] = {
     "members-empty-name": Message(E, "党员“{id}”的姓名为空。"),
     "members-unknown-unit": Message(
         E, "单位（支部）编号“{id}”不在单位名单中。请填写名单中的单位编号。"
+    ),
+    # ---- the ballots commands (ballots/run.py: xlsxflow ballots generate | ingest) ----
+    "ballots-no-round": Message(
+        E,
+        "当前目录没有本轮记录（{path}）。请在生成本轮的目录中运行，"
+        "或先用 xlsxflow generate 整轮文件 生成本轮（如 xlsxflow generate dangzhibu）；"
+        "已记录的轮次可用 --round 轮次编号 指定。",
+    ),
+    "ballots-needs-round": Message(
+        E,
+        "民主测评只用于整轮（round 文件）：当前目录记录的不是整轮。"
+        "请先用 xlsxflow generate 整轮文件 生成本轮（如 xlsxflow generate dangzhibu）。",
+    ),
+    "ballots-no-evaluations": Message(
+        E,
+        "本轮文件 {round_file} 中没有 evaluations（民主测评）一节，没有测评票可生成或核验。"
+        "写法见 templates/README.md 的“evaluations”一节（xlsxflow init --round dangzhibu 写出的整轮文件中有示例）。",
+    ),
+    "ballots-other-key": Message(
+        E,
+        "该密钥（指纹 {found}）不是本轮所用的密钥（指纹 {expected}）："
+        "用它签名的测评票在核验时都会被当作伪造。请去掉 --key，或指定本轮的密钥。",
+    ),
+    "ballots-out-is-workdir": Message(
+        E,
+        "输出文件夹 {out} 是当前目录或其上级。测评票文件夹会被整个替换，"
+        "请指定单独的文件夹（如 --out ballots）。",
+    ),
+    "ballots-out-not-file": Message(E, "{out} 是文件夹；请给出文件名（如 测评汇总.xlsx）。"),
+    "ballots-out-inside": Message(
+        E,
+        "{out} 位于测评票文件夹 {folder} 内；该文件夹只读取、从不修改，请把输出写到别处"
+        "（如 --out 测评汇总.xlsx）。",
+    ),
+    # ---- 民主测评: ballots and clerks' tallies written and read (ballots/workbook.py) ----
+    "ballot-too-many-questions": Message(
+        E,
+        "测评“{evaluation}”有 {count} 个打分项目，超过一张测评票的上限 {max} 项"
+        "（每项一列，须横向打印在一页 A4 纸宽内）。请精简测评表的项目。",
+    ),
+    "ballot-unknown-unit-arg": Message(
+        E, "单位编号“{id}”不是测评“{evaluation}”的参评单位（参评单位：{known}）。请检查 --unit。"
+    ),
+    "ballot-out-other-round": Message(
+        E,
+        "输出文件夹 {path} 中已有另一轮次（{found}）的测评票。为免覆盖已发出的测评票，未写入任何文件。"
+        "请用 --out 指定新文件夹，或先移走原文件夹。",
+    ),
+    "ballot-not-ballot": Message(
+        E,
+        "这不是测评票或录入表，而是“{name}”（{id}）的{what}。"
+        "测评票文件夹中只放交回的测评票和填好的录入表。",
+    ),
+    "ballot-recorded-round": Message(
+        E,
+        "这是本目录记录的另一轮次“{title}”（{found}，生成于 {when}）的测评票，"
+        "本次回收的是当前轮次 {expected} 的测评票。请使用本轮 xlsxflow ballots generate 生成的测评票。",
+    ),
+    "ballot-identity-bad": Message(
+        E, "测评票的身份信息无法识别（{detail}）。请使用 xlsxflow ballots generate 生成的测评票。"
+    ),
+    "ballot-unknown-evaluation": Message(
+        E, "测评“{id}”不在本轮文件的 evaluations 中：这张票不属于本轮的任何测评。"
+    ),
+    "ballot-unknown-unit": Message(
+        E, "单位（支部）“{id}”不参加测评“{evaluation}”（候选人名单中没有它的人员）。本票不计入。"
+    ),
+    "ballot-unknown-group": Message(
+        E, "测评群体“{id}”不在测评“{evaluation}”的 raters 中。本票不计入。"
+    ),
+    "ballot-candidates-changed": Message(
+        E,
+        "生成这张票之后，“{unit}”的测评对象或测评项目改变了（候选人名单或测评表被修改）。"
+        "这张票与现在的测评不符，不计入。请用重新生成的测评票重新测评。",
+    ),
+    "ballot-serial-invalid": Message(
+        E,
+        "票号“{serial}”不是“{unit}”{group}测评票的有效票号：票号被改动或伪造。本票不计入。",
+    ),
+    "ballot-sheet-missing": Message(
+        E, "工作簿中缺少工作表“{sheet}”，无法读取。请使用下发的原文件。"
+    ),
+    "ballot-blank": Message(W, "这张测评票没有填写任何内容（空白票）。"),
+    "tally-no-serial": Message(
+        E,
+        "第 {n} 张票（{rows}）录入了评分，但没有录入票号。请补录纸质票上的票号；在此之前本张票不计入。",
+    ),
+    "tally-serial-unreadable": Message(
+        E,
+        "第 {n} 张票的票号“{found}”不是票号（票号形如 ABCD-EFGH-JKMN，共 12 位字母和数字）。"
+        "请核对纸质票；本张票不计入。",
+    ),
+    "tally-serial-twice": Message(
+        E,
+        "票号 {serial} 在录入表中录入了两次（{first} 与 {again}）：同一张纸质票只能录入一次。"
+        "只计第一次（{first}），请核对纸质票。",
+    ),
+    "tally-serial-unknown": Message(
+        E,
+        "票号 {serial} 不是本轮发出的测评票票号（可能录错了一位）。请核对纸质票上的票号；本张票不计入。",
+    ),
+    "tally-serial-other-unit": Message(
+        E,
+        "票号 {serial} 是“{unit}”{group}的测评票，不属于本录入表（“{here}”{here_group}）。"
+        "请录入到该单位的录入表中；本张票在此不计入。",
+    ),
+    # ---- the ballots folder as a whole (ballots ingest BALLOTS_DIR) ----
+    "ballots-missing": Message(
+        E, "测评票文件夹不存在：{path}。请检查路径（交回的测评票和录入表所在的文件夹）。"
+    ),
+    "ballots-empty": Message(
+        W,
+        "测评票文件夹 {path} 中没有可读取的测评票{detail}。请确认文件夹是否选对、交回的测评票是否已放入。",
+    ),
+    "ballots-are-unit-returns": Message(
+        W,
+        "测评票文件夹 {path} 中没有测评票，却有 {count} 个单位的自评表：这像是单位报送文件夹。"
+        "请指定存放交回的测评票和录入表的文件夹。",
+    ),
+    "ballots-unfilled": Message(
+        W,
+        "测评票文件夹中的 {count} 个测评票和录入表都还没有填写：这是 xlsxflow ballots generate 生成的空白票。"
+        "请确认选对了文件夹（下发的空白票不是交回的测评票）。",
+    ),
+    "ballots-serial-repeated": Message(
+        W,
+        "票号 {serial} 读到了不止一次：计入 {kept}，未计入 {other}。同一张票只计一次{why}。",
     ),
     # ---- the register across rounds (register/) and xlsxflow history ---------------------
     "register-unreadable": Message(

@@ -30,6 +30,7 @@ from . import __version__
 from .approval import (
     ADVICE_WIDTH,
     APPROVE,
+    EVALUATION,
     PENDING,
     RECOMMEND,
     UNDECIDED,
@@ -183,11 +184,12 @@ def notice_bytes(read: ApprovalRead, approved: list[ApprovalRow], spec: _NoticeS
             spec,
             _Form(facts.title, facts.nominee, facts.notice_fields, facts.publicity),
             [NoticeEntry(r.unit, r.parent, r.nominee, list(r.notice_values)) for r in rows],
-            what=facts.award or facts.title,
+            what=facts.award or facts.what or facts.title,
             verb="授予" if facts.award else "推荐",
             order=_order(facts, rows),
             intro_prefix="经审定",
             by_score=any(r.rank is not None for r in rows),
+            measure="名" if facts.kind == EVALUATION else "个",
         )
     if not forms_with_rows:  # nothing to list: one empty notice says so
         wb.add_worksheet("公示")
@@ -196,6 +198,8 @@ def notice_bytes(read: ApprovalRead, approved: list[ApprovalRow], spec: _NoticeS
 
 
 def _order(facts: FormFacts, rows: list[ApprovalRow]) -> str:
+    if facts.order:  # 民主测评: ranked within each branch, listed branch by branch
+        return facts.order
     if not any(r.rank is not None for r in rows):
         return "排名不分先后"
     basis = facts.basis_text.split(" = ")[0] if facts.basis_text else "决定分"
@@ -305,6 +309,7 @@ def decisions_json(read: ApprovalRead, published_at: str, summary: Path) -> str:
                 "reasons": r.reasons,
                 "flags": r.flags,
                 "recommendation": r.recommendation,
+                "result": r.result,
                 "office": dict(r.inputs),
                 "decision": decision,
                 "approved": decision == APPROVE,

@@ -579,6 +579,8 @@ class RoundContext:
     # Set when the files read are reviewers' returns (review/returns.py): what to check
     # them against, and the reviewers as the senders files are tied to.
     reviewing: Any = None
+    # Set when the files read are ballots and clerks' tallies (ballots/returns.py).
+    balloting: Any = None
 
     @property
     def senders(self) -> Roster:

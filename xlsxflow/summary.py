@@ -13,6 +13,7 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -419,57 +420,10 @@ def summary_bytes(
 
     # 问题 ----------------------------------------------------------------------------
     names = {u.unit_id: u.name for u in roster}
-    rows = []
-    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     reviewer_files, reviewer_warnings, folder = _reviewer_files(outcome)
     names.update({r.reviewer_id: r.reviewer_name for r in outcome.progress} if outcome else {})
-    for i in [*report.warnings, *reviewer_warnings]:  # about a folder as a whole
-        rows.append([_SEVERITY[lang][str(i.severity)], "", "", "", "", "", i.message, i.code])
-    for f, prefix in [(f, "") for f in report.files] + [(f, folder) for f in reviewer_files]:
-        counts = f.status in ("accepted", "rejected", "skipped")  # else another file counts
-        for i in sorted(f.issues, key=lambda i: order[i.severity]):
-            rows.append(
-                [
-                    _SEVERITY[lang][str(i.severity)]
-                    if counts or i.code.startswith("submission-")
-                    else _t("not_counted", lang, status=_STATUS[lang][f.status]),
-                    f.unit_id,
-                    names.get(f.unit_id, ""),
-                    prefix + f.path,
-                    _t("identity_sheet", lang) if i.sheet == META_SHEET else i.sheet,
-                    i.cell,
-                    i.message,
-                    i.code,  # for the record and for searching: at the side, not first
-                ]
-            )
-    headers = [
-        _t(k, lang)
-        for k in ("severity", "unit_id", "unit_name", "file", "sheet", "cell", "message", "code")
-    ]
-    ws = s.table(
-        _t("issues", lang),
-        headers,
-        rows,
-        widths={0: 10, 2: 20, 3: 26, 4: 14, 6: 50, 7: 18},
-        title=report.round_title,
-        unit_columns=(1, 2),
-    )
-    if rows:
-        sev = _SEVERITY[lang]
-        ws.conditional_format(
-            1,
-            0,
-            len(rows),
-            len(headers) - 1,
-            {"type": "formula", "criteria": f'=$A2="{sev["error"]}"', "format": s.error},
-        )
-        ws.conditional_format(
-            1,
-            0,
-            len(rows),
-            len(headers) - 1,
-            {"type": "formula", "criteria": f'=$A2="{sev["warning"]}"', "format": s.warning},
-        )
+    files = [(f, "") for f in report.files] + [(f, folder) for f in reviewer_files]
+    issues_sheet(s, report.round_title, [*report.warnings, *reviewer_warnings], files, names)
 
     # 未交: nothing received, or received but unusable (the files, why, how tied) ----------
     unusable = report.unusable
@@ -537,6 +491,82 @@ def summary_bytes(
         )
 
     # 文件 ----------------------------------------------------------------------------
+    files_sheet(s, report.round_title, files)
+    s.full_text_sheet(report.round_title)
+
+    # 说明 ----------------------------------------------------------------------------
+    _about(wb, s, report, rubric, lang, outcome)
+    wb.close()
+    return buffer.getvalue()
+
+
+def issues_sheet(
+    s: _Sheets,
+    title: str,
+    warnings: list,
+    files: list[tuple],
+    names: dict[str, str],
+    masked: Callable | None = None,
+) -> None:
+    """问题: every issue — first those about a folder as a whole (``warnings``), then each
+    file's (``files``: (FileRecord, folder prefix)), errors first.  ``masked`` rewrites an
+    issue before it is shown (民主测评: a ballot's values never appear)."""
+    lang = s.lang
+    show = masked or (lambda issue: issue)
+    rows = []
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    for i in map(show, warnings):
+        rows.append([_SEVERITY[lang][str(i.severity)], "", "", "", "", "", i.message, i.code])
+    for f, prefix in files:
+        counts = f.status in ("accepted", "rejected", "skipped")  # else another file counts
+        for i in sorted(map(show, f.issues), key=lambda i: order[i.severity]):
+            rows.append(
+                [
+                    _SEVERITY[lang][str(i.severity)]
+                    if counts or i.code.startswith("submission-")
+                    else _t("not_counted", lang, status=_STATUS[lang][f.status]),
+                    f.unit_id,
+                    names.get(f.unit_id, ""),
+                    prefix + f.path,
+                    _t("identity_sheet", lang) if i.sheet == META_SHEET else i.sheet,
+                    i.cell,
+                    i.message,
+                    i.code,  # for the record and for searching: at the side, not first
+                ]
+            )
+    headers = [
+        _t(k, lang)
+        for k in ("severity", "unit_id", "unit_name", "file", "sheet", "cell", "message", "code")
+    ]
+    ws = s.table(
+        _t("issues", lang),
+        headers,
+        rows,
+        widths={0: 10, 2: 20, 3: 26, 4: 14, 6: 50, 7: 18},
+        title=title,
+        unit_columns=(1, 2),
+    )
+    if rows:
+        sev = _SEVERITY[lang]
+        ws.conditional_format(
+            1,
+            0,
+            len(rows),
+            len(headers) - 1,
+            {"type": "formula", "criteria": f'=$A2="{sev["error"]}"', "format": s.error},
+        )
+        ws.conditional_format(
+            1,
+            0,
+            len(rows),
+            len(headers) - 1,
+            {"type": "formula", "criteria": f'=$A2="{sev["warning"]}"', "format": s.warning},
+        )
+
+
+def files_sheet(s: _Sheets, title: str, files: list[tuple], id_label: str = "") -> None:
+    """文件: every file read (``files``: (FileRecord, folder prefix)), accounted for."""
+    lang = s.lang
     rows = [
         [
             prefix + f.path,
@@ -548,26 +578,24 @@ def summary_bytes(
             datetime.fromtimestamp(f.mtime).strftime("%Y-%m-%d %H:%M:%S") if f.mtime else "",
             f.sha256,
         ]
-        for f, prefix in [(f, "") for f in report.files] + [(f, folder) for f in reviewer_files]
+        for f, prefix in files
     ]
     headers = [
         _t(k, lang) for k in ("file", "status", "reason", "unit_id", "tied_by", "size", "modified")
     ] + ["SHA-256"]
+    widths = {0: 36, 2: 40, 7: 24}
+    if id_label:  # 民主测评: a ballot file's serial (XXXX-XXXX-XXXX) on one line
+        headers[3] = id_label
+        widths[3] = max(18, display_width(id_label) + 2)
     s.table(
         _t("files", lang),
         headers,
         rows,
-        widths={0: 36, 2: 40, 7: 24},
-        title=report.round_title,
+        widths=widths,
+        title=title,
         unit_columns=(3, 3),
         repeat=0,
     )
-    s.full_text_sheet(report.round_title)
-
-    # 说明 ----------------------------------------------------------------------------
-    _about(wb, s, report, rubric, lang, outcome)
-    wb.close()
-    return buffer.getvalue()
 
 
 def _ranking_sheet(
@@ -935,6 +963,7 @@ def draw_notice(
     intro_prefix: str = "经审核",
     by_score: bool = True,
     score_en: str = "total",
+    measure: str = "个",
 ) -> None:
     """Draw one 公示 list on a new sheet ``name`` of ``wb`` (XlsxWriter), ready to post.
 
@@ -986,7 +1015,7 @@ def draw_notice(
         intro = f"The {len(entries)} proposed below are publicly posted ({'by ' + score_en if by_score else 'in no order'}):"
     else:
         heading = f"{spec.title}\n{what}拟{verb}对象公示名单"
-        intro = f"{intro_prefix}，现将{what}拟{verb}对象予以公示（共 {len(entries)} 个，{order}）："
+        intro = f"{intro_prefix}，现将{what}拟{verb}对象予以公示（共 {len(entries)} {measure}，{order}）："
     ws.merge_range(0, 0, 0, last_col, heading, title_fmt)
     ws.set_row(0, 60)
     paragraph(1, intro)

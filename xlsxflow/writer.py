@@ -467,6 +467,7 @@ def _draw_sheet(wb, ws, meta, layout: Layout, roles: dict, formats: dict, long_l
     for col, width in enumerate(widths):
         ws.set_column(col, col, width)
     heights: dict[int, float] = {0: 46, 3: 0, **dict(layout.reserved_heights)}
+    shared: dict[tuple, tuple[dict | None, list[tuple[int, int]]]] = {}
     for cell in layout.cells:
         value = roles[cell.role] if cell.role else cell.value
         _write_cell(ws, cell, value, formats[cell.style])
@@ -482,12 +483,24 @@ def _draw_sheet(wb, ws, meta, layout: Layout, roles: dict, formats: dict, long_l
             heights[cell.row] = lines * 13.5 + 6
         elif cell.style == "approval":
             heights[cell.row] = 72
-        if cell.input is not None:
+        if cell.input is not None and cell.input.name:  # unnamed: a ballot's many cells
             inp = cell.input
             wb.define_name(
                 f"{scope}{inp.name}", f"='{layout.sheet_name}'!${cell.ref[0]}${cell.ref[1:]}"
             )
-            _validate(ws, wb, meta, inp, layout.lang, long_lists)
+        if cell.input is not None and not (
+            layout.shared_validations and _share(shared, cell.input, layout.lang)
+        ):
+            _validate(ws, wb, meta, cell.input, layout.lang, long_lists)
+    for options, cells in shared.values():
+        if options is None:
+            continue
+        ranges = _rectangles(cells)
+        r1, c1, r2, c2 = ranges[0]
+        refs = " ".join(
+            f"{ref(a, b)}:{ref(c, d)}" if (a, b) != (c, d) else ref(a, b) for a, b, c, d in ranges
+        )
+        ws.data_validation(r1, c1, r2, c2, {**options, "multi_range": refs})
     for total in layout.totals:
         wb.define_name(
             f"{scope}{total.name}", f"='{layout.sheet_name}'!${total.ref[0]}${total.ref[1:]}"
@@ -498,7 +511,12 @@ def _draw_sheet(wb, ws, meta, layout: Layout, roles: dict, formats: dict, long_l
 
     ws.freeze_panes(layout.header_row + 1, 0)
     ws.set_paper(9)  # A4
-    ws.set_portrait()
+    if layout.landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    if layout.header:
+        ws.set_header(f"&R{layout.header.replace('&', '&&')}")
     ws.fit_to_pages(1, 0)  # one page wide whatever the fonts (a fixed scale spills in LibreOffice)
     if layout.page_breaks:  # the 申报表 and long text areas start a page (LibreOffice and WPS
         ws.set_h_pagebreaks(
@@ -524,6 +542,62 @@ def _write_cell(ws, cell: Cell, value, fmt) -> None:
         ws.write_string(cell.row, cell.col, value, fmt)
     else:
         ws.write_number(cell.row, cell.col, value, fmt)
+
+
+def _share(shared: dict, inp: InputCell, lang: str) -> bool:
+    """Add ``inp`` to the validation it shares with others; False when it cannot share
+    (a formula that names its own cell, a list too long to write inline).  A shared tip
+    keeps its title only where the title does not name the cell (a score's 分值 N)."""
+    key = (
+        inp.kind,
+        inp.field_type,
+        inp.max,
+        inp.step,
+        inp.points,
+        inp.choices,
+        inp.max_length,
+        inp.not_applicable,
+        inp.about,
+    )
+    entry = shared.get(key)
+    if entry is None:
+        options = validation_for(inp, lang)
+        if options is not None and (
+            options["validate"] == "custom"
+            or (
+                options["validate"] == "list"
+                and _list_source_length(options["source"]) > DV_LIST_MAX
+            )
+        ):
+            return False
+        if options is not None and inp.kind != "score":
+            options = {k: v for k, v in options.items() if k != "input_title"}
+        entry = shared[key] = (options, [])
+    entry[1].append((inp.row, inp.col))
+    return True
+
+
+def _rectangles(cells: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
+    """Cells as few rectangles (row runs of columns, stacked where rows repeat them)."""
+    runs: dict[int, list[list[int]]] = {}
+    for row, col in sorted(cells):
+        spans = runs.setdefault(row, [])
+        if spans and spans[-1][1] == col - 1:
+            spans[-1][1] = col
+        else:
+            spans.append([col, col])
+    out: list[list[int]] = []
+    open_: dict[tuple[int, int], list[int]] = {}  # (c1, c2) → the rectangle still growing
+    for row in sorted(runs):
+        for c1, c2 in runs[row]:
+            rect = open_.get((c1, c2))
+            if rect is not None and rect[2] == row - 1:
+                rect[2] = row
+            else:
+                rect = [row, c1, row, c2]
+                open_[(c1, c2)] = rect
+                out.append(rect)
+    return [tuple(r) for r in out]
 
 
 def _validate(ws, wb, meta, inp: InputCell, lang: str, long_lists: dict) -> None:

@@ -56,9 +56,10 @@ class Ballot:
 class BallotIngest:
     """Everything ``ballots ingest`` read: each file, and each ballot counted once.
 
-    ``files`` are :class:`xlsxflow.ingest.FileRecord` (``unit_id`` holds the
-    serial for a ballot file, ``录入表:<unit id>`` for a tally), so the 问题 and 文件
-    sheets show them like unit returns.  ``ballots`` has one ballot per serial: a
+    ``files`` are :class:`xlsxflow.ingest.FileRecord` (``unit_id`` holds the unit,
+    i.e. the branch, and ``serial`` the serial of a ballot file or
+    ``录入表:<evaluation id>/<group id>`` for a tally), so the 问题 and 文件 sheets
+    show them like unit returns.  ``ballots`` has one ballot per serial: a
     serial read twice (a copied ballot, or typed in a tally and returned as a
     file) counts once and is named in ``warnings`` and on its files.
     """
@@ -99,10 +100,12 @@ class GroupResult:
     returned: int  # ballots of this unit and group read (each serial once)
     valid: int  # ballots whose part for this candidate counts
     invalid: dict[str, int] = field(default_factory=dict)  # INVALID_REASONS key → count
+    abstained: int = 0  # blank parts when blank is not an invalid rule: 弃权 (count.py)
     quorum_met: bool | None = None  # None: the evaluation sets no quorum
     shown: bool = True  # valid ≥ the anonymity threshold: its result may be shown
     method: str = ""  # as applied: mean, or trimmed_mean (dropped N high and N low)
     score: Decimal | None = None  # items: the aggregated total (exact), None when not shown
+    score_exact: Fraction | None = None  # the same as a fraction (a mean of 3 is 1/3 exact)
     items: dict[str, Decimal] = field(default_factory=dict)  # items: per question, aggregated
     shares: dict[str, Fraction] = field(default_factory=dict)  # grade: choice → share
     rates: dict[str, Fraction] = field(default_factory=dict)  # survey: question → positive share
@@ -123,6 +126,7 @@ class CandidateResult:
     # valid ballots than the anonymity threshold) | no_ballots
     status: str = "no_ballots"
     score: Decimal | None = None  # items: weighted over the groups (exact); None unless valid
+    score_exact: Fraction | None = None  # the same as a fraction: ranking and threshold use it
     items: dict[str, Decimal] = field(default_factory=dict)  # items: weighted per question
     shares: dict[str, Fraction] = field(default_factory=dict)  # grade: weighted shares
     grade: str = ""  # grade: by the rules
