@@ -193,6 +193,13 @@ def test_approval_then_publish_posts_the_recommended_members(built):
     by_branch = sorted(recommended, key=lambda c: (order[c.unit_id], c.rank))
     assert listed == [c.name for c in by_branch]
     assert ws.cell(4, 4).value == by_branch[0].unit_name
+    # scores keep their two places on 审定 and in the 结果通报 (88.00 beside 87.82, not 88.0)
+    approval = openpyxl.load_workbook(path)["审定"]
+    shown = [r[6] for r in approval.iter_rows(min_row=4) if isinstance(r[6].value, float)]
+    assert shown and all(c.number_format == "0.00" for c in shown)
+    report = openpyxl.load_workbook(tmp / "发布" / "结果通报.xlsx").worksheets[0]
+    scores = [r[6].value for r in report.iter_rows(min_row=4) if r[6].value]
+    assert scores and all(len(str(v).split(".")[1]) == 2 for v in scores)
 
 
 @pytest.mark.libreoffice

@@ -204,11 +204,22 @@ class ApprovalRow:
             self.advice,
         ]
 
+    def texts(self) -> list:
+        """The locked cells as the texts they were computed as (scores as given)."""
+        scores = [self.self_score, self.review_score, self.decision_score]
+        cells = self.cells()
+        return [*cells[:4], *scores, *cells[7:]]
+
     @property
     def what(self) -> str:
         """The row in words: 第 3 行（文明窗口 · 市税务局 · 办税服务厅）."""
         who = " · ".join(x for x in (self.form, self.unit, self.nominee) if x)
         return f"第 {self.number} 号（{who}）"
+
+
+def _places(text) -> int:
+    """Decimal places of a score's text ("88.00" → 2), 0 for anything else."""
+    return len(text.split(".", 1)[1]) if isinstance(text, str) and "." in text else 0
 
 
 def _float(text: str | None) -> float | None:
@@ -346,6 +357,7 @@ def add_approval_sheet(
     text = wb.add_format({**base, "num_format": "@", "text_wrap": True})
     center = wb.add_format({**base, "num_format": "@", "align": "center", "text_wrap": True})
     num = wb.add_format({**base, "num_format": "0.0#", "align": "center"})
+    num2 = wb.add_format({**base, "num_format": "0.00", "align": "center"})  # 88.00 beside 87.82
     integer = wb.add_format({**base, "num_format": "0", "align": "center"})
     entry = wb.add_format(
         {**base, "num_format": "@", "text_wrap": True, "locked": False, "bg_color": "#FFFDE7"}
@@ -382,8 +394,8 @@ def add_approval_sheet(
                 ws.write_blank(at, col, None, center)
             elif isinstance(value, int):
                 ws.write_number(at, col, value, integer)
-            elif isinstance(value, float):
-                ws.write_number(at, col, value, num)
+            elif isinstance(value, float):  # as many places as the text it came from
+                ws.write_number(at, col, value, num2 if _places(r.texts()[col]) >= 2 else num)
             else:
                 ws.write_string(at, col, writable(value), text if col in (2, 3, 9) else center)
                 lines = max(lines, wrapped_lines(value, widths[col] * 1.1))

@@ -274,7 +274,10 @@ def report_bytes(read: ApprovalRead) -> bytes:
 
 
 def _num(text: str | None) -> float | str:
-    return "" if text is None else float(text)
+    """A score as a number, or as its text when it has two places (88.00 stays 88.00)."""
+    if text is None:
+        return ""
+    return text if "." in text and len(text.split(".", 1)[1]) >= 2 else float(text)
 
 
 def decisions_json(read: ApprovalRead, published_at: str, summary: Path) -> str:
