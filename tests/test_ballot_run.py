@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from ballot_rounds import MEMBERS, ROSTER
 from click.testing import CliRunner
 
 from xlsxflow.ballots.spec import load_evaluations
@@ -18,12 +19,6 @@ from xlsxflow.messages import render
 from xlsxflow.roundfile import load_round
 
 ROOT = Path(__file__).resolve().parent.parent
-ROSTER = "单位编号,单位名称,党员人数\nZB01,第一支部,5\nZB02,第二支部,3\nZB03,第三支部,4\n"
-MEMBERS = (
-    "支部编号,党员编号,姓名,岗位或职务\n"
-    "ZB01,M01,甲,书记\nZB01,M02,乙,\nZB01,M03,丙,\nZB01,M04,丁,\nZB01,M05,戊,\n"
-    "ZB02,M06,己,\nZB02,M07,庚,\nZB02,M08,辛,\n"
-)
 HEAD = """title: 测试轮
 year: 2026
 roster: roster.csv

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ballot_rounds import HEAD, MEMBERS, ROSTER
 
 from xlsxflow.ballots.spec import (
     SERIAL_ALPHABET,
@@ -16,21 +17,6 @@ from xlsxflow.ballots.spec import (
 from xlsxflow.messages import XlsxflowError, make_issue
 from xlsxflow.roundfile import load_round
 
-ROSTER = "单位编号,单位名称,党员人数\nZB01,第一支部,5\nZB02,第二支部,3\nZB03,第三支部,4\n"
-MEMBERS = (
-    "支部编号,党员编号,姓名,岗位或职务\n"
-    "ZB01,M01,甲,书记\nZB01,M02,乙,\nZB01,M03,丙,\nZB01,M04,丁,\nZB01,M05,戊,\n"
-    "ZB02,M06,己,\nZB02,M07,庚,\nZB02,M08,辛,\n"
-)
-HEAD = """title: 测试轮
-year: 2026
-roster: roster.csv
-forms:
-  - id: hongqi
-    title: 红旗党支部
-    rubric: hongqi-dangzhibu
-evaluations:
-"""
 ITEMS = """  - id: xfg
     title: 党员先锋岗民主测评
     candidates: members.csv
