@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .messages import XlsxflowError, make_issue
 from .round import ROUNDS_DIR
+from .sqlitedb import connect, write
 from .submission import Submission
 
 LEDGER_FILE = "accepted.sqlite3"
@@ -120,7 +121,7 @@ class Ledger:
         elif not self.path.exists():
             raise FileNotFoundError(self.path)
         try:
-            conn = sqlite3.connect(self.path, timeout=30)
+            conn = connect(self.path, wal=False)
             conn.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise XlsxflowError(
@@ -139,7 +140,7 @@ class Ledger:
         where = str(returns_dir if returns_dir is not None else report.returns_dir)
         now = datetime.now().astimezone().isoformat(timespec="seconds")
         try:
-            with closing(self._connect(create=True)) as conn, conn:
+            with closing(self._connect(create=True)) as conn, write(conn):
                 cur = conn.execute(
                     "INSERT INTO ingests (round_id, returns_dir, ingested_at) VALUES (?, ?, ?)",
                     (report.round_id, where, now),

@@ -170,17 +170,12 @@ def rubric_check(files: tuple[str, ...]) -> None:
 def rubric_list() -> None:
     """列出随附的评分表和整轮文件。List the shipped rubrics and rounds."""
     from .roundfile import load_round, pad
-    from .rubric import load_rubric, shipped_templates_dir
+    from .rubric import list_size, load_rubric, shipped_templates_dir
 
     with _handled():
         for path in sorted(shipped_templates_dir().glob("*.yaml")):
             r = load_rubric(path)
-            if r.scored:
-                size = f"{r.item_count:>3} 项 {r.total:>5g} 分"
-            elif r.indicators:
-                size = f"{len(r.indicators):>3} 项指标"
-            else:
-                size = f"{len(r.fields):>3} 栏申报表"
+            size = list_size(r)
             click.echo(f"{path.stem:<24} {pad(size, 16)} {r.title}")
         click.echo("\n整轮 rounds（xlsxflow round check <名称>；xlsxflow generate <名称>）:")
         for path in sorted((shipped_templates_dir() / "rounds").glob("*.yaml")):
@@ -1229,6 +1224,181 @@ def sample_returns(workbooks_dir, out_dir, seed) -> None:
         for p in planted:
             click.echo(f"  {p.unit_id or '—':<10} {p.what}")
         click.echo(f"示例报送文件 sample returns → {out_dir}")
+
+
+# -- the register across rounds, and history ------------------------------------------
+
+REGISTER_FILE = click.option(
+    "--register",
+    "register_file",
+    envvar="XLSXFLOW_REGISTER",
+    type=click.Path(dir_okay=False),
+    help="历史记录库（默认：当前目录的 xlsxflow-register.sqlite3；环境变量 XLSXFLOW_REGISTER）。"
+    "Register file.",
+)
+
+
+@main.group("register")
+def register_group() -> None:
+    """历史记录库：跨轮次的评定结果、违纪违规记录和撤销。The register across rounds.
+
+    \b
+    xlsxflow register import 历史结果.csv       导入往年结果 past results in
+    xlsxflow register violation add 编号 …     登记违纪违规 a violation
+    xlsxflow register revoke 记录号            撤销已授予的奖项 revoke an award
+    xlsxflow register export                   全部导出为 xlsx everything out
+    xlsxflow history 编号                      查看一个单位或个人 one record
+    """
+
+
+@register_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@REGISTER_FILE
+@click.option(
+    "--skip-bad",
+    is_flag=True,
+    help="跳过有错误的行，导入其余的行（默认：有错误时一行也不导入）。Skip bad rows.",
+)
+def register_import(file, register_file, skip_bad) -> None:
+    """从 CSV 或 xlsx 导入往年的评定结果。Import past results.
+
+    表头：轮次编号、轮次名称、期间、表、类别、编号、名称、所属单位编号、得分、
+    等次、星级、奖项、称号、来源（期间、表、编号、名称必填）。逐行核对，错误指出
+    文件、行和列；有错误时不导入任何一行。Checked row by row; all or nothing.
+    """
+    from .messages import render
+    from .register import open_register
+
+    with _handled():
+        if not Path(file).is_file():
+            raise click.UsageError(f"找不到文件 {file}。File not found.")
+        with open_register(register_file) as reg, _bar(None, "导入 import") as bar:
+            result = reg.import_rows(file, skip_bad=skip_bad, progress=bar.update)
+        _echo_issues([*result.skipped, *result.issues])
+        if result.skipped:
+            click.secho(
+                render("register-import-skipped", count=result.skipped_rows), fg="yellow", err=True
+            )
+        click.echo(
+            render(
+                "register-import-done",
+                decisions=result.decisions,
+                rounds=result.rounds,
+                path=reg.path,
+            )
+        )
+        sys.exit(1 if result.skipped else 0)
+
+
+@register_group.command("export")
+@REGISTER_FILE
+@click.option(
+    "--out", "out_file", default="历史记录.xlsx", show_default=True, help="写出的工作簿。Workbook."
+)
+def register_export(register_file, out_file) -> None:
+    """把历史记录库全部导出为可打印的 xlsx。Export everything to xlsx."""
+    from .messages import render
+    from .register import open_register
+
+    with _handled(), open_register(register_file, create=False) as reg:
+        path = reg.export_xlsx(out_file)
+        counts = reg.counts()
+        click.echo(
+            render(
+                "register-exported",
+                decisions=counts["decisions"],
+                violations=counts["violations"],
+                path=path,
+            )
+        )
+
+
+@register_group.group("violation")
+def violation_group() -> None:
+    """违纪违规记录。Violation records."""
+
+
+@violation_group.command("add")
+@click.argument("subject_id")
+@click.option("--date", "when", required=True, help="发生日期，如 2026-05-20。Date.")
+@click.option(
+    "--kind", required=True, help="类别，如 违纪违法、通报批评、媒体曝光。Kind of violation."
+)
+@click.option("--reason", required=True, help="事由。Reason.")
+@click.option("--source", default="", help="来源（文件、通报）。Source.")
+@click.option("--name", help="名称或姓名（历史记录中没有该编号时）。Name, for a new id.")
+@click.option("--unit", "unit_id", help="个人所在单位编号（新的个人）。A new person's unit.")
+@REGISTER_FILE
+def violation_add(subject_id, when, kind, reason, source, name, unit_id, register_file) -> None:
+    """为单位或个人 SUBJECT_ID 登记违纪违规记录。Record a violation.
+
+    该期间内已授予的奖项会列出，供撤销（xlsxflow register revoke）。
+    Awards already given in that period are listed for revoking.
+    """
+    from .messages import render
+    from .register import open_register
+
+    with _handled(), open_register(register_file) as reg:
+        kind_of = ("person" if unit_id else "unit") if name else None
+        violation = reg.add_violation(
+            subject_id, when, kind, reason, source, name=name, subject_kind=kind_of, unit_id=unit_id
+        )
+        click.echo(
+            render(
+                "register-violation-added",
+                id=violation.id,
+                subject=f"{violation.name}（{violation.subject_id}）",
+                date=violation.date.isoformat(),
+                kind=violation.kind,
+                reason=violation.reason,
+            )
+        )
+        flags = reg.flagged_awards(violation)
+        _echo_issues([f.message for f in flags])
+        sys.exit(1 if flags else 0)
+
+
+@register_group.command("revoke")
+@click.argument("decision_id", type=int)
+@click.option("--violation", "violation_id", type=int, help="依据的违纪违规记录号。Because of.")
+@click.option("--reason", default="", help="撤销原因。Reason.")
+@click.option("--date", "when", help="撤销日期（默认今天）。Date.")
+@REGISTER_FILE
+def register_revoke(decision_id, violation_id, reason, when, register_file) -> None:
+    """撤销评定结果 DECISION_ID 所授予的奖项（原记录保留）。Revoke an award."""
+    from .messages import render
+    from .register import open_register
+
+    with _handled(), open_register(register_file, create=False) as reg:
+        reason = reason or (f"违纪违规记录 #{violation_id}" if violation_id else "")
+        if not reason:
+            raise click.UsageError("请用 --reason 或 --violation 说明撤销原因。Give a reason.")
+        reg.revoke(decision_id=decision_id, because=violation_id, reason=reason, when=when)
+        click.echo(render("register-revoked", what="评定结果", id=decision_id, reason=reason))
+
+
+@main.command("history")
+@click.argument("subject_id")
+@click.option("--year", type=click.IntRange(1900, 9998), help="评定年度（默认：最近一年）。Year.")
+@click.option("--role", default="", help="职务，如 支部书记（星级对负责人的限制）。Post.")
+@click.option(
+    "--round",
+    "round_file",
+    help="按此整轮文件的 history 一节判断（默认：党支部种子的规则）。Rules from a round file.",
+)
+@REGISTER_FILE
+def history_cmd(subject_id, year, role, round_file, register_file) -> None:
+    """查看一个单位或个人（按编号）的历次结果、称号和限制。One record.
+
+    SUBJECT_ID 是单位编号或党员编号（按编号，不按名称匹配）。
+    By id, never by name.
+    """
+    from .register import open_register
+    from .register.show import history_report
+
+    with _handled(), open_register(register_file, create=False) as reg:
+        for line in history_report(reg, subject_id, year, role, round_file):
+            click.echo(line)
 
 
 @main.command()

@@ -550,14 +550,19 @@ def ingest(
     isolation: Isolation = DEFAULT_ISOLATION,
     progress: Callable[[int], None] | None = None,
     command: str = "",
+    register=None,
 ) -> IngestReport:
     """Read every file under ``returns_dir`` and compute the round's results.
 
     Files are read in worker processes bounded in time and memory (``isolation``).
+    ``register`` (an :class:`xlsxflow.register.Register`): files read before with
+    the same bytes, round, rubric, key, roster and xlsxflow version are not read again.
     """
     returns_dir = Path(returns_dir)
     started = datetime.now().astimezone().isoformat(timespec="seconds")
-    records = read_folder(returns_dir, ctx, limits=limits, isolation=isolation, progress=progress)
+    records = read_folder(
+        returns_dir, ctx, limits=limits, isolation=isolation, progress=progress, register=register
+    )
     accepted = [rec for rec in records if rec.status == "accepted"]
     quotas: list[QuotaRow] = []
     if ctx.round is not None:
@@ -601,20 +606,36 @@ def read_folder(
     limits: Limits = DEFAULT_LIMITS,
     isolation: Isolation = DEFAULT_ISOLATION,
     progress: Callable[[int], None] | None = None,
+    register=None,
 ) -> list[FileRecord]:
     """Every file below ``returns_dir``, read and accounted for, duplicates resolved.
 
     Unit returns and (with ``ctx.reviewing``) reviewers' returns alike: saved
     messages and archives are opened here, each workbook is read in the isolated
-    workers, rejected files are tied to their sender where evident.
+    workers, rejected files are tied to their sender where evident.  With a
+    ``register``, a file it remembers reading in the same context is not read again
+    (its stored record is used; see ``xlsxflow/register/readcache.py``).
     """
     returns_dir = Path(returns_dir)
     if not returns_dir.is_dir():
         raise XlsxflowError(make_issue("returns-missing", path=str(returns_dir)))
     records: list[FileRecord | None] = []
     jobs, slots, mail = [], [], {}
+    cache, remembered = None, []
+    if register is not None:
+        from .register.readcache import ReadCache
+
+        cache = ReadCache.open(register, ctx, limits)
 
     def read_later(source: Path | Attached, rel: str, info: dict | None) -> None:
+        if cache is not None and (known := cache.get(source, rel)) is not None:
+            records.append(known)
+            remembered.append(len(records) - 1)
+            if info is not None:
+                mail[rel] = info
+            if progress:
+                progress(1)
+            return
         records.append(None)
         jobs.append((source, rel))
         slots.append(len(records) - 1)
@@ -662,8 +683,14 @@ def read_folder(
             progress(1)
     for n, record in zip(slots, read_isolated(jobs, ctx, limits, isolation, progress), strict=True):
         records[n] = record
+        if cache is not None:
+            cache.put(record)  # as read, before the checks below change it
+    for n in sorted([*slots, *remembered]):
+        record = records[n]
         record.mail = mail.get(record.path)
         record.issues.extend(_check_sender(record, ctx))
+    if cache is not None:
+        cache.save()
     tie_rejected(records, ctx)
     resolve_duplicates(records)
     newest = {r.path: r for r in records if r.status == "accepted"}

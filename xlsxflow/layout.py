@@ -38,6 +38,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from .labels import t
+from .messages import XlsxflowError, make_issue
 from .rubric import FormField, Rubric
 
 META_SHEET = "_xlsxflow"
@@ -336,6 +337,14 @@ def nomination_subtitles(
     return shared, (plain,)
 
 
+def refuse_conditions(rubric: Rubric) -> None:
+    """Stars decided by conditions have no sheet yet: say so instead of drawing a wrong one."""
+    if rubric.has_conditions:
+        raise XlsxflowError(
+            make_issue("conditions-sheet-later", title=rubric.title, rubric=rubric.id)
+        )
+
+
 def rubric_book(rubric: Rubric, lang: str = "zh") -> BookLayout:
     """The workbook of a single-rubric round: one sheet."""
     return BookLayout.of(build_layout(rubric, lang))
@@ -382,6 +391,7 @@ _CACHE: dict[tuple, Layout] = {}
 
 def build_layout(rubric: Rubric, lang: str = "zh", plan: SheetPlan | None = None) -> Layout:
     """The layout of one sheet in ``lang`` (cached: ingest asks per file)."""
+    refuse_conditions(rubric)
     key = (rubric.content_hash, lang, plan.cache_key if plan else None)
     if key not in _CACHE:
         if len(_CACHE) > 2000:

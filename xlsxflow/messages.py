@@ -45,6 +45,39 @@ CATALOGUE: dict[str, Message] = {
     "rubric-band-range": Message(E, "等级“{name}”的下限 {low} 高于上限 {high}。"),
     "rubric-step": Message(E, "分值 {max} 不是计分步长 {step} 的整数倍，无法按步长打满分。"),
     "rubric-bad-ref": Message(E, "引用了不存在的{what}“{ref}”。"),
+    # ---- conditions: star levels by conditions, named stars, checklists (rubric.py, conditions.py)
+    "rubric-scale-repeat": Message(
+        E,
+        "等级序列“{scale}”中“{value}”重复出现（第一次在第 {first_line} 行）。序列中每个等级只能出现一次。",
+    ),
+    "rubric-fact-reused": Message(
+        E,
+        "条件编号“{id}”已用于另一句表述（第 {first_line} 行）。同一编号只能问同一件事；"
+        "表述不同请另起编号。",
+    ),
+    "rubric-condition-kind": Message(E, "“{measure}”是{actual}，不能用作{wanted}条件。"),
+    "rubric-previous-first": Message(
+        E, "“{level}”是最低一级，没有上一级，不能使用“上一级成立”（previous）条件。"
+    ),
+    "rubric-duplicate-name": Message(
+        E, "名称“{name}”重复（第一次出现在第 {first_line} 行）。每个星级或星的名称必须唯一。"
+    ),
+    "rubric-level-easier": Message(
+        E,
+        "“{level}”要求“{this}”，比低一级“{below}”的“{before}”还宽：高一级的标准不能低于低一级。",
+    ),
+    "conditions-sheet-later": Message(
+        E,
+        "{title}（{rubric}）按条件评定星级，条件表工作簿尚未提供（将在后续版本加入），"
+        "暂不能生成工作簿。可用 xlsxflow rubric check {rubric} 查看全部条件。",
+    ),
+    "conditions-missing": Message(I, "距{level}还差：{items}"),
+    "conditions-unmet": Message(I, "{requirement}（现为{actual}）"),
+    "conditions-vetoed": Message(I, "一票否决：{veto}（不能评为{levels}）"),
+    "conditions-score-band": Message(I, "{score_label}达到{level}分数线"),
+    "conditions-target": Message(
+        I, "{level}及以上 {count}/{total} 个，占 {share}%（目标 {target}% 以上）：{verdict}"
+    ),
     # ---- roster files -------------------------------------------------------------
     "roster-unreadable": Message(E, "无法读取单位名单：{detail}"),
     "roster-missing-column": Message(
@@ -676,6 +709,121 @@ CATALOGUE: dict[str, Message] = {
     "ballots-serial-repeated": Message(
         W,
         "票号 {serial} 读到了不止一次：计入 {kept}，未计入 {other}。同一张票只计一次{why}。",
+    # ---- the register across rounds (register/) and xlsxflow history ---------------------
+    "register-unreadable": Message(
+        E,
+        "历史记录库（{path}）无法打开：{detail}。请勿手工修改该文件；如已损坏，请从备份恢复。",
+    ),
+    "register-newer": Message(
+        E,
+        "历史记录库（{path}）由更新版本的 xlsxflow 写出（结构版本 {found}，本版本只认识到 {supported}）。"
+        "请升级 xlsxflow 后再使用。",
+    ),
+    "register-missing": Message(
+        E,
+        "找不到历史记录库 {path}。请在记录所在的目录运行，用 --register 指定，"
+        "或先用 xlsxflow register import 导入历史结果。",
+    ),
+    "register-import-done": Message(
+        I, "已导入 {decisions} 条评定结果（{rounds} 个轮次）到历史记录库 {path}。"
+    ),
+    "register-violation-added": Message(
+        I, "已登记违纪违规记录 #{id}：{subject}，{date}，{kind}：{reason}。"
+    ),
+    "register-revoked": Message(I, "已撤销{what} #{id}（{reason}）。原记录保留，标注为已撤销。"),
+    "register-exported": Message(
+        I, "已导出历史记录（{decisions} 条评定结果，{violations} 条违纪违规记录）到 {path}。"
+    ),
+    "register-import-unreadable": Message(E, "无法读取历史结果文件：{detail}"),
+    "register-import-missing-column": Message(
+        E, "缺少必需的列“{column}”。表头第一行应包含：{required}。"
+    ),
+    "register-import-empty": Message(E, "历史结果文件中没有任何数据行。"),
+    "register-import-required": Message(E, "“{column}”未填写。"),
+    "register-import-bad-period": Message(
+        E,
+        "“{column}”为“{value}”，不是期间：请写 2026（年度）、2026H1（上半年）或 2026Q3（第三季度），"
+        "也可写 2026年上半年、2026年第三季度。",
+    ),
+    "register-import-bad-kind": Message(E, "“{column}”为“{value}”，应为“单位”或“个人”。"),
+    "register-import-bad-id": Message(
+        E,
+        "“{column}”为“{value}”，含有不允许的字符。只能使用字母、数字、下划线和连字符（- _），最长 40 个字符。",
+    ),
+    "register-import-bad-number": Message(E, "“{column}”应填数字，实际为“{value}”。"),
+    "register-import-bad-stars": Message(
+        E, "“{column}”应为 0–{max} 的整数（也可写“三星级”），实际为“{value}”。"
+    ),
+    "register-import-person-unit": Message(
+        E, "个人“{id}”的“{column}”未填写：请填其所在单位（支部）的编号。"
+    ),
+    "register-import-duplicate": Message(
+        E, "轮次“{round_id}”的“{form}”中“{id}”出现两次（第一次在第 {first_row} 行）。"
+    ),
+    "register-import-round-period": Message(
+        E, "轮次“{round_id}”的期间是 {expected}，本行写的是 {found}。同一轮次只能有一个期间。"
+    ),
+    "register-import-kind-changed": Message(
+        E, "编号“{id}”在历史记录中是{known}，本行写的是{found}。单位和个人不能共用编号。"
+    ),
+    "register-import-failed": Message(
+        E,
+        "历史结果文件有 {count} 处错误，未导入任何记录。请改正后重新导入，"
+        "或加 --skip-bad 只导入没有错误的行。",
+    ),
+    "register-import-skipped": Message(
+        W, "已跳过 {count} 个有错误的行（--skip-bad），其余已导入。"
+    ),
+    "register-name-changed": Message(
+        W,
+        "{kind}“{id}”的名称由“{old}”变为“{new}”（{period}）。按编号视为同一{kind}；如不是同一{kind}，请改用新编号。",
+    ),
+    "register-same-name-new-id": Message(
+        W,
+        "{kind}“{name}”以新编号“{id}”出现，历史记录中已有同名的“{other}”。按编号视为不同的{kind}；"
+        "如是同一{kind}，请统一编号。",
+    ),
+    "register-bad-date": Message(E, "日期“{value}”无法识别，请写成 2026-05-20。"),
+    "register-unknown-subject": Message(
+        E,
+        "历史记录中没有编号为“{id}”的单位或个人。请检查编号；登记新的对象请给出 --name"
+        "（个人另加 --unit 所在单位编号）。",
+    ),
+    "register-unknown-record": Message(E, "历史记录中没有编号为 {id} 的{what}。"),
+    "register-already-revoked": Message(
+        E, "{what} {id} 已于 {when} 撤销（{reason}），撤销记录保留，不能重复撤销。"
+    ),
+    "register-revoke-award": Message(
+        W,
+        "{subject}在{period}获得的“{award}”（轮次 {round_id}）：该期间有违纪违规记录"
+        "（{date}，{kind}：{reason}），应予撤销。撤销请运行 xlsxflow register revoke {decision_id} --violation {violation_id}",
+    ),
+    "history-unknown": Message(E, "历史记录中没有编号为“{id}”的单位或个人。{hint}"),
+    "history-unknown-hint": Message(I, "名称为“{name}”的对象编号是 {ids}，请按编号查询。"),
+    "history-run-earned": Message(
+        I, "连续 {count} 次获得“{award}”（{periods}）：{title}（{note}）"
+    ),
+    "history-run-short": Message(
+        I, "连续 {count} 次获得“{award}”（{periods}），须连续 {needed} 次方可{note}为{title}"
+    ),
+    "history-star-first": Message(I, "{period}首次评定为{now}"),
+    "history-star-up": Message(I, "晋级：{period}为{now}，{before_period}为{before}"),
+    "history-star-keep": Message(I, "保持：{period}为{now}，与{before_period}相同"),
+    "history-star-down": Message(
+        W, "降级：{period}为{now}，{before_period}为{before}（达不到原星级标准的予以降级）"
+    ),
+    "history-bar-stars": Message(
+        W,
+        "{who}在“{round_title}”（{round_id}）中评定为{stars}，{rule}：{year}年不得评为各类先进",
+    ),
+    "history-bar-violation": Message(
+        W,
+        "{who}{period}内有违纪违规记录（{date}，{kind}：{reason}；来源：{source}），取消该期间评选资格",
+    ),
+    "history-clean": Message(I, "{start}至{end}（连续 {years} 年）无违法违纪记录"),
+    "history-not-clean": Message(
+        W,
+        "{start}至{end}（连续 {years} 年）内有违法违纪记录：{items}，不符合“连续 {years} 年无违法违纪”",
     ),
     # ---- the office's 审定 and publish ------------------------------------------------
     "summary-unreadable": Message(E, "无法读取汇总工作簿：{detail}"),

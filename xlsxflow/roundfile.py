@@ -34,6 +34,7 @@ from simpleeval import EvalWithCompoundTypes, InvalidExpression
 from .ballots.spec import EvaluationSpec, check_evaluation_spec
 from .layout import BookLayout, SheetPlan, build_layout, nomination_subtitles
 from .messages import Issue, XlsxflowError, make_issue
+from .register.rules import HistoryRules
 from .review.spec import ReviewSpec, check_review_spec
 from .roster import Roster, Unit, load_roster
 from .rubric import Rubric, load_rubric, shipped_dir, unfold
@@ -173,6 +174,8 @@ class RoundSpec(_Model):
     approval: Approval = Approval()
     # 民主测评 and surveys: many raters per candidate (ballots/spec.py)
     evaluations: list[EvaluationSpec] = []
+    # rules over the register's history across rounds (register/rules.py)
+    history: HistoryRules | None = None
     notes: list[str] = []
 
 
@@ -232,6 +235,7 @@ class Round:
                     "notice": True,  # wording for reviewers only: the workbooks stay valid
                     "approval": True,  # the office's 审定 sheet in the summary, not the units'
                     "evaluations": True,  # ballots carry their own signed identity (ballots/)
+                    "history": True,  # rules over past rounds (register/), not the workbooks
                     # review: shapes the reviewers' workbooks, not the units' (review/spec.py)
                     "forms": {"__all__": {"slots_text", "notice_fields", "review"}},
                 },
@@ -654,6 +658,9 @@ def outline(rnd: Round) -> str:
         for form in forms:
             kind = [
                 f"评分表 {rnd.rubrics[form.id].id}" if form.id in rnd.rubrics else "",
+                "按条件定星：工作簿后续提供，暂不能生成"
+                if form.id in rnd.rubrics and rnd.rubrics[form.id].has_conditions
+                else "",
                 f"申报表 {rnd.applications[form.id].id}" if form.id in rnd.applications else "",
                 "公示" if form.publicity else "",
             ]

@@ -201,6 +201,181 @@ class Award(_Model):
     top: int = Field(ge=1, le=10000)  # eligible returns ranked 1..top get it (ties at the cut too)
 
 
+# -- conditions: star levels decided by conditions, named stars, checklists (issue 14) ----
+#
+# A unit *answers* facts (是/否, keyed by the fact condition's id) and measures (an honour on
+# an ordered scale, or a number, keyed by the measure's id); conditions in levels and named
+# stars test those answers.  Evaluation lives in ``conditions.py``.
+
+ScaleValue = Annotated[str, Field(min_length=1)]
+
+
+class OrderedScale(_Model):
+    """An ordered scale written with its direction: ``{highest_first: [一级, 二级, 三级]}``."""
+
+    lowest_first: list[ScaleValue] | None = None
+    highest_first: list[ScaleValue] | None = None
+
+    @model_validator(mode="after")
+    def _one_order(self):
+        if (self.lowest_first is None) == (self.highest_first is None):
+            raise ValueError("give `lowest_first` or `highest_first` (one of them)")
+        values = self.lowest_first or self.highest_first or []
+        if len(values) < 2:
+            raise ValueError("a scale needs at least two values")
+        return self
+
+    @property
+    def ascending(self) -> list[str]:
+        """The values from the lowest to the highest."""
+        return list(self.lowest_first or reversed(self.highest_first or []))
+
+
+class Measure(_Model):
+    """What a unit reports once and conditions test: an honour on a scale, or a number."""
+
+    id: FieldId
+    text: str = Field(min_length=1)  # 文明社区, 调处成功率
+    scale: str | None = None  # an honour: the name of one of the rubric's scales
+    unit: str = ""  # a number: %, 平方米, 本 …
+    min: float | None = None  # a number: the smallest value a unit may enter
+    max: float | None = None  # a number: the largest (100 for a rate in %)
+
+    @model_validator(mode="after")
+    def _honour_or_number(self):
+        if self.scale is not None and (self.unit or self.min is not None or self.max is not None):
+            raise ValueError("an honour (`scale`) has no `unit`, `min` or `max`")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("`min` is more than `max`")
+        return self
+
+    @property
+    def is_honour(self) -> bool:
+        return self.scale is not None
+
+
+class Condition(_Model):
+    """One condition, of four kinds (exactly one of the keys ``fact``, ``honour``,
+    ``number``, ``previous``):
+
+    - ``{id: l1_banzi, fact: 班子健全}``: a fact the unit affirms (是);
+    - ``{honour: wenming, at_least: 市级}``: an honour at or above a value on the measure's scale;
+    - ``{number: tiaochu, at_least: 95}`` or ``at_most``: a number within a bound;
+    - ``{previous: true}``: the level below holds (for independent levels).
+    """
+
+    id: FieldId | None = None
+    fact: str | None = Field(default=None, min_length=1)
+    honour: FieldId | None = None
+    number: FieldId | None = None
+    previous: bool = False
+    at_least: float | str | None = None
+    at_most: float | None = None
+    text: str | None = Field(
+        default=None, min_length=1
+    )  # the seed's words, when generated ones differ
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        kinds = [k for k in ("fact", "honour", "number") if getattr(self, k) is not None]
+        kinds += ["previous"] if self.previous else []
+        if len(kinds) != 1:
+            raise ValueError(
+                "a condition is one of `fact`, `honour`, `number`, `previous`"
+                + (f" (found {', '.join(kinds)})" if kinds else "")
+            )
+        kind = kinds[0]
+        if kind == "fact" and self.id is None:
+            raise ValueError("a `fact` needs an `id` (the unit answers it by that id)")
+        if kind != "fact" and self.id is not None:
+            raise ValueError("only a `fact` has an `id` (honours and numbers use their measure's)")
+        bounds = (self.at_least is not None) + (self.at_most is not None)
+        if kind == "honour" and (not isinstance(self.at_least, str) or self.at_most is not None):
+            raise ValueError("an `honour` needs `at_least` (a value of its scale), no `at_most`")
+        if kind == "number" and (bounds != 1 or isinstance(self.at_least, str)):
+            raise ValueError("a `number` needs one bound: `at_least` or `at_most` (a number)")
+        if kind in ("fact", "previous") and bounds:
+            raise ValueError(f"a `{kind}` has no `at_least` or `at_most`")
+        return self
+
+    @property
+    def kind(self) -> Literal["fact", "honour", "number", "previous"]:
+        if self.fact is not None:
+            return "fact"
+        if self.honour is not None:
+            return "honour"
+        if self.number is not None:
+            return "number"
+        return "previous"
+
+    @property
+    def answer_id(self) -> str | None:
+        """The key of the unit's answer this condition tests (None for ``previous``)."""
+        return self.id or self.honour or self.number
+
+
+class ConditionGroup(_Model):
+    """A numbered group of a level's conditions (002: four groups per level)."""
+
+    name: str = Field(min_length=1)
+    conditions: list[Condition] = Field(min_length=1)
+
+
+class Level(_Model):
+    """一星级 … 五星级: the conditions (in groups, or one plain list), who decides, 公示."""
+
+    name: str = Field(min_length=1)
+    groups: list[ConditionGroup] = []
+    conditions: list[Condition] = []
+    decided_by: str = ""  # 街道, 县 …
+    publicity: bool = False  # 公示 before the level is conferred
+
+    @model_validator(mode="after")
+    def _groups_or_list(self):
+        if self.groups and self.conditions:
+            raise ValueError("give `groups` or `conditions`, not both")
+        return self
+
+    def all_conditions(self) -> list[Condition]:
+        return [c for g in self.groups for c in g.conditions] + list(self.conditions)
+
+
+class NamedStar(_Model):
+    """A star earned on its own criteria (篇3: 理论学习星 …)."""
+
+    id: FieldId
+    name: str = Field(min_length=1)
+    groups: list[ConditionGroup] = []
+    conditions: list[Condition] = []
+
+    @model_validator(mode="after")
+    def _groups_or_list(self):
+        if self.groups and self.conditions:
+            raise ValueError("give `groups` or `conditions`, not both")
+        if not self.groups and not self.conditions:
+            raise ValueError("a star needs `conditions` (or `groups`)")
+        return self
+
+    def all_conditions(self) -> list[Condition]:
+        return [c for g in self.groups for c in g.conditions] + list(self.conditions)
+
+
+class LevelVeto(_Model):
+    """一票否决 for some levels: answered 是, the unit cannot reach the levels in ``blocks``."""
+
+    id: FieldId
+    text: str = Field(min_length=1)
+    blocks: list[str] = Field(min_length=1)  # level (or named star) names
+
+
+class RoundTarget(_Model):
+    """A round-level target: at least ``share`` % of the units at or above ``level``."""
+
+    level: str = Field(min_length=1)
+    share: float = Field(gt=0, le=100)
+    text: str = ""  # the seed's words
+
+
 class Rubric(_Model):
     """A whole rubric. Build with :func:`load_rubric`."""
 
@@ -226,12 +401,59 @@ class Rubric(_Model):
     threshold: Threshold | None = None
     bands: Bands | None = None
     award: Award | None = None
+    # conditions (issue 14): left out of the content hash while empty, so earlier rubrics
+    # keep their hash and the workbooks already sent stay valid
+    scales: dict[str, list[ScaleValue] | OrderedScale] = {}
+    measures: list[Measure] = []
+    # Star levels from the lowest to the highest.  ``cumulative``: the result is the highest
+    # level whose conditions and every lower level's hold; ``independent``: the highest level
+    # whose own conditions hold.  ``by_score`` (篇2): each level is also a band of ``bands``;
+    # the score's band must reach it, and its conditions are the extra ones it requires.
+    levels: list[Level] = []
+    level_mode: Literal["cumulative", "independent"] = "cumulative"
+    by_score: bool = False
+    stars: list[NamedStar] = []
+    vetoes: list[LevelVeto] = []
+    targets: list[RoundTarget] = []
 
     @model_validator(mode="after")
     def _something_to_fill(self):
-        if not self.sections and not self.indicators and not self.fields:
-            raise ValueError("a rubric needs scored `sections`, `indicators` or `fields`")
+        if not (self.sections or self.indicators or self.fields or self.levels or self.stars):
+            raise ValueError(
+                "a rubric needs scored `sections`, `indicators`, `fields`, `levels` or `stars`"
+            )
+        if self.levels and self.stars:
+            raise ValueError("give star `levels` or named `stars`, not both")
         return self
+
+    @property
+    def has_conditions(self) -> bool:
+        """Are stars decided by conditions (levels or named stars)?"""
+        return bool(self.levels or self.stars)
+
+    @property
+    def kind(self) -> Literal["scored", "targets", "form", "levels", "mixed", "stars"]:
+        """scored (points) · targets (达标指标) · form (申报表) · levels (星级 by conditions)
+        · mixed (星级 by score with conditions) · stars (named stars)."""
+        if self.levels:
+            return "mixed" if self.by_score else "levels"
+        if self.stars:
+            return "stars"
+        if self.sections:
+            return "scored"
+        return "targets" if self.indicators else "form"
+
+    def scale_values(self, name: str) -> list[str]:
+        """The values of scale ``name`` from the lowest to the highest."""
+        scale = self.scales[name]
+        return scale.ascending if isinstance(scale, OrderedScale) else list(scale)
+
+    def measure(self, measure_id: str) -> Measure | None:
+        return next((m for m in self.measures if m.id == measure_id), None)
+
+    @property
+    def level_names(self) -> list[str]:
+        return [lv.name for lv in self.levels]
 
     # -- derived ------------------------------------------------------------------
     @property
@@ -280,6 +502,9 @@ class Rubric(_Model):
     def content_hash(self) -> str:
         """Hash of everything that shapes the workbook and the scoring."""
         payload = self.model_dump(mode="json", exclude={"notes", "source"})
+        for key in _CONDITION_KEYS:  # absent while unused: earlier rubrics keep their hash
+            if payload.get(key) == Rubric.model_fields[key].default:
+                payload.pop(key, None)
         text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -290,6 +515,18 @@ class Rubric(_Model):
             if band.contains(value):
                 return band.name
         return ""
+
+
+_CONDITION_KEYS = (
+    "scales",
+    "measures",
+    "levels",
+    "level_mode",
+    "by_score",
+    "stars",
+    "vetoes",
+    "targets",
+)
 
 
 # -- loading --------------------------------------------------------------------------
@@ -389,6 +626,12 @@ def check_rubric(rubric: Rubric, src: LocatedYaml, label: str) -> Iterator[Issue
             yield f.id, ("fields", fi, "id")
         for ii, ind in enumerate(rubric.indicators):
             yield ind.id, ("indicators", ii, "id")
+        for mi, m in enumerate(rubric.measures):
+            yield m.id, ("measures", mi, "id")
+        for si, star in enumerate(rubric.stars):
+            yield star.id, ("stars", si, "id")
+        for vi, veto in enumerate(rubric.vetoes):
+            yield veto.id, ("vetoes", vi, "id")
 
     for ident, path in ids():
         line = src.line_of(path)
@@ -455,6 +698,254 @@ def check_rubric(rubric: Rubric, src: LocatedYaml, label: str) -> Iterator[Issue
 
     if rubric.bands:
         yield from _check_bands(rubric, src, label)
+    yield from _check_conditions(rubric, src, label, seen)
+
+
+def condition_places(rubric: Rubric) -> Iterator[tuple[str, Condition, tuple]]:
+    """Every condition with the name of its level or star and its YAML path."""
+    for key, owners in (("levels", rubric.levels), ("stars", rubric.stars)):
+        for oi, owner in enumerate(owners):
+            for gi, group in enumerate(owner.groups):
+                for ci, cond in enumerate(group.conditions):
+                    yield owner.name, cond, (key, oi, "groups", gi, "conditions", ci)
+            for ci, cond in enumerate(owner.conditions):
+                yield owner.name, cond, (key, oi, "conditions", ci)
+
+
+def _check_conditions(
+    rubric: Rubric, src: LocatedYaml, label: str, seen: dict[str, int | None]
+) -> Iterator[Issue]:
+    """Scales without repeats, conditions on measures and scales that exist, facts asked
+    once, levels no easier than the one below, vetoes and targets on levels that exist."""
+    for name, scale in rubric.scales.items():
+        values = scale if isinstance(scale, list) else scale.lowest_first or scale.highest_first
+        key = (
+            ()
+            if isinstance(scale, list)
+            else ("lowest_first" if scale.lowest_first else "highest_first",)
+        )
+        first: dict[str, int | None] = {}
+        for i, value in enumerate(values):
+            line = src.line_of(("scales", name, *key, i))
+            if value in first:
+                yield make_issue(
+                    "rubric-scale-repeat",
+                    file=label,
+                    line=line,
+                    scale=name,
+                    value=value,
+                    first_line=first[value],
+                )
+            else:
+                first[value] = line
+    for mi, m in enumerate(rubric.measures):
+        if m.scale is not None and m.scale not in rubric.scales:
+            yield make_issue(
+                "rubric-bad-ref",
+                file=label,
+                line=src.line_of(("measures", mi, "scale")),
+                what="等级序列（scales）",
+                ref=m.scale,
+            )
+
+    facts: dict[str, tuple[str, int | None]] = {}
+    for owner, cond, path in condition_places(rubric):
+        line = src.line_of(path)
+        kind = cond.kind
+        if kind == "fact":
+            if cond.id in facts:
+                if facts[cond.id][0] != cond.fact:  # the same id asks the same question
+                    yield make_issue(
+                        "rubric-fact-reused",
+                        file=label,
+                        line=line,
+                        id=cond.id,
+                        first_line=facts[cond.id][1],
+                    )
+            elif cond.id in seen:
+                yield make_issue(
+                    "rubric-duplicate-id",
+                    file=label,
+                    line=line,
+                    id=cond.id,
+                    first_line=seen[cond.id],
+                )
+            else:
+                facts[cond.id] = (cond.fact, line)
+        elif kind in ("honour", "number"):
+            measure = rubric.measure(cond.answer_id)
+            if measure is None:
+                yield make_issue(
+                    "rubric-bad-ref",
+                    file=label,
+                    line=src.line_of((*path, kind)),
+                    what="指标（measures）",
+                    ref=cond.answer_id,
+                )
+            elif measure.is_honour != (kind == "honour"):
+                yield make_issue(
+                    "rubric-condition-kind",
+                    file=label,
+                    line=src.line_of((*path, kind)),
+                    measure=measure.text,
+                    actual="荣誉等级（有 scale）" if measure.is_honour else "数值",
+                    wanted="荣誉等级（honour）" if kind == "honour" else "数值（number）",
+                )
+            elif (
+                kind == "honour"
+                and measure.scale in rubric.scales
+                and cond.at_least not in rubric.scale_values(measure.scale)
+            ):
+                yield make_issue(
+                    "rubric-bad-ref",
+                    file=label,
+                    line=src.line_of((*path, "at_least")),
+                    what=f"“{measure.scale}”的等级",
+                    ref=cond.at_least,
+                )
+        elif path[0] == "stars":
+            yield make_issue(
+                "rubric-schema",
+                file=label,
+                line=line,
+                detail=f"{owner}: previous（上一级成立）只用于星级 levels，命名星之间没有上下级",
+            )
+        elif path[1] == 0:
+            yield make_issue("rubric-previous-first", file=label, line=line, level=owner)
+
+    names: dict[str, int | None] = {}
+    for key, owners in (("levels", rubric.levels), ("stars", rubric.stars)):
+        for i, owner in enumerate(owners):
+            line = src.line_of((key, i, "name"))
+            if owner.name in names:
+                yield make_issue(
+                    "rubric-duplicate-name",
+                    file=label,
+                    line=line,
+                    name=owner.name,
+                    first_line=names[owner.name],
+                )
+            names.setdefault(owner.name, line)
+    for i, level in enumerate(rubric.levels):
+        if not level.all_conditions() and not rubric.by_score:
+            yield make_issue(
+                "rubric-schema",
+                file=label,
+                line=src.line_of(("levels", i)),
+                detail=f"levels.{i}: “{level.name}”没有条件（conditions 或 groups）",
+            )
+    yield from _check_easier(rubric, src, label)
+    if rubric.by_score:
+        yield from _check_by_score(rubric, src, label)
+    for vi, veto in enumerate(rubric.vetoes):
+        for bi, name in enumerate(veto.blocks):
+            if name not in names:
+                yield make_issue(
+                    "rubric-bad-ref",
+                    file=label,
+                    line=src.line_of(("vetoes", vi, "blocks", bi)),
+                    what="星级",
+                    ref=name,
+                )
+    for ti, target in enumerate(rubric.targets):
+        if target.level not in rubric.level_names:
+            yield make_issue(
+                "rubric-bad-ref",
+                file=label,
+                line=src.line_of(("targets", ti, "level")),
+                what="星级",
+                ref=target.level,
+            )
+
+
+def _bound_rank(rubric: Rubric, cond: Condition) -> tuple[str, float] | None:
+    """How demanding an honour or number condition is: ("≥", rank) or ("≤", bound)."""
+    measure = rubric.measure(cond.answer_id or "")
+    if measure is None or measure.is_honour != (cond.kind == "honour"):
+        return None
+    if cond.kind == "honour":
+        values = rubric.scale_values(measure.scale) if measure.scale in rubric.scales else []
+        return ("≥", values.index(cond.at_least)) if cond.at_least in values else None
+    if cond.at_least is not None:
+        return ("≥", float(cond.at_least))
+    return ("≤", float(cond.at_most))
+
+
+def _check_easier(rubric: Rubric, src: LocatedYaml, label: str) -> Iterator[Issue]:
+    """A level may not ask less of a measure than the level below it does."""
+    places = list(condition_places(rubric))
+    for below, above in zip(rubric.levels, rubric.levels[1:], strict=False):
+        lower = {}
+        for owner, cond, _ in places:
+            rank = _bound_rank(rubric, cond) if owner == below.name else None
+            if rank:
+                lower[(cond.answer_id, rank[0])] = (rank[1], cond)
+        for owner, cond, path in places:
+            rank = _bound_rank(rubric, cond) if owner == above.name else None
+            if not rank or (cond.answer_id, rank[0]) not in lower:
+                continue
+            before, was = lower[(cond.answer_id, rank[0])]
+            if (rank[1] < before) if rank[0] == "≥" else (rank[1] > before):
+                yield make_issue(
+                    "rubric-level-easier",
+                    file=label,
+                    line=src.line_of(path),
+                    level=above.name,
+                    below=below.name,
+                    this=requirement_text(rubric, cond),
+                    before=requirement_text(rubric, was),
+                )
+
+
+def _check_by_score(rubric: Rubric, src: LocatedYaml, label: str) -> Iterator[Issue]:
+    if not rubric.bands or not rubric.scored:
+        yield make_issue(
+            "rubric-schema",
+            file=label,
+            line=src.line_of(("by_score",)),
+            detail="by_score: 按分数定档需要打分项目（sections）和分档（bands）",
+        )
+        return
+    mins = {b.name: b.min if b.min is not None else float("-inf") for b in rubric.bands.levels}
+    previous = None
+    for i, level in enumerate(rubric.levels):
+        if level.name not in mins:
+            yield make_issue(
+                "rubric-bad-ref",
+                file=label,
+                line=src.line_of(("levels", i, "name")),
+                what="分档（bands）",
+                ref=level.name,
+            )
+        elif previous is not None and mins[level.name] <= mins[previous]:
+            yield make_issue(
+                "rubric-level-easier",
+                file=label,
+                line=src.line_of(("levels", i, "name")),
+                level=level.name,
+                below=previous,
+                this=f"分数 ≥ {_num(mins[level.name])}",
+                before=f"分数 ≥ {_num(mins[previous])}",
+            )
+        previous = level.name if level.name in mins else previous
+
+
+def requirement_text(rubric: Rubric, cond: Condition) -> str:
+    """A condition in words: the seed's ``text``, else 市级以上文明社区, 调处成功率 100%."""
+    if cond.text:
+        return unfold(cond.text)
+    if cond.kind == "fact":
+        return unfold(cond.fact or "")
+    if cond.kind == "previous":
+        return "上一星级的条件全部成立"
+    measure = rubric.measure(cond.answer_id or "")
+    what = measure.text if measure else cond.answer_id
+    if cond.kind == "honour":
+        return f"{cond.at_least}以上{what}"
+    unit = measure.unit if measure else ""
+    if cond.at_least is not None:
+        return f"{what} {_num(float(cond.at_least))}{unit}"
+    return f"{what}不超过 {_num(float(cond.at_most))}{unit}"
 
 
 def _check_bands(rubric: Rubric, src: LocatedYaml, label: str) -> Iterator[Issue]:
@@ -531,6 +1022,8 @@ def outline(rubric: Rubric) -> str:
         f"{len(rubric.sections)} 个项目 sections, {rubric.item_count} 项 items, "
         f"计分步长 step {_num(rubric.step)}"
         if rubric.scored
+        else conditions_summary(rubric)
+        if rubric.has_conditions
         else f"{len(rubric.indicators)} 项达标指标 targets（不计分，不排名）"
         if rubric.indicators
         else f"申报表 application form: {len(rubric.fields)} 项填写内容（不计分，不排名）",
@@ -596,10 +1089,84 @@ def outline(rubric: Rubric) -> str:
             )
             parts.append(f"{band.name} {' '.join(p for p in (low, high) if p)}")
         lines.append(f"等级 bands (on {rubric.bands.on}): " + "; ".join(parts))
+    if rubric.has_conditions:
+        lines += _conditions_outline(rubric)
     if rubric.notes:
         lines.append("说明 notes (choices made where the source is unclear):")
         lines += [f"  - {unfold(note)}" for note in rubric.notes]
     return "\n".join(line for line in lines if line is not None)
+
+
+KIND_NAMES = {
+    "scored": "评分表 scored",
+    "targets": "达标指标 targets",
+    "form": "申报表 form",
+    "levels": "条件定星 levels",
+    "mixed": "分数定档+条件 mixed",
+    "stars": "命名星 named stars",
+}
+
+
+def fact_ids(rubric: Rubric) -> list[str]:
+    """The facts a unit affirms, each once, in the order they first appear."""
+    return list(dict.fromkeys(c.id for _, c, _ in condition_places(rubric) if c.kind == "fact"))
+
+
+def conditions_summary(rubric: Rubric) -> str:
+    """One line: what decides the stars (rubric check's header)."""
+    facts, measures = len(fact_ids(rubric)), len(rubric.measures)
+    if rubric.stars:
+        head = f"命名星 named stars: {len(rubric.stars)} 颗，各自按条件评定"
+    else:
+        mode = (
+            "逐级累计 cumulative" if rubric.level_mode == "cumulative" else "各级独立 independent"
+        )
+        head = f"星级 levels: {len(rubric.levels)} 级（{mode}）"
+        if rubric.by_score:
+            head += f"，按{rubric.score_label}定档，另加条件"
+    return f"{head}；{facts} 项事实确认（是/否），{measures} 项指标 measures"
+
+
+def list_size(rubric: Rubric) -> str:
+    """What ``rubric list`` shows of a rubric's size, by kind."""
+    if rubric.has_conditions:
+        count = len(rubric.stars) if rubric.stars else len(rubric.levels)
+        unit = (
+            "颗命名星" if rubric.stars else "级条件定星" if not rubric.by_score else "档分数+条件"
+        )
+        return f"{count:>3} {unit}"
+    if rubric.scored:
+        return f"{rubric.item_count:>3} 项 {rubric.total:>5g} 分"
+    if rubric.indicators:
+        return f"{len(rubric.indicators):>3} 项指标"
+    return f"{len(rubric.fields):>3} 栏申报表"
+
+
+def _conditions_outline(rubric: Rubric) -> list[str]:
+    lines = [conditions_summary(rubric)] if rubric.scored else []  # mixed: after the points
+    for name in rubric.scales:
+        lines.append(f"等级序列 scale {name}: {' < '.join(rubric.scale_values(name))}")
+    for owner in [*rubric.levels, *rubric.stars]:
+        extra = []
+        if getattr(owner, "decided_by", ""):
+            extra.append(f"{owner.decided_by}评定")
+        if getattr(owner, "publicity", False):
+            extra.append("须公示")
+        lines.append(f"{owner.name}" + (f"  [{'，'.join(extra)}]" if extra else ""))
+        groups = [(g.name, g.conditions) for g in owner.groups] or [("", owner.conditions)]
+        for group, conds in groups:
+            if group:
+                lines.append(f"  {group}")
+            for cond in conds:
+                key = cond.answer_id or "previous"
+                text = requirement_text(rubric, cond)
+                text = text if len(text) <= 50 else text[:49] + "…"
+                lines.append(f"    {_pad(key, 14)}{text}")
+    for veto in rubric.vetoes:
+        lines.append(f"一票否决 veto {veto.id}: {veto.text}（阻止 {'、'.join(veto.blocks)}）")
+    for target in rubric.targets:
+        lines.append(f"本轮目标 target: {target.level}及以上 ≥ {target.share:g}%  {target.text}")
+    return lines
 
 
 FIELD_TYPES = {"text": "文字", "date": "日期", "choice": "选择", "integer": "整数"}

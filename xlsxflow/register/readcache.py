@@ -1,0 +1,131 @@
+"""What ingest has read, remembered in the register so an unchanged file is not read again.
+
+A file's result is reused when its bytes (SHA-256) and name are the same and so is
+everything its reading depends on: the round id, the rubric or round content hash
+(``signed_as``), the xlsxflow version, the key, the roster, the other rounds
+recorded beside it and the reading limits.  Anything else re-reads it.  Reviewers'
+returns are never cached: what they are checked against (the ledger) changes
+without the file changing.  A read that timed out or crashed is not remembered.
+
+Entries are pickled :class:`~xlsxflow.ingest.FileRecord` objects, each with an
+HMAC under the round's key: an entry changed in the database fails its check and
+the file is read again (the register is never a way to run code).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import pickle
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from .. import __version__
+from ..sqlitedb import write
+
+NOT_REMEMBERED = {"file-timeout", "file-reader-crashed"}
+
+
+def context_digest(ctx, limits) -> str:
+    """Everything besides the file that a file's reading depends on, as one digest."""
+    from ..identity import key_id
+
+    parts = [
+        __version__,
+        ctx.record.round_id if ctx.record else "",
+        repr(ctx.signed_as),
+        key_id(ctx.key),
+        repr(list(ctx.roster)),
+        repr(sorted((rid, r.title) for rid, r in ctx.other_rounds.items())),
+        repr(sorted((rid, key_id(k)) for rid, k in ctx.other_keys.items())),
+        repr(limits),
+    ]
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class ReadCache:
+    """The register's memory of read files, for one ingest (see the module docstring)."""
+
+    register: object  # xlsxflow.register.Register
+    context: str
+    key: bytes
+    max_bytes: int
+    known: dict[tuple[str, str], tuple[bytes, str]] = field(default_factory=dict)
+    new: list[tuple[str, str, bytes, str]] = field(default_factory=list)
+    hits: int = 0
+
+    @classmethod
+    def open(cls, register, ctx, limits) -> ReadCache | None:
+        """The cache for ``ctx`` (None for reviewers' returns, which are never cached)."""
+        if ctx.reviewing is not None:
+            return None
+        context = context_digest(ctx, limits)
+        rows = register._query(
+            "SELECT sha256, path, CAST(record AS BLOB), mac FROM ingest_cache WHERE context = ?",
+            (context,),
+        )
+        known = {(r[0], r[1]): (r[2], r[3]) for r in rows}
+        return cls(register, context, ctx.key, limits.max_file_bytes, known)
+
+    def _mac(self, blob: bytes) -> str:
+        return hmac.new(self.key, b"xlsxflow read cache\0" + blob, hashlib.sha256).hexdigest()
+
+    def digest(self, source) -> tuple[str, float] | None:
+        """The SHA-256 and modification time of a file or attached item (None: too large
+        or unreadable — let the reader say why)."""
+        try:
+            if isinstance(source, Path):
+                stat = source.stat()
+                if stat.st_size > self.max_bytes:
+                    return None
+                return hashlib.sha256(source.read_bytes()).hexdigest(), stat.st_mtime
+            if len(source.data) > self.max_bytes:
+                return None
+            return hashlib.sha256(source.data).hexdigest(), source.mtime
+        except OSError:
+            return None
+
+    def get(self, source, rel: str):
+        """The remembered record of this file, or None (then read it and :meth:`put`)."""
+        found = self.digest(source)
+        if found is None:
+            return None
+        sha, mtime = found
+        entry = self.known.get((sha, rel))
+        if entry is None or not hmac.compare_digest(entry[1], self._mac(entry[0])):
+            return None
+        try:
+            record = pickle.loads(entry[0])  # noqa: S301 - authenticated by the round's key
+        except Exception:  # an entry of another xlsxflow build: read the file again
+            return None
+        record.mtime = mtime
+        self.hits += 1
+        return record
+
+    def put(self, record) -> None:
+        """Remember a fresh record (as the reader returned it, before any later change)."""
+        if not record.sha256 or any(i.code in NOT_REMEMBERED for i in record.issues):
+            return
+        blob = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+        self.new.append((record.sha256, record.path, blob, self._mac(blob)))
+
+    def save(self) -> int:
+        """Write what was read in one transaction; the count written."""
+        if not self.new:
+            return 0
+        now = datetime.now().astimezone().isoformat(timespec="seconds")
+        conn = self.register._conn
+        try:
+            with write(conn):
+                conn.executemany(
+                    "INSERT OR REPLACE INTO ingest_cache (context, sha256, path, record, mac,"
+                    " stored_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(self.context, *entry, now) for entry in self.new],
+                )
+        except sqlite3.Error as exc:
+            raise self.register._error(exc) from None
+        count, self.new = len(self.new), []
+        return count
