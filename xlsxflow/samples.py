@@ -807,7 +807,8 @@ def _conditions_returns(files, layout: Layout, out_dir: Path, rng: random.Random
                 ws[inp.ref] = rng.choice(["见台账第3册", "附证书复印件", "有会议记录"])
             elif inp.kind == "field":
                 if inp.key == "apply_level":
-                    ws[inp.ref] = names[min(max(reach, 0) + (index == 2), len(names) - 1)]
+                    aimed = len(names) - 1 if index in (1, 2) else max(reach, 0)
+                    ws[inp.ref] = names[aimed]
                 elif inp.field_type == "date":
                     ws[inp.ref] = "2026-12-01"
                 elif inp.field_type == "choice":

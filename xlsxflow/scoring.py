@@ -119,6 +119,7 @@ def evaluate(rubric: Rubric, roster: Roster, sub: Submission, file: str) -> Resu
         complete=complete,
         indicators=indicators,
         stars=stars,
+        applied=(sub.fields.get("apply_level") or "") if stars is not None else "",
     )
 
 

@@ -94,6 +94,7 @@ class Result:
     sheet: str = ""
     nominee: str = ""
     stars: StarResult | None = None  # a rubric decided by conditions: the level or stars
+    applied: str = ""  # a conditions sheet's 申报等级
 
     def to_dict(self) -> dict:
         return {
@@ -113,7 +114,11 @@ class Result:
             "rank": self.rank,
             "award": self.award,
             "indicators": self.indicators,
-            **({"stars": self.stars.to_dict()} if self.stars is not None else {}),
+            **(
+                {"stars": self.stars.to_dict(), "applied": self.applied}
+                if self.stars is not None
+                else {}
+            ),
             **(
                 {
                     "form": self.form_id,
