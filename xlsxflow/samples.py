@@ -820,6 +820,8 @@ def _conditions_returns(files, layout: Layout, out_dir: Path, rng: random.Random
                     (b for b in rubric.bands.levels if b.name == names[max(reach, 0)]), None
                 )
                 floor = band.min if band and band.min is not None else inp.max * 0.7
+                if reach < 0:  # below the lowest band
+                    floor = max(0.0, floor - 5)
                 share = min(1.0, (floor + (index % 3) * inp.step) / rubric.items_max)
                 ws[inp.ref] = min(inp.max, -(-inp.max * share // inp.step) * inp.step)
         if index == 3:
