@@ -64,7 +64,10 @@ _LABELS: dict[str, tuple[str, str]] = {
         "(无: none), numbers for rates and counts (percentages 0–100). 2. A condition used by several "
         "levels is asked once. 3. Do not insert rows or change the table; save as .xlsx and send it back in time.",
     ),
-    "conditions_head": ("评星条件", "Conditions"),
+    "instructions_conditions_more": (
+        "5. 表格下部的评星条件：事实条件选“是”或“否”，比率、次数等填数字（百分数填 0–100）。",
+        " 5. Conditions below the scores: 是/否 (yes/no) for a fact, numbers for rates and counts.",
+    ),
     "conditions_block": (
         "评星条件：逐项填写，结果由汇总程序按标准评定",
         "Conditions: answer each; the level is worked out from the standard",

@@ -464,6 +464,8 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
         how = t("instructions_targets", lang)
     else:
         how = t("instructions_form", lang)
+    if rubric.has_conditions and not conditions_only:  # 篇2: conditions below the scores
+        how += t("instructions_conditions_more", lang)
     for number, (_, item) in enumerate(rubric.items(), 1):
         if item.not_applicable:
             when = item.not_applicable.when

@@ -42,6 +42,10 @@ class Submission:
     slot: int = 0
     sheet: str = ""
 
+    def __setstate__(self, state: dict) -> None:
+        """A return read (and cached in the register) before conditions sheets existed."""
+        self.__dict__.update({"answers": {}, **state})
+
     def value_of(self, kind: str, key: str):
         """An input as read, by layout kind; a score marked 不适用 reads as that word."""
         if kind == "score" and key in self.not_applicable:
