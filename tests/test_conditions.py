@@ -470,18 +470,16 @@ def test_004_complete_rooms_equipment_and_three_rates_per_group():
     )
 
 
-# -- workbooks for conditions come later: generate says so ---------------------------------
+# -- generate writes a conditions sheet (tests/test_conditions_sheet.py reads them back) ----
 
 
 @pytest.mark.parametrize("name", list(CONDITIONS))
-def test_generate_of_a_conditions_rubric_says_the_sheet_comes_later(name, tmp_path, monkeypatch):
+def test_generate_of_a_conditions_rubric_writes_the_workbooks(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, ["generate", name, "--roster", str(ROSTER)])
-    assert result.exit_code == 2, result.output
-    r = load_rubric(name)
-    assert render("conditions-sheet-later", title=r.title, rubric=r.id) in result.output
+    result = CliRunner().invoke(main, ["generate", name, "--roster", str(ROSTER), "--out", "wb"])
+    assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
-    assert list(tmp_path.iterdir()) == []  # no key, no record, no folder
+    assert len(list((tmp_path / "wb").glob("*.xlsx"))) == len(ROSTER.read_text().splitlines()) - 1
 
 
 def test_the_readme_example_loads():
@@ -511,7 +509,10 @@ def test_a_round_file_with_a_conditions_form_says_so_and_generate_refuses(tmp_pa
         encoding="utf-8",
     )
     checked = CliRunner().invoke(main, ["round", "check", "round.yaml"])
-    assert checked.exit_code == 0 and "按条件定星：工作簿后续提供，暂不能生成" in checked.output
+    assert (
+        checked.exit_code == 0
+        and "按条件定星：轮次文件暂不能生成，请用 generate 单独生成" in checked.output
+    )
     result = CliRunner().invoke(main, ["generate", "round.yaml"])
     r = load_rubric("xingji-shequ")
     assert result.exit_code == 2

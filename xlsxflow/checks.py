@@ -284,6 +284,8 @@ def read_inputs(
             target[inp.key] = value
             if value is None:
                 submission.errors += 1
+        elif inp.kind == "answer":
+            yield from _read_answer(cell, inp, at, submission, where)
         elif inp.kind == "note":
             parsed = parse_text(cell)
             if parsed.removed:
@@ -316,6 +318,38 @@ def read_inputs(
                     submission.errors += 1
             target = submission.declarations if inp.kind == "declaration" else submission.fields
             target[inp.key] = value
+
+
+def _read_answer(cell, inp, at: str, submission: Submission, where: Where) -> Iterator[Issue]:
+    """A conditions sheet's answer: a choice (是/否, an honour's level) or a number in the
+    measure's range.  Blank is no answer (the condition does not hold: 未填), except a
+    veto, which must be answered; anything unreadable is an error named by its cell."""
+    if inp.field_type == "choice":
+        parsed = parse_choice(cell, inp.choices)
+        issue = _field_issue(parsed, inp, at, where)
+        value = parsed.value if parsed.status in ("ok", "normalised") else None
+    else:
+        parsed = parse_number(cell)
+        issue = None
+        if parsed.status != "missing":
+            issue = next(_number_issues(parsed, inp, at, where), None)
+        value = parsed.value if parsed.status in ("ok", "normalised") else None
+        if value is not None and (
+            (inp.min is not None and value < inp.min) or (inp.max is not None and value > inp.max)
+        ):
+            low = fmt(inp.min) if inp.min is not None else "−∞"
+            high = fmt(inp.max) if inp.max is not None else "∞"
+            issue = where(
+                "value-answer-range", cell=at, label=inp.label, value=fmt(value), min=low, max=high
+            )
+        elif parsed.status == "missing" and inp.required:
+            issue = where("value-missing", cell=at, label=inp.label)
+    if issue is not None:
+        yield issue
+        if issue.severity == "error":
+            value = None
+            submission.errors += 1
+    submission.answers[inp.key] = value
 
 
 def _marked_not_applicable(parsed: Parsed) -> bool:

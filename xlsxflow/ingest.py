@@ -46,6 +46,7 @@ from .checks import (
     read_identity,
     read_inputs,
 )
+from .conditions import StarResult, round_targets
 from .isolation import DEFAULT_ISOLATION, Isolation, read_isolated
 from .layout import META_SHEET, build_layout
 from .mail import MAIL_SUFFIX, eml_attachments, read_mail_record
@@ -147,6 +148,8 @@ class IngestReport:
     round: Round | None = None  # a round of several forms
     quotas: list[QuotaRow] = field(default_factory=list)  # per unit and quota group
     warnings: list[Issue] = field(default_factory=list)  # about the folder as a whole
+    # a rubric decided by conditions: its round-level targets (conditions.TargetResult)
+    targets: list = field(default_factory=list)
 
     @property
     def issues(self) -> list[Issue]:
@@ -206,6 +209,7 @@ class IngestReport:
             ],
             "warnings": [i.to_dict() for i in self.warnings],
             **({"quotas": [q.to_dict() for q in self.quotas]} if self.round else {}),
+            **({"targets": [t.to_dict() for t in self.targets]} if self.targets else {}),
         }
 
 
@@ -578,6 +582,9 @@ def ingest(
         accepted_reason(rec, ctx)
     returned = {rec.unit_id for rec in accepted}
     missing = [u for u in ctx.roster if u.unit_id not in returned and _expected(ctx, u)]
+    targets = []
+    if ctx.round is None and ctx.rubric.has_conditions and ctx.rubric.targets:
+        targets = star_targets(ctx.rubric, results, len(results) + len(missing))
     rec = ctx.record
     rubric_id, rubric_title, rubric_version, rubric_hash = ctx.signed_as
     return IngestReport(
@@ -596,7 +603,16 @@ def ingest(
         round=ctx.round,
         quotas=quotas,
         warnings=folder_warnings(returns_dir, records, accepted),
+        targets=targets,
     )
+
+
+def star_targets(rubric, results: list[Result], units: int) -> list:
+    """The round-level targets over every unit of the roster: a unit that sent nothing
+    usable has reached no level (the seed's share is of all units: 全街道80%以上…)."""
+    reached = [r.stars for r in results if r.stars is not None]
+    silent = [StarResult(rubric.id, rubric.kind)] * max(0, units - len(reached))
+    return round_targets(rubric, reached + silent)
 
 
 def read_folder(

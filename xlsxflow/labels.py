@@ -56,6 +56,41 @@ _LABELS: dict[str, tuple[str, str]] = {
         "dates like 2026-12-01. 2. Do not insert or delete rows or columns, rename sheets or save in "
         "another format. 3. Save as .xlsx and send it back before the deadline.",
     ),
+    "instructions_conditions": (
+        "填写说明：1. 只在浅黄色单元格中填写：事实条件选“是”或“否”，荣誉选已获得的最高级别（未获得选“无”），"
+        "比率、数量填数字（百分数填 0–100）。2. 同一条件在几个星级中出现时只填一次。"
+        "3. 请勿增删行列或修改表格内容；填好后保存（.xlsx），按时报送。",
+        "How to fill in: 1. Type only in the light-yellow cells: 是/否 for a fact, the highest honour held "
+        "(无: none), numbers for rates and counts (percentages 0–100). 2. A condition used by several "
+        "levels is asked once. 3. Do not insert rows or change the table; save as .xlsx and send it back in time.",
+    ),
+    "instructions_conditions_more": (
+        "5. 表格下部的评星条件：事实条件选“是”或“否”，比率、次数等填数字（百分数填 0–100）。",
+        " 5. Conditions below the scores: 是/否 (yes/no) for a fact, numbers for rates and counts.",
+    ),
+    "conditions_block": (
+        "评星条件：逐项填写，结果由汇总程序按标准评定",
+        "Conditions: answer each; the level is worked out from the standard",
+    ),
+    "col_condition": ("条件（标准原文）", "Condition (the standard's words)"),
+    "col_how": ("填法", "Kind"),
+    "col_answer": ("填报", "Answer"),
+    "col_evidence": ("说明或佐证", "Grounds / evidence"),
+    "apply_level": ("申报等级", "Level applied for"),
+    "apply_head": ("申报", "Application"),
+    "veto_head": ("一票否决", "Veto"),
+    "veto_block": (
+        "一票否决（{levels}）：存在下列情形之一的选“是”，不能评为{levels}",
+        "Veto ({levels}): answer 是 (yes) if it applies; the unit cannot reach {levels}",
+    ),
+    "level_block_by": ("{level}（{by}评定{publicity}）", "{level} (decided by {by}{publicity})"),
+    "level_publicity": ("，须公示", ", after public notice"),
+    "how_fact": ("是/否", "yes/no"),
+    "how_honour": ("等级", "level"),
+    "how_number": ("数值", "number"),
+    "honour_suffix": ("（选已获得的最高级别）", " (the highest held)"),
+    "honour_none": ("无", "无"),
+    "vmsg_answer_number": ("请填写数字{range}。", "Enter a number{range}."),
     "instructions_na": (
         "第{number}项：{when}在{score_label}栏填“不适用”。",
         " Item {number}: {when} enter “不适用” (not applicable).",

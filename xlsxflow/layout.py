@@ -37,6 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from .conditions import questions
 from .labels import t
 from .messages import XlsxflowError, make_issue
 from .rubric import FormField, Rubric
@@ -51,6 +52,9 @@ COLUMNS = ("A", "B", "C", "D", "E")
 # Widths in Excel character units; B wraps the item text, E the unit's note.
 COLUMN_WIDTHS = (10, 48, 6, 9, 42)
 TARGET_COLUMN_WIDTHS = (12, 50, 13, 10, 28)  # the 目标 column is wider (≥ 300平方米)
+CONDITION_COLUMN_WIDTHS = (10, 46, 8, 10, 38)  # 填法 (是/否, 等级, %) and 填报 (a dropdown)
+CONDITION_NOTE_LENGTH = 40  # the longest 说明或佐证 of one condition (its row is drawn that tall)
+APPLY_LEVEL = "apply_level"  # the key of the 申报等级 input
 # Row heights reserved for typed text: points per line of 11 pt CJK text (LibreOffice
 # draws Noto CJK at ~15.5 pt a line), and Excel's tallest row.
 LINE_POINTS = 16.0
@@ -87,7 +91,8 @@ Style = Literal[
     "block_head",
     "approval",
 ]
-InputKind = Literal["score", "bonus", "note", "declaration", "field", "indicator"]
+# answer: a conditions sheet's fact, honour, number or veto (``conditions.questions``)
+InputKind = Literal["score", "bonus", "note", "declaration", "field", "indicator", "answer"]
 
 
 def ref(row: int, col: int) -> str:
@@ -132,6 +137,7 @@ class InputCell:
     max_int: int | None = None
     required: bool = False
     not_applicable: str = ""  # score cells: who may type 不适用 (the rubric's `when`)
+    min: float | None = None  # answers: the smallest number a measure takes
     about: int | None = None  # text fields: “N字左右”
 
     @property
@@ -337,9 +343,10 @@ def nomination_subtitles(
     return shared, (plain,)
 
 
-def refuse_conditions(rubric: Rubric) -> None:
-    """Stars decided by conditions have no sheet yet: say so instead of drawing a wrong one."""
-    if rubric.has_conditions:
+def refuse_conditions(rubric: Rubric, plan: SheetPlan | None = None) -> None:
+    """A round file's form decided by conditions has no sheet yet (a rubric alone has):
+    say so instead of drawing a wrong one."""
+    if rubric.has_conditions and plan is not None:
         raise XlsxflowError(
             make_issue("conditions-sheet-later", title=rubric.title, rubric=rubric.id)
         )
@@ -355,6 +362,8 @@ def _fmt(value: float) -> str:
 
 
 def column_widths(rubric: Rubric) -> tuple[int, ...]:
+    if rubric.has_conditions:
+        return CONDITION_COLUMN_WIDTHS
     return TARGET_COLUMN_WIDTHS if rubric.indicators else COLUMN_WIDTHS
 
 
@@ -391,7 +400,7 @@ _CACHE: dict[tuple, Layout] = {}
 
 def build_layout(rubric: Rubric, lang: str = "zh", plan: SheetPlan | None = None) -> Layout:
     """The layout of one sheet in ``lang`` (cached: ingest asks per file)."""
-    refuse_conditions(rubric)
+    refuse_conditions(rubric, plan)
     key = (rubric.content_hash, lang, plan.cache_key if plan else None)
     if key not in _CACHE:
         if len(_CACHE) > 2000:
@@ -445,13 +454,18 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
         add_input(2, D, "input_text", nominee, merge_to=(2, E))
     else:
         add(2, B, "value", role="deadline", merge_to=(2, E))
-    form_only = not rubric.sections and not rubric.indicators
-    if rubric.scored:
+    form_only = not rubric.sections and not rubric.indicators and not rubric.has_conditions
+    conditions_only = rubric.has_conditions and not rubric.scored and not rubric.indicators
+    if conditions_only:
+        how = t("instructions_conditions", lang)
+    elif rubric.scored:
         how = t("instructions", lang, score_label=rubric.score_label, step_text=step_text)
     elif rubric.indicators:
         how = t("instructions_targets", lang)
     else:
         how = t("instructions_form", lang)
+    if rubric.has_conditions and not conditions_only:  # 篇2: conditions below the scores
+        how += t("instructions_conditions_more", lang)
     for number, (_, item) in enumerate(rubric.items(), 1):
         if item.not_applicable:
             when = item.not_applicable.when
@@ -475,6 +489,11 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
         add(HEADER_ROW, A, "header", t("col_section", lang))
         add(HEADER_ROW, B, "header", t("col_text", lang), merge_to=(HEADER_ROW, C))
         add(HEADER_ROW, D, "header", t("col_fill", lang), merge_to=(HEADER_ROW, E))
+    elif conditions_only:  # 项目 / 条件（标准原文） / 填法 / 填报 / 说明或佐证
+        for col, key in enumerate(
+            ("col_section", "col_condition", "col_how", "col_answer", "col_evidence")
+        ):
+            add(HEADER_ROW, col, "header", t(key, lang))
     else:
         keys = ("col_section", "col_text", "col_max", None, "col_note")
         if not rubric.scored:  # targets only (seed 004): 项目 / 指标 / 目标 / 实际值 / 是否达标
@@ -617,6 +636,9 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
     # also head the 否决事项, 填报信息 and 申报表 pages (a sheet has one set of print
     # titles), so they repeat only when the table runs past its first page.
     repeat_header = form_only or table_points(heights, row - 1) > PAGE_POINTS
+    if rubric.has_conditions:
+        row = _condition_rows(rubric, lang, add, add_input, heights, row, conditions_only)
+        repeat_header = repeat_header or conditions_only
 
     if rubric.declarations:
         add(row, A, "block_head", t("declarations_head", lang), merge_to=(row, E))
@@ -788,6 +810,136 @@ class _FieldDrawer:
         area = replace(inp, row=row, col=B)
         self.add_input(row, B, style, area, merge_to=(row + count - 1, E))
         return row + count
+
+
+def _condition_rows(
+    rubric: Rubric, lang: str, add, add_input, heights: dict[int, float], row: int, plain: bool
+) -> int:
+    """The conditions: 申报等级 (levels only), then level by level (or star by star) the
+    questions first met there, grouped as the seed's table, then the vetoes.
+
+    One row per question of ``conditions.questions``: its words (B), how it is answered
+    (C), the answer (D: 是/否 or the scale as a dropdown, or a validated number) and its
+    说明或佐证 (E).  ``plain``: the sheet holds only conditions (its column headings are
+    the sheet's); else (a score table above: 篇2) the block brings its own headings.
+    """
+    A, B, C, D, E = range(5)
+    widths = CONDITION_COLUMN_WIDTHS
+    if not plain:
+        add(row, A, "block_head", t("conditions_block", lang), merge_to=(row, E))
+        row += 1
+        for col, key in enumerate(
+            ("col_section", "col_condition", "col_how", "col_answer", "col_evidence")
+        ):
+            add(row, col, "header", t(key, lang))
+        row += 1
+    if rubric.levels:
+        names = tuple(rubric.level_names)
+        add(row, A, "section", t("apply_head", lang))
+        add(row, B, "label", t("apply_level", lang), merge_to=(row, C))
+        add_input(
+            row,
+            D,
+            "input_choice",
+            InputCell(
+                name=f"{NAME_PREFIX}{APPLY_LEVEL}",
+                key=APPLY_LEVEL,
+                kind="field",
+                label=t("apply_level", lang),
+                row=row,
+                col=D,
+                field_type="choice",
+                choices=names,
+                required=True,
+            ),
+            merge_to=(row, E),
+        )
+        row += 1
+    asked = questions(rubric)
+    owners = [(lv.name, lv.decided_by, lv.publicity) for lv in rubric.levels] or [
+        (st.name, "", False) for st in rubric.stars
+    ]
+    number = 0
+    per_line = (widths[E] - 2) // 2  # CJK characters on one line of the note column
+    note_height = -(-CONDITION_NOTE_LENGTH // per_line) * LINE_POINTS + 6
+
+    def question_row(q, r: int) -> None:
+        nonlocal number
+        number += 1
+        text = q.text + (t("honour_suffix", lang) if q.kind == "honour" else "")
+        add(r, B, "text", f"{number}. {text}")
+        how = {"fact": "how_fact", "veto": "how_fact", "honour": "how_honour"}.get(q.kind)
+        add(r, C, "number", t(how, lang) if how else (q.unit or t("how_number", lang)))
+        short = q.text if len(q.text) <= 12 else q.text[:12] + "…"
+        choices = tuple(q.choices)
+        if q.kind == "honour":
+            choices = (t("honour_none", lang), *choices)
+        add_input(
+            r,
+            D,
+            "input_choice" if q.kind != "number" else "input_score",
+            InputCell(
+                name=f"{NAME_PREFIX}c_{q.id}",
+                key=q.id,
+                kind="answer",
+                label=f"第{number}项（{short}）"
+                if lang != "en"
+                else f"condition {number} ({short})",
+                row=r,
+                col=D,
+                field_type="number" if q.kind == "number" else "choice",
+                choices=choices if q.kind != "number" else (),
+                min=q.min,
+                max=q.max,
+                required=q.kind == "veto",
+            ),
+        )
+        add_input(
+            r,
+            E,
+            "input_text",
+            InputCell(
+                name=f"{NAME_PREFIX}c_{q.id}_note",
+                key=f"c_{q.id}",
+                kind="note",
+                label=f"第{number}项说明或佐证" if lang != "en" else f"condition {number} note",
+                row=r,
+                col=E,
+                max_length=CONDITION_NOTE_LENGTH,
+            ),
+        )
+        heights[r] = note_height
+
+    for name, by, publicity in owners:
+        mine = [q for q in asked if q.kind != "veto" and q.used_by and q.used_by[0] == name]
+        if not mine:
+            continue
+        head = name
+        if by:
+            extra = t("level_publicity", lang) if publicity else ""
+            head = t("level_block_by", lang, level=name, by=by, publicity=extra)
+        add(row, A, "block_head", head, merge_to=(row, E))
+        row += 1
+        groups: dict[str, list] = {}
+        for q in mine:
+            groups.setdefault(q.group, []).append(q)
+        for group, items in groups.items():
+            first = row
+            for q in items:
+                question_row(q, row)
+                row += 1
+            add(first, A, "section", group or name, merge_to=(row - 1, A))
+    vetoes = [q for q in asked if q.kind == "veto"]
+    if vetoes:
+        blocked = "、".join(dict.fromkeys(lv for q in vetoes for lv in q.used_by))
+        add(row, A, "block_head", t("veto_block", lang, levels=blocked), merge_to=(row, E))
+        row += 1
+        first = row
+        for q in vetoes:
+            question_row(q, row)
+            row += 1
+        add(first, A, "section", t("veto_head", lang), merge_to=(row - 1, A))
+    return row
 
 
 def _indicator_rows(rubric: Rubric, lang: str, add, add_input, row: int) -> None:

@@ -68,8 +68,8 @@ CATALOGUE: dict[str, Message] = {
     ),
     "conditions-sheet-later": Message(
         E,
-        "{title}（{rubric}）按条件评定星级，条件表工作簿尚未提供（将在后续版本加入），"
-        "暂不能生成工作簿。可用 xlsxflow rubric check {rubric} 查看全部条件。",
+        "{title}（{rubric}）按条件评定星级：条件表暂只能作为单独的评分表生成"
+        "（xlsxflow generate {rubric} --roster …），还不能放进轮次文件的表单。",
     ),
     "conditions-missing": Message(I, "距{level}还差：{items}"),
     "conditions-unmet": Message(I, "{requirement}（现为{actual}）"),
@@ -309,6 +309,7 @@ CATALOGUE: dict[str, Message] = {
     "value-missing": Message(E, "“{label}”未填写。"),
     "value-not-number": Message(E, "“{label}”应填数字，实际为“{found}”。"),
     "value-out-of-range": Message(E, "“{label}”为 {value}，超出允许范围 0–{max} 分。"),
+    "value-answer-range": Message(E, "“{label}”为 {value}，超出允许范围 {min}–{max}。"),
     "value-step": Message(E, "“{label}”为 {value}，本项只能按{step_text}计分。"),
     "value-normalised": Message(I, "“{label}”填写为“{found}”，已按 {value} 读取。"),
     "value-bad-choice": Message(E, "“{label}”应从下拉列表中选择（{choices}），实际为“{found}”。"),

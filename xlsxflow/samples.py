@@ -19,7 +19,7 @@ import openpyxl
 from .layout import META_SHEET, NOT_APPLICABLE, Layout, build_layout
 from .messages import XlsxflowError, make_issue
 from .roster import Roster
-from .rubric import Rubric
+from .rubric import Rubric, condition_places
 from .writer import Generated
 
 HONOUR_COLUMN = "最高荣誉级别"
@@ -46,6 +46,8 @@ def make_sample_returns(
     layout = build_layout(rubric, lang)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = sorted(generated, key=lambda g: g.unit_id)
+    if rubric.has_conditions:
+        return _conditions_returns(files, layout, out_dir, rng)
     planted: list[Planted] = []
     # The last three units never answer.
     for g in files[-3:]:
@@ -707,3 +709,137 @@ def resubmit_after_review(
                 "（此前对它的评审过期）",
             )
     return None
+
+
+# -- conditions sheets (星级 by conditions, named stars) ----------------------------------
+
+
+def condition_answers(rubric: Rubric, owners: list[str]) -> dict[str, object]:
+    """Answers under which exactly the conditions of ``owners`` (level or star names) hold:
+    their facts 是 and the others 否; each honour at the highest value they ask (else 无);
+    each number at their strictest bound (else just short of the easiest one)."""
+    facts: dict[str, str] = {}
+    honours: dict[str, int] = {}
+    numbers: dict[str, list[float]] = {}
+    wanted: dict[str, float] = {}
+    for owner, cond, _ in condition_places(rubric):
+        inside = owner in owners
+        key = cond.answer_id
+        if cond.kind == "fact":
+            if inside or key not in facts:
+                facts[key] = "是" if inside else facts.get(key, "否")
+        elif cond.kind == "honour":
+            values = rubric.scale_values(rubric.measure(key).scale)
+            rank = values.index(str(cond.at_least))
+            honours.setdefault(key, -1)
+            if inside:
+                honours[key] = max(honours[key], rank)
+        elif cond.kind == "number":
+            bound = float(cond.at_least if cond.at_least is not None else cond.at_most)
+            low = cond.at_least is not None
+            numbers.setdefault(key, []).append(bound - 1 if low else bound + 1)
+            if inside:
+                chosen = wanted.get(key)
+                stricter = chosen is None or (bound > chosen if low else bound < chosen)
+                wanted[key] = bound if stricter else chosen
+    answers: dict[str, object] = dict(facts)
+    for key, rank in honours.items():
+        values = rubric.scale_values(rubric.measure(key).scale)
+        answers[key] = values[rank] if rank >= 0 else "无"
+    for key, shorts in numbers.items():
+        measure = rubric.measure(key)
+        value = wanted.get(key, min(shorts))
+        if measure.min is not None:
+            value = max(value, measure.min)
+        answers[key] = value
+    for veto in rubric.vetoes:
+        answers[veto.id] = "否"
+    return answers
+
+
+def _conditions_returns(files, layout: Layout, out_dir: Path, rng: random.Random) -> list[Planted]:
+    """A spread of units over the levels (or named stars), one vetoed, one a single
+    condition short of the next level, one value typed unreadably, one tampered, three silent."""
+    rubric = layout.rubric
+    planted = [Planted(g.unit_id, "未报送") for g in files[-3:]]
+    files = files[:-3]
+    names = rubric.level_names or [s.name for s in rubric.stars]
+    answers_at = {inp.key: inp for inp in layout.inputs if inp.kind == "answer"}
+    for index, g in enumerate(files):
+        wb = openpyxl.load_workbook(g.path)
+        ws = wb[layout.sheet_name]
+        if rubric.stars:
+            owners = [n for n in names if rng.random() < 0.6]
+            reach = len(owners) - 1
+        else:
+            reach = index % (len(names) + 1) - 1  # -1: no level
+            owners = names[: reach + 1]
+        answers = condition_answers(rubric, owners)
+        what = ""
+        if index == 1 and rubric.vetoes:
+            answers = condition_answers(rubric, names)
+            veto = rubric.vetoes[0]
+            answers[veto.id] = "是"
+            what = (
+                f"全部条件成立，但“{veto.text}”选“是”（一票否决：不能评为{'、'.join(veto.blocks)}）"
+            )
+        elif index == 2 and rubric.levels and len(names) > 1:
+            reach = len(names) - 2
+            answers = condition_answers(rubric, names)
+            short = next(
+                k
+                for k, inp in answers_at.items()
+                if inp.field_type == "choice"
+                and answers.get(k) == "是"
+                and k not in {v.id for v in rubric.vetoes}
+                and _first_user(rubric, k) == names[-1]
+            )
+            answers[short] = "否"
+            what = f"{names[-1]}只差一项条件（{answers_at[short].ref} 选“否”）"
+        elif not rubric.stars:
+            what = f"达到{names[reach]}" if reach >= 0 else "未达到任何星级"
+        else:
+            what = f"得 {len(owners)} 颗星：{'、'.join(owners) or '无'}"
+        for key, inp in answers_at.items():
+            ws[inp.ref] = answers.get(key)
+        for inp in layout.inputs:
+            if inp.kind == "note" and inp.key.startswith("c_") and rng.random() < 0.15:
+                ws[inp.ref] = rng.choice(["见台账第3册", "附证书复印件", "有会议记录"])
+            elif inp.kind == "field":
+                if inp.key == "apply_level":
+                    aimed = len(names) - 1 if index in (1, 2) else max(reach, 0)
+                    ws[inp.ref] = names[aimed]
+                elif inp.field_type == "date":
+                    ws[inp.ref] = "2026-12-01"
+                elif inp.field_type == "choice":
+                    ws[inp.ref] = inp.choices[0]
+                else:
+                    ws[inp.ref] = "张敏"
+            elif inp.kind == "score":  # 篇2: the score's band is the level aimed at
+                band = next(
+                    (b for b in rubric.bands.levels if b.name == names[max(reach, 0)]), None
+                )
+                floor = band.min if band and band.min is not None else inp.max * 0.7
+                if reach < 0:  # below the lowest band
+                    floor = max(0.0, floor - 5)
+                share = min(1.0, (floor + (index % 3) * inp.step) / rubric.items_max)
+                ws[inp.ref] = min(inp.max, -(-inp.max * share // inp.step) * inp.step)
+        if index == 3:
+            number = next((inp for inp in answers_at.values() if inp.field_type == "number"), None)
+            cell = number or next(iter(answers_at.values()))
+            ws[cell.ref] = "九十五"
+            what = f"{cell.ref} 填成文字“九十五”（应报错并指明单元格）"
+        elif index == 4:
+            ws.protection.sheet = False
+            label = next(c for c in layout.cells if c.style == "text")
+            ws[label.ref] = f"{label.value}（改）"
+            what = f"取消保护后改了 {label.ref} 的条件文字（应拒收）"
+        wb.save(out_dir / g.path.name)
+        planted.append(Planted(g.unit_id, what))
+    planted.append(_inbox_clutter(out_dir, files[0].path.name))
+    return planted
+
+
+def _first_user(rubric: Rubric, key: str) -> str:
+    """The lowest level (or star) whose conditions test answer ``key``."""
+    return next(owner for owner, cond, _ in condition_places(rubric) if cond.answer_id == key)

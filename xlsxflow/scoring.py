@@ -18,6 +18,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import TypeVar
 
+from . import conditions
 from .roster import Roster
 from .rubric import Item, Rubric
 from .submission import Result, Submission
@@ -96,6 +97,12 @@ def evaluate(rubric: Rubric, roster: Roster, sub: Submission, file: str) -> Resu
         if decl.veto and sub.declarations.get(decl.id) == yes:
             reasons.append(f"一票否决：{decl.text}")
     band_on = rubric.bands.on if rubric.bands else "total"
+    band = rubric.band_for(totals[band_on]) if complete else ""
+    stars = None
+    if rubric.has_conditions:  # the level (or named stars) by the conditions answered
+        score = totals[band_on] if rubric.by_score and complete else None
+        stars = conditions.evaluate(rubric, sub.answers, score)
+        band = (stars.level or "") if complete and rubric.levels else ""
     return Result(
         unit_id=sub.unit_id,
         unit_name=unit.name if unit else "",
@@ -106,11 +113,13 @@ def evaluate(rubric: Rubric, roster: Roster, sub: Submission, file: str) -> Resu
         subtotal=totals["subtotal"],
         bonus=totals.get("bonus", 0.0),
         total=totals["total"],
-        band=rubric.band_for(totals[band_on]) if complete else "",
+        band=band,
         eligible=complete and not reasons,
         reasons=reasons,
         complete=complete,
         indicators=indicators,
+        stars=stars,
+        applied=(sub.fields.get("apply_level") or "") if stars is not None else "",
     )
 
 

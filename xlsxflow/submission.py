@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .conditions import StarResult
 
 # Which Submission table holds an input of each layout kind.
 TABLE_OF_KIND = {
@@ -12,6 +16,7 @@ TABLE_OF_KIND = {
     "declaration": "declarations",
     "field": "fields",
     "indicator": "indicators",
+    "answer": "answers",
 }
 
 
@@ -27,6 +32,8 @@ class Submission:
     fields: dict[str, str | None] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
     indicators: dict[str, float | None] = field(default_factory=dict)
+    # a conditions sheet: a fact's or veto's 是/否, an honour's level (or 无), a number
+    answers: dict[str, str | float | None] = field(default_factory=dict)
     cached_totals: dict[str, float | None] = field(default_factory=dict)
     not_applicable: set[str] = field(default_factory=set)  # items marked 不适用 (where allowed)
     errors: int = 0  # value errors found while reading
@@ -34,6 +41,10 @@ class Submission:
     form_id: str = ""  # a round workbook: the form, slot and sheet this came from
     slot: int = 0
     sheet: str = ""
+
+    def __setstate__(self, state: dict) -> None:
+        """A return read (and cached in the register) before conditions sheets existed."""
+        self.__dict__.update({"answers": {}, **state})
 
     def value_of(self, kind: str, key: str):
         """An input as read, by layout kind; a score marked 不适用 reads as that word."""
@@ -58,6 +69,7 @@ class Submission:
             tuple(sorted(self.notes.items())),
             tuple(sorted(self.indicators.items())),
             tuple(sorted(self.not_applicable)),
+            tuple(sorted(self.answers.items())),
         )
 
 
@@ -85,6 +97,8 @@ class Result:
     slot: int = 0
     sheet: str = ""
     nominee: str = ""
+    stars: StarResult | None = None  # a rubric decided by conditions: the level or stars
+    applied: str = ""  # a conditions sheet's 申报等级
 
     def to_dict(self) -> dict:
         return {
@@ -104,6 +118,11 @@ class Result:
             "rank": self.rank,
             "award": self.award,
             "indicators": self.indicators,
+            **(
+                {"stars": self.stars.to_dict(), "applied": self.applied}
+                if self.stars is not None
+                else {}
+            ),
             **(
                 {
                     "form": self.form_id,

@@ -26,7 +26,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from . import __version__, approval, labels
 from .atomic import atomic_write_bytes
 from .ingest import IngestReport
-from .layout import META_SHEET
+from .layout import APPLY_LEVEL, META_SHEET, build_layout
 from .messages import Severity, render
 from .rubric import Rubric
 from .values import fmt, writable
@@ -104,6 +104,31 @@ _L = {
     "notice": ("公示", "notice"),
     "number": ("序号", "No."),
     "none_eligible": ("（暂无符合条件的推荐对象）", "(no eligible nominee yet)"),
+    "stars_sheet": ("星级", "Stars"),
+    "applied": ("申报等级", "Applied for"),
+    "level_reached": ("评定等级", "Level reached"),
+    "no_level": ("未达到星级", "no level"),
+    "next_missing": ("距下一级还差", "Missing for the next level"),
+    "vetoes": ("一票否决", "Vetoes"),
+    "decided_by": ("评定", "Decided by"),
+    "publicity_needed": ("公示", "Public notice"),
+    "needs_publicity": ("须公示", "required"),
+    "remark": ("备注", "Remark"),
+    "score_band": ("分数档", "Band by score"),
+    "star_count": ("星数", "Stars"),
+    "stars_earned": ("所得星", "Stars earned"),
+    "stars_missing": ("未得的星及所缺条件", "Stars not earned and what they lack"),
+    "has_errors": (
+        "有 {n} 处填写错误，按未成立计，需改正后重报",
+        "{n} value errors, counted as not met",
+    ),
+    "applied_higher": ("申报{applied}，未达到", "applied for {applied}, not reached"),
+    "targets_head": ("本轮目标", "Round targets"),
+    "targets_basis": (
+        "按应报单位 {units} 个计（未交或文件无法使用的单位按未达到星级计）。",
+        "Over all {units} units expected (a unit with no usable return reached no level).",
+    ),
+    "decided_top": ("{by}", "{by}"),
 }
 _SEVERITY = {
     "zh": {"error": "错误", "warning": "警告", "info": "提示"},
@@ -415,6 +440,8 @@ def summary_bytes(
         ws = _ranking_sheet(s, _t("ranking", lang), rubric, report.results, report, lang)
         ws.activate()
         _details_sheet(s, _t("details", lang), rubric, report.results, report, lang)
+        if rubric.has_conditions:
+            _stars_sheet(s, rubric, report, lang)
     if outcome is not None and key is not None:
         approval.add_to_summary(wb, report, outcome.candidates, key)
 
@@ -676,6 +703,87 @@ def _ranking_sheet(
     return ws
 
 
+def _stars_sheet(s: _Sheets, rubric: Rubric, report, lang: str) -> None:
+    """星级: per unit the level reached (or the named stars earned), what is missing for
+    the next level, the vetoes, who decides and 公示; then the round's targets."""
+    results = [r for r in report.results if r.stars is not None]
+    names = rubric.level_names
+    none = _t("no_level", lang)
+    rows = []
+    if rubric.stars:
+        headers = [_t(k, lang) for k in ("unit_id", "unit_name", "star_count", "stars_earned")]
+        headers += [_t("stars_missing", lang), _t("remark", lang)]
+        order = sorted(results, key=lambda r: (-r.stars.count, r.unit_id))
+        for r in order:
+            st = r.stars
+            remark = _t("has_errors", lang, n=r_errors(r, report)) if not r.complete else ""
+            rows.append(
+                [r.unit_id, r.unit_name, st.count, "、".join(st.stars), st.missing_text, remark]
+            )
+        widths = {0: 10, 1: 20, 2: 6, 3: 30, 4: 60, 5: 20}
+    else:
+        mixed = rubric.by_score
+        keys = ["unit_id", "unit_name", *(["total", "score_band"] if mixed else [])]
+        keys += ["applied", "level_reached", "next_missing", "vetoes", "decided_by"]
+        keys += ["publicity_needed", "remark"]
+        headers = [_t(k, lang) for k in keys]
+        if mixed:
+            headers[2] = rubric.score_label
+
+        def rank_of(r) -> int:
+            return names.index(r.stars.level) if r.stars.level in names else -1
+
+        for r in sorted(results, key=lambda r: (-rank_of(r), r.unit_id)):
+            st = r.stars
+            remarks = []
+            if not r.complete:
+                remarks.append(_t("has_errors", lang, n=r_errors(r, report)))
+            if r.applied in names and names.index(r.applied) > rank_of(r):
+                remarks.append(_t("applied_higher", lang, applied=r.applied))
+            row = [r.unit_id, r.unit_name]
+            row += [r.total, st.band or ""] if mixed else []
+            row += [r.applied, st.level or none, st.missing_text]
+            row += ["\n".join(v.message for v in st.vetoes), st.decided_by]
+            row += [_t("needs_publicity", lang) if st.publicity else "", "；".join(remarks)]
+            rows.append(row)
+        widths = {0: 10, 1: 20, len(headers) - 6: 9, len(headers) - 5: 56, len(headers) - 4: 30}
+        widths |= {len(headers) - 3: 6, len(headers) - 2: 7, len(headers) - 1: 20}
+        widths |= {2: 8, 3: 8} if mixed else {}
+        widths[len(headers) - 7] = 9  # 申报等级
+    ws = s.table(
+        _t("stars_sheet", lang),
+        headers,
+        rows,
+        widths=widths,
+        title=report.round_title,
+        unit_columns=(0, 1),
+    )
+    if not report.targets:
+        return
+    r = len(rows) + 2
+    width = [sum(widths.get(c, 10) for c in range(len(headers)))]
+    ws.write_string(r, 0, _t("targets_head", lang), s.head)
+    for target in report.targets:
+        r += 1
+        text = f"{target.text}：{target.message}" if target.text else target.message
+        ws.merge_range(r, 0, r, len(headers) - 1, "", s.text)
+        s.row(ws, r, [text], width)
+    r += 1
+    units = report.targets[0].total
+    ws.merge_range(r, 0, r, len(headers) - 1, "", s.side)
+    ws.write_string(r, 0, _t("targets_basis", lang, units=units), s.side)
+    ws.print_area(0, 0, r, len(headers) - 1)
+
+
+def r_errors(result, report) -> int:
+    """The value errors of the return a result comes from."""
+    for f in report.files:
+        for sub in f.submissions:
+            if f.path == result.file and sub.sheet == result.sheet:
+                return sub.errors
+    return 0
+
+
 def _details_sheet(s: _Sheets, name: str, rubric: Rubric, results, report, lang: str) -> None:
     """明细: one row per result, one column per item, bonus line, declaration and field."""
     item_headers, getters = [], []
@@ -695,6 +803,12 @@ def _details_sheet(s: _Sheets, name: str, rubric: Rubric, results, report, lang:
     for f in rubric.fields:
         item_headers.append(f.label)
         getters.append(lambda sub, i=f.id: sub.fields.get(i))
+    if rubric.has_conditions:  # 申报等级 and every answer, labelled as on the unit's sheet
+        for inp in build_layout(rubric, lang).inputs:
+            if inp.kind == "answer" or inp.key == APPLY_LEVEL:
+                item_headers.append(inp.label)
+                table = "answers" if inp.kind == "answer" else "fields"
+                getters.append(lambda sub, i=inp.key, t=table: getattr(sub, t).get(i))
     _detail_rows(s, name, item_headers, getters, rubric.scored, results, report, lang)
 
 

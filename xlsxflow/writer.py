@@ -325,6 +325,24 @@ def validation_for(inp: InputCell, lang: str) -> dict | None:
             ),
             "error_type": "stop",
         }
+    if inp.kind == "answer" and inp.field_type == "number":  # a rate, an area, a count
+        low = inp.min if inp.min is not None else -1e9
+        high = inp.max if inp.max is not None else 1e9
+        rng = ""
+        if inp.min is not None or inp.max is not None:
+            rng = f"，{_num(low) if inp.min is not None else ''}–{_num(high) if inp.max is not None else ''}"
+        message = _clip(t("vmsg_answer_number", lang, range=rng), DV_INPUT_MAX)
+        return {
+            "validate": "decimal",
+            "criteria": "between",
+            "minimum": low,
+            "maximum": high,
+            "input_title": _clip(inp.label, DV_TITLE_MAX),
+            "input_message": message,
+            "error_title": _clip(t("verr_title", lang), DV_TITLE_MAX),
+            "error_message": _clip(t("vmsg_answer_number", lang, range=rng), DV_ERROR_MAX),
+            "error_type": "stop",
+        }
     if inp.kind == "note" or (inp.kind == "field" and inp.field_type == "text"):
         if not inp.max_length:
             return None
