@@ -575,3 +575,34 @@ def test_date_typed_into_a_score_cell(rnd, tmp_path, good):
     )
     r = rec(run(tmp_path, ctx, {"a.xlsx": data}), "a.xlsx")
     assert [(i.code, i.cell) for i in r.issues] == [("value-out-of-range", "D6")]
+
+
+def test_a_worker_never_outlives_its_parent():
+    """Found in CI: Ctrl-C at the wrong moment left a forked reader behind, holding the
+    parent's stdout and stderr, so whoever waited on that output (a test, a pipe into
+    another program) waited for ever.  A worker now ends with its parent."""
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import os\n"
+        "from xlsxflow.isolation import DEFAULT_ISOLATION, _context, _Slot\n"
+        "from xlsxflow.ooxml import DEFAULT_LIMITS\n"
+        "slot = _Slot(_context(), None, DEFAULT_LIMITS, DEFAULT_ISOLATION)\n"
+        "print(slot.process.pid, flush=True)\n"
+        "os._exit(0)  # gone without stopping its worker\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    out, _ = proc.communicate(timeout=30)  # returns only once no worker holds the pipes
+    worker = int(out.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"worker {worker} outlived its parent")

@@ -10,9 +10,12 @@ With two or more cores the workers also read files in parallel.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib
 import multiprocessing as mp
 import os
+import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -56,13 +59,36 @@ def _cap_memory(memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+def _follow_parent() -> int:
+    """Make this worker end with the process that started it; the parent's pid.
+
+    A forked worker holds copies of the parent's descriptors (its pipes, the terminal's
+    or a caller's stdout and stderr): one outliving a parent stopped by Ctrl-C at the
+    wrong moment would keep them open, and whoever waits on that output would wait for
+    ever.  On Linux the kernel kills it when the parent ends (``PR_SET_PDEATHSIG``);
+    elsewhere the worker notices within a second that it has a new parent.
+    """
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(AttributeError, OSError):
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL))
+    if os.getppid() != parent:  # the parent ended before the line above took effect
+        os._exit(0)
+    return parent
+
+
 def _worker(conn: Connection, ctx, limits: Limits, memory_mb: int) -> None:
+    parent = _follow_parent()
     # Looked up on the module (not imported by name) so that tests can replace it.
     read_source = importlib.import_module("xlsxflow.ingest").read_source
 
     _cap_memory(memory_mb)
     try:
         while True:
+            while not conn.poll(1.0):
+                if os.getppid() != parent:
+                    return
             job = conn.recv()
             if job is None:
                 return
