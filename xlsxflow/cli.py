@@ -1522,6 +1522,8 @@ def demo(folder, rubric_name, lang) -> None:
             click.secho(f"测评汇总 ballots: {result.ballots_summary.resolve()}", bold=True)
         if result.ballots_published:
             click.echo(f"先锋岗公示 published: {result.ballots_published.resolve()}")
+        if result.register:
+            click.echo(f"历史记录库 register: {result.register.resolve()}")
 
 
 @main.command()

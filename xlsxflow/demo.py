@@ -300,9 +300,7 @@ def demo_history_lines(register: Path, rnd, year: int | None = None) -> list[str
     if len(runs) > 3:
         lines.append(f"…… 另有 {len(runs) - 3} 个连续记录未达到称号 more runs short of a title")
     lines += [f"星级 stars: {m}" for m in down]
-    lines.append(
-        "（查看任一单位或党员：xlsxflow history 编号 --register xlsxflow-register.sqlite3）"
-    )
+    lines.append(f"（查看任一单位或党员 one record：xlsxflow history 编号 --register {register}）")
     return lines
 
 
