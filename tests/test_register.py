@@ -561,7 +561,7 @@ def test_commands_import_history_violation_revoke_export(tmp_path):
     sample = str(shipped_dir("samples") / "register-past.csv")
     done = runner.invoke(main, ["register", "import", sample, "--register", db])
     assert done.exit_code == 0, done.output
-    assert render("register-import-done", decisions=82, rounds=12, path=db) in done.output
+    assert render("register-import-done", decisions=83, rounds=12, path=db) in done.output
     added = runner.invoke(
         main,
         [

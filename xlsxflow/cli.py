@@ -23,7 +23,7 @@ from tqdm import tqdm
 from . import __version__
 from .clitext import HELP_WIDTH, Group, install
 from .isolation import Isolation
-from .messages import XlsxflowError
+from .messages import XlsxflowError, make_issue, render
 
 install()  # click's own messages in Chinese; before the commands below are built
 
@@ -37,6 +37,19 @@ ROUND_KEY = click.option(
     "key_file",
     type=click.Path(dir_okay=False),
     help="签名密钥（代替本轮记录中的）。Signing key.",
+)
+REGISTER_FILE = click.option(
+    "--register",
+    "register_file",
+    envvar="XLSXFLOW_REGISTER",
+    type=click.Path(dir_okay=False),
+    help="历史记录库（默认：当前目录的 xlsxflow-register.sqlite3；环境变量 XLSXFLOW_REGISTER）。"
+    "Register file.",
+)
+NO_REGISTER = click.option(
+    "--no-register",
+    is_flag=True,
+    help="不使用历史记录库。Leave the register alone.",
 )
 REPORT = click.option("--report", "report_file", help="另写一份 JSON 报告。Also a JSON report.")
 SUMMARY_LANG = click.option(
@@ -441,6 +454,8 @@ def generate(
     show_default=True,
     help="单个文件最多占用内存（MB），超出拒收。Memory per file.",
 )
+@REGISTER_FILE
+@NO_REGISTER
 def ingest(
     returns_dir,
     out_file,
@@ -455,12 +470,18 @@ def ingest(
     workers,
     timeout,
     max_memory_mb,
+    register_file,
+    no_register,
 ) -> None:
     """核验 RETURNS_DIR 中的每个文件，写出评审汇总表。Check returns, write the summary.
 
     每个文件都有结果：已接受、拒收（附原因）、重复、已被取代或已跳过。
     RETURNS_DIR 只读取，从不修改。Every file is accounted for; the folder is only
     read.
+
+    历史记录库记得读过的文件：内容、轮次、评分表和 xlsxflow 版本都未变的文件
+    不再读取，沿用上次的结果（仍列在汇总表中）；--no-register 每次全部重读。
+    Unchanged files are not read again (the register remembers them).
 
     \b
     退出码 Exit status:
@@ -472,6 +493,7 @@ def ingest(
     from .demo import files_line, forms_line
     from .ingest import count_files
     from .ingest import ingest as do_ingest
+    from .register import open_register
     from .review.outcome import decide, review_for_ingest
     from .round import open_round
     from .summary import write_report_json, write_summary
@@ -493,16 +515,22 @@ def ingest(
         )
         limits = _limits(max_file_mb, limit_items)
         command = "xlsxflow " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-        with _bar(count_files(returns) if returns.is_dir() else 0, "读取 ingest") as bar:
-            isolation = Isolation(workers=workers, timeout=timeout, memory_mb=max_memory_mb)
-            report = do_ingest(
-                returns,
-                ctx,
-                limits=limits,
-                isolation=isolation,
-                progress=bar.update,
-                command=command,
-            )
+        register = None if no_register else open_register(register_file)
+        try:
+            with _bar(count_files(returns) if returns.is_dir() else 0, "读取 ingest") as bar:
+                isolation = Isolation(workers=workers, timeout=timeout, memory_mb=max_memory_mb)
+                report = do_ingest(
+                    returns,
+                    ctx,
+                    limits=limits,
+                    isolation=isolation,
+                    progress=bar.update,
+                    command=command,
+                    register=register,
+                )
+        finally:
+            if register is not None:
+                register.close()
         outcome, review_ok = None, True
         if ctx.round is not None:  # every form decided; reviewed ones read 尚未评审 until reviewed
             review, review_ok = review_for_ingest(ctx.round)
@@ -515,6 +543,16 @@ def ingest(
             Ledger.open().record(report, returns)
         click.echo(files_line(report))
         click.echo(forms_line(report))
+        if register is not None:
+            read = sum(bool(f.sha256) for f in report.files)
+            click.echo(
+                render(
+                    "register-reused",
+                    reused=report.reused,
+                    path=register.path,
+                    read=max(read - report.reused, 0),
+                )
+            )
         if unusable := report.unusable:
             click.echo(
                 f"其中 {len(unusable)} 个未交单位已报送，但文件无法使用 received but unusable"
@@ -861,7 +899,6 @@ def _password(env_name: str, user: str, what: str) -> str:
         return value
     if sys.stdin is not None and sys.stdin.isatty():
         return click.prompt(f"{what} password for {user}", hide_input=True)
-    from .messages import make_issue
 
     raise XlsxflowError(make_issue("mail-no-password", env=env_name))
 
@@ -1140,7 +1177,13 @@ def feedback(returns_dir, out_dir) -> None:
     help="已记录轮次的编号或整轮文件（代替本轮记录）。Round id or file.",
 )
 @ROUND_KEY
-def publish_cmd(summary, out_dir, round_file, key_file) -> None:
+@REGISTER_FILE
+@NO_REGISTER
+@click.option(
+    "--period",
+    help="结果所属期间（如 2026H2；默认取整轮文件的 period）。Period of the decisions.",
+)
+def publish_cmd(summary, out_dir, round_file, key_file, register_file, no_register, period) -> None:
     """按汇总表中填好的“审定”表发布公示名单和结果通报。Publish the decisions.
 
     读取汇总表的“审定”表，写出公示名单、结果通报和 decisions.json（决定记录）。
@@ -1151,10 +1194,14 @@ def publish_cmd(summary, out_dir, round_file, key_file) -> None:
     每个对象都要有审定结果（同意、不同意或暂缓）。已发布过的文件夹不会被覆盖。
     Verifies the signature first; only approved (同意) candidates are posted.
 
+    发布后把本轮的决定（含期间）记入历史记录库（--no-register 不记）；
+    记录失败不影响已写出的公示文件。Then records the decisions in the register.
+
     \b
     退出码 Exit status:
       0 已发布 published
-      1 未发布：审定表有问题或尚未审定完 nothing written, see the messages
+      1 未发布：审定表有问题或尚未审定完 nothing written, see the messages；
+        或已发布但未能记入历史记录库 published, not recorded
       2 无法运行 could not run
     """
     from .identity import load_key
@@ -1194,6 +1241,43 @@ def publish_cmd(summary, out_dir, round_file, key_file) -> None:
         click.echo(f"已发布 published：公示 {len(pub.approved)} 个，共 {len(pub.read.rows)} 个对象")
         for path in pub.files:
             click.echo(f"  {path}")
+        if not no_register:
+            decisions = next(p for p in pub.files if p.name == "decisions.json")
+            if not _record_publication(
+                decisions, ctx.round if ctx else None, register_file, period
+            ):
+                sys.exit(1)
+
+
+def _record_publication(decisions: Path, rnd, register_file, period, strict=False) -> bool:
+    """Record a publication in the register; a failure is a message (the 公示 stays).
+
+    No period known is a warning after ``publish`` (``strict``: a failure)."""
+    from .register import open_register
+    from .register.link import record_publication
+
+    try:
+        with open_register(register_file) as reg:
+            linked = record_publication(reg, decisions, rnd, period)
+    except XlsxflowError as exc:
+        if any(i.code == "register-no-period" for i in exc.issues):
+            _echo_issues(exc.issues)  # a round without periods: published, not recorded
+            return not strict
+        detail = "；".join(i.message for i in exc.issues)
+        _echo_issues(
+            [
+                make_issue(
+                    "register-publish-failed",
+                    out=str(decisions.parent),
+                    detail=detail,
+                    decisions=str(decisions),
+                )
+            ]
+        )
+        return False
+    _echo_issues(linked.issues)
+    click.echo(linked.message.message)
+    return True
 
 
 # -- samples and demo -------------------------------------------------------------
@@ -1227,15 +1311,6 @@ def sample_returns(workbooks_dir, out_dir, seed) -> None:
 
 
 # -- the register across rounds, and history ------------------------------------------
-
-REGISTER_FILE = click.option(
-    "--register",
-    "register_file",
-    envvar="XLSXFLOW_REGISTER",
-    type=click.Path(dir_okay=False),
-    help="历史记录库（默认：当前目录的 xlsxflow-register.sqlite3；环境变量 XLSXFLOW_REGISTER）。"
-    "Register file.",
-)
 
 
 @main.group("register")
@@ -1311,6 +1386,25 @@ def register_export(register_file, out_file) -> None:
                 path=path,
             )
         )
+
+
+@register_group.command("record")
+@click.argument("decisions", type=click.Path(exists=True, dir_okay=False))
+@click.option("--period", help="结果所属期间（如 2026H2）。Period of the decisions.")
+@click.option("--round", "round_file", help="整轮文件（期间和党员名单）。Round file.")
+@REGISTER_FILE
+def register_record(decisions, period, round_file, register_file) -> None:
+    """把已发布的 decisions.json 记入历史记录库。Record a publication.
+
+    xlsxflow publish 已自动记录；发布时未能记录（没有期间、记录库无法打开）时用它补记。
+    Publish records by itself; this catches up when it could not.
+    """
+    from .roundfile import load_round
+
+    with _handled():
+        rnd = load_round(round_file) if round_file else None
+        if not _record_publication(Path(decisions), rnd, register_file, period, strict=True):
+            sys.exit(1)
 
 
 @register_group.group("violation")
@@ -1428,6 +1522,8 @@ def demo(folder, rubric_name, lang) -> None:
             click.secho(f"测评汇总 ballots: {result.ballots_summary.resolve()}", bold=True)
         if result.ballots_published:
             click.echo(f"先锋岗公示 published: {result.ballots_published.resolve()}")
+        if result.register:
+            click.echo(f"历史记录库 register: {result.register.resolve()}")
 
 
 @main.command()

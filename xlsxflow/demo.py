@@ -73,6 +73,7 @@ class DemoResult:
     published: Path | None = None  # the publication folder (a round with a review)
     ballots_summary: Path | None = None  # the 测评汇总 (a round with evaluations)
     ballots_published: Path | None = None  # its 公示 folder
+    register: Path | None = None  # the register the demo recorded into (party branches)
 
 
 def shipped_round(name: str) -> Path | None:
@@ -209,6 +210,7 @@ def _review_demo(folder, ctx, review, ledger, returns, key, lang, echo) -> DemoR
     echo(f"7. 审定 the office decides：{rows} 行按计算结果填写（同意/不同意/暂缓）→ {decided}")
     out = folder / "发布"
     _clear(out)
+    register = _demo_register(folder, ctx.round, echo)
     pub = publish(
         decided,
         out,
@@ -223,13 +225,88 @@ def _review_demo(folder, ctx, review, ledger, returns, key, lang, echo) -> DemoR
         f"8. 发布 publish：公示 {len(pub.approved)} 个 → {out}"
         f"（{'、'.join(p.name for p in pub.files)}）"
     )
+    _record(register, pub, ctx.round, echo, "   ")
     result = DemoResult(folder, summary, report_path, read.units, out if pub.ok else None)
     if ctx.round.spec.evaluations:  # the 民主测评 (党员先锋岗): steps 9–12
-        result.ballots_summary, result.ballots_published = _ballots_demo(folder, key, lang, echo)
+        result.ballots_summary, result.ballots_published = _ballots_demo(
+            folder, key, lang, echo, register
+        )
+    if register is not None:
+        result.register = register
+        echo("13. 跨轮次规则 the register's rules over history：")
+        for line in demo_history_lines(register, ctx.round):
+            echo("    " + line)
     return result
 
 
-def _ballots_demo(folder: Path, key: Path, lang: str, echo) -> tuple[Path, Path | None]:
+def _demo_register(folder: Path, rnd, echo) -> Path | None:
+    """A fresh register in the demo folder with the sample past results (party branches)."""
+    from .register import DEFAULT_FILE, open_register
+
+    if rnd is None or not any(f.id == "hongqi" for f in rnd.spec.forms):
+        return None  # the past results are the party-branch sample's
+    path = folder / DEFAULT_FILE
+    for old in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        old.unlink(missing_ok=True)  # a re-run starts from the past results again
+    past = shipped_dir("samples") / "register-past.csv"
+    with open_register(path) as reg:
+        imported = reg.import_rows(past)
+    echo(
+        f"   历史记录库 register: 导入往年结果 {imported.decisions} 条"
+        f"（{imported.rounds} 个轮次，samples/register-past.csv）→ {path}"
+    )
+    return path
+
+
+def _record(register: Path | None, pub, rnd, echo, indent: str) -> None:
+    """Record a publication in the demo's register and say so."""
+    if register is None or not pub.ok:
+        return
+    from .register import open_register
+    from .register.link import record_publication
+
+    decisions = next(p for p in pub.files if p.name == "decisions.json")
+    with open_register(register) as reg:
+        linked = record_publication(reg, decisions, rnd)
+    echo(f"{indent}{linked.message.message}")
+
+
+def demo_history_lines(register: Path, rnd, year: int | None = None) -> list[str]:
+    """What the history rules give after this round: runs of 流动红旗 and 先锋岗 and the
+    annual titles they earn, and stars that went down (the seeds' cross-round rules)."""
+    from .register import DEFAULT_RULES, UNIT, assess, open_register
+    from .roundfile import round_periods
+
+    rules = (rnd.spec.history if rnd is not None else None) or DEFAULT_RULES
+    periods = [p for p in round_periods(rnd.spec).values() if p is not None] if rnd else []
+    year = year or (max(p.year for p in periods) if periods else rnd.spec.year)
+    earned: list[str] = []
+    runs: list[str] = []
+    down: list[str] = []
+    with open_register(register) as reg:
+        for subject in reg.subjects():
+            hist = reg.history(subject.id)
+            found = assess(hist, rules, year)
+            who = f"{subject.name}（{subject.id}）"
+            for run in found.runs:
+                if run.periods and run.periods[-1] in periods:  # a run that this round extends
+                    (earned if run.earned else runs).append(f"{who} {run.message.message}")
+            if subject.kind == UNIT:
+                down += [
+                    f"{who} {c.message.message}" for c in found.stars[-1:] if c.direction == "降级"
+                ]
+    lines = [f"获得年度称号 earned: {m}" for m in earned]
+    lines += [f"连续 run: {m}" for m in runs[:3]]
+    if len(runs) > 3:
+        lines.append(f"…… 另有 {len(runs) - 3} 个连续记录未达到称号 more runs short of a title")
+    lines += [f"星级 stars: {m}" for m in down]
+    lines.append(f"（查看任一单位或党员 one record：xlsxflow history 编号 --register {register}）")
+    return lines
+
+
+def _ballots_demo(
+    folder: Path, key: Path, lang: str, echo, register: Path | None = None
+) -> tuple[Path, Path | None]:
     """Steps 9–12: ballots for every unit's raters → filled as at the 党员大会, with planted
     trouble → ingest and count → 测评汇总 → 审定 → the 公示."""
     from .ballots.run import (
@@ -280,6 +357,7 @@ def _ballots_demo(folder: Path, key: Path, lang: str, echo) -> tuple[Path, Path 
         f"12. 审定 {rows} 行、发布 publish：公示 {len(pub.approved)} 名 → {out}"
         f"（{'、'.join(p.name for p in pub.files)}）"
     )
+    _record(register, pub, br.ctx.round, echo, "    ")
     return summary, out if pub.ok else None
 
 

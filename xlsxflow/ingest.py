@@ -150,6 +150,7 @@ class IngestReport:
     warnings: list[Issue] = field(default_factory=list)  # about the folder as a whole
     # a rubric decided by conditions: its round-level targets (conditions.TargetResult)
     targets: list = field(default_factory=list)
+    reused: int = 0  # files not read again: the register remembered them unchanged
 
     @property
     def issues(self) -> list[Issue]:
@@ -564,8 +565,15 @@ def ingest(
     """
     returns_dir = Path(returns_dir)
     started = datetime.now().astimezone().isoformat(timespec="seconds")
+    stats: dict[str, int] = {}
     records = read_folder(
-        returns_dir, ctx, limits=limits, isolation=isolation, progress=progress, register=register
+        returns_dir,
+        ctx,
+        limits=limits,
+        isolation=isolation,
+        progress=progress,
+        register=register,
+        stats=stats,
     )
     accepted = [rec for rec in records if rec.status == "accepted"]
     quotas: list[QuotaRow] = []
@@ -604,6 +612,7 @@ def ingest(
         quotas=quotas,
         warnings=folder_warnings(returns_dir, records, accepted),
         targets=targets,
+        reused=stats.get("reused", 0),
     )
 
 
@@ -623,6 +632,7 @@ def read_folder(
     isolation: Isolation = DEFAULT_ISOLATION,
     progress: Callable[[int], None] | None = None,
     register=None,
+    stats: dict[str, int] | None = None,
 ) -> list[FileRecord]:
     """Every file below ``returns_dir``, read and accounted for, duplicates resolved.
 
@@ -630,7 +640,8 @@ def read_folder(
     messages and archives are opened here, each workbook is read in the isolated
     workers, rejected files are tied to their sender where evident.  With a
     ``register``, a file it remembers reading in the same context is not read again
-    (its stored record is used; see ``xlsxflow/register/readcache.py``).
+    (its stored record is used; see ``xlsxflow/register/readcache.py``); ``stats``
+    gets ``reused``, how many.
     """
     returns_dir = Path(returns_dir)
     if not returns_dir.is_dir():
@@ -707,6 +718,8 @@ def read_folder(
         record.issues.extend(_check_sender(record, ctx))
     if cache is not None:
         cache.save()
+        if stats is not None:
+            stats["reused"] = cache.hits
     tie_rejected(records, ctx)
     resolve_duplicates(records)
     newest = {r.path: r for r in records if r.status == "accepted"}

@@ -105,6 +105,11 @@ CATALOGUE: dict[str, Message] = {
     ),
     "returns-missing": Message(E, "报送文件夹不存在：{path}。请检查路径。"),
     "round-schema": Message(E, "{detail}"),
+    "round-period": Message(
+        E,
+        "{key}: “{value}”不是期间：请写 2026（年度）、2026H2（下半年）或 2026Q4（第四季度），"
+        "也可写 2026年下半年、2026年第四季度。",
+    ),
     "round-bad-ref": Message(
         E, "找不到{what}“{ref}”。请检查路径或名称（xlsxflow rubric list 列出内置评分表）。"
     ),
@@ -737,6 +742,24 @@ CATALOGUE: dict[str, Message] = {
         I, "已导出历史记录（{decisions} 条评定结果，{violations} 条违纪违规记录）到 {path}。"
     ),
     "register-import-unreadable": Message(E, "无法读取历史结果文件：{detail}"),
+    "register-published": Message(
+        I,
+        "已记入历史记录库 {path}：{rounds} 个轮次，{count} 条评定结果（单位 {units}，个人 {persons}）。",
+    ),
+    "register-no-period": Message(
+        W,
+        "未记入历史记录库：不知道“{form}”的结果属于哪个期间（整轮文件没有 period）。"
+        "公示文件已写出。请在整轮文件中写 period: 2026H2，或运行 "
+        "xlsxflow register record {decisions} --period 2026H2。",
+    ),
+    "register-publish-failed": Message(
+        E,
+        "公示文件已写出（{out}），但未能记入历史记录库：{detail} 改正后运行 "
+        "xlsxflow register record {decisions} 补记。",
+    ),
+    "register-reused": Message(
+        I, "{reused} 个文件未改动，沿用上次读取的结果（历史记录库 {path}）；重新读取 {read} 个。"
+    ),
     "register-import-missing-column": Message(
         E, "缺少必需的列“{column}”。表头第一行应包含：{required}。"
     ),

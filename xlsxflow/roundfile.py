@@ -82,6 +82,7 @@ class FormSpec(_Model):
         str
     ] = []  # labels of the sheet's fields listed on its 公示 (性别, 单位及职务)
     review: ReviewSpec | None = None  # who reviews and how scores combine (review/spec.py)
+    period: str | int | None = None  # this form's period when not the round's (2026Q4)
 
 
 class Notice(_Model):
@@ -166,6 +167,8 @@ class Approval(_Model):
 class RoundSpec(_Model):
     title: str = Field(min_length=1)
     year: int = Field(ge=2000, le=2100)
+    # the period the round's decisions count for in the register: 2026, 2026H2, 2026Q4
+    period: str | int | None = None
     deadline: str = ""
     roster: str
     publicity_min_days: int = Field(default=5, ge=0, le=60)
@@ -236,8 +239,9 @@ class Round:
                     "approval": True,  # the office's 审定 sheet in the summary, not the units'
                     "evaluations": True,  # ballots carry their own signed identity (ballots/)
                     "history": True,  # rules over past rounds (register/), not the workbooks
+                    "period": True,  # where the decisions count in the register (publish)
                     # review: shapes the reviewers' workbooks, not the units' (review/spec.py)
-                    "forms": {"__all__": {"slots_text", "notice_fields", "review"}},
+                    "forms": {"__all__": {"slots_text", "notice_fields", "review", "period"}},
                 },
             ),
             "rubrics": {k: r.content_hash for k, r in sorted(self.rubrics.items())},
@@ -455,7 +459,48 @@ def load_round(path: str | Path, roster_path: str | Path | None = None) -> Round
     return rnd
 
 
+def _check_periods(spec: RoundSpec, src: LocatedYaml, label: str) -> Iterator[Issue]:
+    """Each ``period`` given (the round's, a form's, an evaluation's) is a period."""
+    from .register.period import Period
+
+    places = [(("period",), spec.period)]
+    places += [(("forms", i, "period"), f.period) for i, f in enumerate(spec.forms)]
+    places += [(("evaluations", i, "period"), e.period) for i, e in enumerate(spec.evaluations)]
+    for where, value in places:
+        if value is None:
+            continue
+        try:
+            Period.parse(value)
+        except ValueError:
+            yield make_issue(
+                "round-period",
+                file=label,
+                line=src.line_of(where),
+                key=".".join(map(str, where)),
+                value=value,
+            )
+
+
+def round_periods(spec: RoundSpec) -> dict[str, object]:
+    """Each form's and evaluation's period (its own, else the round's; None: not given).
+
+    Values are :class:`xlsxflow.register.Period`; the file was checked when loaded.
+    """
+    from .register.period import Period
+
+    def parse(value):
+        return None if value is None else Period.parse(value)
+
+    default = parse(spec.period)
+    out: dict[str, object] = {}
+    for item in [*spec.forms, *spec.evaluations]:
+        own = parse(item.period)
+        out[item.id] = own if own is not None else default
+    return out
+
+
 def _check_spec(spec: RoundSpec, src: LocatedYaml, label: str) -> Iterator[Issue]:
+    yield from _check_periods(spec, src, label)
     seen: dict[str, int | None] = {}
     for i, form in enumerate(spec.forms):
         line = src.line_of(("forms", i, "id"))

@@ -180,6 +180,7 @@ class EvaluationSpec(_Model):
     anonymity: int = Field(default=3, ge=1, le=100)  # k: no result from fewer ballots
     cap: int | str | None = None  # per unit: at most this many recommended (an expression)
     threshold: float | None = Field(default=None, ge=0)  # items ballots: at least this score
+    period: str | int | None = None  # its period when not the round's (2026Q4; register/)
     notes: list[str] = []
 
     @property

@@ -35,7 +35,7 @@ def decisions_of(data: dict, source: str = "") -> tuple[list[Decision], int]:
     """The decisions of a decisions.json document, and how many candidates had no id."""
     out, skipped = [], 0
     for c in data.get("candidates", []):
-        if c.get("nominee"):
+        if c.get("nominee") and c["nominee"] != c.get("unit"):  # a unit's own row names it
             skipped += 1
             continue
         approved = c.get("decision") == APPROVED
