@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 
@@ -22,6 +23,11 @@ def run() -> None:
         print(f"内部错误 internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         print("xlsxflow 的安装不完整，请重新安装（python -m pip install .）。", file=sys.stderr)
         sys.exit(3)
+    finally:
+        # The command has finished (or said why it stopped): what is left is Python's own
+        # shutdown (joining reader workers, flushing).  Ctrl-C there has nothing to stop
+        # and would only print a traceback from an exit handler.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 if __name__ == "__main__":
