@@ -147,6 +147,7 @@ class IngestReport:
     round: Round | None = None  # a round of several forms
     quotas: list[QuotaRow] = field(default_factory=list)  # per unit and quota group
     warnings: list[Issue] = field(default_factory=list)  # about the folder as a whole
+    notes: list[Issue] = field(default_factory=list)  # said once, e.g. a survey not yet counted
 
     @property
     def issues(self) -> list[Issue]:
@@ -205,6 +206,7 @@ class IngestReport:
                 for unit_id, files in self.unusable.items()
             ],
             "warnings": [i.to_dict() for i in self.warnings],
+            **({"notes": [i.to_dict() for i in self.notes]} if self.notes else {}),
             **({"quotas": [q.to_dict() for q in self.quotas]} if self.round else {}),
         }
 
@@ -565,8 +567,12 @@ def ingest(
     )
     accepted = [rec for rec in records if rec.status == "accepted"]
     quotas: list[QuotaRow] = []
+    feeds = None
     if ctx.round is not None:
-        results, quotas = evaluate_round(ctx.round, accepted)
+        from .ballots.feeds import survey_feeds  # survey rates counted by ballots ingest
+
+        feeds = survey_feeds(ctx)
+        results, quotas = evaluate_round(ctx.round, accepted, feeds)
     else:
         results = [
             evaluate(ctx.rubric, ctx.roster, rec.submission, rec.path)
@@ -596,6 +602,7 @@ def ingest(
         round=ctx.round,
         quotas=quotas,
         warnings=folder_warnings(returns_dir, records, accepted),
+        notes=feeds.notes if feeds else [],
     )
 
 

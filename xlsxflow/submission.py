@@ -85,6 +85,8 @@ class Result:
     slot: int = 0
     sheet: str = ""
     nominee: str = ""
+    # inputs fed by a counted survey (ballots/feeds.py): input id → self-report and rate
+    fed: dict[str, dict] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -114,4 +116,5 @@ class Result:
                 if self.form_id
                 else {}
             ),
+            **({"fed": self.fed} if self.fed else {}),
         }

@@ -641,7 +641,7 @@ def _ranking_sheet(
         if scored:
             row += [r.subtotal] + ([r.bonus] if rubric.bonus else []) + [r.total]
         row += [r.band] * bands + [r.award] * award
-        row += [met_text[r.indicators.get(ind.id)] for ind in rubric.indicators]
+        row += [_indicator_cell(met_text, r, ind) for ind in rubric.indicators]
         reasons = (
             r.reasons if len(r.reasons) < 2 else [f"{n}. {x}" for n, x in enumerate(r.reasons, 1)]
         )
@@ -674,6 +674,17 @@ def _ranking_sheet(
             {"type": "formula", "criteria": f'=${letter}2="{no}"', "format": s.bad},
         )
     return ws
+
+
+def _indicator_cell(met_text: dict, result, ind) -> str:
+    """达标 / 未达标; for an input fed by a survey, also the measured rate and the self-report."""
+    met = met_text[result.indicators.get(ind.id)]
+    fed = result.fed.get(ind.id)
+    if not fed:
+        return met
+    from .ballots.feeds import measured_text
+
+    return f"{met}\n{measured_text(fed, ind.unit)}" if met else measured_text(fed, ind.unit)
 
 
 def _details_sheet(s: _Sheets, name: str, rubric: Rubric, results, report, lang: str) -> None:
