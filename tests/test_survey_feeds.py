@@ -264,10 +264,10 @@ def test_counted_rates_feed_the_indicator(community_round, tmp_path):
         shutil.copyfile(out, folder / "fed-summary.xlsx")  # for a look by hand
         ws = openpyxl.load_workbook(out)["党建精品社区排名"]
         cells = {str(c.value) for row in ws.iter_rows() for c in row if c.value is not None}
-        assert any("94.90%（测评，有效 1000 份）；自报 98%，高于测评" in c for c in cells)
-        assert any("95.00%（测评，有效 20 份）；自报 96%，高于测评" in c for c in cells)
-        assert any("100.00%（测评，有效 20 份）；自报 90%" in c and "高于" not in c for c in cells)
-        assert any("测评结果不显示，用自报 97%" in c for c in cells)
+        assert "未达标\n94.90%（测评）\n有效答卷 1000 份\n自报 98%\n自报高于测评" in cells
+        assert "达标\n95.00%（测评）\n有效答卷 20 份\n自报 96%\n自报高于测评" in cells
+        assert "达标\n100.00%（测评）\n有效答卷 20 份\n自报 90%" in cells
+        assert "达标\n测评结果不显示\n用自报 97%" in cells
         assert not any("有效 2 份" in c for c in cells)
     finally:
         path.unlink()

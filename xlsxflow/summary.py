@@ -624,6 +624,11 @@ def _ranking_sheet(
         headers += [_t("total", lang)]
     headers += [_t("band", lang)] * bands + [_t("award", lang)] * award
     headers += [ind.text for ind in rubric.indicators]
+    fed_columns = {  # an indicator fed by a survey: room for its measured and own values
+        len(headers) - len(rubric.indicators) + n: 15
+        for n, ind in enumerate(rubric.indicators)
+        if any(r.fed.get(ind.id) for r in results)
+    }
     headers += [_t("eligible", lang), _t("reasons", lang)]
     rows = []
     number = 0
@@ -656,6 +661,7 @@ def _ranking_sheet(
             2: name_width,
             **({3: nominee_width} if nominee else {}),
             **({3 + bool(nominee): parent_width} if parents else {}),
+            **fed_columns,
             len(headers) - 1: 40,
         },
         max_width=12,

@@ -238,15 +238,16 @@ def _inputs_text(rnd: Round, evaluation_ids: set[str]) -> str:
 
 
 def measured_text(fed: dict, unit: str = "%") -> str:
-    """A fed input as the summary shows it: 测评 95.00%（有效 40 份）；自报 98%，高于测评."""
+    """A fed input as the summary shows it, one short line each: the measured rate with
+    （测评）, its valid answers, the self-report, and whether the self-report is above."""
     from ..values import fmt
 
     own = fed.get("self")
     own_text = "未填" if own is None else f"{fmt(own)}{unit}"
     if not fed.get("shown"):
-        return f"测评结果不显示，用自报 {own_text}"
-    flag = "，高于测评" if fed.get("above") else ""
-    return f"{fed['percent']}（测评，有效 {fed['valid']} 份）；自报 {own_text}{flag}"
+        return f"测评结果不显示\n用自报 {own_text}"
+    lines = [f"{fed['percent']}（测评）", f"有效答卷 {fed['valid']} 份", f"自报 {own_text}"]
+    return "\n".join(lines + (["自报高于测评"] if fed.get("above") else []))
 
 
 def result_fed(result: Result) -> dict:
