@@ -271,3 +271,44 @@ def test_counted_rates_feed_the_indicator(community_round, tmp_path):
         assert not any("有效 2 份" in c for c in cells)
     finally:
         path.unlink()
+
+
+def test_the_commands_carry_the_rates_from_ballots_to_ingest(tmp_path, monkeypatch):
+    """xlsxflow ingest says the survey is not counted; ballots ingest records the rates
+    beside the round; ingest again uses them (the report says which inputs were fed)."""
+    from click.testing import CliRunner
+
+    from xlsxflow.ballots.run import generate_ballots, open_ballots
+    from xlsxflow.ballots.samples import make_ballot_returns
+    from xlsxflow.cli import main
+
+    folder = tmp_path / "r"
+    write_round(folder, SURVEY.replace("expected: 20", "expected: 5"))
+    monkeypatch.chdir(folder)
+
+    def run(*args):
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+    assert run("generate", "round.yaml", "--out", "workbooks").exit_code == 0
+    ctx = open_round(workdir=folder)
+    sheets = {s: {"t_satisfied": 99} for s in ctx.round.book({"jingpin": 1}).sheet_names}
+    for path in sorted((folder / "workbooks").rglob("*.xlsx")):
+        fill_book(path, folder / "returns" / path.name, ctx.round, sheets)
+    first = run("ingest", "returns", "--report", "before.json")
+    assert render("feed-not-counted", evaluation="群众评议三高", inputs="“对社区工作满意度”") in (
+        first.output
+    )
+    assert run("ballots", "generate").exit_code == 0
+    br = open_ballots(folder)
+    make_ballot_returns(generate_ballots("ballots", br=br), br.evals, folder / "back", key=ctx.key)
+    counted = run("ballots", "ingest", "back")
+    assert "测评率已记入本轮" in counted.output, counted.output
+    assert rates_path(folder, ctx.record.round_id).is_file()
+    second = run("ingest", "returns", "--report", "after.json")
+    assert "尚未统计" not in second.output
+    after = json.loads((folder / "after.json").read_text("utf-8"))
+    fed = [r["fed"]["t_satisfied"] for r in after["results"] if "fed" in r]
+    assert len(fed) == 4 and any(f["shown"] for f in fed)
+    assert all(f["self"] == 99 for f in fed)
+    before = json.loads((folder / "before.json").read_text("utf-8"))
+    assert all("fed" not in r for r in before["results"])
