@@ -312,3 +312,17 @@ def test_the_commands_carry_the_rates_from_ballots_to_ingest(tmp_path, monkeypat
     assert all(f["self"] == 99 for f in fed)
     before = json.loads((folder / "before.json").read_text("utf-8"))
     assert all("fed" not in r for r in before["results"])
+
+
+def test_an_unreadable_rates_file_is_said_and_not_fed(community_round):
+    folder, ctx, returns = community_round
+    path = rates_path(folder, ctx.record.round_id)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("{not json", encoding="utf-8")
+    try:
+        report = ingest(returns, ctx)
+    finally:
+        path.unlink()
+    assert [i.code for i in report.notes] == ["feed-unreadable"]
+    assert str(report.notes[0]).startswith(path.name)
+    assert all(not r.fed for r in report.results)

@@ -576,7 +576,7 @@ CATALOGUE: dict[str, Message] = {
         "{inputs}仍按各单位自报值计算。",
     ),
     "feed-unreadable": Message(
-        W, "无法读取已统计的测评率 {file}：{detail}。{inputs}仍按各单位自报值计算。"
+        W, "无法读取已统计的测评率：{detail}。{inputs}仍按各单位自报值计算。"
     ),
     "feed-not-shown": Message(
         I,
