@@ -43,7 +43,8 @@ def test_the_readme_examples_of_evaluations_load(tmp_path, index):
     (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
     (tmp_path / "members.csv").write_text(MEMBERS, encoding="utf-8")
     path = tmp_path / "round.yaml"
-    path.write_text(HEAD + blocks[index], encoding="utf-8")
+    jingpin = "  - {id: jingpin, title: 党建精品社区, rubric: jingpin-shequ}\n"  # what 满意度 feeds
+    path.write_text(HEAD + jingpin * (index == 2) + blocks[index], encoding="utf-8")
     evals = load_evaluations(load_round(path))
     (ev,) = evals.evaluations.values()
     if index == 1:  # 两票制: two weighted groups, the seed's five grades

@@ -559,6 +559,7 @@ def ingest(
                 "（见汇总表“未交”）"
             )
         _echo_issues(report.warnings)
+        _echo_issues(report.notes)
         _echo_other_rounds(report, returns_dir)
         click.echo(f"汇总表 summary: {Path(out_file).resolve()}")
         if report_file:

@@ -151,6 +151,7 @@ class IngestReport:
     # a rubric decided by conditions: its round-level targets (conditions.TargetResult)
     targets: list = field(default_factory=list)
     reused: int = 0  # files not read again: the register remembered them unchanged
+    notes: list[Issue] = field(default_factory=list)  # said once, e.g. a survey not yet counted
 
     @property
     def issues(self) -> list[Issue]:
@@ -209,6 +210,7 @@ class IngestReport:
                 for unit_id, files in self.unusable.items()
             ],
             "warnings": [i.to_dict() for i in self.warnings],
+            **({"notes": [i.to_dict() for i in self.notes]} if self.notes else {}),
             **({"quotas": [q.to_dict() for q in self.quotas]} if self.round else {}),
             **({"targets": [t.to_dict() for t in self.targets]} if self.targets else {}),
         }
@@ -577,8 +579,12 @@ def ingest(
     )
     accepted = [rec for rec in records if rec.status == "accepted"]
     quotas: list[QuotaRow] = []
+    feeds = None
     if ctx.round is not None:
-        results, quotas = evaluate_round(ctx.round, accepted)
+        from .ballots.feeds import survey_feeds  # survey rates counted by ballots ingest
+
+        feeds = survey_feeds(ctx)
+        results, quotas = evaluate_round(ctx.round, accepted, feeds)
     else:
         results = [
             evaluate(ctx.rubric, ctx.roster, rec.submission, rec.path)
@@ -613,6 +619,7 @@ def ingest(
         warnings=folder_warnings(returns_dir, records, accepted),
         targets=targets,
         reused=stats.get("reused", 0),
+        notes=feeds.notes if feeds else [],
     )
 
 

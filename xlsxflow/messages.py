@@ -557,6 +557,37 @@ CATALOGUE: dict[str, Message] = {
     "evaluation-no-raters": Message(
         W, "“{unit}”（{id}）应参加测评的{group}人数为 0，不生成该群体的测评票。"
     ),
+    "evaluation-feed-not-units": Message(
+        E,
+        "“{question}”的测评率只能计入单位自己的表格：测评“{evaluation}”须写 candidates: units。",
+    ),
+    "evaluation-feed-unknown-form": Message(
+        E, "“{question}”计入的表格“{form}”不在本轮 forms 中（本轮有：{known}）。"
+    ),
+    "evaluation-feed-unknown-input": Message(
+        E, "“{question}”计入的{what}“{id}”不在表格“{form}”中（该表有：{known}）。"
+    ),
+    "evaluation-feed-range": Message(
+        E,
+        "“{question}”的测评率是 0–100%，不能直接计入“{what}”（{range}）。"
+        "指标须以 % 为单位；打分项目须为 0–100 分，或写 scale: true（得分 = 测评率 × 满分）。",
+    ),
+    "evaluation-feed-twice": Message(
+        E, "表格“{form}”的“{id}”已由 {first} 的测评率计入；一项只能由一个问题计入。"
+    ),
+    # ---- survey rates fed into the units' forms (ballots/feeds.py) -----------------------
+    "feed-not-counted": Message(
+        I,
+        "测评“{evaluation}”尚未统计（未运行 xlsxflow ballots ingest），"
+        "{inputs}仍按各单位自报值计算。",
+    ),
+    "feed-unreadable": Message(
+        W, "无法读取已统计的测评率：{detail}。{inputs}仍按各单位自报值计算。"
+    ),
+    "feed-not-shown": Message(
+        I,
+        "“{unit}”（{id}）的{question}测评结果不显示（{status}），未计入；{input}仍用自报值。",
+    ),
     # ---- counting the ballots (ballots/count.py) ---------------------------------------
     "count-unknown-ballot": Message(
         W,

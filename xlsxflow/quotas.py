@@ -61,8 +61,11 @@ def _normal(name: str) -> str:
     return "".join(name.split()).casefold()
 
 
-def evaluate_round(rnd: Round, records: list) -> tuple[list[Result], list[QuotaRow]]:
-    """Results of every filled sheet (ranked per form) and every unit's quota use."""
+def evaluate_round(rnd: Round, records: list, feeds=None) -> tuple[list[Result], list[QuotaRow]]:
+    """Results of every filled sheet (ranked per form) and every unit's quota use.
+
+    ``feeds`` (:class:`xlsxflow.ballots.feeds.Feeds`): counted survey rates that stand
+    for a unit's self-reported inputs."""
     results: list[Result] = []
     by_unit: dict[str, list[Result]] = {}
     over: dict[tuple[str, str], int] = {}  # (unit, quota label) → nominations beyond it
@@ -71,7 +74,13 @@ def evaluate_round(rnd: Round, records: list) -> tuple[list[Result], list[QuotaR
         unit_results = []
         for sub in rec.submissions:
             form = rnd.form(sub.form_id)
-            result = evaluate(rnd.sheet_rubric(form.id), rnd.roster, sub, rec.path)
+            rubric, measured, fed = rnd.sheet_rubric(form.id), set(), {}
+            if feeds is not None:
+                unit = rnd.roster.get(rec.unit_id)
+                name = unit.name if unit else rec.unit_id
+                sub, measured, fed = feeds.apply(form.id, rec.unit_id, name, rubric, sub)
+            result = evaluate(rubric, rnd.roster, sub, rec.path, measured)
+            result.fed = fed
             result.form_id, result.slot, result.sheet = form.id, sub.slot, sub.sheet
             result.nominee = sub.nominee if form.nominee else result.unit_name
             layout = layouts[sub.sheet]

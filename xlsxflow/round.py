@@ -581,6 +581,7 @@ class RoundContext:
     reviewing: Any = None
     # Set when the files read are ballots and clerks' tallies (ballots/returns.py).
     balloting: Any = None
+    workdir: Path = Path(".")  # where the round is recorded (its counted survey rates too)
 
     @property
     def senders(self) -> Roster:
@@ -669,6 +670,7 @@ def open_round(
             round=rnd,
             other_rounds=others,
             other_keys=other_keys,
+            workdir=workdir,
         )
     rubric_path = Path(rubric) if rubric else record.resolve(workdir, record.rubric)
     return RoundContext(

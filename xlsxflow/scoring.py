@@ -71,8 +71,12 @@ def compute_totals(rubric: Rubric, sub: Submission) -> dict[str, float]:
     return totals
 
 
-def evaluate(rubric: Rubric, roster: Roster, sub: Submission, file: str) -> Result:
-    """The result of one accepted return, with every reason it is not eligible."""
+def evaluate(
+    rubric: Rubric, roster: Roster, sub: Submission, file: str, measured: set[str] = frozenset()
+) -> Result:
+    """The result of one accepted return, with every reason it is not eligible.
+
+    ``measured``: indicators whose value is a counted survey rate, not the unit's own."""
     totals = compute_totals(rubric, sub)
     unit = roster.get(sub.unit_id)
     reasons: list[str] = []
@@ -91,7 +95,10 @@ def evaluate(rubric: Rubric, roster: Roster, sub: Submission, file: str) -> Resu
         value = sub.indicators.get(ind.id)
         indicators[ind.id] = None if value is None else ind.met(value)
         if value is not None and not indicators[ind.id]:
-            reasons.append(f"{ind.text}未达标：实为 {fmt(value)}{ind.unit}，目标 {ind.target_text}")
+            how = "（测评）" if ind.id in measured else ""
+            reasons.append(
+                f"{ind.text}未达标：实为 {fmt(value)}{ind.unit}{how}，目标 {ind.target_text}"
+            )
     yes = "是"
     for decl in rubric.declarations:
         if decl.veto and sub.declarations.get(decl.id) == yes:

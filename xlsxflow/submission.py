@@ -99,6 +99,8 @@ class Result:
     nominee: str = ""
     stars: StarResult | None = None  # a rubric decided by conditions: the level or stars
     applied: str = ""  # a conditions sheet's 申报等级
+    # inputs fed by a counted survey (ballots/feeds.py): input id → self-report and rate
+    fed: dict[str, dict] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -133,4 +135,5 @@ class Result:
                 if self.form_id
                 else {}
             ),
+            **({"fed": self.fed} if self.fed else {}),
         }

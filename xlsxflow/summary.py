@@ -651,6 +651,11 @@ def _ranking_sheet(
         headers += [_t("total", lang)]
     headers += [_t("band", lang)] * bands + [_t("award", lang)] * award
     headers += [ind.text for ind in rubric.indicators]
+    fed_columns = {  # an indicator fed by a survey: room for its measured and own values
+        len(headers) - len(rubric.indicators) + n: 15
+        for n, ind in enumerate(rubric.indicators)
+        if any(r.fed.get(ind.id) for r in results)
+    }
     headers += [_t("eligible", lang), _t("reasons", lang)]
     rows = []
     number = 0
@@ -668,7 +673,7 @@ def _ranking_sheet(
         if scored:
             row += [r.subtotal] + ([r.bonus] if rubric.bonus else []) + [r.total]
         row += [r.band] * bands + [r.award] * award
-        row += [met_text[r.indicators.get(ind.id)] for ind in rubric.indicators]
+        row += [_indicator_cell(met_text, r, ind) for ind in rubric.indicators]
         reasons = (
             r.reasons if len(r.reasons) < 2 else [f"{n}. {x}" for n, x in enumerate(r.reasons, 1)]
         )
@@ -683,6 +688,7 @@ def _ranking_sheet(
             2: name_width,
             **({3: nominee_width} if nominee else {}),
             **({3 + bool(nominee): parent_width} if parents else {}),
+            **fed_columns,
             len(headers) - 1: 40,
         },
         max_width=12,
@@ -782,6 +788,17 @@ def r_errors(result, report) -> int:
             if f.path == result.file and sub.sheet == result.sheet:
                 return sub.errors
     return 0
+
+
+def _indicator_cell(met_text: dict, result, ind) -> str:
+    """达标 / 未达标; for an input fed by a survey, also the measured rate and the self-report."""
+    met = met_text[result.indicators.get(ind.id)]
+    fed = result.fed.get(ind.id)
+    if not fed:
+        return met
+    from .ballots.feeds import measured_text
+
+    return f"{met}\n{measured_text(fed, ind.unit)}" if met else measured_text(fed, ind.unit)
 
 
 def _details_sheet(s: _Sheets, name: str, rubric: Rubric, results, report, lang: str) -> None:

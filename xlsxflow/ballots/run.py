@@ -27,7 +27,7 @@ from ..identity import key_id
 from ..isolation import DEFAULT_ISOLATION, Isolation
 from ..messages import XlsxflowError, make_issue
 from ..ooxml import DEFAULT_LIMITS, Limits
-from ..round import RoundContext, open_round
+from ..round import ROUNDS_DIR, RoundContext, open_round
 from .model import INVALID_REASONS, BallotIngest, EvaluationOutcome
 from .spec import Evaluation, RoundEvaluations, load_evaluations
 
@@ -129,6 +129,7 @@ class BallotsCounted:
     outcome: EvaluationOutcome
     summary: Path
     report: Path | None = None
+    rates: Path | None = None  # the survey rates kept for the units' ingest (feeds.py)
 
 
 def check_outputs(ballots_dir: str | Path, *outputs: str | Path | None) -> None:
@@ -175,8 +176,11 @@ def ingest_and_count(
     atomic_write_bytes(out_file, data)
     if report_file:
         write_ballots_report(br, read, outcome, report_file)
+    from .feeds import save_counted_rates
+
+    rates = save_counted_rates(br.workdir, br.round_id, br.evals, outcome)
     return BallotsCounted(
-        br, read, outcome, Path(out_file), Path(report_file) if report_file else None
+        br, read, outcome, Path(out_file), Path(report_file) if report_file else None, rates
     )
 
 
@@ -389,6 +393,11 @@ def count_lines(counted: BallotsCounted) -> list[str]:
                 f"  有效票少于 {ev.spec.anonymity} 张、结果不显示 hidden below the anonymity "
                 f"threshold：{len(hidden)} 个单位"
             )
+    if counted.rates is not None:
+        lines.append(
+            f"测评率已记入本轮 survey rates recorded：{ROUNDS_DIR}/{counted.rates.name}"
+            "（xlsxflow ingest 用于所计入的指标 used by ingest where they feed a form）"
+        )
     folder = Path(read.ballots_dir).as_posix().rstrip("/") + "/"
     for f in read.files:
         if f.status == "rejected":

@@ -95,6 +95,31 @@ class GradeBallot(_Model):
     recommend: list[Label] = []  # grades recommended on the 审定 sheet (e.g. [优秀])
 
 
+class SurveyFeed(_Model):
+    """Which input of a form a survey rate is: an indicator (in %) or a scored item.
+
+    ``scale`` (items only): the item's points are the rate × its maximum; without it the
+    item must run 0–100 (the rate in %).
+    """
+
+    form: str = Field(min_length=1)
+    indicator: str | None = None
+    item: str | None = None
+    scale: bool = False
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.indicator is None) == (self.item is None):
+            raise ValueError("feeds 须且只须写 indicator、item 之一")
+        if self.scale and self.item is None:
+            raise ValueError("scale 只用于 item（打分项目）")
+        return self
+
+    @property
+    def input_id(self) -> str:
+        return self.indicator or self.item or ""
+
+
 class SurveyQuestion(_Model):
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,19}$")
     text: str = Field(min_length=1, max_length=120)
@@ -102,6 +127,7 @@ class SurveyQuestion(_Model):
     choices: list[Label] | None = None  # else the survey's
     positive: list[Label] | None = None  # answers counted in the rate; else the survey's
     target: Share | None = None  # the rate it must reach (004: 0.9 / 0.95; 003: 0.95)
+    feeds: SurveyFeed | None = None  # the form input this rate is (in place of a self-report)
 
 
 class SurveyBallot(_Model):
@@ -417,6 +443,7 @@ def load_evaluations(rnd: Round) -> RoundEvaluations:
     errors: list[Issue] = []
     warnings: list[Issue] = []
     by_id = {u.unit_id: u for u in rnd.roster}
+    fed: dict[tuple[str, str], str] = {}  # (form, input) → the question feeding it
     for i, spec in enumerate(rnd.spec.evaluations):
         at = ("evaluations", i)
         rubric = None
@@ -516,9 +543,83 @@ def load_evaluations(rnd: Round) -> RoundEvaluations:
         out[spec.id] = Evaluation(
             spec, questions, units, candidates, expected, caps, rubric, source
         )
+        errors += _feed_issues(rnd, spec, src, at, label, fed)
     if errors:
         raise XlsxflowError(errors)
     return RoundEvaluations(out, warnings)
+
+
+def _feed_issues(
+    rnd: Round, spec: EvaluationSpec, src: LocatedYaml, at: tuple, label: str, fed: dict
+) -> list[Issue]:
+    """Each survey question's ``feeds``: a known form and input, a rate that fits it, and
+    no input fed twice (``fed`` collects them over the whole round file)."""
+    survey = spec.ballot.survey
+    out: list[Issue] = []
+    if survey is None:
+        return out
+    forms = {f.id: f for f in rnd.spec.forms}
+    for j, q in enumerate(survey.questions):
+        feed = q.feeds
+        if feed is None:
+            continue
+        line = src.line_of((*at, "ballot", "survey", "questions", j, "feeds"))
+
+        def issue(code: str, line: int | None = line, question: str = q.label, **fields) -> None:
+            out.append(make_issue(code, file=label, line=line, question=question, **fields))
+
+        if spec.candidates != UNITS:
+            issue("evaluation-feed-not-units", evaluation=spec.title)
+            continue
+        if feed.form not in forms:
+            issue("evaluation-feed-unknown-form", form=feed.form, known="、".join(forms) or "无")
+            continue
+        rubric = rnd.sheet_rubric(feed.form)
+        if feed.indicator is not None:
+            indicator = next((i for i in rubric.indicators if i.id == feed.indicator), None)
+            if indicator is None:
+                known = "、".join(i.id for i in rubric.indicators) or "无"
+                issue(
+                    "evaluation-feed-unknown-input",
+                    form=feed.form,
+                    what="指标",
+                    id=feed.indicator,
+                    known=known,
+                )
+                continue
+            if indicator.unit.strip() not in ("%", "％"):
+                issue(
+                    "evaluation-feed-range",
+                    what=indicator.text,
+                    range=f"单位为“{indicator.unit or '（无）'}”",
+                )
+                continue
+        else:
+            numbered = ((n, it) for n, (_, it) in enumerate(rubric.items(), 1))
+            number, item = next(((n, it) for n, it in numbered if it.id == feed.item), (0, None))
+            if item is None:
+                known = "、".join(it.id for _, it in rubric.items()) or "无"
+                issue(
+                    "evaluation-feed-unknown-input",
+                    form=feed.form,
+                    what="打分项目",
+                    id=feed.item,
+                    known=known,
+                )
+                continue
+            if not feed.scale and float(item.max) != 100:
+                issue(
+                    "evaluation-feed-range",
+                    what=f"第{number}项（{item.id}）",
+                    range=f"分值为 0–{item.max:g} 分",
+                )
+                continue
+        key = (feed.form, feed.input_id)
+        if key in fed:
+            issue("evaluation-feed-twice", form=feed.form, id=feed.input_id, first=fed[key])
+            continue
+        fed[key] = f"{spec.id}.{q.id}"
+    return out
 
 
 def _expected(group: RaterGroup, unit: Unit, members: int, evaluate) -> tuple[int, str]:
