@@ -182,7 +182,12 @@ def test_generate_fill_ingest_count_publish(tmp_path, monkeypatch):
     a paper 录入表), counted twice with the same result, the folder untouched, then the
     审定 published; the blank ballots folder and the units' workbooks are named as such."""
     from xlsxflow.approval import fill_sample_decisions
-    from xlsxflow.ballots.run import generate_ballots, open_ballots
+    from xlsxflow.ballots.run import (
+        ballots_report,
+        generate_ballots,
+        ingest_and_count,
+        open_ballots,
+    )
     from xlsxflow.ballots.samples import make_ballot_returns
 
     folder = tmp_path / "r"
@@ -225,6 +230,14 @@ def test_generate_fill_ingest_count_publish(tmp_path, monkeypatch):
     hidden = [c for c in report["evaluations"]["candidates"] if c["unit_id"] == "ZB04"]
     assert hidden and all(c["status"] == "hidden" and "score" not in c for c in hidden)
     assert report["ballots"]["duplicate_serials"] == 1 and report["ballots"]["forged"] == 1
+    # a ballot that came by mail: its sender is not in the report (beside 空白票 it would
+    # say how that person voted)
+    counted = ingest_and_count(folder / "back", out_file=folder / "again.xlsx", br=br)
+    sender = {"from": "党员甲 <jia@example.org>", "date": "", "message_id": "", "subject": ""}
+    for f in counted.ingest.files:
+        f.mail = sender
+    again = json.dumps(ballots_report(br, counted.ingest, counted.outcome), ensure_ascii=False)
+    assert "jia@example.org" not in again and "党员甲" not in again
 
     fill_sample_decisions(folder / "测评汇总.xlsx", folder / "审定.xlsx")
     result = run("publish", "审定.xlsx", "--out", "公示")

@@ -194,8 +194,10 @@ def ballots_report(br: BallotRound, read: BallotIngest, outcome: EvaluationOutco
     from .count import mask, outcome_dict
 
     def masked_file(f) -> dict:
-        """A file's entry with the values its issues quote masked (＊)."""
+        """A file's entry with the values its issues quote masked (＊), and without the
+        mail it came in: a sender beside "空白票" would say how one person voted."""
         d = f.to_dict()
+        d.pop("mail", None)
         d["issues"] = [mask(i).to_dict() for i in f.issues]
         d["reason"] = file_reason(f)
         return d
