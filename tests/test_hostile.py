@@ -606,3 +606,19 @@ def test_a_worker_never_outlives_its_parent():
             return
         time.sleep(0.1)
     raise AssertionError(f"worker {worker} outlived its parent")
+
+
+def test_a_worker_whose_parent_is_already_gone_ends_at_once():
+    """The race CI found: the parent ended before its worker ran; read after the fork, the
+    worker's parent pid was already its adopter's and the worker waited for ever."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os\n"
+        "from xlsxflow.isolation import _follow_parent\n"
+        "_follow_parent(os.getppid() + 1_000_000)  # not the parent it has now\n"
+        "print('still here')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert done.returncode == 0 and b"still here" not in done.stdout

@@ -59,27 +59,27 @@ def _cap_memory(memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _follow_parent() -> int:
+def _follow_parent(parent: int) -> None:
     """Make this worker end with the process that started it; the parent's pid.
 
     A forked worker holds copies of the parent's descriptors (its pipes, the terminal's
     or a caller's stdout and stderr): one outliving a parent stopped by Ctrl-C at the
     wrong moment would keep them open, and whoever waits on that output would wait for
     ever.  On Linux the kernel kills it when the parent ends (``PR_SET_PDEATHSIG``);
-    elsewhere the worker notices within a second that it has a new parent.
+    elsewhere the worker notices within a second that it has a new parent.  ``parent``
+    is the pid the parent had before it started the worker: read here, after the fork,
+    it could already be the pid of whoever adopted an orphan.
     """
-    parent = os.getppid()
     if sys.platform.startswith("linux"):
         with contextlib.suppress(AttributeError, OSError):
             pr_set_pdeathsig = 1
             ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL))
     if os.getppid() != parent:  # the parent ended before the line above took effect
         os._exit(0)
-    return parent
 
 
-def _worker(conn: Connection, ctx, limits: Limits, memory_mb: int) -> None:
-    parent = _follow_parent()
+def _worker(conn: Connection, ctx, limits: Limits, memory_mb: int, parent: int) -> None:
+    _follow_parent(parent)
     # Looked up on the module (not imported by name) so that tests can replace it.
     read_source = importlib.import_module("xlsxflow.ingest").read_source
 
@@ -113,7 +113,7 @@ class _Slot:
     def __init__(self, mpctx, ctx, limits: Limits, iso: Isolation):
         self.parent, child = mpctx.Pipe()
         self.process = mpctx.Process(
-            target=_worker, args=(child, ctx, limits, iso.memory_mb), daemon=True
+            target=_worker, args=(child, ctx, limits, iso.memory_mb, os.getpid()), daemon=True
         )
         self.process.start()
         child.close()
