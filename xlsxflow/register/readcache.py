@@ -57,6 +57,9 @@ class ReadCache:
     new: list[tuple[str, str, bytes, str]] = field(default_factory=list)
     hits: int = 0
 
+    def __post_init__(self) -> None:
+        self.paths = {path for _, path in self.known}
+
     @classmethod
     def open(cls, register, ctx, limits) -> ReadCache | None:
         """The cache for ``ctx`` (None for reviewers' returns, which are never cached)."""
@@ -90,6 +93,8 @@ class ReadCache:
 
     def get(self, source, rel: str):
         """The remembered record of this file, or None (then read it and :meth:`put`)."""
+        if rel not in self.paths:  # never read under this name: no need to hash it here
+            return None  # (the reader reads it anyway: one read, not two, on a first ingest)
         found = self.digest(source)
         if found is None:
             return None
