@@ -612,6 +612,18 @@ class RoundContext:
         return rubric.id, rubric.title, rubric.version, rubric.content_hash
 
 
+def require_recorded_round(ctx: RoundContext, *, needs_round: str, other_key: str) -> None:
+    """A stage after ingest (review, ballots) needs a recorded round file signed with the
+    key given: else the stage's message ``needs_round`` or ``other_key`` (a --key that is
+    not the round's would make everything it signs read as forged)."""
+    if ctx.round is None or ctx.record is None:
+        raise XlsxflowError(make_issue(needs_round))
+    if ctx.record.key_id and key_id(ctx.key) != ctx.record.key_id:
+        raise XlsxflowError(
+            make_issue(other_key, found=key_id(ctx.key), expected=ctx.record.key_id)
+        )
+
+
 def open_round(
     *,
     workdir: str | Path = ".",

@@ -23,11 +23,10 @@ from datetime import datetime
 from pathlib import Path
 
 from ..atomic import atomic_write_bytes
-from ..identity import key_id
 from ..isolation import DEFAULT_ISOLATION, Isolation
 from ..messages import XlsxflowError, make_issue
 from ..ooxml import DEFAULT_LIMITS, Limits
-from ..round import ROUNDS_DIR, RoundContext, open_round
+from ..round import ROUNDS_DIR, RoundContext, open_round, require_recorded_round
 from .model import INVALID_REASONS, BallotIngest, EvaluationOutcome
 from .spec import Evaluation, RoundEvaluations, load_evaluations
 
@@ -69,12 +68,7 @@ def open_ballots(
         raise XlsxflowError(
             make_issue("ballots-no-round", path=exc.issues[0].fields["path"])
         ) from None
-    if ctx.round is None or ctx.record is None:
-        raise XlsxflowError(make_issue("ballots-needs-round"))
-    if ctx.record.key_id and key_id(ctx.key) != ctx.record.key_id:  # --key: another key
-        raise XlsxflowError(
-            make_issue("ballots-other-key", found=key_id(ctx.key), expected=ctx.record.key_id)
-        )
+    require_recorded_round(ctx, needs_round="ballots-needs-round", other_key="ballots-other-key")
     evals = load_evaluations(ctx.round)
     if not evals.evaluations:
         raise XlsxflowError(make_issue("ballots-no-evaluations", round_file=ctx.round.path.name))

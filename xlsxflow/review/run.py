@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..accepted import Ledger
-from ..identity import key_id
 from ..ingest import IngestReport, count_files, ingest
 from ..isolation import DEFAULT_ISOLATION, Isolation
 from ..messages import XlsxflowError, make_issue
 from ..ooxml import DEFAULT_LIMITS, Limits
-from ..round import RoundContext, open_round
+from ..round import RoundContext, open_round, require_recorded_round
 from .model import ReviewIngest
 from .returns import check_reviews_dir, ingest_reviews
 from .spec import RoundReview, load_review
@@ -49,12 +48,7 @@ def open_review(workdir: str | Path = ".", key_path: str | Path | None = None) -
     """The round recorded in ``workdir``, which must have a form with a ``review`` section."""
     workdir = Path(workdir)
     ctx = open_round(workdir=workdir, key_path=key_path)
-    if ctx.round is None or ctx.record is None:
-        raise XlsxflowError(make_issue("review-needs-round"))
-    if ctx.record.key_id and key_id(ctx.key) != ctx.record.key_id:  # --key: another key
-        raise XlsxflowError(
-            make_issue("review-other-key", found=key_id(ctx.key), expected=ctx.record.key_id)
-        )
+    require_recorded_round(ctx, needs_round="review-needs-round", other_key="review-other-key")
     review = load_review(ctx.round)
     if not review.forms:
         raise XlsxflowError(make_issue("review-none", file=ctx.round.path.name))
