@@ -789,7 +789,7 @@ CATALOGUE: dict[str, Message] = {
         "xlsxflow register record {decisions} 补记。",
     ),
     "register-reused": Message(
-        I, "{reused} 个文件未改动，沿用上次读取的结果（历史记录库 {path}）；重新读取 {read} 个。"
+        I, "{reused} 个文件未改动，沿用上次读取的结果（历史记录库 {path}）；读取 {read} 个。"
     ),
     "register-import-missing-column": Message(
         E, "缺少必需的列“{column}”。表头第一行应包含：{required}。"

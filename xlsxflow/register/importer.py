@@ -32,7 +32,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "round_id": ("轮次编号", "round_id", "round"),
     "round_title": ("轮次名称", "round_title"),
     "period": ("期间", "period"),
-    "form": ("表", "评选项目", "form"),
+    "form": ("表", "评选项目", "评选项目编号", "form"),
     "subject_kind": ("类别", "kind"),
     "subject_id": ("编号", "subject_id", "id"),
     "name": ("名称", "姓名", "name"),
