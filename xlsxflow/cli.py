@@ -1198,6 +1198,10 @@ def publish_cmd(summary, out_dir, round_file, key_file, register_file, no_regist
     发布后把本轮的决定（含期间）记入历史记录库（--no-register 不记）；
     记录失败不影响已写出的公示文件。Then records the decisions in the register.
 
+    本次发布使某单位或党员达到连续获奖要求时（如连续二次流动红旗 → 年度先进党支部，
+    连续四次先锋岗 → 年度优秀党员，免评），另写出“年度称号公示.xlsx”，并记入历史记录库。
+    Annual titles this publication completes get their own 公示 and are recorded.
+
     \b
     退出码 Exit status:
       0 已发布 published
@@ -1207,6 +1211,7 @@ def publish_cmd(summary, out_dir, round_file, key_file, register_file, no_regist
     """
     from .identity import load_key
     from .publish import publish
+    from .register import default_path
     from .round import open_round
 
     with _handled():
@@ -1220,6 +1225,7 @@ def publish_cmd(summary, out_dir, round_file, key_file, register_file, no_regist
             ctx = None
         key = ctx.key if ctx else load_key(Path(key_file) if key_file else None)
         round_id = ctx.record.round_id if ctx and ctx.record else None
+        register_path = None if no_register else Path(register_file or default_path())
         pub = publish(
             summary,
             out_dir,
@@ -1227,6 +1233,9 @@ def publish_cmd(summary, out_dir, round_file, key_file, register_file, no_regist
             round_id=round_id,
             round_title=ctx.title if ctx else "",
             spec=ctx.round.spec if ctx and ctx.round else None,
+            register=register_path,
+            rnd=ctx.round if ctx else None,
+            period=period,
         )
         _echo_issues(pub.issues)
         if pub.undecided:  # each row is named above, with its cell
@@ -1242,6 +1251,8 @@ def publish_cmd(summary, out_dir, round_file, key_file, register_file, no_regist
         click.echo(f"已发布 published：公示 {len(pub.approved)} 个，共 {len(pub.read.rows)} 个对象")
         for path in pub.files:
             click.echo(f"  {path}")
+        for title in pub.titles:
+            click.echo(title.message.message)
         if not no_register:
             decisions = next(p for p in pub.files if p.name == "decisions.json")
             if not _record_publication(
@@ -1278,6 +1289,8 @@ def _record_publication(decisions: Path, rnd, register_file, period, strict=Fals
         return False
     _echo_issues(linked.issues)
     click.echo(linked.message.message)
+    if linked.titles_message is not None:
+        click.echo(linked.titles_message.message)
     return True
 
 

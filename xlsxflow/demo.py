@@ -5,6 +5,13 @@ commented examples, switched on in the demo's own copy of the round file):
 review generate → a unit resubmits → reviewers fill in (one over a maximum, one not
 returning, one unit 自评虚高) → review ingest → summary with the review and the 审定
 sheet → the office's 审定 filled in → publish (公示名单, 结果通报, decisions.json).
+
+The party-branch round (``--rubric dangzhibu``) also keeps a register: the sample past
+results (samples/register-past.csv: 2024–2025 stars, 2025–2026H1 red flags, 2025Q1–2026Q3
+pioneer posts) are imported, so with this round's 2026H2 flags and 2026Q4 posts the year
+has its two half-years and four quarters; publish then writes the annual titles they
+complete (年度称号公示.xlsx); a member's violation in 2026H1 revokes the branch's flag
+(and so its title); the history rules are shown last.
 """
 
 from __future__ import annotations
@@ -218,6 +225,8 @@ def _review_demo(folder, ctx, review, ledger, returns, key, lang, echo) -> DemoR
         round_id=ctx.record.round_id,
         round_title=ctx.title,
         spec=ctx.round.spec,
+        register=register,
+        rnd=ctx.round,
     )
     for issue in pub.issues:
         echo(f"   {issue}")
@@ -225,6 +234,8 @@ def _review_demo(folder, ctx, review, ledger, returns, key, lang, echo) -> DemoR
         f"8. 发布 publish：公示 {len(pub.approved)} 个 → {out}"
         f"（{'、'.join(p.name for p in pub.files)}）"
     )
+    for title in pub.titles:
+        echo(f"   {title.message.message}")
     _record(register, pub, ctx.round, echo, "   ")
     result = DemoResult(folder, summary, report_path, read.units, out if pub.ok else None)
     if ctx.round.spec.evaluations:  # the 民主测评 (党员先锋岗): steps 9–12
@@ -233,7 +244,10 @@ def _review_demo(folder, ctx, review, ledger, returns, key, lang, echo) -> DemoR
         )
     if register is not None:
         result.register = register
-        echo("13. 跨轮次规则 the register's rules over history：")
+        echo("13. 违纪违规 a violation revokes a flag（种子 000 三.3）：")
+        for line in demo_violation_lines(register, ctx.round, folder):
+            echo("    " + line)
+        echo("14. 跨轮次规则 the register's rules over history：")
         for line in demo_history_lines(register, ctx.round):
             echo("    " + line)
     return result
@@ -255,7 +269,115 @@ def _demo_register(folder: Path, rnd, echo) -> Path | None:
         f"   历史记录库 register: 导入往年结果 {imported.decisions} 条"
         f"（{imported.rounds} 个轮次，samples/register-past.csv）→ {path}"
     )
+    echo("   " + _year_line(path, rnd))
     return path
+
+
+def _year_line(register: Path, rnd) -> str:
+    """This year's periods: those the past results hold, those this round adds."""
+    from .register import open_register
+    from .roundfile import round_periods
+
+    now = sorted({p for p in round_periods(rnd.spec).values() if p is not None})
+    year = max(p.year for p in now)
+    with open_register(register) as reg:
+        past = sorted({r.period for r in reg.rounds() if r.period.year == year} - set(now))
+    every = [*past, *now]
+    halves = sum(p.kind == "H" for p in every)
+    quarters = sum(p.kind == "Q" for p in every)
+    return (
+        f"{year}年 this year：往年结果中有 {'、'.join(p.chinese for p in past)}；"
+        f"本轮评 {'、'.join(p.chinese for p in now)} → 共 {halves} 个半年、{quarters} 个季度"
+    )
+
+
+# 种子 000 三.3：期间发生违纪违法问题、因工作作风被主管部门通报或被新闻媒体曝光的，责任党员取消
+# 推荐党员先锋岗资格、所在支部取消红旗党支部资格。The demo's one violation (made up, marked 示例):
+# a member of 稽查局党支部 in 2026H1, the half-year the branch got its flag (register-past.csv).
+DEMO_VIOLATION = {
+    "subject_id": "ZB05-03",
+    "unit_id": "ZB05",
+    "date": "2026-05-20",
+    "kind": "通报批评",
+    "reason": "因工作作风问题被主管部门通报（示例）",
+    "source": "示例：主管部门通报",
+}
+
+
+def _member_name(folder: Path, member_id: str) -> str:
+    """A member's name from the round's members file (the demo's copy of the sample)."""
+    import csv
+
+    with (folder / "members.csv").open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row.get("党员编号") == member_id:
+                return row.get("姓名") or member_id
+    return member_id
+
+
+def demo_violation_lines(register: Path, rnd, folder: Path) -> list[str]:
+    """A member's violation in a half-year his branch got the flag: the register flags the
+    award, the demo revokes it (and the annual title it made), the run shown before and after.
+
+    Done with the library functions of ``xlsxflow register violation add`` and
+    ``xlsxflow register revoke``; the records stay, marked 已撤销.
+    """
+    from .messages import render
+    from .register import DEFAULT_RULES, PERSON, open_register
+    from .register.rules import consecutive_award
+    from .register.titles import unsupported_titles
+
+    rules = (rnd.spec.history if rnd is not None else None) or DEFAULT_RULES
+    v = DEMO_VIOLATION
+    lines: list[str] = []
+    with open_register(register) as reg:
+        unit = reg.subject(v["unit_id"])
+        who = f"{unit.name}（{unit.id}）"
+        year = int(v["date"][:4])
+
+        def runs() -> list[str]:
+            records = reg.decisions(subject_id=unit.id)
+            found = [consecutive_award(r, records, year) for r in rules.consecutive]
+            return [r.message.message for r in found if r.message is not None]
+
+        before = runs()
+        violation = reg.add_violation(
+            v["subject_id"],
+            v["date"],
+            v["kind"],
+            v["reason"],
+            v["source"],
+            name=_member_name(folder, v["subject_id"]),
+            subject_kind=PERSON,
+            unit_id=v["unit_id"],
+        )
+        added = render(
+            "register-violation-added",
+            id=violation.id,
+            subject=f"{violation.name}（{violation.subject_id}，{who}）",
+            date=violation.date.isoformat(),
+            kind=violation.kind,
+            reason=violation.reason,
+        )
+        lines.append(f"登记 violation add：{added}")
+        for flag in reg.flagged_awards(violation):
+            lines.append(f"应撤销 to revoke：{flag.message.message}")
+            reason = f"违纪违规记录 #{violation.id}"
+            reg.revoke(decision_id=flag.decision.id, because=violation.id, reason=reason)
+            revoked = render(
+                "register-revoked", what="评定结果", id=flag.decision.id, reason=reason
+            )
+            lines.append(f"已撤销 revoked：{revoked}")
+        for title in unsupported_titles(reg, rules, unit.id):
+            lines.append(f"称号 title：{title.message.message}")
+            reason = "所依据的奖项已撤销"
+            reg.revoke(decision_id=title.record.id, because=violation.id, reason=reason)
+            revoked = render("register-revoked", what="评定结果", id=title.record.id, reason=reason)
+            lines.append(f"已撤销 revoked：{revoked}")
+        after = runs()
+    lines += [f"撤销前 before：{who} {m}" for m in before]
+    lines += [f"撤销后 after：{who} {m}" for m in after]
+    return lines
 
 
 def _record(register: Path | None, pub, rnd, echo, indent: str) -> None:
@@ -269,6 +391,8 @@ def _record(register: Path | None, pub, rnd, echo, indent: str) -> None:
     with open_register(register) as reg:
         linked = record_publication(reg, decisions, rnd)
     echo(f"{indent}{linked.message.message}")
+    if linked.titles_message is not None:
+        echo(f"{indent}{linked.titles_message.message}")
 
 
 def demo_history_lines(register: Path, rnd, year: int | None = None) -> list[str]:
@@ -350,6 +474,8 @@ def _ballots_demo(
         round_id=br.round_id,
         round_title=br.ctx.title,
         spec=br.ctx.round.spec,
+        register=register,
+        rnd=br.ctx.round,
     )
     for issue in pub.issues:
         echo(f"    {issue}")
@@ -357,6 +483,8 @@ def _ballots_demo(
         f"12. 审定 {rows} 行、发布 publish：公示 {len(pub.approved)} 名 → {out}"
         f"（{'、'.join(p.name for p in pub.files)}）"
     )
+    for title in pub.titles:
+        echo(f"    {title.message.message}")
     _record(register, pub, br.ctx.round, echo, "    ")
     return summary, out if pub.ok else None
 

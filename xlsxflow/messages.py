@@ -854,6 +854,25 @@ CATALOGUE: dict[str, Message] = {
         "{subject}在{period}获得的“{award}”（轮次 {round_id}）：该期间有违纪违规记录"
         "（{date}，{kind}：{reason}），应予撤销。撤销请运行 xlsxflow register revoke {decision_id} --violation {violation_id}",
     ),
+    # ---- annual titles in the 公示 of the period that earns them (register/titles.py) ----
+    "publish-title-earned": Message(
+        I,
+        "年度称号 annual title：{who}连续 {count} 次获得“{award}”（{periods}）：{title}（{note}，{year}年）",
+    ),
+    "publish-title-no-award": Message(I, "{year}年没有（未撤销的）获奖记录"),
+    "publish-titles-failed": Message(
+        W,
+        "未能按历史记录库（{path}）判断年度称号：{detail} 本次发布不含年度称号公示；"
+        "改正后请重新发布到新的文件夹。",
+    ),
+    "register-titles-recorded": Message(
+        I, "年度称号 {count} 项已记入历史记录库（轮次 {rounds}）。"
+    ),
+    "register-title-unsupported": Message(
+        W,
+        "{subject}的“{title}”（{year}年，记录 #{decision_id}）所依据的连续获奖已不成立：{now}。"
+        "应予撤销：xlsxflow register revoke {decision_id} --reason 所依据的奖项已撤销",
+    ),
     "history-unknown": Message(E, "历史记录中没有编号为“{id}”的单位或个人。{hint}"),
     "history-unknown-hint": Message(I, "名称为“{name}”的对象编号是 {ids}，请按编号查询。"),
     "history-run-earned": Message(

@@ -8,7 +8,10 @@ nothing (:class:`xlsxflow.atomic.StagedDir`):
   (同意), drawn like the summary's 公示 sheets (:func:`xlsxflow.summary.draw_notice`);
 * ``结果通报.xlsx`` — every candidate with the computed result, the office's decision
   and opinions, printable;
-* ``decisions.json`` — the decision record (what the register will store).
+* ``decisions.json`` — the decision record (what the register will store);
+* ``年度称号公示.xlsx`` — with the register (``register=``), the annual titles this
+  publication completes a run for (连续二次流动红旗 → 年度先进党支部, 免评 …;
+  :mod:`xlsxflow.register.titles`), also listed in decisions.json's ``titles``.
 
 Nothing is published when a row is undecided (未审定), when a locked cell was
 changed, or when 同意 is given to a candidate of a reviewed form that has no
@@ -49,6 +52,7 @@ DECISIONS_FORMAT = "xlsxflow-decisions-1"
 NOTICE_FILE = "公示名单.xlsx"
 REPORT_FILE = "结果通报.xlsx"
 DECISIONS_FILE = "decisions.json"
+TITLES_FILE = "年度称号公示.xlsx"
 
 
 @dataclass
@@ -63,6 +67,7 @@ class Publication:
     approved: list[ApprovalRow] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     published_at: str = ""
+    titles: list = field(default_factory=list)  # register.titles.TitleAward, with the register
 
     @property
     def ok(self) -> bool:
@@ -84,11 +89,17 @@ def publish(
     round_title: str = "",
     spec: RoundSpec | None = None,
     now: datetime | None = None,
+    register: str | Path | None = None,
+    rnd=None,
+    period: str | None = None,
 ) -> Publication:
     """Verify the summary's 审定 sheet and publish it into ``out_dir`` (a new folder).
 
     ``round_id`` (the current round) refuses another round's summary; ``spec`` gives the
     公示's issuer, date, period and where to object (the round file's ``notice``).
+    ``register`` (a register file; ``rnd`` the round, ``period`` as ``--period``): the
+    annual titles this publication completes are published too (``年度称号公示.xlsx``);
+    the register is only read here — recording is :mod:`xlsxflow.register.link`'s.
     """
     summary = Path(summary)
     read = read_approval(summary, key, round_id=round_id, round_title=round_title)
@@ -125,13 +136,21 @@ def publish(
         spec.notice if spec else Notice(),
         spec.publicity_min_days if spec else RoundSpec.model_fields["publicity_min_days"].default,
     )
+    if register is not None:
+        from .register.titles import safe_annual_titles
+
+        data = json.loads(decisions_json(read, pub.published_at, summary))
+        pub.titles, problems = safe_annual_titles(register, data, rnd, period)
+        pub.issues += problems
     staged = StagedDir(out)
     try:
-        files = {
-            NOTICE_FILE: notice_bytes(read, pub.approved, notice_spec),
-            REPORT_FILE: report_bytes(read),
-            DECISIONS_FILE: decisions_json(read, pub.published_at, summary).encode("utf-8"),
-        }
+        files = {NOTICE_FILE: notice_bytes(read, pub.approved, notice_spec)}
+        if pub.titles:
+            files[TITLES_FILE] = titles_bytes(pub.titles, notice_spec)
+        files[REPORT_FILE] = report_bytes(read)
+        files[DECISIONS_FILE] = decisions_json(read, pub.published_at, summary, pub.titles).encode(
+            "utf-8"
+        )
         for name, data in files.items():
             atomic_write_bytes(staged.path / name, data, durable=False)
         staged.commit()
@@ -193,6 +212,47 @@ def notice_bytes(read: ApprovalRead, approved: list[ApprovalRow], spec: _NoticeS
         )
     if not forms_with_rows:  # nothing to list: one empty notice says so
         wb.add_worksheet("公示")
+    wb.close()
+    return buffer.getvalue()
+
+
+def titles_bytes(titles: list, spec: _NoticeSpec) -> bytes:
+    """年度称号公示.xlsx: one 公示 list per title (年度先进党支部, 年度优秀党员 …), drawn like
+    公示名单.xlsx: who, the periods of the run that counts, and how (免评)."""
+    buffer = io.BytesIO()
+    wb = reading_workbook(buffer)
+    wb.set_properties({"title": f"{spec.title} · 年度称号公示", "author": "xlsxflow"})
+    by_title: dict[tuple[str, str], list] = {}
+    for t in titles:
+        by_title.setdefault((t.title, t.subject_kind), []).append(t)
+    for (title, kind), group in by_title.items():
+        first = group[0]
+        person = kind == "person"
+        counts = sorted({len(t.periods) for t in group})
+        runs = "、".join(str(n) for n in counts)
+        draw_notice(
+            wb,
+            f"{title}公示"[:31],
+            spec,
+            _Form(title, "姓名" if person else "", ("计入的期间", "评定方式"), False),
+            [
+                NoticeEntry(
+                    (t.unit_name or t.unit_id) if person else t.name,
+                    "",
+                    t.name if person else "",
+                    [t.periods_short, f"连续 {len(t.periods)} 次，{t.note}"],
+                )
+                for t in group
+            ],
+            what=f"{first.year}年{title}"
+            if not title.startswith("年度")
+            else f"{first.year}{title}",
+            verb="授予",
+            order=f"均连续 {runs} 次获得“{first.award}”，{first.note}；排名不分先后",
+            intro_prefix="经审定",
+            by_score=False,
+            measure="名" if person else "个",
+        )
     wb.close()
     return buffer.getvalue()
 
@@ -280,8 +340,11 @@ def _num(text: str | None) -> float | str:
     return text if "." in text and len(text.split(".", 1)[1]) >= 2 else float(text)
 
 
-def decisions_json(read: ApprovalRead, published_at: str, summary: Path) -> str:
-    """decisions.json: the round, when, from which summary, and every candidate's decision."""
+def decisions_json(
+    read: ApprovalRead, published_at: str, summary: Path, titles: list | tuple = ()
+) -> str:
+    """decisions.json: the round, when, from which summary, every candidate's decision, and
+    the annual titles the publication completes (``titles``; empty without the register)."""
     try:
         digest = hashlib.sha256(summary.read_bytes()).hexdigest()
     except OSError:
@@ -329,6 +392,7 @@ def decisions_json(read: ApprovalRead, published_at: str, summary: Path) -> str:
         "columns": read.columns,
         "counts": _counts(read),
         "candidates": candidates,
+        "titles": [t.to_json() for t in titles],
         "xlsxflow": __version__,
     }
     return json.dumps(_neutralise_all(data), ensure_ascii=False, indent=2) + "\n"
@@ -349,4 +413,5 @@ __all__ = [
     "notice_bytes",
     "publish",
     "report_bytes",
+    "titles_bytes",
 ]

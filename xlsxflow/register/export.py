@@ -141,7 +141,7 @@ def _sheets(register) -> list[tuple[str, list[str], list[list]]]:
 
 
 def _status(status: str) -> str:
-    return {"published": "已发布", "imported": "历史导入"}.get(status, status)
+    return {"published": "已发布", "imported": "历史导入", "titles": "年度称号"}.get(status, status)
 
 
 def export_xlsx(register, path: Path) -> Path:

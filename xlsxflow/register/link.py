@@ -11,6 +11,10 @@ id from the round's members file, with the unit (支部) it belongs to.  A nomin
 named only by a name (a 文明窗口's 窗口名称) has no id and is not recorded (counted in
 ``skipped``).  Recording again (the same round published again) updates the same
 rows: decisions are keyed by round, form and id.
+
+The annual titles the publication completed (``titles`` of its decisions.json, written
+by ``publish`` with the register: :mod:`xlsxflow.register.titles`) are recorded too,
+each a decision of its own in the round ``<year>-年度称号``, keyed the same way.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ class LinkResult:
     persons: int = 0
     skipped: int = 0  # candidates without an id of their own
     issues: list[Issue] = field(default_factory=list)  # name changes noticed
+    titles: int = 0  # annual titles recorded (decisions.json's ``titles``)
+    title_rounds: list[str] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -49,6 +55,15 @@ class LinkResult:
             count=self.count,
             units=self.units,
             persons=self.persons,
+        )
+
+    @property
+    def titles_message(self) -> Issue | None:
+        """What was recorded of the annual titles; None when the publication had none."""
+        if not self.titles:
+            return None
+        return make_issue(
+            "register-titles-recorded", count=self.titles, rounds="、".join(self.title_rounds)
         )
 
 
@@ -148,4 +163,22 @@ def record_publication(
         result.issues += recorded.issues
         result.persons += sum(d.subject_kind == PERSON for d in decisions)
         result.units += sum(d.subject_kind == UNIT for d in decisions)
+    titles = _titles_of(data, path)
+    if titles:
+        from .titles import record_titles
+
+        result.title_rounds = record_titles(register, titles, path.name)
+        result.titles = len(titles)
     return result
+
+
+def _titles_of(data: dict, path: Path) -> list:
+    """The annual titles listed in a decisions.json (none before they were written)."""
+    from .titles import TitleAward
+
+    try:
+        return [TitleAward.from_json(t) for t in data.get("titles") or []]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise XlsxflowError(
+            make_issue("register-import-unreadable", file=str(path), detail=exc)
+        ) from None
