@@ -127,8 +127,11 @@ def short_periods(periods: tuple[Period, ...] | list[Period]) -> str:
         years = [p for p in mine if p.kind == "Y"]
         halves = [_PARTS["H"][p.index - 1] for p in mine if p.kind == "H"]
         quarters = [_PARTS["Q"][p.index - 1] for p in mine if p.kind == "Q"]
-        parts = ["年度"] * bool(years) + halves + [f"第{'、'.join(quarters)}季度"] * bool(quarters)
-        out.append(f"{year}年" + "、".join(parts))
+        if years:
+            out.append(f"{year}年度")
+        parts = halves + [f"第{'、'.join(quarters)}季度"] * bool(quarters)
+        if parts:
+            out.append(f"{year}年" + "、".join(parts))
     return "、".join(out)
 
 
