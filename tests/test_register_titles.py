@@ -280,3 +280,22 @@ def test_unsupported_titles_only_reads_titles_publish_recorded(tmp_path):
         (found,) = unsupported_titles(reg)
         assert found.record.round_id == titles_round_id(2026)
         assert found.message.code == "register-title-unsupported"
+
+
+def test_revoking_a_flag_names_the_title_it_made(demo, tmp_path, monkeypatch):
+    folder, result, _ = demo
+    monkeypatch.chdir(folder)
+    unit = sorted(c["unit_id"] for c in _approved(folder, result.published))[0]
+    db = _register(tmp_path / "rv.db", {unit: ["2026H1"]})
+    key = ["--key", "demo-secret.key", "--register", str(db)]
+    runner = CliRunner()
+    assert runner.invoke(main, ["publish", "summary-审定.xlsx", "--out", "rv", *key]).exit_code == 0
+    with open_register(db) as reg:
+        flag = next(d for d in reg.decisions(subject_id=unit) if d.period == Period(2026, "H", 1))
+        title = next(d for d in reg.decisions(subject_id=unit) if d.title)
+    done = runner.invoke(
+        main, ["register", "revoke", str(flag.id), "--reason", "违纪", "--register", str(db)]
+    )
+    assert done.exit_code == 0, done.output
+    assert "register-title-unsupported" in done.output
+    assert f"xlsxflow register revoke {title.id} " in done.output

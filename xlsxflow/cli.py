@@ -1473,7 +1473,11 @@ def violation_add(subject_id, when, kind, reason, source, name, unit_id, registe
 @click.option("--date", "when", help="撤销日期（默认今天）。Date.")
 @REGISTER_FILE
 def register_revoke(decision_id, violation_id, reason, when, register_file) -> None:
-    """撤销评定结果 DECISION_ID 所授予的奖项（原记录保留）。Revoke an award."""
+    """撤销评定结果 DECISION_ID 所授予的奖项（原记录保留）。Revoke an award.
+
+    撤销后，依据该奖项的年度称号（连续获奖免评）如已不成立，会列出以便一并撤销。
+    Annual titles that no longer hold are listed, to revoke them too.
+    """
     from .messages import render
     from .register import open_register
 
@@ -1483,6 +1487,18 @@ def register_revoke(decision_id, violation_id, reason, when, register_file) -> N
             raise click.UsageError("请用 --reason 或 --violation 说明撤销原因。Give a reason.")
         reg.revoke(decision_id=decision_id, because=violation_id, reason=reason, when=when)
         click.echo(render("register-revoked", what="评定结果", id=decision_id, reason=reason))
+        _echo_issues(_titles_now_unsupported(reg, decision_id))
+
+
+def _titles_now_unsupported(reg, decision_id: int) -> list:
+    """The annual titles of the revoked decision's subject whose run no longer holds
+    (the seeds' rules; :func:`xlsxflow.register.titles.unsupported_titles`)."""
+    from .register.titles import unsupported_titles
+
+    subject = next((d.subject_id for d in reg.decisions() if d.id == decision_id), None)
+    if subject is None:
+        return []
+    return [t.message for t in unsupported_titles(reg, subject_id=subject)]
 
 
 @main.command("history")
