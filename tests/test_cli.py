@@ -259,6 +259,28 @@ def test_demo_of_the_party_branch_round(tmp_path):
     assert len(listed) == len(flags)
     assert "流动红旗" in wb["红旗党支部公示"]["A1"].value
     _the_demo_counts_the_ballots(tmp_path / "d", result.output)
+    _the_demo_publishes_titles_and_revokes_a_flag(tmp_path / "d", result.output)
+
+
+def _the_demo_publishes_titles_and_revokes_a_flag(folder, output: str) -> None:
+    """Steps 8, 12–14: the 年度称号 公示 of both publications; a violation revokes a flag."""
+    for published, names in (
+        ("发布", {"机关第二党支部", "稽查局党支部"}),
+        ("发布-先锋岗", {"罗文博"}),
+    ):
+        wb = openpyxl.load_workbook(folder / published / "年度称号公示.xlsx")
+        listed = {
+            r[1] for ws in wb for r in ws.iter_rows(values_only=True) if isinstance(r[0], int)
+        }
+        assert listed == names, published
+    assert "共 2 个半年、4 个季度" in output
+    step = output.split("13. 违纪违规")[1].split("14. 跨轮次规则")[0]
+    assert "登记 violation add：已登记违纪违规记录 #1：雷海涛（ZB05-03" in step
+    assert (
+        "应撤销 to revoke：稽查局党支部（ZB05）在2026年上半年获得的“红旗党支部（流动红旗）”" in step
+    )
+    assert step.count("已撤销 revoked：") == 2 and "原记录保留" in step
+    assert "撤销后 after：稽查局党支部（ZB05） 连续 1 次获得" in step
 
 
 def _the_demo_counts_the_ballots(folder, output: str) -> None:
