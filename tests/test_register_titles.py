@@ -299,3 +299,28 @@ def test_revoking_a_flag_names_the_title_it_made(demo, tmp_path, monkeypatch):
     assert done.exit_code == 0, done.output
     assert "register-title-unsupported" in done.output
     assert f"xlsxflow register revoke {title.id} " in done.output
+
+
+def test_recording_a_publication_that_no_longer_supports_a_title_says_so(demo, tmp_path):
+    from xlsxflow.register.link import record_publication
+
+    folder, result, _ = demo
+    unit = sorted(c["unit_id"] for c in _approved(folder, result.published))[0]
+    db = _register(tmp_path / "again.db", {unit: ["2026H1"]})
+    pub = _publish(folder, db, "p-first")
+    rnd = load_round(folder / "dangzhibu.yaml")
+    with open_register(db) as reg:
+        first = record_publication(reg, folder / "p-first" / DECISIONS_FILE, rnd)
+        titled = [i for i in first.issues if i.code == "register-title-unsupported"]
+        assert first.titles == 1 and titled == [] and len(pub.titles) == 1
+        data = json.loads((folder / "p-first" / DECISIONS_FILE).read_text("utf-8"))
+        for c in data["candidates"]:
+            if c["unit_id"] == unit:
+                c["decision"], c["approved"] = "不同意", False
+        data["titles"] = []
+        changed = tmp_path / DECISIONS_FILE
+        changed.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+        again = record_publication(reg, changed, rnd)
+    assert again.titles == 0
+    (issue,) = [i for i in again.issues if i.code == "register-title-unsupported"]
+    assert f"（{unit}）的“年度先进党支部”" in issue.message

@@ -27,6 +27,8 @@ from ..messages import Issue, XlsxflowError, make_issue
 from .model import PERSON, UNIT, Decision
 from .period import Period
 from .published import APPROVED, _score
+from .rules import DEFAULT_RULES
+from .titles import TitleAward, record_titles, unsupported_titles
 
 
 @dataclass
@@ -165,17 +167,19 @@ def record_publication(
         result.units += sum(d.subject_kind == UNIT for d in decisions)
     titles = _titles_of(data, path)
     if titles:
-        from .titles import record_titles
-
         result.title_rounds = record_titles(register, titles, path.name)
         result.titles = len(titles)
+    # a title recorded before that this publication no longer supports (published again,
+    # decided otherwise): listed for the office to revoke
+    rules = (rnd.spec.history if rnd is not None else None) or DEFAULT_RULES
+    subjects = {d.subject_id for decisions in grouped.values() for d in decisions}
+    for subject in sorted(subjects):
+        result.issues += [t.message for t in unsupported_titles(register, rules, subject)]
     return result
 
 
 def _titles_of(data: dict, path: Path) -> list:
     """The annual titles listed in a decisions.json (none before they were written)."""
-    from .titles import TitleAward
-
     try:
         return [TitleAward.from_json(t) for t in data.get("titles") or []]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
