@@ -222,7 +222,7 @@ def record_titles(register, titles: list[TitleAward], source: str = "") -> list[
                 unit_id=t.unit_id,
                 title=t.title,
                 source=(f"{source}：" if source else "")
-                + f"连续 {len(t.periods)} 次“{t.award}”（{'、'.join(p.label for p in t.periods)}），{t.note}",
+                + f"连续 {len(t.periods)} 次（{'、'.join(p.label for p in t.periods)}），{t.note}",
             )
             for t in titles
             if t.year == year
