@@ -324,3 +324,11 @@ def test_recording_a_publication_that_no_longer_supports_a_title_says_so(demo, t
     assert again.titles == 0
     (issue,) = [i for i in again.issues if i.code == "register-title-unsupported"]
     assert f"（{unit}）的“年度先进党支部”" in issue.message
+
+
+def test_publish_takes_an_open_register_too(demo, tmp_path):
+    folder, result, _ = demo
+    unit = sorted(c["unit_id"] for c in _approved(folder, result.published))[0]
+    with open_register(_register(tmp_path / "open.db", {unit: ["2026H1"]})) as reg:
+        pub = _publish(folder, reg, "p-open")
+    assert [t.subject_id for t in pub.titles] == [unit]

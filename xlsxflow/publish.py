@@ -89,7 +89,7 @@ def publish(
     round_title: str = "",
     spec: RoundSpec | None = None,
     now: datetime | None = None,
-    register: str | Path | None = None,
+    register=None,
     rnd=None,
     period: str | None = None,
 ) -> Publication:
@@ -97,9 +97,10 @@ def publish(
 
     ``round_id`` (the current round) refuses another round's summary; ``spec`` gives the
     公示's issuer, date, period and where to object (the round file's ``notice``).
-    ``register`` (a register file; ``rnd`` the round, ``period`` as ``--period``): the
-    annual titles this publication completes are published too (``年度称号公示.xlsx``);
-    the register is only read here — recording is :mod:`xlsxflow.register.link`'s.
+    ``register`` (a register file or an open Register; ``rnd`` the round, ``period`` as
+    ``--period``): the annual titles this publication completes are published too
+    (``年度称号公示.xlsx``); the register is only read here — recording is
+    :mod:`xlsxflow.register.link`'s.
     """
     summary = Path(summary)
     read = read_approval(summary, key, round_id=round_id, round_title=round_title)

@@ -183,25 +183,27 @@ def completed_titles(
 
 
 def annual_titles(
-    register_path: str | Path, data: dict, rnd=None, period: Period | str | None = None
+    register, data: dict, rnd=None, period: Period | str | None = None
 ) -> list[TitleAward]:
     """The titles a publication (its decisions.json document ``data``) completes.
 
-    The rules are the round file's ``history`` section, else the party-branch seeds'.
-    A register that does not exist yet holds no history: no titles (and none is created).
-    Raises ``XlsxflowError`` (``register-no-period`` when no period is known).
+    ``register``: an open :class:`~xlsxflow.register.store.Register` or its file; a file
+    that does not exist yet holds no history: no titles (and none is created).  The rules
+    are the round file's ``history`` section, else the party-branch seeds'.  Raises
+    ``XlsxflowError`` (``register-no-period`` when no period is known).
     """
     from .link import publication_decisions
-    from .store import open_register
+    from .store import Register, open_register
 
-    path = Path(register_path)
-    if not path.is_file():
+    if not isinstance(register, Register) and not Path(register).is_file():
         return []
     given = Period.parse(period) if isinstance(period, str | int) else period
     grouped, _ = publication_decisions(data, rnd, given)
     rules = (rnd.spec.history if rnd is not None else None) or DEFAULT_RULES
     units = {c.get("unit_id", ""): c.get("unit", "") for c in data.get("candidates", [])}
-    with open_register(path, create=False) as reg:
+    if isinstance(register, Register):
+        return completed_titles(register, grouped, rules, units)
+    with open_register(register, create=False) as reg:
         return completed_titles(reg, grouped, rules, units)
 
 
@@ -279,17 +281,18 @@ def unsupported_titles(
 
 
 def safe_annual_titles(
-    register_path: str | Path, data: dict, rnd=None, period=None
+    register, data: dict, rnd=None, period=None
 ) -> tuple[list[TitleAward], list[Issue]]:
     """:func:`annual_titles` for ``publish``: a problem is a warning, never a refusal
     (no period known: nothing, the recording step says so)."""
     try:
-        return annual_titles(register_path, data, rnd, period), []
+        return annual_titles(register, data, rnd, period), []
     except XlsxflowError as exc:
         if any(i.code == "register-no-period" for i in exc.issues):
             return [], []
         detail = "；".join(i.message for i in exc.issues)
-        return [], [make_issue("publish-titles-failed", path=str(register_path), detail=detail)]
+        where = str(getattr(register, "path", register))
+        return [], [make_issue("publish-titles-failed", path=where, detail=detail)]
 
 
 __all__ = [
