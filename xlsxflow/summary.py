@@ -444,6 +444,10 @@ def summary_bytes(
             _stars_sheet(s, rubric, report, lang)
     if outcome is not None and key is not None:
         approval.add_to_summary(wb, report, outcome.candidates, key)
+    if getattr(report, "history", None) is not None:  # ingest with a register: 历史, 复查
+        from .register.sheet import add_history_sheets
+
+        add_history_sheets(s, report.history, report.round_title, lang)
 
     # 问题 ----------------------------------------------------------------------------
     names = {u.unit_id: u.name for u in roster}

@@ -421,8 +421,8 @@ def _num(value: float | None) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def record_line(d: DecisionRecord) -> str:
-    """One decision in words: 2025年下半年 红旗党支部评选：95分，★红旗党支部（流动红旗）."""
+def record_parts(d: DecisionRecord) -> str:
+    """A decision's result in words: 95分，★红旗党支部（流动红旗）; 三星级; 未获奖."""
     parts = []
     if d.score is not None:
         parts.append(f"{_num(d.score)}分")
@@ -434,7 +434,21 @@ def record_line(d: DecisionRecord) -> str:
         parts.append(f"★{d.award}")
     if d.title and d.title != d.award:
         parts.append(d.title)
-    text = f"{d.period.chinese} {d.round_title or d.form}：{'，'.join(parts) or '未获奖'}"
+    text = "，".join(parts) or "未获奖"
     if d.revocation is not None:
         text += f"（已撤销 {d.revocation.date.isoformat()}）"
     return text
+
+
+def form_label(d: DecisionRecord) -> str:
+    """What a decision's form is called: its round's title without the period
+    (2025年上半年红旗党支部评选 → 红旗党支部评选), else the form's id."""
+    title = d.round_title or ""
+    for prefix in (d.period.chinese + "度", d.period.chinese, f"{d.period.year}年度"):
+        title = title.removeprefix(prefix)
+    return title.strip() or d.form
+
+
+def record_line(d: DecisionRecord) -> str:
+    """One decision in words: 2025年下半年 红旗党支部评选：95分，★红旗党支部（流动红旗）."""
+    return f"{d.period.chinese} {form_label(d)}：{record_parts(d)}"
