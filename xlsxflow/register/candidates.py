@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from ..messages import XlsxflowError, make_issue
 from ..submission import Result
-from .model import DecisionRecord, History, Subject, star_label
+from .model import UNIT, DecisionRecord, History, Subject, star_label
 from .period import Period
 from .rules import (
     DEFAULT_RULES,
@@ -226,11 +226,20 @@ class HistoryScreen:
         """The form's period (its own, else the round's, else the round's year)."""
         return self._periods.get(form_id) or Period(self.rnd.spec.year)
 
-    def history(self, subject_id: str) -> History | None:
-        if subject_id not in self._histories:
-            known = self.register.subject(subject_id) is not None
-            self._histories[subject_id] = self.register.history(subject_id) if known else None
-        return self._histories[subject_id]
+    def history(self, unit_id: str) -> History | None:
+        """A unit's history; a unit the register knows only through its people's violations
+        has those (None: nothing at all)."""
+        if unit_id not in self._histories:
+            if self.register.subject(unit_id) is not None:
+                found = self.register.history(unit_id)
+            elif members := self.register.violations(unit_id=unit_id):
+                unit = self.rnd.roster.get(unit_id)
+                subject = Subject(unit_id, UNIT, unit.name if unit else unit_id)
+                found = History(subject, member_violations=members)
+            else:
+                found = None
+            self._histories[unit_id] = found
+        return self._histories[unit_id]
 
     def holders(self, n: int) -> dict[str, DecisionRecord]:
         """The roster's units holding rule ``n``'s title before its form's period: unit → the
