@@ -385,3 +385,40 @@ def test_recheck_needs_a_form_of_the_round_and_a_threshold(recheck, tmp_path):
     with pytest.raises(XlsxflowError) as err:
         _recheck_report(work, ctx, RECHECK_ROUND.replace("form: fucha", "form: danwei"))
     assert err.value.issues[0].message == render("history-recheck-no-form", n=1, form="danwei")
+
+
+REVIEWED = RECHECK_ROUND.replace(
+    "    slots: 1\n",
+    "    slots: 1\n    review:\n      reviewers: reviewers.csv\n      assign: all\n"
+    "      basis: review\n      threshold: 90\n",
+)
+
+
+def test_recheck_on_a_reviewed_form_waits_for_the_review(recheck, tmp_path):
+    from xlsxflow.review.outcome import decide, review_for_ingest
+
+    folder, ctx = recheck
+    work = tmp_path / "reviewed"
+    shutil.copytree(folder, work)
+    shutil.copyfile(shipped_dir("samples") / "reviewers.csv", work / "reviewers.csv")
+    report, rctx = _recheck_report(work, ctx, REVIEWED)
+    review, ok = review_for_ingest(rctx.round)
+    assert ok
+    outcome = decide(rctx.round, review, report, None)
+    decided = {r.unit_id: r for r in report.history.decided(outcome).rechecks}
+    assert decided["KEEP"].state == "待评审" and decided["AWAY"].state == "未参加复查"
+    assert decided["KEEP"].message == render(
+        "history-recheck-pending",
+        title="文明单位",
+        since="2023年获得，轮次 2023-wm",
+        form="文明单位复查",
+    )
+    out = tmp_path / "summary.xlsx"
+    write_summary(report, None, rctx.roster, out, outcome=outcome)
+    ws = openpyxl.load_workbook(out)["复查"]
+    states = {r[0]: r[7] for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert states == {"KEEP": "待评审", "LOSE": "不保留（撤销）", "AWAY": "未参加复查"}
+    own = REVIEWED.replace("valid_years: 3\n", "valid_years: 3\n      threshold: 95\n")
+    with pytest.raises(XlsxflowError) as err:
+        _recheck_report(work, ctx, own)
+    assert err.value.issues[0].message == render("history-recheck-reviewed", n=1, form="fucha")

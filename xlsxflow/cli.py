@@ -695,7 +695,19 @@ def review_generate(out_dir, reviewers, key_file) -> None:
 @ROUND_KEY
 @SUMMARY_LANG
 @reader_workers("读取进程数（0：在本进程读取）。Reader processes.")
-def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lang, workers) -> None:
+@REGISTER_FILE
+@NO_REGISTER
+def review_ingest(
+    reviews_dir,
+    out_file,
+    report_file,
+    returns_dir,
+    key_file,
+    lang,
+    workers,
+    register_file,
+    no_register,
+) -> None:
     """核验 REVIEWS_DIR 中评审人交回的评审表，写出含评审的汇总表。Check reviews.
 
     先重新读取单位报送（单位在评审表生成后重新报送的，其评审表标为过期），
@@ -735,15 +747,23 @@ def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lan
                     "Write outside the returns folder."
                 )
         command = "xlsxflow " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-        with _bar(files_to_read(reviews_dir, returns_dir=returns), "读取 ingest") as bar:
-            read = read_reviews(
-                reviews_dir,
-                returns_dir=returns_dir,
-                key_path=key_file,
-                isolation=Isolation(workers=workers),
-                progress=bar.update,
-                command=command,
-            )
+        from .register import open_register
+
+        register = None if no_register else open_register(register_file)  # bars, as ingest
+        try:
+            with _bar(files_to_read(reviews_dir, returns_dir=returns), "读取 ingest") as bar:
+                read = read_reviews(
+                    reviews_dir,
+                    returns_dir=returns_dir,
+                    key_path=key_file,
+                    isolation=Isolation(workers=workers),
+                    progress=bar.update,
+                    command=command,
+                    register=register,
+                )
+        finally:
+            if register is not None:
+                register.close()
         units, reviews = read.units, read.reviews
         outcome = decide(read.round.ctx.round, read.round.review, units, reviews)
         write_summary(

@@ -900,10 +900,18 @@ CATALOGUE: dict[str, Message] = {
         W,
         "复查：{title}（{since}）本轮“{form}”未收到有效报送（未交，或文件被拒收），未参加复查",
     ),
+    "history-recheck-pending": Message(
+        I, "复查：{title}（{since}）本轮“{form}”尚未评审，评审后按评审结果确定是否保留"
+    ),
     "history-recheck-no-form": Message(
         E,
         "轮次文件 history.recheck 第 {n} 条：评选项目“{form}”不在本轮 forms 中。"
         "复查在本轮的某个评选项目上进行，请写该项目的 id。",
+    ),
+    "history-recheck-reviewed": Message(
+        E,
+        "轮次文件 history.recheck 第 {n} 条：评选项目“{form}”有评审（review），"
+        "复查按评审的决定判定，分数线请写在该项目的 review.threshold，不写在 recheck。",
     ),
     "history-recheck-no-threshold": Message(
         E,

@@ -28,7 +28,7 @@ which the 民主测评's members file has, not the units' workbooks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..messages import XlsxflowError, make_issue
 from ..submission import Result
@@ -47,6 +47,7 @@ from .rules import (
 )
 
 KEPT, LOST, ABSENT = "保留", "不保留（撤销）", "未参加复查"
+PENDING = "待评审"  # a reviewed form not reviewed yet: nothing decided
 RECENT = 4  # the last periods of each form shown on the 历史 sheet
 
 
@@ -67,7 +68,15 @@ def check_rules(rnd, rules: HistoryRules) -> None:
     for n, rule in enumerate(rules.recheck, 1):
         if rule.form not in forms:
             issues.append(make_issue("history-recheck-no-form", n=n, form=rule.form))
-        elif rule.threshold is None and rnd.sheet_rubric(rule.form).threshold is None:
+            continue
+        review = rnd.form(rule.form).review
+        if review is not None and rule.threshold is not None:
+            issues.append(make_issue("history-recheck-reviewed", n=n, form=rule.form))
+        elif (
+            rule.threshold is None
+            and rnd.sheet_rubric(rule.form).threshold is None
+            and (review is None or review.threshold is None)
+        ):
             issues.append(make_issue("history-recheck-no-threshold", n=n, form=rule.form))
     if issues:
         raise XlsxflowError(issues)
@@ -86,6 +95,46 @@ class RecheckResult:
     score: float | None = None
     threshold: float | None = None
     basis: str = ""
+    form_title: str = ""
+    reviewed: bool = False  # its form is reviewed: the review's decision keeps or loses it
+
+    def decided(self, outcome) -> RecheckResult:
+        """On a reviewed form, the result by the review's decision (eligible on the decision
+        basis, review.threshold included) instead of the unit's own score."""
+        if (
+            not self.reviewed
+            or self.state == ABSENT
+            or self.rule.form not in outcome.reviewed_forms
+        ):
+            return self
+        from ..review.outcome import BASIS_WORDS
+
+        mine = [c for c in outcome.of_form(self.rule.form) if c.unit_id == self.unit_id]
+        if not mine:
+            return self
+        c = min(mine, key=lambda x: x.slot)
+        score = float(c.decision) if c.decision is not None else None
+        basis = BASIS_WORDS.get(outcome.basis.get(self.rule.form, ""), "")
+        since = f"{self.holding.period.chinese}获得，轮次 {self.holding.round_id}"
+        common = {"title": self.rule.title, "since": since, "form": self.form_title}
+        if c.basis != "self" and not c.reviewers_counted:  # 尚未评审: not decided yet …
+            if self.state == LOST:  # … unless its own return already fails (四.3's 90 points)
+                return self
+            text = make_issue("history-recheck-pending", **common).message
+            return replace(self, state=PENDING, message=text, score=None, basis=basis)
+        if c.eligible:
+            state = KEPT
+            text = make_issue(
+                "history-recheck-kept",
+                basis=basis,
+                score=_num(score),
+                threshold=_num(self.threshold),
+                **common,
+            ).message
+        else:
+            state = LOST
+            text = make_issue("history-recheck-lost", why="；".join(c.reasons), **common).message
+        return replace(self, state=state, message=text, score=score, basis=basis)
 
     def to_dict(self) -> dict:
         return {
@@ -186,6 +235,12 @@ class RoundHistory:
     def shown(self) -> bool:
         """Whether there is anything to show (a candidate known to the register, a holder)."""
         return bool(self.candidates or self.rechecks)
+
+    def decided(self, outcome) -> RoundHistory:
+        """The same, its 复查 on reviewed forms by the review's decision (``outcome``)."""
+        if outcome is None:
+            return self
+        return replace(self, rechecks=[r.decided(outcome) for r in self.rechecks])
 
     def to_dict(self) -> dict:
         return {
@@ -377,8 +432,11 @@ class HistoryScreen:
         form = self.rnd.form(rule.form)
         rubric = self.rnd.sheet_rubric(rule.form)
         threshold = rule.threshold
+        if threshold is None and form.review is not None:
+            threshold = form.review.threshold
         if threshold is None and rubric.threshold is not None:
             threshold = rubric.threshold.min
+        extra = {"form_title": form.title, "reviewed": form.review is not None}
         out = []
         for unit_id, holding in sorted(self.holders(n).items()):
             unit = self.rnd.roster.get(unit_id)
@@ -390,7 +448,9 @@ class HistoryScreen:
                     "history-recheck-absent", title=rule.title, since=since, form=form.title
                 ).message
                 out.append(
-                    RecheckResult(rule, unit_id, name, holding, ABSENT, message, None, threshold)
+                    RecheckResult(
+                        rule, unit_id, name, holding, ABSENT, message, None, threshold, **extra
+                    )
                 )
                 continue
             r = min(mine, key=lambda x: x.slot)
@@ -418,7 +478,16 @@ class HistoryScreen:
             shown_score = score if r.complete else None
             out.append(
                 RecheckResult(
-                    rule, unit_id, name, holding, state, message, shown_score, threshold, basis
+                    rule,
+                    unit_id,
+                    name,
+                    holding,
+                    state,
+                    message,
+                    shown_score,
+                    threshold,
+                    basis,
+                    **extra,
                 )
             )
         return out

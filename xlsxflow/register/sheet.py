@@ -11,7 +11,15 @@ one page wide, header repeated, wrapped text).
 
 from __future__ import annotations
 
-from .candidates import KEPT, LOST, CandidateHistory, RoundHistory, form_label, record_parts
+from .candidates import (
+    KEPT,
+    LOST,
+    PENDING,
+    CandidateHistory,
+    RoundHistory,
+    form_label,
+    record_parts,
+)
 
 _H = {
     "history": ("历史", "History"),
@@ -77,7 +85,7 @@ def history_rows(history: RoundHistory) -> list[list]:
 
 def recheck_rows(history: RoundHistory) -> list[list]:
     """One row per holder of a re-checked title (the 复查 sheet's body)."""
-    order = {LOST: 0, KEPT: 2}
+    order = {LOST: 0, KEPT: 3, PENDING: 2}
     rows = []
     for r in sorted(history.rechecks, key=lambda r: (order.get(r.state, 1), r.unit_id)):
         rows.append(
