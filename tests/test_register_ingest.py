@@ -422,3 +422,34 @@ def test_recheck_on_a_reviewed_form_waits_for_the_review(recheck, tmp_path):
     with pytest.raises(XlsxflowError) as err:
         _recheck_report(work, ctx, own)
     assert err.value.issues[0].message == render("history-recheck-reviewed", n=1, form="fucha")
+
+
+def test_the_sanchuang_example_rechecks_its_holders(tmp_path):
+    """The commented 复查 example of the shipped round, uncommented, works as documented."""
+    text = (shipped_dir("templates") / "rounds" / "sanchuang.yaml").read_text("utf-8")
+    head, _, example = text.partition("  # - id: fucha")
+    lines = ("  # - id: fucha" + example).splitlines()
+    live = [
+        line if line.lstrip().startswith("# 复查") else line.replace("# ", "", 1) for line in lines
+    ]
+    roster = shipped_dir("samples") / "roster.csv"
+    body = head.replace("roster: ../../samples/roster.csv", f"roster: {roster.as_posix()}")
+    (tmp_path / "round.yaml").write_text(body + "\n".join(live) + "\n", "utf-8")
+    made = generate_round(
+        tmp_path / "round.yaml", tmp_path / "workbooks", workdir=tmp_path, units=["JYJ", "ZWZX"]
+    )
+    ctx = open_round(workdir=tmp_path)
+    assert [r.form for r in ctx.round.spec.history.recheck] == ["fucha"]
+    files = {g.unit_id: g.path for g in made.files}
+    sheet = next(s.sheet_name for s in ctx.round.book({"fucha": 1}).sheets)
+    fill_book(files["JYJ"], tmp_path / "returns" / "JYJ.xlsx", ctx.round, {sheet: {}})
+    with open_register(tmp_path / "reg.sqlite3") as reg:
+        reg.record_round("2023-wm", "2023年度市直文明单位命名", ["danwei"], "2023")
+        reg.record_decisions(
+            "2023-wm",
+            "2023",
+            [Decision(u, u, "danwei", title="文明单位") for u in ("JYJ", "ZWZX")],
+        )
+        report = ingest(tmp_path / "returns", ctx, isolation=INLINE, register=reg)
+    states = {r.unit_id: r.state for r in report.history.rechecks}
+    assert states == {"JYJ": "保留", "ZWZX": "未参加复查"}
