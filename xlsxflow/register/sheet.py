@@ -93,8 +93,8 @@ def recheck_rows(history: RoundHistory) -> list[list]:
                 r.unit_id,
                 r.name,
                 r.rule.title,
-                f"{r.holding.period.chinese}\n{r.holding.round_title or r.holding.round_id}",
-                r.rule.form,
+                f"{r.holding.period.chinese}\n{form_label(r.holding)}",
+                r.form_title or r.rule.form,
                 "" if r.score is None else r.score,
                 "" if r.threshold is None else r.threshold,
                 r.state,
@@ -102,6 +102,20 @@ def recheck_rows(history: RoundHistory) -> list[list]:
             ]
         )
     return rows
+
+
+def _fit_rows(ws, rows: list[list], widths: dict[int, int]) -> None:
+    """Rows tall enough for their wrapped text with room to spare: LibreOffice breaks these
+    long lines of Chinese, dates and punctuation earlier than a count of widths says."""
+    from ..summary import LINE_PT, MAX_ROW_PT, wrapped_lines
+
+    for r, row in enumerate(rows, 1):
+        lines = max(
+            wrapped_lines(str(v), widths[c] * 0.85)
+            for c, v in enumerate(row)
+            if v not in ("", None)
+        )
+        ws.set_row(r, min(MAX_ROW_PT, lines * LINE_PT + 6))
 
 
 def add_history_sheets(s, history: RoundHistory | None, title: str, lang: str = "zh") -> None:
@@ -112,15 +126,17 @@ def add_history_sheets(s, history: RoundHistory | None, title: str, lang: str = 
         headers = [
             _h(k, lang) for k in ("id", "name", "forms", "record", "runs", "stars", "bars", "other")
         ]
-        widths = {0: 9, 1: 15, 2: 10, 3: 36, 4: 26, 5: 24, 6: 30, 7: 26}
+        widths = {0: 9, 1: 15, 2: 12, 3: 34, 4: 26, 5: 24, 6: 30, 7: 26}
+        rows = history_rows(history)
         ws = s.table(
             _h("history", lang),
             headers,
-            history_rows(history),
+            rows,
             widths=widths,
             title=title,
             unit_columns=(0, 1),
         )
+        _fit_rows(ws, rows, widths)
         ws.conditional_format(
             1,
             0,
@@ -134,7 +150,7 @@ def add_history_sheets(s, history: RoundHistory | None, title: str, lang: str = 
             for k in ("id", "name", "title", "held", "form", "score", "threshold", "state", "why")
         ]
         rows = recheck_rows(history)
-        widths = {0: 9, 1: 16, 2: 10, 3: 18, 4: 9, 5: 7, 6: 8, 7: 12, 8: 56}
+        widths = {0: 9, 1: 16, 2: 10, 3: 16, 4: 12, 5: 7, 6: 8, 7: 15, 8: 52}
         ws = s.table(
             _h("recheck", lang),
             headers,
@@ -143,6 +159,7 @@ def add_history_sheets(s, history: RoundHistory | None, title: str, lang: str = 
             title=title,
             unit_columns=(0, 1),
         )
+        _fit_rows(ws, rows, widths)
         ws.conditional_format(
             1,
             0,
