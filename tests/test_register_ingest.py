@@ -453,3 +453,52 @@ def test_the_sanchuang_example_rechecks_its_holders(tmp_path):
         report = ingest(tmp_path / "returns", ctx, isolation=INLINE, register=reg)
     states = {r.unit_id: r.state for r in report.history.rechecks}
     assert states == {"JYJ": "保留", "ZWZX": "未参加复查"}
+
+
+# -- 民主测评: a person barred as the branch's 负责人, or by their own violation ---------------
+
+
+@pytest.mark.parametrize("stars", [3, 4])
+def test_a_branch_secretary_is_barred_by_the_branch_stars(tmp_path, stars):
+    from ballot_rounds import HEAD, ROSTER
+    from test_ballot_count import ITEMS, ballot, scores
+
+    from xlsxflow.ballots.count import count_ballots
+    from xlsxflow.ballots.spec import load_evaluations
+    from xlsxflow.register.candidates import HistoryScreen
+    from xlsxflow.roundfile import load_round
+
+    members = "支部编号,党员编号,姓名,岗位或职务\n" + "".join(
+        f"ZB01,M0{n},党员{n},{'支部书记' if n == 1 else ''}\n" for n in range(1, 7)
+    )
+    (tmp_path / "roster.csv").write_text(
+        ROSTER.replace("ZB01,第一支部,5", "ZB01,第一支部,6"), "utf-8"
+    )
+    (tmp_path / "members.csv").write_text(members, "utf-8")
+    (tmp_path / "round.yaml").write_text(
+        HEAD + ITEMS.replace("floor(党员人数 * 30 / 100)", "3"), "utf-8"
+    )
+    rnd = load_round(tmp_path / "round.yaml")
+    evals = load_evaluations(rnd)
+    ev = evals.evaluations["xfg"]
+    totals = {"M01": 91, "M02": 90, "M03": 88, "M04": 80}
+    ballots = [ballot(ev, "ZB01", "dangyuan", n, {m: scores(t) for m, t in totals.items()}) for n in range(6)]  # fmt: skip
+    with _register(tmp_path / "reg.sqlite3", {"ZB01": stars}) as reg:
+        reg.add_violation("M03", "2026-04-01", "通报批评", "迟到", "支部", name="党员3", subject_kind="person", unit_id="ZB01")  # fmt: skip
+        reg.add_violation("M02", "2025-12-31", "通报批评", "去年的事", "支部", name="党员2", subject_kind="person", unit_id="ZB01")  # fmt: skip
+        screen = HistoryScreen.open(reg, rnd)
+        outcome = count_ballots(evals, ballots, screen.candidate_reasons)
+    got = {c.member_id: c for c in outcome.of("xfg", "ZB01")}
+    assert got["M02"].recommended  # a violation of 2025 does not reach a 2026 evaluation
+    assert not got["M03"].recommended and "2026-04-01" in got["M03"].reasons[0]
+    secretary = got["M01"]
+    if stars == 4:
+        assert secretary.recommended and secretary.reasons == []
+    else:
+        assert not secretary.recommended
+        assert secretary.reasons == [
+            _barred(
+                "history-bar-stars",
+                **{**STAR_BAR, "who": "本人为支部书记，所在“支部ZB01”（ZB01）"},
+            )
+        ]

@@ -862,7 +862,19 @@ def ballots_generate(out_dir, units, key_file, round_file) -> None:
 @BALLOT_ROUND
 @SUMMARY_LANG
 @reader_workers("读取进程数（0：在本进程读取）。Reader processes.")
-def ballots_ingest(ballots_dir, out_file, report_file, key_file, round_file, lang, workers) -> None:
+@REGISTER_FILE
+@NO_REGISTER
+def ballots_ingest(
+    ballots_dir,
+    out_file,
+    report_file,
+    key_file,
+    round_file,
+    lang,
+    workers,
+    register_file,
+    no_register,
+) -> None:
     """核验 BALLOTS_DIR 中交回的测评票和录入表，计分，写出测评汇总表。Count ballots.
 
     每个文件都有结果；票号重复的只计一次，伪造、复制的票不计，都会列出。
@@ -889,16 +901,27 @@ def ballots_ingest(ballots_dir, out_file, report_file, key_file, round_file, lan
         check_outputs(ballots_dir, out_file, report_file)
         br = open_ballots(key_path=key_file, round_file=round_file)
         folder = Path(ballots_dir)
-        with _bar(count_files(folder) if folder.is_dir() else 0, "读取 ingest") as bar:
-            counted = ingest_and_count(
-                ballots_dir,
-                out_file=out_file,
-                report_file=report_file,
-                lang=lang,
-                isolation=Isolation(workers=workers),
-                progress=bar.update,
-                br=br,
-            )
+        from .register import default_path, open_register
+
+        # the history rules' bars (先锋岗: a 支部书记 of a branch rated 三星级 or below …), from
+        # the register given or the working folder's when there is one (ballots write none)
+        use = not no_register and (register_file or default_path().is_file())
+        register = open_register(register_file) if use else None
+        try:
+            with _bar(count_files(folder) if folder.is_dir() else 0, "读取 ingest") as bar:
+                counted = ingest_and_count(
+                    ballots_dir,
+                    out_file=out_file,
+                    report_file=report_file,
+                    lang=lang,
+                    isolation=Isolation(workers=workers),
+                    progress=bar.update,
+                    br=br,
+                    register=register,
+                )
+        finally:
+            if register is not None:
+                register.close()
         for line in count_lines(counted):
             click.echo(line)
         _echo_issues(warning_issues(counted))

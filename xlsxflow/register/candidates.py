@@ -364,6 +364,45 @@ class HistoryScreen:
                 bars.append(Bar(period, issue))
         return bars
 
+    def person_bars(self, evaluation_id: str, member_id: str, unit_id: str, post: str) -> list[Bar]:
+        """Why the register bars a person (a 民主测评's candidate) in the evaluation's period:
+        their unit's star result when their post is one of ``bars.leaders`` (003 篇1 …及其负责
+        人), their own violations within the period, a ``clean_record`` naming the evaluation."""
+        period = self.period_of(evaluation_id)
+        bars: list[Bar] = []
+        unit = self.history(unit_id)
+        for rule in self.rules.bars:
+            if unit is not None and post and post in rule.leaders and rule.form != evaluation_id:
+                who = f"本人为{post}，所在“{unit.subject.name}”（{unit_id}）"
+                others = [d for d in unit.decisions if d.form != evaluation_id]
+                bars += star_bars(rule, others, period.year, who)
+        if self.register.subject(member_id) is None:
+            return bars
+        own = self.register.violations(subject_id=member_id)
+        bars += violation_bars(own, period)
+        for rule in self.rules.clean_record:
+            if rule.form == evaluation_id:
+                found = clean_record(rule, own, period)
+                if not found.clean:
+                    items = "；".join(f"{v.date.isoformat()} {v.kind}" for v in found.violations)
+                    issue = make_issue(
+                        "history-bar-not-clean",
+                        form="",
+                        start=found.start.isoformat(),
+                        end=found.end.isoformat(),
+                        years=rule.years,
+                        items=items,
+                    )
+                    bars.append(Bar(period, issue))
+        return bars
+
+    def candidate_reasons(self, candidate) -> list[str]:
+        """:meth:`person_bars` as reasons on a 民主测评 candidate (ballots/count.py)."""
+        bars = self.person_bars(
+            candidate.evaluation_id, candidate.member_id, candidate.unit_id, candidate.post
+        )
+        return [make_issue("history-barred", detail=b.message.message).message for b in bars]
+
     def reasons(self, result: Result) -> list[str]:
         """The bars as reasons on the result, and a holder's 复查 score below its threshold."""
         out = [
