@@ -20,10 +20,12 @@ rank, the award, the quotas' eligible count, the summary's 是否符合条件 an
 report.json agree.  The bars are computed after reading, on every ingest: a file
 the register remembers (not read again) still gets the bars the register holds now.
 
-Candidates are matched by id only: a unit's own sheet by its unit id.  A nominee
-named only by a name (文明标兵's 姓名, a 文明窗口) has no id, so nothing here reaches
-it; the bar on a branch's 负责人 (``bars.leaders``) needs a person's id and role,
-which the 民主测评's members file has, not the units' workbooks.
+Candidates are matched by id only: a unit's own sheet by its unit id, a 民主测评's
+candidate (``xlsxflow ballots ingest``) by the member id, its post from the members
+file: a member whose post is one of ``bars.leaders`` (支部书记) is barred with the
+branch (003 篇1 …及其负责人), and by their own violations in the evaluation's period.
+A nominee named only by a name (文明标兵's 姓名, a 文明窗口) has no id, so nothing
+here reaches it.
 """
 
 from __future__ import annotations
