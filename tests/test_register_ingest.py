@@ -502,3 +502,26 @@ def test_a_branch_secretary_is_barred_by_the_branch_stars(tmp_path, stars):
                 **{**STAR_BAR, "who": "本人为支部书记，所在“支部ZB01”（ZB01）"},
             )
         ]
+
+
+def test_the_ingest_command_says_what_the_register_barred(hongqi, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from xlsxflow.cli import main
+
+    folder, _ = hongqi
+    db = tmp_path / "reg.sqlite3"
+    with _register(db, {"ZB04": 3}):
+        pass
+    monkeypatch.chdir(folder)
+    out = tmp_path / "summary.xlsx"
+    args = ["ingest", "returns", "--out", str(out), "--workers", "0", "--register", str(db)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output  # a bar is a decision, not a problem to fix
+    line = render(
+        "history-ingest-summary", known=1, barred=1, rechecks=0, kept=0, lost=0, absent=0, pending=0
+    )
+    assert line in result.output
+    assert "历史" in openpyxl.load_workbook(out, read_only=True).sheetnames
+    plain = CliRunner().invoke(main, [*args[:-2], "--no-register"])
+    assert "历史记录：" not in plain.output

@@ -553,6 +553,8 @@ def ingest(
                     read=max(read - report.reused, 0),
                 )
             )
+        if report.history is not None:  # the register's rules: bars and 复查 (历史 sheet)
+            click.echo(report.history.decided(outcome).summary_line())
         if unusable := report.unusable:
             click.echo(
                 f"其中 {len(unusable)} 个未交单位已报送，但文件无法使用 received but unusable"

@@ -900,6 +900,11 @@ CATALOGUE: dict[str, Message] = {
         W,
         "复查：{title}（{since}）本轮“{form}”未收到有效报送（未交，或文件被拒收），未参加复查",
     ),
+    "history-ingest-summary": Message(
+        I,
+        "历史记录：{known} 个参评单位有记录，{barred} 个不得参评；{rechecks} 个称号复查"
+        "（保留 {kept}，不保留 {lost}，未参加 {absent}，待评审 {pending}）。见汇总表“历史”“复查”",
+    ),
     "history-recheck-pending": Message(
         I, "复查：{title}（{since}）本轮“{form}”尚未评审，评审后按评审结果确定是否保留"
     ),

@@ -244,6 +244,20 @@ class RoundHistory:
             return self
         return replace(self, rechecks=[r.decided(outcome) for r in self.rechecks])
 
+    def summary_line(self) -> str:
+        """What the console says after ingest."""
+        states = [r.state for r in self.rechecks]
+        return make_issue(
+            "history-ingest-summary",
+            known=len(self.candidates),
+            barred=sum(bool(c.bars) for c in self.candidates),
+            rechecks=len(states),
+            kept=states.count(KEPT),
+            lost=states.count(LOST),
+            absent=states.count(ABSENT),
+            pending=states.count(PENDING),
+        ).message
+
     def to_dict(self) -> dict:
         return {
             "register": self.register,
