@@ -483,6 +483,10 @@ def ingest(
     不再读取，沿用上次的结果（仍列在汇总表中）；--no-register 每次全部重读。
     Unchanged files are not read again (the register remembers them).
 
+    历史记录库中的结果按轮次文件的 history 规则用于本轮：三星级以下、期间内
+    有违纪违规记录等不得参评，已获称号的复查；汇总表加“历史”“复查”表。
+    The register's bars and re-checks apply; the summary gains 历史 and 复查.
+
     \b
     退出码 Exit status:
       0 全部单位已交且无问题 all returned, nothing wrong
@@ -882,6 +886,10 @@ def ballots_ingest(
     每个文件都有结果；票号重复的只计一次，伪造、复制的票不计，都会列出。
     文件夹只读取，从不修改。汇总表的“审定”表填好后：xlsxflow publish 测评汇总.xlsx。
     Every file accounted for; a serial counts once; the folder is only read.
+
+    当前目录有历史记录库（或给出 --register）时，按轮次文件的 history 规则，
+    所在支部三星级以下的支部书记、期间内有违纪违规记录的党员不予推荐。
+    The register's bars apply when there is one.
 
     \b
     退出码 Exit status:
