@@ -337,6 +337,7 @@ def test_recheck_keeps_at_the_threshold_and_loses_below(recheck):
         since="2023年获得，轮次 2023-wm",
         form="文明单位复查",
         why="；".join(below),
+        decision_id=lose.holding.id,
     )
     assert "未达到 90 分" in below[0]
     assert found["AWAY"].state == "未参加复查" and found["AWAY"].message == render(

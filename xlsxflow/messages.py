@@ -893,7 +893,9 @@ CATALOGUE: dict[str, Message] = {
         "保留称号",
     ),
     "history-recheck-lost": Message(
-        W, "复查：{title}（{since}）本轮“{form}”未通过复查（{why}），不再保留称号，应予撤销"
+        W,
+        "复查：{title}（{since}）本轮“{form}”未通过复查（{why}），不再保留称号，应予撤销。"
+        "撤销请运行 xlsxflow register revoke {decision_id}",
     ),
     "history-recheck-below": Message(W, "复查：{basis} {score} 分，低于复查分数线 {threshold} 分"),
     "history-recheck-absent": Message(

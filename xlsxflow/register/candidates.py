@@ -135,7 +135,12 @@ class RecheckResult:
             ).message
         else:
             state = LOST
-            text = make_issue("history-recheck-lost", why="；".join(c.reasons), **common).message
+            text = make_issue(
+                "history-recheck-lost",
+                why="；".join(c.reasons),
+                decision_id=self.holding.id,
+                **common,
+            ).message
         return replace(self, state=state, message=text, score=score, basis=basis)
 
     def to_dict(self) -> dict:
@@ -529,6 +534,7 @@ class HistoryScreen:
                     since=since,
                     form=form.title,
                     why="；".join(r.reasons),
+                    decision_id=holding.id,
                 ).message
             shown_score = score if r.complete else None
             out.append(
