@@ -526,3 +526,32 @@ def test_the_ingest_command_says_what_the_register_barred(hongqi, tmp_path, monk
     assert "历史" in openpyxl.load_workbook(out, read_only=True).sheetnames
     plain = CliRunner().invoke(main, [*args[:-2], "--no-register"])
     assert "历史记录：" not in plain.output
+
+
+def test_a_clean_record_rule_bars_its_form_only_inside_the_window(hongqi, tmp_path):
+    folder, _ = hongqi
+    work = tmp_path / "clean"
+    shutil.copytree(folder, work, ignore=shutil.ignore_patterns("*.sqlite3"))
+    history = "history:\n  clean_record:\n    - {years: 3, form: hongqi, kinds: [违纪违法]}\n"
+    (work / "round.yaml").write_text(HONGQI_ROUND + history, "utf-8")
+    ctx = open_round(workdir=work)
+    with _register(tmp_path / "reg.sqlite3") as reg:
+        for unit, day, kind in (
+            ("ZB02", "2024-01-01", "违纪违法"),  # the window's first day: 2024 … 2026
+            ("ZB03", "2023-12-31", "违纪违法"),  # the day before it
+            ("ZB08", "2025-06-01", "通报批评"),  # a kind the rule does not count
+        ):
+            reg.add_violation(unit, day, kind, "案件", "纪检组", name=unit, subject_kind="unit")
+        report = ingest(work / "returns", ctx, isolation=INLINE, register=reg)
+    results = _by_unit(report)
+    assert results["ZB03"].eligible and results["ZB08"].eligible
+    assert results["ZB02"].reasons == [
+        _barred(
+            "history-bar-not-clean",
+            form="“红旗党支部”",
+            start="2024-01-01",
+            end="2026-12-31",
+            years=3,
+            items="2024-01-01 ZB02 违纪违法",
+        )
+    ]
