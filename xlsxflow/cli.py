@@ -483,6 +483,10 @@ def ingest(
     不再读取，沿用上次的结果（仍列在汇总表中）；--no-register 每次全部重读。
     Unchanged files are not read again (the register remembers them).
 
+    历史记录库中的结果按轮次文件的 history 规则用于本轮：三星级以下、期间内
+    有违纪违规记录等不得参评，已获称号的复查；汇总表加“历史”“复查”表。
+    The register's bars and re-checks apply; the summary gains 历史 and 复查.
+
     \b
     退出码 Exit status:
       0 全部单位已交且无问题 all returned, nothing wrong
@@ -553,6 +557,8 @@ def ingest(
                     read=max(read - report.reused, 0),
                 )
             )
+        if report.history is not None:  # the register's rules: bars and 复查 (历史 sheet)
+            click.echo(report.history.decided(outcome).summary_line())
         if unusable := report.unusable:
             click.echo(
                 f"其中 {len(unusable)} 个未交单位已报送，但文件无法使用 received but unusable"
@@ -695,7 +701,19 @@ def review_generate(out_dir, reviewers, key_file) -> None:
 @ROUND_KEY
 @SUMMARY_LANG
 @reader_workers("读取进程数（0：在本进程读取）。Reader processes.")
-def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lang, workers) -> None:
+@REGISTER_FILE
+@NO_REGISTER
+def review_ingest(
+    reviews_dir,
+    out_file,
+    report_file,
+    returns_dir,
+    key_file,
+    lang,
+    workers,
+    register_file,
+    no_register,
+) -> None:
     """核验 REVIEWS_DIR 中评审人交回的评审表，写出含评审的汇总表。Check reviews.
 
     先重新读取单位报送（单位在评审表生成后重新报送的，其评审表标为过期），
@@ -735,15 +753,23 @@ def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lan
                     "Write outside the returns folder."
                 )
         command = "xlsxflow " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-        with _bar(files_to_read(reviews_dir, returns_dir=returns), "读取 ingest") as bar:
-            read = read_reviews(
-                reviews_dir,
-                returns_dir=returns_dir,
-                key_path=key_file,
-                isolation=Isolation(workers=workers),
-                progress=bar.update,
-                command=command,
-            )
+        from .register import open_register
+
+        register = None if no_register else open_register(register_file)  # bars, as ingest
+        try:
+            with _bar(files_to_read(reviews_dir, returns_dir=returns), "读取 ingest") as bar:
+                read = read_reviews(
+                    reviews_dir,
+                    returns_dir=returns_dir,
+                    key_path=key_file,
+                    isolation=Isolation(workers=workers),
+                    progress=bar.update,
+                    command=command,
+                    register=register,
+                )
+        finally:
+            if register is not None:
+                register.close()
         units, reviews = read.units, read.reviews
         outcome = decide(read.round.ctx.round, read.round.review, units, reviews)
         write_summary(
@@ -842,12 +868,28 @@ def ballots_generate(out_dir, units, key_file, round_file) -> None:
 @BALLOT_ROUND
 @SUMMARY_LANG
 @reader_workers("读取进程数（0：在本进程读取）。Reader processes.")
-def ballots_ingest(ballots_dir, out_file, report_file, key_file, round_file, lang, workers) -> None:
+@REGISTER_FILE
+@NO_REGISTER
+def ballots_ingest(
+    ballots_dir,
+    out_file,
+    report_file,
+    key_file,
+    round_file,
+    lang,
+    workers,
+    register_file,
+    no_register,
+) -> None:
     """核验 BALLOTS_DIR 中交回的测评票和录入表，计分，写出测评汇总表。Count ballots.
 
     每个文件都有结果；票号重复的只计一次，伪造、复制的票不计，都会列出。
     文件夹只读取，从不修改。汇总表的“审定”表填好后：xlsxflow publish 测评汇总.xlsx。
     Every file accounted for; a serial counts once; the folder is only read.
+
+    当前目录有历史记录库（或给出 --register）时，按轮次文件的 history 规则，
+    所在支部三星级以下的支部书记、期间内有违纪违规记录的党员不予推荐。
+    The register's bars apply when there is one.
 
     \b
     退出码 Exit status:
@@ -869,16 +911,27 @@ def ballots_ingest(ballots_dir, out_file, report_file, key_file, round_file, lan
         check_outputs(ballots_dir, out_file, report_file)
         br = open_ballots(key_path=key_file, round_file=round_file)
         folder = Path(ballots_dir)
-        with _bar(count_files(folder) if folder.is_dir() else 0, "读取 ingest") as bar:
-            counted = ingest_and_count(
-                ballots_dir,
-                out_file=out_file,
-                report_file=report_file,
-                lang=lang,
-                isolation=Isolation(workers=workers),
-                progress=bar.update,
-                br=br,
-            )
+        from .register import default_path, open_register
+
+        # the history rules' bars (先锋岗: a 支部书记 of a branch rated 三星级 or below …), from
+        # the register given or the working folder's when there is one (ballots write none)
+        use = not no_register and (register_file or default_path().is_file())
+        register = open_register(register_file) if use else None
+        try:
+            with _bar(count_files(folder) if folder.is_dir() else 0, "读取 ingest") as bar:
+                counted = ingest_and_count(
+                    ballots_dir,
+                    out_file=out_file,
+                    report_file=report_file,
+                    lang=lang,
+                    isolation=Isolation(workers=workers),
+                    progress=bar.update,
+                    br=br,
+                    register=register,
+                )
+        finally:
+            if register is not None:
+                register.close()
         for line in count_lines(counted):
             click.echo(line)
         _echo_issues(warning_issues(counted))

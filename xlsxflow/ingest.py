@@ -152,6 +152,8 @@ class IngestReport:
     targets: list = field(default_factory=list)
     reused: int = 0  # files not read again: the register remembered them unchanged
     notes: list[Issue] = field(default_factory=list)  # said once, e.g. a survey not yet counted
+    # with a register: the candidates' record and 复查 (register/candidates.RoundHistory)
+    history: object | None = None
 
     @property
     def issues(self) -> list[Issue]:
@@ -213,6 +215,7 @@ class IngestReport:
             **({"notes": [i.to_dict() for i in self.notes]} if self.notes else {}),
             **({"quotas": [q.to_dict() for q in self.quotas]} if self.round else {}),
             **({"targets": [t.to_dict() for t in self.targets]} if self.targets else {}),
+            **({"history": self.history.to_dict()} if self.history is not None else {}),
         }
 
 
@@ -563,7 +566,9 @@ def ingest(
 
     Files are read in worker processes bounded in time and memory (``isolation``).
     ``register`` (an :class:`xlsxflow.register.Register`): files read before with
-    the same bytes, round, rubric, key, roster and xlsxflow version are not read again.
+    the same bytes, round, rubric, key, roster and xlsxflow version are not read again;
+    a round's candidates are screened by its history rules (bars, 复查:
+    :mod:`xlsxflow.register.candidates`), on every ingest, remembered files too.
     """
     returns_dir = Path(returns_dir)
     started = datetime.now().astimezone().isoformat(timespec="seconds")
@@ -579,12 +584,17 @@ def ingest(
     )
     accepted = [rec for rec in records if rec.status == "accepted"]
     quotas: list[QuotaRow] = []
-    feeds = None
+    feeds = screen = None
     if ctx.round is not None:
         from .ballots.feeds import survey_feeds  # survey rates counted by ballots ingest
 
         feeds = survey_feeds(ctx)
-        results, quotas = evaluate_round(ctx.round, accepted, feeds)
+        if register is not None:  # the register's bars, fresh on every ingest (cached files too)
+            from .register.candidates import HistoryScreen
+
+            screen = HistoryScreen.open(register, ctx.round)
+        barred = screen.reasons if screen is not None else None
+        results, quotas = evaluate_round(ctx.round, accepted, feeds, barred)
     else:
         results = [
             evaluate(ctx.rubric, ctx.roster, rec.submission, rec.path)
@@ -620,7 +630,14 @@ def ingest(
         targets=targets,
         reused=stats.get("reused", 0),
         notes=feeds.notes if feeds else [],
+        history=_round_history(screen, results),
     )
+
+
+def _round_history(screen, results: list[Result]):
+    """The candidates' record for the summary's 历史 sheet (None: nothing to show)."""
+    history = screen.build(results) if screen is not None else None
+    return history if history is not None and history.shown else None
 
 
 def star_targets(rubric, results: list[Result], units: int) -> list:

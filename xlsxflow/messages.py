@@ -900,6 +900,50 @@ CATALOGUE: dict[str, Message] = {
         W,
         "{start}至{end}（连续 {years} 年）内有违法违纪记录：{items}，不符合“连续 {years} 年无违法违纪”",
     ),
+    # ---- the register's rules applied at ingest (register/candidates.py) ---------------------
+    "history-barred": Message(W, "历史记录：{detail}"),
+    "history-bar-not-clean": Message(
+        W,
+        "{form}须{start}至{end}连续 {years} 年无违法违纪，但有记录：{items}，不得参评",
+    ),
+    "history-recheck-kept": Message(
+        I,
+        "复查：{title}（{since}）本轮“{form}”{basis} {score} 分，达到复查分数线 {threshold} 分，"
+        "保留称号",
+    ),
+    "history-recheck-lost": Message(
+        W,
+        "复查：{title}（{since}）本轮“{form}”未通过复查（{why}），不再保留称号，应予撤销。"
+        "撤销请运行 xlsxflow register revoke {decision_id}",
+    ),
+    "history-recheck-below": Message(W, "复查：{basis} {score} 分，低于复查分数线 {threshold} 分"),
+    "history-recheck-absent": Message(
+        W,
+        "复查：{title}（{since}）本轮“{form}”未收到有效报送（未交，或文件被拒收），未参加复查",
+    ),
+    "history-ingest-summary": Message(
+        I,
+        "历史记录：{known} 个参评单位有记录，{barred} 个不得参评；{rechecks} 个称号复查"
+        "（保留 {kept}，不保留 {lost}，未参加 {absent}，待评审 {pending}）。见汇总表“历史”“复查”",
+    ),
+    "history-recheck-pending": Message(
+        I, "复查：{title}（{since}）本轮“{form}”尚未评审，评审后按评审结果确定是否保留"
+    ),
+    "history-recheck-no-form": Message(
+        E,
+        "轮次文件 history.recheck 第 {n} 条：评选项目“{form}”不在本轮 forms 中。"
+        "复查在本轮的某个评选项目上进行，请写该项目的 id。",
+    ),
+    "history-recheck-reviewed": Message(
+        E,
+        "轮次文件 history.recheck 第 {n} 条：评选项目“{form}”有评审（review），"
+        "复查按评审的决定判定，分数线请写在该项目的 review.threshold，不写在 recheck。",
+    ),
+    "history-recheck-no-threshold": Message(
+        E,
+        "轮次文件 history.recheck 第 {n} 条：评选项目“{form}”的评分表没有 threshold，"
+        "种子没有给出复查分数线，请写明 threshold（如 threshold: 90）。",
+    ),
     # ---- the office's 审定 and publish ------------------------------------------------
     "summary-unreadable": Message(E, "无法读取汇总工作簿：{detail}"),
     "summary-not-signed": Message(

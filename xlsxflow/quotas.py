@@ -16,6 +16,7 @@ and cell), so the 问题 sheet and the ranking sheets agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -61,11 +62,14 @@ def _normal(name: str) -> str:
     return "".join(name.split()).casefold()
 
 
-def evaluate_round(rnd: Round, records: list, feeds=None) -> tuple[list[Result], list[QuotaRow]]:
+def evaluate_round(
+    rnd: Round, records: list, feeds=None, barred: Callable[[Result], list[str]] | None = None
+) -> tuple[list[Result], list[QuotaRow]]:
     """Results of every filled sheet (ranked per form) and every unit's quota use.
 
     ``feeds`` (:class:`xlsxflow.ballots.feeds.Feeds`): counted survey rates that stand
-    for a unit's self-reported inputs."""
+    for a unit's self-reported inputs.  ``barred``: a result's reasons from the register
+    (:meth:`xlsxflow.register.candidates.HistoryScreen.reasons`), added before ranking."""
     results: list[Result] = []
     by_unit: dict[str, list[Result]] = {}
     over: dict[tuple[str, str], int] = {}  # (unit, quota label) → nominations beyond it
@@ -87,6 +91,8 @@ def evaluate_round(rnd: Round, records: list, feeds=None) -> tuple[list[Result],
             _check_entitlement(rnd, rec, result, layout)
             if form.publicity:
                 _check_publicity(rnd, rec, sub, result, layout)
+            for reason in barred(result) if barred is not None else ():
+                _fail(result, reason)
             unit_results.append(result)
         by_unit[rec.unit_id] = unit_results
         for label, forms in quota_groups(rnd):

@@ -444,6 +444,10 @@ def summary_bytes(
             _stars_sheet(s, rubric, report, lang)
     if outcome is not None and key is not None:
         approval.add_to_summary(wb, report, outcome.candidates, key)
+    if getattr(report, "history", None) is not None:  # ingest with a register: 历史, 复查
+        from .register.sheet import add_history_sheets
+
+        add_history_sheets(s, report.history.decided(outcome), report.round_title, lang)
 
     # 问题 ----------------------------------------------------------------------------
     names = {u.unit_id: u.name for u in roster}
@@ -1499,6 +1503,8 @@ def write_report_json(report: IngestReport, path: str | Path, outcome=None, revi
     data = report.to_dict()
     if outcome is not None:
         data["review"] = outcome.to_dict()
+        if getattr(report, "history", None) is not None:  # 复查 on reviewed forms: the decision
+            data["history"] = report.history.decided(outcome).to_dict()
     if reviews is not None:
         data["review_files"] = reviews.to_dict()
     data = _neutralise_all(data)

@@ -260,8 +260,12 @@ def _grade_ballot_reason(ev: Evaluation, ballot: Ballot, members: list, rules: s
     return ""
 
 
-def count_ballots(evals: RoundEvaluations, ballots: list[Ballot]) -> EvaluationOutcome:
-    """Count every evaluation's ballots (see the module docstring for the rules)."""
+def count_ballots(evals: RoundEvaluations, ballots: list[Ballot], barred=None) -> EvaluationOutcome:
+    """Count every evaluation's ballots (see the module docstring for the rules).
+
+    ``barred`` (a candidate → reasons, from the register: :meth:`xlsxflow.register.
+    candidates.HistoryScreen.candidate_reasons`): a barred candidate is counted and ranked
+    like any other and is not recommended, with the reason (as a score below the threshold)."""
     outcome = EvaluationOutcome()
     by_place: dict[tuple[str, str, str], list[Ballot]] = defaultdict(list)
     seen: set[str] = set()
@@ -286,6 +290,8 @@ def count_ballots(evals: RoundEvaluations, ballots: list[Ballot]) -> EvaluationO
     for ev in evals.evaluations.values():
         for unit in ev.units:
             results = _count_unit(ev, unit, by_place, outcome)
+            for c, _ in results if barred is not None else ():
+                c.reasons += barred(c)
             _rank_and_cap(ev, unit.unit_id, results)
             outcome.candidates.extend(r for r, _ in results)
     return outcome

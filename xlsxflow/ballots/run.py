@@ -151,8 +151,12 @@ def ingest_and_count(
     isolation: Isolation = DEFAULT_ISOLATION,
     progress: Callable[[int], None] | None = None,
     br: BallotRound | None = None,
+    register=None,
 ) -> BallotsCounted:
-    """Read every file of ``ballots_dir``, count, write the 测评汇总 (and the report)."""
+    """Read every file of ``ballots_dir``, count, write the 测评汇总 (and the report).
+
+    ``register``: candidates barred by the round's history rules are not recommended
+    (:mod:`xlsxflow.register.candidates`)."""
     check_outputs(ballots_dir, out_file, report_file)
     br = br or open_ballots(workdir, key_path, round_file)
     from .count import count_ballots
@@ -163,7 +167,13 @@ def ingest_and_count(
     read = ingest_ballots(
         ballots_dir, br.ctx, br.evals, limits=limits, isolation=isolation, progress=progress
     )
-    outcome = count_ballots(br.evals, read.ballots)
+    barred = None
+    if register is not None and br.ctx.round is not None:
+        from ..register.candidates import HistoryScreen
+
+        screen = HistoryScreen.open(register, br.ctx.round)
+        barred = screen.candidate_reasons if screen is not None else None
+    outcome = count_ballots(br.evals, read.ballots, barred)
     data = evaluation_summary_bytes(
         br.ctx.round, br.evals, read, outcome, key=br.ctx.key, lang=lang, round_id=br.round_id
     )

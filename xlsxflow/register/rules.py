@@ -26,6 +26,25 @@ are the party-branch seeds' own).  The intended YAML shape::
         - years: 3
           kinds: []                # violation kinds that count (empty: all)
           members: true            # the unit's people's records count too
+          form: wuxing             # its candidates need it (ingest bars them); omitted: shown only
+      recheck:                     # 000 三.1 复查验收; 001 测评 and 复查 by one 测评组, one 测评标准
+        - title: 文明单位            # holders: a decision (not revoked) with this award or title
+          form: fucha              # the round's form the holders return, on its own rubric
+          valid_years: 3           # optional: a title given within the last 3 years counts
+          threshold: 90            # optional: else the form rubric's own threshold
+          on: subtotal             # total | subtotal (default: the rubric threshold's, else total)
+
+At ingest with a register (:mod:`.candidates`) the bars, the violations within a
+candidate's period and a ``clean_record`` rule naming the candidate's form make it
+not eligible, with the reason; ``recheck`` keeps or loses a holder's title.
+
+复查's threshold: the seeds give no number (000 三.1 only says 成绩突出的可继续保持;
+001 re-checks holders with the 测评标准 new applicants meet).  So a holder keeps
+the title on the terms a new applicant is named on: the form's rubric threshold
+(and every other condition of the form: vetoes, value errors, bars), unless the
+round file sets ``threshold``; a form whose rubric has no threshold needs one
+(``history-recheck-no-threshold``), since keeping every holder who returns a sheet
+would be a threshold nobody chose.
 
 A gap breaks a run: the periods of a run follow each other (2026Q1, 2026Q2 …);
 a revoked award does not count.  ``within: year`` (the seed's 年终总结时一并表彰)
@@ -79,6 +98,17 @@ class CleanRule(_Strict):
     years: int = Field(3, ge=1, le=20)
     kinds: tuple[str, ...] = ()
     members: bool = True
+    form: str | None = None  # the form whose candidates need it (a bar at ingest); None: shown
+
+
+class RecheckRule(_Strict):
+    """复查: holders of ``title`` re-checked on ``form`` of this round (see the module doc)."""
+
+    title: str = Field(min_length=1)
+    form: str
+    valid_years: int | None = Field(None, ge=1, le=50)
+    threshold: float | None = Field(None, ge=0)
+    on: Literal["total", "subtotal"] | None = None
 
 
 class HistoryRules(_Strict):
@@ -87,6 +117,12 @@ class HistoryRules(_Strict):
     bars: tuple[BarRule, ...] = ()
     violations: ViolationRule = ViolationRule()
     clean_record: tuple[CleanRule, ...] = ()
+    recheck: tuple[RecheckRule, ...] = ()
+
+    def forms(self) -> set[str]:
+        """The forms the rules name."""
+        named = [*self.consecutive, *self.stars, *self.bars, *self.clean_record, *self.recheck]
+        return {r.form for r in named if getattr(r, "form", None)}
 
 
 def rules_from_config(data: dict | None) -> HistoryRules:
@@ -466,6 +502,7 @@ __all__ = [
     "CleanRule",
     "ConsecutiveRule",
     "HistoryRules",
+    "RecheckRule",
     "RevokeFlag",
     "RunResult",
     "StarChange",

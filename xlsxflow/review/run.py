@@ -108,8 +108,12 @@ def read_reviews(
     isolation: Isolation = DEFAULT_ISOLATION,
     progress: Callable[[int], None] | None = None,
     command: str = "",
+    register=None,
 ) -> ReviewsRead:
-    """Read the units' returns (recorded folder, or ``returns_dir``), then the reviews."""
+    """Read the units' returns (recorded folder, or ``returns_dir``), then the reviews.
+
+    ``register``: as for the units' ingest (remembered files, the history rules' bars),
+    so the review's decision keeps the bars the units' summary showed."""
     rr = open_review(workdir, key_path)
     check_reviews_dir(reviews_dir)  # before the units' returns are read again and recorded
     if returns_dir is None:
@@ -120,7 +124,13 @@ def read_reviews(
         if not returns_dir.is_absolute():
             returns_dir = rr.workdir / returns_dir
     units = ingest(
-        returns_dir, rr.ctx, limits=limits, isolation=isolation, progress=progress, command=command
+        returns_dir,
+        rr.ctx,
+        limits=limits,
+        isolation=isolation,
+        progress=progress,
+        command=command,
+        register=register,
     )
     rr.ledger.record(units, returns_dir)
     reviews = ingest_reviews(
