@@ -498,6 +498,42 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path):
         assert raw.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
+_OPENER = textwrap.dedent(
+    """
+    import os, sys
+    from xlsxflow.register import open_register
+    print("ready", flush=True)
+    while not os.path.exists(sys.argv[2]):
+        pass
+    with open_register(sys.argv[1]) as reg:
+        reg.counts()
+    print("ok")
+    """
+)
+
+
+def test_two_processes_creating_the_register_at_the_same_instant_both_open_it(tmp_path):
+    """Switching a new file to WAL raced: one of two openers got "database is locked"
+    about one time in four (SQLite does not wait on that step), before sqlitedb waited."""
+    for attempt in range(10):
+        db, go = tmp_path / f"r{attempt}.sqlite3", tmp_path / f"go{attempt}"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", _OPENER, str(db), str(go)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        for p in procs:
+            assert p.stdout.readline().strip() == "ready"
+        go.touch()
+        for p in procs:
+            out, err = p.communicate(timeout=60)
+            assert p.returncode == 0 and out.strip() == "ok", err
+
+
 _IMPORTER = textwrap.dedent(
     """
     import sys

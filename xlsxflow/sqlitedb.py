@@ -30,33 +30,40 @@ def connect(path: str | Path, *, wal: bool = True, timeout: float = BUSY_TIMEOUT
     conn = sqlite3.connect(path, timeout=timeout)
     conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
     if wal:
-        conn.execute("PRAGMA journal_mode = WAL")
+        # Switching a new file to WAL needs it alone for a moment: a second process
+        # opening it at that instant gets "database is locked" without SQLite's busy
+        # wait (seen when two imports start together), so that step waits here.
+        _patiently(lambda: conn.execute("PRAGMA journal_mode = WAL"), timeout)
         conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
 
 
-def _begin(conn: sqlite3.Connection, timeout: float = BUSY_TIMEOUT_S) -> None:
-    """``BEGIN IMMEDIATE``, waiting for another process's write in short steps.
+def _patiently(step, timeout: float = BUSY_TIMEOUT_S):
+    """``step()``, tried again while another process holds the database (up to ``timeout``).
 
     SQLite's own busy handler sleeps whole seconds where the library was built
-    without ``usleep`` (documented for ``sqlite3_busy_timeout`` builds), so the
-    wait for the write lock is ours: 2–50 ms steps, with jitter, up to ``timeout``.
+    without ``usleep`` (documented for ``sqlite3_busy_timeout`` builds), and some
+    steps do not call it at all, so the wait is ours: 2–50 ms steps, with jitter.
     """
-    conn.execute("PRAGMA busy_timeout = 0")
     deadline, pause = time.monotonic() + timeout, 0.002
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+        time.sleep(pause * (0.5 + random.random()))
+        pause = min(pause * 2, 0.05)
+
+
+def _begin(conn: sqlite3.Connection, timeout: float = BUSY_TIMEOUT_S) -> None:
+    """``BEGIN IMMEDIATE``, waiting for another process's write in short steps."""
+    conn.execute("PRAGMA busy_timeout = 0")
     try:
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise
-            time.sleep(pause * (0.5 + random.random()))
-            pause = min(pause * 2, 0.05)
+        _patiently(lambda: conn.execute("BEGIN IMMEDIATE"), timeout)
     finally:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
 
@@ -85,7 +92,7 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[str]) -> int:
     again inside it, so two processes opening a new database at once apply each
     step once.  A database newer than this xlsxflow is left alone (ValueError).
     """
-    if schema_version(conn) > len(migrations):
+    if _patiently(lambda: schema_version(conn)) > len(migrations):
         raise ValueError(f"schema version {schema_version(conn)} > {len(migrations)}")
     while (version := schema_version(conn)) < len(migrations):
         with write(conn):
