@@ -258,6 +258,10 @@ def test_demo_of_the_party_branch_round(tmp_path):
     listed = [r for r in wb["红旗党支部公示"].iter_rows(values_only=True) if isinstance(r[0], int)]
     assert len(listed) == len(flags)
     assert "流动红旗" in wb["红旗党支部公示"]["A1"].value
+    # the demo ingests with its register: the summary shows each branch's record
+    history = {r[0]: r for r in wb["历史"].iter_rows(min_row=2, values_only=True) if r[0]}
+    assert "降级：2025年为三星级" in history["ZB05"][5]
+    assert "2026年上半年" in history["ZB05"][3]
     _the_demo_counts_the_ballots(tmp_path / "d", result.output)
     _the_demo_publishes_titles_and_revokes_a_flag(tmp_path / "d", result.output)
 

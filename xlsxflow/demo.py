@@ -161,10 +161,14 @@ def _run_round_demo(folder, round_file, key, workbooks, returns, lang, echo) -> 
     echo(f"2. 示例报送 sample returns → {returns}（其中有意设置的问题 planted problems:）")
     for p in planted:
         echo(f"     {p.unit_id or '—':<8} {p.what}")
-    report = ingest(returns, ctx, command=f"xlsxflow demo {folder}")
+    said: list[str] = []  # before ingest (its bars, its 历史 sheet), said under step 3
+    register = _demo_register(folder, ctx.round, said.append)
+    report = _ingest_with(register, returns, ctx, command=f"xlsxflow demo {folder}")
     ledger = Ledger.open(folder)
     ledger.record(report, "returns")
     echo(f"3. 读取 ingest：{files_line(report)}")
+    for line in said:
+        echo(line)
     for form in ctx.round.spec.forms:
         mine = [r for r in report.results if r.form_id == form.id]
         echo(
@@ -179,10 +183,20 @@ def _run_round_demo(folder, round_file, key, workbooks, returns, lang, echo) -> 
         write_summary(report, None, ctx.roster, summary, lang, outcome, key=ctx.key)
         write_report_json(report, report_path, outcome)
         return DemoResult(folder, summary, report_path, report)
-    return _review_demo(folder, ctx, review, ledger, returns, key, lang, echo)
+    return _review_demo(folder, ctx, review, ledger, returns, key, lang, echo, register)
 
 
-def _review_demo(folder, ctx, review, ledger, returns, key, lang, echo) -> DemoResult:
+def _ingest_with(register: Path | None, returns: Path, ctx, **kwargs):
+    """``ingest`` with the demo's register open when there is one (its bars and 历史 sheet)."""
+    if register is None:
+        return ingest(returns, ctx, **kwargs)
+    from .register import open_register
+
+    with open_register(register) as reg:
+        return ingest(returns, ctx, register=reg, **kwargs)
+
+
+def _review_demo(folder, ctx, review, ledger, returns, key, lang, echo, register) -> DemoResult:
     """Steps 4–8: reviewer workbooks, a resubmission, reviews back, 审定, publish."""
     books, back = folder / "review-workbooks", folder / "review-returns"
     for old in (books, back):
@@ -204,7 +218,13 @@ def _review_demo(folder, ctx, review, ledger, returns, key, lang, echo) -> DemoR
         echo(f"     {p.unit_id:<8} {p.what}")
     if stale:
         echo(f"     {stale.unit_id:<8} {stale.what}")
-    read = read_reviews(back, workdir=folder, key_path=key)
+    if register is None:
+        read = read_reviews(back, workdir=folder, key_path=key)
+    else:
+        from .register import open_register
+
+        with open_register(register) as reg:
+            read = read_reviews(back, workdir=folder, key_path=key, register=reg)
     outcome = decide(ctx.round, review, read.units, read.reviews)
     summary, report_path = folder / "summary.xlsx", folder / "report.json"
     write_summary(read.units, None, ctx.roster, summary, lang, outcome, key=ctx.key)
@@ -217,7 +237,6 @@ def _review_demo(folder, ctx, review, ledger, returns, key, lang, echo) -> DemoR
     echo(f"7. 审定 the office decides：{rows} 行按计算结果填写（同意/不同意/暂缓）→ {decided}")
     out = folder / "发布"
     _clear(out)
-    register = _demo_register(folder, ctx.round, echo)
     pub = publish(
         decided,
         out,
