@@ -131,6 +131,7 @@ class TargetResult:
     total: int
     reached: bool
     text: str = ""  # the seed's words
+    form_id: str = ""  # a round file's form it belongs to ("" for a single rubric)
 
     @property
     def share(self) -> float:

@@ -66,11 +66,6 @@ CATALOGUE: dict[str, Message] = {
         E,
         "“{level}”要求“{this}”，比低一级“{below}”的“{before}”还宽：高一级的标准不能低于低一级。",
     ),
-    "conditions-sheet-later": Message(
-        E,
-        "{title}（{rubric}）按条件评定星级：条件表暂只能作为单独的评分表生成"
-        "（xlsxflow generate {rubric} --roster …），还不能放进轮次文件的表单。",
-    ),
     "conditions-missing": Message(I, "距{level}还差：{items}"),
     "conditions-unmet": Message(I, "{requirement}（现为{actual}）"),
     "conditions-vetoed": Message(I, "一票否决：{veto}（不能评为{levels}）"),

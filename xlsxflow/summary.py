@@ -709,10 +709,22 @@ def _ranking_sheet(
     return ws
 
 
-def _stars_sheet(s: _Sheets, rubric: Rubric, report, lang: str) -> None:
+def _stars_sheet(
+    s: _Sheets,
+    rubric: Rubric,
+    report,
+    lang: str,
+    *,
+    results: list | None = None,
+    targets: list | None = None,
+    name: str = "",
+) -> None:
     """星级: per unit the level reached (or the named stars earned), what is missing for
-    the next level, the vetoes, who decides and 公示; then the round's targets."""
-    results = [r for r in report.results if r.stars is not None]
+    the next level, the vetoes, who decides and 公示; then the round's targets.
+
+    A round file's form passes its own ``results``, ``targets`` and sheet ``name``."""
+    results = [r for r in (report.results if results is None else results) if r.stars is not None]
+    targets = report.targets if targets is None else targets
     names = rubric.level_names
     none = _t("no_level", lang)
     rows = []
@@ -757,25 +769,25 @@ def _stars_sheet(s: _Sheets, rubric: Rubric, report, lang: str) -> None:
         widths |= {2: 8, 3: 8} if mixed else {}
         widths[len(headers) - 7] = 9  # 申报等级
     ws = s.table(
-        _t("stars_sheet", lang),
+        name or _t("stars_sheet", lang),
         headers,
         rows,
         widths=widths,
         title=report.round_title,
         unit_columns=(0, 1),
     )
-    if not report.targets:
+    if not targets:
         return
     r = len(rows) + 2
     width = [sum(widths.get(c, 10) for c in range(len(headers)))]
     ws.write_string(r, 0, _t("targets_head", lang), s.head)
-    for target in report.targets:
+    for target in targets:
         r += 1
         text = f"{target.text}：{target.message}" if target.text else target.message
         ws.merge_range(r, 0, r, len(headers) - 1, "", s.text)
         s.row(ws, r, [text], width)
     r += 1
-    units = report.targets[0].total
+    units = targets[0].total
     ws.merge_range(r, 0, r, len(headers) - 1, "", s.side)
     ws.write_string(r, 0, _t("targets_basis", lang, units=units), s.side)
     ws.print_area(0, 0, r, len(headers) - 1)
@@ -909,6 +921,16 @@ def _round_sheets(s: _Sheets, report, lang: str, outcome=None) -> None:
             lang,
             nominee=any(i.key == "nominee" for i in inputs),
         )
+        if rubric.has_conditions:  # 星级: levels or named stars, and this form's targets
+            _stars_sheet(
+                s,
+                rubric,
+                report,
+                lang,
+                results=results,
+                targets=[t for t in report.targets if t.form_id == form.id],
+                name=_sheet_name(form.title, "stars_sheet", lang),
+            )
     first.activate()
     if outcome is not None:
         _review_sheets(s, report, outcome, lang)
