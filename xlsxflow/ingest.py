@@ -45,6 +45,7 @@ from .checks import (
     read_cached_totals,
     read_identity,
     read_inputs,
+    reads_percent,
 )
 from .conditions import StarResult, round_targets
 from .isolation import DEFAULT_ISOLATION, Isolation, read_isolated
@@ -390,6 +391,8 @@ def _check_book(book, record: FileRecord, ctx: RoundContext, where: Where) -> Fi
             )
             continue
         sheet = book.read_sheet(info)
+        if reads_percent(sheet_layout):  # “96%” typed in Excel is 0.96 in a percent format
+            sheet.percent_styles = book.percent_styles()
         here = Where(record.path, sheet_layout.sheet_name)
         tampered = list(check_locked(sheet, sheet_layout, identity, here))
         if tampered:

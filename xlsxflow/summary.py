@@ -1054,6 +1054,34 @@ def _notice_sheet(s: _Sheets, report, form, lang: str, outcome=None) -> None:
     """
     rnd = report.round
     rubric = rnd.sheet_rubric(form.id)
+    if rubric.has_conditions:  # only the levels that need 公示, highest first
+        if any(lv.publicity for lv in rubric.levels):
+            subs = {(f.path, sub.sheet): sub for f in report.files for sub in f.submissions}
+            by_label = {f.label: f.id for f in rubric.fields}
+            entries = []
+            for r in report.results:
+                if r.form_id != form.id or not r.eligible or r.stars is None:
+                    continue
+                sub = subs.get((r.file, r.sheet))
+                values = [
+                    str((sub.fields.get(by_label.get(label, "")) if sub else None) or "")
+                    for label in form.notice_fields
+                ]
+                entries.append(
+                    (r.stars.level or "", NoticeEntry(r.unit_name, r.parent, r.nominee, values))
+                )
+            draw_levels_notice(
+                s.wb,
+                _sheet_name(form.title, "notice", lang),
+                rnd.spec,
+                form.title,
+                rubric.level_names,
+                [lv.name for lv in rubric.levels if lv.publicity],
+                entries,
+                fields=tuple(form.notice_fields),
+                lang=lang,
+            )
+        return
     award = rubric.award
     reviewed = outcome is not None and form.id in outcome.reviewed_forms
     entries = outcome.of_form(form.id) if reviewed else report.results  # on the decision basis
@@ -1152,8 +1180,9 @@ def draw_notice(
 
     widths = [6] + [needs(col, 12) for col in range(1, 2 + len(extras))]
     widths.append(max(24, NOTICE_WIDTH - sum(widths)))
-    if not with_unit:
-        widths = [widths[0], NOTICE_WIDTH - widths[0]]
+    if not with_unit:  # no unit column: the name takes the rest (extra columns keep theirs)
+        widths = widths[:-1]
+        widths[1] += max(0, NOTICE_WIDTH - sum(widths))
     for col, width in enumerate(widths):
         ws.set_column(col, col, width)
     last_col = len(columns) - 1
@@ -1208,6 +1237,54 @@ def draw_notice(
     ws.center_horizontally()
     ws.set_margins(left=0.7, right=0.7, top=0.8, bottom=0.8)
     ws.set_footer("&C&P / &N")
+
+
+@dataclass(frozen=True)
+class _LevelsForm:
+    """What :func:`draw_notice` reads of a form, for a 公示 of levels."""
+
+    title: str
+    nominee: str
+    notice_fields: tuple[str, ...]
+    publicity: bool = True  # the round's publicity_min_days is the 公示's minimum
+
+
+def draw_levels_notice(
+    wb,
+    name: str,
+    spec,
+    title: str,
+    levels: list[str] | tuple[str, ...],
+    wanted: list[str] | tuple[str, ...],
+    entries: list[tuple[str, NoticeEntry]],
+    *,
+    fields: tuple[str, ...] = (),
+    intro_prefix: str = "经审核",
+    lang: str = "zh",
+) -> None:
+    """公示 of a form decided by conditions: only units at a level the rubric names after
+    公示 (002: 四、五星级, 县 after 公示), highest level first, with a 星级 column; levels
+    decided without 公示 (一至三星级 by the 街道) are not listed.  ``levels``: the form's
+    levels, lowest first; ``wanted``: those named after 公示; ``entries``: (level, entry)
+    of every candidate, the entry's values those of ``fields`` (the form's notice_fields)."""
+    shown = sorted(
+        ((lv, e) for lv, e in entries if lv in wanted),
+        key=lambda x: (-list(levels).index(x[0]), x[1].unit_name),
+    )
+    form = _LevelsForm(title, "", ("星级", *fields))
+    draw_notice(
+        wb,
+        name,
+        spec,
+        form,
+        [NoticeEntry(e.unit_name, e.parent, e.nominee, [lv, *e.values]) for lv, e in shown],
+        what=render("conditions-notice-what", form=title, levels="、".join(wanted)),
+        verb="评定",
+        order=render("conditions-notice-order"),
+        lang=lang,
+        intro_prefix=intro_prefix,
+        by_score=False,
+    )
 
 
 def slots_in_words(form) -> str:
