@@ -288,6 +288,10 @@ def test_the_xingji_approval_and_publication_list_only_levels_needing_publicity(
     assert (by_unit["SQ04"]["level"], by_unit["SQ04"]["decided_by"]) == ("四星级", "县")
     assert by_unit["SQ04"]["publicity"] and not by_unit["SQ08"]["publicity"]
     assert by_unit["SQ08"]["result"] == "一星级（由街道评定，不公示）"
+    from xlsxflow.register.published import decisions_of
+
+    recorded = {d.subject_id: (d.band, d.stars) for d in decisions_of(data)[0]}
+    assert recorded["SQ01"] == ("五星级", 5) and recorded["SQ08"] == ("一星级", 1)  # 动态管理
     summary = openpyxl.load_workbook(result.summary)
     assert {"评星晋级星级", "评星晋级公示", "审定"} <= set(summary.sheetnames)
     listed = {r[1].value for r in summary["评星晋级公示"].iter_rows()}
@@ -461,3 +465,48 @@ def test_percent_formats_scale_and_a_bare_fraction_is_named(cond_round, tmp_path
     levels = {r.file: r.stars.level for r in report.results if r.form_id == "xingji"}
     assert (levels["builtin.xlsx"], levels["custom.xlsx"]) == ("五星级", "三星级")  # 96.5 < 100
     assert levels["bare.xlsx"] is None  # 0.96% meets no level: the warning says why
+
+
+def test_round_approval_says_level_and_who_decides_and_lists_only_levels_needing_publicity(
+    cond_round, tmp_path
+):
+    from xlsxflow.approval import read_approval
+    from xlsxflow.review.outcome import decide
+    from xlsxflow.review.spec import load_review
+
+    ctx, files = cond_round
+    names = ["一星级", "二星级", "三星级", "四星级", "五星级"]
+    chosen = {  # unit → (002 levels, 篇3 stars)
+        "CZJ": (names, ["理论学习星"]),
+        "CZJ-GK": (names[:3], []),
+        "CZJ-PS": ([], ["制度落实星", "党建活动星"]),
+    }
+    entries = {}
+    for unit, (levels, stars) in chosen.items():
+        sheets = answers_for(
+            ctx, {"xingji": levels, "pian3": stars, "pian2": names, "jingpin": ["党建精品社区"]}
+        )
+        sheets[sheet_of(ctx, "pian2").sheet_name]["score"] = 96
+        entries[f"{unit}.xlsx"] = fill_book(
+            files[unit], tmp_path / "f" / f"{unit}.xlsx", ctx.round, sheets
+        )
+    report = ingest_entries(tmp_path, ctx, entries)
+    outcome = decide(ctx.round, load_review(ctx.round), report, None)
+    path = tmp_path / "summary.xlsx"
+    path.write_bytes(summary_bytes(report, None, ctx.roster, outcome=outcome, key=ctx.key))
+    read = read_approval(path, ctx.key, round_id=ctx.record.round_id)
+    assert read.ok, [i.message for i in read.issues]
+    rows = {(r.form_id, r.unit_id): r for r in read.rows}
+    five, three = rows[("xingji", "CZJ")], rows[("xingji", "CZJ-GK")]
+    assert (five.level, five.decided_by, five.level_publicity) == ("五星级", "县", True)
+    assert five.advice == "推荐：五星级（由县评定，须公示）" and five.decision_score is None
+    assert three.advice == "推荐：三星级（由街道评定，不公示）" and three.basis_text == "星级条件"
+    none = rows[("xingji", "CZJ-PS")]
+    assert (none.recommendation, none.advice) == ("不推荐", "不推荐：未达到任何星级")
+    assert rows[("pian3", "CZJ-PS")].advice == "推荐：2 颗星：制度落实星、党建活动星"
+    assert rows[("pian3", "CZJ-GK")].advice == "不推荐：未得星"
+    assert rows[("pian2", "CZJ")].decision_score is not None  # 篇2 keeps its score
+    assert read.forms["xingji"].publicity_levels == ("四星级", "五星级")
+    sheets = openpyxl.load_workbook(path).sheetnames
+    assert "社区评星公示" in sheets  # 002's 四、五星级 need 公示 …
+    assert not {"五星创建公示", "星级考评公示", "精品社区公示"} & set(sheets)  # … the others none
