@@ -901,7 +901,7 @@ def levels_spread(rubric: Rubric, index: int) -> tuple[dict[str, object], str, s
             answers[key] = value
             shown = f"{value:g}" if isinstance(value, float) else value
             what.append(f"{rubric.measure(key).text}填“{shown}”")
-    return answers, level, f"申报{level}，{'、'.join(what) or '条件全部成立'}"
+    return answers, level, f"申报{level}" + "".join(f"，{'、'.join(what)}" for _ in what[:1])
 
 
 def make_levels_returns(
