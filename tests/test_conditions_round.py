@@ -294,6 +294,11 @@ def test_the_xingji_approval_and_publication_list_only_levels_needing_publicity(
     assert recorded["SQ01"] == ("五星级", 5) and recorded["SQ08"] == ("一星级", 1)  # 动态管理
     summary = openpyxl.load_workbook(result.summary)
     assert {"评星晋级星级", "评星晋级公示", "审定"} <= set(summary.sheetnames)
+    about = {r[0]: r[1] for r in summary["说明"].iter_rows(values_only=True)}["评星晋级"]
+    assert "一星级、二星级、三星级由街道评定，不公示" in about
+    assert (
+        "四星级、五星级由县评定，经公示后命名" in about and "一票否决只阻止四星级、五星级" in about
+    )
     listed = {r[1].value for r in summary["评星晋级公示"].iter_rows()}
     assert {"东湖社区党总支", "北山社区党支部"} <= listed and "西园社区党支部" not in listed
 
@@ -506,6 +511,9 @@ def test_round_approval_says_level_and_who_decides_and_lists_only_levels_needing
     assert rows[("pian3", "CZJ-PS")].advice == "推荐：2 颗星：制度落实星、党建活动星"
     assert rows[("pian3", "CZJ-GK")].advice == "不推荐：未得星"
     assert rows[("pian2", "CZJ")].decision_score is not None  # 篇2 keeps its score
+    assert rows[("jingpin", "CZJ")].advice == "推荐：党建精品社区"  # 004 names no decider
+    for name in ("jingpin", "pian3", "xingji"):
+        assert rows[(name, "CZJ")].basis_text == "星级条件", name
     assert read.forms["xingji"].publicity_levels == ("四星级", "五星级")
     sheets = openpyxl.load_workbook(path).sheetnames
     assert "社区评星公示" in sheets  # 002's 四、五星级 need 公示 …

@@ -118,6 +118,8 @@ class StarResult:
             if not self.stars:
                 return render("conditions-no-stars")
             return render("conditions-stars-earned", count=self.count, stars="、".join(self.stars))
+        if self.level is None and len(self.checks) == 1:  # one level only (004): say which
+            return render("conditions-not-reached", level=self.checks[0].name)
         if self.level is None:
             return render("conditions-no-level")
         if not self.decided_by and not self.publicity:

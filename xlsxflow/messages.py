@@ -78,6 +78,7 @@ CATALOGUE: dict[str, Message] = {
     "conditions-publicity-yes": Message(I, "须公示"),
     "conditions-publicity-no": Message(I, "不公示"),
     "conditions-no-level": Message(I, "未达到任何星级"),
+    "conditions-not-reached": Message(I, "未达到{level}"),
     "conditions-stars-earned": Message(I, "{count} 颗星：{stars}"),
     "conditions-no-stars": Message(I, "未得星"),
     "conditions-notice-what": Message(I, "{form}（{levels}）"),

@@ -1322,6 +1322,7 @@ def _round_rules(rnd, zh: bool) -> list[tuple[str, str, str]]:
         award = rnd.sheet_rubric(form.id).award
         if award:
             parts.append(_award_words(award))
+        parts += levels_words(rnd.sheet_rubric(form.id))
         rows.append((form.title, "。\n".join(parts) + "。", expression))
     rows.append(
         (
@@ -1360,6 +1361,36 @@ def _round_rules(rnd, zh: bool) -> list[tuple[str, str, str]]:
             )
         )
     return rows
+
+
+def levels_words(rubric: Rubric) -> list[str]:
+    """A form decided by conditions, in words: how the level is reached, who decides each
+    level and which need 公示, and the round's targets (说明 sheet)."""
+    if not rubric.has_conditions:
+        return []
+    if rubric.stars:
+        return [
+            f"按条件逐颗评定{len(rubric.stars)}颗星（{'、'.join(s.name for s in rubric.stars)}）"
+        ]
+    names = "、".join(rubric.level_names)
+    if len(rubric.levels) == 1:
+        parts = [f"按条件评定：{names}的条件全部成立即达到"]
+    elif rubric.level_mode == "independent":
+        parts = [f"按条件评定（{names}）：各级按本级条件独立评定，取条件全部成立的最高一级"]
+    else:
+        parts = [f"按条件评定（{names}）：取本级及以下各级条件全部成立的最高一级"]
+    if rubric.vetoes:
+        blocked = "、".join(dict.fromkeys(lv for v in rubric.vetoes for lv in v.blocks))
+        parts.append(f"一票否决只阻止{blocked}")
+    by: dict[tuple[str, bool], list[str]] = {}
+    for lv in rubric.levels:
+        if lv.decided_by or lv.publicity:
+            by.setdefault((lv.decided_by, lv.publicity), []).append(lv.name)
+    for (who, publicity), names in by.items():
+        done = f"由{who}评定" if who else "评定"
+        parts.append(f"{'、'.join(names)}{done}" + ("，经公示后命名" if publicity else "，不公示"))
+    parts += [f"本轮目标：{t.text or t.level}" for t in rubric.targets]
+    return parts
 
 
 def _award_words(award) -> str:
