@@ -208,6 +208,15 @@ def notice_bytes(read: ApprovalRead, approved: list[ApprovalRow], spec: _NoticeS
     return buffer.getvalue()
 
 
+def _order(facts: FormFacts, rows: list[ApprovalRow]) -> str:
+    if facts.order:  # 民主测评: ranked within each branch, listed branch by branch
+        return facts.order
+    if not any(r.rank is not None for r in rows):
+        return "排名不分先后"
+    basis = facts.basis_text.split(" = ")[0] if facts.basis_text else "决定分"
+    return f"按{basis}从高到低排列" + ("，分数相同的并列" if facts.award else "")
+
+
 def _levels_notice(wb, facts: FormFacts, rows: list[ApprovalRow], spec: _NoticeSpec) -> None:
     """The 公示 of a form decided by conditions: the approved units at a level that needs
     公示 (002: 四、五星级 by the 县); the levels decided without it are in 结果通报 only."""
@@ -224,15 +233,6 @@ def _levels_notice(wb, facts: FormFacts, rows: list[ApprovalRow], spec: _NoticeS
         fields=facts.notice_fields,
         intro_prefix="经审定",
     )
-
-
-def _order(facts: FormFacts, rows: list[ApprovalRow]) -> str:
-    if facts.order:  # 民主测评: ranked within each branch, listed branch by branch
-        return facts.order
-    if not any(r.rank is not None for r in rows):
-        return "排名不分先后"
-    basis = facts.basis_text.split(" = ")[0] if facts.basis_text else "决定分"
-    return f"按{basis}从高到低排列" + ("，分数相同的并列" if facts.award else "")
 
 
 def report_bytes(read: ApprovalRead) -> bytes:

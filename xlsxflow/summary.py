@@ -1180,9 +1180,9 @@ def draw_notice(
 
     widths = [6] + [needs(col, 12) for col in range(1, 2 + len(extras))]
     widths.append(max(24, NOTICE_WIDTH - sum(widths)))
-    if not with_unit:  # no unit column: the name takes the rest (extra columns keep theirs)
+    if not with_unit:  # no unit column: the last column takes the rest of the width
         widths = widths[:-1]
-        widths[1] += max(0, NOTICE_WIDTH - sum(widths))
+        widths[-1] = max(widths[-1], NOTICE_WIDTH - sum(widths[:-1]))
     for col, width in enumerate(widths):
         ws.set_column(col, col, width)
     last_col = len(columns) - 1
