@@ -294,6 +294,7 @@ def test_the_xingji_approval_and_publication_list_only_levels_needing_publicity(
     assert recorded["SQ01"] == ("五星级", 5) and recorded["SQ08"] == ("一星级", 1)  # 动态管理
     summary = openpyxl.load_workbook(result.summary)
     assert {"评星晋级星级", "评星晋级公示", "审定"} <= set(summary.sheetnames)
+    assert summary.active.title == "评星晋级星级"  # opens on the levels
     about = {r[0]: r[1] for r in summary["说明"].iter_rows(values_only=True)}["评星晋级"]
     assert "一星级、二星级、三星级由街道评定，不公示" in about
     assert (

@@ -718,11 +718,12 @@ def _stars_sheet(
     results: list | None = None,
     targets: list | None = None,
     name: str = "",
-) -> None:
+):
     """星级: per unit the level reached (or the named stars earned), what is missing for
     the next level, the vetoes, who decides and 公示; then the round's targets.
 
-    A round file's form passes its own ``results``, ``targets`` and sheet ``name``."""
+    A round file's form passes its own ``results``, ``targets`` and sheet ``name``.
+    Returns the sheet."""
     results = [r for r in (report.results if results is None else results) if r.stars is not None]
     targets = report.targets if targets is None else targets
     names = rubric.level_names
@@ -777,7 +778,7 @@ def _stars_sheet(
         unit_columns=(0, 1),
     )
     if not targets:
-        return
+        return ws
     r = len(rows) + 2
     width = [sum(widths.get(c, 10) for c in range(len(headers)))]
     ws.write_string(r, 0, _t("targets_head", lang), s.head)
@@ -791,6 +792,7 @@ def _stars_sheet(
     ws.merge_range(r, 0, r, len(headers) - 1, "", s.side)
     ws.write_string(r, 0, _t("targets_basis", lang, units=units), s.side)
     ws.print_area(0, 0, r, len(headers) - 1)
+    return ws
 
 
 def r_errors(result, report) -> int:
@@ -922,7 +924,7 @@ def _round_sheets(s: _Sheets, report, lang: str, outcome=None) -> None:
             nominee=any(i.key == "nominee" for i in inputs),
         )
         if rubric.has_conditions:  # 星级: levels or named stars, and this form's targets
-            _stars_sheet(
+            stars = _stars_sheet(
                 s,
                 rubric,
                 report,
@@ -931,6 +933,7 @@ def _round_sheets(s: _Sheets, report, lang: str, outcome=None) -> None:
                 targets=[t for t in report.targets if t.form_id == form.id],
                 name=_sheet_name(form.title, "stars_sheet", lang),
             )
+            first = stars if first is ws else first  # opens on the levels, not a bare list
     first.activate()
     if outcome is not None:
         _review_sheets(s, report, outcome, lang)
