@@ -498,22 +498,3 @@ def test_questions_ask_each_answer_once_with_the_levels_that_test_it():
     assert asked["wenhua"].choices == ["三级", "二级", "一级"] and asked["wenhua"].group == "第3条"
     assert (asked["chenggong"].unit, asked["chenggong"].max) == ("%", 100)
     assert asked["v_qita"].kind == "veto" and asked["v_qita"].used_by == ["四星级", "五星级"]
-
-
-def test_a_round_file_with_a_conditions_form_says_so_and_generate_refuses(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "roster.csv").write_bytes(ROSTER.read_bytes())
-    (tmp_path / "round.yaml").write_text(
-        'title: 社区评星\nyear: 2026\ndeadline: "2026-12-25"\nroster: roster.csv\n'
-        "forms:\n  - {id: xingji, title: 社区星级, rubric: xingji-shequ, slots: 1}\n",
-        encoding="utf-8",
-    )
-    checked = CliRunner().invoke(main, ["round", "check", "round.yaml"])
-    assert (
-        checked.exit_code == 0
-        and "按条件定星：轮次文件暂不能生成，请用 generate 单独生成" in checked.output
-    )
-    result = CliRunner().invoke(main, ["generate", "round.yaml"])
-    r = load_rubric("xingji-shequ")
-    assert result.exit_code == 2
-    assert render("conditions-sheet-later", title=r.title, rubric=r.id) in result.output

@@ -302,7 +302,7 @@ A4_INCHES = {"landscape": 11.69, "portrait": 8.27}
 def demos(tmp_path_factory):
     work = tmp_path_factory.mktemp("demos")
     books = {}
-    for name in ("sanchuang", "dangzhibu"):
+    for name in ("sanchuang", "dangzhibu", "xingji"):
         result = CliRunner().invoke(main, ["demo", str(work / name), "--rubric", name])
         assert result.exit_code == 0, result.output
         books[name] = openpyxl.load_workbook(work / name / "summary.xlsx")
@@ -322,7 +322,7 @@ def _print_scale(ws) -> float:
     return (ws.page_setup.scale or 100) / 100
 
 
-@pytest.mark.parametrize("demo", ["sanchuang", "dangzhibu"])
+@pytest.mark.parametrize("demo", ["sanchuang", "dangzhibu", "xingji"])
 def test_every_sheet_prints_at_a_legible_size(demos, demo):
     for ws in demos[demo].worksheets:
         if ws.sheet_state != "visible":  # the signed identity of the 审定 sheet: never printed

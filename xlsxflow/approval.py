@@ -56,6 +56,7 @@ BASIS_WORDS = {
     "review": "实评分",
     "composite": "综合分",
     "evaluation": "测评得分",
+    "conditions": "星级条件",  # a level decided by conditions alone: no score to rest on
 }
 FORM, EVALUATION = "form", "evaluation"  # FormFacts.kind: a unit's form, or a 民主测评
 UNDECIDED = "未审定"
@@ -88,6 +89,9 @@ class FormFacts:
     kind: str = FORM  # evaluation: candidates from a 民主测评 (ballots/sheets.py), in unit order
     what: str = ""  # the 公示's subject when not the title (党员先锋岗 for its 民主测评)
     order: str = ""  # the 公示's order in words when not by score (by branch, then score)
+    conditions: bool = False  # levels or named stars decided by conditions (002, 篇2, 篇3, 004)
+    publicity_levels: tuple[str, ...] = ()  # its levels named only after 公示 (002: 四、五星级)
+    levels: tuple[str, ...] = ()  # its levels, lowest first (the 公示 lists the highest first)
 
 
 def form_facts(rnd) -> dict[str, FormFacts]:
@@ -109,8 +113,21 @@ def form_facts(rnd) -> dict[str, FormFacts]:
             notice_fields=tuple(form.notice_fields),
             publicity=form.publicity,
             basis_text=basis,
+            **_conditions_facts(rnd.rubrics.get(form.id)),
         )
     return out
+
+
+def _conditions_facts(rubric) -> dict:
+    """A form decided by conditions: its levels and those that need 公示 (the rubric's
+    ``publicity``); nothing for any other form."""
+    if rubric is None or not rubric.has_conditions:
+        return {}
+    return {
+        "conditions": True,
+        "publicity_levels": tuple(lv.name for lv in rubric.levels if lv.publicity),
+        "levels": tuple(rubric.level_names),
+    }
 
 
 def _exact(value) -> str | None:
@@ -188,6 +205,9 @@ class ApprovalRow:
     result: str = ""  # a 民主测评's result in words (测评得分 86.25，支部第 1 名，名额 3 名)
     inputs: dict[str, str] = field(default_factory=dict)  # label → what the office entered
     row: int = 0  # 0-based sheet row, once read back
+    level: str = ""  # a form decided by conditions: the level reached, or the stars earned
+    decided_by: str = ""  # who decides that level (街道 / 县)
+    level_publicity: bool = False  # that level is named only after 公示
 
     def cells(self) -> list:
         """The locked cells' values as written (numbers as numbers)."""
@@ -467,6 +487,7 @@ def add_to_summary(wb, report, candidates: list[Candidate], key: bytes) -> None:
             str(sub.fields.get(by_label.get(label, "")) or "") for label in f.notice_fields
         ]
     rows = approval_rows(candidates, facts, notice_values, parents)
+    with_levels(rows, report.results)
     add_approval_sheet(
         wb,
         rows,
@@ -477,6 +498,30 @@ def add_to_summary(wb, report, candidates: list[Candidate], key: bytes) -> None:
         key=key,
         generated_at=report.started_at,
     )
+
+
+def with_levels(rows: list[ApprovalRow], results) -> None:
+    """Rows of a form decided by conditions say the level reached, who decides it and
+    whether it needs 公示 (signed with the row); a unit that reached no level (or earned
+    no star) is not recommended."""
+    stars = {(r.unit_id, r.form_id, r.slot): r.stars for r in results if r.stars is not None}
+    for row in rows:
+        st = stars.get((row.unit_id, row.form_id, row.slot))
+        if st is None:
+            continue
+        row.result = st.result_text
+        row.level = "、".join(st.stars) if st.kind == "stars" else (st.level or "")
+        row.decided_by, row.level_publicity = st.decided_by, st.publicity
+        if st.kind != "mixed":  # conditions only (篇2 keeps the score its band rests on)
+            row.self_score = row.decision_score = None
+            row.basis = "conditions"
+            row.basis_text = BASIS_WORDS["conditions"]
+        if row.recommendation == RECOMMEND and not st.reached:
+            row.recommendation = NOT_RECOMMENDED
+            row.advice = f"{NOT_RECOMMENDED}：{st.result_text}"
+        elif row.recommendation == RECOMMEND:
+            flags = row.advice.split("\n", 1)[1:]  # 注意：… stays below
+            row.advice = "\n".join([f"{RECOMMEND}：{st.result_text}", *flags])
 
 
 # -- reading it back ----------------------------------------------------------------
@@ -606,7 +651,13 @@ def _read_book(book, key: bytes, out: ApprovalRead, round_id, round_title) -> Ap
         return out
     out.columns = json.loads(facts["columns"])
     out.forms = {
-        f["form_id"]: FormFacts(**{**f, "notice_fields": tuple(f["notice_fields"])})
+        f["form_id"]: FormFacts(
+            **{
+                **f,
+                "notice_fields": tuple(f["notice_fields"]),
+                **{k: tuple(f[k]) for k in ("publicity_levels", "levels") if k in f},
+            }
+        )
         for f in json.loads(facts["forms"])
     }
     signed = []

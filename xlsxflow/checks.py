@@ -248,8 +248,10 @@ def read_inputs(
         cell = sheet.get(inp.row, inp.col)
         at = inp.ref
         if inp.kind == "indicator":
-            parsed = parse_number(cell)
+            parsed, trap = as_percent(cell, parse_number(cell), unit_of(layout, inp), sheet)
             yield from _number_issues(parsed, inp, at, where)
+            if trap is not None:
+                yield where(trap[0], cell=at, label=inp.label, **trap[1])
             value = parsed.value if parsed.status in ("ok", "normalised") else None
             if value is not None and (value < 0 or (inp.max is not None and value > inp.max)):
                 high = fmt(inp.max) if inp.max is not None else "∞"
@@ -285,7 +287,7 @@ def read_inputs(
             if value is None:
                 submission.errors += 1
         elif inp.kind == "answer":
-            yield from _read_answer(cell, inp, at, submission, where)
+            yield from _read_answer(cell, inp, at, submission, where, layout, sheet)
         elif inp.kind == "note":
             parsed = parse_text(cell)
             if parsed.removed:
@@ -320,19 +322,25 @@ def read_inputs(
             target[inp.key] = value
 
 
-def _read_answer(cell, inp, at: str, submission: Submission, where: Where) -> Iterator[Issue]:
+def _read_answer(
+    cell, inp, at: str, submission: Submission, where: Where, layout=None, sheet=None
+) -> Iterator[Issue]:
     """A conditions sheet's answer: a choice (是/否, an honour's level) or a number in the
     measure's range.  Blank is no answer (the condition does not hold: 未填), except a
-    veto, which must be answered; anything unreadable is an error named by its cell."""
+    veto, which must be answered; anything unreadable is an error named by its cell.
+    A rate in % is read as the cell shows it (:func:`as_percent`)."""
     if inp.field_type == "choice":
         parsed = parse_choice(cell, inp.choices)
         issue = _field_issue(parsed, inp, at, where)
         value = parsed.value if parsed.status in ("ok", "normalised") else None
     else:
-        parsed = parse_number(cell)
+        unit = unit_of(layout, inp) if layout is not None else ""
+        parsed, trap = as_percent(cell, parse_number(cell), unit, sheet)
         issue = None
         if parsed.status != "missing":
             issue = next(_number_issues(parsed, inp, at, where), None)
+        if trap is not None:
+            yield where(trap[0], cell=at, label=inp.label, **trap[1])
         value = parsed.value if parsed.status in ("ok", "normalised") else None
         if value is not None and (
             (inp.min is not None and value < inp.min) or (inp.max is not None and value > inp.max)
@@ -350,6 +358,52 @@ def _read_answer(cell, inp, at: str, submission: Submission, where: Where) -> It
             value = None
             submission.errors += 1
     submission.answers[inp.key] = value
+
+
+def unit_of(layout: Layout, inp) -> str:
+    """The unit of a number input: a conditions measure's or a target's (%, 平方米 …)."""
+    rubric = layout.rubric
+    if inp.kind == "answer" and inp.field_type == "number":
+        measure = rubric.measure(inp.key)
+        return measure.unit if measure is not None else ""
+    if inp.kind == "indicator":
+        return next((i.unit for i in rubric.indicators if i.id == inp.key), "")
+    return ""
+
+
+def reads_percent(layout: Layout) -> bool:
+    """Does the sheet ask for a rate in %? (Its cells' percent formats are then looked up.)"""
+    return any(unit_of(layout, inp) == "%" for inp in layout.inputs)
+
+
+_PERCENT_TEXT = re.compile(r"^\s*(-?\d{1,6}(?:\.\d{1,6})?)\s*[%％]\s*$")
+
+
+def as_percent(
+    cell: RawCell | None, parsed: Parsed, unit: str, sheet: Sheet | None
+) -> tuple[Parsed, tuple[str, dict] | None]:
+    """A rate in % read as the unit sees it, and a warning code with its fields.
+
+    Excel and LibreOffice store “96%” typed in a cell as 0.96 and give the cell a percent
+    format: a cell in such a format (``sheet.percent_styles``) is read as 96.  Text “96%”
+    is read as 96.  A bare number between 0 and 1 (0.96 in a General cell, or pasted) is
+    kept as it is, with a warning naming the cell: it most likely means 96%.
+    """
+    if unit != "%" or cell is None:
+        return parsed, None
+    if parsed.status == "not_number" and (match := _PERCENT_TEXT.match(parsed.found)):
+        return Parsed(float(match.group(1)), "normalised", parsed.found), None
+    if parsed.status != "ok" or cell.kind != "n" or not isinstance(parsed.value, float):
+        return parsed, None
+    value = parsed.value
+    if sheet is not None and cell.style in sheet.percent_styles:
+        return Parsed(round(value * 100, 9), "ok", parsed.found), None
+    if 0 < value <= 1:
+        return parsed, (
+            "value-percent-fraction",
+            {"value": fmt(value), "percent": fmt(value * 100)},
+        )
+    return parsed, None
 
 
 def _marked_not_applicable(parsed: Parsed) -> bool:

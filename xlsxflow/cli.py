@@ -1585,7 +1585,7 @@ def history_cmd(subject_id, year, role, round_file, register_file) -> None:
     "rubric_name",
     default="sanchuang",
     show_default=True,
-    help="随附整轮（sanchuang、dangzhibu）或评分表（wenming-danwei …），或其路径。Round or rubric.",
+    help="随附整轮（sanchuang、dangzhibu、xingji）或评分表（wenming-danwei …），或其路径。Round or rubric.",
 )
 @click.option("--lang", type=LANG, default="zh", show_default=True, help="语言。Labels.")
 def demo(folder, rubric_name, lang) -> None:

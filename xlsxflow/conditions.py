@@ -110,6 +110,29 @@ class StarResult:
             items="；".join(u.text for u in self.missing),
         )
 
+    @property
+    def result_text(self) -> str:
+        """The result in words for the 审定 and 结果通报: 五星级（由县评定，须公示）,
+        三星级（由街道评定，不公示）, 未达到任何星级, 2 颗星：理论学习星、自身建设星."""
+        if self.kind == "stars":
+            if not self.stars:
+                return render("conditions-no-stars")
+            return render("conditions-stars-earned", count=self.count, stars="、".join(self.stars))
+        if self.level is None and len(self.checks) == 1:  # one level only (004): say which
+            return render("conditions-not-reached", level=self.checks[0].name)
+        if self.level is None:
+            return render("conditions-no-level")
+        if not self.decided_by and not self.publicity:
+            return self.level  # the rubric says neither (004)
+        publicity = "conditions-publicity-yes" if self.publicity else "conditions-publicity-no"
+        by = self.decided_by or "—"
+        return render("conditions-decided", level=self.level, by=by, publicity=render(publicity))
+
+    @property
+    def reached(self) -> bool:
+        """A level reached, or at least one named star earned."""
+        return bool(self.stars) if self.kind == "stars" else self.level is not None
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["count"] = self.count
@@ -131,6 +154,7 @@ class TargetResult:
     total: int
     reached: bool
     text: str = ""  # the seed's words
+    form_id: str = ""  # a round file's form it belongs to ("" for a single rubric)
 
     @property
     def share(self) -> float:

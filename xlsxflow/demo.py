@@ -24,6 +24,7 @@ from .accepted import Ledger
 from .approval import fill_sample_decisions
 from .atomic import atomic_write_bytes
 from .ingest import IngestReport, ingest
+from .messages import render
 from .publish import publish
 from .review.outcome import decide
 from .review.run import (
@@ -103,6 +104,8 @@ def run_demo(
     for old in (workbooks, returns):  # a fresh run each time
         _clear(old)
     round_file = shipped_round(rubric)
+    if round_file is not None and levels_round(round_file):
+        return _run_levels_demo(folder, round_file, key, workbooks, returns, lang, echo)
     if round_file is not None:
         return _run_round_demo(folder, round_file, key, workbooks, returns, lang, echo)
     gen = generate(
@@ -530,3 +533,102 @@ def _clear(folder: Path) -> None:
 
     if folder.is_dir():
         shutil.rmtree(folder)
+
+
+# -- a round of star levels (seed 002, xlsxflow demo --rubric xingji) ----------------------
+
+
+def levels_round(round_file: Path) -> bool:
+    """Is every form of this round decided by conditions (the shipped xingji)?"""
+    from .roundfile import load_round
+
+    try:
+        rnd = load_round(round_file)
+    except Exception:  # noqa: BLE001 - a broken round file is the round demo's to report
+        return False
+    return all(rnd.sheet_rubric(f.id).has_conditions for f in rnd.spec.forms)
+
+
+def levels_lines(report: IngestReport, rnd) -> list[str]:
+    """Each unit's level (or stars), what the next level lacks, vetoes, who decides and
+    公示; then each form's round targets."""
+    lines = []
+    for form in rnd.spec.forms:
+        mine = [r for r in report.results if r.form_id == form.id and r.stars is not None]
+        names = rnd.sheet_rubric(form.id).level_names
+        mine.sort(key=lambda r: -(names.index(r.stars.level) if r.stars.level in names else -1))
+        lines.append(f"{form.title}：")
+        for r in mine:
+            st = r.stars
+            applied = f"申报{r.applied}，" if r.applied else ""
+            lines.append(f"  {r.unit_id:<6} {r.unit_name}：{applied}评定 {st.result_text}")
+            missing = [u.text for u in st.missing]
+            lines += [f"         {v.message}" for v in st.vetoes if v.message not in missing]
+            if missing:  # a unit that applied low lacks much: the first three, then a count
+                more = f"…等 {len(missing)} 项（见汇总表“星级”）" if len(missing) > 3 else ""
+                items = "；".join(missing[:3]) + more
+                lines.append(
+                    f"         {render('conditions-missing', level=st.next_level, items=items)}"
+                )
+        silent = [u.name for u in report.missing]
+        if silent:
+            lines.append(f"  未报送（按未达到星级计）：{'、'.join(silent)}")
+        for target in (t for t in report.targets if t.form_id == form.id):
+            lines.append(f"  本轮目标 {target.text}：{target.message}")
+    return lines
+
+
+def _run_levels_demo(folder, round_file, key, workbooks, returns, lang, echo) -> DemoResult:
+    """A round of star levels (seed 002's 社区评星晋级): generate → the 社区 answer their
+    conditions (a spread over the levels, one honour and one rate short, a veto) → ingest,
+    the levels and the targets → 审定 → publish (only 四、五星级 go to 公示)."""
+    round_file = demo_round_file(folder, round_file)
+    gen = generate_round(
+        round_file, workbooks, key_path=key, workdir=folder, lang=lang, new_round=True
+    )
+    echo(f"1. 生成 generated {len(gen.files)} 个工作簿（每个社区一个）→ {workbooks}")
+    ctx = open_round(workdir=folder, key_path=key)
+    from .samples import make_levels_returns
+
+    planted = make_levels_returns(gen.files, ctx.round, returns, lang=lang)
+    echo(f"2. 示例报送 sample returns → {returns}（各社区的申报 what each 社区 answered:）")
+    for p in planted:
+        echo(f"     {p.unit_id or '—':<8} {p.what}")
+    report = ingest(returns, ctx, command=f"xlsxflow demo {folder}")
+    echo(f"3. 读取 ingest：{files_line(report)}")
+    echo(f"   {forms_line(report)}")
+    for line in levels_lines(report, ctx.round):
+        echo("   " + line)
+    review = load_review(ctx.round)
+    outcome = decide(ctx.round, review, report, None)
+    summary, report_path = folder / "summary.xlsx", folder / "report.json"
+    write_summary(report, None, ctx.roster, summary, lang, outcome, key=ctx.key)
+    write_report_json(report, report_path, outcome)
+    echo(f"4. 汇总 summary：星级表、审定表 → {summary}")
+    decided = folder / "summary-审定.xlsx"
+    rows = fill_sample_decisions(summary, decided)
+    echo(f"5. 审定 the office decides：{rows} 行按计算结果填写（同意/不同意）→ {decided}")
+    out = folder / "发布"
+    _clear(out)
+    pub = publish(
+        decided,
+        out,
+        key=ctx.key,
+        round_id=ctx.record.round_id,
+        round_title=ctx.title,
+        spec=ctx.round.spec,
+    )
+    for issue in pub.issues:
+        echo(f"   {issue}")
+    public = [r for r in pub.approved if r.level_publicity]
+    by = sorted({r.decided_by for r in pub.approved if not r.level_publicity and r.decided_by})
+    echo(
+        f"6. 发布 publish：同意 {len(pub.approved)} 个，其中须公示 {len(public)} 个"
+        f"（{'、'.join(f'{r.unit}{r.level}' for r in public) or '无'}）→ {out}"
+        f"（{'、'.join(p.name for p in pub.files)}）"
+    )
+    if by:
+        echo(
+            f"   其余 {len(pub.approved) - len(public)} 个由{'、'.join(by)}评定，不公示（见结果通报）"
+        )
+    return DemoResult(folder, summary, report_path, report, out if pub.ok else None)

@@ -28,7 +28,7 @@ import hashlib
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -45,6 +45,7 @@ from .checks import (
     read_cached_totals,
     read_identity,
     read_inputs,
+    reads_percent,
 )
 from .conditions import StarResult, round_targets
 from .isolation import DEFAULT_ISOLATION, Isolation, read_isolated
@@ -393,6 +394,8 @@ def _check_book(book, record: FileRecord, ctx: RoundContext, where: Where) -> Fi
             )
             continue
         sheet = book.read_sheet(info)
+        if reads_percent(sheet_layout):  # “96%” typed in Excel is 0.96 in a percent format
+            sheet.percent_styles = book.percent_styles()
         here = Where(record.path, sheet_layout.sheet_name)
         tampered = list(check_locked(sheet, sheet_layout, identity, here))
         if tampered:
@@ -609,6 +612,8 @@ def ingest(
     targets = []
     if ctx.round is None and ctx.rubric.has_conditions and ctx.rubric.targets:
         targets = star_targets(ctx.rubric, results, len(results) + len(missing))
+    elif ctx.round is not None:
+        targets = round_star_targets(ctx.round, results)
     rec = ctx.record
     rubric_id, rubric_title, rubric_version, rubric_hash = ctx.signed_as
     return IngestReport(
@@ -646,6 +651,20 @@ def star_targets(rubric, results: list[Result], units: int) -> list:
     reached = [r.stars for r in results if r.stars is not None]
     silent = [StarResult(rubric.id, rubric.kind)] * max(0, units - len(reached))
     return round_targets(rubric, reached + silent)
+
+
+def round_star_targets(rnd: Round, results: list[Result]) -> list:
+    """The targets of each round form decided by conditions, over the units that receive
+    the form (one that sent nothing usable has reached no level), each marked with its form."""
+    out = []
+    for form in rnd.spec.forms:
+        rubric = rnd.rubrics.get(form.id)
+        if rubric is None or not rubric.has_conditions or not rubric.targets:
+            continue
+        mine = [r for r in results if r.form_id == form.id]
+        units = sum(1 for u in rnd.roster if rnd.slots_of(u.unit_id).get(form.id))
+        out += [replace(t, form_id=form.id) for t in star_targets(rubric, mine, units)]
+    return out
 
 
 def read_folder(

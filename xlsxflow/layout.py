@@ -39,7 +39,6 @@ from typing import Literal
 
 from .conditions import questions
 from .labels import t
-from .messages import XlsxflowError, make_issue
 from .rubric import FormField, Rubric
 
 META_SHEET = "_xlsxflow"
@@ -343,15 +342,6 @@ def nomination_subtitles(
     return shared, (plain,)
 
 
-def refuse_conditions(rubric: Rubric, plan: SheetPlan | None = None) -> None:
-    """A round file's form decided by conditions has no sheet yet (a rubric alone has):
-    say so instead of drawing a wrong one."""
-    if rubric.has_conditions and plan is not None:
-        raise XlsxflowError(
-            make_issue("conditions-sheet-later", title=rubric.title, rubric=rubric.id)
-        )
-
-
 def rubric_book(rubric: Rubric, lang: str = "zh") -> BookLayout:
     """The workbook of a single-rubric round: one sheet."""
     return BookLayout.of(build_layout(rubric, lang))
@@ -400,7 +390,6 @@ _CACHE: dict[tuple, Layout] = {}
 
 def build_layout(rubric: Rubric, lang: str = "zh", plan: SheetPlan | None = None) -> Layout:
     """The layout of one sheet in ``lang`` (cached: ingest asks per file)."""
-    refuse_conditions(rubric, plan)
     key = (rubric.content_hash, lang, plan.cache_key if plan else None)
     if key not in _CACHE:
         if len(_CACHE) > 2000:

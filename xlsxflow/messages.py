@@ -66,11 +66,6 @@ CATALOGUE: dict[str, Message] = {
         E,
         "“{level}”要求“{this}”，比低一级“{below}”的“{before}”还宽：高一级的标准不能低于低一级。",
     ),
-    "conditions-sheet-later": Message(
-        E,
-        "{title}（{rubric}）按条件评定星级：条件表暂只能作为单独的评分表生成"
-        "（xlsxflow generate {rubric} --roster …），还不能放进轮次文件的表单。",
-    ),
     "conditions-missing": Message(I, "距{level}还差：{items}"),
     "conditions-unmet": Message(I, "{requirement}（现为{actual}）"),
     "conditions-vetoed": Message(I, "一票否决：{veto}（不能评为{levels}）"),
@@ -78,6 +73,16 @@ CATALOGUE: dict[str, Message] = {
     "conditions-target": Message(
         I, "{level}及以上 {count}/{total} 个，占 {share}%（目标 {target}% 以上）：{verdict}"
     ),
+    # the 审定 and 公示 of a form decided by conditions (approval.py, publish.py)
+    "conditions-decided": Message(I, "{level}（由{by}评定，{publicity}）"),
+    "conditions-publicity-yes": Message(I, "须公示"),
+    "conditions-publicity-no": Message(I, "不公示"),
+    "conditions-no-level": Message(I, "未达到任何星级"),
+    "conditions-not-reached": Message(I, "未达到{level}"),
+    "conditions-stars-earned": Message(I, "{count} 颗星：{stars}"),
+    "conditions-no-stars": Message(I, "未得星"),
+    "conditions-notice-what": Message(I, "{form}（{levels}）"),
+    "conditions-notice-order": Message(I, "按星级从高到低排列，同一星级排名不分先后"),
     # ---- roster files -------------------------------------------------------------
     "roster-unreadable": Message(E, "无法读取单位名单：{detail}"),
     "roster-missing-column": Message(
@@ -317,6 +322,11 @@ CATALOGUE: dict[str, Message] = {
     "value-answer-range": Message(E, "“{label}”为 {value}，超出允许范围 {min}–{max}。"),
     "value-step": Message(E, "“{label}”为 {value}，本项只能按{step_text}计分。"),
     "value-normalised": Message(I, "“{label}”填写为“{found}”，已按 {value} 读取。"),
+    "value-percent-fraction": Message(
+        W,
+        "“{label}”填的是 {value}，按 {value}% 计。若是 {percent}%，请填写 {percent}"
+        "（在未设为百分比格式的单元格里，{percent}% 被读作 {value}）。",
+    ),
     "value-bad-choice": Message(E, "“{label}”应从下拉列表中选择（{choices}），实际为“{found}”。"),
     "value-bad-bonus": Message(E, "“{label}”只能填 0 或 {points}，实际为“{found}”。"),
     "value-too-long": Message(E, "“{label}”超过 {max_length} 个字（实际 {length} 个字）。"),

@@ -203,6 +203,9 @@ class Sheet:
     cells: dict[tuple[int, int], RawCell]
     dimension: str = ""
     protected: bool = False
+    # Style indexes that show a number as a percent (Book.percent_styles), set by the caller
+    # where a rate is read: a cell typed "96%" holds 0.96 in such a style.
+    percent_styles: frozenset[int] = frozenset()
 
     def get(self, row: int, col: int) -> RawCell | None:
         return self.cells.get((row, col))
@@ -232,6 +235,7 @@ class Book:
     parts: dict[str, str] = field(default_factory=dict)  # part key (see part_key) → zip entry
     date1904: bool = False  # <workbookPr date1904="1"/>: serials count days from 1904-01-01
     _strings: list[str] | None = None
+    _percent: frozenset[int] | None = None
 
     def sheet_info(self, name: str) -> SheetInfo | None:
         return next((s for s in self.sheets if s.name == name), None)
@@ -240,6 +244,17 @@ class Book:
         if self._strings is None:
             self._strings = _read_shared_strings(self)
         return self._strings
+
+    def percent_styles(self) -> frozenset[int]:
+        """Cell style indexes (a cell's ``s``) whose number format shows a percent: built-in
+        formats 9 and 10 (0%, 0.00%) and custom codes with a % outside quotes.  Read from
+        styles.xml on first use only (rates are few); an unreadable styles part gives none."""
+        if self._percent is None:
+            try:
+                self._percent = _read_percent_styles(self)
+            except ReadError:
+                self._percent = frozenset()
+        return self._percent
 
     def has(self, part: str) -> bool:
         return part_key(part) in self.parts
@@ -494,6 +509,40 @@ def _read_shared_strings(book: Book) -> list[str]:
 
 
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+PERCENT_FORMATS = frozenset({9, 10})  # built-in number formats 0% and 0.00%
+_NOT_SHOWN = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')  # quoted text, escapes, [Red]/[>=1]
+
+
+def _read_percent_styles(book: Book) -> frozenset[int]:
+    part = book.rel_types.get("styles")
+    if not part or not book.has(part):
+        return frozenset()
+    codes: dict[int, str] = {}
+    formats: list[int] = []  # cellXfs, in order: the index is a cell's s
+    inside = {"cellXfs": False}
+
+    def number(text: str | None) -> int:
+        return int(text) if text and text.strip().isdigit() else 0
+
+    def start(name, attrs):
+        local = _local(name)
+        if local == "numFmt":
+            codes[number(attrs.get("numFmtId"))] = attrs.get("formatCode", "")
+        elif local == "cellXfs":
+            inside["cellXfs"] = True
+        elif local == "xf" and inside["cellXfs"]:
+            formats.append(number(attrs.get("numFmtId")))
+
+    def end(name):
+        if _local(name) == "cellXfs":
+            inside["cellXfs"] = False
+
+    _parse(part, book.read(part), start, end)
+    percent = {i for i in PERCENT_FORMATS if i not in codes}
+    percent |= {i for i, code in codes.items() if "%" in _NOT_SHOWN.sub("", code)}
+    return frozenset(n for n, fmt_id in enumerate(formats) if fmt_id in percent)
 
 
 def _unescape_ooxml(text: str) -> str:

@@ -46,7 +46,15 @@ from .approval import (
 from .atomic import StagedDir, atomic_write_bytes
 from .messages import Issue, Severity, make_issue
 from .roundfile import Notice, RoundSpec
-from .summary import NoticeEntry, _neutralise_all, _Sheets, _when, draw_notice, reading_workbook
+from .summary import (
+    NoticeEntry,
+    _neutralise_all,
+    _Sheets,
+    _when,
+    draw_levels_notice,
+    draw_notice,
+    reading_workbook,
+)
 
 DECISIONS_FORMAT = "xlsxflow-decisions-1"
 NOTICE_FILE = "公示名单.xlsx"
@@ -198,6 +206,9 @@ def notice_bytes(read: ApprovalRead, approved: list[ApprovalRow], spec: _NoticeS
         if facts.form_id not in forms_with_rows:
             continue
         rows = [r for r in approved if r.form_id == facts.form_id]
+        if facts.conditions:  # only the levels named after 公示; none: no 公示 for the form
+            _levels_notice(wb, facts, rows, spec)
+            continue
         draw_notice(
             wb,
             f"{facts.title}公示"[:31],
@@ -265,6 +276,24 @@ def _order(facts: FormFacts, rows: list[ApprovalRow]) -> str:
         return "排名不分先后"
     basis = facts.basis_text.split(" = ")[0] if facts.basis_text else "决定分"
     return f"按{basis}从高到低排列" + ("，分数相同的并列" if facts.award else "")
+
+
+def _levels_notice(wb, facts: FormFacts, rows: list[ApprovalRow], spec: _NoticeSpec) -> None:
+    """The 公示 of a form decided by conditions: the approved units at a level that needs
+    公示 (002: 四、五星级 by the 县); the levels decided without it are in 结果通报 only."""
+    if not facts.publicity_levels:
+        return
+    draw_levels_notice(
+        wb,
+        f"{facts.title}公示"[:31],
+        spec,
+        facts.title,
+        facts.levels,
+        facts.publicity_levels,
+        [(r.level, NoticeEntry(r.unit, r.parent, r.nominee, list(r.notice_values))) for r in rows],
+        fields=facts.notice_fields,
+        intro_prefix="经审定",
+    )
 
 
 def report_bytes(read: ApprovalRead) -> bytes:
@@ -382,6 +411,15 @@ def decisions_json(
                 "approved": decision == APPROVE,
                 "against_recommendation": decision == APPROVE and r.recommendation != RECOMMEND,
                 "pending_review": r.recommendation == PENDING,
+                **(
+                    {
+                        "level": r.level,
+                        "decided_by": r.decided_by,
+                        "publicity": r.level_publicity,
+                    }
+                    if read.forms.get(r.form_id, FormFacts("", "", False)).conditions
+                    else {}
+                ),
             }
         )
     data = {

@@ -30,7 +30,7 @@ from typing import Any
 
 from .atomic import StagedDir, atomic_write_bytes, deferred_signals, link_or_copy
 from .identity import FORMAT, Identity, default_key_path, key_id, load_key, slots_text
-from .layout import refuse_conditions, rubric_book
+from .layout import rubric_book
 from .messages import Issue, XlsxflowError, make_issue
 from .roster import Roster, Unit, load_roster
 from .roundfile import Round, is_shipped_round_name, load_round
@@ -406,7 +406,6 @@ def generate(
     """
     _check_out_dir(out_dir, Path(workdir))
     rubric = load_rubric(rubric_path)
-    refuse_conditions(rubric)  # before any key or record is written
     roster = load_roster(roster_path)
     chosen = _chosen(list(roster), units, str(roster_path))
     key_file, key_created, key = _office_key(key_path)

@@ -703,7 +703,7 @@ def outline(rnd: Round) -> str:
         for form in forms:
             kind = [
                 f"评分表 {rnd.rubrics[form.id].id}" if form.id in rnd.rubrics else "",
-                "按条件定星：轮次文件暂不能生成，请用 generate 单独生成"
+                "按条件定星"
                 if form.id in rnd.rubrics and rnd.rubrics[form.id].has_conditions
                 else "",
                 f"申报表 {rnd.applications[form.id].id}" if form.id in rnd.applications else "",

@@ -144,6 +144,10 @@ def sample_returns_for(
     if not generated:
         raise XlsxflowError(make_issue("samples-no-workbooks", folder=str(workbooks_dir)))
     lang = ctx.record.lang if ctx.record else "zh"
+    if ctx.round is not None and all(
+        ctx.round.sheet_rubric(f.id).has_conditions for f in ctx.round.spec.forms
+    ):  # a round of star levels only (the shipped xingji): a spread over the levels
+        return make_levels_returns(generated, ctx.round, Path(out_dir), lang=lang)
     if ctx.round is not None:
         return make_round_returns(generated, ctx.round, Path(out_dir), seed=seed, lang=lang)
     return make_sample_returns(
@@ -278,6 +282,8 @@ def make_round_returns(
             ws = wb[layout.sheet_name]
             _fill(ws, layout, rng, honour, low=mistake == "low" and layout.plan.slot == 1)
             _fill_round_fields(ws, layout, nominees.next(layout.plan.nominee_label), rng)
+            if layout.rubric.has_conditions:  # a conditions sheet: answers over the levels
+                _answer_conditions(ws, layout, files.index(g), rng)
             filled.append(layout)
         by_group: dict[str, list] = {}
         for layout in filled:
@@ -843,3 +849,97 @@ def _conditions_returns(files, layout: Layout, out_dir: Path, rng: random.Random
 def _first_user(rubric: Rubric, key: str) -> str:
     """The lowest level (or star) whose conditions test answer ``key``."""
     return next(owner for owner, cond, _ in condition_places(rubric) if cond.answer_id == key)
+
+
+# -- a round of conditions forms (xlsxflow demo --rubric xingji) --------------------------
+
+
+def _short_of(rubric: Rubric, level: str, kind: str) -> tuple[str, object] | None:
+    """An answer that meets the level below ``level`` but not ``level`` itself, on a
+    condition of ``kind`` (honour: one step down its scale; number: a little above the
+    lower level's bound, such as 调处成功率 96 where 四星级 asks 100 and 三星级 95)."""
+    names = rubric.level_names
+    below = names[names.index(level) - 1] if names.index(level) > 0 else None
+    asked: dict[str, dict[str, object]] = {}
+    for owner, cond, _ in condition_places(rubric):
+        if cond.kind == kind and owner in (level, below):
+            asked.setdefault(cond.answer_id, {})[owner] = cond.at_least
+    for key, bounds in asked.items():
+        high, low = bounds.get(level), bounds.get(below)
+        if high is None or low is None or high == low:
+            continue
+        if kind == "honour":
+            return key, low
+        return key, float(low) + (float(high) - float(low)) * 0.2
+    return None
+
+
+def levels_spread(rubric: Rubric, index: int) -> tuple[dict[str, object], str, str]:
+    """The ``index``-th unit of a planned spread over a rubric's levels: (answers, the level
+    applied for, what was planted).  Each plan uses :func:`condition_answers`."""
+    names = rubric.level_names
+    top, n = names[-1], len(names)
+    plans = ["top", "next_short", "veto", "level:3", "level:2", "short:2", "level:1", "level:0"]
+    plan = plans[index % len(plans)]
+    if plan == "top":
+        return condition_answers(rubric, names), top, f"申报{top}，条件全部成立"
+    if plan.startswith("level:"):
+        level = names[min(int(plan[6:]), n - 1)]
+        return condition_answers(rubric, names[: names.index(level) + 1]), level, f"申报{level}"
+    if plan == "veto" and rubric.vetoes:
+        veto = rubric.vetoes[-2] if len(rubric.vetoes) > 1 else rubric.vetoes[0]
+        answers = {**condition_answers(rubric, names), veto.id: "是"}
+        blocked = "、".join(veto.blocks)
+        return answers, top, f"申报{top}，条件全部成立，但“{veto.text}”选“是”（只阻止{blocked}）"
+    level = names[min(n - 2, 3)] if plan == "next_short" else names[min(2, n - 1)]
+    answers = condition_answers(rubric, names[: names.index(level) + 1])
+    what = []
+    for kind in ("honour", "number") if plan == "next_short" else ("honour",):
+        short = _short_of(rubric, level, kind)
+        if short is not None:
+            key, value = short
+            answers[key] = value
+            shown = f"{value:g}" if isinstance(value, float) else value
+            what.append(f"{rubric.measure(key).text}填“{shown}”")
+    return answers, level, f"申报{level}" + "".join(f"，{'、'.join(what)}" for _ in what[:1])
+
+
+def make_levels_returns(
+    generated: list[Generated], rnd, out_dir: Path, *, lang: str = "zh"
+) -> list[Planted]:
+    """Fill a round's conditions sheets as 社区 would: a spread over the levels (all met,
+    one honour and one rate short of the level applied for, a veto that blocks only the top
+    levels, each level once), the last unit silent.  Other sheets are filled as usual."""
+    rng = random.Random(2026)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = sorted(generated, key=lambda g: g.unit_id)
+    planted = [Planted(g.unit_id, "未报送") for g in files[-1:]]
+    for index, g in enumerate(files[:-1]):
+        book = rnd.book(rnd.slots_of(g.unit_id), lang)
+        wb = openpyxl.load_workbook(g.path)
+        for layout in book.sheets:
+            ws = wb[layout.sheet_name]
+            _fill(ws, layout, rng, "", low=False)
+            if not layout.rubric.has_conditions:
+                continue
+            what = _answer_conditions(ws, layout, index, rng)
+            planted.append(Planted(g.unit_id, f"{layout.sheet_name}：{what}"))
+        wb.save(out_dir / g.path.name)
+    return planted
+
+
+def _answer_conditions(ws, layout: Layout, index: int, rng: random.Random) -> str:
+    """Type a conditions sheet's answers (and 申报等级): the ``index``-th of
+    :func:`levels_spread`, or named stars earned at random; returns what was planted."""
+    rubric = layout.rubric
+    if rubric.level_names:
+        answers, applied, what = levels_spread(rubric, index)
+    else:
+        owners = [s.name for s in rubric.stars if rng.random() < 0.6]
+        answers, applied, what = condition_answers(rubric, owners), "", "、".join(owners) or "无星"
+    for inp in layout.inputs:
+        if inp.kind == "answer":
+            ws[inp.ref] = answers.get(inp.key)
+        elif inp.key == "apply_level":
+            ws[inp.ref] = applied
+    return what

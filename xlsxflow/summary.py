@@ -713,10 +713,23 @@ def _ranking_sheet(
     return ws
 
 
-def _stars_sheet(s: _Sheets, rubric: Rubric, report, lang: str) -> None:
+def _stars_sheet(
+    s: _Sheets,
+    rubric: Rubric,
+    report,
+    lang: str,
+    *,
+    results: list | None = None,
+    targets: list | None = None,
+    name: str = "",
+):
     """星级: per unit the level reached (or the named stars earned), what is missing for
-    the next level, the vetoes, who decides and 公示; then the round's targets."""
-    results = [r for r in report.results if r.stars is not None]
+    the next level, the vetoes, who decides and 公示; then the round's targets.
+
+    A round file's form passes its own ``results``, ``targets`` and sheet ``name``.
+    Returns the sheet."""
+    results = [r for r in (report.results if results is None else results) if r.stars is not None]
+    targets = report.targets if targets is None else targets
     names = rubric.level_names
     none = _t("no_level", lang)
     rows = []
@@ -761,28 +774,29 @@ def _stars_sheet(s: _Sheets, rubric: Rubric, report, lang: str) -> None:
         widths |= {2: 8, 3: 8} if mixed else {}
         widths[len(headers) - 7] = 9  # 申报等级
     ws = s.table(
-        _t("stars_sheet", lang),
+        name or _t("stars_sheet", lang),
         headers,
         rows,
         widths=widths,
         title=report.round_title,
         unit_columns=(0, 1),
     )
-    if not report.targets:
-        return
+    if not targets:
+        return ws
     r = len(rows) + 2
     width = [sum(widths.get(c, 10) for c in range(len(headers)))]
     ws.write_string(r, 0, _t("targets_head", lang), s.head)
-    for target in report.targets:
+    for target in targets:
         r += 1
         text = f"{target.text}：{target.message}" if target.text else target.message
         ws.merge_range(r, 0, r, len(headers) - 1, "", s.text)
         s.row(ws, r, [text], width)
     r += 1
-    units = report.targets[0].total
+    units = targets[0].total
     ws.merge_range(r, 0, r, len(headers) - 1, "", s.side)
     ws.write_string(r, 0, _t("targets_basis", lang, units=units), s.side)
     ws.print_area(0, 0, r, len(headers) - 1)
+    return ws
 
 
 def r_errors(result, report) -> int:
@@ -913,6 +927,17 @@ def _round_sheets(s: _Sheets, report, lang: str, outcome=None) -> None:
             lang,
             nominee=any(i.key == "nominee" for i in inputs),
         )
+        if rubric.has_conditions:  # 星级: levels or named stars, and this form's targets
+            stars = _stars_sheet(
+                s,
+                rubric,
+                report,
+                lang,
+                results=results,
+                targets=[t for t in report.targets if t.form_id == form.id],
+                name=_sheet_name(form.title, "stars_sheet", lang),
+            )
+            first = stars if first is ws else first  # opens on the levels, not a bare list
     first.activate()
     if outcome is not None:
         _review_sheets(s, report, outcome, lang)
@@ -1036,6 +1061,34 @@ def _notice_sheet(s: _Sheets, report, form, lang: str, outcome=None) -> None:
     """
     rnd = report.round
     rubric = rnd.sheet_rubric(form.id)
+    if rubric.has_conditions:  # only the levels that need 公示, highest first
+        if any(lv.publicity for lv in rubric.levels):
+            subs = {(f.path, sub.sheet): sub for f in report.files for sub in f.submissions}
+            by_label = {f.label: f.id for f in rubric.fields}
+            entries = []
+            for r in report.results:
+                if r.form_id != form.id or not r.eligible or r.stars is None:
+                    continue
+                sub = subs.get((r.file, r.sheet))
+                values = [
+                    str((sub.fields.get(by_label.get(label, "")) if sub else None) or "")
+                    for label in form.notice_fields
+                ]
+                entries.append(
+                    (r.stars.level or "", NoticeEntry(r.unit_name, r.parent, r.nominee, values))
+                )
+            draw_levels_notice(
+                s.wb,
+                _sheet_name(form.title, "notice", lang),
+                rnd.spec,
+                form.title,
+                rubric.level_names,
+                [lv.name for lv in rubric.levels if lv.publicity],
+                entries,
+                fields=tuple(form.notice_fields),
+                lang=lang,
+            )
+        return
     award = rubric.award
     reviewed = outcome is not None and form.id in outcome.reviewed_forms
     entries = outcome.of_form(form.id) if reviewed else report.results  # on the decision basis
@@ -1193,6 +1246,54 @@ def draw_notice(
     ws.set_footer("&C&P / &N")
 
 
+@dataclass(frozen=True)
+class _LevelsForm:
+    """What :func:`draw_notice` reads of a form, for a 公示 of levels."""
+
+    title: str
+    nominee: str
+    notice_fields: tuple[str, ...]
+    publicity: bool = True  # the round's publicity_min_days is the 公示's minimum
+
+
+def draw_levels_notice(
+    wb,
+    name: str,
+    spec,
+    title: str,
+    levels: list[str] | tuple[str, ...],
+    wanted: list[str] | tuple[str, ...],
+    entries: list[tuple[str, NoticeEntry]],
+    *,
+    fields: tuple[str, ...] = (),
+    intro_prefix: str = "经审核",
+    lang: str = "zh",
+) -> None:
+    """公示 of a form decided by conditions: only units at a level the rubric names after
+    公示 (002: 四、五星级, 县 after 公示), highest level first, with a 星级 column; levels
+    decided without 公示 (一至三星级 by the 街道) are not listed.  ``levels``: the form's
+    levels, lowest first; ``wanted``: those named after 公示; ``entries``: (level, entry)
+    of every candidate, the entry's values those of ``fields`` (the form's notice_fields)."""
+    shown = sorted(
+        ((lv, e) for lv, e in entries if lv in wanted),
+        key=lambda x: (-list(levels).index(x[0]), x[1].unit_name),
+    )
+    form = _LevelsForm(title, "", ("星级", *fields))
+    draw_notice(
+        wb,
+        name,
+        spec,
+        form,
+        [NoticeEntry(e.unit_name, e.parent, e.nominee, [lv, *e.values]) for lv, e in shown],
+        what=render("conditions-notice-what", form=title, levels="、".join(wanted)),
+        verb="评定",
+        order=render("conditions-notice-order"),
+        lang=lang,
+        intro_prefix=intro_prefix,
+        by_score=False,
+    )
+
+
 def slots_in_words(form) -> str:
     """A form's slot rule for reviewers: the round file's wording, else plain words."""
     if form.slots_text:
@@ -1228,6 +1329,7 @@ def _round_rules(rnd, zh: bool) -> list[tuple[str, str, str]]:
         award = rnd.sheet_rubric(form.id).award
         if award:
             parts.append(_award_words(award))
+        parts += levels_words(rnd.sheet_rubric(form.id))
         rows.append((form.title, "。\n".join(parts) + "。", expression))
     rows.append(
         (
@@ -1266,6 +1368,36 @@ def _round_rules(rnd, zh: bool) -> list[tuple[str, str, str]]:
             )
         )
     return rows
+
+
+def levels_words(rubric: Rubric) -> list[str]:
+    """A form decided by conditions, in words: how the level is reached, who decides each
+    level and which need 公示, and the round's targets (说明 sheet)."""
+    if not rubric.has_conditions:
+        return []
+    if rubric.stars:
+        return [
+            f"按条件逐颗评定{len(rubric.stars)}颗星（{'、'.join(s.name for s in rubric.stars)}）"
+        ]
+    names = "、".join(rubric.level_names)
+    if len(rubric.levels) == 1:
+        parts = [f"按条件评定：{names}的条件全部成立即达到"]
+    elif rubric.level_mode == "independent":
+        parts = [f"按条件评定（{names}）：各级按本级条件独立评定，取条件全部成立的最高一级"]
+    else:
+        parts = [f"按条件评定（{names}）：取本级及以下各级条件全部成立的最高一级"]
+    if rubric.vetoes:
+        blocked = "、".join(dict.fromkeys(lv for v in rubric.vetoes for lv in v.blocks))
+        parts.append(f"一票否决只阻止{blocked}")
+    by: dict[tuple[str, bool], list[str]] = {}
+    for lv in rubric.levels:
+        if lv.decided_by or lv.publicity:
+            by.setdefault((lv.decided_by, lv.publicity), []).append(lv.name)
+    for (who, publicity), names in by.items():
+        done = f"由{who}评定" if who else "评定"
+        parts.append(f"{'、'.join(names)}{done}" + ("，经公示后命名" if publicity else "，不公示"))
+    parts += [f"本轮目标：{t.text or t.level}" for t in rubric.targets]
+    return parts
 
 
 def _award_words(award) -> str:

@@ -16,6 +16,7 @@ import math
 from pathlib import Path
 
 from ..messages import XlsxflowError, make_issue
+from .importer import parse_stars
 from .model import Decision
 from .period import Period
 from .store import RecordResult
@@ -39,6 +40,7 @@ def decisions_of(data: dict, source: str = "") -> tuple[list[Decision], int]:
             skipped += 1
             continue
         approved = c.get("decision") == APPROVED
+        level = (c.get("level") or "") if approved else ""  # a form decided by conditions
         out.append(
             Decision(
                 subject_id=c["unit_id"],
@@ -46,6 +48,8 @@ def decisions_of(data: dict, source: str = "") -> tuple[list[Decision], int]:
                 form=c["form_id"],
                 score=_score((c.get("scores") or {}).get("decision")),
                 award=(c.get("award") or c.get("form", "")) if approved else "",
+                band=level,
+                stars=parse_stars(level) if level else None,  # 五星级 → 5 (002 动态管理)
                 source=f"{source}#{c.get('number', '')}" if source else "",
             )
         )

@@ -26,6 +26,7 @@ from ..checks import (
     read_cached_totals,
     read_inputs,
     read_signed_identity,
+    reads_percent,
 )
 from ..identity import Identity
 from ..layout import META_SHEET, BookLayout, Layout
@@ -114,6 +115,8 @@ def read_review_book(
             issues.append(here("review-sheet-missing", unit=unit_text, sheet=entry.sheet))
             continue
         sheet = book.read_sheet(info)
+        if reads_percent(layout):  # a rate typed “96%” is 0.96 in a percent format
+            sheet.percent_styles = book.percent_styles()
         tampered = list(check_locked(sheet, layout, identity, here))
         if tampered:  # as for a unit's return: a changed locked cell rejects the file
             return None, [], [*issues, *tampered]
