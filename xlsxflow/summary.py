@@ -123,6 +123,9 @@ _L = {
         "{n} value errors, counted as not met",
     ),
     "applied_higher": ("申报{applied}，未达到", "applied for {applied}, not reached"),
+    "confirmed_level": ("评审认定等级", "Confirmed by review"),
+    "confirmed_stars": ("评审认定的星", "Stars confirmed by review"),
+    "confirmed_why": ("评审认定说明", "Review findings"),
     "targets_head": ("本轮目标", "Round targets"),
     "targets_basis": (
         "按应报单位 {units} 个计（未交或文件无法使用的单位按未达到星级计）。",
@@ -718,11 +721,14 @@ def _stars_sheet(
     results: list | None = None,
     targets: list | None = None,
     name: str = "",
+    confirmed: dict[str, tuple[str, str]] | None = None,
 ) -> None:
     """星级: per unit the level reached (or the named stars earned), what is missing for
     the next level, the vetoes, who decides and 公示; then the round's targets.
 
-    A round file's form passes its own ``results``, ``targets`` and sheet ``name``."""
+    A round file's form passes its own ``results``, ``targets`` and sheet ``name``; a
+    form whose reviewers confirm its conditions passes ``confirmed`` (unit id → the level
+    or stars on the confirmed answers, and the findings), two more columns."""
     results = [r for r in (report.results if results is None else results) if r.stars is not None]
     targets = report.targets if targets is None else targets
     names = rubric.level_names
@@ -768,6 +774,12 @@ def _stars_sheet(
         widths |= {len(headers) - 3: 6, len(headers) - 2: 7, len(headers) - 1: 20}
         widths |= {2: 8, 3: 8} if mixed else {}
         widths[len(headers) - 7] = 9  # 申报等级
+    if confirmed is not None:  # reviewers confirmed the conditions: their level beside
+        headers += [_t("confirmed_stars" if rubric.stars else "confirmed_level", lang)]
+        headers += [_t("confirmed_why", lang)]
+        for row in rows:
+            row += list(confirmed.get(row[0], ("", "")))
+        widths |= {len(headers) - 2: 12, len(headers) - 1: 48}
     ws = s.table(
         name or _t("stars_sheet", lang),
         headers,
@@ -791,6 +803,24 @@ def _stars_sheet(
     ws.merge_range(r, 0, r, len(headers) - 1, "", s.side)
     ws.write_string(r, 0, _t("targets_basis", lang, units=units), s.side)
     ws.print_area(0, 0, r, len(headers) - 1)
+
+
+def _confirmed_levels(outcome, form, lang: str) -> dict[str, tuple[str, str]] | None:
+    """A form whose reviewers confirm its conditions: unit id → (the level or stars on the
+    confirmed answers, or 尚未评审; the findings, one a line).  None for any other form."""
+    if outcome is None or form.id not in outcome.reviewed_forms:
+        return None
+    if form.review is None or not form.review.confirm_conditions:
+        return None
+    out = {}
+    for c in outcome.of_form(form.id):
+        if c.stars is None:
+            out[c.unit_id] = (_r("not_reviewed", lang), "")
+        elif c.stars.kind == "stars":
+            out[c.unit_id] = ("、".join(c.stars.stars) or "无", "\n".join(c.findings))
+        else:
+            out[c.unit_id] = (c.stars.level or _t("no_level", lang), "\n".join(c.findings))
+    return out
 
 
 def r_errors(result, report) -> int:
@@ -930,6 +960,7 @@ def _round_sheets(s: _Sheets, report, lang: str, outcome=None) -> None:
                 results=results,
                 targets=[t for t in report.targets if t.form_id == form.id],
                 name=_sheet_name(form.title, "stars_sheet", lang),
+                confirmed=_confirmed_levels(outcome, form, lang),
             )
     first.activate()
     if outcome is not None:
