@@ -240,6 +240,10 @@ _LABELS: dict[str, tuple[str, str]] = {
         "Conditions: {self_col} holds the unit's answer; under {review_col} choose 属实 or 不属实 "
         "(an honour: the level you find; a number: what you measured)",
     ),
+    "review_cond_vetoes": (
+        "一票否决（{levels}）核实：本单位填“否”而实际存在该情形的，选“不属实”",
+        "Vetoes ({levels}): if the unit answered 否 but one applies, choose 不属实",
+    ),
     "col_cond_self": ("本单位填报", "Unit's answer"),
     "col_cond_review": ("评审核实", "Finding"),
     "col_cond_reason": ("核实说明", "Grounds"),

@@ -565,7 +565,7 @@ def review_inputs(
             own = shown.answers.get(inp.key)
             if inp.field_type == "number":
                 values[inp.name] = own
-            elif own is not None or inp.required:
+            elif inp.required:  # what the unit claims (a veto: always)
                 values[inp.name] = TRUE
         elif inp.key == "comment":
             values[inp.name] = rng.choice(REVIEW_COMMENTS)

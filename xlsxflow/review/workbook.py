@@ -792,7 +792,8 @@ def _condition_rows(
     vetoes = [q for q in asked if q.kind == "veto"]
     if vetoes:
         blocked = "、".join(dict.fromkeys(lv for q in vetoes for lv in q.used_by))
-        add(row, A, "block_head", t("veto_block", lang, levels=blocked), merge_to=(row, G))
+        head = t("review_cond_vetoes", lang, levels=blocked)
+        add(row, A, "block_head", head, merge_to=(row, G))
         row += 1
         first = row
         for q in vetoes:
