@@ -254,6 +254,7 @@ def test_one_not_true_takes_four_stars_to_three_with_the_reason(cond_review, tmp
     assert reason in rows["CZJ"]["评审认定说明"]
     assert rows["CZJ-GK"]["评审认定等级"] == "五星级"
     approval = "\n".join(str(c.value) for r in wb["审定"].iter_rows() for c in r if c.value)
+    assert "推荐（评审认定三星级）" in approval
     assert "评审认定：三星级（按本单位填报：四星级；申报：四星级）" in approval
 
 

@@ -36,6 +36,7 @@ from .identity import key_id, protection_password
 from .layout import InputCell
 from .messages import CATALOGUE, Issue, make_issue, render
 from .ooxml import Limits, ReadError, Sheet, cell_ref, open_book, sniff
+from .review.confirm import level_words
 from .review.model import Candidate
 from .roundfile import APPROVE, Approval
 from .values import fmt, writable
@@ -128,7 +129,7 @@ def recommendation(c: Candidate, facts: FormFacts | None) -> tuple[str, str]:
     if reviewed and c.review_total is None:
         return PENDING, f"{PENDING}（尚无实评分）"
     if c.eligible and (not (facts and facts.award) or c.award):
-        word = RECOMMEND + (f"（{c.award}）" if c.award else "")
+        word = RECOMMEND + (f"（{c.award}）" if c.award else "") + _confirmed_text(c)
         return RECOMMEND, word + _flags_text(c.flags)
     reasons = list(c.reasons)
     if c.eligible and facts and facts.award and not c.award:
@@ -137,6 +138,12 @@ def recommendation(c: Candidate, facts: FormFacts | None) -> tuple[str, str]:
     more = f"等 {len(reasons)} 条" if len(reasons) > 2 else ""
     text = NOT_RECOMMENDED + ("：" + "；".join(short) + more if short else "")
     return NOT_RECOMMENDED, text + _flags_text(c.flags)
+
+
+def _confirmed_text(c: Candidate) -> str:
+    """（评审认定三星级）: a conditions form whose reviewers confirmed its conditions."""
+    found = getattr(c, "stars", None)
+    return f"（评审认定{level_words(found)}）" if found is not None else ""
 
 
 REASON_CHARS = 60  # a reason in the advice: whole up to its seed reference (实施方案 四.1)

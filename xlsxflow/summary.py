@@ -779,7 +779,10 @@ def _stars_sheet(
         headers += [_t("confirmed_why", lang)]
         for row in rows:
             row += list(confirmed.get(row[0], ("", "")))
-        widths |= {len(headers) - 2: 12, len(headers) - 1: 48}
+        # still one A4 page wide (fit_scale ≥ MIN_SCALE): the long texts give up some width
+        if not rubric.stars:
+            widths |= {len(headers) - 7: 36, len(headers) - 6: 20}  # 距下一级还差, 一票否决
+        widths |= {len(headers) - 2: 10, len(headers) - 1: 30}
     ws = s.table(
         name or _t("stars_sheet", lang),
         headers,
