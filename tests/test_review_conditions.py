@@ -10,6 +10,7 @@ import io
 import os
 import random
 import subprocess
+from collections import Counter
 
 import openpyxl
 import pytest
@@ -18,19 +19,21 @@ from conftest import ROSTER, fill_book, libreoffice_convert
 from xlsxflow.accepted import Ledger
 from xlsxflow.conditions import questions
 from xlsxflow.ingest import ingest
-from xlsxflow.layout import APPLY_LEVEL
-from xlsxflow.messages import render
+from xlsxflow.layout import APPLY_LEVEL, HEADER_ROW
+from xlsxflow.messages import XlsxflowError, render
 from xlsxflow.ooxml import open_book
 from xlsxflow.review.confirm import confirm
 from xlsxflow.review.model import FALSE, TRUE
 from xlsxflow.review.outcome import decide
 from xlsxflow.review.reading import read_review_book
 from xlsxflow.review.returns import ingest_reviews
-from xlsxflow.review.spec import load_review
-from xlsxflow.review.workbook import parse_sheets, write_reviewer_workbooks
+from xlsxflow.review.spec import load_review, review_outline
+from xlsxflow.review.workbook import parse_sheets, review_sheet_layout, write_reviewer_workbooks
 from xlsxflow.round import generate_round, open_round
+from xlsxflow.roundfile import load_round
 from xlsxflow.rubric import load_rubric
 from xlsxflow.samples import condition_answers, fill_review_workbook, review_inputs
+from xlsxflow.submission import Submission
 from xlsxflow.summary import summary_bytes
 
 UNITS = ["CZJ", "CZJ-GK"]
@@ -178,6 +181,9 @@ def test_reviewer_sheet_shows_each_condition_with_the_units_answer_locked(cond_r
         dict(r[:2] for r in wb["_xlsxflow"].iter_rows(values_only=True))["sheets"]
     )
     assert all(e.conditions for e in entries)  # signed as asking for the confirmations
+    outline = review_outline(ctx.round, review)  # xlsxflow round check says how it decides
+    assert "定星条件（属实/不属实，或评审认定的等级、实测数值）" in outline
+    assert "定星条件认定：每位评审人均认定成立，该条件才成立" in outline
 
 
 # -- reading it back -------------------------------------------------------------------
@@ -324,3 +330,50 @@ def test_prints_as_a_site_visit_form(cond_review, soffice, tmp_path):
     assert "Reviewed" not in text and "condition" not in text  # no English on a Chinese sheet
     for page in text.split("\f")[1:-1]:  # every page repeats the column headings
         assert "评审核实" in "".join(page.split())
+
+
+MIXED_ROUND = """title: 星级考评（评审测试）
+year: 2026
+deadline: "2026-12-25"
+roster: roster.csv
+forms:
+  - {id: pian2, title: 星级考评, rubric: xingji-pian2-tiaojian, slots: 1, review: {reviewers: r.csv}}
+  - {id: pian3, title: 五星创建, rubric: wuxing-pian3, slots: 1, review: {reviewers: r.csv}}
+  - id: xingji
+    title: 社区评星
+    rubric: xingji-shequ
+    slots: 1
+    review: {reviewers: r.csv, confirm_conditions: false}
+"""
+
+
+def test_scores_then_conditions_and_named_stars_and_turning_it_off(tmp_path):
+    """篇2: the score table as usual, then the conditions with their own heading row;
+    篇3: a block per named star; ``confirm_conditions: false`` on a form of conditions
+    only leaves reviewers nothing to do, which the round file refuses."""
+    lines = ROSTER.read_text(encoding="utf-8").splitlines()
+    (tmp_path / "roster.csv").write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
+    (tmp_path / "round.yaml").write_text(MIXED_ROUND, encoding="utf-8")
+    with pytest.raises(XlsxflowError) as caught:
+        load_round(tmp_path / "round.yaml")
+    assert [i.code for i in caught.value.issues] == ["review-form-not-scored"]
+    (tmp_path / "round.yaml").write_text(MIXED_ROUND.split("  - id: xingji")[0], encoding="utf-8")
+    rnd = load_round(tmp_path / "round.yaml")
+    unit = next(iter(rnd.roster))
+    for form_id in ("pian2", "pian3"):
+        rubric = rnd.sheet_rubric(form_id)
+        owners = [s.name for s in rubric.stars] or rubric.level_names
+        sub = Submission(unit.unit_id, rubric.id, answers=condition_answers(rubric, owners))
+        layout = review_sheet_layout(rnd, form_id, 1, unit, sub, rnd.form(form_id).review)
+        kinds = Counter(i.kind for i in layout.inputs)
+        assert kinds["answer"] == len(questions(rubric))
+        assert kinds["score"] == sum(1 for _ in rubric.items())
+        heads = [c.value for c in layout.cells if c.style == "block_head"]
+        headers = [c for c in layout.cells if c.style == "header" and c.value == "评审核实"]
+        if form_id == "pian2":  # below the scores: a block head and its own headings
+            assert kinds["score"] > 0 and layout.totals
+            assert any(str(h).startswith("定星条件核实") for h in heads)
+            assert len(headers) == 1 and headers[0].row > HEADER_ROW
+        else:  # conditions only: the sheet's headings are the conditions'
+            assert [h.row for h in headers] == [HEADER_ROW] and not layout.totals
+            assert [s.name for s in rubric.stars if s.name in heads] == owners
