@@ -259,6 +259,19 @@ def test_one_not_true_takes_four_stars_to_three_with_the_reason(cond_review, tmp
     assert (rows["CZJ"]["评定等级"], rows["CZJ"]["评审认定等级"]) == ("四星级", "三星级")
     assert reason in rows["CZJ"]["评审认定说明"]
     assert rows["CZJ-GK"]["评审认定等级"] == "五星级"
+    ranking = [list(r) for r in wb["社区评星排名"].iter_rows(values_only=True)]
+    assert ranking[0][4:6] == ["评定等级", "评审认定等级"]  # levels, not 0.0 scores
+    assert [ranking[1][1], *ranking[1][4:6]] == ["CZJ", "四星级", "三星级"]
+    details = [list(r) for r in wb["社区评星评审明细"].iter_rows(values_only=True)]
+    column = 3 + next(n for n, q in enumerate(questions(rubric)) if q.id == F30)
+    assert details[0][column].startswith(f"第{column - 2}项")
+    czj = [r for r in details if r[0] == "CZJ"]
+    assert [(r[2], r[column], r[-1]) for r in czj] == [
+        ("本单位填报", "是", "四星级"),
+        ("林晓文（R01）", FALSE, None),
+        ("周建华（R02）", TRUE, None),
+        ("评审认定", None, "三星级"),
+    ]
     approval = "\n".join(str(c.value) for r in wb["审定"].iter_rows() for c in r if c.value)
     assert "推荐（评审认定三星级）" in approval
     assert "评审认定：三星级（按本单位填报：四星级；申报：四星级）" in approval

@@ -156,6 +156,7 @@ class Candidate:
     claimed: StarResult | None = None
     applied: str = ""
     findings: list[str] = field(default_factory=list)
+    confirmations: dict[str, dict] = field(default_factory=dict)  # reviewer id → entries
 
     @property
     def key(self) -> tuple[str, str, int]:

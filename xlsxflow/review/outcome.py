@@ -624,6 +624,7 @@ def _confirm_conditions(
     )
     c.stars, c.claimed = found.result, found.claimed
     c.findings = list(found.findings)
+    c.confirmations = {s.reviewer_id: dict(s.conditions) for s in counted}
     if rubric.stars:
         verdict = render(
             "outcome-stars-confirmed",
