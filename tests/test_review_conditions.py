@@ -248,6 +248,13 @@ def test_one_not_true_takes_four_stars_to_three_with_the_reason(cond_review, tmp
     )
     assert czj.stars.next_level == "四星级" and czj.stars.missing[0].condition == F30
     assert (got["CZJ-GK"].stars.level, got["CZJ-GK"].findings) == ("五星级", [])
+    data = next(d for d in outcome.to_dict()["candidates"] if d["unit_id"] == "CZJ")
+    assert (data["claimed"]["level"], data["stars"]["level"], data["applied"]) == (
+        "四星级",
+        "三星级",
+        "四星级",
+    )
+    assert data["findings"] == [reason]  # report.json
     # the 星级 sheet: the confirmed level beside the claimed one, and why
     data = summary_bytes(report, None, ctx.roster, outcome=outcome, key=ctx.key)
     wb = openpyxl.load_workbook(io.BytesIO(data))
@@ -390,3 +397,14 @@ def test_scores_then_conditions_and_named_stars_and_turning_it_off(tmp_path):
         else:  # conditions only: the sheet's headings are the conditions'
             assert [h.row for h in headers] == [HEADER_ROW] and not layout.totals
             assert [s.name for s in rubric.stars if s.name in heads] == owners
+
+
+def test_conditions_rule_is_checked_with_its_line(tmp_path):
+    lines = ROSTER.read_text(encoding="utf-8").splitlines()
+    (tmp_path / "roster.csv").write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
+    text = ROUND.replace("      assign: all\n", "      assign: all\n      conditions_rule: most\n")
+    (tmp_path / "round.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(XlsxflowError) as caught:
+        load_round(tmp_path / "round.yaml")
+    (issue,) = caught.value.issues
+    assert issue.line == 13 and "conditions_rule" in issue.message
