@@ -720,15 +720,15 @@ def _stars_sheet(
     *,
     results: list | None = None,
     targets: list | None = None,
-    name: str = "",
+    # a form whose reviewers confirm its conditions: unit id → (the level or stars on
+    # the confirmed answers, the findings), two more columns
     confirmed: dict[str, tuple[str, str]] | None = None,
+    name: str = "",
 ) -> None:
     """星级: per unit the level reached (or the named stars earned), what is missing for
     the next level, the vetoes, who decides and 公示; then the round's targets.
 
-    A round file's form passes its own ``results``, ``targets`` and sheet ``name``; a
-    form whose reviewers confirm its conditions passes ``confirmed`` (unit id → the level
-    or stars on the confirmed answers, and the findings), two more columns."""
+    A round file's form passes its own ``results``, ``targets`` and sheet ``name``."""
     results = [r for r in (report.results if results is None else results) if r.stars is not None]
     targets = report.targets if targets is None else targets
     names = rubric.level_names
