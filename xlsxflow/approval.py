@@ -28,7 +28,7 @@ import difflib
 import hashlib
 import hmac
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -458,6 +458,7 @@ def add_approval_sheet(
 
 def add_to_summary(wb, report, candidates: list[Candidate], key: bytes) -> None:
     """The 审定 sheet of a summary from an ingest report (the round's forms, notice fields)."""
+    report = confirmed_report(report, candidates)  # levels as the reviewers confirmed them
     rnd = report.round
     facts = form_facts(rnd) if rnd is not None else {}
     approval = rnd.spec.approval if rnd is not None else Approval()
@@ -484,6 +485,20 @@ def add_to_summary(wb, report, candidates: list[Candidate], key: bytes) -> None:
         key=key,
         generated_at=report.started_at,
     )
+
+
+def confirmed_report(report, candidates: list[Candidate]):
+    """``report`` as the 审定 sees a form whose reviewers confirm its conditions: each such
+    unit's level (or stars) is the one on the confirmed answers (``Candidate.stars``,
+    review/confirm.py), not the one its own answers reach.  Unchanged otherwise."""
+    confirmed = {c.key: c.stars for c in candidates if getattr(c, "stars", None) is not None}
+    if not confirmed:
+        return report
+    results = [
+        replace(r, stars=confirmed.get((r.unit_id, r.form_id, r.slot), r.stars))
+        for r in report.results
+    ]
+    return replace(report, results=results)
 
 
 # -- reading it back ----------------------------------------------------------------
