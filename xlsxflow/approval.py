@@ -146,6 +146,20 @@ def _confirmed_text(c: Candidate) -> str:
     return f"（评审认定{level_words(found)}）" if found is not None else ""
 
 
+def confirmed_report(report, candidates: list[Candidate]):
+    """``report`` as the 审定 sees a form whose reviewers confirm its conditions: each such
+    unit's level (or stars) is the one on the confirmed answers (``Candidate.stars``,
+    review/confirm.py), not the one its own answers reach.  Unchanged otherwise."""
+    confirmed = {c.key: c.stars for c in candidates if getattr(c, "stars", None) is not None}
+    if not confirmed:
+        return report
+    results = [
+        replace(r, stars=confirmed.get((r.unit_id, r.form_id, r.slot), r.stars))
+        for r in report.results
+    ]
+    return replace(report, results=results)
+
+
 REASON_CHARS = 60  # a reason in the advice: whole up to its seed reference (实施方案 四.1)
 ITEM_GAPS_SHOWN = 2  # per-item 自评虚高 flags shown one by one; more are counted
 
@@ -485,20 +499,6 @@ def add_to_summary(wb, report, candidates: list[Candidate], key: bytes) -> None:
         key=key,
         generated_at=report.started_at,
     )
-
-
-def confirmed_report(report, candidates: list[Candidate]):
-    """``report`` as the 审定 sees a form whose reviewers confirm its conditions: each such
-    unit's level (or stars) is the one on the confirmed answers (``Candidate.stars``,
-    review/confirm.py), not the one its own answers reach.  Unchanged otherwise."""
-    confirmed = {c.key: c.stars for c in candidates if getattr(c, "stars", None) is not None}
-    if not confirmed:
-        return report
-    results = [
-        replace(r, stars=confirmed.get((r.unit_id, r.form_id, r.slot), r.stars))
-        for r in report.results
-    ]
-    return replace(report, results=results)
 
 
 # -- reading it back ----------------------------------------------------------------
