@@ -28,7 +28,7 @@ import difflib
 import hashlib
 import hmac
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from .identity import key_id, protection_password
 from .layout import InputCell
 from .messages import CATALOGUE, Issue, make_issue, render
 from .ooxml import Limits, ReadError, Sheet, cell_ref, open_book, sniff
+from .review.confirm import level_words
 from .review.model import Candidate
 from .roundfile import APPROVE, Approval
 from .values import fmt, writable
@@ -145,7 +146,7 @@ def recommendation(c: Candidate, facts: FormFacts | None) -> tuple[str, str]:
     if reviewed and c.review_total is None:
         return PENDING, f"{PENDING}（尚无实评分）"
     if c.eligible and (not (facts and facts.award) or c.award):
-        word = RECOMMEND + (f"（{c.award}）" if c.award else "")
+        word = RECOMMEND + (f"（{c.award}）" if c.award else "") + _confirmed_text(c)
         return RECOMMEND, word + _flags_text(c.flags)
     reasons = list(c.reasons)
     if c.eligible and facts and facts.award and not c.award:
@@ -154,6 +155,26 @@ def recommendation(c: Candidate, facts: FormFacts | None) -> tuple[str, str]:
     more = f"等 {len(reasons)} 条" if len(reasons) > 2 else ""
     text = NOT_RECOMMENDED + ("：" + "；".join(short) + more if short else "")
     return NOT_RECOMMENDED, text + _flags_text(c.flags)
+
+
+def _confirmed_text(c: Candidate) -> str:
+    """（评审认定三星级）: a conditions form whose reviewers confirmed its conditions."""
+    found = getattr(c, "stars", None)
+    return f"（评审认定{level_words(found)}）" if found is not None else ""
+
+
+def confirmed_report(report, candidates: list[Candidate]):
+    """``report`` as the 审定 sees a form whose reviewers confirm its conditions: each such
+    unit's level (or stars) is the one on the confirmed answers (``Candidate.stars``,
+    review/confirm.py), not the one its own answers reach.  Unchanged otherwise."""
+    confirmed = {c.key: c.stars for c in candidates if getattr(c, "stars", None) is not None}
+    if not confirmed:
+        return report
+    results = [
+        replace(r, stars=confirmed.get((r.unit_id, r.form_id, r.slot), r.stars))
+        for r in report.results
+    ]
+    return replace(report, results=results)
 
 
 REASON_CHARS = 60  # a reason in the advice: whole up to its seed reference (实施方案 四.1)
@@ -471,6 +492,7 @@ def add_approval_sheet(
 
 def add_to_summary(wb, report, candidates: list[Candidate], key: bytes) -> None:
     """The 审定 sheet of a summary from an ingest report (the round's forms, notice fields)."""
+    report = confirmed_report(report, candidates)  # levels as the reviewers confirmed them
     rnd = report.round
     facts = form_facts(rnd) if rnd is not None else {}
     approval = rnd.spec.approval if rnd is not None else Approval()

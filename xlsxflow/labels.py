@@ -219,6 +219,36 @@ _LABELS: dict[str, tuple[str, str]] = {
     "review_sign_head": ("评审人", "Reviewer"),
     "review_not_claimed": ("（未申报）", "(not claimed)"),
     "review_subject": ("{title}评审表", "{title}: review"),
+    # a conditions form's review sheet (review/workbook.py): confirm each condition
+    "review_cond_instructions": (
+        "评审说明：1. “本单位填报”和说明是本单位报送的内容，已锁定。"
+        "2. 请逐条核实，在浅黄色单元格中选择“属实”或“不属实”；荣誉也可直接选评审认定的等级，"
+        "比率、数量请填评审实测的数字（百分数填 0–100）。本单位未填报“是”的条件可不填。"
+        "3. 一票否决事项：本单位选“否”而实际存在的，选“不属实”。"
+        "4. 不属实或数值不同的请写明核实说明。可打印本表到现场填写，回来后录入；请勿增删行列或修改工作表名称。"
+        "5. 全部填好后保存（.xlsx）报送。",
+        "How to review: 1. The unit's answers and notes are locked. 2. For each condition choose "
+        "属实 (true) or 不属实 (not true); for an honour you may pick the level you find, for a rate "
+        "or count enter the number you measured (percentages 0–100). Conditions the unit did not "
+        "claim may stay blank. 3. Vetoes: if the unit answered 否 but one applies, choose 不属实. "
+        "4. Say why where you disagree. Print it for the visit; do not insert rows or rename sheets. "
+        "5. Save as .xlsx and send it back.",
+    ),
+    "review_cond_block": (
+        "定星条件核实：“{self_col}”栏是本单位的填报；请逐条核实，在“{review_col}”栏选择“属实”或“不属实”"
+        "（荣誉可选认定的等级，数值填实测数）",
+        "Conditions: {self_col} holds the unit's answer; under {review_col} choose 属实 or 不属实 "
+        "(an honour: the level you find; a number: what you measured)",
+    ),
+    "review_cond_vetoes": (
+        "一票否决（{levels}）核实：本单位填“否”而实际存在该情形的，选“不属实”",
+        "Vetoes ({levels}): if the unit answered 否 but one applies, choose 不属实",
+    ),
+    "col_cond_self": ("本单位填报", "Unit's answer"),
+    "col_cond_review": ("评审核实", "Finding"),
+    "col_cond_reason": ("核实说明", "Grounds"),
+    "review_cond_label": ("第{n}项（{short}）核实", "condition {n} ({short}) check"),
+    "review_cond_note": ("第{n}项核实说明", "condition {n} grounds"),
 }
 
 

@@ -536,6 +536,20 @@ CATALOGUE: dict[str, Message] = {
     "outcome-prerequisite-false": Message(
         W, "评审人{reviewer}认定申报条件不属实：{condition}（不符合时：{reason}）"
     ),
+    # a conditions form's review (review/confirm.py): what withheld a condition the unit met
+    "outcome-condition-false": Message(W, "评审认定不属实：{condition}（评审人：{reviewers}）"),
+    "outcome-condition-lower": Message(W, "评审认定为{value}：{condition}（评审人：{reviewers}）"),
+    "outcome-condition-measured": Message(
+        W, "评审实测为 {value}：{condition}（评审人：{reviewers}）"
+    ),
+    "outcome-condition-veto": Message(
+        W, "评审认定存在一票否决事项：{condition}（评审人：{reviewers}）"
+    ),
+    "outcome-condition-outvoted": Message(I, "未过半数，不影响认定：{finding}"),
+    "outcome-level-confirmed": Message(
+        I, "评审认定：{confirmed}（按本单位填报：{claimed}；申报：{applied}）"
+    ),
+    "outcome-stars-confirmed": Message(I, "评审认定：{confirmed}（按本单位填报：{claimed}）"),
     "outcome-gap-item": Message(
         W,
         "自评虚高：{item}自评 {self} 分，实评 {review} 分，高出 {difference} 分（超过 {limit} 分）",

@@ -452,7 +452,11 @@ def load_round(path: str | Path, roster_path: str | Path | None = None) -> Round
             form=form.title,
         )
         for i, form in enumerate(spec.forms)
-        if form.review is not None and not rnd.sheet_rubric(form.id).scored
+        if form.review is not None
+        and not rnd.sheet_rubric(form.id).scored
+        and not (  # a conditions form: reviewers confirm its conditions (issue 14)
+            rnd.sheet_rubric(form.id).has_conditions and form.review.confirm_conditions
+        )
     ]
     if unknown:
         raise XlsxflowError(unknown)

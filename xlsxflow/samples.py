@@ -567,6 +567,12 @@ def review_inputs(
             values[inp.name] = inp.points
         elif inp.kind == "declaration":
             values[inp.name] = TRUE
+        elif inp.kind == "answer":  # a conditions form: confirmed as the unit answered
+            own = shown.answers.get(inp.key)
+            if inp.field_type == "number":
+                values[inp.name] = own
+            elif inp.required:  # what the unit claims (a veto: always)
+                values[inp.name] = TRUE
         elif inp.key == "comment":
             values[inp.name] = rng.choice(REVIEW_COMMENTS)
         elif inp.key == "reviewer_name":

@@ -123,6 +123,9 @@ _L = {
         "{n} value errors, counted as not met",
     ),
     "applied_higher": ("申报{applied}，未达到", "applied for {applied}, not reached"),
+    "confirmed_level": ("评审认定等级", "Confirmed by review"),
+    "confirmed_stars": ("评审认定的星", "Stars confirmed by review"),
+    "confirmed_why": ("评审认定说明", "Review findings"),
     "targets_head": ("本轮目标", "Round targets"),
     "targets_basis": (
         "按应报单位 {units} 个计（未交或文件无法使用的单位按未达到星级计）。",
@@ -721,6 +724,9 @@ def _stars_sheet(
     *,
     results: list | None = None,
     targets: list | None = None,
+    # a form whose reviewers confirm its conditions: unit id → (the level or stars on
+    # the confirmed answers, the findings), two more columns
+    confirmed: dict[str, tuple[str, str]] | None = None,
     name: str = "",
 ):
     """星级: per unit the level reached (or the named stars earned), what is missing for
@@ -773,6 +779,15 @@ def _stars_sheet(
         widths |= {len(headers) - 3: 6, len(headers) - 2: 7, len(headers) - 1: 20}
         widths |= {2: 8, 3: 8} if mixed else {}
         widths[len(headers) - 7] = 9  # 申报等级
+    if confirmed is not None:  # reviewers confirmed the conditions: their level beside
+        headers += [_t("confirmed_stars" if rubric.stars else "confirmed_level", lang)]
+        headers += [_t("confirmed_why", lang)]
+        for row in rows:
+            row += list(confirmed.get(row[0], ("", "")))
+        # still one A4 page wide (fit_scale ≥ MIN_SCALE): the long texts give up some width
+        if not rubric.stars:
+            widths |= {len(headers) - 7: 36, len(headers) - 6: 20}  # 距下一级还差, 一票否决
+        widths |= {len(headers) - 2: 10, len(headers) - 1: 30}
     ws = s.table(
         name or _t("stars_sheet", lang),
         headers,
@@ -797,6 +812,24 @@ def _stars_sheet(
     ws.write_string(r, 0, _t("targets_basis", lang, units=units), s.side)
     ws.print_area(0, 0, r, len(headers) - 1)
     return ws
+
+
+def _confirmed_levels(outcome, form, lang: str) -> dict[str, tuple[str, str]] | None:
+    """A form whose reviewers confirm its conditions: unit id → (the level or stars on the
+    confirmed answers, or 尚未评审; the findings, one a line).  None for any other form."""
+    if outcome is None or form.id not in outcome.reviewed_forms:
+        return None
+    if form.review is None or not form.review.confirm_conditions:
+        return None
+    out = {}
+    for c in outcome.of_form(form.id):
+        if c.stars is None:
+            out[c.unit_id] = (_r("not_reviewed", lang), "")
+        elif c.stars.kind == "stars":
+            out[c.unit_id] = ("、".join(c.stars.stars) or "无", "\n".join(c.findings))
+        else:
+            out[c.unit_id] = (c.stars.level or _t("no_level", lang), "\n".join(c.findings))
+    return out
 
 
 def r_errors(result, report) -> int:
@@ -936,6 +969,7 @@ def _round_sheets(s: _Sheets, report, lang: str, outcome=None) -> None:
                 results=results,
                 targets=[t for t in report.targets if t.form_id == form.id],
                 name=_sheet_name(form.title, "stars_sheet", lang),
+                confirmed=_confirmed_levels(outcome, form, lang),
             )
             first = stars if first is ws else first  # opens on the levels, not a bare list
     first.activate()
@@ -1672,6 +1706,9 @@ _R = {
     "scored_by": ("评分", "Scored by"),
     "self_row": ("自评分（单位）", "self-score (unit)"),
     "combined_row": ("实评分（合分）", "reviewed (combined)"),
+    "cond_by": ("填报 / 核实", "Answered by"),
+    "cond_self_row": ("本单位填报", "the unit's answers"),
+    "cond_combined_row": ("评审认定", "confirmed"),
     "reviewer": ("评审人", "Reviewer"),
     "reviewer_id": ("评审人编号", "Reviewer ID"),
     "group": ("测评组", "Group"),
@@ -1744,7 +1781,11 @@ def _decision_ranking_sheet(s: _Sheets, name: str, form, rubric: Rubric, candida
     headers = [_t("rank", lang), _t("unit_id", lang), _t("unit_name", lang)]
     headers += [nominee] if nominee else []
     headers += [_t("parent", lang)] * parents
-    headers += [heads[self_head], heads[review_head]]
+    levels = rubric.has_conditions and not rubric.scored  # a conditions form: levels, no scores
+    if levels:
+        headers += [_t("level_reached", lang), _t("confirmed_level", lang)]
+    else:
+        headers += [heads[self_head], heads[review_head]]
     headers += [heads[composite_head]] * (basis == "composite")
     headers += [_t("band", lang)] * bands + [_t("award", lang)] * award
     counted = _r("reviewers_counted", lang)
@@ -1754,7 +1795,10 @@ def _decision_ranking_sheet(s: _Sheets, name: str, form, rubric: Rubric, candida
         row = [c.rank if c.rank is not None else _t("not_ranked", lang), c.unit_id, c.unit_name]
         row += [c.nominee] if nominee else []
         row += [c.parent] * parents
-        row += [c.self_total, _score(c.review_total)]
+        if levels:
+            row += list(_levels_of(c, lang))
+        else:
+            row += [c.self_total, _score(c.review_total)]
         row += [_score(c.decision)] * (basis == "composite")
         row += [c.band] * bands + [c.award] * award
         row += [f"{len(c.reviewers_counted)}/{len(c.reviewers_expected)}"]
@@ -1775,7 +1819,11 @@ def _decision_ranking_sheet(s: _Sheets, name: str, form, rubric: Rubric, candida
                 if parents
                 else {}
             ),
-            **{headers.index(h): display_width(h) + 2 for h in (heads[ranked_on], counted)},
+            **{
+                headers.index(h): display_width(h) + 2
+                for h in (heads[ranked_on], counted)
+                if h in headers
+            },
             len(headers) - 1: 44,
         },
         max_width=14,
@@ -1819,7 +1867,10 @@ def _review_sheets(s: _Sheets, report, outcome, lang: str) -> None:
                 else ""
             )
             row = [form.title, c.unit_id, c.unit_name, *[c.nominee or c.sheet] * named]
-            row += [c.self_total, _score(c.review_total), difference]
+            if c.claimed is not None and not rnd.sheet_rubric(form.id).scored:
+                row += [*_levels_of(c, lang), ""]  # a conditions form: levels, not scores
+            else:
+                row += [c.self_total, _score(c.review_total), difference]
             row += [_score(c.decision) if c.basis == "composite" else ""] * composite
             row += [f"{len(c.reviewers_counted)}/{len(c.reviewers_expected)}", _numbered(c.flags)]
             rows.append(row)
@@ -1863,6 +1914,9 @@ def _review_details_sheet(s: _Sheets, report, outcome, form, lang: str) -> None:
     """评审明细 of one form: per unit sheet a row of self-scores, one per counted reviewer
     and the combined 实评分; items across, the unit and who scored on every page."""
     rubric = report.round.sheet_rubric(form.id)
+    if rubric.has_conditions and not rubric.scored and form.review.confirm_conditions:
+        _conditions_review_sheet(s, report, outcome, form, rubric, lang)
+        return
     results = {(r.file, r.sheet): r for r in report.results}
     who = _reviewer_names(outcome)
     named = bool(form.nominee)
@@ -1936,6 +1990,85 @@ def _review_details_sheet(s: _Sheets, report, outcome, form, lang: str) -> None:
             ws.write_number(r, c, value, marked)
         else:
             ws.write_string(r, c, str(value or ""), marked)
+
+
+def _levels_of(c, lang: str) -> tuple[str, str]:
+    """A conditions form's candidate: (the level its own answers reach, the level on the
+    reviewers' confirmed answers, or 尚未评审)."""
+    from .review.confirm import level_words
+
+    confirmed = level_words(c.stars) if c.stars is not None else _r("not_reviewed", lang)
+    return level_words(c.claimed), confirmed
+
+
+def _conditions_review_sheet(s: _Sheets, report, outcome, form, rubric: Rubric, lang: str) -> None:
+    """评审明细 of a form decided by conditions: per unit a row of its answers, one per
+    counted reviewer (属实 / 不属实, a level, a measured number; blank: not disputed) and
+    the level on the confirmed answers; conditions across, numbered as on the sheets."""
+    from .conditions import questions
+    from .review.model import TRUE
+
+    asked = questions(rubric)
+    subs = {(f.path, sub.sheet): sub for f in report.files for sub in f.submissions}
+    who = _reviewer_names(outcome)
+    headers = [_t("unit_id", lang), _t("unit_name", lang), _r("cond_by", lang)]
+    scorer = len(headers) - 1
+    for n, q in enumerate(asked, 1):
+        short = q.text if len(q.text) <= 8 else q.text[:8] + "…"
+        headers.append(f"第{n}项\n（{short}）" if lang != "en" else f"{n}\n({short})")
+    headers.append(_t("level_reached", lang))
+    rows, marks = [], []
+    for c in outcome.of_form(form.id):
+        key = [c.unit_id, c.unit_name]
+        sub = subs.get((c.file, c.sheet))
+        answers = sub.answers if sub else {}
+        own = [answers.get(q.id) for q in asked]
+        rows.append(
+            [*key, _r("cond_self_row", lang), *[_answer(v) for v in own], _levels_of(c, lang)[0]]
+        )
+        for rid in c.reviewers_counted:
+            entered = c.confirmations.get(rid, {})
+            cells = [_answer(entered.get(q.id)) for q in asked]
+            marks += [
+                (len(rows) + 1, scorer + 1 + n, cells[n])
+                for n, q in enumerate(asked)
+                if entered.get(q.id) not in (None, TRUE, answers.get(q.id))
+            ]
+            rows.append([*key, who.get(rid, rid), *cells, ""])
+        rows.append(
+            [*key, _r("cond_combined_row", lang), *[""] * len(asked), _levels_of(c, lang)[1]]
+        )
+    ws = s.table(
+        (f"{form.title} " if lang == "en" else form.title) + _r("review_details", lang)[:31],
+        headers,
+        rows,
+        widths={1: _name_width(rows, 1), scorer: 16, len(headers) - 1: 10},
+        max_width=12,
+        title=report.round_title,
+        unit_columns=(0, 1, scorer),
+        one_page_wide=False,
+        fit_headers=False,
+        repeat=scorer,
+    )
+    marked = s.wb.add_format(
+        {
+            "font_name": "宋体",
+            "font_size": 10,
+            "valign": "vcenter",
+            "border": 1,
+            "align": "center",
+            "bg_color": "#F8CBAD",
+        }
+    )
+    for r, col, value in marks:
+        ws.write_string(r, col, str(value), marked)
+
+
+def _answer(value) -> str:
+    """An answer or a reviewer's entry as shown: 是, 市级, 96, 不属实 ("" when blank)."""
+    if value is None:
+        return ""
+    return fmt(value) if isinstance(value, float | int) else str(value)
 
 
 def _review_progress_sheet(s: _Sheets, report, outcome, titles: dict[str, str], lang: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from ..conditions import StarResult
 from ..messages import Issue
 
 TRUE = "属实"  # a reviewer's confirmation of a declaration or a condition to apply
@@ -44,6 +45,8 @@ class ReviewedSheet:
     reasons: dict[str, str] = field(default_factory=dict)  # 扣分说明 per item / bonus line
     vetoes: dict[str, str | None] = field(default_factory=dict)  # declaration → 属实/不属实
     prerequisites: dict[int, str | None] = field(default_factory=dict)  # requires[i] → 属实/不属实
+    # a conditions form: answer id → 属实/不属实, a value of the honour's scale, or a number
+    conditions: dict[str, str | float | None] = field(default_factory=dict)
     comment: str = ""  # 评语
     reviewer_name: str = ""  # as the reviewer typed it (签名)
     reviewed_on: str = ""  # ISO date the reviewer typed
@@ -147,6 +150,13 @@ class Candidate:
     reviewer_totals: dict[str, Decimal] = field(
         default_factory=dict
     )  # each counted review's own total
+    # a conditions form reviewed by confirming (review/confirm.py): the result on the
+    # confirmed answers, the unit's own result, the 申报等级, and what withheld a condition
+    stars: StarResult | None = None
+    claimed: StarResult | None = None
+    applied: str = ""
+    findings: list[str] = field(default_factory=list)
+    confirmations: dict[str, dict] = field(default_factory=dict)  # reviewer id → entries
 
     @property
     def key(self) -> tuple[str, str, int]:

@@ -32,6 +32,11 @@ Choices where the seeds are silent (also in ``templates/README.md``):
   the unit claimed.
 * **不适用** — an item is 不适用 in the combined score when more than half of the
   counted reviews mark it so; otherwise the reviewers' scores of it are combined.
+* **a form decided by conditions** (issue 14) — reviewers confirm each condition
+  instead of scoring; the level (or named stars) is decided on the confirmed answers
+  (``review.conditions_rule``: all reviewers, the default, or a majority; see
+  :mod:`.confirm` for why), the unit's own result stays beside it, and each condition a
+  reviewer withheld is named in the flags (评审认定不属实：… （评审人：…）).
 * **partly reviewed** — a candidate with at least one counted review is decided on
   the counted ones; the missing reviewers are named in its flags.  With none it
   is not eligible (尚未评审), so nothing is published from self-scores alone
@@ -49,6 +54,7 @@ from ..messages import XlsxflowError, render
 from ..roster import Unit
 from ..scoring import compute_totals, rank_by
 from ..submission import Result, Submission
+from .confirm import confirm, level_words
 from .model import FALSE, Candidate, ItemScores, ReviewedSheet, ReviewIngest
 from .spec import (
     Disagreement,
@@ -208,6 +214,16 @@ def candidate_dict(c: Candidate) -> dict:
             for i in c.items
         ],
         "comments": c.comments,
+        **(
+            {
+                "stars": c.stars.to_dict() if c.stars else None,
+                "claimed": c.claimed.to_dict() if c.claimed else None,
+                "applied": c.applied,
+                "findings": c.findings,
+            }
+            if c.claimed is not None
+            else {}
+        ),
     }
 
 
@@ -262,6 +278,7 @@ def decide(
             c = _self_candidate(form, result)
             c.basis, c.rank, c.award = fr.spec.basis, None, ""
             sub = subs.get((result.file, result.sheet)) or Submission(result.unit_id, rubric.id)
+            c.claimed, c.applied = result.stars, result.applied  # a conditions form
             _review(c, result, sub, rubric, form, fr, review, sheets.get(c.key, {}), outcome)
             candidates.append(c)
         outcome.candidates += rank_by(
@@ -417,6 +434,7 @@ def _review(
         own = compute_totals(rubric, _as_submission(sheet, rubric))
         c.reviewer_totals[sheet.reviewer_id] = exact_total(own["total"])
     c.decision = decision_score(result.total, c.review_total, spec.basis, spec.weights)
+    banded = None
     if result.complete:
         on = rubric.bands.on if rubric.bands else "total"
         banded = c.decision
@@ -463,6 +481,9 @@ def _review(
         )
     c.flags += notes
     _confirmations(c, rubric, form, spec, counted, who)
+    if rubric.has_conditions and spec.confirm_conditions and result.stars is not None:
+        score = float(banded) if rubric.by_score and banded is not None else None
+        _confirm_conditions(c, sub, rubric, spec, counted, who, score)
     if spec.threshold is not None and c.decision < Decimal(repr(spec.threshold)):
         c.reasons.append(
             render(
@@ -580,3 +601,43 @@ def _confirmations(
                     )
                     c.reasons.append(text)
                     c.flags.append(text)
+
+
+def _confirm_conditions(
+    c: Candidate,
+    sub: Submission,
+    rubric: Rubric,
+    spec,
+    counted: list[ReviewedSheet],
+    who: dict[str, str],
+    score: float | None,
+) -> None:
+    """A conditions form: the level (or stars) on the answers the counted reviewers
+    confirm (:func:`.confirm.confirm`), what withheld a condition, and the band."""
+    found = confirm(
+        rubric,
+        sub.answers,
+        {s.reviewer_id: s.conditions for s in counted},
+        spec.conditions_rule,
+        score,
+        who,
+    )
+    c.stars, c.claimed = found.result, found.claimed
+    c.findings = list(found.findings)
+    c.confirmations = {s.reviewer_id: dict(s.conditions) for s in counted}
+    if rubric.stars:
+        verdict = render(
+            "outcome-stars-confirmed",
+            confirmed=level_words(found.result),
+            claimed=level_words(found.claimed),
+        )
+    else:
+        verdict = render(
+            "outcome-level-confirmed",
+            confirmed=level_words(found.result),
+            claimed=level_words(found.claimed),
+            applied=c.applied or "未填",
+        )
+        c.band = found.result.level or ""
+    c.flags += [verdict, *found.findings]
+    c.flags += [render("outcome-condition-outvoted", finding=f) for f in found.outvoted]

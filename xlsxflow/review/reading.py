@@ -208,6 +208,9 @@ def _read_sheet(
         reasons=dict(typed.notes),
         vetoes=vetoes,
         prerequisites=prerequisites,
+        conditions={
+            inp.key: typed.answers.get(inp.key) for inp in layout.inputs if inp.kind == "answer"
+        },
         comment=typed.fields.get("comment") or "",
         reviewer_name=typed.fields.get("reviewer_name") or "",
         reviewed_on=typed.fields.get("reviewed_on") or "",

@@ -13,6 +13,8 @@ how in its ``review`` section (documented in ``templates/README.md``)::
       trim_min: 5
       basis: composite                   # self | review | composite
       weights: {self: 0.3, review: 0.7}  # required for composite: the seeds give none
+      confirm_conditions: true           # a conditions form: reviewers confirm each condition
+      conditions_rule: all               # all | majority: how several reviewers' confirmations combine
 
 This module holds that section's model, the reviewers file, the assignment of
 reviewers to units, and the pure computations (combining, rounding, the decision
@@ -110,6 +112,11 @@ class ReviewSpec(_Model):
     spread: float | None = Field(default=None, ge=0)
     confirm_vetoes: bool = True
     confirm_prerequisites: bool = True
+    # a form decided by conditions (issue 14): reviewers confirm each condition the unit
+    # answered, and a condition holds when ``all`` (default) or a ``majority`` of the
+    # counted reviewers confirm it (review/confirm.py says why)
+    confirm_conditions: bool = True
+    conditions_rule: Literal["all", "majority"] = "all"
 
     @field_validator("assign", mode="before")
     @classmethod
@@ -609,6 +616,10 @@ def disagreements(
 
 # -- the outline (xlsxflow round check) ------------------------------------------------
 
+_CONDITIONS_RULE_TEXT = {
+    "all": "每位评审人均认定成立，该条件才成立（一人认定不属实即不成立）",
+    "majority": "过半数评审人认定成立，该条件才成立（相持时不成立）",
+}
 _METHOD_TEXT = {"mean": "平均值", "median": "中位数", "trimmed_mean": "截尾平均"}
 _BASIS_TEXT = {"self": "自评分", "review": "实评分（评审人评分）", "composite": "综合分"}
 
@@ -658,12 +669,18 @@ def review_outline(rnd: Round, review: RoundReview) -> str:
             lines.append(
                 f"  评审分歧：同一单位同一项评审人之间相差超过 {_num(spec.spread)} 分时列出，供测评组讨论"
             )
+        conditional = form.id in rnd.rubrics and rnd.rubrics[form.id].has_conditions
         confirms = [
             "否决事项（属实/不属实）" if spec.confirm_vetoes else "",
             "申报条件" if spec.confirm_prerequisites else "",
+            "定星条件（属实/不属实，或评审认定的等级、实测数值）"
+            if conditional and spec.confirm_conditions
+            else "",
         ]
         confirms = [c for c in confirms if c]
         lines.append(f"  评审人确认：{'、'.join(confirms)}" if confirms else "  评审人确认：不需要")
+        if conditional and spec.confirm_conditions:
+            lines.append(f"  定星条件认定：{_CONDITIONS_RULE_TEXT[spec.conditions_rule]}")
         missing = review.unassigned(form.id)
         if missing:
             lines.append(f"  没有评审人的单位（{len(missing)} 个）：")

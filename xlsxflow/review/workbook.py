@@ -18,6 +18,12 @@ unit's return beside the reviewer's inputs, columns A–G::
        strike them with 0; a line the unit did not claim is a locked 0), 加分, 总分
        否决事项核实: the unit's 是/否 (D), the reviewer's 属实/不属实 (F) and a reason (G)
        申报条件核实: the form's ``requires`` (condition, reason), 属实/不属实 (F)
+       定星条件核实 (a form decided by conditions, issue 14): 申报等级 locked, then level
+       by level as on the unit's sheet each condition in the seed's words (B), how it is
+       answered (C), the unit's answer (D) and note (E) locked, the reviewer's finding (F:
+       属实/不属实, for an honour also a value of its scale, for a rate or count the number
+       measured with the unit's own validation) and grounds (G); then the vetoes.  A sheet
+       of conditions only heads its columns 本单位填报 / 评审核实 / 核实说明
        评语 (B:G, one tall row); 评审人签名 (B) and 评审日期 (F:G)
 
 Everything locked comes from the unit's accepted return (by its content hash,
@@ -28,13 +34,14 @@ unit's texts are written as strings, never as formulas.
 
 Defined names (local to each sheet): ``xf_<item id>`` (实评分), ``xf_<item id>_note``
 (扣分说明), ``xf_<bonus id>``, ``xf_<declaration id>``, ``xf_req_<n>``,
+``xf_c_<answer id>`` (a condition's finding) and ``xf_c_<answer id>_note``,
 ``xf_comment``, ``xf_reviewer_name``, ``xf_reviewed_on``; the reviewed totals
 ``xf_sub_<section id>``, ``xf_subtotal``, ``xf_bonus``, ``xf_total``.
 
 The signed identity (format ``xlsxflow-review-1``) names the reviewer (as
 ``unit_id``/``unit_name``), the round, and each sheet as
-``<sheet>=<unit id>/<form id>/<slot>/<return hash>/<v|p|vp|->`` (the last part: whether
-the sheet asks to confirm vetoes and prerequisites, so a later change of the round
+``<sheet>=<unit id>/<form id>/<slot>/<return hash>/<v|p|c…|->`` (the last part: whether
+the sheet asks to confirm vetoes, prerequisites and conditions, so a later change of the round
 file's ``review`` section cannot make an issued sheet look tampered).
 """
 
@@ -48,9 +55,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..atomic import StagedDir, atomic_write_bytes
+from ..conditions import YES, questions
 from ..identity import Identity, key_id
 from ..labels import t
 from ..layout import (
+    APPLY_LEVEL,
     HEADER_ROW,
     LINE_POINTS,
     NAME_PREFIX,
@@ -113,6 +122,7 @@ class SheetEntry:
     return_hash: str
     vetoes: bool = True  # asks to confirm the veto declarations
     prerequisites: bool = True  # asks to confirm the form's conditions to apply
+    conditions: bool = False  # asks to confirm a conditions form's answers (issue 14)
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -120,6 +130,7 @@ class SheetEntry:
 
     def text(self) -> str:
         flags = ("v" if self.vetoes else "") + ("p" if self.prerequisites else "")
+        flags += "c" if self.conditions else ""
         return (
             f"{self.sheet}={self.unit_id}/{self.form_id}/{self.slot}/{self.return_hash}/"
             f"{flags or '-'}"
@@ -132,7 +143,16 @@ class SheetEntry:
         if not sheet or len(parts) != 5 or not parts[2].isdigit():
             return None
         unit_id, form_id, slot, return_hash, flags = parts
-        return cls(sheet, unit_id, form_id, int(slot), return_hash, "v" in flags, "p" in flags)
+        return cls(
+            sheet,
+            unit_id,
+            form_id,
+            int(slot),
+            return_hash,
+            "v" in flags,
+            "p" in flags,
+            "c" in flags,
+        )
 
 
 def sheets_text(entries: Iterable[SheetEntry]) -> str:
@@ -337,6 +357,10 @@ def review_sheet_layout(
     how = t(
         "review_instructions", lang, self_label=self_label, review_label=their, step_text=step_text
     )
+    confirming = spec.confirm_conditions and rubric.has_conditions
+    plain = confirming and not rubric.scored and not rubric.indicators  # conditions only
+    if plain:
+        how = t("review_cond_instructions", lang)
     add(3, A, "instructions", how, merge_to=(3, G))
     headings = (
         t("col_section", lang),
@@ -347,6 +371,8 @@ def review_sheet_layout(
         their,
         t("col_reason", lang),
     )
+    if plain:
+        headings = _CONDITION_HEADINGS(lang)
     for col, text in enumerate(headings):
         add(HEADER_ROW, col, "header", text)
     # a heading wider than its column (Reviewed score) wraps: the row grows to show it
@@ -514,6 +540,9 @@ def review_sheet_layout(
         )
         row += 1
 
+    if confirming:
+        row = _condition_rows(rubric, submission, add, add_input, heights, row, lang, plain)
+
     choices = (TRUE, FALSE)
     if spec.confirm_vetoes and rubric.declarations:
         head = t("review_vetoes_head", lang, self_col=self_label, review_col=their)
@@ -639,6 +668,141 @@ def review_sheet_layout(
     )
 
 
+def _CONDITION_HEADINGS(lang: str) -> tuple[str, ...]:  # noqa: N802 - a table of labels
+    """项目 / 条件（标准原文） / 填法 / 本单位填报 / 说明或佐证 / 评审核实 / 核实说明."""
+    keys = ("col_section", "col_condition", "col_how", "col_cond_self", "col_evidence")
+    return (*(t(k, lang) for k in keys), t("col_cond_review", lang), t("col_cond_reason", lang))
+
+
+def _claims(kind: str, answer: object) -> bool:
+    """Whether the unit's answer claims something a reviewer must confirm (a veto: always)."""
+    if kind == "veto":
+        return True
+    if answer is None or (isinstance(answer, str) and not answer.strip()):
+        return False
+    if kind == "fact":
+        return str(answer).strip().lower() in YES
+    if kind == "honour":
+        return str(answer).strip() != t("honour_none")
+    return True
+
+
+def _condition_rows(
+    rubric: Rubric,
+    submission: Submission,
+    add,
+    add_input,
+    heights: dict[int, float],
+    row: int,
+    lang: str,
+    plain: bool,
+) -> int:
+    """定星条件核实: the unit's 申报等级, then each condition as on the unit's sheet (level
+    by level, grouped, then the vetoes) with the unit's answer and note locked and the
+    reviewer's finding and grounds.  ``plain``: the sheet has no scores above (its column
+    headings are the conditions'), else the block brings its own heading row."""
+    if not plain:
+        head = t(
+            "review_cond_block",
+            lang,
+            self_col=t("col_cond_self", lang),
+            review_col=t("col_cond_review", lang),
+        )
+        add(row, A, "block_head", head, merge_to=(row, G))
+        row += 1
+        for col, text in enumerate(_CONDITION_HEADINGS(lang)):
+            add(row, col, "header", text)
+        row += 1
+    if rubric.levels:
+        add(row, A, "section", t("apply_head", lang))
+        add(row, B, "label", t("apply_level", lang), merge_to=(row, C))
+        add(row, D, "number", submission.fields.get(APPLY_LEVEL), merge_to=(row, E))
+        add(row, F, "text", merge_to=(row, G))
+        heights[row] = HANDWRITING_POINTS
+        row += 1
+    asked = questions(rubric)
+    number = 0
+
+    def question_row(q, r: int) -> None:
+        nonlocal number
+        number += 1
+        own = submission.answers.get(q.id)
+        add(r, B, "text", f"{number}. {q.text}")
+        how = {"fact": "how_fact", "veto": "how_fact", "honour": "how_honour"}.get(q.kind)
+        add(r, C, "number", t(how, lang) if how else (q.unit or t("how_number", lang)))
+        add(r, D, "number", own)
+        add(r, E, "text", submission.notes.get(f"c_{q.id}", ""))
+        short = q.text if len(q.text) <= 12 else q.text[:12] + "…"
+        choices: tuple[str, ...] = (TRUE, FALSE)
+        if q.kind == "honour":
+            choices = (TRUE, FALSE, t("honour_none", lang), *q.choices)
+        number_kind = q.kind == "number"
+        add_input(
+            "input_score" if number_kind else "input_choice",
+            InputCell(
+                name=f"{NAME_PREFIX}c_{q.id}",
+                key=q.id,
+                kind="answer",
+                label=t("review_cond_label", lang, n=number, short=short),
+                row=r,
+                col=REVIEW_COL,
+                field_type="number" if number_kind else "choice",
+                choices=() if number_kind else choices,
+                min=q.min,
+                max=q.max,
+                required=_claims(q.kind, own),
+            ),
+        )
+        add_input(
+            "input_text",
+            InputCell(
+                name=f"{NAME_PREFIX}c_{q.id}_note",
+                key=f"c_{q.id}",
+                kind="note",
+                label=t("review_cond_note", lang, n=number),
+                row=r,
+                col=REASON_COL,
+                max_length=REASON_MAX_LENGTH,
+            ),
+        )
+        heights[r] = HANDWRITING_POINTS
+
+    owners = [(lv.name, lv.decided_by, lv.publicity) for lv in rubric.levels] or [
+        (st.name, "", False) for st in rubric.stars
+    ]
+    for name, by, publicity in owners:
+        mine = [q for q in asked if q.kind != "veto" and q.used_by and q.used_by[0] == name]
+        if not mine:
+            continue
+        head = name
+        if by:
+            extra = t("level_publicity", lang) if publicity else ""
+            head = t("level_block_by", lang, level=name, by=by, publicity=extra)
+        add(row, A, "block_head", head, merge_to=(row, G))
+        row += 1
+        groups: dict[str, list] = {}
+        for q in mine:
+            groups.setdefault(q.group, []).append(q)
+        for group, items in groups.items():
+            first = row
+            for q in items:
+                question_row(q, row)
+                row += 1
+            add(first, A, "section", group or name, merge_to=(row - 1, A))
+    vetoes = [q for q in asked if q.kind == "veto"]
+    if vetoes:
+        blocked = "、".join(dict.fromkeys(lv for q in vetoes for lv in q.used_by))
+        head = t("review_cond_vetoes", lang, levels=blocked)
+        add(row, A, "block_head", head, merge_to=(row, G))
+        row += 1
+        first = row
+        for q in vetoes:
+            question_row(q, row)
+            row += 1
+        add(first, A, "section", t("veto_head", lang), merge_to=(row - 1, A))
+    return row
+
+
 def _reason(key: str, what: str, row: int, lang: str) -> InputCell:
     """The 扣分说明 input (G) of a row."""
     return InputCell(
@@ -700,6 +864,7 @@ def reviewer_entries(
                         accepted[(unit.unit_id, form.id, slot)].hash,
                         fr.spec.confirm_vetoes,
                         fr.spec.confirm_prerequisites,
+                        fr.spec.confirm_conditions and rnd.sheet_rubric(form.id).has_conditions,
                     )
                 )
     return entries, skipped
@@ -718,7 +883,11 @@ def entry_layout(
     if unit is None or fr is None:
         return None
     spec = fr.spec.model_copy(
-        update={"confirm_vetoes": entry.vetoes, "confirm_prerequisites": entry.prerequisites}
+        update={
+            "confirm_vetoes": entry.vetoes,
+            "confirm_prerequisites": entry.prerequisites,
+            "confirm_conditions": entry.conditions,
+        }
     )
     return review_sheet_layout(
         rnd,
