@@ -190,8 +190,14 @@ def test_ingest_refuses_to_write_into_returns(tmp_path, monkeypatch):
 
 
 def test_demo_runs_the_main_job(tmp_path):
-    result = CliRunner().invoke(main, ["demo", str(tmp_path / "demo")])
+    """The README's quick start: ``xlsxflow demo --all`` runs every shipped round."""
+    result = CliRunner().invoke(main, ["demo", str(tmp_path / "demo"), "--all"])
     assert result.exit_code == 0, result.output
+    for i, suffix in enumerate(("", "-dangzhibu", "-xingji"), 1):
+        assert f"══ 示例 {i}/3" in result.output
+        assert (tmp_path / f"demo{suffix}" / "summary.xlsx").exists()
+        assert (tmp_path / f"demo{suffix}" / "发布" / "公示名单.xlsx").exists()
+    assert (tmp_path / "demo-dangzhibu" / "发布-先锋岗" / "公示名单.xlsx").exists()
     assert (tmp_path / "demo" / "summary.xlsx").exists()
     report = json.loads((tmp_path / "demo" / "report.json").read_text(encoding="utf-8"))
     statuses = {f["status"] for f in report["files"]}

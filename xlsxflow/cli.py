@@ -1587,26 +1587,43 @@ def history_cmd(subject_id, year, role, round_file, register_file) -> None:
     show_default=True,
     help="随附整轮（sanchuang、dangzhibu、xingji）或评分表（wenming-danwei …），或其路径。Round or rubric.",
 )
+@click.option(
+    "--all",
+    "run_all",
+    is_flag=True,
+    help="依次运行全部随附整轮（FOLDER、FOLDER-dangzhibu、FOLDER-xingji）。All shipped rounds.",
+)
 @click.option("--lang", type=LANG, default="zh", show_default=True, help="语言。Labels.")
-def demo(folder, rubric_name, lang) -> None:
+def demo(folder, rubric_name, run_all, lang) -> None:
     """在 FOLDER 中用示例名单跑完一整轮，并给出汇总表位置。Run a demo round.
 
     使用 FOLDER 内自己的签名密钥，从不使用本单位的密钥。
     Uses its own signing key inside FOLDER, never your office key.
     """
-    from .demo import run_demo
+    from .demo import run_all_demos, run_demo
 
     with _handled():
-        result = run_demo(Path(folder), rubric_name, lang=lang, echo=click.echo)
-        click.echo()
-        click.secho(f"汇总表 summary: {result.summary.resolve()}", bold=True)
-        click.echo(f"报告 report:    {result.report.resolve()}")
-        if result.ballots_summary:
-            click.secho(f"测评汇总 ballots: {result.ballots_summary.resolve()}", bold=True)
-        if result.ballots_published:
-            click.echo(f"先锋岗公示 published: {result.ballots_published.resolve()}")
-        if result.register:
-            click.echo(f"历史记录库 register: {result.register.resolve()}")
+        if run_all:
+            results = run_all_demos(Path(folder), lang=lang, echo=click.echo)
+        else:
+            results = [run_demo(Path(folder), rubric_name, lang=lang, echo=click.echo)]
+        for result in results:
+            _demo_files(result)
+
+
+def _demo_files(result) -> None:
+    """Where a demo round's summary, reports and publications are."""
+    click.echo()
+    click.secho(f"汇总表 summary: {result.summary.resolve()}", bold=True)
+    click.echo(f"报告 report:    {result.report.resolve()}")
+    if result.published:
+        click.echo(f"公示 published:  {result.published.resolve()}")
+    if result.ballots_summary:
+        click.secho(f"测评汇总 ballots: {result.ballots_summary.resolve()}", bold=True)
+    if result.ballots_published:
+        click.echo(f"先锋岗公示 published: {result.ballots_published.resolve()}")
+    if result.register:
+        click.echo(f"历史记录库 register: {result.register.resolve()}")
 
 
 @main.command()

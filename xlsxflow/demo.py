@@ -632,3 +632,23 @@ def _run_levels_demo(folder, round_file, key, workbooks, returns, lang, echo) ->
             f"   其余 {len(pub.approved) - len(public)} 个由{'、'.join(by)}评定，不公示（见结果通报）"
         )
     return DemoResult(folder, summary, report_path, report, out if pub.ok else None)
+
+
+#: The shipped rounds ``xlsxflow demo --all`` runs, each in its own folder (suffix).
+ALL_DEMOS: tuple[tuple[str, str, str], ...] = (
+    ("sanchuang", "", "市直机关“三创三树”（种子 000）"),
+    ("dangzhibu", "-dangzhibu", "红旗党支部、党员先锋岗与民主测评、历史记录（种子 000）"),
+    ("xingji", "-xingji", "城市社区党组织评星晋级（种子 002）"),
+)
+
+
+def run_all_demos(
+    folder: Path, *, lang: str = "zh", echo: Callable[[str], None] = print
+) -> list[DemoResult]:
+    """Every shipped round's demo: ``folder`` for the first, ``folder-<round>`` beside it."""
+    results = []
+    for i, (name, suffix, title) in enumerate(ALL_DEMOS, 1):
+        where = folder.with_name(folder.name + suffix)
+        echo(f"{'' if i == 1 else chr(10)}══ 示例 {i}/{len(ALL_DEMOS)}：{title} → {where} ══")
+        results.append(run_demo(where, name, lang=lang, echo=echo))
+    return results
