@@ -1545,5 +1545,45 @@ def key(key_file) -> None:
         click.echo(f"{path}  fingerprint {key_id(k)}" + ("" if existed else "  (new)"))
 
 
+# -- evidence (佐证材料) --------------------------------------------------------------
+
+
+@main.group("evidence")
+def evidence_group() -> None:
+    """佐证材料：每个单位一个按指标分文件夹的压缩包。Evidence archives per unit.
+
+    \b
+    在本轮目录中 In the round's folder, after xlsxflow generate:
+      xlsxflow evidence skeleton          每个单位的佐证材料目录和 .zip（工作簿旁）
+      xlsxflow send --evidence …          邮件同时附上佐证材料压缩包
+      xlsxflow ingest returns/            读取交回的佐证材料压缩包，存入 evidence/
+    """
+
+
+@evidence_group.command("skeleton")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="写入的文件夹（默认：本轮工作簿所在文件夹）。Folder (default: the workbooks').",
+)
+@click.option("--unit", "units", multiple=True, help="只写此单位（可重复）。One unit only.")
+@ROUND_KEY
+def evidence_skeleton(out_dir, units, key_file) -> None:
+    """在每个单位的工作簿旁写出佐证材料目录（按指标分文件夹）和同名 .zip。Write skeletons.
+
+    每个文件夹名为“序号 指标名称”，附说明.txt 和签名清单 xlsxflow-manifest.txt。
+    One folder per section and item, a 说明.txt and a signed manifest.
+    """
+    from .evidence.skeleton import write_skeletons
+    from .round import open_round
+
+    with _handled():
+        ctx = open_round(key_path=key_file)
+        folder = Path(out_dir) if out_dir else ctx.record.resolve(Path("."), ctx.record.out_dir)
+        written = write_skeletons(ctx, folder, list(units) or None, ctx.record.lang)
+        click.echo(render("evidence-skeleton-done", count=len(written), path=folder))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
