@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import zipfile
+from pathlib import Path
 
 import pytest
-from conftest import make_round
+from conftest import fill, make_round, record_of
 
 from xlsxflow.evidence.manifest import MANIFEST, read_manifest
 from xlsxflow.evidence.skeleton import README, skeleton_name, write_skeletons
+from xlsxflow.evidence.store import read_index, store_evidence
 from xlsxflow.evidence.tree import folder_name, unit_folders
+from xlsxflow.ingest import ingest
+from xlsxflow.messages import render
 
 WINDOWS_FORBIDDEN = re.compile(r'[<>:"\\|?*\x00-\x1f]')
 
@@ -77,3 +82,110 @@ def zip_of(files: dict[str, bytes], *, utf8: bool = True) -> bytes:
         for name, data in files.items():
             zf.writestr(name, data)
     return buffer.getvalue()
+
+
+# -- back: ingest reads evidence archives -------------------------------------------------
+
+
+class _Cp936Info(zipfile.ZipInfo):
+    """A member as Windows Explorer's 压缩(zipped)文件夹 writes it on a Chinese system:
+    its name in CP936 (GBK), without the UTF-8 flag."""
+
+    def _encodeFilenameFlags(self):  # noqa: N802 - zipfile's own name
+        return self.filename.encode("cp936"), self.flag_bits & ~0x800
+
+
+def explorer_zip(folder: Path, extra: dict[str, bytes]) -> bytes:
+    """``folder`` zipped as Windows Explorer does (CP936 names, backslash-free, dirs too),
+    with ``extra`` files (path below the folder → bytes) added."""
+    buffer = io.BytesIO()
+    top = folder.name
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.rglob("*")):
+            rel = f"{top}/{path.relative_to(folder).as_posix()}"
+            info = _Cp936Info(rel + ("/" if path.is_dir() else ""), (2026, 11, 30, 9, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, b"" if path.is_dir() else path.read_bytes())
+        for rel, data in extra.items():
+            info = _Cp936Info(f"{top}/{rel}", (2026, 11, 30, 9, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    return buffer.getvalue()
+
+
+def item_folders(ctx, unit_id):
+    return [f for f in unit_folders(ctx, unit_id) if f.is_item]
+
+
+PDF = b"%PDF-1.4\n% evidence\n" + b"0" * 200
+
+
+@pytest.fixture(scope="module")
+def filled_czj(evidence_round, tmp_path_factory):
+    folder, result, ctx, skeletons = evidence_round
+    src = next(g.path for g in result.files if g.unit_id == "CZJ")
+    out = tmp_path_factory.mktemp("filled") / src.name
+    return fill(src, out)
+
+
+def test_gbk_archive_read_tied_checked_and_stored(evidence_round, filled_czj, tmp_path):
+    folder, result, ctx, skeletons = evidence_round
+    items = item_folders(ctx, "CZJ")
+    first, second = items[0], items[1]
+    archive = explorer_zip(
+        skeletons["CZJ"].folder,
+        {
+            f"{first.path}/01 创建领导小组文件.pdf": PDF,
+            f"{first.path}/02 会议照片.jpg": b"\xff\xd8\xff" + b"1" * 100,
+            f"{second.path}/领导讲话.docx": b"PK\x03\x04" + b"2" * 100,  # not "NN 主题"
+            f"{second.path}/01 同一文件.pdf": PDF,  # the same document in two items
+            f"{second.path}/run.exe": b"MZ" + b"3" * 50,
+            f"{second.path}/03 空.pdf": b"",
+        },
+    )
+    assert not any(i.flag_bits & 0x800 for i in zipfile.ZipFile(io.BytesIO(archive)).infolist())
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    (returns / "CZJ_市财政局_佐证材料.zip").write_bytes(archive)
+    shutil.copyfile(filled_czj, returns / filled_czj.name)
+    before = sorted((p.relative_to(returns), p.stat().st_mtime) for p in returns.rglob("*"))
+    report = ingest(returns, ctx)
+    rec = record_of(report, "CZJ_市财政局_佐证材料.zip")
+    assert rec.status == "skipped" and rec.unit_id == "CZJ" and rec.evidence is not None
+    codes = [i.code for i in rec.issues]
+    assert codes[0] == "evidence-received"
+    names = {i.fields.get("name") for i in rec.issues}
+    assert {"领导讲话.docx", "run.exe", "03 空.pdf"} <= names
+    assert {"evidence-bad-name", "evidence-bad-type", "evidence-empty-file"} <= set(codes)
+    assert "evidence-duplicate" in codes
+    # every other item has full marks and no document: a warning naming it
+    missing = [i for i in rec.issues if i.code == "evidence-missing"]
+    assert len(missing) == len(items) - 2 - 3  # bonus lines are 0 in the filled return
+    third = next(i for s in ctx.rubric.sections for i in s.items if i.id == items[2].item)
+    assert missing[0].message == render(
+        "evidence-missing", item=items[2].label, score=f"{third.max:g}", folder=items[2].path
+    )
+    ev = rec.evidence
+    assert ev.count(first) == 2 and ev.count(second) == 2  # .docx (badly named) and the pdf
+    # the workbook is accepted as before; the archive is not read as workbooks
+    assert record_of(report, filled_czj.name).status == "accepted"
+    assert not [f for f in report.files if f.path.startswith("CZJ_市财政局_佐证材料.zip/")]
+    # stored under the evidence folder, content-addressed; the returns folder untouched
+    store = tmp_path / "out" / "evidence"
+    store_evidence(report, ctx.roster, store, tmp_path / "out")
+    stored = store / ev.stored_at
+    assert ev.stored_at == f"CZJ_市财政局/{ev.sha256[:16]}"
+    assert (stored / first.path / "01 创建领导小组文件.pdf").read_bytes() == PDF
+    assert (stored / second.path / "领导讲话.docx").exists()
+    assert not (stored / second.path / "run.exe").exists()
+    assert sorted((p.relative_to(returns), p.stat().st_mtime) for p in returns.rglob("*")) == before
+    # a resubmitted, different archive keeps the earlier one; the same one writes nothing
+    again = explorer_zip(skeletons["CZJ"].folder, {f"{first.path}/01 新文件.pdf": PDF})
+    (returns / "CZJ_市财政局_佐证材料.zip").write_bytes(again)
+    report2 = ingest(returns, ctx)
+    store_evidence(report2, ctx.roster, store, tmp_path / "out")
+    ev2 = record_of(report2, "CZJ_市财政局_佐证材料.zip").evidence
+    assert ev2.stored_at != ev.stored_at
+    assert (stored / first.path / "01 创建领导小组文件.pdf").read_bytes() == PDF
+    assert (store / ev2.stored_at / first.path / "01 新文件.pdf").exists()
+    assert read_index(store)["CZJ"].folder == ev2.stored_at

@@ -939,9 +939,7 @@ CATALOGUE: dict[str, Message] = {
         I, "已发布：公示 {approved} 个（共 {total} 个对象），文件写入 {path}。"
     ),
     # ---- evidence archives (佐证材料, xlsxflow/evidence/) ------------------------------------
-    "evidence-skeleton-done": Message(
-        I, "已为 {count} 个单位写出佐证材料目录和压缩包（{path}）。"
-    ),
+    "evidence-skeleton-done": Message(I, "已为 {count} 个单位写出佐证材料目录和压缩包（{path}）。"),
     "evidence-skeleton-no-round": Message(
         E, "找不到本轮记录，无法生成佐证材料目录。请先运行 xlsxflow generate。"
     ),
@@ -970,9 +968,7 @@ CATALOGUE: dict[str, Message] = {
     "evidence-received": Message(
         I, "佐证材料压缩包（{unit}）：{count} 份材料，按{how}认定，见汇总表“佐证”。"
     ),
-    "evidence-missing": Message(
-        W, "“{item}”自评 {score} 分，但文件夹“{folder}”中没有佐证材料。"
-    ),
+    "evidence-missing": Message(W, "“{item}”自评 {score} 分，但文件夹“{folder}”中没有佐证材料。"),
     "evidence-missing-required": Message(
         E, "“{item}”自评 {score} 分，但文件夹“{folder}”中没有佐证材料（评分表要求每项须有佐证）。"
     ),
@@ -986,10 +982,7 @@ CATALOGUE: dict[str, Message] = {
     "evidence-outside-folder": Message(
         W, "“{name}”不在任何指标文件夹中（应放入对应指标的文件夹），未计入任何指标。"
     ),
-    "evidence-duplicate": Message(
-        I, "同一份材料出现在多个指标中：{places}。"
-    ),
-    "evidence-not-read": Message(W, "“{name}”未读取：{detail}"),
+    "evidence-duplicate": Message(I, "同一份材料出现在多个指标中：{places}。"),
     "evidence-stored": Message(I, "佐证材料已存入 {path}（{count} 份）。"),
 }
 
