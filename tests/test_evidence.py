@@ -7,16 +7,19 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
+from urllib.parse import unquote
 
+import openpyxl
 import pytest
 from conftest import fill, make_round, record_of
 
 from xlsxflow.evidence.manifest import MANIFEST, read_manifest
 from xlsxflow.evidence.skeleton import README, skeleton_name, write_skeletons
-from xlsxflow.evidence.store import read_index, store_evidence
+from xlsxflow.evidence.store import read_index, store_beside_summary, store_evidence
 from xlsxflow.evidence.tree import folder_name, unit_folders
 from xlsxflow.ingest import ingest
 from xlsxflow.messages import render
+from xlsxflow.summary import write_summary
 
 WINDOWS_FORBIDDEN = re.compile(r'[<>:"\\|?*\x00-\x1f]')
 
@@ -189,3 +192,49 @@ def test_gbk_archive_read_tied_checked_and_stored(evidence_round, filled_czj, tm
     assert (stored / first.path / "01 创建领导小组文件.pdf").read_bytes() == PDF
     assert (store / ev2.stored_at / first.path / "01 新文件.pdf").exists()
     assert read_index(store)["CZJ"].folder == ev2.stored_at
+
+
+def _target(ws, cell) -> str:
+    """A hyperlink's target as the saved file has it, as a path ("\\" and %20 undone)."""
+    return unquote(ws[cell].hyperlink.target.replace("\\", "/"))
+
+
+def test_summary_links_each_item_to_its_stored_folder(evidence_round, filled_czj, tmp_path):
+    folder, result, ctx, skeletons = evidence_round
+    items = item_folders(ctx, "CZJ")
+    archive = explorer_zip(
+        skeletons["CZJ"].folder,
+        {f"{items[0].path}/01 创建领导小组文件.pdf": PDF, f"{items[3].path}/01 照片.png": PDF},
+    )
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    (returns / "佐证.zip").write_bytes(archive)
+    shutil.copyfile(filled_czj, returns / filled_czj.name)
+    report = ingest(returns, ctx)
+    out = tmp_path / "out"
+    stored_in, _ = store_beside_summary(report, ctx.roster, out / "summary.xlsx")
+    assert stored_in == out / "evidence"
+    write_summary(report, ctx.rubric, ctx.roster, out / "summary.xlsx")
+    ev = record_of(report, "佐证.zip").evidence
+    wb = openpyxl.load_workbook(out / "summary.xlsx")
+    ws = wb["佐证"]
+    headers = [c.value for c in ws[1]]
+    link_col = headers.index("佐证文件夹") + 1
+    count_col = headers.index("材料数") + 1
+    by_item = {ws.cell(r, headers.index("指标") + 1).value: r for r in range(2, ws.max_row + 1)}
+    for n, item in enumerate(items):
+        r = by_item[item.label]
+        cell = ws.cell(r, link_col)
+        target = out / _target(ws, cell.coordinate)
+        assert target.resolve() == (out / "evidence" / ev.stored_at / item.path).resolve()
+        assert target.is_dir()
+        assert ws.cell(r, count_col).value == (1 if n in (0, 3) else 0)
+    assert (out / _target(ws, ws.cell(by_item[items[0].label], link_col).coordinate)).joinpath(
+        "01 创建领导小组文件.pdf"
+    ).read_bytes() == PDF
+    details = wb["明细"]
+    last = details.max_column
+    assert details.cell(1, last).value == "佐证材料"
+    assert details.cell(2, last).value == "2 份"
+    target = out / _target(details, details.cell(2, last).coordinate)
+    assert target.resolve() == (out / "evidence" / ev.stored_at).resolve()

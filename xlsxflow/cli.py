@@ -456,6 +456,12 @@ def generate(
 )
 @REGISTER_FILE
 @NO_REGISTER
+@click.option(
+    "--evidence",
+    "evidence_dir",
+    type=click.Path(file_okay=False),
+    help="存放交回的佐证材料的文件夹（默认：汇总表旁的 evidence/）。Evidence store.",
+)
 def ingest(
     returns_dir,
     out_file,
@@ -472,6 +478,7 @@ def ingest(
     max_memory_mb,
     register_file,
     no_register,
+    evidence_dir=None,
 ) -> None:
     """核验 RETURNS_DIR 中的每个文件，写出评审汇总表。Check returns, write the summary.
 
@@ -531,6 +538,11 @@ def ingest(
         finally:
             if register is not None:
                 register.close()
+        from .evidence.store import store_beside_summary
+
+        if evidence_dir and _inside(Path(evidence_dir), returns):
+            raise click.UsageError(f"{evidence_dir} 位于报送文件夹内。Outside the returns folder.")
+        stored_in, _ = store_beside_summary(report, ctx.roster, out_file, evidence_dir)
         outcome, review_ok = None, True
         if ctx.round is not None:  # every form decided; reviewed ones read 尚未评审 until reviewed
             review, review_ok = review_for_ingest(ctx.round)
@@ -562,6 +574,8 @@ def ingest(
         _echo_issues(report.notes)
         _echo_other_rounds(report, returns_dir)
         click.echo(f"汇总表 summary: {Path(out_file).resolve()}")
+        if stored_in is not None:
+            click.echo(f"佐证材料 evidence: {stored_in.resolve()}")
         if report_file:
             click.echo(f"报告 report: {Path(report_file).resolve()}")
         sys.exit(max(report.exit_code, 0 if review_ok else 1))
@@ -746,6 +760,9 @@ def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lan
             )
         units, reviews = read.units, read.reviews
         outcome = decide(read.round.ctx.round, read.round.review, units, reviews)
+        from .evidence.store import store_beside_summary  # 佐证材料 read with the returns
+
+        stored_in, _ = store_beside_summary(units, read.round.ctx.roster, out_file)
         write_summary(
             units,
             None,
@@ -763,6 +780,8 @@ def review_ingest(reviews_dir, out_file, report_file, returns_dir, key_file, lan
             click.echo(line)
         _echo_issues(reviews.warnings)
         click.echo(f"汇总表 summary: {Path(out_file).resolve()}")
+        if stored_in is not None:
+            click.echo(f"佐证材料 evidence: {stored_in.resolve()}")
         if report_file:
             click.echo(f"报告 report: {Path(report_file).resolve()}")
         sys.exit(review_exit_code(units, reviews, outcome))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..atomic import StagedDir, atomic_write_bytes
@@ -36,7 +36,9 @@ DIGEST_CHARS = 16
 
 
 def unit_dir_name(unit_id: str, unit_name: str) -> str:
-    return skeleton_name(unit_id, unit_name).removesuffix("_佐证材料")
+    """``<编号>_<单位>``, without the characters a hyperlink would misread."""
+    name = skeleton_name(unit_id, unit_name).removesuffix("_佐证材料")
+    return name.replace("#", "＃").replace("%", "％")
 
 
 @dataclass
@@ -47,7 +49,7 @@ class StoredUnit:
     folder: str  # below the evidence folder, forward slashes
     counts: dict[str, int]  # item folder path → documents kept there
     archive: str  # the archive's path in the returns folder
-    received: float = 0.0
+    items: dict[str, str] = field(default_factory=dict)  # "<sheet>|<item id>" → folder path
 
 
 def current_evidence(records, roster=None) -> dict[str, EvidenceReturn]:
@@ -80,7 +82,7 @@ def store_evidence(report, roster, evidence_dir: str | Path, link_from: str | Pa
         target = evidence_dir / unit / ev.sha256[:DIGEST_CHARS]
         kept = [d for d in ev.documents if d.stored]
         if not target.exists():
-            _write(target, kept)
+            _write(target, kept, [f.path for f in ev.folders])
             issues.append(make_issue("evidence-stored", path=str(target), count=len(kept)))
         for d in ev.documents:
             d.data = b""  # stored: no need to hold it any longer
@@ -88,7 +90,9 @@ def store_evidence(report, roster, evidence_dir: str | Path, link_from: str | Pa
     return issues
 
 
-def _write(target: Path, documents) -> None:
+def _write(target: Path, documents, folders: list[str]) -> None:
+    """The archive's folder: every item folder (empty ones too: a link opens them), the
+    documents in theirs."""
     stage = StagedDir(target)
     try:
         taken: set[str] = set()
@@ -104,8 +108,8 @@ def _write(target: Path, documents) -> None:
             out = stage.path / path
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_bytes(d.data)
-        for d in {d.folder for d in documents}:
-            (stage.path / d).mkdir(parents=True, exist_ok=True)
+        for folder in folders:
+            (stage.path / folder).mkdir(parents=True, exist_ok=True)
         stage.commit()
     finally:
         stage.discard()
@@ -125,6 +129,7 @@ def _write_index(evidence_dir: Path, report, names: dict[str, str]) -> None:
             "archive": ev.path,
             "sha256": ev.sha256,
             "counts": {f.path: ev.count(f) for f in ev.folders if f.is_item},
+            "items": {f"{f.sheet}|{f.item}": f.path for f in ev.folders if f.is_item},
         }
     index["round_id"] = report.round_id
     data = json.dumps(index, ensure_ascii=False, indent=2) + "\n"
@@ -137,9 +142,27 @@ def read_index(evidence_dir: str | Path) -> dict[str, StoredUnit]:
         data = json.loads((Path(evidence_dir) / INDEX).read_text(encoding="utf-8"))
         units = data.get("units", {})
         return {
-            uid: StoredUnit(uid, str(u["folder"]), dict(u.get("counts", {})), str(u["archive"]))
+            uid: StoredUnit(
+                uid,
+                str(u["folder"]),
+                dict(u.get("counts", {})),
+                str(u["archive"]),
+                dict(u.get("items", {})),
+            )
             for uid, u in units.items()
             if isinstance(u, dict) and "folder" in u
         }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
+
+
+def store_beside_summary(
+    report, roster, summary: str | Path, evidence_dir: str | Path | None = None
+) -> tuple[Path | None, list[Issue]]:
+    """Store the evidence ingest read into ``evidence_dir`` (default: ``evidence/`` beside
+    the summary), linked from the summary's folder; (None, []) when there was none."""
+    if not any(getattr(f, "evidence", None) is not None for f in report.files):
+        return None, []
+    folder = Path(summary).parent
+    target = Path(evidence_dir) if evidence_dir else folder / "evidence"
+    return target, store_evidence(report, roster, target, folder)

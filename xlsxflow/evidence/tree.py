@@ -3,7 +3,8 @@
 Seed 001 (电子模式): "对应考评体系各级指标建立层次分明的文件夹及其子文件夹，文件夹名称按
 各级指标名称命名，并按级别嵌套".  Each folder is "NN 指标名": a two-digit number (its
 place among its siblings) and the indicator's words made safe for Windows (no ``: / \\ * ?
-" < > |``, which become their full-width forms; no control characters; trimmed).  A round
+" < > |``, nor ``# %`` which a hyperlink would misread: each becomes its full-width form;
+no control characters; trimmed).  A round
 workbook of several sheets has one top folder per sheet (文明单位, 文明窗口-1 …), a
 single-rubric workbook starts at its sections.  The 加分 lines (honours, which need a
 certificate) are one more section.  The number chain ("02/03") identifies a folder on
@@ -19,15 +20,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ..layout import Layout
-from ..round import RoundContext
+if TYPE_CHECKING:
+    from ..layout import Layout
+    from ..round import RoundContext
 
 SECTION_CHARS = 20
 ITEM_CHARS = 28
 # Windows-forbidden characters → their full-width forms (a Chinese name stays readable).
+# "#" and "%" too: in a hyperlink's target they would read as a place and an escape.
 _WIDE = str.maketrans({":": "：", "/": "／", "\\": "＼", "*": "＊", "?": "？", '"': "”",
-                       "<": "〈", ">": "〉", "|": "｜"})  # fmt: skip
+                       "<": "〈", ">": "〉", "|": "｜", "#": "＃", "%": "％"})  # fmt: skip
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _NUMBER = re.compile(r"^\s*(\d{1,3})(?:\D|$)")
 
