@@ -5,20 +5,24 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import stat
 import zipfile
+from dataclasses import replace
+from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import unquote
 
 import openpyxl
 import pytest
-from conftest import fill, make_round, record_of
+from conftest import fill, ingest_entries, make_round, record_of
 
-from xlsxflow.evidence.manifest import MANIFEST, read_manifest
+from xlsxflow.evidence.manifest import MANIFEST, manifest_text, read_manifest, unit_identity
 from xlsxflow.evidence.skeleton import README, skeleton_name, write_skeletons
 from xlsxflow.evidence.store import read_index, store_beside_summary, store_evidence
 from xlsxflow.evidence.tree import folder_name, unit_folders
 from xlsxflow.ingest import ingest
 from xlsxflow.messages import render
+from xlsxflow.roster import Unit
 from xlsxflow.summary import write_summary
 
 WINDOWS_FORBIDDEN = re.compile(r'[<>:"\\|?*\x00-\x1f]')
@@ -238,3 +242,101 @@ def test_summary_links_each_item_to_its_stored_folder(evidence_round, filled_czj
     assert details.cell(2, last).value == "2 份"
     target = out / _target(details, details.cell(2, last).coordinate)
     assert target.resolve() == (out / "evidence" / ev.stored_at).resolve()
+
+
+def evidence_zip(skeleton: Path, files: dict[str, bytes], links: dict[str, str] | None = None):
+    """The skeleton's manifest and ``files`` (names as given, inside its top folder unless
+    they start with "!"), plus symbolic-link members."""
+    top = skeleton.name
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(f"{top}/{MANIFEST}", (skeleton / MANIFEST).read_bytes())
+        for name, data in files.items():
+            zf.writestr(name[1:] if name.startswith("!") else f"{top}/{name}", data)
+        for name, target in (links or {}).items():
+            info = zipfile.ZipInfo(f"{top}/{name}")
+            info.create_system = 3
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            zf.writestr(info, target)
+    return buffer.getvalue()
+
+
+def test_hostile_members_are_reported_and_never_written(evidence_round, filled_czj, tmp_path):
+    folder, result, ctx, skeletons = evidence_round
+    item = item_folders(ctx, "CZJ")[0].path
+    archive = evidence_zip(
+        skeletons["CZJ"].folder,
+        {
+            "!../../evil.pdf": PDF,  # zip slip
+            "!/etc/cron.d/evil.pdf": PDF,  # an absolute path
+            f"{item}/..\\..\\..\\evil2.pdf": PDF,  # Windows-style traversal
+            f"{item}/02 炸弹.pdf": b"\x00" * (5 * 1024 * 1024),  # a zip bomb
+            f"{item}/01 正常.pdf": PDF,
+        },
+        links={f"{item}/03 链接.pdf": "/etc/passwd"},
+    )
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    (returns / "CZJ.zip").write_bytes(archive)
+    shutil.copyfile(filled_czj, returns / filled_czj.name)
+    report = ingest(returns, ctx)
+    rec = record_of(report, "CZJ.zip")
+    codes = [i.code for i in rec.issues]
+    assert rec.status == "skipped" and rec.unit_id == "CZJ"
+    assert codes.count("file-archive-unsafe-name") == 3
+    assert "file-zip-bomb" in codes and "file-archive-link" in codes
+    assert [d.rest for d in rec.evidence.documents] == ["01 正常.pdf"]
+    out = tmp_path / "out"
+    store_beside_summary(report, ctx.roster, out / "summary.xlsx")
+    written = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
+    assert not [n for n in written if "evil" in n or "炸弹" in n or "链接" in n]
+    assert (out / "evidence" / rec.evidence.stored_at / item / "01 正常.pdf").exists()
+
+
+def test_archive_for_unknown_unit_or_other_round_is_rejected(evidence_round, tmp_path):
+    folder, result, ctx, skeletons = evidence_round
+    stranger = Unit("ZZZ", "不在名单的单位")
+    other = replace(unit_identity(ctx, ctx.roster.get("CZJ")), round_id="20250101-x-abcdef")
+    forged_folder = tmp_path / "forged"
+    for name, text in {
+        "ZZZ_佐证材料": manifest_text(unit_identity(ctx, stranger), ctx.key),
+        "CZJ_上轮_佐证材料": manifest_text(other, ctx.key),
+    }.items():
+        (forged_folder / name).mkdir(parents=True)
+        (forged_folder / name / MANIFEST).write_text(text, encoding="utf-8")
+    report = ingest_entries(
+        tmp_path,
+        ctx,
+        {
+            "ZZZ.zip": evidence_zip(forged_folder / "ZZZ_佐证材料", {"01 a/01 b/01 c.pdf": PDF}),
+            "old.zip": evidence_zip(forged_folder / "CZJ_上轮_佐证材料", {}),
+        },
+    )
+    zzz, old = record_of(report, "ZZZ.zip"), record_of(report, "old.zip")
+    assert (zzz.status, zzz.issues[-1].code) == ("rejected", "evidence-unknown-unit")
+    assert (old.status, old.issues[-1].code) == ("rejected", "evidence-other-round")
+    assert old.unit_id == "CZJ"  # tied to the unit it names, but not accepted
+    assert not [f for f in report.files if f.path.startswith(("ZZZ.zip/", "old.zip/"))]
+
+
+def test_archive_without_manifest_tied_by_the_workbook_in_the_same_mail(
+    evidence_round, filled_czj, tmp_path
+):
+    folder, result, ctx, skeletons = evidence_round
+    item = item_folders(ctx, "CZJ")[0].path
+    bare = zip_of({f"材料/{item}/01 文件.pdf": PDF})  # no manifest: numbered folders only
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "czj@example.org", "o@example.org", "报送"
+    message.set_content("见附件")
+    message.add_attachment(
+        filled_czj.read_bytes(), maintype="application", subtype="octet-stream",
+        filename=filled_czj.name,
+    )  # fmt: skip
+    message.add_attachment(bare, maintype="application", subtype="zip", filename="材料.zip")
+    alone = zip_of({f"{item}/01 文件.pdf": PDF})
+    report = ingest_entries(tmp_path, ctx, {"czj.eml": bytes(message), "x/alone.zip": alone})
+    rec = record_of(report, "czj.eml/材料.zip")
+    assert rec.status == "skipped" and rec.unit_id == "CZJ"
+    assert rec.evidence.how == "message" and rec.evidence.documents[0].folder == item
+    lone = record_of(report, "x/alone.zip")
+    assert (lone.status, lone.issues[-1].code) == ("rejected", "evidence-untied")
