@@ -8,6 +8,7 @@ import shutil
 import stat
 import zipfile
 from dataclasses import replace
+from email import message_from_bytes
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import unquote
@@ -21,6 +22,7 @@ from xlsxflow.evidence.skeleton import README, skeleton_name, write_skeletons
 from xlsxflow.evidence.store import read_index, store_beside_summary, store_evidence
 from xlsxflow.evidence.tree import folder_name, unit_folders
 from xlsxflow.ingest import ingest
+from xlsxflow.mail import MailTemplate, attachments_of, send_workbooks
 from xlsxflow.messages import render
 from xlsxflow.roster import Unit
 from xlsxflow.summary import write_summary
@@ -340,3 +342,25 @@ def test_archive_without_manifest_tied_by_the_workbook_in_the_same_mail(
     assert rec.evidence.how == "message" and rec.evidence.documents[0].folder == item
     lone = record_of(report, "x/alone.zip")
     assert (lone.status, lone.issues[-1].code) == ("rejected", "evidence-untied")
+
+
+def test_send_attaches_the_evidence_zip_when_asked(evidence_round, tmp_path):
+    folder, result, ctx, skeletons = evidence_round
+    out = tmp_path / "eml"
+    report = send_workbooks(
+        result.files[0].path.parent,
+        ctx.roster,
+        MailTemplate.load("workbook"),
+        round_id=ctx.record.round_id,
+        round_title=ctx.record.title,
+        deadline=ctx.record.deadline,
+        sender=("市直机关工委", "office@example.org"),
+        dry_run_dir=out,
+        only=["CZJ"],
+        evidence=True,
+    )
+    assert [line.status for line in report.lines] == ["dry-run"]
+    message = message_from_bytes((out / report.lines[0].detail).read_bytes())
+    names = [n for n, _ in attachments_of(message)]
+    assert names[1] == "CZJ_市财政局_佐证材料.zip" and names[0].endswith(".xlsx")
+    assert dict(attachments_of(message))[names[1]] == skeletons["CZJ"].archive.read_bytes()

@@ -1007,6 +1007,11 @@ def _server_options(kind: str, default_port: int):
     show_default=True,
     help="附件大于此值（MB）不发送。Largest attachment.",
 )
+@click.option(
+    "--evidence",
+    is_flag=True,
+    help="同时附上单位的佐证材料压缩包（xlsxflow evidence skeleton 生成）。Attach the evidence .zip.",
+)
 def send(
     folder,
     host,
@@ -1022,6 +1027,7 @@ def send(
     only,
     rate,
     max_attachment_mb,
+    evidence,
 ) -> None:
     """把 FOLDER 中的工作簿发给名单中的各单位。Email each unit its workbook.
 
@@ -1069,6 +1075,7 @@ def send(
                 rate_per_minute=rate,
                 max_attachment_bytes=int(max_attachment_mb * 1024 * 1024),
                 progress=bar.update,
+                evidence=evidence,
             )
         labels = {
             "sent": "已发送 sent",

@@ -698,7 +698,7 @@ def read_folder(
                     continue
                 record, members = _open_archive(record, item.data, limits, budget)
                 records.append(record)
-                if not _evidence_archive(record, members, ctx):
+                if not _evidence_archive(record, members, ctx, info):
                     inside(rel, members, info, depth + 1, budget)
             else:
                 read_later(Attached(item.name, item.data, item.mtime), rel, info)
@@ -714,7 +714,7 @@ def read_folder(
             budget = Budget(limits)
             record, members = _open_archive(_stat_record(path, rel), data, limits, budget)
             records.append(record)
-            if not _evidence_archive(record, members, ctx):
+            if not _evidence_archive(record, members, ctx, read_mail_record(path)):
                 inside(rel, members, read_mail_record(path), 1, budget)
         else:
             read_later(path, rel, read_mail_record(path))
@@ -786,7 +786,9 @@ def _archive_data(path: Path, limits: Limits) -> bytes | None:
     return data if is_archive(path.name, data) else None
 
 
-def _evidence_archive(record: FileRecord, members: list[Member], ctx: RoundContext) -> bool:
+def _evidence_archive(
+    record: FileRecord, members: list[Member], ctx: RoundContext, mail: dict | None
+) -> bool:
     """Is this opened .zip a unit's evidence archive (佐证材料)?  Then its record is one
     (``evidence/reading.py``) and its members are not read as workbooks."""
     if ctx.reviewing is not None or ctx.balloting is not None or not members:
@@ -796,6 +798,7 @@ def _evidence_archive(record: FileRecord, members: list[Member], ctx: RoundConte
     if not is_evidence(members):
         return False
     record.issues.clear()  # not a container of workbooks after all
+    record.mail = mail or None  # the message it came in: its unit's workbook came in it too
     open_evidence(record, members, ctx, record.sha256)
     return True
 

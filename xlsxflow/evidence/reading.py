@@ -286,7 +286,19 @@ def _common_top(members: list[Member]) -> str:
 
 
 def _neighbours(rec: FileRecord, records: list[FileRecord]) -> tuple[set[str], str]:
-    """Units with an accepted workbook in the same message (or folder) as ``rec``."""
+    """Units with an accepted workbook in the same message (or folder) as ``rec``: a saved
+    .eml holding both, or files ``xlsxflow collect`` saved from one message (same id)."""
+    message_id = (rec.mail or {}).get("message_id")
+    if message_id:
+        units = {
+            r.unit_id
+            for r in records
+            if r.status == "accepted"
+            and r.evidence is None
+            and (r.mail or {}).get("message_id") == message_id
+        }
+        if units:
+            return units, "message"
     container = posixpath.dirname(rec.path)
     in_message = any(
         r.path == container and r.mail is not None for r in records
