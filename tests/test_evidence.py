@@ -17,6 +17,7 @@ import openpyxl
 import pytest
 from conftest import fill, ingest_entries, make_round, record_of
 
+from xlsxflow.demo import run_demo
 from xlsxflow.evidence.manifest import MANIFEST, manifest_text, read_manifest, unit_identity
 from xlsxflow.evidence.skeleton import README, skeleton_name, write_skeletons
 from xlsxflow.evidence.store import read_index, store_beside_summary, store_evidence
@@ -364,3 +365,28 @@ def test_send_attaches_the_evidence_zip_when_asked(evidence_round, tmp_path):
     names = [n for n, _ in attachments_of(message)]
     assert names[1] == "CZJ_市财政局_佐证材料.zip" and names[0].endswith(".xlsx")
     assert dict(attachments_of(message))[names[1]] == skeletons["CZJ"].archive.read_bytes()
+
+
+def test_demo_unit_returns_an_archive_that_reviewers_open(tmp_path):
+    result = run_demo(tmp_path / "demo", "sanchuang", echo=lambda line: None)
+    rec = next(f for f in result.ingest.files if f.evidence is not None)
+    assert rec.status == "skipped" and rec.unit_id == "CZJ" and rec.evidence.how == "manifest"
+    codes = {i.code for i in rec.issues}
+    assert {"evidence-received", "evidence-missing", "evidence-bad-name"} <= codes
+    stored = tmp_path / "demo" / "evidence" / rec.evidence.stored_at
+    assert stored.is_dir()
+    # the reviewer's sheet of CZJ: beside each item a link to its folder, with the count
+    books = sorted((tmp_path / "demo" / "review-workbooks").glob("*.xlsx"))
+    wb = openpyxl.load_workbook(books[0])
+    ws = next(wb[n] for n in wb.sheetnames if n.startswith("CZJ-文明单位"))
+    links = [c for c in ws["H"] if c.hyperlink is not None]
+    assert links and links[0].value.startswith("打开（")
+    for cell in links:
+        target = books[0].parent / _target(ws, cell.coordinate)
+        assert target.is_dir() and target.resolve().is_relative_to(stored.resolve())
+        count = len([p for p in target.iterdir() if p.is_file()])
+        assert cell.value == f"打开（{count} 份）"
+    # the summary's 佐证 sheet lists CZJ's items and the units that sent none
+    summary = openpyxl.load_workbook(result.summary)["佐证"]
+    units = {row[0].value for row in summary.iter_rows(min_row=2)}
+    assert "CZJ" in units and len(units) > 1

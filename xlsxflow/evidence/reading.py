@@ -267,9 +267,8 @@ def _place(rec: FileRecord, ev: EvidenceReturn, members: list[Member], ctx: Roun
     for places in seen.values():
         folders = {posixpath.dirname(p) for p in places}
         if len(folders) > 1:
-            rec.issues.append(
-                make_issue("evidence-duplicate", file=rec.path, places="；".join(places))
-            )
+            shown = "；".join(places[:4]) + (f" 等 {len(places)} 处" if len(places) > 4 else "")
+            rec.issues.append(make_issue("evidence-duplicate", file=rec.path, places=shown))
 
 
 def _hidden(name: str) -> bool:

@@ -71,8 +71,8 @@ def evidence_sheet(s, report, names: dict[str, str], lang: str = "zh") -> None:
     for uid in [*sorted(current), *sorted(set(subs) - set(current))]:
         ev = current.get(uid)
         if ev is None:
-            rows.append([uid, names.get(uid, ""), *[""] * round_book, "", "", "", 0, "", "",
-                         _l("none", lang)])  # fmt: skip
+            rows.append([uid, names.get(uid, ""), *[""] * round_book, "", _l("none", lang), "",
+                         0, "", "", ""])  # fmt: skip
             links.append(None)
             continue
         sections = {(f.sheet, f.section): f.label for f in ev.folders if not f.is_item}
@@ -107,7 +107,9 @@ def evidence_sheet(s, report, names: dict[str, str], lang: str = "zh") -> None:
                   "count", "open", "files", "note")
     ]  # fmt: skip
     col = len(headers) - 3
-    widths = {1: 16, col - 3: 14, col - 2: 36, col - 1: 7, col: 7, col + 1: 34, col + 2: 10}
+    # section, item, self-score, documents, link, names received, note
+    widths = {1: 16, col - 4: 14, col - 3: 36, col - 2: 7, col - 1: 7, col: 11, col + 1: 34}
+    widths[col + 2] = 9
     if round_book:
         widths[2] = 12
     ws = s.table(
