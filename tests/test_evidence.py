@@ -26,6 +26,7 @@ from xlsxflow.ingest import ingest
 from xlsxflow.mail import MailTemplate, attachments_of, send_workbooks
 from xlsxflow.messages import render
 from xlsxflow.roster import Unit
+from xlsxflow.rubric import load_rubric, resolve_rubric_path
 from xlsxflow.summary import write_summary
 
 WINDOWS_FORBIDDEN = re.compile(r'[<>:"\\|?*\x00-\x1f]')
@@ -390,3 +391,23 @@ def test_demo_unit_returns_an_archive_that_reviewers_open(tmp_path):
     summary = openpyxl.load_workbook(result.summary)["佐证"]
     units = {row[0].value for row in summary.iter_rows(min_row=2)}
     assert "CZJ" in units and len(units) > 1
+
+
+def test_rubric_can_require_evidence_for_every_scored_item(tmp_path):
+    text = resolve_rubric_path("wenming-danwei").read_text(encoding="utf-8")
+    (tmp_path / "required.yaml").write_text(text + "\nevidence_required: true\n", "utf-8")
+    (tmp_path / "optional.yaml").write_text(text + "\nevidence_required: false\n", "utf-8")
+    original = load_rubric("wenming-danwei")
+    assert load_rubric(tmp_path / "optional.yaml").content_hash == original.content_hash
+    assert load_rubric(tmp_path / "required.yaml").content_hash != original.content_hash
+    result, ctx = make_round(tmp_path / "round", str(tmp_path / "required.yaml"))
+    sk = write_skeletons(ctx, tmp_path / "round" / "workbooks", ["CZJ"])[0]
+    src = next(g.path for g in result.files if g.unit_id == "CZJ")
+    filled = fill(src, tmp_path / "filled" / src.name, str(tmp_path / "required.yaml"))
+    report = ingest_entries(
+        tmp_path, ctx, {"CZJ.zip": explorer_zip(sk.folder, {}), src.name: filled}
+    )
+    rec = record_of(report, "CZJ.zip")
+    missing = [i for i in rec.issues if i.code == "evidence-missing-required"]
+    assert len(missing) == len(item_folders(ctx, "CZJ")) - len(ctx.rubric.bonus.items)
+    assert all(i.severity == "error" for i in missing)
