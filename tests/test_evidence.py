@@ -15,8 +15,10 @@ from urllib.parse import unquote
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 from conftest import fill, ingest_entries, make_round, record_of
 
+from xlsxflow.cli import main
 from xlsxflow.demo import run_demo
 from xlsxflow.evidence.manifest import MANIFEST, manifest_text, read_manifest, unit_identity
 from xlsxflow.evidence.skeleton import README, skeleton_name, write_skeletons
@@ -411,3 +413,47 @@ def test_rubric_can_require_evidence_for_every_scored_item(tmp_path):
     missing = [i for i in rec.issues if i.code == "evidence-missing-required"]
     assert len(missing) == len(item_folders(ctx, "CZJ")) - len(ctx.rubric.bonus.items)
     assert all(i.severity == "error" for i in missing)
+
+
+def test_another_units_archive_in_a_units_mail_belongs_to_its_manifest(
+    evidence_round, filled_czj, tmp_path
+):
+    folder, result, ctx, skeletons = evidence_round
+    item = item_folders(ctx, "JYJ")[0].path
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "czj@example.org", "o@example.org", "报送"
+    message["Message-ID"] = "<m1@example.org>"
+    message.set_content("见附件")
+    message.add_attachment(
+        filled_czj.read_bytes(), maintype="application", subtype="octet-stream",
+        filename=filled_czj.name,
+    )  # fmt: skip
+    jyj = explorer_zip(skeletons["JYJ"].folder, {f"{item}/01 文件.pdf": PDF})
+    message.add_attachment(jyj, maintype="application", subtype="zip", filename="佐证.zip")
+    report = ingest_entries(tmp_path, ctx, {"czj.eml": bytes(message)})
+    rec = record_of(report, "czj.eml/佐证.zip")
+    assert rec.unit_id == "JYJ" and rec.evidence.how == "manifest"
+    mismatch = next(i for i in rec.issues if i.code == "mail-sender-mismatch")
+    assert "JYJ" in mismatch.fields["unit"] and mismatch.fields["sender"] == "czj@example.org"
+    assert report.exit_code == 1
+
+
+def test_commands_skeleton_then_ingest_store_beside_the_summary(tmp_path, monkeypatch):
+    result, ctx = make_round(tmp_path / "r")
+    monkeypatch.chdir(tmp_path / "r")
+    out = CliRunner().invoke(main, ["evidence", "skeleton", "--unit", "CZJ"])
+    assert out.exit_code == 0, out.output
+    assert out.output.strip() == render("evidence-skeleton-done", count=1, path="workbooks")
+    top = Path("workbooks") / "CZJ_市财政局_佐证材料"
+    assert (top / MANIFEST).is_file() and top.with_suffix(".zip").is_file()
+    src = next(g.path for g in result.files if g.unit_id == "CZJ")
+    item = item_folders(ctx, "CZJ")[0].path
+    Path("returns").mkdir()
+    fill(src, Path("returns") / src.name)
+    Path("returns/CZJ.zip").write_bytes(explorer_zip(top, {f"{item}/01 文件.pdf": PDF}))
+    out = CliRunner().invoke(main, ["ingest", "returns", "--out", "out/summary.xlsx"])
+    assert "Traceback" not in out.output and out.exit_code == 1  # most units never returned
+    assert "佐证材料 evidence:" in out.output
+    index = read_index("out/evidence")
+    assert (Path("out/evidence") / index["CZJ"].folder / item / "01 文件.pdf").read_bytes() == PDF
+    assert "佐证" in openpyxl.load_workbook("out/summary.xlsx").sheetnames

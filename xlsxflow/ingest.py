@@ -187,6 +187,12 @@ class IngestReport:
             for i in f.issues
         )
         rejected = any(f.status == "rejected" for f in self.files)
+        errors = errors or any(  # an evidence archive's (佐证材料) errors: required documents
+            i.severity == Severity.ERROR
+            for f in self.files
+            if f.evidence is not None
+            for i in f.issues
+        )
         return 1 if errors or rejected or self.missing or self.warnings else 0
 
     def to_dict(self) -> dict:

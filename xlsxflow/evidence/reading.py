@@ -147,7 +147,7 @@ def tie_evidence(records: list[FileRecord], ctx: RoundContext) -> None:
     """Archives without a manifest: the unit whose accepted workbook is in the same
     message (or, on disk, the same folder), when it is one unit; else rejected.  Then
     every tied archive's documents are placed and checked."""
-    from ..ingest import _reject
+    from ..ingest import _check_sender, _reject
 
     for rec in records:
         ev = getattr(rec, "evidence", None)
@@ -160,6 +160,7 @@ def tie_evidence(records: list[FileRecord], ctx: RoundContext) -> None:
                 continue
             ev.unit_id, ev.how = units.pop(), how
         rec.unit_id, rec.tied_by = ev.unit_id, "signature" if ev.how == "manifest" else "identity"
+        rec.issues.extend(_check_sender(rec, ctx))  # one unit's archive from another's address
         _place(rec, ev, ev.members, ctx)
         ev.members = []
         unit = ctx.roster.get(ev.unit_id)
