@@ -12,6 +12,7 @@ import os
 import posixpath
 from pathlib import Path
 
+from .kinds import well_named
 from .reading import EvidenceReturn
 from .store import current_evidence, read_index
 
@@ -30,6 +31,7 @@ LABELS = {
     "open_text": ("打开", "open"),
     "none": ("未交佐证材料", "no evidence received"),
     "missing": ("缺佐证", "no document"),
+    "unnamed": ("{count} 个文件名不规范", "{count} badly named"),
     "detail": ("佐证材料", "Evidence"),
     "detail_text": ("{count} 份", "{count}"),
     "open_count": ("打开（{count} 份）", "open ({count})"),
@@ -86,6 +88,10 @@ def evidence_sheet(s, report, names: dict[str, str], lang: str = "zh") -> None:
             if len(docs) > MAX_NAMES:
                 shown.append(f"…（共 {len(docs)} 份）" if lang != "en" else f"… ({len(docs)})")
             lacking = isinstance(score, int | float) and score > 0 and not docs
+            unnamed = sum(not well_named(d.name) for d in docs)
+            note = [_l("missing", lang)] * lacking + [_l("unnamed", lang, count=unnamed)] * bool(
+                unnamed
+            )
             rows.append(
                 [
                     uid,
@@ -97,7 +103,7 @@ def evidence_sheet(s, report, names: dict[str, str], lang: str = "zh") -> None:
                     len(docs),
                     _l("open_text", lang),
                     "\n".join(shown),
-                    _l("missing", lang) if lacking else "",
+                    "\n".join(note),
                 ]
             )
             links.append(folder_url(ev, folder.path))
@@ -109,7 +115,7 @@ def evidence_sheet(s, report, names: dict[str, str], lang: str = "zh") -> None:
     col = len(headers) - 3
     # section, item, self-score, documents, link, names received, note
     widths = {1: 16, col - 4: 14, col - 3: 36, col - 2: 7, col - 1: 7, col: 11, col + 1: 34}
-    widths[col + 2] = 9
+    widths[col + 2] = 12
     if round_book:
         widths[2] = 12
     ws = s.table(
