@@ -346,6 +346,7 @@ def test_archive_without_manifest_tied_by_the_workbook_in_the_same_mail(
     assert rec.evidence.how == "message" and rec.evidence.documents[0].folder == item
     lone = record_of(report, "x/alone.zip")
     assert (lone.status, lone.issues[-1].code) == ("rejected", "evidence-untied")
+    assert lone.reason == render("evidence-untied")
 
 
 def test_send_attaches_the_evidence_zip_when_asked(evidence_round, tmp_path):

@@ -1580,9 +1580,9 @@ def evidence_group() -> None:
 
     \b
     在本轮目录中 In the round's folder, after xlsxflow generate:
-      xlsxflow evidence skeleton          每个单位的佐证材料目录和 .zip（工作簿旁）
-      xlsxflow send --evidence …          邮件同时附上佐证材料压缩包
-      xlsxflow ingest returns/            读取交回的佐证材料压缩包，存入 evidence/
+      xlsxflow evidence skeleton      工作簿旁的佐证材料目录和 .zip
+      xlsxflow send --evidence …      邮件同时附上佐证材料压缩包
+      xlsxflow ingest returns/        读取交回的压缩包，存入 evidence/
     """
 
 
@@ -1596,9 +1596,9 @@ def evidence_group() -> None:
 @click.option("--unit", "units", multiple=True, help="只写此单位（可重复）。One unit only.")
 @ROUND_KEY
 def evidence_skeleton(out_dir, units, key_file) -> None:
-    """在每个单位的工作簿旁写出佐证材料目录（按指标分文件夹）和同名 .zip。Write skeletons.
+    """每个单位工作簿旁的佐证材料目录和 .zip。Evidence skeletons.
 
-    每个文件夹名为“序号 指标名称”，附说明.txt 和签名清单 xlsxflow-manifest.txt。
+    按指标分文件夹（“序号 指标名称”），附说明.txt 和签名清单 xlsxflow-manifest.txt。
     One folder per section and item, a 说明.txt and a signed manifest.
     """
     from .evidence.skeleton import write_skeletons

@@ -804,6 +804,7 @@ def _evidence_archive(
     if not is_evidence(members):
         return False
     record.issues.clear()  # not a container of workbooks after all
+    record.reason = ""
     record.mail = mail or None  # the message it came in: its unit's workbook came in it too
     open_evidence(record, members, ctx, record.sha256)
     return True

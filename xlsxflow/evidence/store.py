@@ -33,6 +33,9 @@ from .skeleton import skeleton_name
 
 INDEX = "index.json"
 DIGEST_CHARS = 16
+# A document's (or a unit's subfolder's) name is kept to this many characters: with the
+# folders of tree.py it keeps a stored path within Windows' 260 (a choice; seeds silent).
+NAME_CHARS = 80
 
 
 def unit_dir_name(unit_id: str, unit_name: str) -> str:
@@ -97,7 +100,7 @@ def _write(target: Path, documents, folders: list[str]) -> None:
     try:
         taken: set[str] = set()
         for d in documents:
-            rest = "/".join(safe_filename(p, 120) for p in d.rest.split("/"))
+            rest = "/".join(safe_filename(p, NAME_CHARS) for p in d.rest.split("/"))
             path = posixpath.join(d.folder, rest)
             stem, dot, ext = path.rpartition(".")
             n = 1
@@ -122,6 +125,8 @@ def _write_index(evidence_dir: Path, report, names: dict[str, str]) -> None:
         index = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         index = {}
+    if not isinstance(index, dict) or index.get("round_id") != report.round_id:
+        index = {}  # another round's evidence: not this round's current archives
     units = index.setdefault("units", {})
     for uid, ev in current_evidence(report.files).items():
         units[uid] = {
