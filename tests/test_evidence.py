@@ -340,10 +340,19 @@ def test_archive_without_manifest_tied_by_the_workbook_in_the_same_mail(
     )  # fmt: skip
     message.add_attachment(bare, maintype="application", subtype="zip", filename="材料.zip")
     alone = zip_of({f"{item}/01 文件.pdf": PDF})
-    report = ingest_entries(tmp_path, ctx, {"czj.eml": bytes(message), "x/alone.zip": alone})
+    batch = zip_of({"01 第一批/CZJ.xlsx": filled_czj.read_bytes()})
+    report = ingest_entries(
+        tmp_path,
+        ctx,
+        {"czj.eml": bytes(message), "x/alone.zip": alone, "y/01 第一批.zip": batch},
+    )
     rec = record_of(report, "czj.eml/材料.zip")
     assert rec.status == "skipped" and rec.unit_id == "CZJ"
     assert rec.evidence.how == "message" and rec.evidence.documents[0].folder == item
+    batch = record_of(report, "y/01 第一批.zip")  # returns in a numbered folder: not evidence
+    assert batch.issues[0].code == "file-archive-container"
+    inner = record_of(report, "y/01 第一批.zip/01 第一批/CZJ.xlsx")  # read as a workbook
+    assert inner.status == "duplicate"  # of the one in the mail
     lone = record_of(report, "x/alone.zip")
     assert (lone.status, lone.issues[-1].code) == ("rejected", "evidence-untied")
     assert lone.reason == render("evidence-untied")

@@ -112,10 +112,20 @@ def manifest_member(members: list[Member]) -> Member | None:
 
 
 def is_evidence(members: list[Member]) -> bool:
-    """A manifest inside, or files in folders numbered like the skeleton's."""
+    """A manifest inside, or files two numbered folders deep as in the skeleton
+    ("01 领导班子建设/02 …/x.pdf"; an archive of returns in "01 第一批/" stays one)."""
     if manifest_member(members) is not None:
         return True
-    return any(any(_NUMBERED.match(part) for part in m.name.split("/")[:-1]) for m in members)
+    return any(_numbered_depth(m.name.split("/")[:-1]) >= 2 for m in members)
+
+
+def _numbered_depth(folders: list[str]) -> int:
+    """The longest run of consecutive numbered folders."""
+    best = run = 0
+    for part in folders:
+        run = run + 1 if _NUMBERED.match(part) else 0
+        best = max(best, run)
+    return best
 
 
 def open_evidence(
