@@ -3,7 +3,8 @@
 A ``.zip`` in the returns folder (or attached to a saved message) is an evidence
 archive, not an archive of workbooks, when it holds the signed manifest
 (:data:`~.manifest.MANIFEST`, at its top or in its one top folder), or when its files
-lie in folders numbered like the skeleton's ("01 领导班子建设/…").  Its members were
+lie two numbered folders deep like the skeleton's ("01 领导班子建设/02 …/x.pdf"; a batch
+of workbooks in "01 第一批/" is still an archive of workbooks).  Its members were
 read by ``archives.py`` within the returned-file limits (traversal, absolute paths,
 links, encryption, nesting, size and ratio, GBK names); nothing is extracted here —
 only :mod:`.store` writes, and only below the office's evidence folder.
