@@ -16,7 +16,7 @@ from urllib.parse import unquote
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import fill, ingest_entries, make_round, record_of
+from conftest import fill, ingest_entries, libreoffice_convert, make_round, record_of
 
 from xlsxflow.cli import main
 from xlsxflow.demo import run_demo
@@ -467,3 +467,25 @@ def test_commands_skeleton_then_ingest_store_beside_the_summary(tmp_path, monkey
     index = read_index("out/evidence")
     assert (Path("out/evidence") / index["CZJ"].folder / item / "01 文件.pdf").read_bytes() == PDF
     assert "佐证" in openpyxl.load_workbook("out/summary.xlsx").sheetnames
+
+
+def test_libreoffice_reads_the_links_as_the_stored_folders(
+    evidence_round, filled_czj, tmp_path, soffice
+):
+    """LibreOffice, as a reviewer's program, opens the summary: each 打开 link of the 佐证
+    sheet, relative to the summary, is the item's stored folder."""
+    folder, result, ctx, skeletons = evidence_round
+    items = item_folders(ctx, "CZJ")
+    archive = explorer_zip(skeletons["CZJ"].folder, {f"{items[0].path}/01 文件.pdf": PDF})
+    report = ingest_entries(tmp_path, ctx, {"a.zip": archive, filled_czj.name: filled_czj})
+    out = tmp_path / "out"
+    store_beside_summary(report, ctx.roster, out / "summary.xlsx")
+    write_summary(report, ctx.rubric, ctx.roster, out / "summary.xlsx")
+    libreoffice_convert(soffice, [out / "summary.xlsx"], tmp_path / "lo", tmp_path / "p", "fods")
+    text = (tmp_path / "lo" / "summary.fods").read_text(encoding="utf-8")
+    hrefs = [unquote(h) for h in re.findall(r'xlink:href="([^"]+)"', text) if "evidence" in h]
+    stored = out / "evidence" / record_of(report, "a.zip").evidence.stored_at
+    wanted = {(stored / f.path).resolve() for f in items} | {stored.resolve()}
+    found = {(out / h).resolve() for h in hrefs}
+    assert wanted == found
+    assert all((out / h).is_dir() for h in hrefs)
