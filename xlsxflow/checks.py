@@ -86,6 +86,14 @@ def read_signed_identity(
     # LibreOffice saves "veryHidden" as "hidden"; only a visible sheet was unhidden by hand.
     if info.state == "visible":
         issues.append(here("tamper-meta-visible", sheet=META_SHEET))
+    return identity_from_rows(rows, ctx, here, kind, issues)
+
+
+def identity_from_rows(
+    rows: dict[str, str], ctx: RoundContext, here: Where, kind: str, issues: list[Issue]
+) -> tuple[Identity | None, list[Issue]]:
+    """The signed identity in ``rows`` (field → value, and ``signature``), checked as
+    :func:`read_signed_identity` does; also an evidence archive's manifest's."""
     signature = rows.get("signature", "").strip()
     if not signature:
         return None, [*issues, here("identity-signature-missing")]

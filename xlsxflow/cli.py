@@ -456,6 +456,12 @@ def generate(
 )
 @REGISTER_FILE
 @NO_REGISTER
+@click.option(
+    "--evidence",
+    "evidence_dir",
+    type=click.Path(file_okay=False),
+    help="存放交回的佐证材料的文件夹（默认：汇总表旁的 evidence/）。Evidence store.",
+)
 def ingest(
     returns_dir,
     out_file,
@@ -472,6 +478,7 @@ def ingest(
     max_memory_mb,
     register_file,
     no_register,
+    evidence_dir=None,
 ) -> None:
     """核验 RETURNS_DIR 中的每个文件，写出评审汇总表。Check returns, write the summary.
 
@@ -535,6 +542,11 @@ def ingest(
         finally:
             if register is not None:
                 register.close()
+        from .evidence.store import store_beside_summary
+
+        if evidence_dir and _inside(Path(evidence_dir), returns):
+            raise click.UsageError(f"{evidence_dir} 位于报送文件夹内。Outside the returns folder.")
+        stored_in, _ = store_beside_summary(report, ctx.roster, out_file, evidence_dir)
         outcome, review_ok = None, True
         if ctx.round is not None:  # every form decided; reviewed ones read 尚未评审 until reviewed
             review, review_ok = review_for_ingest(ctx.round)
@@ -568,6 +580,8 @@ def ingest(
         _echo_issues(report.notes)
         _echo_other_rounds(report, returns_dir)
         click.echo(f"汇总表 summary: {Path(out_file).resolve()}")
+        if stored_in is not None:
+            click.echo(f"佐证材料 evidence: {stored_in.resolve()}")
         if report_file:
             click.echo(f"报告 report: {Path(report_file).resolve()}")
         sys.exit(max(report.exit_code, 0 if review_ok else 1))
@@ -772,6 +786,9 @@ def review_ingest(
                 register.close()
         units, reviews = read.units, read.reviews
         outcome = decide(read.round.ctx.round, read.round.review, units, reviews)
+        from .evidence.store import store_beside_summary  # 佐证材料 read with the returns
+
+        stored_in, _ = store_beside_summary(units, read.round.ctx.roster, out_file)
         write_summary(
             units,
             None,
@@ -789,6 +806,8 @@ def review_ingest(
             click.echo(line)
         _echo_issues(reviews.warnings)
         click.echo(f"汇总表 summary: {Path(out_file).resolve()}")
+        if stored_in is not None:
+            click.echo(f"佐证材料 evidence: {stored_in.resolve()}")
         if report_file:
             click.echo(f"报告 report: {Path(report_file).resolve()}")
         sys.exit(review_exit_code(units, reviews, outcome))
@@ -1041,6 +1060,11 @@ def _server_options(kind: str, default_port: int):
     show_default=True,
     help="附件大于此值（MB）不发送。Largest attachment.",
 )
+@click.option(
+    "--evidence",
+    is_flag=True,
+    help="同时附上单位的佐证材料压缩包（xlsxflow evidence skeleton 生成）。Attach the evidence .zip.",
+)
 def send(
     folder,
     host,
@@ -1056,6 +1080,7 @@ def send(
     only,
     rate,
     max_attachment_mb,
+    evidence,
 ) -> None:
     """把 FOLDER 中的工作簿发给名单中的各单位。Email each unit its workbook.
 
@@ -1103,6 +1128,7 @@ def send(
                 rate_per_minute=rate,
                 max_attachment_bytes=int(max_attachment_mb * 1024 * 1024),
                 progress=bar.update,
+                evidence=evidence,
             )
         labels = {
             "sent": "已发送 sent",
@@ -1642,6 +1668,46 @@ def key(key_file) -> None:
         existed = path.exists()
         k = load_key(path, create=True)
         click.echo(f"{path}  fingerprint {key_id(k)}" + ("" if existed else "  (new)"))
+
+
+# -- evidence (佐证材料) --------------------------------------------------------------
+
+
+@main.group("evidence")
+def evidence_group() -> None:
+    """佐证材料：每个单位一个按指标分文件夹的压缩包。Evidence archives per unit.
+
+    \b
+    在本轮目录中 In the round's folder, after xlsxflow generate:
+      xlsxflow evidence skeleton      工作簿旁的佐证材料目录和 .zip
+      xlsxflow send --evidence …      邮件同时附上佐证材料压缩包
+      xlsxflow ingest returns/        读取交回的压缩包，存入 evidence/
+    """
+
+
+@evidence_group.command("skeleton")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="写入的文件夹（默认：本轮工作簿所在文件夹）。Folder (default: the workbooks').",
+)
+@click.option("--unit", "units", multiple=True, help="只写此单位（可重复）。One unit only.")
+@ROUND_KEY
+def evidence_skeleton(out_dir, units, key_file) -> None:
+    """每个单位工作簿旁的佐证材料目录和 .zip。Evidence skeletons.
+
+    按指标分文件夹（“序号 指标名称”），附说明.txt 和签名清单 xlsxflow-manifest.txt。
+    One folder per section and item, a 说明.txt and a signed manifest.
+    """
+    from .evidence.skeleton import write_skeletons
+    from .round import open_round
+
+    with _handled():
+        ctx = open_round(key_path=key_file)
+        folder = Path(out_dir) if out_dir else ctx.record.resolve(Path("."), ctx.record.out_dir)
+        written = write_skeletons(ctx, folder, list(units) or None, ctx.record.lang)
+        click.echo(render("evidence-skeleton-done", count=len(written), path=folder))
 
 
 if __name__ == "__main__":  # pragma: no cover

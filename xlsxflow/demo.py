@@ -101,7 +101,7 @@ def run_demo(
     key = folder / "demo-secret.key"
     roster = shipped_dir("samples") / "roster.csv"
     workbooks, returns = folder / "workbooks", folder / "returns"
-    for old in (workbooks, returns):  # a fresh run each time
+    for old in (workbooks, returns, folder / "evidence"):  # a fresh run each time
         _clear(old)
     round_file = shipped_round(rubric)
     if round_file is not None and levels_round(round_file):
@@ -161,12 +161,19 @@ def _run_round_demo(folder, round_file, key, workbooks, returns, lang, echo) -> 
     )
     ctx = open_round(workdir=folder, key_path=key)
     planted = make_round_returns(gen.files, ctx.round, returns, lang=lang)
+    from .evidence.samples import sample_evidence  # 佐证材料 (issue 15): one unit sends it
+
+    planted += filter(None, [sample_evidence(ctx, workbooks, returns)])
     echo(f"2. 示例报送 sample returns → {returns}（其中有意设置的问题 planted problems:）")
     for p in planted:
         echo(f"     {p.unit_id or '—':<8} {p.what}")
     said: list[str] = []  # before ingest (its bars, its 历史 sheet), said under step 3
     register = _demo_register(folder, ctx.round, said.append)
     report = _ingest_with(register, returns, ctx, command=f"xlsxflow demo {folder}")
+    from .evidence.store import store_beside_summary
+
+    if stored := store_beside_summary(report, ctx.roster, folder / "summary.xlsx")[0]:
+        said.append(f"   佐证材料 evidence → {stored}")
     ledger = Ledger.open(folder)
     ledger.record(report, "returns")
     echo(f"3. 读取 ingest：{files_line(report)}")
@@ -205,7 +212,15 @@ def _review_demo(folder, ctx, review, ledger, returns, key, lang, echo, register
     for old in (books, back):
         _clear(old)
     accepted = ledger.accepted(ctx.record.round_id)
-    generated = write_reviewer_workbooks(ctx, review, accepted, books, lang=lang)
+    evidence = folder / "evidence"  # 佐证材料 stored by the ingest above: linked per item
+    generated = write_reviewer_workbooks(
+        ctx,
+        review,
+        accepted,
+        books,
+        lang=lang,
+        evidence_dir=evidence if evidence.is_dir() else None,
+    )
     lines = generate_lines(generated)
     echo("4. " + lines[0])
     for line in lines[1:]:
@@ -230,6 +245,9 @@ def _review_demo(folder, ctx, review, ledger, returns, key, lang, echo, register
             read = read_reviews(back, workdir=folder, key_path=key, register=reg)
     outcome = decide(ctx.round, review, read.units, read.reviews)
     summary, report_path = folder / "summary.xlsx", folder / "report.json"
+    from .evidence.store import store_beside_summary
+
+    store_beside_summary(read.units, ctx.roster, summary)  # the 佐证 sheet's links
     write_summary(read.units, None, ctx.roster, summary, lang, outcome, key=ctx.key)
     write_report_json(read.units, report_path, outcome, read.reviews)
     echo(f"6. 核验评审 review ingest：{files_line(read.reviews, REVIEW_FILES)}")

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from .archives import MAX_DEPTH, Budget, Member, is_archive, read_archive, unsupported_archive
 from .checks import (
@@ -87,6 +88,7 @@ class FileRecord:
     # A ballot file's serial, or ``录入表:<evaluation>/<group>`` for a clerk's tally: with
     # ``unit_id`` (the branch) it says which files are copies or newer versions of another.
     serial: str = ""
+    evidence: Any = None  # an evidence archive (佐证材料): its EvidenceReturn (evidence/)
 
     @property
     def submission(self) -> Submission | None:
@@ -127,6 +129,8 @@ class FileRecord:
             d["changes"] = self.changes
         if self.mail:
             d["mail"] = {k: self.mail.get(k, "") for k in ("from", "date", "message_id", "subject")}
+        if self.evidence is not None:
+            d["evidence"] = self.evidence.to_dict()
         return d
 
 
@@ -186,6 +190,12 @@ class IngestReport:
             for i in f.issues
         )
         rejected = any(f.status == "rejected" for f in self.files)
+        errors = errors or any(  # an evidence archive's (佐证材料) errors: required documents
+            i.severity == Severity.ERROR
+            for f in self.files
+            if f.evidence is not None
+            for i in f.issues
+        )
         return 1 if errors or rejected or self.missing or self.warnings else 0
 
     def to_dict(self) -> dict:
@@ -730,7 +740,8 @@ def read_folder(
                     continue
                 record, members = _open_archive(record, item.data, limits, budget)
                 records.append(record)
-                inside(rel, members, info, depth + 1, budget)
+                if not _evidence_archive(record, members, ctx, info):
+                    inside(rel, members, info, depth + 1, budget)
             else:
                 read_later(Attached(item.name, item.data, item.mtime), rel, info)
 
@@ -745,7 +756,8 @@ def read_folder(
             budget = Budget(limits)
             record, members = _open_archive(_stat_record(path, rel), data, limits, budget)
             records.append(record)
-            inside(rel, members, read_mail_record(path), 1, budget)
+            if not _evidence_archive(record, members, ctx, read_mail_record(path)):
+                inside(rel, members, read_mail_record(path), 1, budget)
         else:
             read_later(path, rel, read_mail_record(path))
             continue
@@ -763,8 +775,15 @@ def read_folder(
         cache.save()
         if stats is not None:
             stats["reused"] = cache.hits
+    evidence = [r for r in records if r.evidence is not None]
+    if evidence:  # 佐证材料: tied to their unit and placed before the rejected are tied
+        from .evidence.reading import check_evidence, tie_evidence
+
+        tie_evidence(records, ctx)
     tie_rejected(records, ctx)
     resolve_duplicates(records)
+    if evidence:
+        check_evidence(records, ctx)
     newest = {r.path: r for r in records if r.status == "accepted"}
     for rec in records:
         if (
@@ -807,6 +826,24 @@ def _archive_data(path: Path, limits: Limits) -> bytes | None:
     except OSError:
         return None
     return data if is_archive(path.name, data) else None
+
+
+def _evidence_archive(
+    record: FileRecord, members: list[Member], ctx: RoundContext, mail: dict | None
+) -> bool:
+    """Is this opened .zip a unit's evidence archive (佐证材料)?  Then its record is one
+    (``evidence/reading.py``) and its members are not read as workbooks."""
+    if ctx.reviewing is not None or ctx.balloting is not None or not members:
+        return False
+    from .evidence.reading import is_evidence, open_evidence
+
+    if not is_evidence(members):
+        return False
+    record.issues.clear()  # not a container of workbooks after all
+    record.reason = ""
+    record.mail = mail or None  # the message it came in: its unit's workbook came in it too
+    open_evidence(record, members, ctx, record.sha256)
+    return True
 
 
 def _open_archive(record: FileRecord, data: bytes, limits: Limits, budget: Budget):

@@ -236,6 +236,9 @@ class Layout:
     # Inputs with the same validation share one (a ballot's or tally's thousands of cells:
     # one per cell would make writing them slow); the tip's title is dropped where it differs.
     shared_validations: bool = False
+    # Hyperlinks beside the sheet (a reviewer's sheet: each item's evidence folder, column H):
+    # (row, col, target, text); drawn by the writer, not part of what a return is compared to.
+    links: tuple[tuple[int, int, str, str], ...] = ()
 
     @property
     def subtitle(self) -> str:

@@ -188,6 +188,7 @@ def compose(
     attachment: Path,
     *,
     domain: str = "xlsxflow.local",
+    extra: tuple[Path, ...] = (),
 ) -> MIMEMultipart:
     """A message Outlook, Foxmail, WPS mail and webmail all show right.
 
@@ -202,15 +203,16 @@ def compose(
     msg["Date"] = formatdate(localtime=True)
     msg["Message-ID"] = make_msgid(domain=address.rpartition("@")[2] or domain)
     msg.attach(MIMEText(body, "plain", "utf-8"))
-    part = MIMEBase(*XLSX_TYPE)
-    encoded = Header(attachment.name, "utf-8", maxlinelen=10_000).encode()
-    part.set_param("name", encoded)
-    part.set_payload(attachment.read_bytes())
-    encoders.encode_base64(part)
-    part["Content-Disposition"] = (
-        f"attachment; filename=\"{encoded}\"; filename*=utf-8''{quote(attachment.name)}"
-    )
-    msg.attach(part)
+    for path in (attachment, *extra):  # extra: the unit's 佐证材料 .zip (send --evidence)
+        part = MIMEBase(*(("application", "zip") if path.suffix == ".zip" else XLSX_TYPE))
+        encoded = Header(path.name, "utf-8", maxlinelen=10_000).encode()
+        part.set_param("name", encoded)
+        part.set_payload(path.read_bytes())
+        encoders.encode_base64(part)
+        part["Content-Disposition"] = (
+            f"attachment; filename=\"{encoded}\"; filename*=utf-8''{quote(path.name)}"
+        )
+        msg.attach(part)
     return msg
 
 
@@ -320,8 +322,12 @@ def send_workbooks(
     rate_per_minute: float | None = None,
     max_attachment_bytes: int = 20 * 1024 * 1024,
     progress: Callable[[int], None] | None = None,
+    evidence: bool = False,
 ) -> SendReport:
-    """Email each unit its own workbook from ``folder`` (or write .eml files with ``dry_run_dir``)."""
+    """Email each unit its own workbook from ``folder`` (or write .eml files with ``dry_run_dir``).
+
+    ``evidence``: attach the unit's 佐证材料 skeleton .zip beside its workbook too
+    (``xlsxflow evidence skeleton``); a unit without one is not sent to (failed, says why)."""
     pairs, _ = pair_units(folder, roster)
     only = set(only)
     if only:
@@ -340,6 +346,19 @@ def send_workbooks(
                 progress(1)
             data = path.read_bytes()
             sha = hashlib.sha256(data).hexdigest()
+            extra: tuple[Path, ...] = ()
+            if evidence:
+                from .evidence.skeleton import skeleton_name
+
+                archive = path.parent / f"{skeleton_name(unit.unit_id, unit.name)}.zip"
+                if not archive.is_file():
+                    line.status = "failed"
+                    line.detail = (
+                        f"没有佐证材料压缩包 {archive.name}（先运行 xlsxflow evidence skeleton）"
+                    )
+                    continue
+                extra = (archive,)
+                data += archive.read_bytes()  # both count towards the attachment limit
             if not unit.email:
                 line.status, line.detail = "skipped", "名单中没有邮箱"
                 continue
@@ -351,7 +370,7 @@ def send_workbooks(
                 line.status, line.detail = "already-sent", "此前已发送（--resend 可重发）"
                 continue
             subject, body = template.render(_fields(unit, path, round_title, deadline))
-            msg = compose(sender, unit.email, subject, body, path)
+            msg = compose(sender, unit.email, subject, body, path, extra=extra)
             if dry_run_dir:
                 dry_run_dir.mkdir(parents=True, exist_ok=True)
                 target = (
@@ -508,9 +527,8 @@ def save_attachment(out_dir: Path, name: str, data: bytes, info: dict) -> tuple[
         if existing is not None:
             return existing, False
     stem = safe_filename(Path(name).stem, 80)
-    suffix = (
-        Path(name).suffix.lower() if Path(name).suffix.lower() in SPREADSHEET_SUFFIXES else ".xlsx"
-    )
+    kept = (*SPREADSHEET_SUFFIXES, ".zip")  # a .zip: workbooks or a unit's 佐证材料
+    suffix = Path(name).suffix.lower() if Path(name).suffix.lower() in kept else ".xlsx"
     target = out_dir / f"{sha[:16]}_{stem}{suffix}"
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(target, data, durable=False)

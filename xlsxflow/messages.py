@@ -1025,6 +1025,52 @@ CATALOGUE: dict[str, Message] = {
     "publish-done": Message(
         I, "已发布：公示 {approved} 个（共 {total} 个对象），文件写入 {path}。"
     ),
+    # ---- evidence archives (佐证材料, xlsxflow/evidence/) ------------------------------------
+    "evidence-skeleton-done": Message(I, "已为 {count} 个单位写出佐证材料目录和压缩包（{path}）。"),
+    "evidence-skeleton-no-round": Message(
+        E, "找不到本轮记录，无法生成佐证材料目录。请先运行 xlsxflow generate。"
+    ),
+    "evidence-signature-invalid": Message(
+        E,
+        "佐证材料压缩包的清单文件（xlsxflow-manifest.txt）被改动或签名不符。"
+        "请使用下发的佐证材料目录，清单文件不要修改。",
+    ),
+    "evidence-other-round": Message(
+        E, "这是其他轮次（{found}）的佐证材料，本轮为 {expected}。请使用本轮下发的佐证材料目录。"
+    ),
+    "evidence-recorded-round": Message(
+        E,
+        "这是本目录记录的另一轮次“{title}”（{found}，生成于 {when}）的佐证材料，"
+        "本次汇总的是 {expected}。",
+    ),
+    "evidence-rubric-mismatch": Message(
+        E, "佐证材料目录的评分表版本不符：压缩包为 {found}，本轮为 {expected}。"
+    ),
+    "evidence-unknown-unit": Message(E, "佐证材料所属单位编号“{unit_id}”不在本轮名单中。"),
+    "evidence-untied": Message(
+        E,
+        "压缩包中没有清单文件，同一邮件或文件夹中也没有本单位的工作簿，"
+        "无法确定是哪个单位的佐证材料。请使用下发的佐证材料目录打包报送。",
+    ),
+    "evidence-received": Message(
+        I, "佐证材料压缩包（{unit}）：{count} 份材料，按{how}认定，见汇总表“佐证”。"
+    ),
+    "evidence-missing": Message(W, "“{item}”自评 {score} 分，但文件夹“{folder}”中没有佐证材料。"),
+    "evidence-missing-required": Message(
+        E, "“{item}”自评 {score} 分，但文件夹“{folder}”中没有佐证材料（评分表要求每项须有佐证）。"
+    ),
+    "evidence-bad-name": Message(
+        W, "文件名“{name}”不合规范：应为“两位数序号 主题”，如“01 创建领导小组文件.pdf”。"
+    ),
+    "evidence-bad-type": Message(
+        W, "“{name}”的类型（{suffix}）不在允许之列（文档、图片、音频、视频），未存入佐证材料。"
+    ),
+    "evidence-empty-file": Message(W, "“{name}”是空文件（0 字节），未存入佐证材料。"),
+    "evidence-outside-folder": Message(
+        W, "“{name}”不在任何指标文件夹中（应放入对应指标的文件夹），未计入任何指标。"
+    ),
+    "evidence-duplicate": Message(I, "同一份材料出现在多个指标中：{places}。"),
+    "evidence-stored": Message(I, "佐证材料已存入 {path}（{count} 份）。"),
 }
 
 

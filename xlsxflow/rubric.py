@@ -389,6 +389,10 @@ class Rubric(_Model):
     # The longest 佐证材料或备注 per item: each item's row is drawn tall enough to show
     # and print a note of this length in full.
     note_max_length: int = Field(default=100, ge=1, le=500)
+    # 佐证材料 (issue 15): an item scored above zero with no document in its folder of the
+    # returned evidence archive is an error, not a warning.  Left out of the content hash
+    # while false, so earlier rubrics keep their hash.
+    evidence_required: bool = False
     total: float = Field(default=0, ge=0, le=10000)
     sections: list[Section] = []
     indicators: list[Indicator] = []
@@ -502,7 +506,8 @@ class Rubric(_Model):
     def content_hash(self) -> str:
         """Hash of everything that shapes the workbook and the scoring."""
         payload = self.model_dump(mode="json", exclude={"notes", "source"})
-        for key in _CONDITION_KEYS:  # absent while unused: earlier rubrics keep their hash
+        for key in (*_CONDITION_KEYS, "evidence_required"):  # absent while unused: earlier
+            # rubrics keep their hash
             if payload.get(key) == Rubric.model_fields[key].default:
                 payload.pop(key, None)
         text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -524,6 +524,11 @@ def summary_bytes(
             unit_columns=(0, 1),
         )
 
+    # 佐证 (evidence archives read: per unit and item, linked to its folder) ------------
+    from .evidence.sheets import evidence_sheet
+
+    evidence_sheet(s, report, names, lang)
+
     # 文件 ----------------------------------------------------------------------------
     files_sheet(s, report.round_title, files)
     s.full_text_sheet(report.round_title)
@@ -912,6 +917,9 @@ def _detail_rows(
         repeat=2 if nominee else 1,  # the unit (and nominee) on every page
     )
     ws.freeze_panes(1, 3 if nominee else 2)
+    from .evidence.sheets import detail_links  # 佐证材料 (issue 15): a column of links
+
+    detail_links(s, ws, results, report, len(headers), lang)
 
 
 def _round_sheets(s: _Sheets, report, lang: str, outcome=None) -> None:

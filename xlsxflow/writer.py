@@ -477,6 +477,21 @@ def workbook_bytes(book: BookLayout | Layout, identity: Identity, key: bytes) ->
     return buffer.getvalue()
 
 
+def _draw_links(wb, ws, layout: Layout, formats: dict) -> None:
+    """The layout's hyperlinks (xlsxflow's own targets; a link without one is a heading)."""
+    link = wb.add_format(
+        {**_BASE_FONT, "font_size": 10, "font_color": "#0563C1", "underline": 1, "border": 1,
+         "valign": "vcenter", "align": "center", "text_wrap": True}
+    )  # fmt: skip
+    for col in sorted({col for _, col, _, _ in layout.links}):
+        ws.set_column(col, col, 12)
+    for row, col, target, text in layout.links:
+        if target:
+            ws.write_url(row, col, target, link, text)
+        else:
+            ws.write_string(row, col, text, formats["header"])
+
+
 def _draw_sheet(wb, ws, meta, layout: Layout, roles: dict, formats: dict, long_lists) -> None:
     """Cells, names, validations, row heights and print setup of one sheet."""
     # A round's sheets repeat the same ids: their names are local to the sheet.
@@ -543,6 +558,8 @@ def _draw_sheet(wb, ws, meta, layout: Layout, roles: dict, formats: dict, long_l
     if layout.repeat_header:
         ws.repeat_rows(layout.header_row)
     ws.print_area(0, 0, layout.last_row, layout.last_col)
+    if layout.links:  # evidence folders beside a reviewer's sheet (evidence/sheets.py)
+        _draw_links(wb, ws, layout, formats)
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
     ws.center_horizontally()
     ws.set_footer(f"&C{t('footer', layout.lang)}")

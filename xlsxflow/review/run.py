@@ -84,8 +84,15 @@ def generate_reviews(
                 for r in unknown
             ]
         )
+    evidence = Path(rr.workdir) / "evidence"  # where ingest stored the 佐证材料 by default
     return write_reviewer_workbooks(
-        rr.ctx, rr.review, accepted, Path(out_dir), reviewer_ids or None, progress
+        rr.ctx,
+        rr.review,
+        accepted,
+        Path(out_dir),
+        reviewer_ids or None,
+        progress,
+        evidence_dir=evidence if (evidence / "index.json").is_file() else None,
     )
 
 

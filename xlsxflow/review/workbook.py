@@ -907,13 +907,19 @@ def reviewer_book(
     entries: list[SheetEntry],
     submission_of: Callable[[str], Submission | None],
     lang: str = "zh",
+    links: Callable | None = None,
 ) -> BookLayout:
     """A reviewer's workbook: a sheet per entry, from the return with the entry's hash
-    (the same for every reviewer of the same units: the reviewer comes from the identity)."""
+    (the same for every reviewer of the same units: the reviewer comes from the identity).
+
+    ``links(unit_id, unit_sheet, layout)``: hyperlinks beside each sheet (the items'
+    evidence folders, ``evidence/sheets.py``), not part of what the return is compared to."""
     sheets = []
     for entry in entries:
         sub = submission_of(entry.return_hash)
         layout = entry_layout(rnd, review, entry, sub, lang) if sub else None
+        if layout is not None and links is not None:
+            layout = replace(layout, links=links(entry.unit_id, sub.sheet, layout))
         if layout is not None:
             sheets.append(layout)
     return BookLayout(tuple(sheets), t("review_subject", lang, title=rnd.spec.title))
@@ -970,8 +976,11 @@ def write_reviewer_workbooks(
     reviewer_ids: Iterable[str] | None = None,
     progress: Callable[[int], None] | None = None,
     lang: str = "zh",
+    evidence_dir: Path | None = None,
 ) -> ReviewGenerated:
     """One workbook per reviewer into ``out_dir``, swapped in whole (``StagedDir``).
+
+    ``evidence_dir``: the office's evidence store; each item links to its folder there.
 
     ``accepted``: the latest ingest's accepted unit sheets (``Ledger.accepted``).
     With ``reviewer_ids`` only those reviewers' workbooks are rewritten; files that
@@ -1026,6 +1035,11 @@ def write_reviewer_workbooks(
         and on a partial rewrite the other reviewers' workbooks."""
         return entry.name not in ours or (partial and entry.name not in names)
 
+    evidence_links = None
+    if evidence_dir is not None:  # 佐证材料 (issue 15): links to the stored folders
+        from ..evidence.sheets import review_links
+
+        evidence_links = review_links(evidence_dir, out_dir, lang)
     staged = StagedDir(out_dir, carry=carry)
     # The reviewers of one 测评组 get the same sheets: render them once, stamp each
     # reviewer's identity into a copy, and let the rendering go before the next group's.
@@ -1035,7 +1049,9 @@ def write_reviewer_workbooks(
         groups.setdefault(identity.sheets, []).append((reviewer, identity))
     try:
         for sheets, members in groups.items():
-            book = reviewer_book(rnd, review, parse_sheets(sheets), submissions.get, lang)
+            book = reviewer_book(
+                rnd, review, parse_sheets(sheets), submissions.get, lang, evidence_links
+            )
             stamper = WorkbookStamper(book, members[0][1], ctx.key)
             for reviewer, identity in members:
                 name = reviewer_filename(reviewer)
