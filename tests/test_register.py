@@ -812,6 +812,35 @@ def test_a_reused_file_takes_the_mail_record_beside_it_as_it_is_now(
     run.reg.close()
 
 
+def test_a_remembered_record_comes_back_equal_from_its_stored_form(
+    round_dir, tmp_path, monkeypatch
+):
+    import pickle
+
+    from xlsxflow.messages import make_issue
+    from xlsxflow.register.readcache import decode, encode
+
+    run = _Counted(round_dir, tmp_path, monkeypatch)
+    (run.returns / "junk.xlsx").write_bytes(b"PK\x03\x04 broken")
+    (run.returns / "notes.txt").write_text("不是报表", encoding="utf-8")
+    report, _ = run()
+    assert {f.status for f in report.files} == {"accepted", "rejected", "skipped"}
+    for record in report.files:  # plain values: stored as plain tuples, not pickled
+        blob = encode(record)
+        assert blob[:1] == b"M" and decode(blob) == record
+    odd = report.files[0]
+    odd.issues.append(make_issue("file-corrupt", file=odd.path, detail=OSError("磁盘错误")))
+    blob = encode(odd)  # an issue field that is no plain value: pickled, equal all the same
+    assert blob[:1] == b"P" and repr(decode(blob)) == repr(odd)
+    odd.issues.pop()
+    odd.extra = "an attribute beside the fields"
+    assert encode(odd)[:1] == b"P" and decode(encode(odd)).extra == odd.extra
+    for bad in (b"", b"X" + pickle.dumps(odd), b"M" + b"\x00garbage"):
+        with pytest.raises((ValueError, EOFError)):  # then the file is read again
+            decode(bad)
+    run.reg.close()
+
+
 def test_a_round_files_history_section_is_checked_and_applied(tmp_path):
     import shutil
 
