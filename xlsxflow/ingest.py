@@ -789,8 +789,6 @@ def read_folder(
             and rec.superseded_by in newest
         ):
             rec.changes = diff_records(ctx, rec, newest[rec.superseded_by])
-    if cache is not None:
-        cache.settle()
     return records
 
 

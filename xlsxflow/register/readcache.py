@@ -166,7 +166,6 @@ class ReadCache:
     known: dict[tuple[str, str], tuple[bytes, str]] = field(default_factory=dict)
     new: list[tuple[str, str, bytes, str]] = field(default_factory=list)
     hits: int = 0
-    frozen: bool = False
 
     def __post_init__(self) -> None:
         self.paths = {path for _, path in self.known}
@@ -184,14 +183,16 @@ class ReadCache:
         known = {(r[0], r[1]): (r[2], r[3]) for r in rows}
         return cls(register, context, ctx.key, limits.max_file_bytes, known)
 
+    @staticmethod
     @contextlib.contextmanager
-    def loading(self):
+    def loading():
         """While the folder is walked and remembered records are loaded: no cyclic garbage
-        collection, and what was loaded is set aside from it afterwards (``gc.freeze``)
-        until :meth:`settle`.  10,000 records are ~250,000 objects that all stay alive;
-        the collector's passes over them, again and again while they were loaded and
-        scored, took a fifth of a re-ingest.  Files to read are read later, in the workers:
-        the pause only delays freeing what little cyclic garbage the walk may make."""
+        collection, and what was loaded goes straight to the collector's oldest generation
+        (``gc.freeze`` then ``gc.unfreeze``), where only its rare full passes look.
+        10,000 records are ~250,000 objects that all stay alive: left young, the
+        collector went over them again and again while they were loaded and scored, a
+        fifth of a re-ingest.  Files to read are read later, in the workers: the pause only
+        delays freeing what little cyclic garbage the walk itself may make."""
         enabled = gc.isenabled()
         gc.disable()
         try:
@@ -199,14 +200,8 @@ class ReadCache:
         finally:
             if enabled:
                 gc.freeze()
-                self.frozen = True
+                gc.unfreeze()
                 gc.enable()
-
-    def settle(self) -> None:
-        """The records loaded are the collector's again (in its oldest generation)."""
-        if self.frozen:
-            gc.unfreeze()
-            self.frozen = False
 
     def _mac(self, sha: str, rel: str, blob: bytes) -> str:
         """The entry's HMAC, over its row too: an entry moved to another file, name or
