@@ -716,7 +716,11 @@ def test_the_read_cache_rereads_when_the_key_roster_round_or_limits_change(
 
     run = _Counted(round_dir, tmp_path, monkeypatch)
     ctx, both = run.ctx, ["czj.xlsx", "jyj.xlsx"]
-    assert run()[1] == both and run()[1] == []
+    assert run()[1] == both
+    fds = Path("/proc/self/fd")
+    before = len(os.listdir(fds)) if fds.is_dir() else 0
+    assert run()[1] == []
+    assert (len(os.listdir(fds)) if fds.is_dir() else 0) == before  # none left open ahead
     last = ctx.roster.units[-1]
     changes = {
         "key": replace(ctx, key=b"another round key, another signature"),

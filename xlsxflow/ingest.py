@@ -747,8 +747,11 @@ def read_folder(
             else:
                 read_later(Attached(item.name, item.data, item.mtime), rel, info)
 
+    found = scan(returns_dir)
+    if cache is not None:  # the files it will hash: those read before under their name
+        cache.expect([p for p, rel, skip, _ in found if not skip and rel in cache.paths])
     with cache.loading() if cache is not None else contextlib.nullcontext():
-        for path, rel, skip, sidecar in scan(returns_dir):
+        for path, rel, skip, sidecar in found:
             suffix = _suffix(rel.rpartition("/")[2]).lower()
             if skip:
                 records.append(_skip(_stat_record(path, rel), make_issue(skip, file=rel)))

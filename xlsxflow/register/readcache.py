@@ -44,6 +44,8 @@ from ..sqlitedb import write
 NOT_REMEMBERED = {"file-timeout", "file-reader-crashed"}
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
+_ADVISE = getattr(os, "posix_fadvise", None)
+AHEAD = 32  # files whose reading is asked of the disk ahead of the one being hashed
 
 
 def context_digest(ctx, limits) -> str:
@@ -169,6 +171,10 @@ class ReadCache:
 
     def __post_init__(self) -> None:
         self.paths = {path for _, path in self.known}
+        self._order: dict[str, int] = {}
+        self._queue: list[str] = []
+        self._asked = 0  # files of the queue opened and asked ahead so far
+        self._opened: dict[str, int] = {}  # opened ahead, not yet hashed
 
     @classmethod
     def open(cls, register, ctx, limits) -> ReadCache | None:
@@ -183,9 +189,8 @@ class ReadCache:
         known = {(r[0], r[1]): (r[2], r[3]) for r in rows}
         return cls(register, context, ctx.key, limits.max_file_bytes, known)
 
-    @staticmethod
     @contextlib.contextmanager
-    def loading():
+    def loading(self):
         """While the folder is walked and remembered records are loaded: no cyclic garbage
         collection, and what was loaded goes straight to the collector's oldest generation
         (``gc.freeze`` then ``gc.unfreeze``), where only its rare full passes look.
@@ -198,6 +203,7 @@ class ReadCache:
         try:
             yield
         finally:
+            self._close_ahead()
             if enabled:
                 gc.freeze()
                 gc.unfreeze()
@@ -217,7 +223,7 @@ class ReadCache:
                 return None
             return hashlib.sha256(source.data).hexdigest(), source.mtime
         try:  # never waiting on a pipe or device named like a file read before
-            fd = os.open(source, os.O_RDONLY | _NONBLOCK | _BINARY)
+            fd = self._ahead(source)
         except OSError:
             return None
         try:  # one open, one fstat, one read for a file that is not being written to
@@ -234,6 +240,36 @@ class ReadCache:
             return None
         finally:
             os.close(fd)
+
+    def expect(self, paths: list[str]) -> None:
+        """The files :meth:`get` will hash, in order.  Each is asked of the disk a few files
+        ahead of its hashing (``posix_fadvise`` WILLNEED on its opened file), so a folder no
+        longer in the page cache is read with the disk kept busy, not one small file at a
+        time waiting for each (10,000 returns, cold: ~1.9 s without)."""
+        self._order = {path: n for n, path in enumerate(paths)}
+        self._queue = paths
+
+    def _ahead(self, path) -> int:
+        """The file opened to hash, the next ones opened and their reading asked ahead."""
+        at = self._order.get(path) if isinstance(path, str) else None
+        if at is not None and _ADVISE is not None:
+            while self._asked <= min(at + AHEAD, len(self._queue) - 1):
+                name = self._queue[self._asked]
+                self._asked += 1
+                try:
+                    fd = os.open(name, os.O_RDONLY | _NONBLOCK | _BINARY)
+                except OSError:
+                    continue
+                self._opened[name] = fd
+                with contextlib.suppress(OSError):
+                    _ADVISE(fd, 0, 0, os.POSIX_FADV_WILLNEED)
+        fd = self._opened.pop(path, None) if at is not None else None
+        return fd if fd is not None else os.open(path, os.O_RDONLY | _NONBLOCK | _BINARY)
+
+    def _close_ahead(self) -> None:
+        for fd in self._opened.values():
+            os.close(fd)
+        self._opened.clear()
 
     def get(self, source, rel: str):
         """The remembered record of this file, or None (then read it and :meth:`put`)."""
