@@ -3,6 +3,7 @@
 Run by hand (not a test):  python benchmarks/bench.py            # N = 1000, 10000 ballots
                            python benchmarks/bench.py -n 10000
                            python benchmarks/bench.py --only units,ballots --ballots 2000
+                           python benchmarks/bench.py --only reingest   # 10,000 re-ingested
 
 Each phase runs in its own process so its peak memory (max RSS) is its own:
   generate   xlsxflow writes N locked, signed workbooks
@@ -14,9 +15,16 @@ Each phase runs in its own process so its peak memory (max RSS) is its own:
   ingest-1w  the same, each file read in one isolated worker (time and memory limits)
   ingest     the same with the default isolation (one worker per core, at most 2)
   summary    the reviewers' summary workbook and report.json
+  calamine   python-calamine reading the 自评表 values only (issue #16's comparison; skipped
+             with a note when python-calamine is not installed: never a dependency)
+  lxml       every XML part of every return parsed by lxml, nothing checked (idem)
+  unzip      every part of every return inflated, nothing parsed: the floor
   ingest-reg the first ingest with the register (every file read and remembered)
   re-ingest  incremental re-ingest (issue #13): the same N unchanged returns again with the
              register: every file reused, none read; target <= 1 s for 10,000 returns
+reingest (--only reingest, --reingest N, default 10,000): the same setup in a folder of its own
+  (generate, fill, ingest-reg), then re-ingest --repeat times (default 3), then once more as
+  `xlsxflow ingest` does it: reading, the summary workbook and report.json, the ledger
   review-*   the review of a round file's form: N units, each scored by the 3 reviewers
              of its 测评组 (40 units a group): setup (round, ledger), generate the
              reviewer workbooks, fill them as a spreadsheet program saves them (setup),
@@ -37,6 +45,7 @@ import json
 import os
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -162,6 +171,65 @@ def phase_naive(work: Path, n: int) -> dict:
     return {"files": n, "seconds": time.perf_counter() - started}
 
 
+def _returns(work: Path) -> list[Path]:
+    return sorted((work / "returns").glob("*.xlsx"))
+
+
+def _missing(module: str, package: str) -> dict | None:
+    """A comparison loop whose library is not installed: skipped, with a note (the
+    comparison libraries are the benchmark's own, never xlsxflow's dependencies)."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        return {"skipped": f"{package} is not installed (pip install {package})"}
+    return None
+
+
+def phase_calamine(work: Path, n: int) -> dict:
+    """python-calamine (Rust) reading the values of the 自评表 sheet, no checks."""
+    if skipped := _missing("python_calamine", "python-calamine"):
+        return skipped
+    from python_calamine import CalamineWorkbook
+
+    started = time.perf_counter()
+    cells = 0
+    for path in _returns(work):
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("自评表").to_python()
+        cells += sum(len(row) for row in rows)
+    return {"files": n, "seconds": time.perf_counter() - started, "cells": cells}
+
+
+def phase_lxml(work: Path, n: int) -> dict:
+    """Every XML part of every return parsed by lxml in C (no DTD, no entities, no
+    network, no huge trees), nothing looked at: the cost of parsing alone."""
+    if skipped := _missing("lxml", "lxml"):
+        return skipped
+    from lxml import etree
+
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+    )
+    started = time.perf_counter()
+    parts = 0
+    for path in _returns(work):
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if info.filename.endswith((".xml", ".rels")):
+                    etree.fromstring(zf.read(info), parser)
+                    parts += 1
+    return {"files": n, "seconds": time.perf_counter() - started, "parts": parts}
+
+
+def phase_unzip(work: Path, n: int) -> dict:
+    """The floor: every part of every return read and inflated, nothing parsed."""
+    started = time.perf_counter()
+    size = 0
+    for path in _returns(work):
+        with zipfile.ZipFile(path) as zf:
+            size += sum(len(zf.read(info)) for info in zf.infolist())
+    return {"files": n, "seconds": time.perf_counter() - started, "bytes": size}
+
+
 def phase_ingest(work: Path, n: int, workers: int | None = None) -> dict:
     from xlsxflow.ingest import ingest
     from xlsxflow.round import open_round
@@ -210,6 +278,30 @@ def phase_reingest(work: Path, n: int) -> dict:
         seconds = time.perf_counter() - started
     assert report.counts()["accepted"] == n and report.reused == n, report.reused
     return {"files": n, "seconds": seconds}
+
+
+def phase_reingest_summary(work: Path, n: int) -> dict:
+    """Re-ingest as ``xlsxflow ingest`` does it: the reading (every file reused), then the
+    summary workbook and report.json, then the ledger of accepted returns (a recorded
+    round's ingest records them for the reviews), each timed."""
+    from xlsxflow.accepted import Ledger
+    from xlsxflow.ingest import ingest
+    from xlsxflow.register import open_register
+    from xlsxflow.round import open_round
+    from xlsxflow.summary import write_report_json, write_summary
+
+    ctx = open_round(workdir=work, key_path=work / "key")
+    with open_register(work / "register.sqlite3") as reg:
+        started = time.perf_counter()
+        report = ingest(work / "returns", ctx, register=reg)
+        read = time.perf_counter() - started
+    assert report.reused == n, report.reused
+    write_summary(report, ctx.rubric, ctx.roster, work / "summary-again.xlsx", key=ctx.key)
+    write_report_json(report, work / "report-again.json")
+    summary = time.perf_counter() - started - read
+    Ledger.open(work).record(report, work / "returns")
+    seconds = time.perf_counter() - started
+    return {"files": n, "seconds": seconds, "read_seconds": read, "summary_seconds": summary}
 
 
 def phase_ingest_inprocess(work: Path, n: int) -> dict:
@@ -549,12 +641,16 @@ PHASES = {
     "generate": phase_generate,
     "fill": phase_fill,
     "naive": phase_naive,
+    "calamine": phase_calamine,
+    "lxml": phase_lxml,
+    "unzip": phase_unzip,
     "ingest-0w": phase_ingest_inprocess,
     "ingest-1w": phase_ingest_1worker,
     "ingest": phase_ingest,
     "summary": phase_summary,
     "ingest-reg": phase_ingest_register,
     "re-ingest": phase_reingest,
+    "re-ingest-summary": phase_reingest_summary,
     **REVIEW_PHASES,
     **BALLOT_PHASES,
 }
@@ -570,8 +666,15 @@ def run_phase(name: str, work: Path, n: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-UNIT_PHASES = {k: v for k, v in PHASES.items() if k not in REVIEW_PHASES and k not in BALLOT_PHASES}
-GROUPS = {"units": UNIT_PHASES, "review": REVIEW_PHASES, "ballots": BALLOT_PHASES}
+UNIT_PHASES = {
+    k: v
+    for k, v in PHASES.items()
+    if k not in REVIEW_PHASES and k not in BALLOT_PHASES and k != "re-ingest-summary"
+}
+# --only reingest: incremental re-ingest measured at --reingest N (default 10,000) in a
+# folder of its own: the setup, then the re-ingest --repeat times, then once with the summary.
+REINGEST_SETUP = ("generate", "fill", "ingest-reg")
+GROUPS = {"units": UNIT_PHASES, "review": REVIEW_PHASES, "ballots": BALLOT_PHASES, "reingest": {}}
 
 
 def main() -> None:
@@ -586,9 +689,22 @@ def main() -> None:
         help=f"number of ballots (default 10000: 200 branches x {BALLOT_RATERS} raters)",
     )
     parser.add_argument(
+        "--reingest",
+        type=int,
+        default=10000,
+        metavar="N",
+        help="number of unchanged returns re-ingested by --only reingest (default 10000)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="how many times --only reingest re-ingests the same folder (default 3)",
+    )
+    parser.add_argument(
         "--only",
-        default="units,review,ballots",
-        help="which parts to run, comma-separated: units, review, ballots (default: all)",
+        default="units,review,ballots,reingest",
+        help="which parts to run, comma-separated: units, review, ballots, reingest (default: all)",
     )
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
@@ -609,17 +725,25 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="xlsxflow-bench-") as tmp:
         work = Path(tmp)
         os.environ["XLSXFLOW_KEY_FILE"] = str(work / "key")
-        print(
-            f"N = {args.n} unit returns, {args.ballots} ballots, Python "
-            f"{sys.version.split()[0]}, {os.cpu_count()} cores"
-        )
+        sizes = {
+            "units": f"N = {args.n} unit returns",
+            "ballots": f"{args.ballots} ballots",
+            "reingest": f"{args.reingest} returns re-ingested",
+        }
+        shown = ", ".join(sizes[p] for p in parts if p in sizes)
+        print(f"{shown}, Python {sys.version.split()[0]}, {os.cpu_count()} cores")
         results = {}
         for part in parts:
+            if part == "reingest":
+                results["reingest"] = _run_reingest(work / "reingest", args.reingest, args.repeat)
+                continue
             size = args.ballots if part == "ballots" else args.n
             for name in GROUPS[part]:
                 results[name] = run_phase(name, work, size)
     if "units" in parts:
         _print_units(results, args.n)
+    if "reingest" in parts:
+        _print_reingest(results["reingest"], args.reingest)
     if "review" in parts:
         _print_review(results, args.n)
     if "ballots" in parts:
@@ -633,6 +757,41 @@ def main() -> None:
         )
 
 
+def _run_reingest(work: Path, n: int, repeat: int) -> dict:
+    """Setup (generate, fill, first ingest with the register), then the re-ingests."""
+    work.mkdir()
+    out = {name: run_phase(name, work, n) for name in REINGEST_SETUP}
+    out["runs"] = [run_phase("re-ingest", work, n) for _ in range(max(1, repeat))]
+    out["with-summary"] = run_phase("re-ingest-summary", work, n)
+    return out
+
+
+def _print_reingest(r: dict, n: int) -> None:
+    print(f"\nincremental re-ingest (issue #13): {n} unchanged returns, every one reused")
+    print(f"{'phase':<18} {'seconds':>9} {'ms/file':>9} {'peak MB':>9} {'worker MB':>9}")
+    rows = [(name, r[name]) for name in REINGEST_SETUP]
+    rows += [(f"re-ingest #{i}", run) for i, run in enumerate(r["runs"], 1)]
+    for name, run in rows:
+        print(
+            f"{name:<18} {run['seconds']:>9.2f} {run['seconds'] * 1000 / n:>9.3f} "
+            f"{run['peak_rss_mb']:>9.0f} {_worker(run)}"
+        )
+    median = statistics.median(run["seconds"] for run in r["runs"])
+    verdict = "OK" if median * 10000 / n <= 1 else "MISSED"
+    scale = "" if n == 10000 else f" (extrapolated to 10,000: {median * 10000 / n:.2f} s)"
+    print(
+        f"re-ingest: median {median:.2f} s for {n}, {median * 1000 / n:.3f} ms a file{scale}; "
+        f"target <= 1 s for 10,000: {verdict}"
+    )
+    s = r["with-summary"]
+    ledger = s["seconds"] - s["read_seconds"] - s["summary_seconds"]
+    print(
+        f"re-ingest as `xlsxflow ingest` does it: reading {s['read_seconds']:.2f} s + summary "
+        f"workbook and report.json {s['summary_seconds']:.2f} s + ledger {ledger:.2f} s "
+        f"= {s['seconds']:.2f} s"
+    )
+
+
 def _worker(r: dict) -> str:
     return f"{r['peak_child_mb']:>9.0f}" if r.get("peak_child_mb") else f"{'—':>9}"
 
@@ -643,6 +802,9 @@ def _print_units(results: dict, n: int) -> None:
     )
     for name in UNIT_PHASES:
         r = results[name]
+        if "skipped" in r:
+            print(f"{name:<10} skipped: {r['skipped']}")
+            continue
         print(
             f"{name:<10} {r['seconds']:>9.2f} {r['seconds'] * 1000 / n:>9.2f} "
             f"{n / r['seconds']:>9.0f} {r['peak_rss_mb']:>9.0f} {_worker(r)}"
@@ -664,6 +826,16 @@ def _print_units(results: dict, n: int) -> None:
     print(
         f"ingest vs naive pandas loop: {speedup:.1f}x faster (target >= 3x): {'OK' if speedup >= 3 else 'MISSED'}"
     )
+    floor = results["unzip"]["seconds"]
+    print(
+        f"ingest ÷ unzip floor: {results['ingest-0w']['seconds'] / floor:.1f}x in process, "
+        f"{results['ingest']['seconds'] / floor:.1f}x with the default workers; "
+        f"naive ÷ ingest: {speedup:.1f}x"
+    )
+    for name, what in (("calamine", "python-calamine values only"), ("lxml", "lxml parse-all")):
+        if "skipped" not in results[name]:
+            ratio = results["ingest-0w"]["seconds"] / results[name]["seconds"]
+            print(f"ingest in process ÷ {what}: {ratio:.1f}x")
 
 
 def _print_review(results: dict, n: int) -> None:

@@ -37,6 +37,30 @@ def _accepted(path: str, *subs: Submission) -> FileRecord:
     )
 
 
+def test_hash_and_stored_text_are_what_asdict_gave():
+    """The ledger's hashes are signed into reviewer workbooks: the faster _plain must give
+    the same text, hence the same hash, as dataclasses.asdict did."""
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    from xlsxflow.accepted import _json
+
+    def before(sub: Submission) -> tuple[str, str]:
+        data = {**asdict(sub), "not_applicable": sorted(sub.not_applicable)}
+        content = {k: v for k, v in data.items() if k not in ("errors", "lang")}
+        text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        return digest, json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+    odd = _sub("CZJ", 7.5, note="见附件")
+    odd.answers = {"f1": "是", "h2": 3.0, "n3": None}
+    odd.indicators, odd.cached_totals, odd.errors = {"t1": 0.96}, {"total": 7.5}, 2
+    odd.bonus, odd.not_applicable = {"b1": None}, {"i16", "i03"}
+    for sub in (_sub("CZJ", 8), _sub("JYJ", 0, slot=2), odd, Submission("U1", "r")):
+        assert (return_hash(sub), _json(sub)) == before(sub)
+
+
 def test_hash_follows_content_only():
     a, b = _sub("CZJ", 8), _sub("CZJ", 8)
     b.errors, b.lang = 3, "en"  # how it was read, not what the unit entered

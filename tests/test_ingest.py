@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import re
 import time
@@ -481,3 +482,64 @@ def test_returns_folder_is_never_modified(rnd, tmp_path):
     before = snapshot()
     ingest(tmp_path / "returns", ctx)
     assert snapshot() == before
+
+
+# -- the walk ------------------------------------------------------------------------------------
+
+
+def _walked_as_before(returns: Path) -> list[tuple[str, str | None, dict | None]]:
+    """The walk as it was before os.scandir (os.walk, a stat per file, a look for each
+    file's mail record): the reference."""
+    from xlsxflow.ingest import _skip_code
+    from xlsxflow.mail import read_mail_record
+
+    found = []
+    for root, dirs, files in os.walk(returns, followlinks=False):
+        dirs.sort()
+        rel_root = Path(root).relative_to(returns)
+        for name in sorted(files):
+            path, rel = Path(root) / name, (rel_root / name).as_posix()
+            found.append((rel, _skip_code(rel, path), read_mail_record(path)))
+    return found
+
+
+def test_the_walk_lists_skips_and_finds_mail_records_as_os_walk_did(tmp_path):
+    from xlsxflow.ingest import _mail_beside, discover, scan
+
+    returns = tmp_path / "returns"
+    for name in (
+        "b.xlsx",
+        "a.xlsx",
+        "a.xlsx.mail.json",
+        "~$a.xlsx",
+        "Thumbs.db",
+        ".hidden.xlsx",
+        "z/deeper/c.xlsx",
+        "z/deeper/c.xlsx.mail.json",
+        "z/d.xlsx",
+        "m/e.xlsx",
+        ".git/f.xlsx",
+        "__MACOSX/g.xlsx",
+        "outside/h.xlsx",
+    ):
+        (returns / name).parent.mkdir(parents=True, exist_ok=True)
+        (returns / name).write_text(json.dumps({"from": name}), encoding="utf-8")
+    (returns / "m" / "e.xlsx.mail.json").mkdir()  # a folder named like a mail record: none
+    (returns / "link.xlsx").symlink_to(returns / "a.xlsx")
+    (returns / "gone.xlsx").symlink_to(returns / "nowhere.xlsx")
+    (returns / "y").symlink_to(returns / "outside", target_is_directory=True)  # not followed
+    walked = [(rel, skip, _mail_beside(path, beside)) for path, rel, skip, beside in scan(returns)]
+    assert walked == _walked_as_before(returns)
+    assert [rel for rel, _, _ in walked][:4] == [
+        ".hidden.xlsx",
+        "Thumbs.db",
+        "a.xlsx",
+        "a.xlsx.mail.json",
+    ]
+    assert ("link.xlsx", "file-skipped-hidden", None) in walked
+    assert ("z/deeper/c.xlsx", None, {"from": "z/deeper/c.xlsx.mail.json"}) in walked
+    assert ("m/e.xlsx", None, None) in walked
+    assert not any(rel.startswith("y/") for rel, _, _ in walked)
+    assert [(p, rel) for p, rel, _ in discover(returns)] == [
+        (returns / rel, rel) for rel, _, _ in walked
+    ]

@@ -698,6 +698,189 @@ def test_ingest_reads_an_unchanged_file_once_and_rereads_what_changed(
     reg.close()
 
 
+class _Counted:
+    """An ingest that records which files were really read (not reused from the register)."""
+
+    def __init__(self, round_dir, tmp_path, monkeypatch):
+        import importlib
+
+        from conftest import fill
+
+        self.ingest_module = importlib.import_module("xlsxflow.ingest")
+        _, generated, self.ctx = round_dir
+        self.files = {g.unit_id: g.path for g in generated.files}
+        self.returns = tmp_path / "returns"
+        self.returns.mkdir()
+        fill(self.files["CZJ"], self.returns / "czj.xlsx")
+        fill(self.files["JYJ"], self.returns / "jyj.xlsx")
+        self.read: list[str] = []
+        real = self.ingest_module.read_source
+
+        def counted(source, rel, *args):
+            self.read.append(rel)
+            return real(source, rel, *args)
+
+        monkeypatch.setattr(self.ingest_module, "read_source", counted)
+        self.reg = open_register(tmp_path / "r.sqlite3")
+
+    def __call__(self, context=None, **kw):
+        """(the report, the files read, sorted)."""
+        from xlsxflow.isolation import Isolation
+
+        self.read.clear()
+        report = self.ingest_module.ingest(
+            self.returns,
+            context or self.ctx,
+            isolation=Isolation(workers=0),
+            register=self.reg,
+            **kw,
+        )
+        return report, sorted(self.read)
+
+    def rows(self) -> list[tuple[str, str]]:
+        with sqlite3.connect(self.reg.path) as raw:
+            return sorted(raw.execute("SELECT path, context FROM ingest_cache").fetchall())
+
+
+def test_the_read_cache_rereads_when_the_key_roster_round_or_limits_change(
+    round_dir, tmp_path, monkeypatch
+):
+    from dataclasses import replace
+
+    from xlsxflow.ooxml import Limits
+    from xlsxflow.roster import Roster
+
+    run = _Counted(round_dir, tmp_path, monkeypatch)
+    ctx, both = run.ctx, ["czj.xlsx", "jyj.xlsx"]
+    assert run()[1] == both
+    fds = Path("/proc/self/fd")
+    before = len(os.listdir(fds)) if fds.is_dir() else 0
+    assert run()[1] == []
+    assert (len(os.listdir(fds)) if fds.is_dir() else 0) == before  # none left open ahead
+    last = ctx.roster.units[-1]
+    changes = {
+        "key": replace(ctx, key=b"another round key, another signature"),
+        "roster": replace(
+            ctx, roster=Roster([*ctx.roster.units[:-1], replace(last, email="new@example.org")])
+        ),
+        "round": replace(ctx, record=replace(ctx.record, round_id=ctx.record.round_id + "-2")),
+        "other rounds": replace(ctx, other_rounds={"R-old": ctx.record}),
+    }
+    for what, changed in changes.items():
+        assert run(changed)[1] == both, what
+        assert run(changed)[1] == [], what  # remembered in that context too
+    assert run(limits=Limits(max_rows=4_000))[1] == both  # other reading limits
+    again, read = run()  # the first context's entries are still good
+    assert read == [] and again.reused == 2 and again.counts()["accepted"] == 2
+    assert len({context for _, context in run.rows()}) == 6
+    run.reg.close()
+
+
+def test_a_cache_entry_changed_or_moved_in_the_database_is_read_again(
+    round_dir, tmp_path, monkeypatch
+):
+    run = _Counted(round_dir, tmp_path, monkeypatch)
+    first, _ = run()
+    assert run()[1] == []
+    with sqlite3.connect(run.reg.path) as raw:  # each file's entry swapped with the other's
+        (a, b) = raw.execute("SELECT rowid, record, mac FROM ingest_cache ORDER BY path").fetchall()
+        for rowid, (_, record, mac) in ((a[0], b), (b[0], a)):
+            raw.execute(
+                "UPDATE ingest_cache SET record = ?, mac = ? WHERE rowid = ?", (record, mac, rowid)
+            )
+    again, read = run()  # each entry's HMAC is good, but not for that row: both read again
+    assert read == ["czj.xlsx", "jyj.xlsx"] and again.reused == 0
+    assert [f.to_dict() for f in again.files] == [f.to_dict() for f in first.files]
+    with sqlite3.connect(run.reg.path) as raw:  # a changed HMAC
+        raw.execute("UPDATE ingest_cache SET mac = substr(mac, 2) || '0' WHERE path = 'czj.xlsx'")
+    assert run()[1] == ["czj.xlsx"]
+    with sqlite3.connect(run.reg.path) as raw:  # a record under another file's bytes
+        raw.execute("UPDATE ingest_cache SET sha256 = 'ff' || substr(sha256, 3)")
+    assert run()[1] == ["czj.xlsx", "jyj.xlsx"]
+    run.reg.close()
+
+
+def test_a_read_that_crashed_or_timed_out_is_not_remembered(round_dir, tmp_path, monkeypatch):
+    from xlsxflow.ingest import FileRecord
+    from xlsxflow.messages import make_issue
+    from xlsxflow.register.readcache import ReadCache
+
+    run = _Counted(round_dir, tmp_path, monkeypatch)
+    real = run.ingest_module._read_data
+
+    def crashing(data, suffix, record, *args):
+        if record.path == "jyj.xlsx":
+            raise RuntimeError("a reader bug")
+        return real(data, suffix, record, *args)
+
+    monkeypatch.setattr(run.ingest_module, "_read_data", crashing)
+    report, read = run()
+    crashed = next(f for f in report.files if f.path == "jyj.xlsx")
+    assert read == ["czj.xlsx", "jyj.xlsx"] and crashed.issues[-1].code == "file-reader-crashed"
+    assert [path for path, _ in run.rows()] == ["czj.xlsx"]
+    report, read = run()  # the crash is not taken as the file's result
+    assert read == ["jyj.xlsx"] and report.reused == 1
+    monkeypatch.setattr(run.ingest_module, "_read_data", real)
+    report, read = run()
+    assert read == ["jyj.xlsx"] and report.counts()["accepted"] == 2
+    assert run()[1] == []
+    cache = ReadCache.open(run.reg, run.ctx, run.ingest_module.DEFAULT_LIMITS)
+    timed_out = FileRecord("slow.xlsx", 10, 0.0, "ab" * 32)
+    timed_out.issues.append(make_issue("file-timeout", file="slow.xlsx", seconds=60))
+    cache.put(timed_out)
+    assert cache.new == [] and cache.save() == 0
+    run.reg.close()
+
+
+def test_a_reused_file_takes_the_mail_record_beside_it_as_it_is_now(
+    round_dir, tmp_path, monkeypatch
+):
+    run = _Counted(round_dir, tmp_path, monkeypatch)
+    assert run()[1] == ["czj.xlsx", "jyj.xlsx"]
+    sidecar = run.returns / "czj.xlsx.mail.json"
+    mail = {"from": "someone@elsewhere.org", "date": "2026-12-01T09:00:00+08:00"}
+    sidecar.write_text(json.dumps(mail), encoding="utf-8")
+    report, read = run()  # the workbook is unchanged: reused, with the mail it came by now
+    czj = next(f for f in report.files if f.path == "czj.xlsx")
+    assert read == [] and czj.mail["from"] == "someone@elsewhere.org"
+    assert [i.code for i in czj.issues] == ["mail-sender-mismatch"]
+    assert next(f for f in report.files if f.path == "czj.xlsx.mail.json").status == "skipped"
+    sidecar.unlink()
+    report, read = run()
+    czj = next(f for f in report.files if f.path == "czj.xlsx")
+    assert read == [] and czj.mail is None and czj.issues == []
+    run.reg.close()
+
+
+def test_a_remembered_record_comes_back_equal_from_its_stored_form(
+    round_dir, tmp_path, monkeypatch
+):
+    import pickle
+
+    from xlsxflow.messages import make_issue
+    from xlsxflow.register.readcache import decode, encode
+
+    run = _Counted(round_dir, tmp_path, monkeypatch)
+    (run.returns / "junk.xlsx").write_bytes(b"PK\x03\x04 broken")
+    (run.returns / "notes.txt").write_text("不是报表", encoding="utf-8")
+    report, _ = run()
+    assert {f.status for f in report.files} == {"accepted", "rejected", "skipped"}
+    for record in report.files:  # plain values: stored as plain tuples, not pickled
+        blob = encode(record)
+        assert blob[:1] == b"M" and decode(blob) == record
+    odd = report.files[0]
+    odd.issues.append(make_issue("file-corrupt", file=odd.path, detail=OSError("磁盘错误")))
+    blob = encode(odd)  # an issue field that is no plain value: pickled, equal all the same
+    assert blob[:1] == b"P" and repr(decode(blob)) == repr(odd)
+    odd.issues.pop()
+    odd.extra = "an attribute beside the fields"
+    assert encode(odd)[:1] == b"P" and decode(encode(odd)).extra == odd.extra
+    for bad in (b"", b"X" + pickle.dumps(odd), b"M" + b"\x00garbage"):
+        with pytest.raises((ValueError, EOFError)):  # then the file is read again
+            decode(bad)
+    run.reg.close()
+
+
 def test_a_round_files_history_section_is_checked_and_applied(tmp_path):
     import shutil
 

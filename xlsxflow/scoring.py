@@ -43,16 +43,24 @@ def compute_totals(rubric: Rubric, sub: Submission) -> dict[str, float]:
     """
     totals: dict[str, float] = {}
     subtotal = 0.0
+    scores = sub.scores
     for section in rubric.sections:
-        value = sum(counted_score(item, sub) for item in section.items)
+        if sub.not_applicable:
+            value = sum(counted_score(item, sub) for item in section.items)
+        else:  # nothing marked 不适用: the same sum in the same order, without a call an item
+            value = sum([scores.get(item.id) or 0.0 for item in section.items])
         totals[f"sub_{section.id}"] = value
         subtotal += value
-    left_out = sum(
-        item.max
-        for _, item in rubric.items()
-        if item.id in sub.not_applicable
-        and item.not_applicable
-        and item.not_applicable.counts == "rescale"
+    left_out = (
+        sum(
+            item.max
+            for _, item in rubric.items()
+            if item.id in sub.not_applicable
+            and item.not_applicable
+            and item.not_applicable.counts == "rescale"
+        )
+        if sub.not_applicable
+        else 0
     )
     if left_out and rubric.items_max > left_out:
         subtotal = subtotal * rubric.items_max / (rubric.items_max - left_out)
