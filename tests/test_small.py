@@ -289,3 +289,26 @@ def test_every_subpackage_is_installed():
         ".".join(p.parent.relative_to(root).parts) for p in (root / "xlsxflow").rglob("__init__.py")
     }
     assert found <= listed, found - listed
+
+
+def test_a_write_removes_the_temporary_files_of_killed_writers_only(tmp_path):
+    """``kill -9`` during a write leaves ``.name.<pid>-<hex>.tmp``; the next write of the
+    same file removes it, but never the temporary file of a writer still running."""
+    import subprocess
+    import sys
+
+    from xlsxflow.atomic import atomic_write_bytes
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True
+    )
+    dead_pid = int(gone.stdout)
+    target = tmp_path / "report.json"
+    dead = tmp_path / f".report.json.{dead_pid}-abcd1234.tmp"
+    alive = tmp_path / f".report.json.{os.getppid()}-abcd1234.tmp"
+    other = tmp_path / f".summary.xlsx.{dead_pid}-abcd1234.tmp"
+    for p in (dead, alive, other):
+        p.write_bytes(b"half")
+    atomic_write_bytes(target, b"{}")
+    assert target.read_bytes() == b"{}"
+    assert not dead.exists() and alive.exists() and other.exists()

@@ -25,10 +25,14 @@ STAGE_TAG = ".xlsxflow-stage-"  # in the names of folders being written beside t
 
 
 def _new_temp_file(path: Path, mode: int) -> Path:
-    """An empty file beside ``path`` with a fresh name; ``mode`` is filtered by the umask."""
+    """An empty file beside ``path`` with a fresh name; ``mode`` is filtered by the umask.
+
+    The name carries this process's id, so a later write of the same file can tell
+    the temporary file of a writer that was killed (``kill -9``, a power cut) and
+    remove it (:func:`_sweep_dead_temps`)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(100):
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
         try:
             os.close(os.open(tmp, flags, mode))
         except FileExistsError:
@@ -49,6 +53,8 @@ def atomic_path(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if durable:  # one file written now and then (a summary, a report): tidy after a kill
+        _sweep_dead_temps(path)
     tmp_path = _new_temp_file(path, 0o666 if mode is None else mode)
     try:
         yield tmp_path
@@ -61,6 +67,20 @@ def atomic_path(
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+
+
+def _sweep_dead_temps(path: Path) -> None:
+    """Remove the temporary files of ``path`` left by writers no longer running."""
+    prefix = f".{path.name}."
+    try:
+        names = [n for n in os.listdir(path.parent) if n.startswith(prefix) and n.endswith(".tmp")]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(prefix) : -len(".tmp")].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(path.parent / name)
 
 
 def atomic_write_bytes(
