@@ -267,8 +267,15 @@ def test_one_not_true_takes_four_stars_to_three_with_the_reason(cond_review, tmp
     assert reason in rows["CZJ"]["评审认定说明"]
     assert rows["CZJ-GK"]["评审认定等级"] == "五星级"
     ranking = [list(r) for r in wb["社区评星排名"].iter_rows(values_only=True)]
-    assert ranking[0][4:6] == ["评定等级", "评审认定等级"]  # levels, not 0.0 scores
+    assert ranking[0][4:6] == ["自评等级（按本单位填报）", "评审认定等级"]  # levels, not 0.0
     assert [ranking[1][1], *ranking[1][4:6]] == ["CZJ", "四星级", "三星级"]
+    # 评审汇总 heads its level columns as levels, with no 差额 (自评−实评) for levels
+    summary = [list(r) for r in wb["评审汇总"].iter_rows(values_only=True)]
+    assert summary[0][3:6] == ["自评等级（按本单位填报）", "评审认定等级", "评审人（计入/应有）"]
+    assert [r[3:5] for r in summary[1:] if r[1] == "CZJ"] == [["四星级", "三星级"]]
+    flags = {r[1]: r[-1] for r in summary[1:]}
+    assert "评审认定：三星级" in flags["CZJ"]
+    assert not flags["CZJ-GK"]  # confirmed as claimed and applied for: nothing to look at
     details = [list(r) for r in wb["社区评星评审明细"].iter_rows(values_only=True)]
     column = 3 + next(n for n, q in enumerate(questions(rubric)) if q.id == F30)
     assert details[0][column].startswith(f"第{column - 2}项")
@@ -288,6 +295,13 @@ def test_one_not_true_takes_four_stars_to_three_with_the_reason(cond_review, tmp
     # the advice names the confirmed level (with the levels' 审定 of issue 14: 推荐：三星级（…）)
     assert advice.split("\n")[0].startswith(("推荐（评审认定三星级）", "推荐：三星级"))
     assert "评审认定：三星级（按本单位填报：四星级；申报：四星级）" in approval
+    head = next(r for r in wb["审定"].iter_rows(values_only=True) if r[0] == "序号")
+    scores = [
+        r[head.index("自评分") : head.index("决定分") + 1]
+        for r in wb["审定"].iter_rows(values_only=True)
+        if isinstance(r[0], int)
+    ]
+    assert scores == [(None, None, None)] * 2  # no 实评分 of 0 for a form without scores
 
 
 def test_a_measured_rate_below_the_claim_decides_on_the_measure(cond_review, tmp_path):

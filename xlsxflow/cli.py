@@ -234,6 +234,7 @@ def init(file, round_name, force) -> None:
             click.echo(f"示例名单 sample roster → {roster_file}")
         for name, what in (
             ("reviewers.csv", "示例评审人名单 sample reviewers"),  # the commented review example
+            ("reviewers-shequ.csv", "示例评审人名单 sample reviewers"),  # xingji's 考核组
             ("members.csv", "示例党员名单 sample members"),  # the 民主测评's candidates
         ):
             sample = path.parent / name

@@ -127,6 +127,7 @@ _L = {
     "confirmed_stars": ("评审认定的星", "Stars confirmed by review"),
     "confirmed_why": ("评审认定说明", "Review findings"),
     "targets_head": ("本轮目标", "Round targets"),
+    "targets_head_confirmed": ("本轮目标（按评审认定的星级）", "Round targets (confirmed levels)"),
     "targets_basis": (
         "按应报单位 {units} 个计（未交或文件无法使用的单位按未达到星级计）。",
         "Over all {units} units expected (a unit with no usable return reached no level).",
@@ -800,7 +801,8 @@ def _stars_sheet(
         return ws
     r = len(rows) + 2
     width = [sum(widths.get(c, 10) for c in range(len(headers)))]
-    ws.write_string(r, 0, _t("targets_head", lang), s.head)
+    head = "targets_head" if confirmed is None else "targets_head_confirmed"
+    ws.write_string(r, 0, _t(head, lang), s.head)
     for target in targets:
         r += 1
         text = f"{target.text}：{target.message}" if target.text else target.message
@@ -961,15 +963,16 @@ def _round_sheets(s: _Sheets, report, lang: str, outcome=None) -> None:
             nominee=any(i.key == "nominee" for i in inputs),
         )
         if rubric.has_conditions:  # 星级: levels or named stars, and this form's targets
+            confirmed = _confirmed_levels(outcome, form, lang)
             stars = _stars_sheet(
                 s,
                 rubric,
                 report,
                 lang,
                 results=results,
-                targets=[t for t in report.targets if t.form_id == form.id],
+                targets=_form_targets(report, form, outcome if confirmed is not None else None),
                 name=_sheet_name(form.title, "stars_sheet", lang),
-                confirmed=_confirmed_levels(outcome, form, lang),
+                confirmed=confirmed,
             )
             first = stars if first is ws else first  # opens on the levels, not a bare list
     first.activate()
@@ -978,6 +981,17 @@ def _round_sheets(s: _Sheets, report, lang: str, outcome=None) -> None:
     _quota_sheet(s, report, lang)
     for form in rnd.spec.forms:
         _notice_sheet(s, report, form, lang, outcome)
+
+
+def _form_targets(report, form, outcome=None) -> list:
+    """A conditions form's round targets: on the units' own answers, or (``outcome``: its
+    reviewers confirm the conditions) on the levels as confirmed."""
+    if outcome is None:
+        return [t for t in report.targets if t.form_id == form.id]
+    from .ingest import round_star_targets
+
+    confirmed = approval.confirmed_report(report, outcome.of_form(form.id))
+    return [t for t in round_star_targets(report.round, confirmed.results) if t.form_id == form.id]
 
 
 def detail_headers(inputs, lang: str) -> list[str]:
@@ -1100,6 +1114,8 @@ def _notice_sheet(s: _Sheets, report, form, lang: str, outcome=None) -> None:
             subs = {(f.path, sub.sheet): sub for f in report.files for sub in f.submissions}
             by_label = {f.label: f.id for f in rubric.fields}
             entries = []
+            if _confirmed_levels(outcome, form, lang) is not None:  # the levels as confirmed
+                report = approval.confirmed_report(report, outcome.of_form(form.id))
             for r in report.results:
                 if r.form_id != form.id or not r.eligible or r.stars is None:
                     continue
@@ -1733,6 +1749,11 @@ _R = {
     "order_by": ("按{score}从高到低排列", "by {score}"),
     "not_reviewed": ("尚未评审", "not reviewed"),
     "comment": ("评语", "Comment"),
+    # a form decided by conditions: levels where a scored form has scores
+    "self_level": ("自评等级（按本单位填报）", "Level on the unit's answers"),
+    "review_level": ("评审认定等级", "Level confirmed by review"),
+    "self_either": ("自评分 / 自评等级", "Self-score / level"),
+    "review_either": ("实评分 / 评审认定等级", "Reviewed score / level"),
 }
 
 
@@ -1783,7 +1804,7 @@ def _decision_ranking_sheet(s: _Sheets, name: str, form, rubric: Rubric, candida
     headers += [_t("parent", lang)] * parents
     levels = rubric.has_conditions and not rubric.scored  # a conditions form: levels, no scores
     if levels:
-        headers += [_t("level_reached", lang), _t("confirmed_level", lang)]
+        headers += [_r("self_level", lang), _r("review_level", lang)]
     else:
         headers += [heads[self_head], heads[review_head]]
     headers += [heads[composite_head]] * (basis == "composite")
@@ -1852,10 +1873,19 @@ def _review_sheets(s: _Sheets, report, outcome, lang: str) -> None:
     titles = {f.id: f.title for f in forms}
     named = any(f.nominee for f in forms)
     composite = any(outcome.basis[f.id] == "composite" for f in forms)
+    # a form decided by conditions shows levels in the score columns: headed by levels when
+    # every reviewed form is one (no 差额 then), by both when the round mixes them
+    by_levels = [not rnd.sheet_rubric(f.id).scored for f in forms]
+    levels_only = all(by_levels)
     # 评审汇总: one row per unit sheet of a reviewed form, then the units no sheet was sent for
     headers = [_r("form", lang), _t("unit_id", lang), _t("unit_name", lang)]
     headers += [_t("sheet", lang)] * named
-    headers += [_r("self_total", lang), _r("review_total", lang), _r("difference", lang)]
+    if levels_only:
+        headers += [_r("self_level", lang), _r("review_level", lang)]
+    elif any(by_levels):
+        headers += [_r("self_either", lang), _r("review_either", lang), _r("difference", lang)]
+    else:
+        headers += [_r("self_total", lang), _r("review_total", lang), _r("difference", lang)]
     headers += [_r("composite", lang)] * composite
     headers += [_r("reviewers_counted", lang), _r("flags", lang)]
     rows = []
@@ -1867,15 +1897,16 @@ def _review_sheets(s: _Sheets, report, outcome, lang: str) -> None:
                 else ""
             )
             row = [form.title, c.unit_id, c.unit_name, *[c.nominee or c.sheet] * named]
-            if c.claimed is not None and not rnd.sheet_rubric(form.id).scored:
-                row += [*_levels_of(c, lang), ""]  # a conditions form: levels, not scores
+            if not rnd.sheet_rubric(form.id).scored:  # a conditions form: levels, not scores
+                row += [*_levels_of(c, lang), *[""] * (not levels_only)]
             else:
                 row += [c.self_total, _score(c.review_total), difference]
             row += [_score(c.decision) if c.basis == "composite" else ""] * composite
             row += [f"{len(c.reviewers_counted)}/{len(c.reviewers_expected)}", _numbered(c.flags)]
             rows.append(row)
     for form_id, unit in outcome.no_return:
-        row = [titles[form_id], unit.unit_id, unit.name, *[""] * named, "", "", ""]
+        row = [titles[form_id], unit.unit_id, unit.name, *[""] * named, "", ""]
+        row += [""] * (not levels_only)
         row += [""] * composite + ["", render("outcome-no-return")]
         rows.append(row)
     counted_col = len(headers) - 2
