@@ -802,7 +802,7 @@ def _stars_sheet(
     r = len(rows) + 2
     width = [sum(widths.get(c, 10) for c in range(len(headers)))]
     head = "targets_head" if confirmed is None else "targets_head_confirmed"
-    ws.write_string(r, 0, _t(head, lang), s.head)
+    ws.merge_range(r, 0, r, len(headers) - 1, _t(head, lang), s.head)  # on one line
     for target in targets:
         r += 1
         text = f"{target.text}：{target.message}" if target.text else target.message
@@ -1725,6 +1725,7 @@ _R = {
     "cond_by": ("填报 / 核实", "Answered by"),
     "cond_self_row": ("本单位填报", "the unit's answers"),
     "cond_combined_row": ("评审认定", "confirmed"),
+    "cond_details": ("条件核实明细", "conditions confirmed"),
     "reviewer": ("评审人", "Reviewer"),
     "reviewer_id": ("评审人编号", "Reviewer ID"),
     "group": ("测评组", "Group"),
@@ -1755,6 +1756,11 @@ _R = {
     "self_either": ("自评分 / 自评等级", "Self-score / level"),
     "review_either": ("实评分 / 评审认定等级", "Reviewed score / level"),
 }
+
+
+# a condition's column on 评审明细: 10 wide holds five CJK characters a line (text_lines);
+# its heading's words get four a line, two lines, so a spreadsheet's wrap never adds a third
+COND_COLUMN, COND_HEAD_WIDTH = 10, 8
 
 
 def _r(key: str, lang: str, **fields) -> str:
@@ -1948,6 +1954,10 @@ def _review_details_sheet(s: _Sheets, report, outcome, form, lang: str) -> None:
     if rubric.has_conditions and not rubric.scored and form.review.confirm_conditions:
         _conditions_review_sheet(s, report, outcome, form, rubric, lang)
         return
+    if rubric.has_conditions and form.review.confirm_conditions:  # 篇2: scores and conditions
+        # the scores' grid below, then the conditions' grid on a sheet of its own
+        name = (f"{form.title} " if lang == "en" else form.title) + _r("cond_details", lang)
+        _conditions_review_sheet(s, report, outcome, form, rubric, lang, name=name[:31])
     results = {(r.file, r.sheet): r for r in report.results}
     who = _reviewer_names(outcome)
     named = bool(form.nominee)
@@ -2032,7 +2042,9 @@ def _levels_of(c, lang: str) -> tuple[str, str]:
     return level_words(c.claimed), confirmed
 
 
-def _conditions_review_sheet(s: _Sheets, report, outcome, form, rubric: Rubric, lang: str) -> None:
+def _conditions_review_sheet(
+    s: _Sheets, report, outcome, form, rubric: Rubric, lang: str, name: str = ""
+) -> None:
     """评审明细 of a form decided by conditions: per unit a row of its answers, one per
     counted reviewer (属实 / 不属实, a level, a measured number; blank: not disputed) and
     the level on the confirmed answers; conditions across, numbered as on the sheets."""
@@ -2045,8 +2057,7 @@ def _conditions_review_sheet(s: _Sheets, report, outcome, form, rubric: Rubric, 
     headers = [_t("unit_id", lang), _t("unit_name", lang), _r("cond_by", lang)]
     scorer = len(headers) - 1
     for n, q in enumerate(asked, 1):
-        short = q.text if len(q.text) <= 8 else q.text[:8] + "…"
-        headers.append(f"第{n}项\n（{short}）" if lang != "en" else f"{n}\n({short})")
+        headers.append(f"第{n}项\n{_short_label(q.text)}" if lang != "en" else f"{n}\n{q.text}")
     headers.append(_t("level_reached", lang))
     rows, marks = [], []
     for c in outcome.of_form(form.id):
@@ -2070,10 +2081,16 @@ def _conditions_review_sheet(s: _Sheets, report, outcome, form, rubric: Rubric, 
             [*key, _r("cond_combined_row", lang), *[""] * len(asked), _levels_of(c, lang)[1]]
         )
     ws = s.table(
-        (f"{form.title} " if lang == "en" else form.title) + _r("review_details", lang)[:31],
+        name
+        or (f"{form.title} " if lang == "en" else form.title) + _r("review_details", lang)[:31],
         headers,
         rows,
-        widths={1: _name_width(rows, 1), scorer: 16, len(headers) - 1: 10},
+        widths={
+            1: _name_width(rows, 1),
+            scorer: 16,
+            len(headers) - 1: 10,
+            **{scorer + n: COND_COLUMN for n in range(1, len(asked) + 1)},
+        },
         max_width=12,
         title=report.round_title,
         unit_columns=(0, 1, scorer),
@@ -2093,6 +2110,19 @@ def _conditions_review_sheet(s: _Sheets, report, outcome, form, rubric: Rubric, 
     )
     for r, col, value in marks:
         ws.write_string(r, col, str(value), marked)
+
+
+def _short_label(text: str, width: int = COND_HEAD_WIDTH) -> str:
+    """A condition's words cut to two lines of a ``width``-wide heading: no brackets, so no
+    lone ）wraps onto a line of its own (矛盾纠纷调处率; 社区党组织和居委会…)."""
+    if display_width(text) <= 2 * width:
+        return text
+    out = ""
+    for char in text:
+        if display_width(out + char) > 2 * width - 2:
+            break
+        out += char
+    return out + "…"
 
 
 def _answer(value) -> str:
