@@ -281,6 +281,9 @@ def test_the_xingji_approval_and_publication_list_only_levels_needing_publicity(
     )
     assert cells[2][:3] == ["序号", "单位名称", "星级"]
     assert [r[1:3] for r in cells[3:5]] == [["东湖社区党总支", "五星级"], [None, None]]
+    # the names take the width, 星级 only what 五星级 needs (no unit column in this list)
+    name_width, level_width = (notice.column_dimensions[c].width for c in "BC")
+    assert level_width <= 14 < 40 <= name_width
     assert "县基层党组织“评星晋级”工作领导小组办公室" in {r[0] for r in cells}
     listed = {r[1] for r in cells}
     assert not {"西园社区党支部", "阳光社区党总支", "北山社区党支部", "和平社区党支部"} & listed

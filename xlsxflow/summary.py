@@ -1202,12 +1202,15 @@ def draw_notice(
     by_score: bool = True,
     score_en: str = "total",
     measure: str = "个",
+    rest_to: int | None = None,
 ) -> None:
     """Draw one 公示 list on a new sheet ``name`` of ``wb`` (XlsxWriter), ready to post.
 
     ``spec`` gives the notice section (issuer, date, days, where to object) and the
     公示 minimum; ``form`` the nominee label and the extra columns (``notice_fields``).
     Used by the summary's 公示 sheets and by ``xlsxflow publish`` for the final list.
+    ``rest_to``: the column that takes the rest of the page's width when there is no unit
+    column (default: the last; a list of levels gives it to the names, not to 星级).
     """
     ws = wb.add_worksheet(name)
 
@@ -1237,9 +1240,10 @@ def draw_notice(
 
     widths = [6] + [needs(col, 12) for col in range(1, 2 + len(extras))]
     widths.append(max(24, NOTICE_WIDTH - sum(widths)))
-    if not with_unit:  # no unit column: the last column takes the rest of the width
+    if not with_unit:  # no unit column: the last column (or rest_to) takes the rest
         widths = widths[:-1]
-        widths[-1] = max(widths[-1], NOTICE_WIDTH - sum(widths[:-1]))
+        wide = len(widths) - 1 if rest_to is None else rest_to
+        widths[wide] = max(widths[wide], NOTICE_WIDTH - sum(widths) + widths[wide])
     for col, width in enumerate(widths):
         ws.set_column(col, col, width)
     last_col = len(columns) - 1
@@ -1341,6 +1345,7 @@ def draw_levels_notice(
         lang=lang,
         intro_prefix=intro_prefix,
         by_score=False,
+        rest_to=1,  # the names take the width; 星级 (五星级) needs only its own
     )
 
 
@@ -1954,10 +1959,6 @@ def _review_details_sheet(s: _Sheets, report, outcome, form, lang: str) -> None:
     if rubric.has_conditions and not rubric.scored and form.review.confirm_conditions:
         _conditions_review_sheet(s, report, outcome, form, rubric, lang)
         return
-    if rubric.has_conditions and form.review.confirm_conditions:  # 篇2: scores and conditions
-        # the scores' grid below, then the conditions' grid on a sheet of its own
-        name = (f"{form.title} " if lang == "en" else form.title) + _r("cond_details", lang)
-        _conditions_review_sheet(s, report, outcome, form, rubric, lang, name=name[:31])
     results = {(r.file, r.sheet): r for r in report.results}
     who = _reviewer_names(outcome)
     named = bool(form.nominee)
@@ -2031,6 +2032,10 @@ def _review_details_sheet(s: _Sheets, report, outcome, form, lang: str) -> None:
             ws.write_number(r, c, value, marked)
         else:
             ws.write_string(r, c, str(value or ""), marked)
+    if rubric.has_conditions and form.review.confirm_conditions:  # 篇2: scores and conditions
+        # after the scores' grid, the conditions' grid on a sheet of its own
+        name = (f"{form.title} " if lang == "en" else form.title) + _r("cond_details", lang)
+        _conditions_review_sheet(s, report, outcome, form, rubric, lang, name=name[:31])
 
 
 def _levels_of(c, lang: str) -> tuple[str, str]:
