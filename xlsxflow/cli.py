@@ -207,7 +207,7 @@ def rubric_list() -> None:
     "round_name",
     default="sanchuang",
     show_default=True,
-    help="以哪个随附整轮为起点（sanchuang、dangzhibu）。Shipped round to start from.",
+    help="以哪个随附整轮为起点（sanchuang、dangzhibu、xingji）。Shipped round to start from.",
 )
 @click.option("--force", is_flag=True, help="覆盖已有文件。Overwrite an existing file.")
 def init(file, round_name, force) -> None:

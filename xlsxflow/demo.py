@@ -12,6 +12,12 @@ pioneer posts) are imported, so with this round's 2026H2 flags and 2026Q4 posts 
 has its two half-years and four quarters; publish then writes the annual titles they
 complete (年度称号公示.xlsx); a member's violation in 2026H1 revokes the branch's flag
 (and so its title); the history rules are shown last.
+
+The star-levels round (``--rubric xingji``, seed 002) is decided by conditions: the 社区
+answer them (a spread over the levels), ingest prints each level and what the next lacks;
+its review has the 街道考核组 and the 县验收组 confirm each condition (one 不属实, one rate
+measured below the claim), then the levels claimed and confirmed, 审定 and publish (公示
+only for the confirmed levels that need it).
 """
 
 from __future__ import annotations

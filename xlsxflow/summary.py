@@ -2062,7 +2062,9 @@ def _conditions_review_sheet(
     headers = [_t("unit_id", lang), _t("unit_name", lang), _r("cond_by", lang)]
     scorer = len(headers) - 1
     for n, q in enumerate(asked, 1):
-        headers.append(f"第{n}项\n{_short_label(q.text)}" if lang != "en" else f"{n}\n{q.text}")
+        headers.append(
+            f"第{n}项\n{_short_label(q.text)}" if lang != "en" else f"{n}\n{_short_label(q.text)}"
+        )
     headers.append(_t("level_reached", lang))
     rows, marks = [], []
     for c in outcome.of_form(form.id):
