@@ -507,3 +507,34 @@ def test_pian2_summary_has_a_conditions_grid_after_the_scores(tmp_path):
         ("周建华（R02）", TRUE, None),
         ("评审认定", None, "四星级"),  # the band's score holds, one 五星级 condition does not
     ]
+
+
+@pytest.mark.parametrize("reviewed", [False, True])
+def test_a_conditions_level_is_published_only_once_reviewers_confirmed_it(
+    cond_review, tmp_path, reviewed
+):
+    """A form decided by conditions has no 实评分 (the 审定 shows none): what stops approving
+    a level before the reviewers confirmed it is its advice (待评审), not a missing score."""
+    from xlsxflow.publish import publish
+
+    folder, ctx, review, ledger, generated, report = cond_review
+    if reviewed:
+        _, outcome = _decide(cond_review, tmp_path, {})
+    else:
+        outcome = decide(ctx.round, review, report, None)
+    summary = tmp_path / "summary.xlsx"
+    summary.write_bytes(summary_bytes(report, None, ctx.roster, outcome=outcome, key=ctx.key))
+    wb = openpyxl.load_workbook(summary)
+    ws = wb["审定"]
+    head = next(r for r in ws.iter_rows() if r[0].value == "序号")
+    at = next(c.column_letter for c in head if c.value == "审定结果")
+    rows = [r[0].row for r in ws.iter_rows() if isinstance(r[0].value, int)]
+    scores = [ws[f"F{row}"].value for row in rows]  # 实评分: blank either way
+    assert len(rows) == 2 and scores == [None, None]
+    for row in rows:
+        ws[f"{at}{row}"] = "同意"
+    wb.save(summary)
+    out = publish(summary, tmp_path / "out", key=ctx.key, round_id=ctx.record.round_id)
+    codes = [i.code for i in out.issues if i.severity == "error"]
+    assert codes == ([] if reviewed else ["publish-unreviewed"] * 2)
+    assert out.ok == reviewed
