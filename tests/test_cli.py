@@ -252,6 +252,73 @@ def _the_demo_reviews_decides_and_publishes(folder, output: str, report: dict) -
             assert c["scores"]["review"], c  # nothing published from self-scores alone
 
 
+def test_demo_of_the_star_levels_round_with_its_review(tmp_path):
+    """xingji (seed 002): the 社区 answer their conditions, the 街道考核组 and the
+    县验收组 confirm them (one 不属实, one rate measured at 96 for a claimed 100), the
+    summary shows claimed and confirmed levels, and only the confirmed 五星级 goes to 公示."""
+    folder = tmp_path / "x"
+    result = CliRunner().invoke(main, ["demo", str(folder), "--rubric", "xingji"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for step in (
+        "4. 考核评定",
+        "5. 评审人逐条核实",
+        "6. 核验评审",
+        "7. 汇总",
+        "8. 审定",
+        "9. 发布",
+    ):
+        assert step in out, step
+    assert "评审表 reviewer workbooks：3 份，共 23 张单位表" in out  # 街道 9 + 县 5 … + 9
+    assert "XB01     SQ04 北山社区党支部：“已成功创建县级学习型党组织”核实为不属实" in out
+    assert "JD01     SQ09 和平社区党支部：调处成功率实测 96（本单位填报 100）" in out
+    lines = out.splitlines()
+    sq04 = next(
+        i for i, line in enumerate(lines) if "SQ04   北山社区党支部：申报四星级，按填报" in line
+    )
+    assert lines[sq04].endswith("按填报 四星级 → 评审认定 三星级（由街道评定，不公示）")
+    assert "评审认定不属实：已成功创建县级学习型党组织（评审人：金国庆（XB01））" in lines[sq04 + 1]
+    assert lines[sq04 + 2].strip() == "距四星级还差：已成功创建县级学习型党组织（现为否）"
+    sq09 = next(
+        i for i, line in enumerate(lines) if "SQ09   和平社区党支部：申报五星级，按填报" in line
+    )
+    assert lines[sq09].endswith("按填报 五星级 → 评审认定 三星级（由街道评定，不公示）")
+    assert "评审实测为 96%：调处成功率 100%（评审人：沈建明（JD01））" in lines[sq09 + 1]
+    assert lines[sq09 + 2].strip() == "距四星级还差：调处成功率 100%（现为 96%）"
+    assert "评审认定与填报一致 as answered：SQ01 五星级、SQ02 三星级" in out
+    assert "本轮目标（按评审认定）其中20%以上达到五星级标准：五星级及以上 1/10 个" in out
+    assert "9. 发布 publish：同意 9 个，其中须公示 1 个（东湖社区党总支五星级）" in out
+    # the files: the reviewers' workbooks and returns, the round's own copy with its review
+    assert {p.name[:4] for p in (folder / "review-workbooks").iterdir()} == {"JD01", "JD02", "XB01"}
+    assert len(list((folder / "review-returns").iterdir())) == 3
+    assert (folder / "reviewers-shequ.csv").is_file()
+    assert "\n    review:  " in (folder / "xingji.yaml").read_text(encoding="utf-8")  # live
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    by_unit = {c["unit_id"]: c for c in report["review"]["candidates"]}
+    assert (by_unit["SQ04"]["claimed"]["level"], by_unit["SQ04"]["stars"]["level"]) == (
+        "四星级",
+        "三星级",
+    )
+    wb = openpyxl.load_workbook(folder / "summary.xlsx")
+    stars = [list(r) for r in wb["评星晋级星级"].iter_rows(values_only=True)]
+    head = stars[0]
+    sq09_row = next(r for r in stars if r[0] == "SQ09")
+    assert (sq09_row[head.index("评定等级")], sq09_row[head.index("评审认定等级")]) == (
+        "五星级",
+        "三星级",
+    )
+    assert any(r[0] == "本轮目标（按评审认定的星级）" for r in stars)
+    published = folder / "发布"
+    assert {p.name for p in published.iterdir()} == {
+        "公示名单.xlsx",
+        "结果通报.xlsx",
+        "decisions.json",
+    }
+    decisions = json.loads((published / "decisions.json").read_text(encoding="utf-8"))
+    levels = {c["unit_id"]: c["level"] for c in decisions["candidates"]}
+    assert (levels["SQ01"], levels["SQ04"], levels["SQ09"]) == ("五星级", "三星级", "三星级")
+
+
 def test_demo_of_the_party_branch_round(tmp_path):
     """红旗党支部 (top three get the flag) and 党员先锋岗 (≤ 30% of members) in one round."""
     result = CliRunner().invoke(main, ["demo", str(tmp_path / "d"), "--rubric", "dangzhibu"])

@@ -328,3 +328,42 @@ def test_libreoffice_round_trip_reads_the_same_answers(levels, soffice, tmp_path
     assert rec.status == "accepted" and not rec.issues, rec.issues
     assert rec.submission.answers == record_of(direct, "a.xlsx").submission.answers
     assert saved.results[0].stars.level == "四星级"
+
+
+# -- printed: 篇2's conditions start a page under their own headings; no 第N条 split -----------
+
+
+@pytest.mark.parametrize("rubric", ["xingji-pian2-tiaojian", "xingji-shequ"])
+def test_conditions_print_under_their_headings_and_no_group_straddles_a_page(rubric):
+    from xlsxflow.layout import CONDITION_COLUMN_WIDTHS, HEADER_ROW, page_points
+
+    r = load_rubric(rubric)
+    layout = build_layout(r)
+    heads = [c for c in layout.cells if c.style == "header" and c.value == "填报"]
+    if rubric == "xingji-pian2-tiaojian":  # below the score table: a page of their own
+        (head,) = heads
+        block = next(c for c in layout.cells if c.style == "block_head" and c.row == head.row - 1)
+        assert str(block.value).startswith("评星条件")
+        assert block.row in layout.page_breaks and layout.repeat_row == head.row
+    else:  # conditions only: the sheet's own headings
+        assert [h.row for h in heads] == [HEADER_ROW] and layout.repeat_row is None
+    assert layout.repeat_header and len(layout.page_breaks) >= 1
+    # a group's label is merged down column A: no page starts inside it
+    groups = [(c.row, c.merge_to[0]) for c in layout.cells if c.style == "section" and c.merge_to]
+    assert groups and not [(g, b) for g in groups for b in layout.page_breaks if g[0] < b <= g[1]]
+    # and each page holds no more than one page's worth of rows (the estimate they rest on)
+    heights = dict(layout.reserved_heights)
+    edges = [*layout.page_breaks, layout.last_row + 1]
+    for start, end in zip(edges, edges[1:], strict=False):
+        rows = sum(heights.get(row, 20.0) for row in range(start, end))
+        assert rows <= page_points(CONDITION_COLUMN_WIDTHS) + 20.0, (start, end)
+
+
+def test_written_pian2_repeats_the_conditions_headings(mixed):
+    ctx, files = mixed
+    layout = build_layout(ctx.rubric)
+    ws = openpyxl.load_workbook(files["CZJ"])[layout.sheet_name]
+    row = layout.repeat_row + 1
+    assert ws.print_title_rows == f"${row}:${row}"
+    assert ws[f"D{row}"].value == "填报"
+    assert {b.id for b in ws.row_breaks.brk} >= {b for b in layout.page_breaks}

@@ -267,8 +267,15 @@ def test_one_not_true_takes_four_stars_to_three_with_the_reason(cond_review, tmp
     assert reason in rows["CZJ"]["评审认定说明"]
     assert rows["CZJ-GK"]["评审认定等级"] == "五星级"
     ranking = [list(r) for r in wb["社区评星排名"].iter_rows(values_only=True)]
-    assert ranking[0][4:6] == ["评定等级", "评审认定等级"]  # levels, not 0.0 scores
+    assert ranking[0][4:6] == ["自评等级（按本单位填报）", "评审认定等级"]  # levels, not 0.0
     assert [ranking[1][1], *ranking[1][4:6]] == ["CZJ", "四星级", "三星级"]
+    # 评审汇总 heads its level columns as levels, with no 差额 (自评−实评) for levels
+    summary = [list(r) for r in wb["评审汇总"].iter_rows(values_only=True)]
+    assert summary[0][3:6] == ["自评等级（按本单位填报）", "评审认定等级", "评审人（计入/应有）"]
+    assert [r[3:5] for r in summary[1:] if r[1] == "CZJ"] == [["四星级", "三星级"]]
+    flags = {r[1]: r[-1] for r in summary[1:]}
+    assert "评审认定：三星级" in flags["CZJ"]
+    assert not flags["CZJ-GK"]  # confirmed as claimed and applied for: nothing to look at
     details = [list(r) for r in wb["社区评星评审明细"].iter_rows(values_only=True)]
     column = 3 + next(n for n, q in enumerate(questions(rubric)) if q.id == F30)
     assert details[0][column].startswith(f"第{column - 2}项")
@@ -288,6 +295,13 @@ def test_one_not_true_takes_four_stars_to_three_with_the_reason(cond_review, tmp
     # the advice names the confirmed level (with the levels' 审定 of issue 14: 推荐：三星级（…）)
     assert advice.split("\n")[0].startswith(("推荐（评审认定三星级）", "推荐：三星级"))
     assert "评审认定：三星级（按本单位填报：四星级；申报：四星级）" in approval
+    head = next(r for r in wb["审定"].iter_rows(values_only=True) if r[0] == "序号")
+    scores = [
+        r[head.index("自评分") : head.index("决定分") + 1]
+        for r in wb["审定"].iter_rows(values_only=True)
+        if isinstance(r[0], int)
+    ]
+    assert scores == [(None, None, None)] * 2  # no 实评分 of 0 for a form without scores
 
 
 def test_a_measured_rate_below_the_claim_decides_on_the_measure(cond_review, tmp_path):
@@ -414,3 +428,113 @@ def test_conditions_rule_is_checked_with_its_line(tmp_path):
         load_round(tmp_path / "round.yaml")
     (issue,) = caught.value.issues
     assert issue.line == 13 and "conditions_rule" in issue.message
+
+
+def test_conditions_details_headings_fit_two_lines_without_a_lone_bracket(cond_review, tmp_path):
+    from xlsxflow.summary import COND_COLUMN, text_lines
+
+    folder, ctx, review, ledger, generated, report = cond_review
+    _, outcome = _decide(cond_review, tmp_path, {"R01": {"CZJ-社区评星": {F30: FALSE}}})
+    data = summary_bytes(report, None, ctx.roster, outcome=outcome, key=ctx.key)
+    ws = openpyxl.load_workbook(io.BytesIO(data))["社区评星评审明细"]
+    heads = [c.value for c in ws[1]][3:-1]
+    assert len(heads) == len(questions(ctx.round.sheet_rubric("xingji")))
+    for n, head in enumerate(heads, 1):
+        number, words = head.split("\n")
+        assert number == f"第{n}项" and not words.startswith(("）", ")"))  # no bracketed text
+        assert text_lines(words, COND_COLUMN) <= 2, words  # two lines under 第n项, no more
+        assert ws.column_dimensions[openpyxl.utils.get_column_letter(n + 3)].width >= COND_COLUMN
+    assert any(h.split("\n")[1] == "调处成功率" for h in heads)  # a short one whole
+    assert any(h.endswith("…") for h in heads)
+
+
+MIXED_ONLY = MIXED_ROUND.split("  - {id: pian3")[0]
+
+
+def test_pian2_summary_has_a_conditions_grid_after_the_scores(tmp_path):
+    """篇2 (a score and 13 conditions): 评审明细 keeps the scores, and 条件核实明细 lists
+    each condition as the unit answered and as each reviewer confirmed it."""
+    lines = ROSTER.read_text(encoding="utf-8").splitlines()
+    (tmp_path / "roster.csv").write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
+    (tmp_path / "r.csv").write_text(REVIEWERS, encoding="utf-8")
+    (tmp_path / "round.yaml").write_text(MIXED_ONLY, encoding="utf-8")
+    result = generate_round(tmp_path / "round.yaml", tmp_path / "wb", workdir=tmp_path)
+    ctx = open_round(workdir=tmp_path)
+    rubric = ctx.round.sheet_rubric("pian2")
+    returns = tmp_path / "returns"
+    for g in result.files:
+        values = {**condition_answers(rubric, rubric.level_names), "score": 96}
+        values[APPLY_LEVEL] = rubric.level_names[-1]
+        sheet = ctx.round.book(ctx.round.slots_of(g.unit_id)).sheets[0].sheet_name
+        fill_book(g.path, returns / g.path.name, ctx.round, {sheet: values})
+    report = ingest(returns, ctx)
+    ledger = Ledger.open(tmp_path)
+    ledger.record(report, returns)
+    review = load_review(ctx.round)
+    generated = write_reviewer_workbooks(
+        ctx, review, ledger.accepted(ctx.record.round_id), tmp_path / "rw"
+    )
+    snapshot = ledger.snapshot(ctx.record.round_id)
+    unit = report.results[0].unit_id
+    disputed = questions(rubric)[4]  # 支部班子健全、团结…: a 五星级 condition
+    for book in generated.files:
+        rng = random.Random(1)
+
+        def values(entry, layout, shown, rng=rng, book=book):
+            typed = review_inputs(layout, shown, rng, book.name)
+            if book.reviewer_id == "R01" and entry.unit_id == unit:
+                typed[next(i.name for i in layout.inputs if i.key == disputed.id)] = FALSE
+            return typed
+
+        fill_review_workbook(
+            book.path, tmp_path / "rb" / book.path.name, ctx, review, snapshot, values
+        )
+    read = ingest_reviews(tmp_path / "rb", ctx, review, snapshot)
+    outcome = decide(ctx.round, review, report, read)
+    wb = openpyxl.load_workbook(
+        io.BytesIO(summary_bytes(report, None, ctx.roster, outcome=outcome, key=ctx.key))
+    )
+    names = wb.sheetnames
+    assert names.index("星级考评条件核实明细") == names.index("星级考评评审明细") + 1
+    assert [c.value for c in wb["星级考评评审明细"][1]][3].startswith("第1项")  # the score
+    grid = [list(r) for r in wb["星级考评条件核实明细"].iter_rows(values_only=True)]
+    column = 3 + questions(rubric).index(disputed)
+    assert grid[0][column] == f"第{column - 2}项\n{disputed.text[:7]}…"
+    rows = [(r[2], r[column], r[-1]) for r in grid[1:] if r[0] == unit]
+    assert rows == [
+        ("本单位填报", "是", "五星级"),
+        ("林晓文（R01）", FALSE, None),
+        ("周建华（R02）", TRUE, None),
+        ("评审认定", None, "四星级"),  # the band's score holds, one 五星级 condition does not
+    ]
+
+
+@pytest.mark.parametrize("reviewed", [False, True])
+def test_a_conditions_level_is_published_only_once_reviewers_confirmed_it(
+    cond_review, tmp_path, reviewed
+):
+    """A form decided by conditions has no 实评分 (the 审定 shows none): what stops approving
+    a level before the reviewers confirmed it is its advice (待评审), not a missing score."""
+    from xlsxflow.publish import publish
+
+    folder, ctx, review, ledger, generated, report = cond_review
+    if reviewed:
+        _, outcome = _decide(cond_review, tmp_path, {})
+    else:
+        outcome = decide(ctx.round, review, report, None)
+    summary = tmp_path / "summary.xlsx"
+    summary.write_bytes(summary_bytes(report, None, ctx.roster, outcome=outcome, key=ctx.key))
+    wb = openpyxl.load_workbook(summary)
+    ws = wb["审定"]
+    head = next(r for r in ws.iter_rows() if r[0].value == "序号")
+    at = next(c.column_letter for c in head if c.value == "审定结果")
+    rows = [r[0].row for r in ws.iter_rows() if isinstance(r[0].value, int)]
+    scores = [ws[f"F{row}"].value for row in rows]  # 实评分: blank either way
+    assert len(rows) == 2 and scores == [None, None]
+    for row in rows:
+        ws[f"{at}{row}"] = "同意"
+    wb.save(summary)
+    out = publish(summary, tmp_path / "out", key=ctx.key, round_id=ctx.record.round_id)
+    codes = [i.code for i in out.issues if i.severity == "error"]
+    assert codes == ([] if reviewed else ["publish-unreviewed"] * 2)
+    assert out.ok == reviewed

@@ -134,7 +134,7 @@ def uncommented(name: str) -> str:
     return uncomment_review((shipped_rounds_dir() / f"{name}.yaml").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name", ["sanchuang", "dangzhibu"])
+@pytest.mark.parametrize("name", ["sanchuang", "dangzhibu", "xingji"])
 def test_the_shipped_commented_examples_are_valid_and_leave_the_hash_alone(tmp_path, name):
     shipped = load_round(name)
     assert all(f.review is None for f in shipped.spec.forms)  # shipped behaviour unchanged
@@ -466,3 +466,18 @@ def test_a_review_on_a_form_with_nothing_to_score_names_its_line(tmp_path):
         load_round(path)
     (issue,) = [i for i in caught.value.issues if i.code == "review-form-not-scored"]
     assert issue.line == at + 1 and "文明标兵" in issue.message
+
+
+def test_init_of_the_star_levels_round_copies_its_reviewers(tmp_path, monkeypatch):
+    """xingji's commented review names samples/reviewers-shequ.csv (街道考核组, 县验收组):
+    init copies it, and the review switched on checks with both groups."""
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(main, ["init", "--round", "xingji", "r.yaml"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "reviewers-shequ.csv").exists() and not (tmp_path / "reviewers.csv").exists()
+    text = uncomment_review((tmp_path / "r.yaml").read_text(encoding="utf-8"))
+    (tmp_path / "r.yaml").write_text(text, encoding="utf-8")
+    result = runner.invoke(main, ["round", "check", "r.yaml"])
+    assert result.exit_code == 0, result.output
+    assert "评审人：reviewers-shequ.csv，3 人（街道考核组 2 人、县验收组 1 人）" in result.output

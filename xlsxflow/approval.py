@@ -536,6 +536,7 @@ def with_levels(rows: list[ApprovalRow], results) -> None:
         row.decided_by, row.level_publicity = st.decided_by, st.publicity
         if st.kind != "mixed":  # conditions only (篇2 keeps the score its band rests on)
             row.self_score = row.decision_score = None
+            row.review_score = None  # reviewers confirm conditions: no 实评分 (not a 0)
             row.basis = "conditions"
             row.basis_text = BASIS_WORDS["conditions"]
         if row.recommendation == RECOMMEND and not st.reached:

@@ -207,7 +207,7 @@ def rubric_list() -> None:
     "round_name",
     default="sanchuang",
     show_default=True,
-    help="以哪个随附整轮为起点（sanchuang、dangzhibu）。Shipped round to start from.",
+    help="以哪个随附整轮为起点（sanchuang、dangzhibu、xingji）。Shipped round to start from.",
 )
 @click.option("--force", is_flag=True, help="覆盖已有文件。Overwrite an existing file.")
 def init(file, round_name, force) -> None:
@@ -234,6 +234,7 @@ def init(file, round_name, force) -> None:
             click.echo(f"示例名单 sample roster → {roster_file}")
         for name, what in (
             ("reviewers.csv", "示例评审人名单 sample reviewers"),  # the commented review example
+            ("reviewers-shequ.csv", "示例评审人名单 sample reviewers"),  # xingji's 考核组
             ("members.csv", "示例党员名单 sample members"),  # the 民主测评's candidates
         ):
             sample = path.parent / name

@@ -12,6 +12,12 @@ pioneer posts) are imported, so with this round's 2026H2 flags and 2026Q4 posts 
 has its two half-years and four quarters; publish then writes the annual titles they
 complete (年度称号公示.xlsx); a member's violation in 2026H1 revokes the branch's flag
 (and so its title); the history rules are shown last.
+
+The star-levels round (``--rubric xingji``, seed 002) is decided by conditions: the 社区
+answer them (a spread over the levels), ingest prints each level and what the next lacks;
+its review has the 街道考核组 and the 县验收组 confirm each condition (one 不属实, one rate
+measured below the claim), then the levels claimed and confirmed, 审定 and publish (公示
+only for the confirmed levels that need it).
 """
 
 from __future__ import annotations
@@ -143,10 +149,22 @@ def demo_round_file(folder: Path, round_file: Path) -> Path:
     path = folder / round_file.name
     atomic_write_bytes(path, uncomment_review(text).encode("utf-8"))
     samples = shipped_dir("samples")
-    for name in (roster_name, "reviewers.csv", "members.csv"):
+    for name in (roster_name, "reviewers.csv", "members.csv", *sample_files(text)):
         if name != "members.csv" or f": {name}" in text:  # members: when the round names it
             shutil.copyfile(samples / name, folder / name)
     return path
+
+
+def sample_files(text: str) -> list[str]:
+    """The shipped sample files a starter round names besides the usual ones (xingji's
+    ``reviewers: reviewers-shequ.csv``, commented or not), each once."""
+    import re
+
+    found = re.findall(r"(?:reviewers|candidates):\s*([\w.-]+\.csv)", text)
+    usual = {"reviewers.csv", "members.csv"}
+    return [
+        n for n in dict.fromkeys(found) if n not in usual and (shipped_dir("samples") / n).is_file()
+    ]
 
 
 def _run_round_demo(folder, round_file, key, workbooks, returns, lang, echo) -> DemoResult:
@@ -613,19 +631,30 @@ def _run_levels_demo(folder, round_file, key, workbooks, returns, lang, echo) ->
     for p in planted:
         echo(f"     {p.unit_id or '—':<8} {p.what}")
     report = ingest(returns, ctx, command=f"xlsxflow demo {folder}")
+    ledger = Ledger.open(folder)
+    ledger.record(report, "returns")
     echo(f"3. 读取 ingest：{files_line(report)}")
     echo(f"   {forms_line(report)}")
     for line in levels_lines(report, ctx.round):
         echo("   " + line)
     review = load_review(ctx.round)
+    if review.forms:  # the shipped round's 考核评定 example, switched on in the demo's copy
+        return _levels_review_demo(folder, ctx, review, ledger, key, lang, echo)
     outcome = decide(ctx.round, review, report, None)
     summary, report_path = folder / "summary.xlsx", folder / "report.json"
     write_summary(report, None, ctx.roster, summary, lang, outcome, key=ctx.key)
     write_report_json(report, report_path, outcome)
     echo(f"4. 汇总 summary：星级表、审定表 → {summary}")
+    out = _levels_publish(folder, ctx, summary, echo, 5)
+    return DemoResult(folder, summary, report_path, report, out)
+
+
+def _levels_publish(folder: Path, ctx, summary: Path, echo, step: int) -> Path | None:
+    """The levels round's last two steps: the office's 审定, then publish (only the levels
+    that need 公示 are listed for it).  Returns the publication folder when it was written."""
     decided = folder / "summary-审定.xlsx"
     rows = fill_sample_decisions(summary, decided)
-    echo(f"5. 审定 the office decides：{rows} 行按计算结果填写（同意/不同意）→ {decided}")
+    echo(f"{step}. 审定 the office decides：{rows} 行按计算结果填写（同意/不同意）→ {decided}")
     out = folder / "发布"
     _clear(out)
     pub = publish(
@@ -641,7 +670,7 @@ def _run_levels_demo(folder, round_file, key, workbooks, returns, lang, echo) ->
     public = [r for r in pub.approved if r.level_publicity]
     by = sorted({r.decided_by for r in pub.approved if not r.level_publicity and r.decided_by})
     echo(
-        f"6. 发布 publish：同意 {len(pub.approved)} 个，其中须公示 {len(public)} 个"
+        f"{step + 1}. 发布 publish：同意 {len(pub.approved)} 个，其中须公示 {len(public)} 个"
         f"（{'、'.join(f'{r.unit}{r.level}' for r in public) or '无'}）→ {out}"
         f"（{'、'.join(p.name for p in pub.files)}）"
     )
@@ -649,7 +678,83 @@ def _run_levels_demo(folder, round_file, key, workbooks, returns, lang, echo) ->
         echo(
             f"   其余 {len(pub.approved) - len(public)} 个由{'、'.join(by)}评定，不公示（见结果通报）"
         )
-    return DemoResult(folder, summary, report_path, report, out if pub.ok else None)
+    return out if pub.ok else None
+
+
+def _levels_review_demo(folder, ctx, review, ledger, key, lang, echo) -> DemoResult:
+    """Steps 4–9 of the levels round with its review: reviewer workbooks → the 考核组
+    confirm each condition (one 不属实, one rate measured below the claim) → review ingest,
+    the levels claimed and confirmed → summary → 审定 → publish."""
+    from .samples import make_levels_review_returns
+
+    books, back = folder / "review-workbooks", folder / "review-returns"
+    for old in (books, back):
+        _clear(old)
+    accepted = ledger.accepted(ctx.record.round_id)
+    generated = write_reviewer_workbooks(ctx, review, accepted, books, lang=lang)
+    lines = generate_lines(generated)
+    echo("4. 考核评定 " + lines[0])
+    for line in lines[1:]:
+        echo("   " + line)
+    snapshot = ledger.snapshot(ctx.record.round_id)
+    planted = make_levels_review_returns(generated, ctx, review, snapshot, back, seed=2026)
+    echo(
+        f"5. 评审人逐条核实 reviewers confirm → {back}（其余各条属实 the rest 属实；核实出的问题 found:）"
+    )
+    for p in planted:
+        echo(f"     {p.unit_id:<8} {p.what}")
+    read = read_reviews(back, workdir=folder, key_path=key)
+    outcome = decide(ctx.round, review, read.units, read.reviews)
+    summary, report_path = folder / "summary.xlsx", folder / "report.json"
+    write_summary(read.units, None, ctx.roster, summary, lang, outcome, key=ctx.key)
+    write_report_json(read.units, report_path, outcome, read.reviews)
+    echo(f"6. 核验评审 review ingest：{files_line(read.reviews, REVIEW_FILES)}")
+    for line in [*review_lines(outcome, ctx.round), *reviewer_file_lines(read.reviews)]:
+        echo("   " + line)
+    for line in confirmed_lines(outcome, read.units, ctx.round):
+        echo("   " + line)
+    echo(f"7. 汇总 summary：星级表（申报、按填报、评审认定）、评审明细、审定表 → {summary}")
+    out = _levels_publish(folder, ctx, summary, echo, 8)
+    return DemoResult(folder, summary, report_path, read.units, out)
+
+
+def confirmed_lines(outcome, report: IngestReport, rnd) -> list[str]:
+    """Each form's levels as the reviewers confirmed them: a unit they changed with the
+    findings and what the next level lacks, the rest in one line, then the round targets
+    on the confirmed levels."""
+    from .approval import confirmed_report
+    from .ingest import round_star_targets
+    from .review.confirm import level_words
+
+    lines = []
+    for form in rnd.spec.forms:
+        mine = [c for c in outcome.of_form(form.id) if c.claimed is not None]
+        if not mine:
+            continue
+        lines.append(f"{form.title} 评审认定 confirmed（申报 → 按本单位填报 → 评审认定）：")
+        same = []
+        for c in mine:
+            if c.stars is None:
+                same.append(f"{c.unit_id} 尚未评审")
+                continue
+            if level_words(c.stars) == level_words(c.claimed) and not c.findings:
+                same.append(f"{c.unit_id} {level_words(c.stars)}")
+                continue
+            applied = f"申报{c.applied}，" if c.applied else ""
+            lines.append(
+                f"  {c.unit_id:<6} {c.unit_name}：{applied}按填报 {level_words(c.claimed)}"
+                f" → 评审认定 {c.stars.result_text}"
+            )
+            lines += [f"         {f}" for f in c.findings]
+            if c.stars.missing_text:
+                lines.append(f"         {c.stars.missing_text}")
+        if same:
+            lines.append(f"  评审认定与填报一致 as answered：{'、'.join(same)}")
+        confirmed = confirmed_report(report, outcome.candidates)
+        for target in round_star_targets(rnd, confirmed.results):
+            if target.form_id == form.id:
+                lines.append(f"  本轮目标（按评审认定）{target.text}：{target.message}")
+    return lines
 
 
 #: The shipped rounds ``xlsxflow demo --all`` runs, each in its own folder (suffix).

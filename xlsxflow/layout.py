@@ -229,6 +229,9 @@ class Layout:
     # Rows whose height is reserved for what the unit types (notes, long texts), in points.
     reserved_heights: tuple[tuple[int, float], ...] = ()
     repeat_header: bool = True  # print the column headings atop every page
+    # the row repeated atop every printed page when not ``header_row``: 篇2's conditions
+    # start a page under their own headings, which the pages after it repeat
+    repeat_row: int | None = None
     # Column widths of a sheet that is not a unit's A–E (a reviewer's sheet: A–G); empty: A–E.
     widths: tuple[int, ...] = ()
     landscape: bool = False  # printed across the page (a ballot's many item columns)
@@ -628,9 +631,16 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
     # also head the 否决事项, 填报信息 and 申报表 pages (a sheet has one set of print
     # titles), so they repeat only when the table runs past its first page.
     repeat_header = form_only or table_points(heights, row - 1) > PAGE_POINTS
+    page_breaks: list[int] = []
+    repeat_row = None
     if rubric.has_conditions:
-        row = _condition_rows(rubric, lang, add, add_input, heights, row, conditions_only)
+        start = row
+        row = _condition_rows(
+            rubric, lang, add, add_input, heights, row, conditions_only, page_breaks
+        )
         repeat_header = repeat_header or conditions_only
+        if not conditions_only:  # 篇2: the conditions' own headings head their pages
+            repeat_header, repeat_row = True, start + 1
 
     if rubric.declarations:
         add(row, A, "block_head", t("declarations_head", lang), merge_to=(row, E))
@@ -660,7 +670,6 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
         add(first, A, "section", t("declarations", lang), merge_to=(row - 1, A))
 
     choose: list[ChooseRule] = []
-    page_breaks: list[int] = []
     fields_head = rubric.title if form_only and plan else t("fields", lang)
     draw = _FieldDrawer(add, add_input, heights, sum(widths[B:]), page_breaks)
     row = _field_rows(rubric, "", fields_head, lang, draw, row, choose)
@@ -693,6 +702,7 @@ def _build_layout(rubric: Rubric, lang: str, plan: SheetPlan | None = None) -> L
         choose=tuple(choose),
         page_breaks=tuple(sorted(set(page_breaks))),
         repeat_header=repeat_header,
+        repeat_row=repeat_row,
         reserved_heights=tuple(sorted(heights.items())),
     )
 
@@ -805,7 +815,14 @@ class _FieldDrawer:
 
 
 def _condition_rows(
-    rubric: Rubric, lang: str, add, add_input, heights: dict[int, float], row: int, plain: bool
+    rubric: Rubric,
+    lang: str,
+    add,
+    add_input,
+    heights: dict[int, float],
+    row: int,
+    plain: bool,
+    page_breaks: list[int] | None = None,
 ) -> int:
     """The conditions: 申报等级 (levels only), then level by level (or star by star) the
     questions first met there, grouped as the seed's table, then the vetoes.
@@ -813,11 +830,16 @@ def _condition_rows(
     One row per question of ``conditions.questions``: its words (B), how it is answered
     (C), the answer (D: 是/否 or the scale as a dropdown, or a validated number) and its
     说明或佐证 (E).  ``plain``: the sheet holds only conditions (its column headings are
-    the sheet's); else (a score table above: 篇2) the block brings its own headings.
+    the sheet's); else (a score table above: 篇2) the block starts a printed page with its
+    own headings.  A group (第7条: its label merged down column A) never straddles a page:
+    ``page_breaks`` gets the row of a group that would not fit on what is left of one.
     """
     A, B, C, D, E = range(5)
     widths = CONDITION_COLUMN_WIDTHS
+    used = table_points(heights, row - 1) if plain else 0.0
+    pages = _Pages(page_breaks, used, page_points(widths))
     if not plain:
+        pages.new_page(row)
         add(row, A, "block_head", t("conditions_block", lang), merge_to=(row, E))
         row += 1
         for col, key in enumerate(
@@ -825,7 +847,9 @@ def _condition_rows(
         ):
             add(row, col, "header", t(key, lang))
         row += 1
+        pages.used = 2 * PLAIN_ROW_POINTS  # the block's head and its headings
     if rubric.levels:
+        pages.used += PLAIN_ROW_POINTS  # 申报等级
         names = tuple(rubric.level_names)
         add(row, A, "section", t("apply_head", lang))
         add(row, B, "label", t("apply_level", lang), merge_to=(row, C))
@@ -910,12 +934,16 @@ def _condition_rows(
         if by:
             extra = t("level_publicity", lang) if publicity else ""
             head = t("level_block_by", lang, level=name, by=by, publicity=extra)
-        add(row, A, "block_head", head, merge_to=(row, E))
-        row += 1
         groups: dict[str, list] = {}
         for q in mine:
             groups.setdefault(q.group, []).append(q)
-        for group, items in groups.items():
+        first_group = len(next(iter(groups.values())))
+        pages.keep(row, PLAIN_ROW_POINTS + first_group * note_height)  # the head, 1st group
+        add(row, A, "block_head", head, merge_to=(row, E))
+        row += 1
+        for n, (group, items) in enumerate(groups.items()):
+            if n:
+                pages.keep(row, len(items) * note_height)
             first = row
             for q in items:
                 question_row(q, row)
@@ -924,6 +952,7 @@ def _condition_rows(
     vetoes = [q for q in asked if q.kind == "veto"]
     if vetoes:
         blocked = "、".join(dict.fromkeys(lv for q in vetoes for lv in q.used_by))
+        pages.keep(row, PLAIN_ROW_POINTS + len(vetoes) * note_height)
         add(row, A, "block_head", t("veto_block", lang, levels=blocked), merge_to=(row, E))
         row += 1
         first = row
@@ -932,6 +961,43 @@ def _condition_rows(
             row += 1
         add(first, A, "section", t("veto_head", lang), merge_to=(row - 1, A))
     return row
+
+
+def page_points(widths: tuple[int, ...] | list[int], slack: float = 0.95) -> float:
+    """What one printed A4 portrait page holds of a sheet fitted to its width, in the
+    sheet's points: the printable height (writer.py's margins: 0.6 and 0.7 inch) over the
+    scale that fits these columns into the printable width (0.5 inch each side), a column
+    ``w`` wide being 7(w + 0.71) + 5 pixels as Excel draws the default Calibri 11
+    (LibreOffice with Carlito alike; where Calibri falls back to a wider font the page is
+    drawn smaller and holds more).  ``slack`` keeps a margin for what this leaves out."""
+    sheet = sum(7 * (w + 0.71) + 5 for w in widths) * 0.75  # pixels → points
+    scale = min(1.0, (8.27 - 1.0) * 72 / sheet)
+    return (11.69 - 1.3) * 72 / scale * slack
+
+
+class _Pages:
+    """Where printed pages break in a block of rows, estimated in the sheet's points by
+    :func:`page_points` (a page fitted to the width; the column headings repeated atop
+    each page after the first).  ``used``: the points the page holds so far."""
+
+    def __init__(self, breaks: list[int] | None, used: float, capacity: float):
+        self.breaks, self.used, self.capacity = breaks, used, capacity
+
+    def new_page(self, row: int) -> None:
+        """Start a printed page at ``row``."""
+        if self.breaks is not None:
+            self.breaks.append(row)
+        self.used = 0.0
+
+    def keep(self, row: int, need: float) -> None:
+        """Rows from ``row`` on, ``need`` points tall, on one page: a new page starts at
+        ``row`` when they would not fit on what is left of this one (unless the page holds
+        nothing yet but its headings)."""
+        headings = PLAIN_ROW_POINTS  # the repeated column headings
+        if self.used + need > self.capacity and self.used > headings:
+            self.new_page(row)
+            self.used = headings
+        self.used += need
 
 
 def _indicator_rows(rubric: Rubric, lang: str, add, add_input, row: int) -> None:

@@ -82,6 +82,14 @@ class Publication:
         return bool(self.files)
 
 
+def _unreviewed(row: ApprovalRow) -> bool:
+    """No review to publish on: no 实评分, or (a form decided by conditions alone, which has
+    no 实评分) no reviewer's confirmation yet (its advice is 待评审)."""
+    if row.basis == "conditions":
+        return row.recommendation == PENDING
+    return row.review_score is None
+
+
 def default_out_dir(summary: str | Path, round_id: str = "") -> Path:
     """``发布-<round id>`` beside the summary."""
     summary = Path(summary)
@@ -128,7 +136,7 @@ def publish(
             pub.undecided.append(row)
             issue("approval-undecided", row, what=row.what, label=decision)
         elif value == APPROVE:
-            if row.reviewed_form and row.review_score is None:
+            if row.reviewed_form and _unreviewed(row):
                 issue("publish-unreviewed", row, what=row.what, form=row.form)
             elif row.recommendation != RECOMMEND:
                 issue("publish-against-advice", row, what=row.what, advice=row.recommendation)

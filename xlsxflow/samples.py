@@ -949,3 +949,100 @@ def _answer_conditions(ws, layout: Layout, index: int, rng: random.Random) -> st
         elif inp.key == "apply_level":
             ws[inp.ref] = applied
     return what
+
+
+# -- reviewers confirming a conditions round (xlsxflow demo --rubric xingji) ------------------
+
+
+def _level_only_fact(rubric: Rubric, level: str):
+    """A fact ``level`` asks and no lower level does, preferably in the group of its honours
+    (002 四星级 第3条: 已成功创建县级学习型党组织, an honour the seed words as a fact)."""
+    names = rubric.level_names
+    lower = {
+        cond.answer_id
+        for owner, cond, _ in condition_places(rubric)
+        if owner in names[: names.index(level)]
+    }
+    own = rubric.levels[names.index(level)]
+    honours = [g.conditions for g in own.groups if any(c.kind == "honour" for c in g.conditions)]
+    for conds in [*honours, own.all_conditions()]:
+        for cond in conds:
+            if cond.kind == "fact" and cond.answer_id not in lower:
+                return cond
+    return None
+
+
+def make_levels_review_returns(
+    generated, ctx, review, ledger, out_dir: Path, *, seed: int = 2026
+) -> list[Planted]:
+    """Fill a conditions round's reviewer workbooks (``ReviewGenerated``) as the 考核组 do.
+
+    Every answer 属实 and every rate as the unit wrote it (:func:`review_inputs`), but two
+    findings that lower a level: the last reviewer of the first unit whose own answers reach
+    the second-highest level marks a condition only that level asks :data:`FALSE` (002:
+    “已成功创建县级学习型党组织”, 四星级 → 三星级); the first reviewer of the last unit
+    reaching the top level measures a rate the top asks between the lower levels' bound
+    and the unit's (调处成功率 96 where the unit wrote 100: 五星级 → 三星级).
+    Deterministic for a given seed; ``unit_id`` of each :class:`Planted` is the reviewer's.
+    """
+    from .conditions import evaluate
+    from .review.model import FALSE
+    from .review.workbook import parse_sheets
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    reviewers: dict[tuple, list[str]] = {}  # a unit's sheet → its reviewers, in book order
+    answers: dict[tuple, dict] = {}  # → the unit's own answers
+    for book in generated.files:
+        for entry in parse_sheets(_meta_sheets(book.path)) or []:
+            if entry.conditions and ctx.round.sheet_rubric(entry.form_id).level_names:
+                reviewers.setdefault(entry.key, []).append(book.reviewer_id)
+                answers[entry.key] = ledger.submission(entry.return_hash).answers
+    reached = {  # the level each unit's own answers reach
+        key: evaluate(ctx.round.sheet_rubric(key[1]), own).level or ""
+        for key, own in answers.items()
+    }
+    findings: dict[tuple[str, tuple], tuple[str, object, str]] = {}  # (reviewer, sheet) → …
+    for key in sorted(reached):
+        rubric = ctx.round.sheet_rubric(key[1])
+        names, name = rubric.level_names, ctx.roster.get(key[0]).name
+        if len(names) < 3 or reached[key] != names[-2] or findings:
+            continue
+        cond = _level_only_fact(rubric, names[-2])
+        if cond is not None:
+            what = f"{key[0]} {name}：“{cond.fact}”核实为{FALSE}"
+            findings[(reviewers[key][-1], key)] = (cond.answer_id, FALSE, what)
+    for key in sorted(reached, reverse=True):
+        rubric = ctx.round.sheet_rubric(key[1])
+        names, name = rubric.level_names, ctx.roster.get(key[0]).name
+        if len(names) < 3 or reached[key] != names[-1]:
+            continue
+        short = _short_of(rubric, names[-2], "number")
+        if short is not None:
+            answer, value = short
+            own = answers[key].get(answer)
+            text = rubric.measure(answer).text
+            what = f"{key[0]} {name}：{text}实测 {value:g}（本单位填报 {own:g}）"
+            findings[(reviewers[key][0], key)] = (answer, value, what)
+            break
+    planted = [Planted(rid, what) for (rid, _), (_, _, what) in findings.items()]
+    for book in generated.files:
+        rng = random.Random(f"{seed}-{book.reviewer_id}")
+
+        def values(entry, layout, shown, rng=rng, book=book):
+            typed = review_inputs(layout, shown, rng, book.name)
+            found = findings.get((book.reviewer_id, entry.key))
+            if found is not None:
+                answer, value, _ = found
+                typed[next(i.name for i in layout.inputs if i.key == answer)] = value
+            return typed
+
+        fill_review_workbook(book.path, out_dir / book.path.name, ctx, review, ledger, values)
+    return planted
+
+
+def _meta_sheets(path: Path) -> str:
+    """The ``sheets`` entry of a reviewer workbook's signed metadata."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    rows = {r[0].value: r[1].value for r in wb[META_SHEET].iter_rows() if r[0].value}
+    wb.close()
+    return rows.get("sheets") or ""

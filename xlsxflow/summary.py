@@ -127,6 +127,7 @@ _L = {
     "confirmed_stars": ("评审认定的星", "Stars confirmed by review"),
     "confirmed_why": ("评审认定说明", "Review findings"),
     "targets_head": ("本轮目标", "Round targets"),
+    "targets_head_confirmed": ("本轮目标（按评审认定的星级）", "Round targets (confirmed levels)"),
     "targets_basis": (
         "按应报单位 {units} 个计（未交或文件无法使用的单位按未达到星级计）。",
         "Over all {units} units expected (a unit with no usable return reached no level).",
@@ -805,7 +806,8 @@ def _stars_sheet(
         return ws
     r = len(rows) + 2
     width = [sum(widths.get(c, 10) for c in range(len(headers)))]
-    ws.write_string(r, 0, _t("targets_head", lang), s.head)
+    head = "targets_head" if confirmed is None else "targets_head_confirmed"
+    ws.merge_range(r, 0, r, len(headers) - 1, _t(head, lang), s.head)  # on one line
     for target in targets:
         r += 1
         text = f"{target.text}：{target.message}" if target.text else target.message
@@ -969,15 +971,16 @@ def _round_sheets(s: _Sheets, report, lang: str, outcome=None) -> None:
             nominee=any(i.key == "nominee" for i in inputs),
         )
         if rubric.has_conditions:  # 星级: levels or named stars, and this form's targets
+            confirmed = _confirmed_levels(outcome, form, lang)
             stars = _stars_sheet(
                 s,
                 rubric,
                 report,
                 lang,
                 results=results,
-                targets=[t for t in report.targets if t.form_id == form.id],
+                targets=_form_targets(report, form, outcome if confirmed is not None else None),
                 name=_sheet_name(form.title, "stars_sheet", lang),
-                confirmed=_confirmed_levels(outcome, form, lang),
+                confirmed=confirmed,
             )
             first = stars if first is ws else first  # opens on the levels, not a bare list
     first.activate()
@@ -986,6 +989,17 @@ def _round_sheets(s: _Sheets, report, lang: str, outcome=None) -> None:
     _quota_sheet(s, report, lang)
     for form in rnd.spec.forms:
         _notice_sheet(s, report, form, lang, outcome)
+
+
+def _form_targets(report, form, outcome=None) -> list:
+    """A conditions form's round targets: on the units' own answers, or (``outcome``: its
+    reviewers confirm the conditions) on the levels as confirmed."""
+    if outcome is None:
+        return [t for t in report.targets if t.form_id == form.id]
+    from .ingest import round_star_targets
+
+    confirmed = approval.confirmed_report(report, outcome.of_form(form.id))
+    return [t for t in round_star_targets(report.round, confirmed.results) if t.form_id == form.id]
 
 
 def detail_headers(inputs, lang: str) -> list[str]:
@@ -1108,6 +1122,8 @@ def _notice_sheet(s: _Sheets, report, form, lang: str, outcome=None) -> None:
             subs = {(f.path, sub.sheet): sub for f in report.files for sub in f.submissions}
             by_label = {f.label: f.id for f in rubric.fields}
             entries = []
+            if _confirmed_levels(outcome, form, lang) is not None:  # the levels as confirmed
+                report = approval.confirmed_report(report, outcome.of_form(form.id))
             for r in report.results:
                 if r.form_id != form.id or not r.eligible or r.stars is None:
                     continue
@@ -1194,12 +1210,15 @@ def draw_notice(
     by_score: bool = True,
     score_en: str = "total",
     measure: str = "个",
+    rest_to: int | None = None,
 ) -> None:
     """Draw one 公示 list on a new sheet ``name`` of ``wb`` (XlsxWriter), ready to post.
 
     ``spec`` gives the notice section (issuer, date, days, where to object) and the
     公示 minimum; ``form`` the nominee label and the extra columns (``notice_fields``).
     Used by the summary's 公示 sheets and by ``xlsxflow publish`` for the final list.
+    ``rest_to``: the column that takes the rest of the page's width when there is no unit
+    column (default: the last; a list of levels gives it to the names, not to 星级).
     """
     ws = wb.add_worksheet(name)
 
@@ -1229,9 +1248,10 @@ def draw_notice(
 
     widths = [6] + [needs(col, 12) for col in range(1, 2 + len(extras))]
     widths.append(max(24, NOTICE_WIDTH - sum(widths)))
-    if not with_unit:  # no unit column: the last column takes the rest of the width
+    if not with_unit:  # no unit column: the last column (or rest_to) takes the rest
         widths = widths[:-1]
-        widths[-1] = max(widths[-1], NOTICE_WIDTH - sum(widths[:-1]))
+        wide = len(widths) - 1 if rest_to is None else rest_to
+        widths[wide] = max(widths[wide], NOTICE_WIDTH - sum(widths) + widths[wide])
     for col, width in enumerate(widths):
         ws.set_column(col, col, width)
     last_col = len(columns) - 1
@@ -1333,6 +1353,7 @@ def draw_levels_notice(
         lang=lang,
         intro_prefix=intro_prefix,
         by_score=False,
+        rest_to=1,  # the names take the width; 星级 (五星级) needs only its own
     )
 
 
@@ -1717,6 +1738,7 @@ _R = {
     "cond_by": ("填报 / 核实", "Answered by"),
     "cond_self_row": ("本单位填报", "the unit's answers"),
     "cond_combined_row": ("评审认定", "confirmed"),
+    "cond_details": ("条件核实明细", "conditions confirmed"),
     "reviewer": ("评审人", "Reviewer"),
     "reviewer_id": ("评审人编号", "Reviewer ID"),
     "group": ("测评组", "Group"),
@@ -1741,7 +1763,17 @@ _R = {
     "order_by": ("按{score}从高到低排列", "by {score}"),
     "not_reviewed": ("尚未评审", "not reviewed"),
     "comment": ("评语", "Comment"),
+    # a form decided by conditions: levels where a scored form has scores
+    "self_level": ("自评等级（按本单位填报）", "Level on the unit's answers"),
+    "review_level": ("评审认定等级", "Level confirmed by review"),
+    "self_either": ("自评分 / 自评等级", "Self-score / level"),
+    "review_either": ("实评分 / 评审认定等级", "Reviewed score / level"),
 }
+
+
+# a condition's column on 评审明细: 10 wide holds five CJK characters a line (text_lines);
+# its heading's words get four a line, two lines, so a spreadsheet's wrap never adds a third
+COND_COLUMN, COND_HEAD_WIDTH = 10, 8
 
 
 def _r(key: str, lang: str, **fields) -> str:
@@ -1791,7 +1823,7 @@ def _decision_ranking_sheet(s: _Sheets, name: str, form, rubric: Rubric, candida
     headers += [_t("parent", lang)] * parents
     levels = rubric.has_conditions and not rubric.scored  # a conditions form: levels, no scores
     if levels:
-        headers += [_t("level_reached", lang), _t("confirmed_level", lang)]
+        headers += [_r("self_level", lang), _r("review_level", lang)]
     else:
         headers += [heads[self_head], heads[review_head]]
     headers += [heads[composite_head]] * (basis == "composite")
@@ -1860,10 +1892,19 @@ def _review_sheets(s: _Sheets, report, outcome, lang: str) -> None:
     titles = {f.id: f.title for f in forms}
     named = any(f.nominee for f in forms)
     composite = any(outcome.basis[f.id] == "composite" for f in forms)
+    # a form decided by conditions shows levels in the score columns: headed by levels when
+    # every reviewed form is one (no 差额 then), by both when the round mixes them
+    by_levels = [not rnd.sheet_rubric(f.id).scored for f in forms]
+    levels_only = all(by_levels)
     # 评审汇总: one row per unit sheet of a reviewed form, then the units no sheet was sent for
     headers = [_r("form", lang), _t("unit_id", lang), _t("unit_name", lang)]
     headers += [_t("sheet", lang)] * named
-    headers += [_r("self_total", lang), _r("review_total", lang), _r("difference", lang)]
+    if levels_only:
+        headers += [_r("self_level", lang), _r("review_level", lang)]
+    elif any(by_levels):
+        headers += [_r("self_either", lang), _r("review_either", lang), _r("difference", lang)]
+    else:
+        headers += [_r("self_total", lang), _r("review_total", lang), _r("difference", lang)]
     headers += [_r("composite", lang)] * composite
     headers += [_r("reviewers_counted", lang), _r("flags", lang)]
     rows = []
@@ -1875,15 +1916,16 @@ def _review_sheets(s: _Sheets, report, outcome, lang: str) -> None:
                 else ""
             )
             row = [form.title, c.unit_id, c.unit_name, *[c.nominee or c.sheet] * named]
-            if c.claimed is not None and not rnd.sheet_rubric(form.id).scored:
-                row += [*_levels_of(c, lang), ""]  # a conditions form: levels, not scores
+            if not rnd.sheet_rubric(form.id).scored:  # a conditions form: levels, not scores
+                row += [*_levels_of(c, lang), *[""] * (not levels_only)]
             else:
                 row += [c.self_total, _score(c.review_total), difference]
             row += [_score(c.decision) if c.basis == "composite" else ""] * composite
             row += [f"{len(c.reviewers_counted)}/{len(c.reviewers_expected)}", _numbered(c.flags)]
             rows.append(row)
     for form_id, unit in outcome.no_return:
-        row = [titles[form_id], unit.unit_id, unit.name, *[""] * named, "", "", ""]
+        row = [titles[form_id], unit.unit_id, unit.name, *[""] * named, "", ""]
+        row += [""] * (not levels_only)
         row += [""] * composite + ["", render("outcome-no-return")]
         rows.append(row)
     counted_col = len(headers) - 2
@@ -1998,6 +2040,10 @@ def _review_details_sheet(s: _Sheets, report, outcome, form, lang: str) -> None:
             ws.write_number(r, c, value, marked)
         else:
             ws.write_string(r, c, str(value or ""), marked)
+    if rubric.has_conditions and form.review.confirm_conditions:  # 篇2: scores and conditions
+        # after the scores' grid, the conditions' grid on a sheet of its own
+        name = (f"{form.title} " if lang == "en" else form.title) + _r("cond_details", lang)
+        _conditions_review_sheet(s, report, outcome, form, rubric, lang, name=name[:31])
 
 
 def _levels_of(c, lang: str) -> tuple[str, str]:
@@ -2009,7 +2055,9 @@ def _levels_of(c, lang: str) -> tuple[str, str]:
     return level_words(c.claimed), confirmed
 
 
-def _conditions_review_sheet(s: _Sheets, report, outcome, form, rubric: Rubric, lang: str) -> None:
+def _conditions_review_sheet(
+    s: _Sheets, report, outcome, form, rubric: Rubric, lang: str, name: str = ""
+) -> None:
     """评审明细 of a form decided by conditions: per unit a row of its answers, one per
     counted reviewer (属实 / 不属实, a level, a measured number; blank: not disputed) and
     the level on the confirmed answers; conditions across, numbered as on the sheets."""
@@ -2022,8 +2070,9 @@ def _conditions_review_sheet(s: _Sheets, report, outcome, form, rubric: Rubric, 
     headers = [_t("unit_id", lang), _t("unit_name", lang), _r("cond_by", lang)]
     scorer = len(headers) - 1
     for n, q in enumerate(asked, 1):
-        short = q.text if len(q.text) <= 8 else q.text[:8] + "…"
-        headers.append(f"第{n}项\n（{short}）" if lang != "en" else f"{n}\n({short})")
+        headers.append(
+            f"第{n}项\n{_short_label(q.text)}" if lang != "en" else f"{n}\n{_short_label(q.text)}"
+        )
     headers.append(_t("level_reached", lang))
     rows, marks = [], []
     for c in outcome.of_form(form.id):
@@ -2047,10 +2096,16 @@ def _conditions_review_sheet(s: _Sheets, report, outcome, form, rubric: Rubric, 
             [*key, _r("cond_combined_row", lang), *[""] * len(asked), _levels_of(c, lang)[1]]
         )
     ws = s.table(
-        (f"{form.title} " if lang == "en" else form.title) + _r("review_details", lang)[:31],
+        name
+        or (f"{form.title} " if lang == "en" else form.title) + _r("review_details", lang)[:31],
         headers,
         rows,
-        widths={1: _name_width(rows, 1), scorer: 16, len(headers) - 1: 10},
+        widths={
+            1: _name_width(rows, 1),
+            scorer: 16,
+            len(headers) - 1: 10,
+            **{scorer + n: COND_COLUMN for n in range(1, len(asked) + 1)},
+        },
         max_width=12,
         title=report.round_title,
         unit_columns=(0, 1, scorer),
@@ -2070,6 +2125,19 @@ def _conditions_review_sheet(s: _Sheets, report, outcome, form, rubric: Rubric, 
     )
     for r, col, value in marks:
         ws.write_string(r, col, str(value), marked)
+
+
+def _short_label(text: str, width: int = COND_HEAD_WIDTH) -> str:
+    """A condition's words cut to two lines of a ``width``-wide heading: no brackets, so no
+    lone ）wraps onto a line of its own (矛盾纠纷调处率; 社区党组织和居委会…)."""
+    if display_width(text) <= 2 * width:
+        return text
+    out = ""
+    for char in text:
+        if display_width(out + char) > 2 * width - 2:
+            break
+        out += char
+    return out + "…"
 
 
 def _answer(value) -> str:

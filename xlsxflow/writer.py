@@ -556,7 +556,7 @@ def _draw_sheet(wb, ws, meta, layout: Layout, roles: dict, formats: dict, long_l
             list(layout.page_breaks)
         )  # honour this with fit-to-width; Excel may not)
     if layout.repeat_header:
-        ws.repeat_rows(layout.header_row)
+        ws.repeat_rows(layout.header_row if layout.repeat_row is None else layout.repeat_row)
     ws.print_area(0, 0, layout.last_row, layout.last_col)
     if layout.links:  # evidence folders beside a reviewer's sheet (evidence/sheets.py)
         _draw_links(wb, ws, layout, formats)

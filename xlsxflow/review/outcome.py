@@ -639,5 +639,12 @@ def _confirm_conditions(
             applied=c.applied or "未填",
         )
         c.band = found.result.level or ""
-    c.flags += [verdict, *found.findings]
+    # the verdict is a flag (注意 on the 审定) only where the confirmed level is not the one
+    # the unit's answers reach or the one it applied for: an unchanged level needs no look
+    changed = level_words(found.result) != level_words(found.claimed)
+    if not rubric.stars and c.applied:
+        changed = changed or c.applied != level_words(found.result)
+    if changed:
+        c.flags.append(verdict)
+    c.flags += found.findings
     c.flags += [render("outcome-condition-outvoted", finding=f) for f in found.outvoted]
