@@ -692,6 +692,9 @@ def test_ingest_reads_an_unchanged_file_once_and_rereads_what_changed(
     assert run(changed)[1] == ["czj.xlsx", "junk.xlsx", "jyj.xlsx"]  # a changed rubric
     monkeypatch.setattr(readcache, "__version__", "99.0")
     assert run()[1] == ["czj.xlsx", "junk.xlsx", "jyj.xlsx"]  # a new xlsxflow version
+    assert run()[1] == []
+    monkeypatch.setattr(readcache, "code_digest", lambda: "other code")
+    assert run()[1] == ["czj.xlsx", "junk.xlsx", "jyj.xlsx"]  # changed code, same version
     with sqlite3.connect(reg.path) as raw:  # an entry altered in the database is not trusted
         raw.execute("UPDATE ingest_cache SET record = record || x'00'")
     assert run()[1] == ["czj.xlsx", "junk.xlsx", "jyj.xlsx"]

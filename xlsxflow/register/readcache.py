@@ -48,12 +48,25 @@ _ADVISE = getattr(os, "posix_fadvise", None)
 AHEAD = 32  # files whose reading is asked of the disk ahead of the one being hashed
 
 
+@functools.cache
+def code_digest() -> str:
+    """SHA-256 of xlsxflow's own modules (about 1 MB, read once a process): the version
+    number alone would let a changed reader reuse what an older one read."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def context_digest(ctx, limits) -> str:
     """Everything besides the file that a file's reading depends on, as one digest."""
     from ..identity import key_id
 
     parts = [
         __version__,
+        code_digest(),  # the reading code itself: a development build re-reads when it changes
         repr(_shape()),  # the stored form, and the fields of what is stored
         ctx.record.round_id if ctx.record else "",
         repr(ctx.signed_as),
