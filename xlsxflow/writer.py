@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -697,14 +700,67 @@ _PLACEHOLDERS = {
 }
 
 
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # zipfile's central directory record
+_END = struct.Struct("<4s4H2LH")  # and its end-of-archive record
+
+
+def _deflate(body: bytes) -> bytes:
+    """What ``zipfile`` writes for a ZIP_DEFLATED entry at its default level."""
+    compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    return compressor.compress(body) + compressor.flush()
+
+
+class _Part:
+    """One zip entry of the template: its bytes ready to copy, or to re-deflate when stamped."""
+
+    def __init__(self, info: zipfile.ZipInfo, body: bytes, stamped: bool):
+        self.info, self.body, self.stamped = info, body, stamped
+        one = io.BytesIO()
+        with zipfile.ZipFile(one, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(info, body, compress_type=zipfile.ZIP_DEFLATED)
+            self.zinfo = zf.infolist()[0]  # as zipfile completed it (flags, sizes, CRC)
+            self.local = one.getvalue()[: one.tell()]  # local header and data at offset 0
+        record = self.central(0)
+        self._head, self._mid, self._tail = record[:16], record[28:42], record[46:]
+
+    def central(self, offset: int) -> bytes:
+        """The central directory record as ``zipfile._write_end_record`` writes it."""
+        z = self.zinfo
+        dt = z.date_time
+        name, flags = z._encodeFilenameFlags()
+        return (
+            _CENTRAL.pack(
+                zipfile.stringCentralDir, z.create_version, z.create_system,
+                z.extract_version, z.reserved, flags, z.compress_type,
+                dt[3] << 11 | dt[4] << 5 | (dt[5] // 2), (dt[0] - 1980) << 9 | dt[1] << 5 | dt[2],
+                z.CRC, z.compress_size, z.file_size, len(name), len(z.extra), len(z.comment),
+                0, z.internal_attr, z.external_attr, offset,
+            )
+            + name + z.extra + z.comment
+        )  # fmt: skip
+
+    def entry(self, body: bytes) -> tuple[bytes, bytes]:
+        """(local header and data, central record less its offset) for ``body``."""
+        data = _deflate(body)
+        z = copy.copy(self.zinfo)
+        z.CRC, z.compress_size, z.file_size = zlib.crc32(body), len(data), len(body)
+        sizes = struct.pack("<3L", z.CRC, z.compress_size, z.file_size)
+        return z.FileHeader(False) + data, self._head + sizes + self._mid
+
+
 class WorkbookStamper:
     """Render a round's workbook once, then stamp each unit's identity into a copy.
 
     Every unit workbook of a round is the same but for the unit id, the unit name
     and the signature.  Rendering with XlsxWriter takes ~15 ms; stamping the three
-    strings into the shared-strings and document-properties parts and re-zipping
-    takes ~1 ms.  ``workbook_bytes`` stays the reference: a test checks that both
-    give the same cells.
+    strings into the shared-strings and document-properties parts takes well under
+    a millisecond: only those two parts are deflated again, every other entry's
+    compressed bytes and directory record are copied from the template.  The
+    archive is byte for byte what ``zipfile`` writes for the same parts (checked
+    on the template when the stamper is made; should a Python's ``zipfile`` ever
+    write differently, each copy is written by ``zipfile`` itself).
+    ``workbook_bytes`` stays the reference: a test checks that both give the same
+    cells.
     """
 
     def __init__(self, layout: BookLayout | Layout, template_identity: Identity, key: bytes):
@@ -716,32 +772,65 @@ class WorkbookStamper:
             unit_id=_PLACEHOLDERS["unit_id"],
             unit_name=_PLACEHOLDERS["unit_name"],
         )
+        self._template_signature = placeholder.sign(key)
+        marks = [p.encode() for p in (*_PLACEHOLDERS.values(), self._template_signature)]
         data = workbook_bytes(layout, placeholder, key)
-        self._parts: list[tuple[zipfile.ZipInfo, bytes, bool]] = []
+        self._parts: list[_Part] = []
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             for info in zf.infolist():
                 body = zf.read(info)
-                stamped = any(p.encode() in body for p in _PLACEHOLDERS.values())
-                self._parts.append((info, body, stamped))
-        self._template_signature = placeholder.sign(key)
+                self._parts.append(_Part(info, body, any(m in body for m in marks)))
+        self._fast = True
+        self._fast = self._assemble(self._replacements(template_identity)) == self._zipfile(
+            self._replacements(template_identity)
+        )
+
+    def _replacements(self, identity: Identity) -> dict[str, str]:
+        return {
+            _PLACEHOLDERS["unit_id"]: xml_escape(identity.unit_id),
+            _PLACEHOLDERS["unit_name"]: xml_escape(identity.unit_name),
+            self._template_signature: xml_escape(identity.sign(self.key)),
+        }
+
+    @staticmethod
+    def _stamped(body: bytes, values: dict[str, str]) -> bytes:
+        text = body.decode("utf-8")
+        for old, new in values.items():
+            text = text.replace(old, new)
+        return text.encode("utf-8")
+
+    def _assemble(self, values: dict[str, str]) -> bytes:
+        """The archive from the template's entries, the stamped ones deflated anew."""
+        chunks: list[bytes] = []
+        central: list[bytes] = []
+        offset = 0
+        for part in self._parts:
+            if part.stamped:
+                local, record = part.entry(self._stamped(part.body, values))
+                central.append(record + offset.to_bytes(4, "little") + part._tail)
+            else:
+                local = part.local
+                central.append(part.central(offset))
+            chunks.append(local)
+            offset += len(local)
+        directory = b"".join(central)
+        count = len(self._parts)
+        end = _END.pack(zipfile.stringEndArchive, 0, 0, count, count, len(directory), offset, 0)
+        return b"".join([*chunks, directory, end])
+
+    def _zipfile(self, values: dict[str, str]) -> bytes:
+        """The same archive written entry by entry by ``zipfile`` (the reference)."""
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for part in self._parts:
+                body = self._stamped(part.body, values) if part.stamped else part.body
+                zf.writestr(part.info, body, compress_type=zipfile.ZIP_DEFLATED)
+        return out.getvalue()
 
     def stamp(self, identity: Identity) -> bytes:
         """The workbook for ``identity`` (same round fields as the template)."""
-        values = {
-            _PLACEHOLDERS["unit_id"]: identity.unit_id,
-            _PLACEHOLDERS["unit_name"]: identity.unit_name,
-            self._template_signature: identity.sign(self.key),
-        }
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-            for info, body, stamped in self._parts:
-                if stamped or self._template_signature.encode() in body:
-                    text = body.decode("utf-8")
-                    for old, new in values.items():
-                        text = text.replace(old, xml_escape(new))
-                    body = text.encode("utf-8")
-                zf.writestr(info, body, compress_type=zipfile.ZIP_DEFLATED)
-        return out.getvalue()
+        values = self._replacements(identity)
+        return self._assemble(values) if self._fast else self._zipfile(values)
 
 
 def write_unit_workbooks(
