@@ -452,7 +452,7 @@ def generate(
         )
 
     def write(folder: Path) -> list[Generated]:
-        return write_unit_workbooks(book, chosen, folder, identity, key, progress)
+        return write_unit_workbooks(book, chosen, folder, identity, key, progress, staged=True)
 
     plan.key_path, plan.key_created = key_file, key_created
     return _issue(plan, workdir, Path(out_dir), chosen, bool(units), write)
@@ -558,7 +558,7 @@ def generate_round(
         )
 
     def write(folder: Path) -> list[Generated]:
-        return write_unit_workbooks(book_for, chosen, folder, identity, key, progress)
+        return write_unit_workbooks(book_for, chosen, folder, identity, key, progress, staged=True)
 
     plan.key_path, plan.key_created = key_file, key_created
     return _issue(plan, workdir, Path(out_dir), chosen, bool(units), write)

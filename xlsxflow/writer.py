@@ -19,7 +19,7 @@ import xlsxwriter
 from wcwidth import wcswidth
 from xlsxwriter.worksheet import Worksheet
 
-from .atomic import atomic_write_bytes
+from .atomic import atomic_write_bytes, write_staged_bytes
 from .identity import Identity, protection_password
 from .labels import t
 from .layout import (
@@ -833,6 +833,10 @@ class WorkbookStamper:
         return self._assemble(values) if self._fast else self._zipfile(values)
 
 
+def _atomic_bulk(path: Path, data: bytes) -> None:
+    atomic_write_bytes(path, data, durable=False)
+
+
 def write_unit_workbooks(
     book: BookLayout | Layout | Callable[[Unit], BookLayout],
     units: Iterable[Unit],
@@ -840,12 +844,17 @@ def write_unit_workbooks(
     make_identity: Callable[[Unit], Identity],
     key: bytes,
     progress: Callable[[int], None] | None = None,
+    *,
+    staged: bool = False,
 ) -> list[Generated]:
     """Write each unit's workbook into ``out_dir`` (atomically, one file at a time).
 
     ``book`` is the same for every unit, or (a round) a function giving each unit's
-    own; units with the same book share one rendering.
+    own; units with the same book share one rendering.  ``staged``: ``out_dir`` is a
+    :class:`~xlsxflow.atomic.StagedDir` being filled, swapped in whole, so each file
+    is written straight to its name (no temporary file and rename per workbook).
     """
+    write = write_staged_bytes if staged else _atomic_bulk
     out_dir.mkdir(parents=True, exist_ok=True)
     if isinstance(book, Layout):
         book = BookLayout.of(book)
@@ -860,7 +869,7 @@ def write_unit_workbooks(
             stampers[shape] = WorkbookStamper(unit_book, identity, key)
         data = stampers[shape].stamp(identity)
         path = out_dir / workbook_filename(unit, unit_book.subject)
-        atomic_write_bytes(path, data, durable=False)
+        write(path, data)
         written.append(Generated(unit.unit_id, path))
         if progress:
             progress(1)
