@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import io
 import math
 import re
@@ -711,41 +710,49 @@ def _deflate(body: bytes) -> bytes:
 
 
 class _Part:
-    """One zip entry of the template: its bytes ready to copy, or to re-deflate when stamped."""
+    """One zip entry of the template: its bytes ready to copy, or to re-deflate when stamped.
+
+    The local header and the central directory record are kept as the bytes around
+    their CRC and sizes (and the record's offset), so a stamped entry is a few joins.
+    """
 
     def __init__(self, info: zipfile.ZipInfo, body: bytes, stamped: bool):
         self.info, self.body, self.stamped = info, body, stamped
         one = io.BytesIO()
         with zipfile.ZipFile(one, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.writestr(info, body, compress_type=zipfile.ZIP_DEFLATED)
-            self.zinfo = zf.infolist()[0]  # as zipfile completed it (flags, sizes, CRC)
+            z = zf.infolist()[0]  # as zipfile completed it (flags, sizes, CRC)
             self.local = one.getvalue()[: one.tell()]  # local header and data at offset 0
-        record = self.central(0)
-        self._head, self._mid, self._tail = record[:16], record[28:42], record[46:]
-
-    def central(self, offset: int) -> bytes:
-        """The central directory record as ``zipfile._write_end_record`` writes it."""
-        z = self.zinfo
+        header = z.FileHeader(False)  # CRC, compressed and full size at bytes 14-26
+        self._local_head, self._local_tail = header[:14], header[26:]
         dt = z.date_time
         name, flags = z._encodeFilenameFlags()
-        return (
+        record = (
             _CENTRAL.pack(
                 zipfile.stringCentralDir, z.create_version, z.create_system,
                 z.extract_version, z.reserved, flags, z.compress_type,
                 dt[3] << 11 | dt[4] << 5 | (dt[5] // 2), (dt[0] - 1980) << 9 | dt[1] << 5 | dt[2],
                 z.CRC, z.compress_size, z.file_size, len(name), len(z.extra), len(z.comment),
-                0, z.internal_attr, z.external_attr, offset,
+                0, z.internal_attr, z.external_attr, 0,
             )
             + name + z.extra + z.comment
-        )  # fmt: skip
+        )  # fmt: skip  # as zipfile._write_end_record writes it; CRC and sizes at 16-28
+        self._head, self.sizes, self._mid, self._tail = (
+            record[:16],
+            record[16:28],
+            record[28:42],
+            record[46:],
+        )
+
+    def central(self, offset: int, sizes: bytes) -> bytes:
+        """The entry's central directory record, its local header at ``offset``."""
+        return self._head + sizes + self._mid + offset.to_bytes(4, "little") + self._tail
 
     def entry(self, body: bytes) -> tuple[bytes, bytes]:
-        """(local header and data, central record less its offset) for ``body``."""
+        """(local header and data, CRC and sizes) of this entry holding ``body``."""
         data = _deflate(body)
-        z = copy.copy(self.zinfo)
-        z.CRC, z.compress_size, z.file_size = zlib.crc32(body), len(data), len(body)
-        sizes = struct.pack("<3L", z.CRC, z.compress_size, z.file_size)
-        return z.FileHeader(False) + data, self._head + sizes + self._mid
+        sizes = struct.pack("<3L", zlib.crc32(body), len(data), len(body))
+        return self._local_head + sizes + self._local_tail + data, sizes
 
 
 class WorkbookStamper:
@@ -806,11 +813,10 @@ class WorkbookStamper:
         offset = 0
         for part in self._parts:
             if part.stamped:
-                local, record = part.entry(self._stamped(part.body, values))
-                central.append(record + offset.to_bytes(4, "little") + part._tail)
+                local, sizes = part.entry(self._stamped(part.body, values))
             else:
-                local = part.local
-                central.append(part.central(offset))
+                local, sizes = part.local, part.sizes
+            central.append(part.central(offset, sizes))
             chunks.append(local)
             offset += len(local)
         directory = b"".join(central)
