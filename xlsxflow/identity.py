@@ -113,7 +113,9 @@ class Identity:
         return out
 
     def payload(self) -> bytes:
-        return "\n".join(f"{k}={v}" for k, v in asdict(self).items()).encode("utf-8")
+        """The signed text: ``name=value`` lines in field order (what ``asdict`` gives,
+        read straight off the fields: every field is a string)."""
+        return "\n".join(f"{k}={getattr(self, k)}" for k in _FIELD_NAMES).encode("utf-8")
 
     def sign(self, key: bytes) -> str:
         return hmac.new(key, self.payload(), hashlib.sha256).hexdigest()
@@ -128,3 +130,6 @@ class Identity:
     @classmethod
     def field_names(cls) -> list[str]:
         return [f.name for f in fields(cls)]
+
+
+_FIELD_NAMES = tuple(Identity.field_names())

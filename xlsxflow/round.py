@@ -433,6 +433,7 @@ def generate(
     )
     record = plan.record
     book = rubric_book(rubric, lang)
+    signer = key_id(key)  # once, not per unit
 
     def identity(unit: Unit) -> Identity:
         return Identity(
@@ -447,11 +448,11 @@ def generate(
             unit_id=unit.unit_id,
             unit_name=unit.name,
             generated_at=draft.generated_at,
-            key_id=key_id(key),
+            key_id=signer,
         )
 
     def write(folder: Path) -> list[Generated]:
-        return write_unit_workbooks(book, chosen, folder, identity, key, progress)
+        return write_unit_workbooks(book, chosen, folder, identity, key, progress, staged=True)
 
     plan.key_path, plan.key_created = key_file, key_created
     return _issue(plan, workdir, Path(out_dir), chosen, bool(units), write)
@@ -528,6 +529,7 @@ def generate_round(
     )
     record = plan.record
     books: dict[str, object] = {}
+    signer = key_id(key)  # once, not per unit
 
     def sheets_text(unit: Unit) -> str:
         return slots_text(rnd.slots_of(unit.unit_id))
@@ -551,12 +553,12 @@ def generate_round(
             unit_id=unit.unit_id,
             unit_name=unit.name,
             generated_at=draft.generated_at,
-            key_id=key_id(key),
+            key_id=signer,
             sheets=sheets_text(unit),
         )
 
     def write(folder: Path) -> list[Generated]:
-        return write_unit_workbooks(book_for, chosen, folder, identity, key, progress)
+        return write_unit_workbooks(book_for, chosen, folder, identity, key, progress, staged=True)
 
     plan.key_path, plan.key_created = key_file, key_created
     return _issue(plan, workdir, Path(out_dir), chosen, bool(units), write)

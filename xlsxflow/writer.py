@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import math
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -16,7 +18,7 @@ import xlsxwriter
 from wcwidth import wcswidth
 from xlsxwriter.worksheet import Worksheet
 
-from .atomic import atomic_write_bytes
+from .atomic import atomic_write_bytes, write_staged_bytes
 from .identity import Identity, protection_password
 from .labels import t
 from .layout import (
@@ -697,14 +699,75 @@ _PLACEHOLDERS = {
 }
 
 
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # zipfile's central directory record
+_END = struct.Struct("<4s4H2LH")  # and its end-of-archive record
+
+
+def _deflate(body: bytes) -> bytes:
+    """What ``zipfile`` writes for a ZIP_DEFLATED entry at its default level."""
+    compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    return compressor.compress(body) + compressor.flush()
+
+
+class _Part:
+    """One zip entry of the template: its bytes ready to copy, or to re-deflate when stamped.
+
+    The local header and the central directory record are kept as the bytes around
+    their CRC and sizes (and the record's offset), so a stamped entry is a few joins.
+    """
+
+    def __init__(self, info: zipfile.ZipInfo, body: bytes, stamped: bool):
+        self.info, self.body, self.stamped = info, body, stamped
+        one = io.BytesIO()
+        with zipfile.ZipFile(one, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(info, body, compress_type=zipfile.ZIP_DEFLATED)
+            z = zf.infolist()[0]  # as zipfile completed it (flags, sizes, CRC)
+            self.local = one.getvalue()[: one.tell()]  # local header and data at offset 0
+        header = z.FileHeader(False)  # CRC, compressed and full size at bytes 14-26
+        self._local_head, self._local_tail = header[:14], header[26:]
+        dt = z.date_time
+        name, flags = z._encodeFilenameFlags()
+        record = (
+            _CENTRAL.pack(
+                zipfile.stringCentralDir, z.create_version, z.create_system,
+                z.extract_version, z.reserved, flags, z.compress_type,
+                dt[3] << 11 | dt[4] << 5 | (dt[5] // 2), (dt[0] - 1980) << 9 | dt[1] << 5 | dt[2],
+                z.CRC, z.compress_size, z.file_size, len(name), len(z.extra), len(z.comment),
+                0, z.internal_attr, z.external_attr, 0,
+            )
+            + name + z.extra + z.comment
+        )  # fmt: skip  # as zipfile._write_end_record writes it; CRC and sizes at 16-28
+        self._head, self.sizes, self._mid, self._tail = (
+            record[:16],
+            record[16:28],
+            record[28:42],
+            record[46:],
+        )
+
+    def central(self, offset: int, sizes: bytes) -> bytes:
+        """The entry's central directory record, its local header at ``offset``."""
+        return self._head + sizes + self._mid + offset.to_bytes(4, "little") + self._tail
+
+    def entry(self, body: bytes) -> tuple[bytes, bytes]:
+        """(local header and data, CRC and sizes) of this entry holding ``body``."""
+        data = _deflate(body)
+        sizes = struct.pack("<3L", zlib.crc32(body), len(data), len(body))
+        return self._local_head + sizes + self._local_tail + data, sizes
+
+
 class WorkbookStamper:
     """Render a round's workbook once, then stamp each unit's identity into a copy.
 
     Every unit workbook of a round is the same but for the unit id, the unit name
     and the signature.  Rendering with XlsxWriter takes ~15 ms; stamping the three
-    strings into the shared-strings and document-properties parts and re-zipping
-    takes ~1 ms.  ``workbook_bytes`` stays the reference: a test checks that both
-    give the same cells.
+    strings into the shared-strings and document-properties parts takes well under
+    a millisecond: only those two parts are deflated again, every other entry's
+    compressed bytes and directory record are copied from the template.  The
+    archive is byte for byte what ``zipfile`` writes for the same parts (checked
+    on the template when the stamper is made; should a Python's ``zipfile`` ever
+    write differently, each copy is written by ``zipfile`` itself).
+    ``workbook_bytes`` stays the reference: a test checks that both give the same
+    cells.
     """
 
     def __init__(self, layout: BookLayout | Layout, template_identity: Identity, key: bytes):
@@ -716,32 +779,68 @@ class WorkbookStamper:
             unit_id=_PLACEHOLDERS["unit_id"],
             unit_name=_PLACEHOLDERS["unit_name"],
         )
+        self._template_signature = placeholder.sign(key)
+        marks = [p.encode() for p in (*_PLACEHOLDERS.values(), self._template_signature)]
         data = workbook_bytes(layout, placeholder, key)
-        self._parts: list[tuple[zipfile.ZipInfo, bytes, bool]] = []
+        self._parts: list[_Part] = []
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             for info in zf.infolist():
                 body = zf.read(info)
-                stamped = any(p.encode() in body for p in _PLACEHOLDERS.values())
-                self._parts.append((info, body, stamped))
-        self._template_signature = placeholder.sign(key)
+                self._parts.append(_Part(info, body, any(m in body for m in marks)))
+        self._fast = True
+        self._fast = self._assemble(self._replacements(template_identity)) == self._zipfile(
+            self._replacements(template_identity)
+        )
+
+    def _replacements(self, identity: Identity) -> dict[str, str]:
+        return {
+            _PLACEHOLDERS["unit_id"]: xml_escape(identity.unit_id),
+            _PLACEHOLDERS["unit_name"]: xml_escape(identity.unit_name),
+            self._template_signature: xml_escape(identity.sign(self.key)),
+        }
+
+    @staticmethod
+    def _stamped(body: bytes, values: dict[str, str]) -> bytes:
+        text = body.decode("utf-8")
+        for old, new in values.items():
+            text = text.replace(old, new)
+        return text.encode("utf-8")
+
+    def _assemble(self, values: dict[str, str]) -> bytes:
+        """The archive from the template's entries, the stamped ones deflated anew."""
+        chunks: list[bytes] = []
+        central: list[bytes] = []
+        offset = 0
+        for part in self._parts:
+            if part.stamped:
+                local, sizes = part.entry(self._stamped(part.body, values))
+            else:
+                local, sizes = part.local, part.sizes
+            central.append(part.central(offset, sizes))
+            chunks.append(local)
+            offset += len(local)
+        directory = b"".join(central)
+        count = len(self._parts)
+        end = _END.pack(zipfile.stringEndArchive, 0, 0, count, count, len(directory), offset, 0)
+        return b"".join([*chunks, directory, end])
+
+    def _zipfile(self, values: dict[str, str]) -> bytes:
+        """The same archive written entry by entry by ``zipfile`` (the reference)."""
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for part in self._parts:
+                body = self._stamped(part.body, values) if part.stamped else part.body
+                zf.writestr(part.info, body, compress_type=zipfile.ZIP_DEFLATED)
+        return out.getvalue()
 
     def stamp(self, identity: Identity) -> bytes:
         """The workbook for ``identity`` (same round fields as the template)."""
-        values = {
-            _PLACEHOLDERS["unit_id"]: identity.unit_id,
-            _PLACEHOLDERS["unit_name"]: identity.unit_name,
-            self._template_signature: identity.sign(self.key),
-        }
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-            for info, body, stamped in self._parts:
-                if stamped or self._template_signature.encode() in body:
-                    text = body.decode("utf-8")
-                    for old, new in values.items():
-                        text = text.replace(old, xml_escape(new))
-                    body = text.encode("utf-8")
-                zf.writestr(info, body, compress_type=zipfile.ZIP_DEFLATED)
-        return out.getvalue()
+        values = self._replacements(identity)
+        return self._assemble(values) if self._fast else self._zipfile(values)
+
+
+def _atomic_bulk(path: Path, data: bytes) -> None:
+    atomic_write_bytes(path, data, durable=False)
 
 
 def write_unit_workbooks(
@@ -751,12 +850,17 @@ def write_unit_workbooks(
     make_identity: Callable[[Unit], Identity],
     key: bytes,
     progress: Callable[[int], None] | None = None,
+    *,
+    staged: bool = False,
 ) -> list[Generated]:
     """Write each unit's workbook into ``out_dir`` (atomically, one file at a time).
 
     ``book`` is the same for every unit, or (a round) a function giving each unit's
-    own; units with the same book share one rendering.
+    own; units with the same book share one rendering.  ``staged``: ``out_dir`` is a
+    :class:`~xlsxflow.atomic.StagedDir` being filled, swapped in whole, so each file
+    is written straight to its name (no temporary file and rename per workbook).
     """
+    write = write_staged_bytes if staged else _atomic_bulk
     out_dir.mkdir(parents=True, exist_ok=True)
     if isinstance(book, Layout):
         book = BookLayout.of(book)
@@ -771,7 +875,7 @@ def write_unit_workbooks(
             stampers[shape] = WorkbookStamper(unit_book, identity, key)
         data = stampers[shape].stamp(identity)
         path = out_dir / workbook_filename(unit, unit_book.subject)
-        atomic_write_bytes(path, data, durable=False)
+        write(path, data)
         written.append(Generated(unit.unit_id, path))
         if progress:
             progress(1)
