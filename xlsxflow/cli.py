@@ -8,6 +8,7 @@ round record, key or arguments).  Messages go to stderr, results to stdout.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -505,7 +506,6 @@ def ingest(
     from .demo import files_line, forms_line
     from .ingest import count_files
     from .ingest import ingest as do_ingest
-    from .register import open_register
     from .review.outcome import decide, review_for_ingest
     from .round import open_round
     from .summary import write_report_json, write_summary
@@ -527,22 +527,20 @@ def ingest(
         )
         limits = _limits(max_file_mb, limit_items)
         command = "xlsxflow " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-        register = None if no_register else open_register(register_file)
-        try:
-            with _bar(count_files(returns) if returns.is_dir() else 0, "读取 ingest") as bar:
-                isolation = Isolation(workers=workers, timeout=timeout, memory_mb=max_memory_mb)
-                report = do_ingest(
-                    returns,
-                    ctx,
-                    limits=limits,
-                    isolation=isolation,
-                    progress=bar.update,
-                    command=command,
-                    register=register,
-                )
-        finally:
-            if register is not None:
-                register.close()
+        with (
+            _register_unless(no_register, register_file) as register,
+            _bar(count_files(returns) if returns.is_dir() else 0, "读取 ingest") as bar,
+        ):
+            isolation = Isolation(workers=workers, timeout=timeout, memory_mb=max_memory_mb)
+            report = do_ingest(
+                returns,
+                ctx,
+                limits=limits,
+                isolation=isolation,
+                progress=bar.update,
+                command=command,
+                register=register,
+            )
         from .evidence.store import store_beside_summary
 
         if evidence_dir and _inside(Path(evidence_dir), returns):
@@ -768,23 +766,20 @@ def review_ingest(
                     "Write outside the returns folder."
                 )
         command = "xlsxflow " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-        from .register import open_register
 
-        register = None if no_register else open_register(register_file)  # bars, as ingest
-        try:
-            with _bar(files_to_read(reviews_dir, returns_dir=returns), "读取 ingest") as bar:
-                read = read_reviews(
-                    reviews_dir,
-                    returns_dir=returns_dir,
-                    key_path=key_file,
-                    isolation=Isolation(workers=workers),
-                    progress=bar.update,
-                    command=command,
-                    register=register,
-                )
-        finally:
-            if register is not None:
-                register.close()
+        with (
+            _register_unless(no_register, register_file) as register,
+            _bar(files_to_read(reviews_dir, returns_dir=returns), "读取 ingest") as bar,
+        ):
+            read = read_reviews(
+                reviews_dir,
+                returns_dir=returns_dir,
+                key_path=key_file,
+                isolation=Isolation(workers=workers),
+                progress=bar.update,
+                command=command,
+                register=register,
+            )
         units, reviews = read.units, read.reviews
         outcome = decide(read.round.ctx.round, read.round.review, units, reviews)
         from .evidence.store import store_beside_summary  # 佐证材料 read with the returns
@@ -931,27 +926,25 @@ def ballots_ingest(
         check_outputs(ballots_dir, out_file, report_file)
         br = open_ballots(key_path=key_file, round_file=round_file)
         folder = Path(ballots_dir)
-        from .register import default_path, open_register
+        from .register import default_path
 
         # the history rules' bars (先锋岗: a 支部书记 of a branch rated 三星级 or below …), from
         # the register given or the working folder's when there is one (ballots write none)
         use = not no_register and (register_file or default_path().is_file())
-        register = open_register(register_file) if use else None
-        try:
-            with _bar(count_files(folder) if folder.is_dir() else 0, "读取 ingest") as bar:
-                counted = ingest_and_count(
-                    ballots_dir,
-                    out_file=out_file,
-                    report_file=report_file,
-                    lang=lang,
-                    isolation=Isolation(workers=workers),
-                    progress=bar.update,
-                    br=br,
-                    register=register,
-                )
-        finally:
-            if register is not None:
-                register.close()
+        with (
+            _register_unless(not use, register_file) as register,
+            _bar(count_files(folder) if folder.is_dir() else 0, "读取 ingest") as bar,
+        ):
+            counted = ingest_and_count(
+                ballots_dir,
+                out_file=out_file,
+                report_file=report_file,
+                lang=lang,
+                isolation=Isolation(workers=workers),
+                progress=bar.update,
+                br=br,
+                register=register,
+            )
         for line in count_lines(counted):
             click.echo(line)
         _echo_issues(warning_issues(counted))
@@ -1636,6 +1629,13 @@ def demo(folder, rubric_name, run_all, lang) -> None:
             results = [run_demo(Path(folder), rubric_name, lang=lang, echo=click.echo)]
         for result in results:
             _demo_files(result)
+
+
+def _register_unless(off: bool, path):
+    """The register at ``path`` open for a ``with`` block, or nothing when ``off``."""
+    from .register import open_register
+
+    return contextlib.nullcontext() if off else open_register(path)
 
 
 def _demo_files(result) -> None:
