@@ -385,6 +385,20 @@ def evaluate(
         holds = not unmet
         checks.append(Check(level.name, holds, unmet, level.decided_by, level.publicity))
         below, below_holds = level.name, holds
+    return level_result(rubric, checks, hits, band=band, score=score, unreadable=reader.unreadable)
+
+
+def level_result(
+    rubric: Rubric,
+    checks: list[Check],
+    vetoes: list,
+    *,
+    band: str | None = None,
+    score: float | None = None,
+    unreadable: dict[str, str] | None = None,
+) -> StarResult:
+    """The level reached from each level's check: the highest that holds (and, for
+    cumulative levels, every level below it), with what the next level lacks."""
     reached = -1
     for rank, check in enumerate(checks):
         if check.holds:
@@ -401,11 +415,11 @@ def evaluate(
         score=score,
         next_level=following.name if following else None,
         missing=list(following.unmet) if following else [],
-        vetoes=hits,
+        vetoes=vetoes,
         decided_by=level.decided_by if level else "",
         publicity=level.publicity if level else False,
         checks=checks,
-        unreadable=reader.unreadable,
+        unreadable=unreadable or {},
     )
 
 

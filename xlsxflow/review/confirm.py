@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..conditions import YES, Check, StarResult, Unmet, evaluate, questions
+from ..conditions import YES, Check, StarResult, Unmet, evaluate, level_result, questions
 from ..messages import render
 from ..rubric import Rubric, requirement_text
 from .model import FALSE, TRUE
@@ -206,27 +206,7 @@ def _result(
             vetoes=vetoes,
             checks=checks,
         )
-    reached = -1
-    for rank, check in enumerate(checks):
-        if check.holds:
-            reached = rank
-        elif rubric.level_mode == "cumulative":
-            break
-    level = rubric.levels[reached] if reached >= 0 else None
-    following = checks[reached + 1] if reached + 1 < len(checks) else None
-    return StarResult(
-        rubric_id=rubric.id,
-        kind=rubric.kind,
-        level=level.name if level else None,
-        band=claimed.band,
-        score=claimed.score,
-        next_level=following.name if following else None,
-        missing=list(following.unmet) if following else [],
-        vetoes=vetoes,
-        decided_by=level.decided_by if level else "",
-        publicity=level.publicity if level else False,
-        checks=checks,
-    )
+    return level_result(rubric, checks, vetoes, band=claimed.band, score=claimed.score)
 
 
 def level_words(result: StarResult | None) -> str:
