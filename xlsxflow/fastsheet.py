@@ -1,0 +1,100 @@
+"""Big tables written fast with XlsxWriter: whole rows at a time, cells serialised directly.
+
+A summary of 10,000 units is some 600,000 cells.  Through XlsxWriter's public calls each
+cell costs an argument check, a bounds check and a generic XML writer with attribute
+escaping; here a row of ordinary cells (a number, a shared string or a blank, each with a
+format) is stored in one call and serialised with one f-string.  The file is the same,
+byte for byte, as XlsxWriter writes it through its public calls: anything else (a formula,
+a link, a NaN, a very long text, a cell without a format) goes through XlsxWriter's own
+code, and ``tests/test_fastsheet.py`` compares both paths on every summary the demo makes.
+
+This leans on XlsxWriter's worksheet internals (the cell table, the shared-string table,
+``_write_cell``), stable across its 3.x releases; :func:`usable` checks them once and the
+callers fall back to the public calls when they differ.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.worksheet import (
+    CellBlankTuple,
+    CellNumberTuple,
+    CellStringTuple,
+    Worksheet,
+)
+
+_SHORT = 16383  # a string this short is within Excel's 32,767 UTF-16 units whatever it holds
+
+
+class FastWorksheet(Worksheet):
+    """A worksheet that also takes whole rows of plain cells (:meth:`put_row`)."""
+
+    def put_row(self, row: int, cells: list[tuple[int, object, object]]) -> None:
+        """Store one row: ``cells`` are (column, value, format) in column order; a value is
+        a str (shared string), an int or float (number) or None (a blank with the format).
+
+        Equal to ``write_string`` / ``write_number`` / ``write_blank`` cell by cell."""
+        if not cells:
+            return
+        line = self.table[row]
+        index = self.str_table._get_shared_string_index
+        for col, value, fmt in cells:
+            if value is None:
+                line[col] = CellBlankTuple(fmt)
+            elif isinstance(value, str):
+                if len(value) > _SHORT:  # XlsxWriter truncates what Excel cannot hold
+                    self._write_string(row, col, value, fmt)
+                    continue
+                line[col] = CellStringTuple(index(value), fmt)
+            elif math.isfinite(value):
+                line[col] = CellNumberTuple(value, fmt)
+            else:  # NaN and infinities: XlsxWriter's own handling
+                self._write_number(row, col, value, fmt)
+        self._check_dimensions(row, cells[0][0])
+        self._check_dimensions(row, cells[-1][0])
+
+    def _write_cell(self, row: int, col: int, cell) -> None:
+        # The inner loop of XlsxWriter's sheet XML: the three plain kinds with a format
+        # written as XlsxWriter writes them (the same attributes, order and number format).
+        fmt = cell.format
+        kind = cell.__class__
+        if fmt is None or kind not in _PLAIN:
+            super()._write_cell(row, col, cell)
+            return
+        head = f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{fmt._get_xf_index()}"'
+        if kind is CellStringTuple:
+            self.fh.write(f'{head} t="s"><v>{cell.string}</v></c>')
+        elif kind is CellNumberTuple:
+            self.fh.write(f"{head}><v>{cell.number:.16G}</v></c>")
+        else:
+            self.fh.write(f"{head}/>")
+
+
+_PLAIN = frozenset((CellStringTuple, CellNumberTuple, CellBlankTuple))
+
+
+def usable() -> bool:
+    """Whether this XlsxWriter has the internals :class:`FastWorksheet` relies on."""
+    ws = Worksheet()
+    return all(
+        hasattr(ws, name)
+        for name in ("table", "_write_string", "_write_number", "_check_dimensions", "fh")
+    ) and CellStringTuple._fields == ("string", "format")
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused: building a big workbook allocates hundreds of
+    thousands of small objects (none in cycles) and each pass would walk them all."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
