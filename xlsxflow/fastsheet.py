@@ -32,29 +32,50 @@ _SHORT = 16383  # a string this short is within Excel's 32,767 UTF-16 units what
 
 
 class FastWorksheet(Worksheet):
-    """A worksheet that also takes whole rows of plain cells (:meth:`put_row`)."""
+    """A worksheet that also takes whole rows of plain cells (:meth:`put_row`).
+
+    Equal cells (the same shared string, number or blank with the same format) are one
+    object: XlsxWriter only reads them, and 10,000 units' 明细 repeats a few dozen scores
+    hundreds of thousands of times."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shared: dict = {}
 
     def put_row(self, row: int, cells: list[tuple[int, object, object]]) -> None:
         """Store one row: ``cells`` are (column, value, format) in column order; a value is
-        a str (shared string), an int or float (number) or None (a blank with the format).
+        a str (shared string), an int or float (number, not a bool) or None (a blank with
+        the format).
 
         Equal to ``write_string`` / ``write_number`` / ``write_blank`` cell by cell."""
         if not cells:
             return
         line = self.table[row]
         index = self.str_table._get_shared_string_index
+        shared = self._shared
         for col, value, fmt in cells:
             if value is None:
-                line[col] = CellBlankTuple(fmt)
+                key = fmt
             elif isinstance(value, str):
                 if len(value) > _SHORT:  # XlsxWriter truncates what Excel cannot hold
                     self._write_string(row, col, value, fmt)
                     continue
-                line[col] = CellStringTuple(index(value), fmt)
-            elif math.isfinite(value):
-                line[col] = CellNumberTuple(value, fmt)
+                key = (index(value), fmt, str)
+            elif math.isfinite(value):  # (0.0 and -0.0 are equal keys: the sign too)
+                key = (value, fmt, value.__class__, value or math.copysign(1.0, value))
             else:  # NaN and infinities: XlsxWriter's own handling
                 self._write_number(row, col, value, fmt)
+                continue
+            cell = shared.get(key)
+            if cell is None:
+                if value is None:
+                    cell = CellBlankTuple(fmt)
+                elif key[2] is str:
+                    cell = CellStringTuple(key[0], fmt)
+                else:
+                    cell = CellNumberTuple(value, fmt)
+                shared[key] = cell
+            line[col] = cell
         self._check_dimensions(row, cells[0][0])
         self._check_dimensions(row, cells[-1][0])
 

@@ -25,7 +25,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import __version__, approval, labels
-from .atomic import atomic_write_bytes
+from .atomic import atomic_path, atomic_write_bytes
 from .fastsheet import FastWorksheet, no_gc
 from .fastsheet import usable as fastsheet_usable
 from .ingest import IngestReport
@@ -464,14 +464,15 @@ def reading_workbook(buffer: io.BytesIO, fast: bool = False) -> xlsxwriter.Workb
     wb = xlsxwriter.Workbook(
         buffer,
         {
-            "in_memory": True,
+            "in_memory": not fast,
             "strings_to_formulas": False,
             "strings_to_urls": False,
             "strings_to_numbers": False,
             "default_format_properties": {"font_name": "Arial", "font_size": 10},
         },
     )
-    if fast:  # ``fast``: tables written a row at a time (:mod:`.fastsheet`), same file
+    if fast:  # big tables: written a row at a time (:mod:`.fastsheet`) and each part of
+        # the file assembled in a temporary file, not in memory: the same file
         wb.worksheet_class = FastWorksheet
     return wb
 
@@ -1749,17 +1750,43 @@ def write_report_json(report: IngestReport, path: str | Path, outcome=None, revi
     if reviews is not None:
         data["review_files"] = reviews.to_dict()
     data = _neutralise_all(data)
-    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
-    atomic_write_bytes(path, text.encode("utf-8"))
+    # Streamed to the file in pieces (the text of 10,000 returns is some 9 MB, held
+    # three times over as one string, its UTF-8 and the parts joined); the same bytes
+    # as json.dumps(data, ensure_ascii=False, indent=2) + "\n".
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=2, sort_keys=False)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        pieces: list[str] = []
+        for piece in encoder.iterencode(data):
+            pieces.append(piece)
+            if len(pieces) >= 4096:
+                fh.write("".join(pieces).encode("utf-8"))
+                pieces.clear()
+        pieces.append("\n")
+        fh.write("".join(pieces).encode("utf-8"))
 
 
 def _neutralise_all(value):
+    """``value`` with every string neutralised; a list or dict in which nothing changes is
+    returned itself, not copied (report.json of 10,000 returns: one copy, not two)."""
     if isinstance(value, str):
         return neutralise(writable(value))
     if isinstance(value, list):
-        return [_neutralise_all(v) for v in value]
+        out = None
+        for n, v in enumerate(value):
+            new = _neutralise_all(v)
+            if out is None and new is not v:
+                out = value[:n]
+            if out is not None:
+                out.append(new)
+        return value if out is None else out
     if isinstance(value, dict):
-        return {k: _neutralise_all(v) for k, v in value.items()}
+        changed = None
+        for k, v in value.items():
+            new = _neutralise_all(v)
+            if new is not v:
+                changed = changed or {}
+                changed[k] = new
+        return value if changed is None else {**value, **changed}
     return value
 
 
