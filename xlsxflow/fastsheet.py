@@ -9,7 +9,7 @@ a link, a NaN, a very long text, a cell without a format) goes through XlsxWrite
 code, and ``tests/test_fastsheet.py`` compares both paths on every summary the demo makes.
 
 This leans on XlsxWriter's worksheet internals (the cell table, the shared-string table,
-``_write_cell``), stable across its 3.x releases; :func:`usable` checks them once and the
+``_write_rows``), stable across its 3.x releases; :func:`usable` checks them once and the
 callers fall back to the public calls when they differ.
 """
 
@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import (
     CellBlankTuple,
     CellNumberTuple,
@@ -79,24 +79,57 @@ class FastWorksheet(Worksheet):
         self._check_dimensions(row, cells[0][0])
         self._check_dimensions(row, cells[-1][0])
 
-    def _write_cell(self, row: int, col: int, cell) -> None:
-        # The inner loop of XlsxWriter's sheet XML: the three plain kinds with a format
-        # written as XlsxWriter writes them (the same attributes, order and number format).
-        fmt = cell.format
-        kind = cell.__class__
-        if fmt is None or kind not in _PLAIN:
-            super()._write_cell(row, col, cell)
-            return
-        head = f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{fmt._get_xf_index()}"'
-        if kind is CellStringTuple:
-            self.fh.write(f'{head} t="s"><v>{cell.string}</v></c>')
-        elif kind is CellNumberTuple:
-            self.fh.write(f"{head}><v>{cell.number:.16G}</v></c>")
-        else:
-            self.fh.write(f"{head}/>")
+    def _write_rows(self) -> None:
+        # XlsxWriter's loop over the rows, each row's plain cells joined into one write:
+        # the same <row> and <c> elements in the same order (columns ascending).
+        self._calculate_spans()
+        table, info, comments, spans = self.table, self.row_info, self.comments, self.row_spans
+        colmin, colmax = self.dim_colmin, self.dim_colmax
+        write, stock = self.fh.write, Worksheet._write_cell
+        xf: dict = {}
+        for row in range(self.dim_rowmin, self.dim_rowmax + 1):
+            cells = table.get(row)
+            span = spans.get(row // 16)
+            if not cells:
+                if row in info or row in comments:
+                    self._write_empty_row(row, span, info.get(row))
+                continue
+            self._write_row(row, span, info.get(row))
+            number = str(row + 1)
+            pieces = []
+            for col in sorted(cells):
+                if col < colmin or col > colmax:
+                    continue
+                cell = cells[col]
+                fmt = cell.format
+                kind = cell.__class__
+                if fmt is None or kind not in _PLAIN:
+                    write("".join(pieces))
+                    pieces.clear()
+                    stock(self, row, col, cell)
+                    continue
+                s = xf.get(fmt)
+                if s is None:
+                    s = xf[fmt] = fmt._get_xf_index()
+                ref = _COLUMNS.get(col) or _column(col)
+                if kind is CellStringTuple:
+                    pieces.append(f'<c r="{ref}{number}" s="{s}" t="s"><v>{cell.string}</v></c>')
+                elif kind is CellNumberTuple:
+                    pieces.append(f'<c r="{ref}{number}" s="{s}"><v>{cell.number:.16G}</v></c>')
+                else:
+                    pieces.append(f'<c r="{ref}{number}" s="{s}"/>')
+            pieces.append("</row>")
+            write("".join(pieces))
 
 
 _PLAIN = frozenset((CellStringTuple, CellNumberTuple, CellBlankTuple))
+_COLUMNS: dict[int, str] = {}
+
+
+def _column(col: int) -> str:
+    """A column's letters (A, …, XFD), remembered."""
+    _COLUMNS[col] = name = xl_col_to_name(col)
+    return name
 
 
 def usable() -> bool:
@@ -104,8 +137,15 @@ def usable() -> bool:
     ws = Worksheet()
     return all(
         hasattr(ws, name)
-        for name in ("table", "_write_string", "_write_number", "_check_dimensions", "fh")
-    ) and CellStringTuple._fields == ("string", "format")
+        for name in (
+            *("table", "row_info", "comments", "row_spans", "dim_rowmin", "dim_colmin", "fh"),
+            *("_write_string", "_write_number", "_check_dimensions", "_calculate_spans"),
+            *("_write_row", "_write_empty_row", "_write_rows", "_write_cell"),
+        )
+    ) and (CellStringTuple._fields, CellNumberTuple._fields) == (
+        ("string", "format"),
+        ("number", "format"),
+    )
 
 
 @contextmanager
