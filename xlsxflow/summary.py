@@ -313,13 +313,29 @@ class _Sheets:
         cells, formats, 全文 pointers and row heights as :meth:`row` writes cell by cell,
         each text's lines counted once."""
         text, num, whole = self.text, self.num, self.int
+        # A text within this many characters is one line whatever it holds (a character
+        # is at most two columns wide): most cells, without measuring them.
+        one_line = [max(w * 11 / BODY_PT - 1, 1) / 2 for w in col_widths]
         for r, row in enumerate(rows, 1):
             cells = []
             lines = 1
             for c, value in enumerate(row):
-                if value is None or value == "":
+                kind = value.__class__
+                if kind is float:
+                    cells.append((c, value, num))
+                elif kind is str and value:
+                    if len(value) > one_line[c] or "\n" in value:
+                        n = text_lines(value, col_widths[c])
+                        if n > max_lines:
+                            value = self._moved(ws, name, headers, row, r, c, value, col_widths, max_lines, unit_columns)  # fmt: skip
+                            n = text_lines(value, col_widths[c])
+                        lines = max(lines, n)
+                    cells.append((c, value if value.isascii() else writable(value), text))
+                elif kind is int:
+                    cells.append((c, value, whole))
+                elif value is None or value == "":
                     cells.append((c, None, text))
-                elif isinstance(value, str):
+                elif isinstance(value, str):  # a str subclass: as a str
                     n = text_lines(value, col_widths[c])
                     if n > max_lines:
                         value = self._moved(ws, name, headers, row, r, c, value, col_widths, max_lines, unit_columns)  # fmt: skip
