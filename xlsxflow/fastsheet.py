@@ -86,7 +86,8 @@ class FastWorksheet(Worksheet):
         table, info, comments, spans = self.table, self.row_info, self.comments, self.row_spans
         colmin, colmax = self.dim_colmin, self.dim_colmax
         write, stock = self.fh.write, Worksheet._write_cell
-        xf: dict = {}
+        names = [xl_col_to_name(col) for col in range(colmax + 1)]
+        tails: dict[int, str] = {}  # a cell object's XML after its reference (cells are shared)
         for row in range(self.dim_rowmin, self.dim_rowmax + 1):
             cells = table.get(row)
             span = spans.get(row // 16)
@@ -101,35 +102,29 @@ class FastWorksheet(Worksheet):
                 if col < colmin or col > colmax:
                     continue
                 cell = cells[col]
-                fmt = cell.format
-                kind = cell.__class__
-                if fmt is None or kind not in _PLAIN:
-                    write("".join(pieces))
-                    pieces.clear()
-                    stock(self, row, col, cell)
-                    continue
-                s = xf.get(fmt)
-                if s is None:
-                    s = xf[fmt] = fmt._get_xf_index()
-                ref = _COLUMNS.get(col) or _column(col)
-                if kind is CellStringTuple:
-                    pieces.append(f'<c r="{ref}{number}" s="{s}" t="s"><v>{cell.string}</v></c>')
-                elif kind is CellNumberTuple:
-                    pieces.append(f'<c r="{ref}{number}" s="{s}"><v>{cell.number:.16G}</v></c>')
-                else:
-                    pieces.append(f'<c r="{ref}{number}" s="{s}"/>')
+                tail = tails.get(id(cell))
+                if tail is None:
+                    fmt = cell.format
+                    kind = cell.__class__
+                    if fmt is None or kind not in _PLAIN:
+                        write("".join(pieces))
+                        pieces.clear()
+                        stock(self, row, col, cell)
+                        continue
+                    s = fmt._get_xf_index()
+                    if kind is CellStringTuple:
+                        tail = f'" s="{s}" t="s"><v>{cell.string}</v></c>'
+                    elif kind is CellNumberTuple:
+                        tail = f'" s="{s}"><v>{cell.number:.16G}</v></c>'
+                    else:
+                        tail = f'" s="{s}"/>'
+                    tails[id(cell)] = tail
+                pieces.append(f'<c r="{names[col]}{number}{tail}')
             pieces.append("</row>")
             write("".join(pieces))
 
 
 _PLAIN = frozenset((CellStringTuple, CellNumberTuple, CellBlankTuple))
-_COLUMNS: dict[int, str] = {}
-
-
-def _column(col: int) -> str:
-    """A column's letters (A, …, XFD), remembered."""
-    _COLUMNS[col] = name = xl_col_to_name(col)
-    return name
 
 
 def usable() -> bool:
