@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from unicodedata import east_asian_width
 
@@ -1770,15 +1771,11 @@ def write_report_json(report: IngestReport, path: str | Path, outcome=None, revi
     # three times over as one string, its UTF-8 and the parts joined); the same bytes
     # as json.dumps(data, ensure_ascii=False, indent=2) + "\n".
     encoder = json.JSONEncoder(ensure_ascii=False, indent=2, sort_keys=False)
+    pieces = encoder.iterencode(data)
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        pieces: list[str] = []
-        for piece in encoder.iterencode(data):
-            pieces.append(piece)
-            if len(pieces) >= 4096:
-                fh.write("".join(pieces).encode("utf-8"))
-                pieces.clear()
-        pieces.append("\n")
-        fh.write("".join(pieces).encode("utf-8"))
+        while chunk := "".join(islice(pieces, 1 << 16)):
+            fh.write(chunk.encode("utf-8"))
+        fh.write(b"\n")
 
 
 def _neutralise_all(value):
