@@ -1759,6 +1759,11 @@ def write_report_json(report: IngestReport, path: str | Path, outcome=None, revi
 
     With an ``outcome`` its ``review`` key holds the decision (``ReviewOutcome.to_dict``);
     with ``reviews`` (a ``ReviewIngest``), ``review_files`` accounts for the reviewers' files."""
+    with no_gc():  # a million small objects for 10,000 returns, none in cycles
+        _write_report_json(report, path, outcome, reviews)
+
+
+def _write_report_json(report: IngestReport, path, outcome, reviews) -> None:
     data = report.to_dict()
     if outcome is not None:
         data["review"] = outcome.to_dict()
