@@ -105,6 +105,7 @@ def test_odd_values_identical(monkeypatch):
         ["a", 1, 2.5, None, "", True, Decimal("1.50"), _Text("子类"), math.nan, -math.inf],
         ["长" * 20000, 0, -0.0, 1e300, "x\ny\nz", False, "=1+1", "\ud800", 10**20, 3],
         ["说明" * 400, 7, 0.1 + 0.2, "http://example.org", " a ", 2, None, "", 1.0, "&<>"],
+        ["", 0.0, -0.0, 1e20, 0, 1, 1.0, 10**20 + 1, float(10**20 + 1), 0],
     ]
 
     def make() -> bytes:
@@ -114,6 +115,13 @@ def test_odd_values_identical(monkeypatch):
         s = summary._Sheets(wb)
         s.table("表", [f"列{n}" for n in range(10)], rows, unit_columns=(0,))
         s.full_text_sheet("标题")
+        wb.add_worksheet("行高").set_row(3, 30)  # rows with a height and no cell
+        ws = wb.add_worksheet("散")  # cells of every kind, not in order, a comment
+        ws.write_formula(5, 2, "=1+1", s.num, 2)
+        ws.write_url(2, 4, "external:a/b/", s.text, "打开")
+        ws.write_comment(40, 30, "批注")
+        ws.write_string(1, 0, "a")
+        ws.write_number(1, 3, -0.0)
         wb.close()
         return buffer.getvalue()
 

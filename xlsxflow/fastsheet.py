@@ -40,7 +40,9 @@ class FastWorksheet(Worksheet):
 
     def __init__(self) -> None:
         super().__init__()
-        self._shared: dict = {}
+        self._strings: dict = {}
+        self._numbers: dict = {}
+        self._blanks: dict = {}
 
     def put_row(self, row: int, cells: list[tuple[int, object, object]]) -> None:
         """Store one row: ``cells`` are (column, value, format) in column order; a value is
@@ -52,32 +54,59 @@ class FastWorksheet(Worksheet):
             return
         line = self.table[row]
         index = self.str_table._get_shared_string_index
-        shared = self._shared
+        strings, numbers, blanks = self._strings, self._numbers, self._blanks
         for col, value, fmt in cells:
             if value is None:
-                key = fmt
+                cell = blanks.get(fmt)
+                if cell is None:
+                    cell = blanks[fmt] = CellBlankTuple(fmt)
             elif isinstance(value, str):
                 if len(value) > _SHORT:  # XlsxWriter truncates what Excel cannot hold
                     self._write_string(row, col, value, fmt)
                     continue
-                key = (index(value), fmt, str)
-            elif math.isfinite(value):  # (0.0 and -0.0 are equal keys: the sign too)
-                key = (value, fmt, value.__class__, value or math.copysign(1.0, value))
+                key = (index(value), fmt)
+                cell = strings.get(key)
+                if cell is None:
+                    cell = strings[key] = CellStringTuple(key[0], fmt)
+            elif math.isfinite(value):
+                # an int and the float equal to it are written alike ("{:.16G}"); 0.0 and
+                # -0.0 are not ("0", "-0"), so a zero's key holds its sign
+                key = (value, fmt) if value else (value, fmt, math.copysign(1.0, value))
+                cell = numbers.get(key)
+                if cell is None:
+                    cell = numbers[key] = CellNumberTuple(value, fmt)
             else:  # NaN and infinities: XlsxWriter's own handling
                 self._write_number(row, col, value, fmt)
                 continue
-            cell = shared.get(key)
-            if cell is None:
-                if value is None:
-                    cell = CellBlankTuple(fmt)
-                elif key[2] is str:
-                    cell = CellStringTuple(key[0], fmt)
-                else:
-                    cell = CellNumberTuple(value, fmt)
-                shared[key] = cell
             line[col] = cell
         self._check_dimensions(row, cells[0][0])
         self._check_dimensions(row, cells[-1][0])
+
+    def _calculate_spans(self) -> None:
+        # XlsxWriter's spans (the first and last column used in each block of 16 rows),
+        # from each row's lowest and highest column instead of a test of every column.
+        spans = {}
+        low = high = None
+        table, comments = self.table, self.comments
+        colmin, colmax, last = self.dim_colmin, self.dim_colmax, self.dim_rowmax
+        for row in range(self.dim_rowmin, last + 1):
+            for cols in (table.get(row), comments.get(row)):
+                if not cols:
+                    continue
+                first, end = min(cols), max(cols)
+                if first < colmin or end > colmax:  # only the columns within the sheet's
+                    inside = [c for c in cols if colmin <= c <= colmax]
+                    if not inside:
+                        continue
+                    first, end = min(inside), max(inside)
+                if low is None:
+                    low, high = first, end
+                else:
+                    low, high = min(low, first), max(high, end)
+            if ((row + 1) % 16 == 0 or row == last) and low is not None:
+                spans[row // 16] = f"{low + 1}:{high + 1}"
+                low = None
+        self.row_spans = spans
 
     def _write_rows(self) -> None:
         # XlsxWriter's loop over the rows, each row's plain cells joined into one write:
@@ -86,7 +115,7 @@ class FastWorksheet(Worksheet):
         table, info, comments, spans = self.table, self.row_info, self.comments, self.row_spans
         colmin, colmax = self.dim_colmin, self.dim_colmax
         write, stock = self.fh.write, Worksheet._write_cell
-        names = [xl_col_to_name(col) for col in range(colmax + 1)]
+        names = [xl_col_to_name(col) for col in range(colmax + 1)] if colmax is not None else []
         tails: dict[int, str] = {}  # a cell object's XML after its reference (cells are shared)
         for row in range(self.dim_rowmin, self.dim_rowmax + 1):
             cells = table.get(row)
@@ -135,7 +164,7 @@ def usable() -> bool:
         for name in (
             *("table", "row_info", "comments", "row_spans", "dim_rowmin", "dim_colmin", "fh"),
             *("_write_string", "_write_number", "_check_dimensions", "_calculate_spans"),
-            *("_write_row", "_write_empty_row", "_write_rows", "_write_cell"),
+            *("_write_row", "_write_empty_row", "_write_rows", "_write_cell", "dim_rowmax"),
         )
     ) and (CellStringTuple._fields, CellNumberTuple._fields) == (
         ("string", "format"),
