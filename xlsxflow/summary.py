@@ -278,19 +278,8 @@ class _Sheets:
         self.row(ws, 0, headers, col_widths, self.head)
         if isinstance(ws, FastWorksheet):
             self._fast_rows(ws, name, headers, rows, col_widths, max_lines, unit_columns)
-        for r, row in enumerate(rows if not isinstance(ws, FastWorksheet) else (), 1):
-            cells = list(row)
-            for c, value in enumerate(cells):
-                if isinstance(value, str) and text_lines(value, col_widths[c]) > max_lines:
-                    unit_words = " ".join(
-                        str(row[i] or "") for i in sorted(set(unit_columns or ()))
-                    ).strip()
-                    what = headers[c].split("（")[0] or headers[c]  # 创建成效简介（①…）
-                    where = " · ".join(x for x in (name, unit_words, what) if x)
-                    cells[c] = self.move_to_full(
-                        where, f"{name}!{xl_rowcol_to_cell(r, c)}", value, col_widths[c], max_lines
-                    )
-            self.row(ws, r, cells, col_widths)
+        else:
+            self._plain_rows(ws, name, headers, rows, col_widths, max_lines, unit_columns)
         ws.freeze_panes(1, 0)
         if headers:
             ws.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
@@ -309,6 +298,18 @@ class _Sheets:
         ws.set_footer("&C&P / &N")
         return ws
 
+    def _plain_rows(self, ws, name, headers, rows, col_widths, max_lines, unit_columns) -> None:
+        """The body of :meth:`table` cell by cell through XlsxWriter's public calls (any
+        other worksheet, and the reference :meth:`_fast_rows` is tested against)."""
+        for r, row in enumerate(rows, 1):
+            cells = list(row)
+            for c, value in enumerate(cells):
+                if isinstance(value, str) and text_lines(value, col_widths[c]) > max_lines:
+                    cells[c] = self._moved(
+                        ws, name, headers, row, r, c, value, col_widths, max_lines, unit_columns
+                    )
+            self.row(ws, r, cells, col_widths)
+
     def _fast_rows(self, ws, name, headers, rows, col_widths, max_lines, unit_columns) -> None:
         """The body of :meth:`table` a row at a time (:class:`FastWorksheet`): the same
         cells, formats, 全文 pointers and row heights as :meth:`row` writes cell by cell,
@@ -324,25 +325,18 @@ class _Sheets:
                 kind = value.__class__
                 if kind is float:
                     cells.append((c, value, num))
-                elif kind is str and value:
+                elif kind is int:
+                    cells.append((c, value, whole))
+                elif value is None or value == "":
+                    cells.append((c, None, text))
+                elif isinstance(value, str):
                     if len(value) > one_line[c] or "\n" in value:
                         n = text_lines(value, col_widths[c])
                         if n > max_lines:
                             value = self._moved(ws, name, headers, row, r, c, value, col_widths, max_lines, unit_columns)  # fmt: skip
                             n = text_lines(value, col_widths[c])
                         lines = max(lines, n)
-                    cells.append((c, value if value.isascii() else writable(value), text))
-                elif kind is int:
-                    cells.append((c, value, whole))
-                elif value is None or value == "":
-                    cells.append((c, None, text))
-                elif isinstance(value, str):  # a str subclass: as a str
-                    n = text_lines(value, col_widths[c])
-                    if n > max_lines:
-                        value = self._moved(ws, name, headers, row, r, c, value, col_widths, max_lines, unit_columns)  # fmt: skip
-                        n = text_lines(value, col_widths[c])
-                    lines = max(lines, n)
-                    cells.append((c, value if value.isascii() else writable(value), text))
+                    cells.append((c, value if value.isascii() else writable(str(value)), text))
                 elif isinstance(value, bool):
                     cells.append((c, str(value), text))
                 elif isinstance(value, int):
