@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from unicodedata import east_asian_width
 
@@ -24,7 +26,9 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import __version__, approval, labels
-from .atomic import atomic_write_bytes
+from .atomic import atomic_path, atomic_write_bytes
+from .fastsheet import FastWorksheet, no_gc
+from .fastsheet import usable as fastsheet_usable
 from .ingest import IngestReport
 from .layout import APPLY_LEVEL, META_SHEET, build_layout
 from .messages import Severity, render
@@ -176,6 +180,15 @@ MIN_SCALE = 0.8  # narrower than this when fitted to one page wide: print at 100
 def display_width(text: str) -> int:
     """Display columns of ``text`` as a CJK font draws it: CJK characters count two, and so
     do the East Asian "ambiguous" ones (“ ” … · — ①), which a CJK font draws full width."""
+    if text.isascii() and text.isprintable():  # the common case: one column a character
+        return len(text)
+    return _wide_width(text)
+
+
+@lru_cache(maxsize=1 << 14)
+def _wide_width(text: str) -> int:
+    """:func:`display_width` of a text with a character beyond printable ASCII (cached: a
+    summary repeats the same names, labels and states over thousands of rows)."""
     ambiguous = sum(1 for ch in text if ord(ch) > 0x7F and east_asian_width(ch) == "A")
     return _narrow_width(text) + ambiguous
 
@@ -183,7 +196,10 @@ def display_width(text: str) -> int:
 def wrapped_lines(text: str, column_chars: float) -> int:
     """How many lines ``text`` wraps to in ``column_chars`` display columns."""
     usable = max(column_chars - 1, 1)
-    return sum(max(1, math.ceil(display_width(part) / usable)) for part in str(text).split("\n"))
+    text = str(text)
+    if "\n" not in text:
+        return max(1, math.ceil(display_width(text) / usable))
+    return sum(max(1, math.ceil(display_width(part) / usable)) for part in text.split("\n"))
 
 
 def text_lines(text: str, width: float, size: float = BODY_PT) -> int:
@@ -261,19 +277,10 @@ class _Sheets:
             ws.set_column(col, col, width)
             col_widths.append(width)
         self.row(ws, 0, headers, col_widths, self.head)
-        for r, row in enumerate(rows, 1):
-            cells = list(row)
-            for c, value in enumerate(cells):
-                if isinstance(value, str) and text_lines(value, col_widths[c]) > max_lines:
-                    unit_words = " ".join(
-                        str(row[i] or "") for i in sorted(set(unit_columns or ()))
-                    ).strip()
-                    what = headers[c].split("（")[0] or headers[c]  # 创建成效简介（①…）
-                    where = " · ".join(x for x in (name, unit_words, what) if x)
-                    cells[c] = self.move_to_full(
-                        where, f"{name}!{xl_rowcol_to_cell(r, c)}", value, col_widths[c], max_lines
-                    )
-            self.row(ws, r, cells, col_widths)
+        if isinstance(ws, FastWorksheet):
+            self._fast_rows(ws, name, headers, rows, col_widths, max_lines, unit_columns)
+        else:
+            self._plain_rows(ws, name, headers, rows, col_widths, max_lines, unit_columns)
         ws.freeze_panes(1, 0)
         if headers:
             ws.autofilter(0, 0, max(len(rows), 1), len(headers) - 1)
@@ -291,6 +298,66 @@ class _Sheets:
         ws.set_header(f"&L{_header_text(title)}&R{_header_text(name)}")
         ws.set_footer("&C&P / &N")
         return ws
+
+    def _plain_rows(self, ws, name, headers, rows, col_widths, max_lines, unit_columns) -> None:
+        """The body of :meth:`table` cell by cell through XlsxWriter's public calls (any
+        other worksheet, and the reference :meth:`_fast_rows` is tested against)."""
+        for r, row in enumerate(rows, 1):
+            cells = list(row)
+            for c, value in enumerate(cells):
+                if isinstance(value, str) and text_lines(value, col_widths[c]) > max_lines:
+                    cells[c] = self._moved(
+                        ws, name, headers, row, r, c, value, col_widths, max_lines, unit_columns
+                    )
+            self.row(ws, r, cells, col_widths)
+
+    def _fast_rows(self, ws, name, headers, rows, col_widths, max_lines, unit_columns) -> None:
+        """The body of :meth:`table` a row at a time (:class:`FastWorksheet`): the same
+        cells, formats, 全文 pointers and row heights as :meth:`row` writes cell by cell,
+        each text's lines counted once."""
+        text, num, whole = self.text, self.num, self.int
+        # A text within this many characters is one line whatever it holds (a character
+        # is at most two columns wide): most cells, without measuring them.
+        one_line = [max(w * 11 / BODY_PT - 1, 1) / 2 for w in col_widths]
+        for r, row in enumerate(rows, 1):
+            cells = []
+            lines = 1
+            for c, value in enumerate(row):
+                kind = value.__class__
+                if kind is float:
+                    cells.append((c, value, num))
+                elif kind is int:
+                    cells.append((c, value, whole))
+                elif value is None or value == "":
+                    cells.append((c, None, text))
+                elif isinstance(value, str):
+                    if len(value) > one_line[c] or "\n" in value:
+                        n = text_lines(value, col_widths[c])
+                        if n > max_lines:
+                            value = self._moved(ws, name, headers, row, r, c, value, col_widths, max_lines, unit_columns)  # fmt: skip
+                            n = text_lines(value, col_widths[c])
+                        lines = max(lines, n)
+                    cells.append((c, value if value.isascii() else writable(str(value)), text))
+                elif isinstance(value, bool):
+                    cells.append((c, str(value), text))
+                elif isinstance(value, int):
+                    cells.append((c, value, whole))
+                elif isinstance(value, float):
+                    cells.append((c, value, num))
+                else:
+                    cells.append((c, writable(str(value)), text))
+            ws.put_row(r, cells)
+            if lines > 1:
+                ws.set_row(r, min(MAX_ROW_PT, lines * LINE_PT + 4))
+
+    def _moved(self, ws, name, headers, row, r, c, value, col_widths, max_lines, unit_columns):
+        """A text too long for its cell, moved to 全文: what the cell shows instead."""
+        unit_words = " ".join(str(row[i] or "") for i in sorted(set(unit_columns or ()))).strip()
+        what = headers[c].split("（")[0] or headers[c]  # 创建成效简介（①…）
+        where = " · ".join(x for x in (name, unit_words, what) if x)
+        return self.move_to_full(
+            where, f"{name}!{xl_rowcol_to_cell(r, c)}", value, col_widths[c], max_lines
+        )
 
     def row(self, ws, r: int, values: list, col_widths: list[float], fmt=None) -> None:
         """Write one row and give it the height its wrapped text needs."""
@@ -398,7 +465,7 @@ def _as_text(value) -> str:
     return "" if value is None else str(value)
 
 
-def reading_workbook(buffer: io.BytesIO) -> xlsxwriter.Workbook:
+def reading_workbook(buffer: io.BytesIO, fast: bool = False) -> xlsxwriter.Workbook:
     """A workbook for people to read and print (the summary, the 公示 and 结果通报 lists).
 
     What units and reviewers typed stays text: never a formula, link or number.
@@ -406,16 +473,23 @@ def reading_workbook(buffer: io.BytesIO) -> xlsxwriter.Workbook:
     XlsxWriter assumes, in Excel and in LibreOffice (Liberation Sans); Calibri is
     replaced by a wider font where it is missing, which widens every column.
     """
-    return xlsxwriter.Workbook(
+    wb = xlsxwriter.Workbook(
         buffer,
         {
-            "in_memory": True,
+            "in_memory": not fast,
             "strings_to_formulas": False,
             "strings_to_urls": False,
             "strings_to_numbers": False,
             "default_format_properties": {"font_name": "Arial", "font_size": 10},
         },
     )
+    if fast:  # big tables: written a row at a time (:mod:`.fastsheet`) and each part of
+        # the file assembled in a temporary file, not in memory: the same file
+        wb.worksheet_class = FastWorksheet
+    return wb
+
+
+FAST_PATH = fastsheet_usable()  # the summary's tables through :class:`FastWorksheet`
 
 
 def summary_bytes(
@@ -434,8 +508,13 @@ def summary_bytes(
     ``key`` too it gains the signed 审定 sheet (:mod:`.approval`) that ``xlsxflow
     publish`` reads back.  The reviewers' files (``outcome.review_files``) join
     the units' on the 问题 and 文件 sheets, under the reviews folder's name."""
+    with no_gc():  # some 600,000 cells for 10,000 units: no collector passes over them
+        return _summary_bytes(report, rubric, roster, lang, outcome, key)
+
+
+def _summary_bytes(report, rubric, roster, lang, outcome, key) -> bytes:
     buffer = io.BytesIO()
-    wb = reading_workbook(buffer)
+    wb = reading_workbook(buffer, fast=FAST_PATH)
     wb.set_properties({"title": _t("title", lang, title=report.round_title), "author": "xlsxflow"})
     s = _Sheets(wb, lang)
     if report.round is not None:
@@ -1695,6 +1774,11 @@ def write_report_json(report: IngestReport, path: str | Path, outcome=None, revi
 
     With an ``outcome`` its ``review`` key holds the decision (``ReviewOutcome.to_dict``);
     with ``reviews`` (a ``ReviewIngest``), ``review_files`` accounts for the reviewers' files."""
+    with no_gc():  # a million small objects for 10,000 returns, none in cycles
+        _write_report_json(report, path, outcome, reviews)
+
+
+def _write_report_json(report: IngestReport, path, outcome, reviews) -> None:
     data = report.to_dict()
     if outcome is not None:
         data["review"] = outcome.to_dict()
@@ -1703,17 +1787,39 @@ def write_report_json(report: IngestReport, path: str | Path, outcome=None, revi
     if reviews is not None:
         data["review_files"] = reviews.to_dict()
     data = _neutralise_all(data)
-    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
-    atomic_write_bytes(path, text.encode("utf-8"))
+    # Streamed to the file in pieces (the text of 10,000 returns is some 9 MB, held
+    # three times over as one string, its UTF-8 and the parts joined); the same bytes
+    # as json.dumps(data, ensure_ascii=False, indent=2) + "\n".
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=2, sort_keys=False)
+    pieces = encoder.iterencode(data)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        while chunk := "".join(islice(pieces, 1 << 16)):
+            fh.write(chunk.encode("utf-8"))
+        fh.write(b"\n")
 
 
 def _neutralise_all(value):
+    """``value`` with every string neutralised; a list or dict in which nothing changes is
+    returned itself, not copied (report.json of 10,000 returns: one copy, not two)."""
     if isinstance(value, str):
         return neutralise(writable(value))
     if isinstance(value, list):
-        return [_neutralise_all(v) for v in value]
+        out = None
+        for n, v in enumerate(value):
+            new = _neutralise_all(v)
+            if out is None and new is not v:
+                out = value[:n]
+            if out is not None:
+                out.append(new)
+        return value if out is None else out
     if isinstance(value, dict):
-        return {k: _neutralise_all(v) for k, v in value.items()}
+        changed = None
+        for k, v in value.items():
+            new = _neutralise_all(v)
+            if new is not v:
+                changed = changed or {}
+                changed[k] = new
+        return value if changed is None else {**value, **changed}
     return value
 
 
