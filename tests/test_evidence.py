@@ -248,6 +248,19 @@ def test_summary_links_each_item_to_its_stored_folder(evidence_round, filled_czj
     assert details.cell(2, last).value == "2 份"
     target = out / _target(details, details.cell(2, last).coordinate)
     assert target.resolve() == (out / "evidence" / ev.stored_at).resolve()
+    # each item's score links to its own folder and stays a number (its count in the tip)
+    linked = {c.column: c for c in details[2] if c.hyperlink and c.column != last}
+    by_path = {(out / "evidence" / ev.stored_at / i.path).resolve(): i for i in items}
+    assert len(linked) == len([i for i in items if not i.bonus])  # 加分 lines: no score cell
+    for cell in linked.values():
+        assert isinstance(cell.value, int | float)
+        item = by_path[(out / _target(details, cell.coordinate)).resolve()]
+        count = 1 if item in (items[0], items[3]) else 0
+        assert cell.hyperlink.tooltip == f"佐证材料 {count} 份（单击打开文件夹）"
+    first = next(c for c in linked.values() if c.column == 3)
+    assert (out / _target(details, first.coordinate)).resolve() == (
+        out / "evidence" / ev.stored_at / items[0].path
+    ).resolve()
 
 
 def evidence_zip(skeleton: Path, files: dict[str, bytes], links: dict[str, str] | None = None):
@@ -486,6 +499,11 @@ def test_libreoffice_reads_the_links_as_the_stored_folders(
     hrefs = [unquote(h) for h in re.findall(r'xlink:href="([^"]+)"', text) if "evidence" in h]
     stored = out / "evidence" / record_of(report, "a.zip").evidence.stored_at
     wanted = {(stored / f.path).resolve() for f in items} | {stored.resolve()}
-    found = {(out / h).resolve() for h in hrefs}
+    # LibreOffice gives the links of the 明细's item scores (numbers) as absolute file: URLs
+    paths = [
+        Path(h.removeprefix("file://").removeprefix("file:")) if h.startswith("file:") else out / h
+        for h in hrefs
+    ]
+    found = {p.resolve() for p in paths}
     assert wanted == found
-    assert all((out / h).is_dir() for h in hrefs)
+    assert all(p.is_dir() for p in paths)

@@ -963,11 +963,21 @@ def _details_sheet(s: _Sheets, name: str, rubric: Rubric, results, report, lang:
                 item_headers.append(inp.label)
                 table = "answers" if inp.kind == "answer" else "fields"
                 getters.append(lambda sub, i=inp.key, t=table: getattr(sub, t).get(i))
-    _detail_rows(s, name, item_headers, getters, rubric.scored, results, report, lang)
+    items = {2 + n: item.id for n, (_, item) in enumerate(rubric.items())}
+    _detail_rows(s, name, item_headers, getters, rubric.scored, results, report, lang, items=items)
 
 
 def _detail_rows(
-    s, name, item_headers, getters, scored, results, report, lang, nominee: bool = False
+    s,
+    name,
+    item_headers,
+    getters,
+    scored,
+    results,
+    report,
+    lang,
+    nominee: bool = False,
+    items: dict[int, str] | None = None,
 ) -> None:
     """The 明细 table; with ``nominee`` the first item column is the nominee, repeated
     with the unit on every page."""
@@ -1000,7 +1010,7 @@ def _detail_rows(
     ws.freeze_panes(1, 3 if nominee else 2)
     from .evidence.sheets import detail_links  # 佐证材料 (issue 15): a column of links
 
-    detail_links(s, ws, results, report, len(headers), lang)
+    detail_links(s, ws, results, report, len(headers), lang, items)
 
 
 def _round_sheets(s: _Sheets, report, lang: str, outcome=None) -> None:
@@ -1048,6 +1058,7 @@ def _round_sheets(s: _Sheets, report, lang: str, outcome=None) -> None:
             report,
             lang,
             nominee=any(i.key == "nominee" for i in inputs),
+            items={2 + n: i.key for n, i in enumerate(inputs) if i.kind == "score"},
         )
         if rubric.has_conditions:  # 星级: levels or named stars, and this form's targets
             confirmed = _confirmed_levels(outcome, form, lang)

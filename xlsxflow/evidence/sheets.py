@@ -12,6 +12,8 @@ import os
 import posixpath
 from pathlib import Path
 
+from xlsxwriter.worksheet import CellNumberTuple
+
 from .kinds import well_named
 from .reading import EvidenceReturn
 from .store import current_evidence, read_index
@@ -34,6 +36,7 @@ LABELS = {
     "unnamed": ("{count} 个文件名不规范", "{count} badly named"),
     "detail": ("佐证材料", "Evidence"),
     "detail_text": ("{count} 份", "{count}"),
+    "item_tip": ("佐证材料 {count} 份（单击打开文件夹）", "{count} documents (click to open)"),
     "open_count": ("打开（{count} 份）", "open ({count})"),
 }
 MAX_NAMES = 6  # documents named per item on the 佐证 sheet; the rest are counted
@@ -137,11 +140,19 @@ def evidence_sheet(s, report, names: dict[str, str], lang: str = "zh") -> None:
             ws.write_string(r, col, "", s.text)
 
 
-def detail_links(s, ws, results, report, col: int, lang: str = "zh") -> None:
-    """A 明细 sheet's last column: each row's link to its unit's (sheet's) evidence."""
+def detail_links(
+    s, ws, results, report, col: int, lang: str = "zh", items: dict[int, str] | None = None
+) -> None:
+    """A 明细 sheet's last column: each row's link to its unit's (sheet's) evidence; and
+    each item's score (``items``: column → item id) linked to that item's folder, its count
+    of documents in the link's tip (the cell keeps its number and format)."""
     current = current_evidence(report.files)
     if not current:
         return
+    for r, result in enumerate(results, 1):
+        ev = current.get(result.unit_id)
+        if ev is not None and items:
+            _item_links(ws, r, result, ev, items, lang)
     link_format = s.wb.add_format(
         {"font_name": "宋体", "font_size": 10, "valign": "vcenter", "border": 1,
          "font_color": "#0563C1", "underline": 1, "align": "center"}
@@ -164,6 +175,23 @@ def detail_links(s, ws, results, report, col: int, lang: str = "zh") -> None:
             ws.write_url(r, col, url, link_format, text)
         else:
             ws.write_string(r, col, text, s.text)
+
+
+def _item_links(ws, row: int, result, ev: EvidenceReturn, items: dict[int, str], lang) -> None:
+    """Link the row's item scores to their folders (a number stays a number: the link is
+    added, then the cell written again as it was)."""
+    folders = {
+        f.item: f for f in ev.folders if f.is_item and f.sheet in ("", result.sheet) and not f.bonus
+    }
+    cells = ws.table.get(row, {})
+    for col, item_id in items.items():
+        folder, cell = folders.get(item_id), cells.get(col)
+        url = folder_url(ev, folder.path) if folder else None
+        if url is None or not isinstance(cell, CellNumberTuple):
+            continue  # no folder, or not a number (blank, 不适用): nothing to link
+        tip = _l("item_tip", lang, count=ev.count(folder))
+        ws.write_url(row, col, url, cell.format, "", tip)
+        ws.write_number(row, col, cell.number, cell.format)
 
 
 def review_links(evidence_dir: str | Path, out_dir: str | Path, lang: str = "zh"):
