@@ -19,6 +19,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from io import BytesIO
+from xml.etree import ElementTree
 from xml.parsers import expat
 
 MAX_ROWS = 1_048_576
@@ -144,7 +145,46 @@ def _local(name: str) -> str:
     return local
 
 
+# A DTD is the only way to declare entities; refused on the bytes before any parser sees
+# them (UTF-8 and both UTF-16 orders: the encodings expat detects by itself).
+_DOCTYPE = tuple("<!DOCTYPE".encode(enc) for enc in ("utf-8", "utf-16-le", "utf-16-be"))
+
+# Parts up to this size are read as a tree built in C; bigger ones are streamed (the
+# largest sheet the limits accept, 100,000 cells, is about 4 MB; trees cost ~10x the bytes).
+TREE_MAX_BYTES = 2 * 1024 * 1024
+
+
+def _refuse_dtd(part: str, data: bytes) -> None:
+    if any(marker in data for marker in _DOCTYPE):
+        raise ReadError("file-bad-xml", part=part, detail="DTD or entity declaration")
+
+
+def _tree(part: str, data: bytes) -> ElementTree.Element:
+    """A part as an element tree, parsed in C, after the DTD refusal."""
+    _refuse_dtd(part, data)
+    try:
+        return ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        raise ReadError("file-bad-xml", part=part, detail=str(exc)[:120]) from None
+    except (ValueError, LookupError) as exc:  # an encoding expat does not know, and the like
+        raise ReadError("file-bad-xml", part=part, detail=str(exc)[:120]) from None
+
+
+_TAGS: dict[str, str] = {}
+
+
+def _tag(tag) -> str:
+    """ "{uri}c" → "c" (memoised: the walk asks this of every element)."""
+    if not isinstance(tag, str):  # a comment or processing instruction
+        return ""
+    local = tag.rsplit("}", 1)[-1]
+    if len(_TAGS) < 4096:
+        _TAGS[tag] = local
+    return local
+
+
 def _parse(part: str, data: bytes, start, end=None, chars=None) -> None:
+    _refuse_dtd(part, data)
     try:
         _parser(start, end, chars).Parse(data, True)
     except ReadError:
@@ -167,6 +207,16 @@ def parse_ref(text: str) -> tuple[int, int] | None:
     for ch in m.group(1):
         col = col * 26 + ord(ch) - 64
     return int(m.group(2)) - 1, col - 1
+
+
+_REFS: dict[str, tuple[int, int]] = {}  # "D6" → (5, 3), for the references met most
+
+
+def _cached_ref(text: str) -> tuple[int, int] | None:
+    pos = parse_ref(text)
+    if pos is not None and len(_REFS) < 65_536:
+        _REFS[text] = pos
+    return pos
 
 
 def col_letter(col: int) -> str:
@@ -577,6 +627,103 @@ def _unescape_ooxml(text: str) -> str:
 
 
 def _read_sheet(book: Book, info: SheetInfo) -> Sheet:
+    """A worksheet's cells: the tree is built in C (ElementTree over expat), then walked
+    once in document order.  Parts over ``TREE_MAX_BYTES`` are streamed instead (see
+    :func:`_read_sheet_expat`), so no huge tree is ever built."""
+    data = book.read(info.part)
+    if len(data) > TREE_MAX_BYTES:
+        return _read_sheet_expat(book, info, data)
+    root = _tree(info.part, data)
+    try:
+        return _walk_sheet(book, info, root)
+    except (ValueError, IndexError, KeyError) as exc:  # as the streaming reader reports them
+        raise ReadError("file-bad-xml", part=info.part, detail=str(exc)[:120]) from None
+
+
+def _walk_sheet(book: Book, info: SheetInfo, root) -> Sheet:
+    limits = book.limits
+    max_rows, max_cols, max_cells = limits.max_rows, limits.max_cols, limits.max_cells
+    sheet = Sheet(info.name, {})
+    strings = book.shared_strings()
+    date1904 = book.date1904
+    cells = sheet.cells
+    row: int | None = None  # the current row (0-based): cells without a reference follow
+    last: tuple[int, int] | None = None  # the previous cell in that row
+    for el in root.iter():
+        local = _TAGS.get(el.tag) or _tag(el.tag)
+        if local == "c":
+            attrib = el.attrib
+            r = attrib.get("r")
+            pos = (_REFS.get(r) or _cached_ref(r)) if r else None
+            if pos is None:
+                pos = (0 if row is None else row, (last[1] + 1) if last else 0)
+            if pos[0] >= max_rows or pos[1] >= max_cols:
+                raise ReadError("file-range-too-large", sheet=info.name, ref=r or cell_ref(*pos))
+            row = pos[0]
+            last = pos
+            kind = attrib.get("t", "n")
+            style = int(attrib.get("s", 0) or 0)
+            raw = formula = None
+            inline: list[str] | None = None
+            for child in el.iter():
+                name = _TAGS.get(child.tag) or _tag(child.tag)
+                if name == "v":
+                    raw = _text(child)
+                elif name == "f":
+                    formula = _text(child)
+                elif name == "is":
+                    inline = _inline_text(child)  # the last one, as the streaming reader
+            if len(cells) >= max_cells:
+                raise ReadError(
+                    "file-range-too-large", sheet=info.name, ref=f"{len(cells)} 个单元格"
+                )
+            if kind == "n" and not date1904 and raw:  # the common case, as _make_cell reads it
+                try:
+                    cells[pos] = RawCell(float(raw), "n", formula, style)
+                    continue
+                except ValueError:
+                    pass
+            cur = {"t": kind, "v": raw, "f": formula, "s": style, "pos": pos}
+            if inline is not None:
+                cur["is"] = inline
+            cells[pos] = _make_cell(cur, strings, date1904, info.name)
+        elif local == "row":
+            r = el.attrib.get("r")
+            row = int(r) - 1 if r and r.isdigit() else (-1 if row is None else row) + 1
+            last = None
+        elif local == "dimension":  # declared, not trusted: the cells themselves are checked
+            sheet.dimension = el.attrib.get("ref", "")
+        elif local == "sheetProtection":
+            sheet.protected = el.attrib.get("sheet", "0") in ("1", "true")
+    return sheet
+
+
+def _text(el) -> str:
+    """All text inside an element, as the streaming reader collects it."""
+    return el.text or "" if not len(el) else "".join(el.itertext())
+
+
+def _inline_text(el) -> list[str]:
+    """The ``t`` texts of an inline string, phonetic runs (rPh) left out."""
+    out: list[str] = []
+
+    def walk(node) -> None:
+        for child in node:
+            name = _TAGS.get(child.tag) or _tag(child.tag)
+            if name == "rPh":
+                continue
+            if name == "t":
+                out.append(_text(child))
+            else:
+                walk(child)
+
+    walk(el)
+    return out
+
+
+def _read_sheet_expat(book: Book, info: SheetInfo, data: bytes | None = None) -> Sheet:
+    """The streaming reader (expat callbacks): used for parts too big for a tree, and the
+    reference the tree reader is compared with (tests/test_reader_diff.py)."""
     limits = book.limits
     sheet = Sheet(info.name, {})
     strings = book.shared_strings()
@@ -654,7 +801,7 @@ def _read_sheet(book: Book, info: SheetInfo) -> Sheet:
         if collect["on"]:
             text.append(data)
 
-    _parse(info.part, book.read(info.part), start, end, chars)
+    _parse(info.part, book.read(info.part) if data is None else data, start, end, chars)
     return sheet
 
 
