@@ -633,11 +633,217 @@ def _read_sheet(book: Book, info: SheetInfo) -> Sheet:
     data = book.read(info.part)
     if len(data) > TREE_MAX_BYTES:
         return _read_sheet_expat(book, info, data)
-    root = _tree(info.part, data)
+    _refuse_dtd(info.part, data)
     try:
-        return _walk_sheet(book, info, root)
+        sheet = _read_plain_sheet(book, info, data)
+        return sheet if sheet is not None else _walk_sheet(book, info, _tree(info.part, data))
     except (ValueError, IndexError, KeyError) as exc:  # as the streaming reader reports them
         raise ReadError("file-bad-xml", part=info.part, detail=str(exc)[:120]) from None
+
+
+# The cells of a sheetData written plainly, as spreadsheet programs write it: one match a
+# cell (its attributes, formula, value, inline text) or a row tag.  Anything else (an entity,
+# a comment, CDATA, whitespace between tags, a child element not listed, a name outside
+# ASCII) does not match, and the sheet is read as a tree instead: the same results, slower.
+_ATTR = r'\s+[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?="[^"<&\t\n\r]*"'
+_PLAIN = re.compile(
+    rf"<c((?:{_ATTR})*)\s*(?:/>|>"
+    rf"(<f((?:{_ATTR})*)\s*(?:/>|>([^<]*)</f>))?"
+    r"(?:<v>([^<]*)</v>|(<v\s*/>))?"
+    rf"(?:<is><t((?:{_ATTR})*)\s*>([^<]*)</t></is>)?"
+    r"</c>)"
+    rf"|<row((?:{_ATTR})*)\s*(/?)>|(</row>)"
+)
+_RST = re.compile(r' r="([^"]*)"(?: s="([^"]*)")?(?: t="([^"]*)")?')
+_ANY_ATTR = re.compile(r'\s+([\w.:-]+)="[^"]*"')
+_PREFIX = re.compile(r"\s([A-Za-z_][\w.-]*):")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_PREFIXED = re.compile(r':[A-Za-z_][\w.-]*="')
+_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
+
+
+_XML_REF = re.compile(r"&(?:(lt|gt|amp|quot|apos)|#([0-9]+)|#x([0-9a-fA-F]+));")
+_XML_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+def _xml_char(m: re.Match) -> str:
+    if m.group(1):
+        return _XML_ENTITIES[m.group(1)]
+    code = int(m.group(2)) if m.group(2) else int(m.group(3), 16)
+    if code in (9, 10, 13) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or code > 0xFFFF:
+        return chr(code)  # chr() refuses past 0x10FFFF: a ValueError, as expat refuses it
+    raise ValueError("reference to invalid character number")
+
+
+def _xml_text(text: str | None) -> str | None:
+    """Text with its references (``&amp;``, ``&#39;``) resolved; ValueError for any other."""
+    if not text or "&" not in text:
+        return text
+    if text.count("&") != len(_XML_REF.findall(text)):
+        raise ValueError("undefined entity")
+    return _XML_REF.sub(_xml_char, text)
+
+
+def _unique_names(attributes: str | None) -> bool:
+    """No attribute given twice (expat refuses that; the tree reader names it)."""
+    if not attributes or attributes.count("=") < 2:
+        return True
+    names = _ANY_ATTR.findall(attributes)
+    return len(names) == len(set(names))
+
+
+def _read_plain_sheet(book: Book, info: SheetInfo, data: bytes) -> Sheet | None:
+    """The sheet read by :data:`_PLAIN`; None when it is not written plainly.
+
+    What lies outside sheetData is parsed by expat (well formed, the DTD refused, dimension
+    and protection read as the streaming reader reads them); sheetData is matched whole,
+    with what expat would check there checked here (characters, attributes given once,
+    prefixes declared on the root, rows not nested)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if data.startswith(b"<?xml"):
+        declared = _ENCODING.search(data, 0, data.find(b"?>"))
+        if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+            return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    start = text.find("<sheetData>")
+    end = text.find("</sheetData>")
+    if start < 0 or end < start or text.find("<sheetData", start + 1) >= 0:
+        return None
+    start += len("<sheetData>")
+    region = text[start:end]
+    if "\r" in region or "]]>" in region or _NOT_XML.search(region):
+        return None
+    outside = _outside_cells(text[:start] + text[end:])
+    if outside is None:
+        return None
+    dimension, protected, root_prefixes = outside
+    if _PREFIXED.search(region) and not set(_PREFIX.findall(region)) <= root_prefixes:
+        return None
+    sheet = Sheet(info.name, {}, dimension, protected)
+    limits = book.limits
+    max_rows, max_cols, max_cells = limits.max_rows, limits.max_cols, limits.max_cells
+    strings = book.shared_strings()
+    date1904 = book.date1904
+    cells = sheet.cells
+    at = 0
+    in_row = False
+    amp = "&" in region
+    for m in _PLAIN.finditer(region):
+        if m.start() != at:
+            return None
+        at = m.end()
+        (attributes, has_f, f_attrs, formula, raw, no_v, t_attrs, inline, r_attrs, empty, close) = (
+            m.groups()
+        )
+        if attributes is None:  # a row tag: rows matter only to cells without a reference
+            if close is not None:
+                if not in_row:
+                    return None
+                in_row = False
+            elif in_row or not _unique_names(r_attrs):
+                return None
+            else:
+                in_row = not empty
+            continue
+        plain = _RST.fullmatch(attributes)
+        if plain is not None:
+            r, s, kind = plain.groups()
+        else:
+            if not _unique_names(attributes):
+                return None
+            attrs = dict(_CELL_ATTR.findall(attributes))
+            r, s, kind = attrs.get("r"), attrs.get("s"), attrs.get("t")
+        if (f_attrs and not _unique_names(f_attrs)) or (t_attrs and not _unique_names(t_attrs)):
+            return None
+        pos = _REFS.get(r) if r else None
+        if pos is None:
+            pos = _cached_ref(r) if r else None
+            if pos is None:
+                return None
+        if pos[0] >= max_rows or pos[1] >= max_cols:
+            raise ReadError("file-range-too-large", sheet=info.name, ref=r)
+        style = int(s) if s else 0
+        if len(cells) >= max_cells:
+            raise ReadError("file-range-too-large", sheet=info.name, ref=f"{len(cells)} 个单元格")
+        if formula is None and has_f:
+            formula = ""
+        if amp:
+            try:
+                formula, raw, inline = _xml_text(formula), _xml_text(raw), _xml_text(inline)
+            except ValueError:
+                return None  # not a reference expat accepts: the tree reader names it
+        if no_v:
+            raw = ""  # <v/>: an empty value, as the streaming reader reads it
+        if kind is None or kind == "n":
+            if raw and not date1904:
+                try:
+                    cells[pos] = RawCell(float(raw), "n", formula, style)
+                    continue
+                except ValueError:
+                    pass
+            kind = "n"
+        elif kind == "s" and raw:
+            try:
+                cells[pos] = RawCell(strings[int(raw)], "s", formula, style, date1904)
+                continue
+            except (ValueError, IndexError):
+                pass
+        cur = {"t": kind, "v": raw, "f": formula, "s": style, "pos": pos}
+        if inline is not None:
+            cur["is"] = [inline]
+        cells[pos] = _make_cell(cur, strings, date1904, info.name)
+    if at != len(region) or in_row:
+        return None
+    return sheet
+
+
+_CELL_ATTR = re.compile(r'\s+([\w.:-]+)="([^"]*)"')
+_CELL_NAMES = frozenset({"c", "row", "v", "f", "is", "t", "rPh"})
+_OUTSIDE: dict[str, tuple[str, bool, frozenset[str]] | None] = {}
+
+
+def _outside_cells(skeleton: str) -> tuple[str, bool, frozenset[str]] | None:
+    """A sheet part without its cells, parsed by expat: (dimension, protected, prefixes
+    declared on the root), or None when it is not well formed or holds cell parts.
+    Remembered: every return of a round shares it (a bounded cache)."""
+    if skeleton in _OUTSIDE:
+        return _OUTSIDE[skeleton]
+    found = {"dimension": "", "protected": False, "root": False, "other": False}
+    prefixes: set[str] = {"xml"}
+
+    def declared(prefix, _uri):
+        if not found["root"] and prefix:
+            prefixes.add(prefix)
+
+    def start(name, attrs):
+        found["root"] = True
+        local = _local(name)
+        if local == "dimension":
+            found["dimension"] = attrs.get("ref", "")
+        elif local == "sheetProtection":
+            found["protected"] = attrs.get("sheet", "0") in ("1", "true")
+        elif local in _CELL_NAMES:
+            found["other"] = True
+
+    parser = _parser(start)
+    parser.StartNamespaceDeclHandler = declared
+    try:
+        parser.Parse(skeleton, True)
+        result = (
+            None
+            if found["other"]
+            else (found["dimension"], found["protected"], frozenset(prefixes))
+        )
+    except (expat.ExpatError, ValueError):
+        result = None  # the tree reader names the fault
+    if len(_OUTSIDE) >= 64:
+        _OUTSIDE.clear()
+    _OUTSIDE[skeleton] = result
+    return result
 
 
 def _walk_sheet(book: Book, info: SheetInfo, root) -> Sheet:
