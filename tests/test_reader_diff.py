@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from xml.etree import ElementTree
 
 import openpyxl
 import pytest
@@ -22,7 +23,11 @@ def _tree_only(book, info):
     data = book.read(info.part)
     ooxml._refuse_dtd(info.part, data)
     try:
-        return ooxml._walk_sheet(book, info, ooxml._tree(info.part, data))
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError:  # the streaming reader names the fault, as in _read_sheet
+        return ooxml._read_sheet_expat(book, info, data)
+    try:
+        return ooxml._walk_sheet(book, info, root)
     except (ValueError, IndexError, KeyError) as exc:
         raise ooxml.ReadError("file-bad-xml", part=info.part, detail=str(exc)[:120]) from None
 
@@ -164,6 +169,11 @@ def test_rows_without_references_and_odd_rows():
         "</c>"
     )
     assert assert_same(tiny_book(rows)) == 1
+
+
+def test_a_cell_out_of_range_before_broken_xml_is_reported_first():
+    assert assert_same(tiny_book('<c r="A9999"><v>1</v></c><c r="B1"><v>&bad;</v></c>')) == 1
+    assert assert_same(tiny_book('<c r="A1"><v>1</v></c><c r="B1"><v>&bad;</v></c>')) == 1
 
 
 def test_the_dtd_is_refused_on_the_bytes_by_both():

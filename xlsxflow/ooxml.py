@@ -159,17 +159,6 @@ def _refuse_dtd(part: str, data: bytes) -> None:
         raise ReadError("file-bad-xml", part=part, detail="DTD or entity declaration")
 
 
-def _tree(part: str, data: bytes) -> ElementTree.Element:
-    """A part as an element tree, parsed in C, after the DTD refusal."""
-    _refuse_dtd(part, data)
-    try:
-        return ElementTree.fromstring(data)
-    except ElementTree.ParseError as exc:
-        raise ReadError("file-bad-xml", part=part, detail=str(exc)[:120]) from None
-    except (ValueError, LookupError) as exc:  # an encoding expat does not know, and the like
-        raise ReadError("file-bad-xml", part=part, detail=str(exc)[:120]) from None
-
-
 _TAGS: dict[str, str] = {}
 
 
@@ -636,7 +625,15 @@ def _read_sheet(book: Book, info: SheetInfo) -> Sheet:
     _refuse_dtd(info.part, data)
     try:
         sheet = _read_plain_sheet(book, info, data)
-        return sheet if sheet is not None else _walk_sheet(book, info, _tree(info.part, data))
+        if sheet is not None:
+            return sheet
+        try:
+            root = ElementTree.fromstring(data)
+        except (ElementTree.ParseError, ValueError, LookupError):
+            # Not well formed: the streaming reader says where, and what it met before
+            # (a cell out of range first is reported as such, as it always was).
+            return _read_sheet_expat(book, info, data)
+        return _walk_sheet(book, info, root)
     except (ValueError, IndexError, KeyError) as exc:  # as the streaming reader reports them
         raise ReadError("file-bad-xml", part=info.part, detail=str(exc)[:120]) from None
 
@@ -744,29 +741,21 @@ def _read_plain_sheet(book: Book, info: SheetInfo, data: bytes) -> Sheet | None:
                 if not in_row:
                     return None
                 in_row = False
-            elif in_row or not _unique_names(r_attrs):
+            elif in_row or not (r_attrs in _ROW_TAGS or _unique_row(r_attrs)):
                 return None
             else:
                 in_row = not empty
             continue
-        plain = _RST.fullmatch(attributes)
-        if plain is not None:
-            r, s, kind = plain.groups()
-        else:
-            if not _unique_names(attributes):
-                return None
-            attrs = dict(_CELL_ATTR.findall(attributes))
-            r, s, kind = attrs.get("r"), attrs.get("s"), attrs.get("t")
+        key = _CELL_KEYS.get(attributes) or _cell_key(attributes)
+        if key is None:
+            return None
+        pos, style, r, s, kind = key
         if (f_attrs and not _unique_names(f_attrs)) or (t_attrs and not _unique_names(t_attrs)):
             return None
-        pos = _REFS.get(r) if r else None
-        if pos is None:
-            pos = _cached_ref(r) if r else None
-            if pos is None:
-                return None
         if pos[0] >= max_rows or pos[1] >= max_cols:
             raise ReadError("file-range-too-large", sheet=info.name, ref=r)
-        style = int(s) if s else 0
+        if style is None:
+            style = int(s)  # not a number: the ValueError names it, as the streaming reader
         if len(cells) >= max_cells:
             raise ReadError("file-range-too-large", sheet=info.name, ref=f"{len(cells)} 个单元格")
         if formula is None and has_f:
@@ -802,6 +791,44 @@ def _read_plain_sheet(book: Book, info: SheetInfo, data: bytes) -> Sheet | None:
 
 
 _CELL_ATTR = re.compile(r'\s+([\w.:-]+)="([^"]*)"')
+# What a cell's attribute text means: (position, style or None when not a number, r, s, t);
+# remembered (bounded), since the returns of a round repeat the same cells.
+_CELL_KEYS: dict[str, tuple] = {}
+_ROW_TAGS: set[str] = set()  # row attribute texts seen with no attribute given twice
+
+
+def _cell_key(attributes: str) -> tuple | None:
+    plain = _RST.fullmatch(attributes)
+    if plain is not None:
+        r, s, kind = plain.groups()
+    else:
+        if not _unique_names(attributes):
+            return None
+        attrs = dict(_CELL_ATTR.findall(attributes))
+        r, s, kind = attrs.get("r"), attrs.get("s"), attrs.get("t")
+    pos = parse_ref(r) if r else None
+    if pos is None:
+        return None  # no reference: the tree reader places it after the previous cell
+    try:
+        style = int(s) if s else 0
+    except ValueError:
+        style = None
+    key = (pos, style, r, s, kind)
+    if len(_CELL_KEYS) >= 100_000:
+        _CELL_KEYS.clear()
+    _CELL_KEYS[attributes] = key
+    return key
+
+
+def _unique_row(attributes: str) -> bool:
+    if not _unique_names(attributes):
+        return False
+    if len(_ROW_TAGS) >= 100_000:
+        _ROW_TAGS.clear()
+    _ROW_TAGS.add(attributes)
+    return True
+
+
 _CELL_NAMES = frozenset({"c", "row", "v", "f", "is", "t", "rPh"})
 _OUTSIDE: dict[str, tuple[str, bool, frozenset[str]] | None] = {}
 
