@@ -172,6 +172,25 @@ def _tag(tag) -> str:
     return local
 
 
+_PARSED: dict[tuple, object] = {}
+PARSED_MAX_BYTES = 64 * 1024  # parts up to this size have their reading remembered
+
+
+def _remembered(key: tuple, data: bytes, make):
+    """``make()``, remembered by the part's bytes (and ``key``): a round's returns share
+    their package, workbook and often their shared strings; bounded in count and size."""
+    if len(data) > PARSED_MAX_BYTES:
+        return make()
+    key = (*key, data)
+    found = _PARSED.get(key)
+    if found is None:
+        found = make()
+        if len(_PARSED) >= 256:
+            _PARSED.clear()
+        _PARSED[key] = found
+    return found
+
+
 def _parse(part: str, data: bytes, start, end=None, chars=None) -> None:
     _refuse_dtd(part, data)
     try:
@@ -433,9 +452,15 @@ def _office_document(book: Book) -> str | None:
             if _local(name) == "Relationship" and attrs.get("Type", "").endswith("/officeDocument"):
                 found.append(attrs.get("Target", ""))
 
-        _parse("_rels/.rels", book.read("_rels/.rels"), start)
-        if found:
-            return _target_path("", found[0])
+        data = book.read("_rels/.rels")
+
+        def read() -> tuple[str, ...]:
+            _parse("_rels/.rels", data, start)
+            return tuple(found)
+
+        targets = _remembered(("office",), data, read)
+        if targets:
+            return _target_path("", targets[0])
     return next((p for p in ("xl/workbook.xml", "xl/workbook.bin") if book.has(p)), None)
 
 
@@ -461,11 +486,21 @@ def _read_rels(book: Book, rels_part: str, types: dict[str, str] | None = None) 
         if _local(name) == "Relationship":
             path = _target_path(folder, attrs.get("Target", ""))
             out[attrs.get("Id", "")] = path
-            if types is not None:
-                types.setdefault(attrs.get("Type", "").rsplit("/", 1)[-1], path)
+            all_types.setdefault(attrs.get("Type", "").rsplit("/", 1)[-1], path)
 
     if book.has(rels_part):
-        _parse(rels_part, book.read(rels_part), start)
+        data = book.read(rels_part)
+        all_types: dict[str, str] = {}
+
+        def read() -> tuple[tuple, tuple]:
+            _parse(rels_part, data, start)
+            return tuple(out.items()), tuple(all_types.items())
+
+        ids, typed = _remembered(("rels", rels_part), data, read)
+        if types is not None:
+            for kind, path in typed:
+                types.setdefault(kind, path)
+        return dict(ids)
     return out
 
 
@@ -473,20 +508,31 @@ STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 
 
 def _read_workbook(book: Book, part: str, rels: dict[str, str]) -> None:
-    state = {"name": None, "text": []}
+    data = book.read(part)
+    strict, date1904, sheets, names = _remembered(
+        ("workbook", part, tuple(rels.items())), data, lambda: _parse_workbook(part, data, rels)
+    )
+    book.strict, book.date1904 = strict, date1904
+    book.sheets.extend(SheetInfo(*sheet) for sheet in sheets)
+    book.defined_names.update(names)
+
+
+def _parse_workbook(part: str, data: bytes, rels: dict[str, str]) -> tuple:
+    """(strict, date1904, sheets as (name, state, part, rid), defined names as (name, text))."""
+    state = {"name": None, "text": [], "strict": False, "date1904": False}
+    sheets: list[tuple[str, str, str, str]] = []
+    names: dict[str, str] = {}
 
     def start(name, attrs):
         local = _local(name)
         if local == "workbook":
-            book.strict = name.startswith(STRICT_NS)
+            state["strict"] = name.startswith(STRICT_NS)
         elif local == "workbookPr":
-            book.date1904 = attrs.get("date1904", "").lower() in ("1", "true")
+            state["date1904"] = attrs.get("date1904", "").lower() in ("1", "true")
         elif local == "sheet":
             rid = next((v for k, v in attrs.items() if _local(k) == "id" and " " in k), "")
-            book.sheets.append(
-                SheetInfo(
-                    attrs.get("name", ""), attrs.get("state", "visible"), rels.get(rid, ""), rid
-                )
+            sheets.append(
+                (attrs.get("name", ""), attrs.get("state", "visible"), rels.get(rid, ""), rid)
             )
         elif local == "definedName":
             state["name"] = attrs.get("name", "")
@@ -494,14 +540,15 @@ def _read_workbook(book: Book, part: str, rels: dict[str, str]) -> None:
 
     def end(name):
         if _local(name) == "definedName" and state["name"] is not None:
-            book.defined_names[state["name"]] = "".join(state["text"])
+            names[state["name"]] = "".join(state["text"])
             state["name"] = None
 
     def chars(text):
         if state["name"] is not None:
             state["text"].append(text)
 
-    _parse(part, book.read(part), start, end, chars)
+    _parse(part, data, start, end, chars)
+    return state["strict"], state["date1904"], tuple(sheets), tuple(names.items())
 
 
 def _shared_strings_part(book: Book) -> str | None:
@@ -543,8 +590,13 @@ def _read_shared_strings(book: Book) -> list[str]:
         if depth["in_t"]:
             buf.append(text)
 
-    _parse(part, book.read(part), start, end, chars)
-    return strings
+    data = book.read(part)
+
+    def read() -> tuple[str, ...]:
+        _parse(part, data, start, end, chars)
+        return tuple(strings)
+
+    return list(_remembered(("strings",), data, read))
 
 
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
