@@ -126,7 +126,12 @@ def test_libreoffice(generated, tmp_path, soffice):
 
     src = fill(generated[0], tmp_path / "src" / "lo.xlsx")
     libreoffice_convert(soffice, [src], tmp_path / "lo", tmp_path / "profile")
-    assert plain_reads((tmp_path / "lo" / "lo.xlsx").read_bytes()) >= 2
+    data = (tmp_path / "lo" / "lo.xlsx").read_bytes()
+    assert plain_reads(data) >= 2
+    book = ooxml.open_book(data)
+    assert ooxml._read_plain_strings(book.read(ooxml._shared_strings_part(book))) is not None
+    plain, streamed = _strings_both(data)
+    assert plain == streamed and len(plain) > 10
 
 
 @pytest.mark.parametrize(
@@ -200,3 +205,52 @@ def test_a_sheet_too_big_for_a_tree_is_streamed(monkeypatch):
     data = tiny_book('<c r="A1"><v>1</v></c>')
     book = ooxml.open_book(data)
     assert book.read_sheet(book.sheets[0]).get(0, 0).value == 1.0
+
+
+def _strings_both(data: bytes) -> tuple:
+    """The shared strings as read (plainly where it can) and as the streaming reader reads."""
+    out = []
+    for plain in (True, False):
+        ooxml._PARSED.clear()
+        saved = ooxml._read_plain_strings
+        if not plain:
+            ooxml._read_plain_strings = lambda _data: None
+        try:
+            book = ooxml.open_book(data)
+            out.append(book.shared_strings())
+        except ooxml.ReadError as err:
+            out.append((err.code, repr(sorted(err.fields.items()))))
+        finally:
+            ooxml._read_plain_strings = saved
+    return tuple(out)
+
+
+@pytest.mark.parametrize(
+    "strings",
+    [
+        ["共享", "a&amp;b", "&#x4E2D;&lt;", "", "two\nlines", "_x000D_"],
+        ['<t xml:space="preserve"> lead'],
+        ["a</t><t>b"],
+        ["bad &nbsp;"],
+        ["a & b"],
+        ["x</t><rPh><t>ruby</t></rPh><t>y"],
+        [
+            '</t><r><rPr><b/><sz val="10"/></rPr><t>粗</t></r><r><t xml:space="preserve"> &amp;</t></r><t>'
+        ],
+        ["</t><r><t>a</t></r><r><rPr><b/></rPr><t>b</t></r><t>"],
+        ['</t><r><rPr><b a="1" a="2"/></rPr><t>b</t></r><t>'],
+    ],
+)
+def test_shared_strings_plain_and_streamed(strings):
+    data = tiny_book('<c r="A1" t="s"><v>0</v></c>', shared=strings)
+    plain, streamed = _strings_both(data)
+    assert plain == streamed
+
+
+def test_shared_strings_of_the_producers_are_read_plainly(generated):
+    filled = generated[0].read_bytes()  # XlsxWriter's (openpyxl writes none)
+    book = ooxml.open_book(filled)
+    data = book.read(ooxml._shared_strings_part(book))
+    assert ooxml._read_plain_strings(data) is not None
+    plain, streamed = _strings_both(filled)
+    assert plain == streamed and len(plain) > 10

@@ -159,6 +159,10 @@ def _refuse_dtd(part: str, data: bytes) -> None:
         raise ReadError("file-bad-xml", part=part, detail="DTD or entity declaration")
 
 
+# An attribute as the plain readers match it (see _PLAIN): ASCII name, double quotes, no
+# entity, no whitespace to normalise.
+_ATTR = r'\s+[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?="[^"<&\t\n\r]*"'
+
 _TAGS: dict[str, str] = {}
 
 
@@ -593,10 +597,79 @@ def _read_shared_strings(book: Book) -> list[str]:
     data = book.read(part)
 
     def read() -> tuple[str, ...]:
+        _refuse_dtd(part, data)
+        plain = _read_plain_strings(data)
+        if plain is not None:
+            return plain
         _parse(part, data, start, end, chars)
         return tuple(strings)
 
     return list(_remembered(("strings",), data, read))
+
+
+_PLAIN_SI = re.compile(
+    rf"<si>(?:<t((?:{_ATTR})*)\s*>([^<]*)</t>|<t((?:{_ATTR})*)\s*/>)?</si>|<si\s*/>"
+    rf"|<si>((?:<r>(?:<rPr>(?:<[A-Za-z]\w*(?:{_ATTR})*\s*/>)*</rPr>)?"
+    rf"<t(?:{_ATTR})*\s*>[^<]*</t></r>)+)</si>"
+)
+_RUN_TEXT = re.compile(r"<t(?:\s[^>]*)?>([^<]*)</t>")  # within a run matched above
+_RUN_TAGS = re.compile(rf"<\w+((?:{_ATTR})*)")
+_STRING_NAMES = frozenset({"si", "t", "rPh", "r"})
+
+
+def _read_plain_strings(data: bytes) -> tuple[str, ...] | None:
+    """Shared strings written plainly (one ``<si><t>`` each, no runs): matched by
+    :data:`_PLAIN_SI` with expat's checks kept, as for sheets; None otherwise."""
+    text = _plain_text(data)
+    if text is None:
+        return None
+    first = text.find("<si")
+    last = text.rfind("</si>")
+    if first < 0 or last < first:
+        return None  # no strings, or only empty ones: read by expat
+    end = last + len("</si>")
+    region = text[first:end]
+    if "\r" in region or "]]>" in region or _NOT_XML.search(region):
+        return None
+    outside = _outside_parts(text[:first] + text[end:], _STRING_NAMES)
+    if outside is None:
+        return None
+    _, _, prefixes = outside
+    if _PREFIXED.search(region) and not set(_PREFIX.findall(region)) <= prefixes:
+        return None
+    out: list[str] = []
+    at = 0
+    for m in _PLAIN_SI.finditer(region):
+        if m.start() != at:
+            return None
+        at = m.end()
+        attributes, value, empty_attributes, runs = m.groups()
+        if runs is not None:  # rich text: the runs' texts, as the streaming reader joins them
+            if not all(_unique_names(a) for a in _RUN_TAGS.findall(runs)):
+                return None
+            value = "".join(_RUN_TEXT.findall(runs))
+        elif not _unique_names(attributes) or not _unique_names(empty_attributes):
+            return None
+        try:
+            value = _xml_text(value) or ""
+        except ValueError:
+            return None
+        out.append(_unescape_ooxml(value))
+    return tuple(out) if at == len(region) else None
+
+
+def _plain_text(data: bytes) -> str | None:
+    """A part's text when it is UTF-8 (as declared, or by default); None otherwise."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if data.startswith(b"<?xml"):
+        declared = _ENCODING.search(data, 0, data.find(b"?>"))
+        if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+            return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
@@ -694,7 +767,6 @@ def _read_sheet(book: Book, info: SheetInfo) -> Sheet:
 # cell (its attributes, formula, value, inline text) or a row tag.  Anything else (an entity,
 # a comment, CDATA, whitespace between tags, a child element not listed, a name outside
 # ASCII) does not match, and the sheet is read as a tree instead: the same results, slower.
-_ATTR = r'\s+[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?="[^"<&\t\n\r]*"'
 _PLAIN = re.compile(
     rf"<c((?:{_ATTR})*)\s*(?:/>|>"
     rf"(<f((?:{_ATTR})*)\s*(?:/>|>([^<]*)</f>))?"
@@ -748,15 +820,8 @@ def _read_plain_sheet(book: Book, info: SheetInfo, data: bytes) -> Sheet | None:
     and protection read as the streaming reader reads them); sheetData is matched whole,
     with what expat would check there checked here (characters, attributes given once,
     prefixes declared on the root, rows not nested)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if data.startswith(b"<?xml"):
-        declared = _ENCODING.search(data, 0, data.find(b"?>"))
-        if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
-            return None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
+    text = _plain_text(data)
+    if text is None:
         return None
     start = text.find("<sheetData>")
     end = text.find("</sheetData>")
@@ -766,7 +831,7 @@ def _read_plain_sheet(book: Book, info: SheetInfo, data: bytes) -> Sheet | None:
     region = text[start:end]
     if "\r" in region or "]]>" in region or _NOT_XML.search(region):
         return None
-    outside = _outside_cells(text[:start] + text[end:])
+    outside = _outside_parts(text[:start] + text[end:], _CELL_NAMES)
     if outside is None:
         return None
     dimension, protected, root_prefixes = outside
@@ -882,15 +947,17 @@ def _unique_row(attributes: str) -> bool:
 
 
 _CELL_NAMES = frozenset({"c", "row", "v", "f", "is", "t", "rPh"})
-_OUTSIDE: dict[str, tuple[str, bool, frozenset[str]] | None] = {}
+_OUTSIDE: dict[tuple, tuple[str, bool, frozenset[str]] | None] = {}
 
 
-def _outside_cells(skeleton: str) -> tuple[str, bool, frozenset[str]] | None:
-    """A sheet part without its cells, parsed by expat: (dimension, protected, prefixes
-    declared on the root), or None when it is not well formed or holds cell parts.
-    Remembered: every return of a round shares it (a bounded cache)."""
-    if skeleton in _OUTSIDE:
-        return _OUTSIDE[skeleton]
+def _outside_parts(skeleton: str, names: frozenset[str]) -> tuple[str, bool, frozenset[str]] | None:
+    """A part without the region matched plainly, parsed by expat: (a sheet's dimension,
+    its protection, prefixes declared on the root), or None when it is not well formed or
+    holds an element of ``names`` (read only in the region).  Remembered: every return of a
+    round shares it (a bounded cache)."""
+    key = (skeleton, names)
+    if key in _OUTSIDE:
+        return _OUTSIDE[key]
     found = {"dimension": "", "protected": False, "root": False, "other": False}
     prefixes: set[str] = {"xml"}
 
@@ -905,7 +972,7 @@ def _outside_cells(skeleton: str) -> tuple[str, bool, frozenset[str]] | None:
             found["dimension"] = attrs.get("ref", "")
         elif local == "sheetProtection":
             found["protected"] = attrs.get("sheet", "0") in ("1", "true")
-        elif local in _CELL_NAMES:
+        elif local in names:
             found["other"] = True
 
     parser = _parser(start)
@@ -921,7 +988,7 @@ def _outside_cells(skeleton: str) -> tuple[str, bool, frozenset[str]] | None:
         result = None  # the tree reader names the fault
     if len(_OUTSIDE) >= 64:
         _OUTSIDE.clear()
-    _OUTSIDE[skeleton] = result
+    _OUTSIDE[key] = result
     return result
 
 
