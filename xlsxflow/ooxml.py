@@ -885,6 +885,9 @@ def _read_plain_sheet(book: Book, info: SheetInfo, data: bytes) -> Sheet | None:
         if no_v:
             raw = ""  # <v/>: an empty value, as the streaming reader reads it
         if kind is None or kind == "n":
+            if raw is None:  # an empty (formatted) cell, as _make_cell reads it
+                cells[pos] = RawCell(None, "n", formula, style, date1904)
+                continue
             if raw and not date1904:
                 try:
                     cells[pos] = RawCell(float(raw), "n", formula, style)
