@@ -776,12 +776,12 @@ def _read_sheet(book: Book, info: SheetInfo) -> Sheet:
 # a comment, CDATA, whitespace between tags, a child element not listed, a name outside
 # ASCII) does not match, and the sheet is read as a tree instead: the same results, slower.
 _PLAIN = re.compile(
-    rf"<c((?:{_ATTR})*)\s*(?:/>|>"
+    rf"(<c((?:{_ATTR})*)\s*(?:/>|>"
     rf"(<f((?:{_ATTR})*)\s*(?:/>|>([^<]*)</f>))?"
-    r"(?:<v>([^<]*)</v>|(<v\s*/>))?"
-    rf"(?:<is><t((?:{_ATTR})*)\s*>([^<]*)</t></is>)?"
+    r"(<v>([^<]*)</v>|<v\s*/>)?"
+    rf"(<is><t((?:{_ATTR})*)\s*>([^<]*)</t></is>)?"
     r"</c>)"
-    rf"|<row((?:{_ATTR})*)\s*(/?)>|(</row>)"
+    rf"|<row((?:{_ATTR})*)\s*(/?)>|</row>)"
 )
 _RST = re.compile(r' r="([^"]*)"(?: s="([^"]*)")?(?: t="([^"]*)")?')
 _ANY_ATTR = re.compile(r'\s+([\w.:-]+)="[^"]*"')
@@ -851,18 +851,27 @@ def _read_plain_sheet(book: Book, info: SheetInfo, data: bytes) -> Sheet | None:
     strings = book.shared_strings()
     date1904 = book.date1904
     cells = sheet.cells
-    at = 0
-    in_row = False
     amp = "&" in region
-    for m in _PLAIN.finditer(region):
-        if m.start() != at:
-            return None
-        at = m.end()
-        (attributes, has_f, f_attrs, formula, raw, no_v, t_attrs, inline, r_attrs, empty, close) = (
-            m.groups()
-        )
-        if attributes is None:  # a row tag: rows matter only to cells without a reference
-            if close is not None:
+    tokens = _PLAIN.findall(region)  # (the whole token, then its parts; "" for a part absent)
+    if sum(len(token[0]) for token in tokens) != len(region):
+        return None  # something between the matches: not plain
+    in_row = False
+    for (
+        whole,
+        attributes,
+        has_f,
+        f_attrs,
+        formula,
+        has_v,
+        raw,
+        has_is,
+        t_attrs,
+        inline,
+        r_attrs,
+        empty,
+    ) in tokens:
+        if whole[1] != "c":  # a row tag: rows matter only to cells without a reference
+            if whole[1] == "/":
                 if not in_row:
                     return None
                 in_row = False
@@ -883,15 +892,17 @@ def _read_plain_sheet(book: Book, info: SheetInfo, data: bytes) -> Sheet | None:
             style = int(s)  # not a number: the ValueError names it, as the streaming reader
         if len(cells) >= max_cells:
             raise ReadError("file-range-too-large", sheet=info.name, ref=f"{len(cells)} 个单元格")
-        if formula is None and has_f:
-            formula = ""
+        if not has_f:
+            formula = None
+        if not has_v:
+            raw = None
+        if not has_is:
+            inline = None
         if amp:
             try:
                 formula, raw, inline = _xml_text(formula), _xml_text(raw), _xml_text(inline)
             except ValueError:
                 return None  # not a reference expat accepts: the tree reader names it
-        if no_v:
-            raw = ""  # <v/>: an empty value, as the streaming reader reads it
         if kind is None or kind == "n":
             if raw is None:  # an empty (formatted) cell, as _make_cell reads it
                 cells[pos] = RawCell(None, "n", formula, style, date1904)
@@ -913,9 +924,7 @@ def _read_plain_sheet(book: Book, info: SheetInfo, data: bytes) -> Sheet | None:
         if inline is not None:
             cur["is"] = [inline]
         cells[pos] = _make_cell(cur, strings, date1904, info.name)
-    if at != len(region) or in_row:
-        return None
-    return sheet
+    return None if in_row else sheet
 
 
 _CELL_ATTR = re.compile(r'\s+([\w.:-]+)="([^"]*)"')
