@@ -21,6 +21,7 @@ tested against.
 
 from __future__ import annotations
 
+import operator
 import posixpath
 import re
 import zipfile
@@ -853,7 +854,7 @@ def _read_plain_sheet(book: Book, info: SheetInfo, data: bytes) -> Sheet | None:
     cells = sheet.cells
     amp = "&" in region
     tokens = _PLAIN.findall(region)  # (the whole token, then its parts; "" for a part absent)
-    if sum(len(token[0]) for token in tokens) != len(region):
+    if sum(map(len, map(_WHOLE, tokens))) != len(region):
         return None  # something between the matches: not plain
     in_row = False
     for (
@@ -927,6 +928,7 @@ def _read_plain_sheet(book: Book, info: SheetInfo, data: bytes) -> Sheet | None:
     return None if in_row else sheet
 
 
+_WHOLE = operator.itemgetter(0)  # a token's whole text
 _CELL_ATTR = re.compile(r'\s+([\w.:-]+)="([^"]*)"')
 # What a cell's attribute text means: (position, style or None when not a number, r, s, t);
 # remembered (bounded), since the returns of a round repeat the same cells.
