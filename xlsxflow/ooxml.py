@@ -617,9 +617,9 @@ def _read_shared_strings(book: Book) -> list[str]:
 
 
 _PLAIN_SI = re.compile(
-    rf"<si>(?:<t((?:{_ATTR})*)\s*>([^<]*)</t>|<t((?:{_ATTR})*)\s*/>)?</si>|<si\s*/>"
+    rf"(<si>(?:<t((?:{_ATTR})*)\s*>([^<]*)</t>|<t((?:{_ATTR})*)\s*/>)?</si>|<si\s*/>"
     rf"|<si>((?:<r>(?:<rPr>(?:<[A-Za-z]\w*(?:{_ATTR})*\s*/>)*</rPr>)?"
-    rf"<t(?:{_ATTR})*\s*>[^<]*</t></r>)+)</si>"
+    rf"<t(?:{_ATTR})*\s*>[^<]*</t></r>)+)</si>)"
 )
 _RUN_TEXT = re.compile(r"<t(?:\s[^>]*)?>([^<]*)</t>")  # within a run matched above
 _RUN_TAGS = re.compile(rf"<\w+((?:{_ATTR})*)")
@@ -646,25 +646,24 @@ def _read_plain_strings(data: bytes) -> tuple[str, ...] | None:
     _, _, prefixes = outside
     if _PREFIXED.search(region) and not set(_PREFIX.findall(region)) <= prefixes:
         return None
+    tokens = _PLAIN_SI.findall(region)  # (the whole string item, then its parts or "")
+    if sum(map(len, map(_WHOLE, tokens))) != len(region):
+        return None  # something between the matches: not plain
     out: list[str] = []
-    at = 0
-    for m in _PLAIN_SI.finditer(region):
-        if m.start() != at:
-            return None
-        at = m.end()
-        attributes, value, empty_attributes, runs = m.groups()
-        if runs is not None:  # rich text: the runs' texts, as the streaming reader joins them
+    for _whole, attributes, value, empty_attributes, runs in tokens:
+        if runs:  # rich text: the runs' texts, as the streaming reader joins them
             if not all(_unique_names(a) for a in _RUN_TAGS.findall(runs)):
                 return None
             value = "".join(_RUN_TEXT.findall(runs))
         elif not _unique_names(attributes) or not _unique_names(empty_attributes):
             return None
-        try:
-            value = _xml_text(value) or ""
-        except ValueError:
-            return None
-        out.append(_unescape_ooxml(value))
-    return tuple(out) if at == len(region) else None
+        if "&" in value:
+            try:
+                value = _xml_text(value) or ""
+            except ValueError:
+                return None
+        out.append(_unescape_ooxml(value) if "_x" in value else value)
+    return tuple(out)
 
 
 def _plain_text(data: bytes) -> str | None:
