@@ -198,7 +198,7 @@ def _remembered(key: tuple, data: bytes, make):
     found = _PARSED.get(key)
     if found is None:
         found = make()
-        if len(_PARSED) >= 256:
+        if len(_PARSED) >= 64:  # at most 4 MB of parts held
             _PARSED.clear()
         _PARSED[key] = found
     return found
@@ -235,7 +235,7 @@ _REFS: dict[str, tuple[int, int]] = {}  # "D6" → (5, 3), for the references me
 
 def _cached_ref(text: str) -> tuple[int, int] | None:
     pos = parse_ref(text)
-    if pos is not None and len(_REFS) < 65_536:
+    if pos is not None and len(_REFS) < 20_000:
         _REFS[text] = pos
     return pos
 
@@ -952,7 +952,7 @@ def _cell_key(attributes: str) -> tuple | None:
     except ValueError:
         style = None
     key = (pos, style, r, s, kind)
-    if len(_CELL_KEYS) >= 100_000:
+    if len(_CELL_KEYS) >= 20_000:  # a few MB at most
         _CELL_KEYS.clear()
     _CELL_KEYS[attributes] = key
     return key
@@ -961,7 +961,7 @@ def _cell_key(attributes: str) -> tuple | None:
 def _unique_row(attributes: str) -> bool:
     if not _unique_names(attributes):
         return False
-    if len(_ROW_TAGS) >= 100_000:
+    if len(_ROW_TAGS) >= 20_000:
         _ROW_TAGS.clear()
     _ROW_TAGS.add(attributes)
     return True
@@ -1007,9 +1007,10 @@ def _outside_parts(skeleton: str, names: frozenset[str]) -> tuple[str, bool, fro
         )
     except (expat.ExpatError, ValueError):
         result = None  # the tree reader names the fault
-    if len(_OUTSIDE) >= 64:
-        _OUTSIDE.clear()
-    _OUTSIDE[key] = result
+    if len(skeleton) <= PARSED_MAX_BYTES:
+        if len(_OUTSIDE) >= 64:
+            _OUTSIDE.clear()
+        _OUTSIDE[key] = result
     return result
 
 
