@@ -13,7 +13,7 @@ Each phase runs in its own process so its peak memory (max RSS) is its own:
   ingest-0w  xlsxflow ingest with every check (identity, tampering, values, totals, duplicates),
              files read in this process
   ingest-1w  the same, each file read in one isolated worker (time and memory limits)
-  ingest     the same with the default isolation (one worker per core, at most 2)
+  ingest     the same with the default isolation (one worker per core)
   summary    the reviewers' summary workbook and report.json
   calamine   python-calamine reading the 自评表 values only (issue #16's comparison; skipped
              with a note when python-calamine is not installed: never a dependency)

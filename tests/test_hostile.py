@@ -97,6 +97,14 @@ def test_in_process_and_workers_give_the_same_report(rnd, tmp_path, good):
     assert one == two
 
 
+@pytest.mark.parametrize(("cores", "workers"), [(8, 8), (2, 2), (1, 1), (None, 1)])
+def test_default_workers_are_one_per_core(monkeypatch, cores, workers):
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    iso = Isolation()
+    assert iso.workers == workers
+    assert (iso.timeout, iso.memory_mb) == (30.0, 1024)  # each still bounded in time and memory
+
+
 # -- XML attacks -------------------------------------------------------------------------
 
 LAUGHS = (

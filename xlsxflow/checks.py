@@ -6,6 +6,7 @@ Order of use (see ``ingest.read_return``): identity → structure → locked con
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -141,6 +142,7 @@ def identity_from_rows(
 _FORMULA_SPACE = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=4096)  # the same formulas in every return of a round
 def normalise_formula(text: str) -> str:
     """Formula text as Excel, WPS and LibreOffice may save it, reduced to one form."""
     text = _FORMULA_SPACE.sub("", text.lstrip("=")).upper().replace("$", "")
@@ -185,7 +187,22 @@ def check_locked(sheet: Sheet, layout: Layout, identity: Identity, where: Where)
         yield where("tamper-too-many", count=count - MAX_TAMPER_ISSUES)
 
 
+_MERGED: dict[int, tuple[Layout, list[tuple[int, int]]]] = {}
+
+
 def _merged_non_anchor(layout: Layout) -> list[tuple[int, int]]:
+    """The cells inside merged areas, anchors and drawn cells left out (once per layout)."""
+    known = _MERGED.get(id(layout))
+    if known is not None and known[0] is layout:
+        return known[1]
+    cells = _merged_cells(layout)
+    if len(_MERGED) >= 64:
+        _MERGED.clear()
+    _MERGED[id(layout)] = (layout, cells)
+    return cells
+
+
+def _merged_cells(layout: Layout) -> list[tuple[int, int]]:
     cells = []
     drawn = {(c.row, c.col) for c in layout.cells}
     for r1, c1, r2, c2 in layout.merges:
@@ -217,6 +234,10 @@ def _locked_problem(
             }
         return None
     expected = role_values[cell.role] if cell.role else cell.value
+    if found is not None and found.formula is None:  # what was written, unchanged: the usual
+        value = found.value
+        if (type(value) is str or type(value) is float) and value == expected:
+            return None
     if expected is None or expected == "":
         if found is not None and shown(found).strip():
             return "tamper-locked-changed", {"expected": "（空）", "found": _short(shown(found))}

@@ -4,7 +4,7 @@ One pathological file must not take the run down: a reader that loops is
 killed at the time limit, one that allocates without end hits the memory cap
 (and a crash in native code ends only its worker).  The file is then reported
 as rejected with the reason, a fresh worker takes over, and the run goes on.
-With two or more cores the workers also read files in parallel.
+The workers (one per core by default) also read files in parallel.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
@@ -27,11 +27,16 @@ from .messages import make_issue
 from .ooxml import Limits
 
 
+def default_workers() -> int:
+    """One reader process per core (each bounded in time and memory; issue #16)."""
+    return max(1, os.cpu_count() or 1)
+
+
 @dataclass(frozen=True)
 class Isolation:
     """How files are read: ``workers`` 0 reads in this process (no limits enforced)."""
 
-    workers: int = max(1, min(2, os.cpu_count() or 1))
+    workers: int = field(default_factory=default_workers)
     timeout: float = 30.0  # seconds per file
     memory_mb: int = 1024  # extra address space a worker may take for one file
 

@@ -9,16 +9,26 @@ This reader uses the C expat parser with DTDs and entities refused (the same
 rule defusedxml applies), reads both Transitional and Strict Open XML, and
 enforces size limits before and while parsing.  Part names are matched as Excel
 matches them (any case, "\\" or "/"), through one dict built per zip.
+
+Speed (issue #16): a DTD is refused on the bytes before any parser runs.  A sheet's cells
+and the shared strings, when written plainly (as every producer covered writes them), are
+matched by one regular expression a cell, with what expat would check there checked too;
+what lies around them is parsed by expat, and parts a round's returns share are parsed once
+(remembered by their bytes).  Other sheets are read as a tree built in C, or streamed when
+over 2 MB; ``_read_sheet_expat`` (the streaming reader) is the reference the others are
+tested against.
 """
 
 from __future__ import annotations
 
+import operator
 import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from io import BytesIO
+from xml.etree import ElementTree
 from xml.parsers import expat
 
 MAX_ROWS = 1_048_576
@@ -144,7 +154,58 @@ def _local(name: str) -> str:
     return local
 
 
+# A DTD is the only way to declare entities; refused on the bytes before any parser sees
+# them (UTF-8 and both UTF-16 orders: the encodings expat detects by itself).
+_DOCTYPE = tuple("<!DOCTYPE".encode(enc) for enc in ("utf-8", "utf-16-le", "utf-16-be"))
+
+# Parts up to this size are read as a tree built in C; bigger ones are streamed (the
+# largest sheet the limits accept, 100,000 cells, is about 4 MB; trees cost ~10x the bytes).
+TREE_MAX_BYTES = 2 * 1024 * 1024
+
+
+def _refuse_dtd(part: str, data: bytes) -> None:
+    if any(marker in data for marker in _DOCTYPE):
+        raise ReadError("file-bad-xml", part=part, detail="DTD or entity declaration")
+
+
+# An attribute as the plain readers match it (see _PLAIN): ASCII name, double quotes, no
+# entity, no whitespace to normalise.
+_ATTR = r'\s+[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?="[^"<&\t\n\r]*"'
+
+_TAGS: dict[str, str] = {}
+
+
+def _tag(tag) -> str:
+    """ "{uri}c" → "c" (memoised: the walk asks this of every element)."""
+    if not isinstance(tag, str):  # a comment or processing instruction
+        return ""
+    local = tag.rsplit("}", 1)[-1]
+    if len(_TAGS) < 4096:
+        _TAGS[tag] = local
+    return local
+
+
+_PARSED: dict[tuple, object] = {}
+PARSED_MAX_BYTES = 64 * 1024  # parts up to this size have their reading remembered
+
+
+def _remembered(key: tuple, data: bytes, make):
+    """``make()``, remembered by the part's bytes (and ``key``): a round's returns share
+    their package, workbook and often their shared strings; bounded in count and size."""
+    if len(data) > PARSED_MAX_BYTES:
+        return make()
+    key = (*key, data)
+    found = _PARSED.get(key)
+    if found is None:
+        found = make()
+        if len(_PARSED) >= 64:  # at most 4 MB of parts held
+            _PARSED.clear()
+        _PARSED[key] = found
+    return found
+
+
 def _parse(part: str, data: bytes, start, end=None, chars=None) -> None:
+    _refuse_dtd(part, data)
     try:
         _parser(start, end, chars).Parse(data, True)
     except ReadError:
@@ -167,6 +228,16 @@ def parse_ref(text: str) -> tuple[int, int] | None:
     for ch in m.group(1):
         col = col * 26 + ord(ch) - 64
     return int(m.group(2)) - 1, col - 1
+
+
+_REFS: dict[str, tuple[int, int]] = {}  # "D6" → (5, 3), for the references met most
+
+
+def _cached_ref(text: str) -> tuple[int, int] | None:
+    pos = parse_ref(text)
+    if pos is not None and len(_REFS) < 20_000:
+        _REFS[text] = pos
+    return pos
 
 
 def col_letter(col: int) -> str:
@@ -394,9 +465,15 @@ def _office_document(book: Book) -> str | None:
             if _local(name) == "Relationship" and attrs.get("Type", "").endswith("/officeDocument"):
                 found.append(attrs.get("Target", ""))
 
-        _parse("_rels/.rels", book.read("_rels/.rels"), start)
-        if found:
-            return _target_path("", found[0])
+        data = book.read("_rels/.rels")
+
+        def read() -> tuple[str, ...]:
+            _parse("_rels/.rels", data, start)
+            return tuple(found)
+
+        targets = _remembered(("office",), data, read)
+        if targets:
+            return _target_path("", targets[0])
     return next((p for p in ("xl/workbook.xml", "xl/workbook.bin") if book.has(p)), None)
 
 
@@ -422,11 +499,21 @@ def _read_rels(book: Book, rels_part: str, types: dict[str, str] | None = None) 
         if _local(name) == "Relationship":
             path = _target_path(folder, attrs.get("Target", ""))
             out[attrs.get("Id", "")] = path
-            if types is not None:
-                types.setdefault(attrs.get("Type", "").rsplit("/", 1)[-1], path)
+            all_types.setdefault(attrs.get("Type", "").rsplit("/", 1)[-1], path)
 
     if book.has(rels_part):
-        _parse(rels_part, book.read(rels_part), start)
+        data = book.read(rels_part)
+        all_types: dict[str, str] = {}
+
+        def read() -> tuple[tuple, tuple]:
+            _parse(rels_part, data, start)
+            return tuple(out.items()), tuple(all_types.items())
+
+        ids, typed = _remembered(("rels", rels_part), data, read)
+        if types is not None:
+            for kind, path in typed:
+                types.setdefault(kind, path)
+        return dict(ids)
     return out
 
 
@@ -434,20 +521,31 @@ STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 
 
 def _read_workbook(book: Book, part: str, rels: dict[str, str]) -> None:
-    state = {"name": None, "text": []}
+    data = book.read(part)
+    strict, date1904, sheets, names = _remembered(
+        ("workbook", part, tuple(rels.items())), data, lambda: _parse_workbook(part, data, rels)
+    )
+    book.strict, book.date1904 = strict, date1904
+    book.sheets.extend(SheetInfo(*sheet) for sheet in sheets)
+    book.defined_names.update(names)
+
+
+def _parse_workbook(part: str, data: bytes, rels: dict[str, str]) -> tuple:
+    """(strict, date1904, sheets as (name, state, part, rid), defined names as (name, text))."""
+    state = {"name": None, "text": [], "strict": False, "date1904": False}
+    sheets: list[tuple[str, str, str, str]] = []
+    names: dict[str, str] = {}
 
     def start(name, attrs):
         local = _local(name)
         if local == "workbook":
-            book.strict = name.startswith(STRICT_NS)
+            state["strict"] = name.startswith(STRICT_NS)
         elif local == "workbookPr":
-            book.date1904 = attrs.get("date1904", "").lower() in ("1", "true")
+            state["date1904"] = attrs.get("date1904", "").lower() in ("1", "true")
         elif local == "sheet":
             rid = next((v for k, v in attrs.items() if _local(k) == "id" and " " in k), "")
-            book.sheets.append(
-                SheetInfo(
-                    attrs.get("name", ""), attrs.get("state", "visible"), rels.get(rid, ""), rid
-                )
+            sheets.append(
+                (attrs.get("name", ""), attrs.get("state", "visible"), rels.get(rid, ""), rid)
             )
         elif local == "definedName":
             state["name"] = attrs.get("name", "")
@@ -455,14 +553,15 @@ def _read_workbook(book: Book, part: str, rels: dict[str, str]) -> None:
 
     def end(name):
         if _local(name) == "definedName" and state["name"] is not None:
-            book.defined_names[state["name"]] = "".join(state["text"])
+            names[state["name"]] = "".join(state["text"])
             state["name"] = None
 
     def chars(text):
         if state["name"] is not None:
             state["text"].append(text)
 
-    _parse(part, book.read(part), start, end, chars)
+    _parse(part, data, start, end, chars)
+    return state["strict"], state["date1904"], tuple(sheets), tuple(names.items())
 
 
 def _shared_strings_part(book: Book) -> str | None:
@@ -504,8 +603,81 @@ def _read_shared_strings(book: Book) -> list[str]:
         if depth["in_t"]:
             buf.append(text)
 
-    _parse(part, book.read(part), start, end, chars)
-    return strings
+    data = book.read(part)
+
+    def read() -> tuple[str, ...]:
+        _refuse_dtd(part, data)
+        plain = _read_plain_strings(data)
+        if plain is not None:
+            return plain
+        _parse(part, data, start, end, chars)
+        return tuple(strings)
+
+    return list(_remembered(("strings",), data, read))
+
+
+_PLAIN_SI = re.compile(
+    rf"(<si>(?:<t((?:{_ATTR})*)\s*>([^<]*)</t>|<t((?:{_ATTR})*)\s*/>)?</si>|<si\s*/>"
+    rf"|<si>((?:<r>(?:<rPr>(?:<[A-Za-z]\w*(?:{_ATTR})*\s*/>)*</rPr>)?"
+    rf"<t(?:{_ATTR})*\s*>[^<]*</t></r>)+)</si>)"
+)
+_RUN_TEXT = re.compile(r"<t(?:\s[^>]*)?>([^<]*)</t>")  # within a run matched above
+_RUN_TAGS = re.compile(rf"<\w+((?:{_ATTR})*)")
+_STRING_NAMES = frozenset({"si", "t", "rPh", "r"})
+
+
+def _read_plain_strings(data: bytes) -> tuple[str, ...] | None:
+    """Shared strings written plainly (one ``<si><t>`` each, no runs): matched by
+    :data:`_PLAIN_SI` with expat's checks kept, as for sheets; None otherwise."""
+    text = _plain_text(data)
+    if text is None:
+        return None
+    first = text.find("<si")
+    last = text.rfind("</si>")
+    if first < 0 or last < first:
+        return None  # no strings, or only empty ones: read by expat
+    end = last + len("</si>")
+    region = text[first:end]
+    if "\r" in region or "]]>" in region or _NOT_XML.search(region):
+        return None
+    outside = _outside_parts(text[:first] + text[end:], _STRING_NAMES)
+    if outside is None:
+        return None
+    _, _, prefixes = outside
+    if _PREFIXED.search(region) and not set(_PREFIX.findall(region)) <= prefixes:
+        return None
+    tokens = _PLAIN_SI.findall(region)  # (the whole string item, then its parts or "")
+    if sum(map(len, map(_WHOLE, tokens))) != len(region):
+        return None  # something between the matches: not plain
+    out: list[str] = []
+    for _whole, attributes, value, empty_attributes, runs in tokens:
+        if runs:  # rich text: the runs' texts, as the streaming reader joins them
+            if not all(_unique_names(a) for a in _RUN_TAGS.findall(runs)):
+                return None
+            value = "".join(_RUN_TEXT.findall(runs))
+        elif not _unique_names(attributes) or not _unique_names(empty_attributes):
+            return None
+        if "&" in value:
+            try:
+                value = _xml_text(value) or ""
+            except ValueError:
+                return None
+        out.append(_unescape_ooxml(value) if "_x" in value else value)
+    return tuple(out)
+
+
+def _plain_text(data: bytes) -> str | None:
+    """A part's text when it is UTF-8 (as declared, or by default); None otherwise."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if data.startswith(b"<?xml"):
+        declared = _ENCODING.search(data, 0, data.find(b"?>"))
+        if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+            return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
@@ -577,6 +749,355 @@ def _unescape_ooxml(text: str) -> str:
 
 
 def _read_sheet(book: Book, info: SheetInfo) -> Sheet:
+    """A worksheet's cells: the tree is built in C (ElementTree over expat), then walked
+    once in document order.  Parts over ``TREE_MAX_BYTES`` are streamed instead (see
+    :func:`_read_sheet_expat`), so no huge tree is ever built."""
+    data = book.read(info.part)
+    if len(data) > TREE_MAX_BYTES:
+        return _read_sheet_expat(book, info, data)
+    _refuse_dtd(info.part, data)
+    try:
+        sheet = _read_plain_sheet(book, info, data)
+        if sheet is not None:
+            return sheet
+        try:
+            root = ElementTree.fromstring(data)
+        except (ElementTree.ParseError, ValueError, LookupError):
+            # Not well formed: the streaming reader says where, and what it met before
+            # (a cell out of range first is reported as such, as it always was).
+            return _read_sheet_expat(book, info, data)
+        return _walk_sheet(book, info, root)
+    except (ValueError, IndexError, KeyError) as exc:  # as the streaming reader reports them
+        raise ReadError("file-bad-xml", part=info.part, detail=str(exc)[:120]) from None
+
+
+# The cells of a sheetData written plainly, as spreadsheet programs write it: one match a
+# cell (its attributes, formula, value, inline text) or a row tag.  Anything else (an entity,
+# a comment, CDATA, whitespace between tags, a child element not listed, a name outside
+# ASCII) does not match, and the sheet is read as a tree instead: the same results, slower.
+_PLAIN = re.compile(
+    rf"(<c((?:{_ATTR})*)\s*(?:/>|>"
+    rf"(<f((?:{_ATTR})*)\s*(?:/>|>([^<]*)</f>))?"
+    r"(<v>([^<]*)</v>|<v\s*/>)?"
+    rf"(<is><t((?:{_ATTR})*)\s*>([^<]*)</t></is>)?"
+    r"</c>)"
+    rf"|<row((?:{_ATTR})*)\s*(/?)>|</row>)"
+)
+_RST = re.compile(r' r="([^"]*)"(?: s="([^"]*)")?(?: t="([^"]*)")?')
+_ANY_ATTR = re.compile(r'\s+([\w.:-]+)="[^"]*"')
+_PREFIX = re.compile(r"\s([A-Za-z_][\w.-]*):")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_PREFIXED = re.compile(r':[A-Za-z_][\w.-]*="')
+_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
+
+
+_XML_REF = re.compile(r"&(?:(lt|gt|amp|quot|apos)|#([0-9]+)|#x([0-9a-fA-F]+));")
+_XML_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+def _xml_char(m: re.Match) -> str:
+    if m.group(1):
+        return _XML_ENTITIES[m.group(1)]
+    code = int(m.group(2)) if m.group(2) else int(m.group(3), 16)
+    if code in (9, 10, 13) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or code > 0xFFFF:
+        return chr(code)  # chr() refuses past 0x10FFFF: a ValueError, as expat refuses it
+    raise ValueError("reference to invalid character number")
+
+
+def _xml_text(text: str | None) -> str | None:
+    """Text with its references (``&amp;``, ``&#39;``) resolved; ValueError for any other."""
+    if not text or "&" not in text:
+        return text
+    if text.count("&") != len(_XML_REF.findall(text)):
+        raise ValueError("undefined entity")
+    return _XML_REF.sub(_xml_char, text)
+
+
+def _unique_names(attributes: str | None) -> bool:
+    """No attribute given twice (expat refuses that; the tree reader names it)."""
+    if not attributes or attributes.count("=") < 2:
+        return True
+    names = _ANY_ATTR.findall(attributes)
+    return len(names) == len(set(names))
+
+
+def _read_plain_sheet(book: Book, info: SheetInfo, data: bytes) -> Sheet | None:
+    """The sheet read by :data:`_PLAIN`; None when it is not written plainly.
+
+    What lies outside sheetData is parsed by expat (well formed, the DTD refused, dimension
+    and protection read as the streaming reader reads them); sheetData is matched whole,
+    with what expat would check there checked here (characters, attributes given once,
+    prefixes declared on the root, rows not nested)."""
+    text = _plain_text(data)
+    if text is None:
+        return None
+    start = text.find("<sheetData>")
+    end = text.find("</sheetData>")
+    if start < 0 or end < start or text.find("<sheetData", start + 1) >= 0:
+        return None
+    start += len("<sheetData>")
+    region = text[start:end]
+    if "\r" in region or "]]>" in region or _NOT_XML.search(region):
+        return None
+    outside = _outside_parts(text[:start] + text[end:], _CELL_NAMES)
+    if outside is None:
+        return None
+    dimension, protected, root_prefixes = outside
+    if _PREFIXED.search(region) and not set(_PREFIX.findall(region)) <= root_prefixes:
+        return None
+    sheet = Sheet(info.name, {}, dimension, protected)
+    limits = book.limits
+    max_rows, max_cols, max_cells = limits.max_rows, limits.max_cols, limits.max_cells
+    strings = book.shared_strings()
+    date1904 = book.date1904
+    cells = sheet.cells
+    amp = "&" in region
+    tokens = _PLAIN.findall(region)  # (the whole token, then its parts; "" for a part absent)
+    if sum(map(len, map(_WHOLE, tokens))) != len(region):
+        return None  # something between the matches: not plain
+    in_row = False
+    for (
+        whole,
+        attributes,
+        has_f,
+        f_attrs,
+        formula,
+        has_v,
+        raw,
+        has_is,
+        t_attrs,
+        inline,
+        r_attrs,
+        empty,
+    ) in tokens:
+        if whole[1] != "c":  # a row tag: rows matter only to cells without a reference
+            if whole[1] == "/":
+                if not in_row:
+                    return None
+                in_row = False
+            elif in_row or not (r_attrs in _ROW_TAGS or _unique_row(r_attrs)):
+                return None
+            else:
+                in_row = not empty
+            continue
+        key = _CELL_KEYS.get(attributes) or _cell_key(attributes)
+        if key is None:
+            return None
+        pos, style, r, s, kind = key
+        if (f_attrs and not _unique_names(f_attrs)) or (t_attrs and not _unique_names(t_attrs)):
+            return None
+        if pos[0] >= max_rows or pos[1] >= max_cols:
+            raise ReadError("file-range-too-large", sheet=info.name, ref=r)
+        if style is None:
+            style = int(s)  # not a number: the ValueError names it, as the streaming reader
+        if len(cells) >= max_cells:
+            raise ReadError("file-range-too-large", sheet=info.name, ref=f"{len(cells)} 个单元格")
+        if not has_f:
+            formula = None
+        if not has_v:
+            raw = None
+        if not has_is:
+            inline = None
+        if amp:
+            try:
+                formula, raw, inline = _xml_text(formula), _xml_text(raw), _xml_text(inline)
+            except ValueError:
+                return None  # not a reference expat accepts: the tree reader names it
+        if kind is None or kind == "n":
+            if raw is None:  # an empty (formatted) cell, as _make_cell reads it
+                cells[pos] = RawCell(None, "n", formula, style, date1904)
+                continue
+            if raw and not date1904:
+                try:
+                    cells[pos] = RawCell(float(raw), "n", formula, style)
+                    continue
+                except ValueError:
+                    pass
+            kind = "n"
+        elif kind == "s" and raw:
+            try:
+                cells[pos] = RawCell(strings[int(raw)], "s", formula, style, date1904)
+                continue
+            except (ValueError, IndexError):
+                pass
+        cur = {"t": kind, "v": raw, "f": formula, "s": style, "pos": pos}
+        if inline is not None:
+            cur["is"] = [inline]
+        cells[pos] = _make_cell(cur, strings, date1904, info.name)
+    return None if in_row else sheet
+
+
+_WHOLE = operator.itemgetter(0)  # a token's whole text
+_CELL_ATTR = re.compile(r'\s+([\w.:-]+)="([^"]*)"')
+# What a cell's attribute text means: (position, style or None when not a number, r, s, t);
+# remembered (bounded), since the returns of a round repeat the same cells.
+_CELL_KEYS: dict[str, tuple] = {}
+_ROW_TAGS: set[str] = set()  # row attribute texts seen with no attribute given twice
+
+
+def _cell_key(attributes: str) -> tuple | None:
+    plain = _RST.fullmatch(attributes)
+    if plain is not None:
+        r, s, kind = plain.groups()
+    else:
+        if not _unique_names(attributes):
+            return None
+        attrs = dict(_CELL_ATTR.findall(attributes))
+        r, s, kind = attrs.get("r"), attrs.get("s"), attrs.get("t")
+    pos = parse_ref(r) if r else None
+    if pos is None:
+        return None  # no reference: the tree reader places it after the previous cell
+    try:
+        style = int(s) if s else 0
+    except ValueError:
+        style = None
+    key = (pos, style, r, s, kind)
+    if len(_CELL_KEYS) >= 20_000:  # a few MB at most
+        _CELL_KEYS.clear()
+    _CELL_KEYS[attributes] = key
+    return key
+
+
+def _unique_row(attributes: str) -> bool:
+    if not _unique_names(attributes):
+        return False
+    if len(_ROW_TAGS) >= 20_000:
+        _ROW_TAGS.clear()
+    _ROW_TAGS.add(attributes)
+    return True
+
+
+_CELL_NAMES = frozenset({"c", "row", "v", "f", "is", "t", "rPh"})
+_OUTSIDE: dict[tuple, tuple[str, bool, frozenset[str]] | None] = {}
+
+
+def _outside_parts(skeleton: str, names: frozenset[str]) -> tuple[str, bool, frozenset[str]] | None:
+    """A part without the region matched plainly, parsed by expat: (a sheet's dimension,
+    its protection, prefixes declared on the root), or None when it is not well formed or
+    holds an element of ``names`` (read only in the region).  Remembered: every return of a
+    round shares it (a bounded cache)."""
+    key = (skeleton, names)
+    if key in _OUTSIDE:
+        return _OUTSIDE[key]
+    found = {"dimension": "", "protected": False, "root": False, "other": False}
+    prefixes: set[str] = {"xml"}
+
+    def declared(prefix, _uri):
+        if not found["root"] and prefix:
+            prefixes.add(prefix)
+
+    def start(name, attrs):
+        found["root"] = True
+        local = _local(name)
+        if local == "dimension":
+            found["dimension"] = attrs.get("ref", "")
+        elif local == "sheetProtection":
+            found["protected"] = attrs.get("sheet", "0") in ("1", "true")
+        elif local in names:
+            found["other"] = True
+
+    parser = _parser(start)
+    parser.StartNamespaceDeclHandler = declared
+    try:
+        parser.Parse(skeleton, True)
+        result = (
+            None
+            if found["other"]
+            else (found["dimension"], found["protected"], frozenset(prefixes))
+        )
+    except (expat.ExpatError, ValueError):
+        result = None  # the tree reader names the fault
+    if len(skeleton) <= PARSED_MAX_BYTES:
+        if len(_OUTSIDE) >= 64:
+            _OUTSIDE.clear()
+        _OUTSIDE[key] = result
+    return result
+
+
+def _walk_sheet(book: Book, info: SheetInfo, root) -> Sheet:
+    limits = book.limits
+    max_rows, max_cols, max_cells = limits.max_rows, limits.max_cols, limits.max_cells
+    sheet = Sheet(info.name, {})
+    strings = book.shared_strings()
+    date1904 = book.date1904
+    cells = sheet.cells
+    row: int | None = None  # the current row (0-based): cells without a reference follow
+    last: tuple[int, int] | None = None  # the previous cell in that row
+    for el in root.iter():
+        local = _TAGS.get(el.tag) or _tag(el.tag)
+        if local == "c":
+            attrib = el.attrib
+            r = attrib.get("r")
+            pos = (_REFS.get(r) or _cached_ref(r)) if r else None
+            if pos is None:
+                pos = (0 if row is None else row, (last[1] + 1) if last else 0)
+            if pos[0] >= max_rows or pos[1] >= max_cols:
+                raise ReadError("file-range-too-large", sheet=info.name, ref=r or cell_ref(*pos))
+            row = pos[0]
+            last = pos
+            kind = attrib.get("t", "n")
+            style = int(attrib.get("s", 0) or 0)
+            raw = formula = None
+            inline: list[str] | None = None
+            for child in el.iter():
+                name = _TAGS.get(child.tag) or _tag(child.tag)
+                if name == "v":
+                    raw = _text(child)
+                elif name == "f":
+                    formula = _text(child)
+                elif name == "is":
+                    inline = _inline_text(child)  # the last one, as the streaming reader
+            if len(cells) >= max_cells:
+                raise ReadError(
+                    "file-range-too-large", sheet=info.name, ref=f"{len(cells)} 个单元格"
+                )
+            if kind == "n" and not date1904 and raw:  # the common case, as _make_cell reads it
+                try:
+                    cells[pos] = RawCell(float(raw), "n", formula, style)
+                    continue
+                except ValueError:
+                    pass
+            cur = {"t": kind, "v": raw, "f": formula, "s": style, "pos": pos}
+            if inline is not None:
+                cur["is"] = inline
+            cells[pos] = _make_cell(cur, strings, date1904, info.name)
+        elif local == "row":
+            r = el.attrib.get("r")
+            row = int(r) - 1 if r and r.isdigit() else (-1 if row is None else row) + 1
+            last = None
+        elif local == "dimension":  # declared, not trusted: the cells themselves are checked
+            sheet.dimension = el.attrib.get("ref", "")
+        elif local == "sheetProtection":
+            sheet.protected = el.attrib.get("sheet", "0") in ("1", "true")
+    return sheet
+
+
+def _text(el) -> str:
+    """All text inside an element, as the streaming reader collects it."""
+    return el.text or "" if not len(el) else "".join(el.itertext())
+
+
+def _inline_text(el) -> list[str]:
+    """The ``t`` texts of an inline string, phonetic runs (rPh) left out."""
+    out: list[str] = []
+
+    def walk(node) -> None:
+        for child in node:
+            name = _TAGS.get(child.tag) or _tag(child.tag)
+            if name == "rPh":
+                continue
+            if name == "t":
+                out.append(_text(child))
+            else:
+                walk(child)
+
+    walk(el)
+    return out
+
+
+def _read_sheet_expat(book: Book, info: SheetInfo, data: bytes | None = None) -> Sheet:
+    """The streaming reader (expat callbacks): used for parts too big for a tree, and the
+    reference the tree reader is compared with (tests/test_reader_diff.py)."""
     limits = book.limits
     sheet = Sheet(info.name, {})
     strings = book.shared_strings()
@@ -654,7 +1175,7 @@ def _read_sheet(book: Book, info: SheetInfo) -> Sheet:
         if collect["on"]:
             text.append(data)
 
-    _parse(info.part, book.read(info.part), start, end, chars)
+    _parse(info.part, book.read(info.part) if data is None else data, start, end, chars)
     return sheet
 
 
