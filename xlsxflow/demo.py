@@ -271,21 +271,9 @@ def _review_demo(folder, ctx, review, ledger, returns, key, lang, echo, register
     echo(f"6. 核验评审 review ingest：{files_line(read.reviews, REVIEW_FILES)}")
     for line in [*review_lines(outcome, ctx.round), *reviewer_file_lines(read.reviews)]:
         echo("   " + line)
-    decided = folder / "summary-审定.xlsx"
-    rows = fill_sample_decisions(summary, decided)
+    decided, out = folder / "summary-审定.xlsx", folder / "发布"
+    rows, pub = _decide_and_publish(summary, decided, out, ctx, ctx.record.round_id, register)
     echo(f"7. 审定 the office decides：{rows} 行按计算结果填写（同意/不同意/暂缓）→ {decided}")
-    out = folder / "发布"
-    _clear(out)
-    pub = publish(
-        decided,
-        out,
-        key=ctx.key,
-        round_id=ctx.record.round_id,
-        round_title=ctx.title,
-        spec=ctx.round.spec,
-        register=register,
-        rnd=ctx.round,
-    )
     for issue in pub.issues:
         echo(f"   {issue}")
     echo(
@@ -521,20 +509,8 @@ def _ballots_demo(
     echo("11. 计票 count：" + lines[0])
     for line in lines[1:]:
         echo("   " + line)
-    decided = folder / "测评汇总-审定.xlsx"
-    rows = fill_sample_decisions(summary, decided)
-    out = folder / "发布-先锋岗"
-    _clear(out)
-    pub = publish(
-        decided,
-        out,
-        key=br.ctx.key,
-        round_id=br.round_id,
-        round_title=br.ctx.title,
-        spec=br.ctx.round.spec,
-        register=register,
-        rnd=br.ctx.round,
-    )
+    decided, out = folder / "测评汇总-审定.xlsx", folder / "发布-先锋岗"
+    rows, pub = _decide_and_publish(summary, decided, out, br.ctx, br.round_id, register)
     for issue in pub.issues:
         echo(f"    {issue}")
     echo(
@@ -649,22 +625,30 @@ def _run_levels_demo(folder, round_file, key, workbooks, returns, lang, echo) ->
     return DemoResult(folder, summary, report_path, report, out)
 
 
-def _levels_publish(folder: Path, ctx, summary: Path, echo, step: int) -> Path | None:
-    """The levels round's last two steps: the office's 审定, then publish (only the levels
-    that need 公示 are listed for it).  Returns the publication folder when it was written."""
-    decided = folder / "summary-审定.xlsx"
+def _decide_and_publish(summary: Path, decided: Path, out: Path, ctx, round_id: str, register=None):
+    """The office's 审定 filled in as recommended (``decided``), then published afresh in
+    ``out`` (with the register's annual titles when there is one): (rows decided, result)."""
     rows = fill_sample_decisions(summary, decided)
-    echo(f"{step}. 审定 the office decides：{rows} 行按计算结果填写（同意/不同意）→ {decided}")
-    out = folder / "发布"
     _clear(out)
     pub = publish(
         decided,
         out,
         key=ctx.key,
-        round_id=ctx.record.round_id,
+        round_id=round_id,
         round_title=ctx.title,
         spec=ctx.round.spec,
+        register=register,
+        rnd=ctx.round,
     )
+    return rows, pub
+
+
+def _levels_publish(folder: Path, ctx, summary: Path, echo, step: int) -> Path | None:
+    """The levels round's last two steps: the office's 审定, then publish (only the levels
+    that need 公示 are listed for it).  Returns the publication folder when it was written."""
+    decided, out = folder / "summary-审定.xlsx", folder / "发布"
+    rows, pub = _decide_and_publish(summary, decided, out, ctx, ctx.record.round_id)
+    echo(f"{step}. 审定 the office decides：{rows} 行按计算结果填写（同意/不同意）→ {decided}")
     for issue in pub.issues:
         echo(f"   {issue}")
     public = [r for r in pub.approved if r.level_publicity]
