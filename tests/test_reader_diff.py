@@ -254,3 +254,59 @@ def test_shared_strings_of_the_producers_are_read_plainly(generated):
     assert ooxml._read_plain_strings(data) is not None
     plain, streamed = _strings_both(filled)
     assert plain == streamed and len(plain) > 10
+
+
+def _both_fills(data: bytes, limits: ooxml.Limits = ooxml.DEFAULT_LIMITS) -> tuple:
+    """The chunked reading (remembered chunks) and the token-by-token one of the same sheet."""
+    book = ooxml.open_book(data, limits)
+    info = book.sheets[0]
+    text = book.read(info.part).decode()
+    region = text[text.find("<sheetData>") + len("<sheetData>") : text.find("</sheetData>")]
+    out = []
+    for fill_cells in (ooxml._fill_by_chunks, ooxml._fill_by_tokens):
+        sheet = ooxml.Sheet(info.name, {})
+        try:
+            done = fill_cells(sheet, region, book)
+        except ooxml.ReadError as err:
+            done = err.code
+        except ValueError:  # named by _read_sheet as file-bad-xml
+            done = "ValueError"
+        out.append((done, repr(list(sheet.cells.items()))))
+    return tuple(out)
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        '<c r="A1"><v>1</v></c><c r="B1" s="1"/><c r="C1" s="1"/>',  # empty cells after the last
+        '<c r="A1"><v>1</v></c><c r="A1"><v>2</v></c>',  # the same cell twice: the last wins
+        '<c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>5</v></c>',  # no such string
+        '<c r="A1" t="s"><v>-1</v></c><c r="B1" t="s"><v>x</v></c>',
+        '<c r="A1" s="x"><v>1</v></c>',
+        '<c r="A1"><v>1</v></c></row></row><row r="2"><c r="A2"><v>2</v></c>',
+    ],
+)
+def test_remembered_chunks_read_as_the_tokens_do(cells):
+    data = tiny_book(cells, shared=["共享"])
+    for _ in range(2):  # the second time from the remembered chunks
+        assert assert_same(data) == 1
+        chunks, tokens = _both_fills(data)
+        if chunks[0] is True:
+            assert chunks == tokens
+
+
+def test_remembered_chunks_take_each_books_own_strings_and_limits():
+    cells = '<c r="A1" t="s"><v>0</v></c><c r="B1"><v>2</v></c><c r="C1" t="s"><v>1</v></c>'
+    for shared in (["甲", "乙"], ["丙", "丁"]):
+        book = ooxml.open_book(tiny_book(cells, shared=shared))
+        sheet = book.read_sheet(book.sheets[0])
+        assert [c.value for c in sheet.cells.values()] == [shared[0], 2.0, shared[1]]
+    assert assert_same(tiny_book(cells, shared=["戊"])) == 1  # #1 is lost: an error, as before
+    assert _both_fills(tiny_book(cells, shared=["甲", "乙"]))[0][0] is True
+    for limits in (ooxml.Limits(max_cells=2), ooxml.Limits(max_cols=2), ooxml.Limits(max_rows=1)):
+        data = tiny_book(cells, shared=["甲", "乙"])
+        chunks, tokens = _both_fills(data, limits)
+        book = ooxml.open_book(data, limits)
+        expected = sheet_reading(ooxml._read_sheet_expat, book, book.sheets[0])
+        assert sheet_reading(ooxml._read_sheet, book, book.sheets[0]) == expected
+        assert chunks[0] is False or chunks == tokens

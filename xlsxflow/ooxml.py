@@ -624,6 +624,7 @@ _PLAIN_SI = re.compile(
 _RUN_TEXT = re.compile(r"<t(?:\s[^>]*)?>([^<]*)</t>")  # within a run matched above
 _RUN_TAGS = re.compile(rf"<\w+((?:{_ATTR})*)")
 _STRING_NAMES = frozenset({"si", "t", "rPh", "r"})
+_WHOLE = operator.itemgetter(0)  # a token's whole text
 
 
 def _read_plain_strings(data: bytes) -> tuple[str, ...] | None:
@@ -637,17 +638,42 @@ def _read_plain_strings(data: bytes) -> tuple[str, ...] | None:
     if first < 0 or last < first:
         return None  # no strings, or only empty ones: read by expat
     end = last + len("</si>")
-    region = text[first:end]
-    if "\r" in region or "]]>" in region or _NOT_XML.search(region):
-        return None
+    region = text[first:end]  # its characters are checked piece by piece (_strings_chunk)
     outside = _outside_parts(text[:first] + text[end:], _STRING_NAMES)
     if outside is None:
         return None
     _, _, prefixes = outside
     if _PREFIXED.search(region) and not set(_PREFIX.findall(region)) <= prefixes:
         return None
-    tokens = _PLAIN_SI.findall(region)  # (the whole string item, then its parts or "")
-    if sum(map(len, map(_WHOLE, tokens))) != len(region):
+    pieces = region.split("</si>")  # each piece one string item (and empty ones before it)
+    pieces.pop()  # "": the region ends with </si>
+    known = _STRING_CHUNKS
+    out: list[str] = []
+    for piece in pieces:
+        values = known.get(piece)
+        if values is None:
+            values = _strings_chunk(piece + "</si>")
+            if values is None:
+                return None
+            if len(known) >= TOKENS_MAX:
+                known.clear()
+            known[piece] = values
+        out += values
+    return tuple(out)
+
+
+# A piece of the shared strings cut before each </si> → its strings; bounded.  The returns
+# of a round share most of their strings (every label), so most are read once.
+_STRING_CHUNKS: dict[str, tuple[str, ...]] = {}
+
+
+def _strings_chunk(text: str) -> tuple[str, ...] | None:
+    """The strings of ``text`` (string items up to one ``</si>``), matched by
+    :data:`_PLAIN_SI` with expat's checks kept; None when not written plainly."""
+    if not _plain_characters(text):
+        return None
+    tokens = _PLAIN_SI.findall(text)  # (the whole string item, then its parts or "")
+    if sum(map(len, map(_WHOLE, tokens))) != len(text):
         return None  # something between the matches: not plain
     out: list[str] = []
     for _whole, attributes, value, empty_attributes, runs in tokens:
@@ -666,14 +692,29 @@ def _read_plain_strings(data: bytes) -> tuple[str, ...] | None:
     return tuple(out)
 
 
-def _plain_text(data: bytes) -> str | None:
-    """A part's text when it is UTF-8 (as declared, or by default); None otherwise."""
+def _plain_characters(text: str) -> bool:
+    """No character expat would refuse or change (a carriage return is read as a line feed),
+    and no ``]]>`` outside CDATA."""
+    return "\r" not in text and "]]>" not in text and not _NOT_XML.search(text)
+
+
+def _utf8(data: bytes) -> bool:
+    """Whether a part declares UTF-8, or no encoding (UTF-8 by default)."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if data.startswith(b"<?xml"):
         declared = _ENCODING.search(data, 0, data.find(b"?>"))
         if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
-            return None
+            return False
+    return True
+
+
+def _plain_text(data: bytes) -> str | None:
+    """A part's text when it is UTF-8 (as declared, or by default); None otherwise."""
+    if not _utf8(data):
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -827,115 +868,251 @@ def _read_plain_sheet(book: Book, info: SheetInfo, data: bytes) -> Sheet | None:
     What lies outside sheetData is parsed by expat (well formed, the DTD refused, dimension
     and protection read as the streaming reader reads them); sheetData is matched whole,
     with what expat would check there checked here (characters, attributes given once,
-    prefixes declared on the root, rows not nested)."""
-    text = _plain_text(data)
-    if text is None:
+    prefixes declared on the root, rows not nested).
+
+    sheetData is cut into tokens (a cell, a row tag) by :data:`_TOKEN`, and each token's
+    meaning is remembered (:func:`_token_entry`): the returns of a round repeat most of
+    their cells byte for byte (every label, every locked point), so a token is matched by
+    :data:`_PLAIN` and checked once, then only looked up."""
+    if not _utf8(data):
         return None
-    start = text.find("<sheetData>")
-    end = text.find("</sheetData>")
-    if start < 0 or end < start or text.find("<sheetData", start + 1) >= 0:
+    start = data.find(b"<sheetData>")
+    end = data.find(b"</sheetData>")
+    if start < 0 or end < start or data.find(b"<sheetData", start + 1) >= 0:
         return None
-    start += len("<sheetData>")
-    region = text[start:end]
-    if "\r" in region or "]]>" in region or _NOT_XML.search(region):
+    start += len(b"<sheetData>")
+    try:
+        region = data[start:end].decode("utf-8")
+    except UnicodeDecodeError:
         return None
-    outside = _outside_parts(text[:start] + text[end:], _CELL_NAMES)
+    # The rest is parsed by expat as bytes (it checks their UTF-8); the characters of the
+    # region are checked chunk by chunk, where a chunk is first met (_chunk_entry).
+    outside = _outside_parts(data[:start] + data[end:], _CELL_NAMES)
     if outside is None:
         return None
     dimension, protected, root_prefixes = outside
     if _PREFIXED.search(region) and not set(_PREFIX.findall(region)) <= root_prefixes:
         return None
     sheet = Sheet(info.name, {}, dimension, protected)
+    if _fill_by_chunks(sheet, region, book):
+        return sheet
+    sheet.cells.clear()  # something the chunks do not decide: token by token, exactly
+    return sheet if _fill_by_tokens(sheet, region, book) else None
+
+
+def _fill_by_chunks(sheet: Sheet, region: str, book: Book) -> bool:
+    """sheetData cut after each ``</c>`` (see :data:`_CHUNKS`), each chunk's cells put in
+    place as remembered; False, with the sheet half filled, wherever the chunks cannot
+    decide alone (a token not plain, a limit reached, an odd cell, rows out of order):
+    :func:`_fill_by_tokens` then reads it exactly, and names what is wrong."""
+    pieces = region.split("</c>")
+    pieces[-1] += "\x00"  # the text after the last </c>: marked (sheetData holds no NUL)
     limits = book.limits
     max_rows, max_cols, max_cells = limits.max_rows, limits.max_cols, limits.max_cells
-    strings = book.shared_strings()
     date1904 = book.date1904
+    known = _CHUNKS[date1904]
+    strings = book.shared_strings()
+    count = len(strings)
     cells = sheet.cells
-    amp = "&" in region
-    tokens = _PLAIN.findall(region)  # (the whole token, then its parts; "" for a part absent)
-    if sum(map(len, map(_WHOLE, tokens))) != len(region):
-        return None  # something between the matches: not plain
-    in_row = False
-    for (
-        whole,
-        attributes,
-        has_f,
-        f_attrs,
-        formula,
-        has_v,
-        raw,
-        has_is,
-        t_attrs,
-        inline,
-        r_attrs,
-        empty,
-    ) in tokens:
-        if whole[1] != "c":  # a row tag: rows matter only to cells without a reference
-            if whole[1] == "/":
-                if not in_row:
-                    return None
-                in_row = False
-            elif in_row or not (r_attrs in _ROW_TAGS or _unique_row(r_attrs)):
-                return None
-            else:
-                in_row = not empty
+    in_row: bool | None = False
+    placed = 0
+    for piece in pieces:
+        chunk = known.get(piece)
+        if chunk is None:
+            text = piece[:-1] if piece[-1] == "\x00" else piece + "</c>"
+            chunk = _chunk_entry(text, date1904)
+            if chunk is None:
+                return False
+            if len(known) >= TOKENS_MAX:
+                known.clear()
+            known[piece] = chunk
+        after, top, items = chunk
+        in_row = after[in_row]
+        placed += len(items)
+        if in_row is None or top[0] >= max_rows or top[1] >= max_cols or placed > max_cells:
+            return False
+        for pos, cell, index, formula, style in items:
+            if cell is None:  # a shared string
+                if not 0 <= index < count:
+                    return False
+                cell = RawCell(strings[index], "s", formula, style, date1904)
+            cells[pos] = cell
+    return in_row is False
+
+
+# sheetData cut after each </c>: a chunk holds one cell with content (and the empty cells
+# and row tags before it); the text after the last </c> is a chunk too, marked by a NUL.  str.split is ten times faster than any regular expression over
+# sheetData, and a round's returns repeat most chunks byte for byte (labels, locked points).
+# Chunk (with its </c>) → (row state after it, from outside a row and from inside one;
+# the largest row and column it places; its cells as (position, cell, string index,
+# formula, style), cell None for a shared string), or None when the chunk is not plain or
+# holds a cell only _fill_by_tokens reads.  Bounded, by the book's date system.
+_CHUNKS: dict[bool, dict[str, tuple]] = {False: {}, True: {}}
+
+
+def _chunk_entry(text: str, date1904: bool) -> tuple | None:
+    if not _plain_characters(text):
+        return None
+    tokens = _TOKEN.findall(text)
+    if sum(map(len, tokens)) != len(text):
+        return None
+    after: list[bool | None] = [False, True]
+    items = []
+    top = (0, 0)
+    for token in tokens:
+        entry = _token_entry(token, date1904)
+        if entry is None:
+            return None
+        what = entry[0]
+        if what == _READY:
+            items.append((entry[1], entry[3], 0, None, 0))
+        elif what == _SHARED:
+            items.append((entry[1], None, entry[3], entry[4], entry[5]))
+        elif what > _READY:
+            return None
+        else:
+            after = [_row_step(state, what) for state in after]
             continue
-        key = _CELL_KEYS.get(attributes) or _cell_key(attributes)
-        if key is None:
-            return None
-        pos, style, r, s, kind = key
-        if (f_attrs and not _unique_names(f_attrs)) or (t_attrs and not _unique_names(t_attrs)):
-            return None
-        if pos[0] >= max_rows or pos[1] >= max_cols:
-            raise ReadError("file-range-too-large", sheet=info.name, ref=r)
-        if style is None:
-            style = int(s)  # not a number: the ValueError names it, as the streaming reader
-        if len(cells) >= max_cells:
-            raise ReadError("file-range-too-large", sheet=info.name, ref=f"{len(cells)} 个单元格")
-        if not has_f:
-            formula = None
-        if not has_v:
-            raw = None
-        if not has_is:
-            inline = None
-        if amp:
-            try:
-                formula, raw, inline = _xml_text(formula), _xml_text(raw), _xml_text(inline)
-            except ValueError:
-                return None  # not a reference expat accepts: the tree reader names it
-        if kind is None or kind == "n":
-            if raw is None:  # an empty (formatted) cell, as _make_cell reads it
-                cells[pos] = RawCell(None, "n", formula, style, date1904)
+        top = (max(top[0], entry[1][0]), max(top[1], entry[1][1]))
+    return tuple(after), top, tuple(items)
+
+
+def _row_step(in_row: bool | None, what: int) -> bool | None:
+    """Whether a row is open after a row tag; None once rows are out of order."""
+    if in_row is None:
+        return None
+    if what == _ROW_END:
+        return False if in_row else None
+    return None if in_row else what == _ROW_START
+
+
+def _fill_by_tokens(sheet: Sheet, region: str, book: Book) -> bool:
+    """sheetData read token by token (:data:`_TOKEN`, :func:`_token_entry`), with every
+    limit and fault named in document order as the streaming reader names them; False
+    when it is not written plainly (the tree reader then reads it)."""
+    info_name = sheet.name
+    if not _plain_characters(region):
+        return False
+    tokens = _TOKEN.findall(region)
+    if sum(map(len, tokens)) != len(region):
+        return False  # something between the tokens: not plain
+    limits = book.limits
+    max_rows, max_cols, max_cells = limits.max_rows, limits.max_cols, limits.max_cells
+    date1904 = book.date1904
+    known = _TOKENS[date1904]
+    strings = book.shared_strings()
+    cells = sheet.cells
+    in_row = False
+    for token in tokens:
+        entry = known.get(token)
+        if entry is None:
+            entry = _token_entry(token, date1904)
+            if entry is None:
+                return False  # not a plain token: the tree reader reads (or names) it
+            if len(known) >= TOKENS_MAX:
+                known.clear()
+            known[token] = entry
+        what = entry[0]
+        if what >= _READY:  # a cell
+            pos = entry[1]
+            if pos[0] >= max_rows or pos[1] >= max_cols:
+                raise ReadError("file-range-too-large", sheet=info_name, ref=entry[2])
+            if what == _SLOW:
+                int(entry[3])  # a style that is not a number: named as the streaming reader
+            if len(cells) >= max_cells:
+                raise ReadError(
+                    "file-range-too-large", sheet=info_name, ref=f"{len(cells)} 个单元格"
+                )
+            if what == _READY:
+                cells[pos] = entry[3]
                 continue
-            if raw and not date1904:
-                try:
-                    cells[pos] = RawCell(float(raw), "n", formula, style)
+            if what == _SHARED:
+                _, _, _, index, formula, style, cur = entry
+                if 0 <= index < len(strings):
+                    cells[pos] = RawCell(strings[index], "s", formula, style, date1904)
                     continue
-                except ValueError:
-                    pass
-            kind = "n"
-        elif kind == "s" and raw:
-            try:
-                cells[pos] = RawCell(strings[int(raw)], "s", formula, style, date1904)
-                continue
-            except (ValueError, IndexError):
-                pass
-        cur = {"t": kind, "v": raw, "f": formula, "s": style, "pos": pos}
-        if inline is not None:
-            cur["is"] = [inline]
-        cells[pos] = _make_cell(cur, strings, date1904, info.name)
-    return None if in_row else sheet
+                cells[pos] = _make_cell(cur, strings, date1904, info_name)
+            else:  # _LOST: a shared-string cell whose index is not a number
+                cells[pos] = _make_cell(entry[3], strings, date1904, info_name)
+        elif what == _ROW_END:
+            if not in_row:
+                return False
+            in_row = False
+        elif in_row:  # a row inside a row
+            return False
+        else:
+            in_row = what == _ROW_START
+    return not in_row
 
 
-_WHOLE = operator.itemgetter(0)  # a token's whole text
+# sheetData cut into its tokens: a cell (self-closed, or up to its </c>), a row tag.  Tag
+# text never spans a "<" and a cell's content stops at the next cell, so the cut is linear
+# on any input; what it cuts is then matched by _PLAIN, token by token.
+_TOKEN = re.compile(r"<c\b[^<>]*?/>|<c\b[^<>]*>[^<]*(?:<(?!/?c\b)[^<]*)*</c>|<row\b[^<>]*>|</row>")
+# What a token means, by kind (the first item of its entry):
+_ROW_START, _ROW_EMPTY, _ROW_END = 0, 1, 2
+_READY = 3  # (what, position, reference, the cell): shared by every sheet that holds it
+_SHARED = 4  # (what, position, reference, string index, formula, style, the cell as a dict)
+_LOST = 5  # (what, position, reference, the cell as a dict): read by _make_cell every time
+_SLOW = 6  # (what, position, reference, style text): a style that is not a number (an error)
+# Token → entry, by the book's date system; bounded (a round's returns repeat a few thousand).
+_TOKENS: dict[bool, dict[str, tuple]] = {False: {}, True: {}}
+TOKENS_MAX = 50_000
+
+
+def _token_entry(token: str, date1904: bool) -> tuple | None:
+    """What one token of sheetData means (see :data:`_TOKENS`), checked as expat would
+    check it; None when it is not written plainly.  Depends on nothing but the token and
+    the date system: limits and shared strings are applied where it is used."""
+    m = _PLAIN.match(token)
+    if m is None or m.end() != len(token):
+        return None
+    (whole, attributes, has_f, f_attrs, formula, has_v, raw, has_is, t_attrs, inline,
+     r_attrs, empty) = m.groups("")  # fmt: skip
+    if whole[1] != "c":  # a row tag: rows matter only to cells without a reference
+        if whole[1] == "/":
+            return (_ROW_END,)
+        if not _unique_names(r_attrs):
+            return None
+        return (_ROW_EMPTY,) if empty else (_ROW_START,)
+    key = _cell_key(attributes)
+    if key is None:
+        return None
+    pos, style, r, s, kind = key
+    if (f_attrs and not _unique_names(f_attrs)) or (t_attrs and not _unique_names(t_attrs)):
+        return None
+    formula = formula if has_f else None
+    raw = raw if has_v else None
+    inline = inline if has_is else None
+    if "&" in token:
+        try:
+            formula, raw, inline = _xml_text(formula), _xml_text(raw), _xml_text(inline)
+        except ValueError:
+            return None  # not a reference expat accepts: the tree reader names it
+    if style is None:
+        return (_SLOW, pos, r, s)
+    if (kind is None or kind == "n") and raw and not date1904:
+        try:
+            return (_READY, pos, r, RawCell(float(raw), "n", formula, style))
+        except ValueError:
+            pass
+    cur = {"t": kind or "n", "v": raw, "f": formula, "s": style, "pos": pos}
+    if inline is not None:
+        cur["is"] = [inline]
+    if kind == "s" and raw is not None:
+        try:
+            return (_SHARED, pos, r, int(raw), formula, style, cur)
+        except ValueError:
+            return (_LOST, pos, r, cur)
+    return (_READY, pos, r, _make_cell(cur, [], date1904, ""))  # needs no shared string
+
+
 _CELL_ATTR = re.compile(r'\s+([\w.:-]+)="([^"]*)"')
-# What a cell's attribute text means: (position, style or None when not a number, r, s, t);
-# remembered (bounded), since the returns of a round repeat the same cells.
-_CELL_KEYS: dict[str, tuple] = {}
-_ROW_TAGS: set[str] = set()  # row attribute texts seen with no attribute given twice
 
 
 def _cell_key(attributes: str) -> tuple | None:
+    """What a cell's attribute text means: (position, style or None when not a number, r,
+    s, t); None without a reference (the tree reader places it after the previous cell)."""
     plain = _RST.fullmatch(attributes)
     if plain is not None:
         r, s, kind = plain.groups()
@@ -946,32 +1123,21 @@ def _cell_key(attributes: str) -> tuple | None:
         r, s, kind = attrs.get("r"), attrs.get("s"), attrs.get("t")
     pos = parse_ref(r) if r else None
     if pos is None:
-        return None  # no reference: the tree reader places it after the previous cell
+        return None
     try:
         style = int(s) if s else 0
     except ValueError:
         style = None
-    key = (pos, style, r, s, kind)
-    if len(_CELL_KEYS) >= 20_000:  # a few MB at most
-        _CELL_KEYS.clear()
-    _CELL_KEYS[attributes] = key
-    return key
-
-
-def _unique_row(attributes: str) -> bool:
-    if not _unique_names(attributes):
-        return False
-    if len(_ROW_TAGS) >= 20_000:
-        _ROW_TAGS.clear()
-    _ROW_TAGS.add(attributes)
-    return True
+    return pos, style, r, s, kind
 
 
 _CELL_NAMES = frozenset({"c", "row", "v", "f", "is", "t", "rPh"})
 _OUTSIDE: dict[tuple, tuple[str, bool, frozenset[str]] | None] = {}
 
 
-def _outside_parts(skeleton: str, names: frozenset[str]) -> tuple[str, bool, frozenset[str]] | None:
+def _outside_parts(
+    skeleton: str | bytes, names: frozenset[str]
+) -> tuple[str, bool, frozenset[str]] | None:
     """A part without the region matched plainly, parsed by expat: (a sheet's dimension,
     its protection, prefixes declared on the root), or None when it is not well formed or
     holds an element of ``names`` (read only in the region).  Remembered: every return of a
