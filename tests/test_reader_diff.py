@@ -310,3 +310,10 @@ def test_remembered_chunks_take_each_books_own_strings_and_limits():
         expected = sheet_reading(ooxml._read_sheet_expat, book, book.sheets[0])
         assert sheet_reading(ooxml._read_sheet, book, book.sheets[0]) == expected
         assert chunks[0] is False or chunks == tokens
+
+
+def test_a_long_chunk_is_read_token_by_token_and_not_remembered():
+    cells = "".join(f'<c r="{ooxml.col_letter(i % 90)}1" s="1"/>' for i in range(2000))
+    data = tiny_book(cells + '<c r="A1"><v>1</v></c>')
+    assert assert_same(data) == 1
+    assert all(len(piece) <= ooxml.CHUNK_MAX_CHARS for piece in ooxml._CHUNKS[False])

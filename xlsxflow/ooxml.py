@@ -919,6 +919,8 @@ def _fill_by_chunks(sheet: Sheet, region: str, book: Book) -> bool:
     for piece in pieces:
         chunk = known.get(piece)
         if chunk is None:
+            if len(piece) > CHUNK_MAX_CHARS:
+                return False  # many cells without content in a row: read token by token
             text = piece[:-1] if piece[-1] == "\x00" else piece + "</c>"
             chunk = _chunk_entry(text, date1904)
             if chunk is None:
@@ -948,6 +950,7 @@ def _fill_by_chunks(sheet: Sheet, region: str, book: Book) -> bool:
 # formula, style), cell None for a shared string), or None when the chunk is not plain or
 # holds a cell only _fill_by_tokens reads.  Bounded, by the book's date system.
 _CHUNKS: dict[bool, dict[str, tuple]] = {False: {}, True: {}}
+CHUNK_MAX_CHARS = 4096  # a longer chunk is not remembered (its tokens are)
 
 
 def _chunk_entry(text: str, date1904: bool) -> tuple | None:
