@@ -363,9 +363,11 @@ def open_book(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Book:
         raise ReadError("file-corrupt", detail=str(exc)[:120]) from None
     _check_zip_shape(infos, limits)
     parts: dict[str, str] = {}
+    has_macros = False
     for info in infos:
-        parts.setdefault(part_key(info.filename), info.filename)
-    has_macros = any(key.endswith("vbaproject.bin") for key in parts)
+        key = part_key(info.filename)
+        parts.setdefault(key, info.filename)
+        has_macros = has_macros or key.endswith("vbaproject.bin")
     if "mimetype" in parts and b"opendocument" in _read_entry(zf, parts["mimetype"])[:100]:
         raise ReadError("file-ods")
     book = Book(
@@ -440,13 +442,22 @@ def _check_zip_shape(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
         raise ReadError("file-zip-bomb", detail=f"解压后共 {total} 字节")
 
 
+_PART_KEYS: dict[str, str] = {}
+
+
 def part_key(name: str) -> str:
     """How a part name is matched: as Excel does, ignoring case, leading "/" and "\\" vs "/".
 
     Some Windows tools write zip entries as ``xl\\workbook.xml``; relationships may
     name ``sharedStrings.xml`` for an entry stored as ``xl/SharedStrings.xml``.
+    Memoised: every return of a round names the same parts.
     """
-    return name.replace("\\", "/").lstrip("/").lower()
+    key = _PART_KEYS.get(name)
+    if key is None:
+        key = name.replace("\\", "/").lstrip("/").lower()
+        if len(_PART_KEYS) < 4096:
+            _PART_KEYS[name] = key
+    return key
 
 
 def _read_entry(zf: _Archive, entry: str) -> bytes:
@@ -471,15 +482,20 @@ def _read_entry(zf: _Archive, entry: str) -> bytes:
 # exactly zipfile's.
 
 _END = struct.Struct("<4s4H2LH")  # end of central directory record (22 bytes)
-_CENTRAL = struct.Struct("<4s4B4H3L5HLL")  # central directory header (46 bytes)
+# A central directory header (46 bytes), the fields read here: signature, version needed,
+# flags, method, CRC-32, sizes compressed and not, lengths of name, extra and comment, offset.
+_CENTRAL = struct.Struct("<4s2xBxHH4x3L3H8xL")
 _LOCAL = struct.Struct("<4s5H3L2H")  # local file header (30 bytes)
 _ZIP64_LOCATOR = b"PK\x06\x07"
 _MAX_EXTRACT_VERSION = 63  # zipfile refuses entries needing a later version
 _UTF8_NAME = 0x800  # flag bit 11: the name is UTF-8, not cp437
 _ZIPFILE_FLAGS = 0x1 | 0x20 | 0x40  # encrypted, patched data, strong encryption: zipfile's
 _ZIPFILE_EXTRAS = (0x0001, 0x7075)  # zip64 sizes, Unicode path: extra fields zipfile reads
-# Characters zipfile changes in an entry's name (a NUL ends it; os.sep becomes "/").
-_RENAMED = tuple(c for c in ("\x00", os.sep, os.altsep) if c and c != "/")
+# Bytes of a name that zipfile changes (a NUL ends it; os.sep becomes "/"): in cp437 and in
+# UTF-8 alike, these characters are these single bytes and no other.
+_RENAMED = re.compile(
+    b"[%s]" % re.escape("".join(c for c in ("\x00", os.sep, os.altsep or "") if c != "/").encode())
+)
 
 _INFLATED: dict[tuple, bytes] = {}  # (crc, size, compressed bytes) → the part's bytes
 
@@ -495,7 +511,6 @@ class _Entry(NamedTuple):
     compress_type: int
     crc: int
     header_offset: int
-    end_offset: int  # where the next entry's header (or the central directory) starts
 
 
 def _plain_extra(extra: bytes) -> bool:
@@ -508,9 +523,10 @@ def _plain_extra(extra: bytes) -> bool:
     return True
 
 
-def _central_directory(data: bytes) -> list[_Entry] | None:
-    """The entries of a plain zip, as zipfile reads them; None for anything zipfile should
-    read itself.  Every entry this accepts, zipfile accepts with the same name and sizes."""
+def _central_directory(data: bytes) -> tuple[list[_Entry], int] | None:
+    """The entries of a plain zip, as zipfile reads them, and where they end (the central
+    directory's offset); None for anything zipfile should read itself.  Every entry this
+    accepts, zipfile accepts with the same name and sizes."""
     end = len(data) - _END.size
     if end < 0:
         return None
@@ -520,13 +536,13 @@ def _central_directory(data: bytes) -> list[_Entry] | None:
     locator = max(end - 20, 0)  # where zipfile looks for a zip64 locator (BytesIO clamps)
     if data[locator : locator + 4] == _ZIP64_LOCATOR:
         return None
-    entries: list[tuple] = []
+    entries: list[_Entry] = []
     pos = cd_offset
     while pos < end:
         if pos + _CENTRAL.size > end:
             return None
-        (sig, _cv, _cs, version, _r, flags, method, _t, _d, crc, csize, size, name_len,
-         extra_len, comment_len, _disk, _ia, _ea, offset) = _CENTRAL.unpack_from(data, pos)  # fmt: skip
+        (sig, version, flags, method, crc, csize, size, name_len, extra_len, comment_len,
+         offset) = _CENTRAL.unpack_from(data, pos)  # fmt: skip
         name_at = pos + _CENTRAL.size
         pos = name_at + name_len + extra_len + comment_len
         if sig != b"PK\x01\x02" or version > _MAX_EXTRACT_VERSION or pos > end:
@@ -536,21 +552,16 @@ def _central_directory(data: bytes) -> list[_Entry] | None:
             data[name_at + name_len : name_at + name_len + extra_len]
         ):
             return None
-        try:
-            name = raw.decode("utf-8" if flags & _UTF8_NAME else "cp437")
+        if _RENAMED.search(raw):
+            return None
+        try:  # ASCII reads the same in cp437 and UTF-8, and decodes faster
+            name = raw.decode(
+                "ascii" if raw.isascii() else "utf-8" if flags & _UTF8_NAME else "cp437"
+            )
         except UnicodeDecodeError:
             return None
-        if any(c in name for c in _RENAMED):
-            return None
-        entries.append((name, size, csize, raw, flags, method, crc, offset))
-    # Where each entry's data must end: at the next header, or the central directory
-    # (zipfile >= 3.12 refuses overlapping entries; two entries at one offset overlap).
-    ends: dict[int, int] = {}
-    after = cd_offset
-    for offset in sorted((e[7] for e in entries), reverse=True):
-        ends[offset] = offset if offset in ends else after
-        after = offset
-    return [_Entry(*e, ends[e[7]]) for e in entries]
+        entries.append(_Entry(name, size, csize, raw, flags, method, crc, offset))
+    return entries, cd_offset
 
 
 class _Archive:
@@ -560,15 +571,16 @@ class _Archive:
     def __init__(self, data: bytes):
         self.data = data
         self._zf: zipfile.ZipFile | None = None
-        entries = _central_directory(data)
-        if entries is None:
+        self._ends: dict[int, int] | None = None
+        plain = _central_directory(data)
+        if plain is None:
             self._zf = zipfile.ZipFile(BytesIO(data))
             self.entries: list = self._zf.infolist()
             self.by_name: dict[str, _Entry] = {}
         else:
-            self.entries = entries
+            self.entries, self._directory = plain
             # The last entry of a name, as zipfile's NameToInfo
-            self.by_name = {e.filename: e for e in entries}
+            self.by_name = {e.filename: e for e in self.entries}
 
     @property
     def zf(self) -> zipfile.ZipFile:
@@ -579,6 +591,18 @@ class _Archive:
 
     def infolist(self) -> list:
         return self.entries
+
+    def _end_of(self, offset: int) -> int:
+        """Where the data of the entry at ``offset`` must end: at the next header, or at the
+        central directory (zipfile >= 3.12 refuses overlapping entries; two at one offset
+        overlap)."""
+        if self._ends is None:
+            self._ends = {}
+            after = self._directory
+            for at in sorted((e.header_offset for e in self.entries), reverse=True):
+                self._ends[at] = at if at in self._ends else after
+                after = at
+        return self._ends[offset]
 
     def read(self, name: str) -> bytes:
         """An entry's bytes, as ``zipfile.ZipFile.read`` gives them (or raises its error)."""
@@ -600,7 +624,7 @@ class _Archive:
             sig != b"PK\x03\x04"
             or (flags ^ entry.flag_bits) & _UTF8_NAME
             or data[at + _LOCAL.size : at + _LOCAL.size + name_len] != entry.raw_name
-            or start + entry.compress_size > entry.end_offset
+            or start + entry.compress_size > self._end_of(at)
         ):
             return None
         size = entry.file_size
