@@ -21,6 +21,7 @@ tested against.
 
 from __future__ import annotations
 
+import functools
 import operator
 import os
 import posixpath
@@ -513,6 +514,9 @@ class _Entry(NamedTuple):
     header_offset: int
 
 
+_new_entry = functools.partial(tuple.__new__, _Entry)  # without NamedTuple's Python __new__
+
+
 def _plain_extra(extra: bytes) -> bool:
     """Whether zipfile would pass over this extra field (well formed, nothing it reads)."""
     while len(extra) >= 4:
@@ -554,13 +558,14 @@ def _central_directory(data: bytes) -> tuple[list[_Entry], int] | None:
             return None
         if _RENAMED.search(raw):
             return None
-        try:  # ASCII reads the same in cp437 and UTF-8, and decodes faster
-            name = raw.decode(
-                "ascii" if raw.isascii() else "utf-8" if flags & _UTF8_NAME else "cp437"
-            )
-        except UnicodeDecodeError:
-            return None
-        entries.append(_Entry(name, size, csize, raw, flags, method, crc, offset))
+        if raw.isascii():  # the same in cp437 and UTF-8, and decoded without Python's codec
+            name = raw.decode("ascii")
+        else:
+            try:
+                name = raw.decode("utf-8" if flags & _UTF8_NAME else "cp437")
+            except UnicodeDecodeError:
+                return None
+        entries.append(_new_entry((name, size, csize, raw, flags, method, crc, offset)))
     return entries, cd_offset
 
 
