@@ -296,3 +296,81 @@ def test_randomly_damaged_zips_read_as_zipfile_reads_them():
                 )
                 data[min(at, len(data) - 1)] ^= rng.randint(1, 255)
         same_as_zipfile(bytes(data))
+
+
+# -- through open_book ------------------------------------------------------------------------
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+WORKBOOK = {
+    "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'content-types"><Override PartName="/xl/workbook.xml" ContentType="x"/></Types>',
+    "_rels/.rels": f'<Relationships xmlns="{PKG}"><Relationship Id="rId1" '
+    f'Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+    "xl/workbook.xml": f'<workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets>'
+    '<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>',
+    "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{PKG}"><Relationship Id="rId1" '
+    f'Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+    "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{MAIN}"><sheetData><row r="1">'
+    '<c r="A1"><v>7</v></c></row></sheetData></worksheet>',
+}
+
+
+def workbook(names: dict[str, str] | None = None, **changes) -> bytes:
+    """A one-sheet xlsx; ``names`` renames entries, ``changes`` alters the workbook's entry."""
+    entries = []
+    for name, body in WORKBOOK.items():
+        e = entry((names or {}).get(name, name), body.encode())
+        entries.append(dict(e, **changes) if name == "xl/workbook.xml" else e)
+    return build(entries)
+
+
+def opened(data: bytes) -> tuple:
+    """What open_book, a sheet's reading and canonical_package make of the file."""
+    try:
+        book = open_book(data)
+        sheet = book.read_sheet(book.sheets[0])
+        return (
+            [(s.name, s.state, s.part) for s in book.sheets],
+            book.parts,
+            book.rels,
+            sorted(sheet.cells.items()),
+            by_zipfile(ooxml.canonical_package(data)),
+        )
+    except ReadError as err:
+        return ("error", err.code, err.fields)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        workbook(),
+        workbook({"xl/workbook.xml": "xl\\Workbook.xml", "_rels/.rels": "/_rels/.rels"}),
+        workbook(crc=5),
+        workbook(local_name=b"xl/workbook.xmL"),
+        workbook(stored=b"\xff" * 9),
+    ],
+    ids=["plain", "odd names", "crc", "local name", "garbage"],
+)
+def test_a_workbook_opens_as_it_did_with_zipfile(data, monkeypatch):
+    ooxml._INFLATED.clear()
+    ooxml._PARSED.clear()
+    fast = opened(data)
+    monkeypatch.setattr(ooxml, "_central_directory", lambda _data: None)  # zipfile reads all
+    ooxml._PARSED.clear()
+    assert opened(data) == fast
+
+
+def test_a_damaged_workbook_part_is_file_corrupt_with_zipfiles_words():
+    with pytest.raises(ReadError) as err:
+        open_book(workbook(crc=5))
+    assert err.value.code == "file-corrupt"
+    assert err.value.fields == {"detail": "xl/workbook.xml：Bad CRC-32 for file 'xl/workbook.xml'"}
+
+
+def test_parts_returns_share_are_inflated_once():
+    ooxml._INFLATED.clear()
+    first, second = open_book(workbook()), open_book(workbook())
+    assert first.read("xl/workbook.xml") is second.read("xl/workbook.xml")
+    assert first.zf._zf is None and second.zf._zf is None  # zipfile never needed

@@ -428,7 +428,7 @@ def canonical_package(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
         book.close()
 
 
-def _check_zip_shape(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+def _check_zip_shape(infos: list[zipfile.ZipInfo] | list[_Entry], limits: Limits) -> None:
     if len(infos) > limits.max_entries:
         raise ReadError("file-zip-bomb", detail=f"压缩包内有 {len(infos)} 个部件")
     total = 0
@@ -498,7 +498,9 @@ _RENAMED = re.compile(
     b"[%s]" % re.escape("".join(c for c in ("\x00", os.sep, os.altsep or "") if c != "/").encode())
 )
 
-_INFLATED: dict[tuple, bytes] = {}  # (crc, size, compressed bytes) → the part's bytes
+# (method, CRC-32, size, compressed bytes) → the part's bytes, checked: parts a round's
+# returns share (relationships, workbook, untouched sheets) are inflated once.
+_INFLATED: dict[tuple, bytes] = {}
 
 
 class _Entry(NamedTuple):
@@ -574,7 +576,7 @@ class _Archive:
     :meth:`_inflate` when plain, else by zipfile (made at once, or on first need)."""
 
     def __init__(self, data: bytes):
-        self.data = data
+        self.data = bytes(data)  # no copy of bytes; slices of it are hashable keys
         self._zf: zipfile.ZipFile | None = None
         self._ends: dict[int, int] | None = None
         plain = _central_directory(data)
@@ -642,6 +644,7 @@ class _Archive:
         if entry.compress_type == zipfile.ZIP_STORED and entry.compress_size == size:
             found = compressed
         elif entry.compress_type == zipfile.ZIP_DEFLATED and entry.compress_size < 1 << 30:
+            # (zipfile reads compressed data 1 GiB at a time; one read here is the same)
             inflate = zlib.decompressobj(-15)
             try:
                 # At most one byte more than declared (a size _check_zip_shape accepted):
