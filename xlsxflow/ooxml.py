@@ -739,11 +739,14 @@ def _read_workbook(book: Book, part: str, rels: dict[str, str]) -> None:
     )
     book.strict, book.date1904 = strict, date1904
     book.sheets.extend(SheetInfo(*sheet) for sheet in sheets)
-    book.defined_names.update(names)
+    book.defined_names.update(names)  # a copy: the remembered dict is never handed out
 
 
 def _parse_workbook(part: str, data: bytes, rels: dict[str, str]) -> tuple:
-    """(strict, date1904, sheets as (name, state, part, rid), defined names as (name, text))."""
+    """(strict, date1904, sheets as (name, state, part, rid), defined names: name → text).
+
+    The names stay a dict (copied from, never changed): a dict is copied in one step, and a
+    workbook may define dozens of names (print areas, every rate cell)."""
     state = {"name": None, "text": [], "strict": False, "date1904": False}
     sheets: list[tuple[str, str, str, str]] = []
     names: dict[str, str] = {}
@@ -773,7 +776,7 @@ def _parse_workbook(part: str, data: bytes, rels: dict[str, str]) -> tuple:
             state["text"].append(text)
 
     _parse(part, data, start, end, chars)
-    return state["strict"], state["date1904"], tuple(sheets), tuple(names.items())
+    return state["strict"], state["date1904"], tuple(sheets), names
 
 
 def _shared_strings_part(book: Book) -> str | None:
