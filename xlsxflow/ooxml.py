@@ -21,13 +21,18 @@ tested against.
 
 from __future__ import annotations
 
+import functools
 import operator
+import os
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from io import BytesIO
+from typing import NamedTuple
 from xml.etree import ElementTree
 from xml.parsers import expat
 
@@ -294,7 +299,7 @@ class SheetInfo:
 class Book:
     """An opened xlsx: sheet list, names and the means to read sheets."""
 
-    zf: zipfile.ZipFile
+    zf: _Archive  # the zip, read in memory (zipfile's reading, faster for plain zips)
     sheets: list[SheetInfo]
     defined_names: dict[str, str]
     has_macros: bool
@@ -353,15 +358,17 @@ class Book:
 def open_book(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Book:
     """Open xlsx bytes, checking the zip's shape before reading any XML."""
     try:
-        zf = zipfile.ZipFile(BytesIO(data))
+        zf = _Archive(data)
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise ReadError("file-corrupt", detail=str(exc)[:120]) from None
     _check_zip_shape(infos, limits)
     parts: dict[str, str] = {}
+    has_macros = False
     for info in infos:
-        parts.setdefault(part_key(info.filename), info.filename)
-    has_macros = any(key.endswith("vbaproject.bin") for key in parts)
+        key = part_key(info.filename)
+        parts.setdefault(key, info.filename)
+        has_macros = has_macros or key.endswith("vbaproject.bin")
     if "mimetype" in parts and b"opendocument" in _read_entry(zf, parts["mimetype"])[:100]:
         raise ReadError("file-ods")
     book = Book(
@@ -421,7 +428,7 @@ def canonical_package(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
         book.close()
 
 
-def _check_zip_shape(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+def _check_zip_shape(infos: list[zipfile.ZipInfo] | list[_Entry], limits: Limits) -> None:
     if len(infos) > limits.max_entries:
         raise ReadError("file-zip-bomb", detail=f"压缩包内有 {len(infos)} 个部件")
     total = 0
@@ -436,16 +443,25 @@ def _check_zip_shape(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
         raise ReadError("file-zip-bomb", detail=f"解压后共 {total} 字节")
 
 
+_PART_KEYS: dict[str, str] = {}
+
+
 def part_key(name: str) -> str:
     """How a part name is matched: as Excel does, ignoring case, leading "/" and "\\" vs "/".
 
     Some Windows tools write zip entries as ``xl\\workbook.xml``; relationships may
     name ``sharedStrings.xml`` for an entry stored as ``xl/SharedStrings.xml``.
+    Memoised: every return of a round names the same parts.
     """
-    return name.replace("\\", "/").lstrip("/").lower()
+    key = _PART_KEYS.get(name)
+    if key is None:
+        key = name.replace("\\", "/").lstrip("/").lower()
+        if len(_PART_KEYS) < 4096:
+            _PART_KEYS[name] = key
+    return key
 
 
-def _read_entry(zf: zipfile.ZipFile, entry: str) -> bytes:
+def _read_entry(zf: _Archive, entry: str) -> bytes:
     """One zip entry's bytes; a damaged entry is ``file-corrupt``, never a crash."""
     try:
         return zf.read(entry)
@@ -455,6 +471,202 @@ def _read_entry(zf: zipfile.ZipFile, entry: str) -> bytes:
         raise ReadError(
             "file-corrupt", detail=f"{entry}：{type(exc).__name__}: {exc}"[:160]
         ) from None
+
+
+# -- zip ------------------------------------------------------------------------------
+#
+# A return is a small zip held in memory.  zipfile spends more on its objects (a ZipInfo an
+# entry, a file object and a decompressor a read) than on inflating, so the plain zips every
+# producer writes are read here with struct and zlib, checked as zipfile checks them; for
+# anything else (an archive comment, zip64, data before the zip, encryption, another method,
+# any inconsistency) zipfile itself reads the archive or the entry, so data and errors are
+# exactly zipfile's.
+
+_END = struct.Struct("<4s4H2LH")  # end of central directory record (22 bytes)
+# A central directory header (46 bytes), the fields read here: signature, version needed,
+# flags, method, CRC-32, sizes compressed and not, lengths of name, extra and comment, offset.
+_CENTRAL = struct.Struct("<4s2xBxHH4x3L3H8xL")
+_LOCAL = struct.Struct("<4s5H3L2H")  # local file header (30 bytes)
+_ZIP64_LOCATOR = b"PK\x06\x07"
+_MAX_EXTRACT_VERSION = 63  # zipfile refuses entries needing a later version
+_UTF8_NAME = 0x800  # flag bit 11: the name is UTF-8, not cp437
+_ZIPFILE_FLAGS = 0x1 | 0x20 | 0x40  # encrypted, patched data, strong encryption: zipfile's
+_ZIPFILE_EXTRAS = (0x0001, 0x7075)  # zip64 sizes, Unicode path: extra fields zipfile reads
+# Bytes of a name that zipfile changes (a NUL ends it; os.sep becomes "/"): in cp437 and in
+# UTF-8 alike, these characters are these single bytes and no other.
+_RENAMED = re.compile(
+    b"[%s]" % re.escape("".join(c for c in ("\x00", os.sep, os.altsep or "") if c != "/").encode())
+)
+
+# (method, CRC-32, size, compressed bytes) → the part's bytes, checked: parts a round's
+# returns share (relationships, workbook, untouched sheets) are inflated once.
+_INFLATED: dict[tuple, bytes] = {}
+
+
+class _Entry(NamedTuple):
+    """A central directory entry, with the fields :func:`_check_zip_shape` reads."""
+
+    filename: str
+    file_size: int
+    compress_size: int
+    raw_name: bytes
+    flag_bits: int
+    compress_type: int
+    crc: int
+    header_offset: int
+
+
+_new_entry = functools.partial(tuple.__new__, _Entry)  # without NamedTuple's Python __new__
+
+
+def _plain_extra(extra: bytes) -> bool:
+    """Whether zipfile would pass over this extra field (well formed, nothing it reads)."""
+    while len(extra) >= 4:
+        kind, size = struct.unpack_from("<HH", extra)
+        if size + 4 > len(extra) or kind in _ZIPFILE_EXTRAS:
+            return False
+        extra = extra[size + 4 :]
+    return True
+
+
+def _central_directory(data: bytes) -> tuple[list[_Entry], int] | None:
+    """The entries of a plain zip, as zipfile reads them, and where they end (the central
+    directory's offset); None for anything zipfile should read itself.  Every entry this
+    accepts, zipfile accepts with the same name and sizes."""
+    end = len(data) - _END.size
+    if end < 0:
+        return None
+    sig, _disk, _cd_disk, _here, _total, cd_size, cd_offset, comment = _END.unpack_from(data, end)
+    if sig != b"PK\x05\x06" or comment or cd_offset + cd_size != end:
+        return None  # a comment, data before the zip, or not a zip: zipfile searches
+    locator = max(end - 20, 0)  # where zipfile looks for a zip64 locator (BytesIO clamps)
+    if data[locator : locator + 4] == _ZIP64_LOCATOR:
+        return None
+    entries: list[_Entry] = []
+    pos = cd_offset
+    while pos < end:
+        if pos + _CENTRAL.size > end:
+            return None
+        (sig, version, flags, method, crc, csize, size, name_len, extra_len, comment_len,
+         offset) = _CENTRAL.unpack_from(data, pos)  # fmt: skip
+        name_at = pos + _CENTRAL.size
+        pos = name_at + name_len + extra_len + comment_len
+        if sig != b"PK\x01\x02" or version > _MAX_EXTRACT_VERSION or pos > end:
+            return None
+        raw = data[name_at : name_at + name_len]
+        if extra_len and not _plain_extra(
+            data[name_at + name_len : name_at + name_len + extra_len]
+        ):
+            return None
+        if _RENAMED.search(raw):
+            return None
+        if raw.isascii():  # the same in cp437 and UTF-8, and decoded without Python's codec
+            name = raw.decode("ascii")
+        else:
+            try:
+                name = raw.decode("utf-8" if flags & _UTF8_NAME else "cp437")
+            except UnicodeDecodeError:
+                return None
+        entries.append(_new_entry((name, size, csize, raw, flags, method, crc, offset)))
+    return entries, cd_offset
+
+
+class _Archive:
+    """The zip of a return, read in memory: by :func:`_central_directory` and
+    :meth:`_inflate` when plain, else by zipfile (made at once, or on first need)."""
+
+    def __init__(self, data: bytes):
+        self.data = bytes(data)  # no copy of bytes; slices of it are hashable keys
+        self._zf: zipfile.ZipFile | None = None
+        self._ends: dict[int, int] | None = None
+        plain = _central_directory(data)
+        if plain is None:
+            self._zf = zipfile.ZipFile(BytesIO(data))
+            self.entries: list = self._zf.infolist()
+            self.by_name: dict[str, _Entry] = {}
+        else:
+            self.entries, self._directory = plain
+            # The last entry of a name, as zipfile's NameToInfo
+            self.by_name = {e.filename: e for e in self.entries}
+
+    @property
+    def zf(self) -> zipfile.ZipFile:
+        """zipfile's reading of the same bytes, for entries not read here."""
+        if self._zf is None:
+            self._zf = zipfile.ZipFile(BytesIO(self.data))
+        return self._zf
+
+    def infolist(self) -> list:
+        return self.entries
+
+    def _end_of(self, offset: int) -> int:
+        """Where the data of the entry at ``offset`` must end: at the next header, or at the
+        central directory (zipfile >= 3.12 refuses overlapping entries; two at one offset
+        overlap)."""
+        if self._ends is None:
+            self._ends = {}
+            after = self._directory
+            for at in sorted((e.header_offset for e in self.entries), reverse=True):
+                self._ends[at] = at if at in self._ends else after
+                after = at
+        return self._ends[offset]
+
+    def read(self, name: str) -> bytes:
+        """An entry's bytes, as ``zipfile.ZipFile.read`` gives them (or raises its error)."""
+        entry = self.by_name.get(name)
+        found = self._inflate(entry) if entry is not None else None
+        return self.zf.read(name) if found is None else found
+
+    def _inflate(self, entry: _Entry) -> bytes | None:
+        """The entry's bytes when its local header, size and CRC-32 are as zipfile requires;
+        None (zipfile then reads it, and says what is wrong) for anything else."""
+        data, at = self.data, entry.header_offset
+        if at + _LOCAL.size > len(data) or entry.flag_bits & _ZIPFILE_FLAGS:
+            return None
+        sig, _v, flags, _m, _t, _d, _crc, _cs, _s, name_len, extra_len = _LOCAL.unpack_from(
+            data, at
+        )
+        start = at + _LOCAL.size + name_len + extra_len
+        if (
+            sig != b"PK\x03\x04"
+            or (flags ^ entry.flag_bits) & _UTF8_NAME
+            or data[at + _LOCAL.size : at + _LOCAL.size + name_len] != entry.raw_name
+            or start + entry.compress_size > self._end_of(at)
+        ):
+            return None
+        size = entry.file_size
+        compressed = data[start : start + entry.compress_size]
+        key = (entry.compress_type, entry.crc, size, compressed)
+        small = size <= PARSED_MAX_BYTES and entry.compress_size <= PARSED_MAX_BYTES
+        found = _INFLATED.get(key) if small else None
+        if found is not None:
+            return found  # the same bytes inflated and checked before: a round's shared part
+        if entry.compress_type == zipfile.ZIP_STORED and entry.compress_size == size:
+            found = compressed
+        elif entry.compress_type == zipfile.ZIP_DEFLATED and entry.compress_size < 1 << 30:
+            # (zipfile reads compressed data 1 GiB at a time; one read here is the same)
+            inflate = zlib.decompressobj(-15)
+            try:
+                # At most one byte more than declared (a size _check_zip_shape accepted):
+                # a longer stream is zipfile's to report.
+                found = inflate.decompress(compressed, size + 1)
+            except zlib.error:
+                return None
+            if not inflate.eof or len(found) != size:
+                return None  # a short, long or unfinished stream
+        else:
+            return None
+        if zlib.crc32(found) != entry.crc:
+            return None
+        if small:
+            if len(_INFLATED) >= 64:  # at most 8 MB held
+                _INFLATED.clear()
+            _INFLATED[key] = found
+        return found
+
+    def close(self) -> None:
+        if self._zf is not None:
+            self._zf.close()
 
 
 def _office_document(book: Book) -> str | None:
@@ -527,11 +739,14 @@ def _read_workbook(book: Book, part: str, rels: dict[str, str]) -> None:
     )
     book.strict, book.date1904 = strict, date1904
     book.sheets.extend(SheetInfo(*sheet) for sheet in sheets)
-    book.defined_names.update(names)
+    book.defined_names.update(names)  # a copy: the remembered dict is never handed out
 
 
 def _parse_workbook(part: str, data: bytes, rels: dict[str, str]) -> tuple:
-    """(strict, date1904, sheets as (name, state, part, rid), defined names as (name, text))."""
+    """(strict, date1904, sheets as (name, state, part, rid), defined names: name → text).
+
+    The names stay a dict (copied from, never changed): a dict is copied in one step, and a
+    workbook may define dozens of names (print areas, every rate cell)."""
     state = {"name": None, "text": [], "strict": False, "date1904": False}
     sheets: list[tuple[str, str, str, str]] = []
     names: dict[str, str] = {}
@@ -561,7 +776,7 @@ def _parse_workbook(part: str, data: bytes, rels: dict[str, str]) -> tuple:
             state["text"].append(text)
 
     _parse(part, data, start, end, chars)
-    return state["strict"], state["date1904"], tuple(sheets), tuple(names.items())
+    return state["strict"], state["date1904"], tuple(sheets), names
 
 
 def _shared_strings_part(book: Book) -> str | None:
