@@ -43,6 +43,7 @@ import argparse
 import csv
 import json
 import os
+import random
 import re
 import resource
 import statistics
@@ -79,6 +80,10 @@ def phase_generate(work: Path, n: int) -> dict:
     return {"files": len(result.files), "seconds": seconds, "cpu_seconds": cpu}
 
 
+# What a unit takes off an item's full marks: mostly nothing, as in real self-assessments.
+DEDUCTIONS = (0, 0, 0, 0, 0.5, 0.5, 1, 2)
+
+
 def phase_fill(work: Path, n: int) -> dict:
     """Returns as Excel would save them: values in the inputs, totals cached."""
     from xlsxflow.layout import build_layout
@@ -94,9 +99,10 @@ def phase_fill(work: Path, n: int) -> dict:
     for i, path in enumerate(sorted((work / "workbooks").glob("*.xlsx"))):
         values = {}
         sub = Submission("", rubric.id)
+        rng = random.Random(i)  # each unit its own scores and name: no two returns alike
         for inp in layout.inputs:
             if inp.kind == "score":
-                v = inp.max - (0.5 if (i + inp.row) % 5 == 0 else 0)
+                v = max(inp.max - rng.choice(DEDUCTIONS), 0)
                 values[inp.ref] = ("n", v)
                 sub.scores[inp.key] = v
             elif inp.kind == "bonus":
@@ -104,7 +110,8 @@ def phase_fill(work: Path, n: int) -> dict:
             elif inp.kind == "declaration":
                 values[inp.ref] = ("s", "否")
             elif inp.kind == "field":
-                values[inp.ref] = ("s", "2026-12-01" if inp.field_type == "date" else "张三")
+                text = f"2026-12-{1 + i % 28:02d}" if inp.field_type == "date" else f"张{i:05d}"
+                values[inp.ref] = ("s", text)
         totals = compute_totals(rubric, sub)
         for total in layout.totals:
             values[total.ref] = ("f", totals[total.key])
