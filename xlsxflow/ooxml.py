@@ -648,12 +648,17 @@ class _Archive:
             inflate = zlib.decompressobj(-15)
             try:
                 # At most one byte more than declared (a size _check_zip_shape accepted):
-                # a longer stream is zipfile's to report.
+                # a stream that goes on is refused, never inflated to its end.
                 found = inflate.decompress(compressed, size + 1)
             except zlib.error:
                 return None
+            if len(found) > size:  # more than declared: the limits were checked on a lie
+                raise ReadError(
+                    "file-zip-bomb",
+                    detail=f"{entry.raw_name.decode('utf-8', 'replace')[:80]} 解压后超过声明的大小",
+                )
             if not inflate.eof or len(found) != size:
-                return None  # a short, long or unfinished stream
+                return None  # a short or unfinished stream
         else:
             return None
         if zlib.crc32(found) != entry.crc:
