@@ -465,6 +465,8 @@ def _read_entry(zf: _Archive, entry: str) -> bytes:
     """One zip entry's bytes; a damaged entry is ``file-corrupt``, never a crash."""
     try:
         return zf.read(entry)
+    except ReadError:
+        raise
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
         raise ReadError("file-corrupt", detail=f"{entry}：{exc}"[:160]) from None
     except Exception as exc:  # zlib.error and other decompression failures
