@@ -1165,12 +1165,13 @@ def _fill_by_chunks(sheet: Sheet, region: str, book: Book) -> bool:
 
 
 # sheetData cut after each </c>: a chunk holds one cell with content (and the empty cells
-# and row tags before it); the text after the last </c> is a chunk too, marked by a NUL.  str.split is ten times faster than any regular expression over
-# sheetData, and a round's returns repeat most chunks byte for byte (labels, locked points).
-# Chunk (with its </c>) → (row state after it, from outside a row and from inside one;
-# the largest row and column it places; its cells as (position, cell, string index,
-# formula, style), cell None for a shared string), or None when the chunk is not plain or
-# holds a cell only _fill_by_tokens reads.  Bounded, by the book's date system.
+# and row tags before it); the text after the last </c> is a chunk too, marked by a NUL.
+# str.split is ten times faster than any regular expression over sheetData, and a round's
+# returns repeat most chunks byte for byte (labels, locked points).  Chunk (without its
+# </c>) → (row state after it, from outside a row and from inside one; the largest row and
+# column it places; its cells as (position, cell, string index, formula, style), the cell
+# None for a shared string), or None when the chunk is not plain or holds a cell only
+# _fill_by_tokens reads.  Bounded, by the book's date system.
 _CHUNKS: dict[bool, dict[str, tuple]] = {False: {}, True: {}}
 CHUNK_MAX_CHARS = 4096  # a longer chunk is not remembered (its tokens are)
 
