@@ -7,8 +7,10 @@ Order of use (see ``ingest.read_return``): identity → structure → locked con
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from .identity import FORMAT, Identity
 from .layout import (
@@ -158,7 +160,9 @@ def _same_text(found, expected: str) -> bool:
 def check_locked(sheet: Sheet, layout: Layout, identity: Identity, where: Where) -> Iterator[Issue]:
     """Every locked cell still holds what xlsxflow wrote (text, points, formulas)."""
     roles = role_values(layout, identity)
-    merged_inside = _merged_non_anchor(layout)
+    plan = _locked_plan(layout)
+    if _unchanged(sheet.cells, plan, roles):
+        return  # the usual: the walk below would find nothing
     count = 0
     for cell in layout.cells:
         if cell.input is not None:
@@ -172,7 +176,7 @@ def check_locked(sheet: Sheet, layout: Layout, identity: Identity, where: Where)
             code, fields = problem
             yield where(code, cell=cell.ref, **fields)
     # Cells inside a merged area (not its top-left) must stay empty.
-    for pos in merged_inside:
+    for pos in plan.merged_inside:
         found = sheet.get(*pos)
         if found is not None and shown(found).strip():
             count += 1
@@ -187,19 +191,113 @@ def check_locked(sheet: Sheet, layout: Layout, identity: Identity, where: Where)
         yield where("tamper-too-many", count=count - MAX_TAMPER_ISSUES)
 
 
-_MERGED: dict[int, tuple[Layout, list[tuple[int, int]]]] = {}
+Pos = tuple[int, int]
 
 
-def _merged_non_anchor(layout: Layout) -> list[tuple[int, int]]:
-    """The cells inside merged areas, anchors and drawn cells left out (once per layout)."""
-    known = _MERGED.get(id(layout))
+@dataclass(frozen=True)
+class _LockedPlan:
+    """What :func:`check_locked` compares in every return of one layout, worked out once."""
+
+    positions: tuple[Pos, ...]  # locked cells drawn with text or a number …
+    values: list  # … what each holds (a list, compared with == to the list read) …
+    types: list[type]  # … and its type (1.0 == True: a boolean cell is not the number)
+    nones: list[None]  # one None per position: none of them holds a formula
+    formula_positions: tuple[Pos, ...]  # formula cells …
+    formulas: list[str]  # … their formula as written …
+    normalised: tuple[str, ...]  # … and as compared (normalise_formula)
+    roles: tuple[tuple[Pos, str], ...]  # cells filled from the identity, and their role
+    blank: tuple[Pos, ...]  # locked cells drawn empty, and the cells inside merged areas
+    merged_inside: list[Pos]  # the cells inside merged areas alone (reported last)
+
+
+_VALUE = operator.attrgetter("value")
+_FORMULA = operator.attrgetter("formula")
+_PLANS: dict[int, tuple[Layout, _LockedPlan]] = {}
+
+
+def _locked_plan(layout: Layout) -> _LockedPlan:
+    """The plan of ``layout``, made once (layouts are cached: see ``build_layout``)."""
+    known = _PLANS.get(id(layout))
     if known is not None and known[0] is layout:
         return known[1]
-    cells = _merged_cells(layout)
-    if len(_MERGED) >= 64:
-        _MERGED.clear()
-    _MERGED[id(layout)] = (layout, cells)
-    return cells
+    plan = _make_locked_plan(layout)
+    if len(_PLANS) >= 2000:
+        _PLANS.clear()
+    _PLANS[id(layout)] = (layout, plan)  # the layout kept: its id is not reused meanwhile
+    return plan
+
+
+def _make_locked_plan(layout: Layout) -> _LockedPlan:
+    """Locked cells sorted by which branch of :func:`_locked_problem` checks them."""
+    positions, values, formula_positions, formulas, roles, blank = [], [], [], [], [], []
+    for cell in layout.cells:
+        pos = (cell.row, cell.col)
+        if cell.input is not None:
+            continue
+        if cell.formula:
+            formula_positions.append(pos)
+            formulas.append(cell.formula)
+        elif cell.role:
+            roles.append((pos, cell.role))
+        elif cell.value is None or cell.value == "":
+            blank.append(pos)
+        else:
+            positions.append(pos)
+            values.append(cell.value)
+    merged_inside = _merged_cells(layout)
+    return _LockedPlan(
+        positions=tuple(positions),
+        values=values,
+        types=[type(v) for v in values],
+        nones=[None] * len(positions),
+        formula_positions=tuple(formula_positions),
+        formulas=formulas,
+        normalised=tuple(normalise_formula(f) for f in formulas),
+        roles=tuple(roles),
+        blank=(*blank, *merged_inside),
+        merged_inside=merged_inside,
+    )
+
+
+def _unchanged(cells: dict[Pos, RawCell], plan: _LockedPlan, roles: dict[str, str]) -> bool:
+    """Every locked cell holds what was written, so :func:`check_locked` reports nothing.
+
+    Each test passed here is one of ``_locked_problem``'s (or the merged areas') ways to
+    no problem; anything else (False) sends the sheet through the full walk, which finds
+    the problems and words them.  The map() calls keep the common case out of Python loops.
+    """
+    get = cells.get
+    found = list(map(get, plan.positions))
+    try:
+        values = list(map(_VALUE, found))
+        formulas = list(map(_FORMULA, found))
+    except AttributeError:  # a locked cell is gone (None has no value)
+        return False
+    # The same value, of the same type as written (text or a number), and no formula.
+    if values != plan.values or list(map(type, values)) != plan.types or formulas != plan.nones:
+        return False
+    try:
+        written = list(map(_FORMULA, map(get, plan.formula_positions)))
+    except AttributeError:
+        return False
+    if written != plan.formulas:  # saved otherwise (spaces, $, _xlfn.): compared normalised
+        for formula, expected in zip(written, plan.normalised, strict=True):
+            if not formula or normalise_formula(formula) != expected:
+                return False
+    for pos, role in plan.roles:
+        cell = get(pos)
+        if cell is None or cell.formula is not None or type(cell.value) is not str:
+            return False
+        if cell.value != roles[role]:
+            return False
+    for cell in map(get, plan.blank):  # styled empty cells are usual: no value, no formula
+        if (
+            cell is not None
+            and (cell.value is not None or cell.formula is not None)
+            and shown(cell).strip()
+        ):
+            return False
+    return True
 
 
 def _merged_cells(layout: Layout) -> list[tuple[int, int]]:
