@@ -9,8 +9,9 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .identity import FORMAT, Identity
 from .layout import (
@@ -18,6 +19,7 @@ from .layout import (
     META_SHEET,
     NOT_APPLICABLE,
     BookLayout,
+    InputCell,
     Layout,
     accepted_texts,
     role_values,
@@ -212,19 +214,31 @@ class _LockedPlan:
 
 _VALUE = operator.attrgetter("value")
 _FORMULA = operator.attrgetter("formula")
-_PLANS: dict[int, tuple[Layout, _LockedPlan]] = {}
+T = TypeVar("T")
+
+
+def _per_layout(
+    cache: dict[int, tuple[Layout, T]], layout: Layout, make: Callable[[Layout], T]
+) -> T:
+    """``make(layout)``, once per layout: a unit sheet's layouts are cached (build_layout),
+    so every return of a round finds what the first one made.  A few layouts are kept
+    (with the layout, so its id is not reused meanwhile); a reviewer's or ballot's layout,
+    made anew per sheet, only passes through."""
+    known = cache.get(id(layout))
+    if known is not None and known[0] is layout:
+        return known[1]
+    value = make(layout)
+    if len(cache) >= 64:
+        cache.clear()
+    cache[id(layout)] = (layout, value)
+    return value
+
+
+_LOCKED_PLANS: dict[int, tuple[Layout, _LockedPlan]] = {}
 
 
 def _locked_plan(layout: Layout) -> _LockedPlan:
-    """The plan of ``layout``, made once (layouts are cached: see ``build_layout``)."""
-    known = _PLANS.get(id(layout))
-    if known is not None and known[0] is layout:
-        return known[1]
-    plan = _make_locked_plan(layout)
-    if len(_PLANS) >= 2000:
-        _PLANS.clear()
-    _PLANS[id(layout)] = (layout, plan)  # the layout kept: its id is not reused meanwhile
-    return plan
+    return _per_layout(_LOCKED_PLANS, layout, _make_locked_plan)
 
 
 def _make_locked_plan(layout: Layout) -> _LockedPlan:
@@ -371,11 +385,51 @@ def read_inputs(
     sheet: Sheet, layout: Layout, submission: Submission, where: Where
 ) -> Iterator[Issue]:
     """Parse every input cell into ``submission``; yield what is wrong or was adjusted."""
-    for inp in layout.inputs:
-        cell = sheet.get(inp.row, inp.col)
-        at = inp.ref
-        if inp.kind == "indicator":
-            parsed, trap = as_percent(cell, parse_number(cell), unit_of(layout, inp), sheet)
+    get = sheet.cells.get
+    for inp, pos, at, unit in _input_plan(layout):
+        cell = get(pos)
+        kind = inp.kind
+        if kind == "score" and cell is not None and cell.formula is None:
+            # The usual: points typed in a number cell, in range and on a step.  What the
+            # general path below makes of it (parse_number: "ok", nothing to say; no
+            # _range_issue), without its calls.  Anything else takes that path.
+            value = cell.value
+            if (
+                type(value) is float
+                and cell.kind == "n"
+                and value - value == 0  # finite
+                and 0 <= value <= inp.max + 1e-9
+                and abs(value / inp.step - round(value / inp.step)) <= 1e-9
+            ):
+                submission.scores[inp.key] = value
+                continue
+        if kind == "score" or kind == "bonus":
+            parsed = parse_number(cell)
+            if kind == "bonus" and parsed.status == "missing":
+                parsed = _NO_BONUS  # no honour held: blank means 0
+            if kind == "score" and _marked_not_applicable(parsed):
+                if inp.not_applicable:  # the rubric lets this unit skip it: counted as it says
+                    submission.not_applicable.add(inp.key)
+                    submission.scores[inp.key] = None
+                    continue
+                yield where("value-not-applicable", cell=at, label=inp.label)
+                submission.scores[inp.key] = None
+                submission.errors += 1
+                continue
+            if parsed.status != "ok":  # (a number read as it is: nothing to say)
+                yield from _number_issues(parsed, inp, at, where)
+            value = parsed.value if parsed.status in ("ok", "normalised") else None
+            if value is not None:
+                bad = _range_issue(value, inp, parsed, at, where)
+                if bad:
+                    yield bad
+                    value = None
+            target = submission.scores if kind == "score" else submission.bonus
+            target[inp.key] = value
+            if value is None:
+                submission.errors += 1
+        elif kind == "indicator":
+            parsed, trap = as_percent(cell, parse_number(cell), unit, sheet)
             yield from _number_issues(parsed, inp, at, where)
             if trap is not None:
                 yield where(trap[0], cell=at, label=inp.label, **trap[1])
@@ -389,33 +443,11 @@ def read_inputs(
             submission.indicators[inp.key] = value
             if value is None:
                 submission.errors += 1
-        elif inp.kind in ("score", "bonus"):
-            parsed = parse_number(cell)
-            if inp.kind == "bonus" and parsed.status == "missing":
-                parsed = Parsed(0.0, "ok")  # no honour held: blank means 0
-            if inp.kind == "score" and _marked_not_applicable(parsed):
-                if inp.not_applicable:  # the rubric lets this unit skip it: counted as it says
-                    submission.not_applicable.add(inp.key)
-                    submission.scores[inp.key] = None
-                    continue
-                yield where("value-not-applicable", cell=at, label=inp.label)
-                submission.scores[inp.key] = None
-                submission.errors += 1
-                continue
-            yield from _number_issues(parsed, inp, at, where)
-            value = parsed.value if parsed.status in ("ok", "normalised") else None
-            if value is not None:
-                bad = _range_issue(value, inp, parsed, at, where)
-                if bad:
-                    yield bad
-                    value = None
-            target = submission.scores if inp.kind == "score" else submission.bonus
-            target[inp.key] = value
-            if value is None:
-                submission.errors += 1
-        elif inp.kind == "answer":
-            yield from _read_answer(cell, inp, at, submission, where, layout, sheet)
-        elif inp.kind == "note":
+        elif kind == "answer":
+            yield from _read_answer(cell, inp, at, submission, where, layout, sheet, unit)
+        elif kind == "note":
+            if cell is None or (cell.value is None and cell.formula is None):
+                continue  # left empty, the usual: parse_text's "missing", nothing to say
             parsed = parse_text(cell)
             if parsed.removed:
                 yield where("value-control-chars", cell=at, label=inp.label, chars=parsed.removed)
@@ -445,12 +477,32 @@ def read_inputs(
                 if issue.severity == "error":
                     value = None
                     submission.errors += 1
-            target = submission.declarations if inp.kind == "declaration" else submission.fields
+            target = submission.declarations if kind == "declaration" else submission.fields
             target[inp.key] = value
 
 
+_NO_BONUS = Parsed(0.0, "ok")  # frozen: one object serves every blank bonus line
+_INPUT_PLANS: dict[int, tuple[Layout, tuple]] = {}
+
+
+def _input_plan(layout: Layout) -> tuple[tuple[InputCell, Pos, str, str], ...]:
+    """Each input of ``layout`` with its (row, col), its A1 reference and its unit."""
+    return _per_layout(_INPUT_PLANS, layout, _make_input_plan)
+
+
+def _make_input_plan(layout: Layout) -> tuple[tuple[InputCell, Pos, str, str], ...]:
+    return tuple((inp, (inp.row, inp.col), inp.ref, unit_of(layout, inp)) for inp in layout.inputs)
+
+
 def _read_answer(
-    cell, inp, at: str, submission: Submission, where: Where, layout=None, sheet=None
+    cell,
+    inp,
+    at: str,
+    submission: Submission,
+    where: Where,
+    layout=None,
+    sheet=None,
+    unit: str | None = None,
 ) -> Iterator[Issue]:
     """A conditions sheet's answer: a choice (是/否, an honour's level) or a number in the
     measure's range.  Blank is no answer (the condition does not hold: 未填), except a
@@ -461,7 +513,8 @@ def _read_answer(
         issue = _field_issue(parsed, inp, at, where)
         value = parsed.value if parsed.status in ("ok", "normalised") else None
     else:
-        unit = unit_of(layout, inp) if layout is not None else ""
+        if unit is None:  # (read_inputs passes the unit its plan holds)
+            unit = unit_of(layout, inp) if layout is not None else ""
         parsed, trap = as_percent(cell, parse_number(cell), unit, sheet)
         issue = None
         if parsed.status != "missing":
@@ -500,7 +553,7 @@ def unit_of(layout: Layout, inp) -> str:
 
 def reads_percent(layout: Layout) -> bool:
     """Does the sheet ask for a rate in %? (Its cells' percent formats are then looked up.)"""
-    return any(unit_of(layout, inp) == "%" for inp in layout.inputs)
+    return any(unit == "%" for *_, unit in _input_plan(layout))
 
 
 _PERCENT_TEXT = re.compile(r"^\s*(-?\d{1,6}(?:\.\d{1,6})?)\s*[%％]\s*$")
