@@ -80,13 +80,13 @@ def read_signed_identity(
     info = book.sheet_info(META_SHEET)
     if info is None:
         return None, [where("identity-not-xlsxflow", sheet=META_SHEET)]
-    sheet = book.read_sheet(info)
+    cells = book.read_sheet(info).cells
     here = Where(where.file, META_SHEET)
     rows: dict[str, str] = {}
-    for (row, col), cell in sheet.cells.items():
-        if col == 0 and isinstance(cell.value, str):
-            value = sheet.get(row, 1)
-            rows[cell.value] = "" if value is None or value.value is None else shown(value)
+    for (row, col), cell in cells.items():
+        if col == 0 and isinstance(name := cell.value, str):
+            value = cells.get((row, 1))
+            rows[name] = "" if value is None or value.value is None else shown(value)
     issues: list[Issue] = []
     # LibreOffice saves "veryHidden" as "hidden"; only a visible sheet was unhidden by hand.
     if info.state == "visible":
@@ -103,7 +103,7 @@ def identity_from_rows(
     if not signature:
         return None, [*issues, here("identity-signature-missing")]
     try:
-        identity = Identity(**{name: rows[name] for name in Identity.field_names()})
+        identity = Identity(**{name: rows[name] for name in _IDENTITY_FIELDS})
     except KeyError:
         return None, [*issues, here("identity-signature-invalid")]
     record = ctx.record
@@ -143,6 +143,7 @@ def identity_from_rows(
     return identity, issues
 
 
+_IDENTITY_FIELDS = tuple(Identity.field_names())
 _FORMULA_SPACE = re.compile(r"\s+")
 
 
@@ -553,6 +554,13 @@ def unit_of(layout: Layout, inp) -> str:
 
 def reads_percent(layout: Layout) -> bool:
     """Does the sheet ask for a rate in %? (Its cells' percent formats are then looked up.)"""
+    return _per_layout(_PERCENT, layout, _reads_percent)
+
+
+_PERCENT: dict[int, tuple[Layout, bool]] = {}
+
+
+def _reads_percent(layout: Layout) -> bool:
     return any(unit == "%" for *_, unit in _input_plan(layout))
 
 
