@@ -204,7 +204,6 @@ class _LockedPlan:
     positions: tuple[Pos, ...]  # locked cells drawn with text or a number …
     values: list  # … what each holds (a list, compared with == to the list read) …
     types: list[type]  # … and its type (1.0 == True: a boolean cell is not the number)
-    nones: list[None]  # one None per position: none of them holds a formula
     formula_positions: tuple[Pos, ...]  # formula cells …
     formulas: list[str]  # … their formula as written …
     normalised: tuple[str, ...]  # … and as compared (normalise_formula)
@@ -213,8 +212,8 @@ class _LockedPlan:
     merged_inside: list[Pos]  # the cells inside merged areas alone (reported last)
 
 
-_VALUE = operator.attrgetter("value")
 _FORMULA = operator.attrgetter("formula")
+_CHANGED = object()
 T = TypeVar("T")
 
 
@@ -264,7 +263,6 @@ def _make_locked_plan(layout: Layout) -> _LockedPlan:
         positions=tuple(positions),
         values=values,
         types=[type(v) for v in values],
-        nones=[None] * len(positions),
         formula_positions=tuple(formula_positions),
         formulas=formulas,
         normalised=tuple(normalise_formula(f) for f in formulas),
@@ -279,17 +277,15 @@ def _unchanged(cells: dict[Pos, RawCell], plan: _LockedPlan, roles: dict[str, st
 
     Each test passed here is one of ``_locked_problem``'s (or the merged areas') ways to
     no problem; anything else (False) sends the sheet through the full walk, which finds
-    the problems and words them.  The map() calls keep the common case out of Python loops.
+    the problems and words them.  Whole lists compared at once keep the usual case quick.
     """
     get = cells.get
-    found = list(map(get, plan.positions))
-    try:
-        values = list(map(_VALUE, found))
-        formulas = list(map(_FORMULA, found))
+    try:  # a cell holding a formula is changed: _CHANGED equals nothing written
+        values = [c.value if c.formula is None else _CHANGED for c in map(get, plan.positions)]
     except AttributeError:  # a locked cell is gone (None has no value)
         return False
-    # The same value, of the same type as written (text or a number), and no formula.
-    if values != plan.values or list(map(type, values)) != plan.types or formulas != plan.nones:
+    # The same value, of the same type as written (text or a number).
+    if values != plan.values or list(map(type, values)) != plan.types:
         return False
     try:
         written = list(map(_FORMULA, map(get, plan.formula_positions)))
@@ -652,6 +648,8 @@ def _parse_field(cell: RawCell | None, inp) -> Parsed:
 
 def _field_issue(parsed: Parsed, inp, at: str, where: Where) -> Issue | None:
     status = parsed.status
+    if status == "ok" and inp.field_type != "integer" and not inp.max_length:
+        return None  # the usual: none of the tests below applies
     if status == "missing":
         return where("value-missing", cell=at, label=inp.label) if inp.required else None
     if status == "formula":

@@ -148,8 +148,12 @@ def parse_text(cell: RawCell | None) -> Parsed:
     if cell is None:
         return _MISSING
     value = cell.value
-    if value is None and cell.formula is None:  # an empty styled cell: the usual blank
-        return _MISSING
+    if cell.formula is None:  # the usual two: an empty styled cell, or plain typed text
+        if value is None:
+            return _MISSING
+        if type(value) is str and _INVISIBLE_SEARCH(value) is None:
+            text = value.strip(_SPACES)  # what the general path below gives such text
+            return Parsed(text, "ok", text) if text else _MISSING
     if _blank(cell):
         return _MISSING
     if cell.formula is not None:
