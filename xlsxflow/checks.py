@@ -396,10 +396,11 @@ def read_inputs(
                 and cell.kind == "n"
                 and value - value == 0  # finite
                 and 0 <= value <= inp.max + 1e-9
-                and abs(value / inp.step - round(value / inp.step)) <= 1e-9
             ):
-                submission.scores[inp.key] = value
-                continue
+                units = value / inp.step
+                if abs(units - round(units)) <= 1e-9:
+                    submission.scores[inp.key] = value
+                    continue
         if kind == "score" or kind == "bonus":
             parsed = parse_number(cell)
             if kind == "bonus" and parsed.status == "missing":
@@ -705,10 +706,11 @@ def _field_issue(parsed: Parsed, inp, at: str, where: Where) -> Issue | None:
 
 
 def read_cached_totals(sheet: Sheet, layout: Layout, submission: Submission) -> None:
+    get, cached = sheet.cells.get, submission.cached_totals
     for total in layout.totals:
-        cell = sheet.get(total.row, total.col)
+        cell = get((total.row, total.col))
         value = cell.value if cell is not None and cell.formula else None
-        submission.cached_totals[total.key] = value if isinstance(value, float) else None
+        cached[total.key] = value if isinstance(value, float) else None
 
 
 def book_layout(ctx: RoundContext, identity: Identity, lang: str) -> BookLayout:
