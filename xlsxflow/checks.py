@@ -7,8 +7,11 @@ Order of use (see ``ingest.read_return``): identity → structure → locked con
 from __future__ import annotations
 
 import functools
+import operator
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
 
 from .identity import FORMAT, Identity
 from .layout import (
@@ -16,6 +19,7 @@ from .layout import (
     META_SHEET,
     NOT_APPLICABLE,
     BookLayout,
+    InputCell,
     Layout,
     accepted_texts,
     role_values,
@@ -76,13 +80,13 @@ def read_signed_identity(
     info = book.sheet_info(META_SHEET)
     if info is None:
         return None, [where("identity-not-xlsxflow", sheet=META_SHEET)]
-    sheet = book.read_sheet(info)
+    cells = book.read_sheet(info).cells
     here = Where(where.file, META_SHEET)
     rows: dict[str, str] = {}
-    for (row, col), cell in sheet.cells.items():
-        if col == 0 and isinstance(cell.value, str):
-            value = sheet.get(row, 1)
-            rows[cell.value] = "" if value is None or value.value is None else shown(value)
+    for (row, col), cell in cells.items():
+        if col == 0 and isinstance(name := cell.value, str):
+            value = cells.get((row, 1))
+            rows[name] = "" if value is None or value.value is None else shown(value)
     issues: list[Issue] = []
     # LibreOffice saves "veryHidden" as "hidden"; only a visible sheet was unhidden by hand.
     if info.state == "visible":
@@ -99,7 +103,7 @@ def identity_from_rows(
     if not signature:
         return None, [*issues, here("identity-signature-missing")]
     try:
-        identity = Identity(**{name: rows[name] for name in Identity.field_names()})
+        identity = Identity(**{name: rows[name] for name in _IDENTITY_FIELDS})
     except KeyError:
         return None, [*issues, here("identity-signature-invalid")]
     record = ctx.record
@@ -139,6 +143,7 @@ def identity_from_rows(
     return identity, issues
 
 
+_IDENTITY_FIELDS = tuple(Identity.field_names())
 _FORMULA_SPACE = re.compile(r"\s+")
 
 
@@ -158,7 +163,9 @@ def _same_text(found, expected: str) -> bool:
 def check_locked(sheet: Sheet, layout: Layout, identity: Identity, where: Where) -> Iterator[Issue]:
     """Every locked cell still holds what xlsxflow wrote (text, points, formulas)."""
     roles = role_values(layout, identity)
-    merged_inside = _merged_non_anchor(layout)
+    plan = _locked_plan(layout)
+    if _unchanged(sheet.cells, plan, roles):
+        return  # the usual: the walk below would find nothing
     count = 0
     for cell in layout.cells:
         if cell.input is not None:
@@ -172,7 +179,7 @@ def check_locked(sheet: Sheet, layout: Layout, identity: Identity, where: Where)
             code, fields = problem
             yield where(code, cell=cell.ref, **fields)
     # Cells inside a merged area (not its top-left) must stay empty.
-    for pos in merged_inside:
+    for pos in plan.merged_inside:
         found = sheet.get(*pos)
         if found is not None and shown(found).strip():
             count += 1
@@ -187,19 +194,121 @@ def check_locked(sheet: Sheet, layout: Layout, identity: Identity, where: Where)
         yield where("tamper-too-many", count=count - MAX_TAMPER_ISSUES)
 
 
-_MERGED: dict[int, tuple[Layout, list[tuple[int, int]]]] = {}
+Pos = tuple[int, int]
 
 
-def _merged_non_anchor(layout: Layout) -> list[tuple[int, int]]:
-    """The cells inside merged areas, anchors and drawn cells left out (once per layout)."""
-    known = _MERGED.get(id(layout))
+@dataclass(frozen=True)
+class _LockedPlan:
+    """What :func:`check_locked` compares in every return of one layout, worked out once."""
+
+    positions: tuple[Pos, ...]  # locked cells drawn with text or a number …
+    values: list  # … what each holds (a list, compared with == to the list read) …
+    types: list[type]  # … and its type (1.0 == True: a boolean cell is not the number)
+    formula_positions: tuple[Pos, ...]  # formula cells …
+    formulas: list[str]  # … their formula as written …
+    normalised: tuple[str, ...]  # … and as compared (normalise_formula)
+    roles: tuple[tuple[Pos, str], ...]  # cells filled from the identity, and their role
+    blank: tuple[Pos, ...]  # locked cells drawn empty, and the cells inside merged areas
+    merged_inside: list[Pos]  # the cells inside merged areas alone (reported last)
+
+
+_FORMULA = operator.attrgetter("formula")
+_CHANGED = object()
+T = TypeVar("T")
+
+
+def _per_layout(
+    cache: dict[int, tuple[Layout, T]], layout: Layout, make: Callable[[Layout], T]
+) -> T:
+    """``make(layout)``, once per layout: a unit sheet's layouts are cached (build_layout),
+    so every return of a round finds what the first one made.  A few layouts are kept
+    (with the layout, so its id is not reused meanwhile); a reviewer's or ballot's layout,
+    made anew per sheet, only passes through."""
+    known = cache.get(id(layout))
     if known is not None and known[0] is layout:
         return known[1]
-    cells = _merged_cells(layout)
-    if len(_MERGED) >= 64:
-        _MERGED.clear()
-    _MERGED[id(layout)] = (layout, cells)
-    return cells
+    value = make(layout)
+    if len(cache) >= 64:
+        cache.clear()
+    cache[id(layout)] = (layout, value)
+    return value
+
+
+_LOCKED_PLANS: dict[int, tuple[Layout, _LockedPlan]] = {}
+
+
+def _locked_plan(layout: Layout) -> _LockedPlan:
+    return _per_layout(_LOCKED_PLANS, layout, _make_locked_plan)
+
+
+def _make_locked_plan(layout: Layout) -> _LockedPlan:
+    """Locked cells sorted by which branch of :func:`_locked_problem` checks them."""
+    positions, values, formula_positions, formulas, roles, blank = [], [], [], [], [], []
+    for cell in layout.cells:
+        pos = (cell.row, cell.col)
+        if cell.input is not None:
+            continue
+        if cell.formula:
+            formula_positions.append(pos)
+            formulas.append(cell.formula)
+        elif cell.role:
+            roles.append((pos, cell.role))
+        elif cell.value is None or cell.value == "":
+            blank.append(pos)
+        else:
+            positions.append(pos)
+            values.append(cell.value)
+    merged_inside = _merged_cells(layout)
+    return _LockedPlan(
+        positions=tuple(positions),
+        values=values,
+        types=[type(v) for v in values],
+        formula_positions=tuple(formula_positions),
+        formulas=formulas,
+        normalised=tuple(normalise_formula(f) for f in formulas),
+        roles=tuple(roles),
+        blank=(*blank, *merged_inside),
+        merged_inside=merged_inside,
+    )
+
+
+def _unchanged(cells: dict[Pos, RawCell], plan: _LockedPlan, roles: dict[str, str]) -> bool:
+    """Every locked cell holds what was written, so :func:`check_locked` reports nothing.
+
+    Each test passed here is one of ``_locked_problem``'s (or the merged areas') ways to
+    no problem; anything else (False) sends the sheet through the full walk, which finds
+    the problems and words them.  Whole lists compared at once keep the usual case quick.
+    """
+    get = cells.get
+    try:  # a cell holding a formula is changed: _CHANGED equals nothing written
+        values = [c.value if c.formula is None else _CHANGED for c in map(get, plan.positions)]
+    except AttributeError:  # a locked cell is gone (None has no value)
+        return False
+    # The same value, of the same type as written (text or a number).
+    if values != plan.values or list(map(type, values)) != plan.types:
+        return False
+    try:
+        written = list(map(_FORMULA, map(get, plan.formula_positions)))
+    except AttributeError:
+        return False
+    if written != plan.formulas:  # saved otherwise (spaces, $, _xlfn.): compared normalised
+        for formula, expected in zip(written, plan.normalised, strict=True):
+            if not formula or normalise_formula(formula) != expected:
+                return False
+    for pos, role in plan.roles:
+        cell = get(pos)
+        if cell is None or cell.formula is not None or type(cell.value) is not str:
+            return False
+        if cell.value != roles[role]:
+            return False
+    for cell in map(get, plan.blank):  # styled empty cells are usual: no value, no formula
+        if (
+            cell is not None
+            and (cell.value is not None or cell.formula is not None)
+            and shown(cell).strip()
+        ):
+            return False
+    return True
 
 
 def _merged_cells(layout: Layout) -> list[tuple[int, int]]:
@@ -273,11 +382,52 @@ def read_inputs(
     sheet: Sheet, layout: Layout, submission: Submission, where: Where
 ) -> Iterator[Issue]:
     """Parse every input cell into ``submission``; yield what is wrong or was adjusted."""
-    for inp in layout.inputs:
-        cell = sheet.get(inp.row, inp.col)
-        at = inp.ref
-        if inp.kind == "indicator":
-            parsed, trap = as_percent(cell, parse_number(cell), unit_of(layout, inp), sheet)
+    get = sheet.cells.get
+    for inp, pos, at, unit in _input_plan(layout):
+        cell = get(pos)
+        kind = inp.kind
+        if kind == "score" and cell is not None and cell.formula is None:
+            # The usual: points typed in a number cell, in range and on a step.  What the
+            # general path below makes of it (parse_number: "ok", nothing to say; no
+            # _range_issue), without its calls.  Anything else takes that path.
+            value = cell.value
+            if (
+                type(value) is float
+                and cell.kind == "n"
+                and value - value == 0  # finite
+                and 0 <= value <= inp.max + 1e-9
+            ):
+                units = value / inp.step
+                if abs(units - round(units)) <= 1e-9:
+                    submission.scores[inp.key] = value
+                    continue
+        if kind == "score" or kind == "bonus":
+            parsed = parse_number(cell)
+            if kind == "bonus" and parsed.status == "missing":
+                parsed = _NO_BONUS  # no honour held: blank means 0
+            if kind == "score" and _marked_not_applicable(parsed):
+                if inp.not_applicable:  # the rubric lets this unit skip it: counted as it says
+                    submission.not_applicable.add(inp.key)
+                    submission.scores[inp.key] = None
+                    continue
+                yield where("value-not-applicable", cell=at, label=inp.label)
+                submission.scores[inp.key] = None
+                submission.errors += 1
+                continue
+            if parsed.status != "ok":  # (a number read as it is: nothing to say)
+                yield from _number_issues(parsed, inp, at, where)
+            value = parsed.value if parsed.status in ("ok", "normalised") else None
+            if value is not None:
+                bad = _range_issue(value, inp, parsed, at, where)
+                if bad:
+                    yield bad
+                    value = None
+            target = submission.scores if kind == "score" else submission.bonus
+            target[inp.key] = value
+            if value is None:
+                submission.errors += 1
+        elif kind == "indicator":
+            parsed, trap = as_percent(cell, parse_number(cell), unit, sheet)
             yield from _number_issues(parsed, inp, at, where)
             if trap is not None:
                 yield where(trap[0], cell=at, label=inp.label, **trap[1])
@@ -291,33 +441,11 @@ def read_inputs(
             submission.indicators[inp.key] = value
             if value is None:
                 submission.errors += 1
-        elif inp.kind in ("score", "bonus"):
-            parsed = parse_number(cell)
-            if inp.kind == "bonus" and parsed.status == "missing":
-                parsed = Parsed(0.0, "ok")  # no honour held: blank means 0
-            if inp.kind == "score" and _marked_not_applicable(parsed):
-                if inp.not_applicable:  # the rubric lets this unit skip it: counted as it says
-                    submission.not_applicable.add(inp.key)
-                    submission.scores[inp.key] = None
-                    continue
-                yield where("value-not-applicable", cell=at, label=inp.label)
-                submission.scores[inp.key] = None
-                submission.errors += 1
-                continue
-            yield from _number_issues(parsed, inp, at, where)
-            value = parsed.value if parsed.status in ("ok", "normalised") else None
-            if value is not None:
-                bad = _range_issue(value, inp, parsed, at, where)
-                if bad:
-                    yield bad
-                    value = None
-            target = submission.scores if inp.kind == "score" else submission.bonus
-            target[inp.key] = value
-            if value is None:
-                submission.errors += 1
-        elif inp.kind == "answer":
-            yield from _read_answer(cell, inp, at, submission, where, layout, sheet)
-        elif inp.kind == "note":
+        elif kind == "answer":
+            yield from _read_answer(cell, inp, at, submission, where, layout, sheet, unit)
+        elif kind == "note":
+            if cell is None or (cell.value is None and cell.formula is None):
+                continue  # left empty, the usual: parse_text's "missing", nothing to say
             parsed = parse_text(cell)
             if parsed.removed:
                 yield where("value-control-chars", cell=at, label=inp.label, chars=parsed.removed)
@@ -347,12 +475,32 @@ def read_inputs(
                 if issue.severity == "error":
                     value = None
                     submission.errors += 1
-            target = submission.declarations if inp.kind == "declaration" else submission.fields
+            target = submission.declarations if kind == "declaration" else submission.fields
             target[inp.key] = value
 
 
+_NO_BONUS = Parsed(0.0, "ok")  # frozen: one object serves every blank bonus line
+_INPUT_PLANS: dict[int, tuple[Layout, tuple]] = {}
+
+
+def _input_plan(layout: Layout) -> tuple[tuple[InputCell, Pos, str, str], ...]:
+    """Each input of ``layout`` with its (row, col), its A1 reference and its unit."""
+    return _per_layout(_INPUT_PLANS, layout, _make_input_plan)
+
+
+def _make_input_plan(layout: Layout) -> tuple[tuple[InputCell, Pos, str, str], ...]:
+    return tuple((inp, (inp.row, inp.col), inp.ref, unit_of(layout, inp)) for inp in layout.inputs)
+
+
 def _read_answer(
-    cell, inp, at: str, submission: Submission, where: Where, layout=None, sheet=None
+    cell,
+    inp,
+    at: str,
+    submission: Submission,
+    where: Where,
+    layout=None,
+    sheet=None,
+    unit: str | None = None,
 ) -> Iterator[Issue]:
     """A conditions sheet's answer: a choice (是/否, an honour's level) or a number in the
     measure's range.  Blank is no answer (the condition does not hold: 未填), except a
@@ -363,7 +511,8 @@ def _read_answer(
         issue = _field_issue(parsed, inp, at, where)
         value = parsed.value if parsed.status in ("ok", "normalised") else None
     else:
-        unit = unit_of(layout, inp) if layout is not None else ""
+        if unit is None:  # (read_inputs passes the unit its plan holds)
+            unit = unit_of(layout, inp) if layout is not None else ""
         parsed, trap = as_percent(cell, parse_number(cell), unit, sheet)
         issue = None
         if parsed.status != "missing":
@@ -402,7 +551,14 @@ def unit_of(layout: Layout, inp) -> str:
 
 def reads_percent(layout: Layout) -> bool:
     """Does the sheet ask for a rate in %? (Its cells' percent formats are then looked up.)"""
-    return any(unit_of(layout, inp) == "%" for inp in layout.inputs)
+    return _per_layout(_PERCENT, layout, _reads_percent)
+
+
+_PERCENT: dict[int, tuple[Layout, bool]] = {}
+
+
+def _reads_percent(layout: Layout) -> bool:
+    return any(unit == "%" for *_, unit in _input_plan(layout))
 
 
 _PERCENT_TEXT = re.compile(r"^\s*(-?\d{1,6}(?:\.\d{1,6})?)\s*[%％]\s*$")
@@ -493,6 +649,8 @@ def _parse_field(cell: RawCell | None, inp) -> Parsed:
 
 def _field_issue(parsed: Parsed, inp, at: str, where: Where) -> Issue | None:
     status = parsed.status
+    if status == "ok" and inp.field_type != "integer" and not inp.max_length:
+        return None  # the usual: none of the tests below applies
     if status == "missing":
         return where("value-missing", cell=at, label=inp.label) if inp.required else None
     if status == "formula":
@@ -548,10 +706,11 @@ def _field_issue(parsed: Parsed, inp, at: str, where: Where) -> Issue | None:
 
 
 def read_cached_totals(sheet: Sheet, layout: Layout, submission: Submission) -> None:
+    get, cached = sheet.cells.get, submission.cached_totals
     for total in layout.totals:
-        cell = sheet.get(total.row, total.col)
+        cell = get((total.row, total.col))
         value = cell.value if cell is not None and cell.formula else None
-        submission.cached_totals[total.key] = value if isinstance(value, float) else None
+        cached[total.key] = value if isinstance(value, float) else None
 
 
 def book_layout(ctx: RoundContext, identity: Identity, lang: str) -> BookLayout:

@@ -115,7 +115,7 @@ class Identity:
     def payload(self) -> bytes:
         """The signed text: ``name=value`` lines in field order (what ``asdict`` gives,
         read straight off the fields: every field is a string)."""
-        return "\n".join(f"{k}={getattr(self, k)}" for k in _FIELD_NAMES).encode("utf-8")
+        return "\n".join([f"{k}={getattr(self, k)}" for k in _FIELD_NAMES]).encode("utf-8")
 
     def sign(self, key: bytes) -> str:
         return hmac.new(key, self.payload(), hashlib.sha256).hexdigest()

@@ -461,12 +461,13 @@ def _check_book(book, record: FileRecord, ctx: RoundContext, where: Where) -> Fi
             record.issues.extend(tampered)
             return _reject(record, tampered[0])
         sheets.append((sheet_layout, sheet))
-    record.blank = all(is_blank(sheet, sheet_layout) for sheet_layout, sheet in sheets)
+    blank = [is_blank(sheet, sheet_layout) for sheet_layout, sheet in sheets]
+    record.blank = all(blank)
     record.issues.extend(check_shape(book, sheets, layout, where))
     record.issues.extend(check_file_name(Path(record.path).name, identity, ctx, where))
-    for sheet_layout, sheet in sheets:
+    for (sheet_layout, sheet), empty in zip(sheets, blank, strict=True):
         plan = sheet_layout.plan
-        if plan is not None and is_blank(sheet, sheet_layout):
+        if plan is not None and empty:
             continue  # a round sheet left empty: not applying, or an unused slot
         here = Where(record.path, sheet_layout.sheet_name)
         submission = Submission(

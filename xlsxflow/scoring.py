@@ -43,14 +43,17 @@ def compute_totals(rubric: Rubric, sub: Submission) -> dict[str, float]:
     """
     totals: dict[str, float] = {}
     subtotal = 0.0
-    scores = sub.scores
-    for section in rubric.sections:
-        if sub.not_applicable:
+    if sub.not_applicable:
+        for section in rubric.sections:
             value = sum(counted_score(item, sub) for item in section.items)
-        else:  # nothing marked 不适用: the same sum in the same order, without a call an item
-            value = sum([scores.get(item.id) or 0.0 for item in section.items])
-        totals[f"sub_{section.id}"] = value
-        subtotal += value
+            totals[f"sub_{section.id}"] = value
+            subtotal += value
+    else:  # nothing marked 不适用: the same sums in the same order, without a call an item
+        get = sub.scores.get
+        for key, ids in _sections(rubric):
+            value = sum([get(i) or 0.0 for i in ids])
+            totals[key] = value
+            subtotal += value
     left_out = (
         sum(
             item.max
@@ -77,6 +80,25 @@ def compute_totals(rubric: Rubric, sub: Submission) -> dict[str, float]:
         totals["bonus"] = bonus
     totals["total"] = subtotal + bonus
     return totals
+
+
+_SECTIONS: dict[int, tuple[Rubric, tuple[tuple[str, tuple[str, ...]], ...]]] = {}
+
+
+def _sections(rubric: Rubric) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each section's key among the totals and its items' ids, once per rubric (a rubric
+    is frozen; it is kept with its id, so the id is not reused meanwhile)."""
+    known = _SECTIONS.get(id(rubric))
+    if known is not None and known[0] is rubric:
+        return known[1]
+    sections = tuple(
+        (f"sub_{section.id}", tuple(item.id for item in section.items))
+        for section in rubric.sections
+    )
+    if len(_SECTIONS) >= 64:
+        _SECTIONS.clear()
+    _SECTIONS[id(rubric)] = (rubric, sections)
+    return sections
 
 
 def evaluate(

@@ -41,10 +41,13 @@ _INVISIBLE |= set(
     "\u2060\u2066\u2067\u2068\u2069\ufeff"
 )
 
+# One search in C instead of a Python loop over every character of every text typed.
+_INVISIBLE_SEARCH = re.compile("[" + re.escape("".join(sorted(_INVISIBLE))) + "]").search
+
 
 def strip_invisible(text: str) -> tuple[str, str]:
     """``text`` without invisible characters, and which ones were removed (U+XXXX …)."""
-    if not any(ch in _INVISIBLE for ch in text):
+    if _INVISIBLE_SEARCH(text) is None:
         return text, ""
     removed = sorted({ch for ch in text if ch in _INVISIBLE})
     return "".join(ch for ch in text if ch not in _INVISIBLE), " ".join(
@@ -55,7 +58,7 @@ def strip_invisible(text: str) -> tuple[str, str]:
 def visible(text: str) -> str:
     """``text`` for a message: each invisible character shown as [U+XXXX] (no raw controls
     reach a comment, a workbook or a mail)."""
-    if not any(ch in _INVISIBLE for ch in text):
+    if _INVISIBLE_SEARCH(text) is None:
         return text
     return "".join(f"[U+{ord(ch):04X}]" if ch in _INVISIBLE else ch for ch in text)
 
@@ -85,9 +88,11 @@ def shown(cell: RawCell | None) -> str:
     """How a cell's content reads in a message (formulas with their = sign)."""
     if cell is None:
         return ""
+    value = cell.value
+    if type(value) is str and not cell.formula:  # text as stored: the usual, shown as it is
+        return value
     if cell.formula:
         return "=" + cell.formula
-    value = cell.value
     if isinstance(value, float) and cell.kind == "d" and 0 <= value < 1:  # a time alone
         minutes = round(value * 24 * 60)
         return f"{minutes // 60:02d}:{minutes % 60:02d}"
@@ -105,10 +110,21 @@ def _blank(cell: RawCell | None) -> bool:
     )
 
 
+# Parsed is frozen: the outcome of every blank cell can be one shared object.
+_MISSING = Parsed(None, "missing")
+
+
 def parse_number(cell: RawCell | None) -> Parsed:
     """A score: a number cell, or text that is unmistakably one number."""
+    if cell is None:
+        return _MISSING
+    value = cell.value
+    # The usual: a finite number typed in a number cell (inf - inf and nan - nan are nan).
+    # What the general path below gives it (shown() of an "n" cell is f"{value:g}").
+    if type(value) is float and cell.kind == "n" and cell.formula is None and value - value == 0:
+        return Parsed(value, "ok", f"{value:g}")
     if _blank(cell):
-        return Parsed(None, "missing")
+        return _MISSING
     found = shown(cell)
     if cell.formula is not None:
         return Parsed(None, "formula", cell.formula)
@@ -129,11 +145,19 @@ def parse_number(cell: RawCell | None) -> Parsed:
 
 
 def parse_text(cell: RawCell | None) -> Parsed:
+    if cell is None:
+        return _MISSING
+    value = cell.value
+    if cell.formula is None:  # the usual two: an empty styled cell, or plain typed text
+        if value is None:
+            return _MISSING
+        if type(value) is str and _INVISIBLE_SEARCH(value) is None:
+            text = value.strip(_SPACES)  # what the general path below gives such text
+            return Parsed(text, "ok", text) if text else _MISSING
     if _blank(cell):
-        return Parsed(None, "missing")
+        return _MISSING
     if cell.formula is not None:
         return Parsed(None, "formula", cell.formula)
-    value = cell.value
     if isinstance(value, float):
         text = str(int(value)) if value.is_integer() else f"{value:g}"
     elif isinstance(value, bool):
