@@ -22,6 +22,7 @@ tested against.
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 import os
 import posixpath
@@ -168,8 +169,15 @@ _DOCTYPE = tuple("<!DOCTYPE".encode(enc) for enc in ("utf-8", "utf-16-le", "utf-
 TREE_MAX_BYTES = 2 * 1024 * 1024
 
 
+# How a part expat reads as UTF-16 begins (a byte-order mark, or "<" as a UTF-16 unit); any
+# other part is read as UTF-8 or an 8-bit encoding, where a UTF-16 DOCTYPE is not one.
+_UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
+
+
 def _refuse_dtd(part: str, data: bytes) -> None:
-    if any(marker in data for marker in _DOCTYPE):
+    if _DOCTYPE[0] in data or (
+        data[:2] in _UTF16_STARTS and any(marker in data for marker in _DOCTYPE[1:])
+    ):
         raise ReadError("file-bad-xml", part=part, detail="DTD or entity declaration")
 
 
@@ -258,7 +266,7 @@ def cell_ref(row: int, col: int) -> str:
     return f"{col_letter(col)}{row + 1}"
 
 
-@dataclass
+@dataclass(slots=True)  # made by the hundred for every return, and shared between returns
 class RawCell:
     """A cell as stored: ``value`` is the cached value (number, str, bool or None)."""
 
@@ -870,18 +878,17 @@ def _read_plain_strings(data: bytes) -> tuple[str, ...] | None:
     pieces = region.split("</si>")  # each piece one string item (and empty ones before it)
     pieces.pop()  # "": the region ends with </si>
     known = _STRING_CHUNKS
-    out: list[str] = []
-    for piece in pieces:
-        values = known.get(piece)
-        if values is None:
-            values = _strings_chunk(piece + "</si>")
-            if values is None:
-                return None
-            if len(known) >= TOKENS_MAX:
-                known.clear()
-            known[piece] = values
-        out += values
-    return tuple(out)
+    found = list(map(known.get, pieces))
+    if None in found:  # pieces not met before
+        for i, piece in enumerate(pieces):
+            if found[i] is None:
+                values = _strings_chunk(piece + "</si>")
+                if values is None:
+                    return None
+                if len(known) >= TOKENS_MAX:
+                    known.clear()
+                known[piece] = found[i] = values
+    return tuple(itertools.chain.from_iterable(found))
 
 
 # A piece of the shared strings cut before each </si> → its strings; bounded.  The returns
@@ -1150,16 +1157,19 @@ def _fill_by_chunks(sheet: Sheet, region: str, book: Book) -> bool:
             if len(known) >= TOKENS_MAX:
                 known.clear()
             known[piece] = chunk
-        after, top, items = chunk
+        after, last_row, last_col, n, template, shared = chunk
         in_row = after[in_row]
-        placed += len(items)
-        if in_row is None or top[0] >= max_rows or top[1] >= max_cols or placed > max_cells:
+        placed += n
+        if in_row is None or last_row >= max_rows or last_col >= max_cols or placed > max_cells:
             return False
-        for pos, cell, index, formula, style in items:
-            if cell is None:  # a shared string
-                if not 0 <= index < count:
-                    return False
-                cell = RawCell(strings[index], "s", formula, style, date1904)
+        cells.update(template)  # every cell in order; a shared string as last read
+        for remembered in shared:  # this book's text for each shared string
+            pos, index, formula, style, cell = remembered
+            if index >= count:
+                return False
+            value = strings[index]
+            if cell is None or cell.value != value:
+                cell = remembered[4] = template[pos] = RawCell(value, "s", formula, style, date1904)
             cells[pos] = cell
     return in_row is False
 
@@ -1169,9 +1179,12 @@ def _fill_by_chunks(sheet: Sheet, region: str, book: Book) -> bool:
 # str.split is ten times faster than any regular expression over sheetData, and a round's
 # returns repeat most chunks byte for byte (labels, locked points).  Chunk (without its
 # </c>) → (row state after it, from outside a row and from inside one; the largest row and
-# column it places; its cells as (position, cell, string index, formula, style), the cell
-# None for a shared string), or None when the chunk is not plain or holds a cell only
-# _fill_by_tokens reads.  Bounded, by the book's date system.
+# column it places; how many cells; its cells as a dict, position → cell, in document
+# order; its shared strings as [position, index, formula, style, the cell last made]),
+# or None when the chunk is not plain or holds a cell only _fill_by_tokens reads.  A shared
+# string's cell is made again only when a book's text for it differs from the last one
+# (the labels of a round are the same text at the same index in every return).  Cells
+# are never changed once made, so returns share them.  Bounded, by the book's date system.
 _CHUNKS: dict[bool, dict[str, tuple]] = {False: {}, True: {}}
 CHUNK_MAX_CHARS = 4096  # a longer chunk is not remembered (its tokens are)
 
@@ -1183,24 +1196,29 @@ def _chunk_entry(text: str, date1904: bool) -> tuple | None:
     if sum(map(len, tokens)) != len(text):
         return None
     after: list[bool | None] = [False, True]
-    items = []
-    top = (0, 0)
+    template: dict[tuple[int, int], RawCell | None] = {}
+    shared = []
+    n = last_row = last_col = 0
     for token in tokens:
         entry = _token_entry(token, date1904)
         if entry is None:
             return None
         what = entry[0]
         if what == _READY:
-            items.append((entry[1], entry[3], 0, None, 0))
-        elif what == _SHARED:
-            items.append((entry[1], None, entry[3], entry[4], entry[5]))
-        elif what > _READY:
-            return None
+            template[entry[1]] = entry[3]
+        elif what == _SHARED and entry[3] >= 0:
+            template[entry[1]] = None  # its place; the cell comes with the book's text
+            shared.append([entry[1], entry[3], entry[4], entry[5], None])
+        elif what >= _SHARED:
+            return None  # a negative index, a lost string, a bad style: token by token
         else:
             after = [_row_step(state, what) for state in after]
             continue
-        top = (max(top[0], entry[1][0]), max(top[1], entry[1][1]))
-    return tuple(after), top, tuple(items)
+        n += 1
+        last_row, last_col = max(last_row, entry[1][0]), max(last_col, entry[1][1])
+    if len(template) != n:
+        return None  # a cell given twice: token by token, so the last one wins in place
+    return tuple(after), last_row, last_col, n, template, tuple(shared)
 
 
 def _row_step(in_row: bool | None, what: int) -> bool | None:
