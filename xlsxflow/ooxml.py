@@ -1301,7 +1301,7 @@ _LOST = 5  # (what, position, reference, the cell as a dict): read by _make_cell
 _SLOW = 6  # (what, position, reference, style text): a style that is not a number (an error)
 # Token → entry, by the book's date system; bounded (a round's returns repeat a few thousand).
 _TOKENS: dict[bool, dict[str, tuple]] = {False: {}, True: {}}
-TOKENS_MAX = 20_000  # per table: a few MB at most
+TOKENS_MAX = 50_000  # per table and reading process: about 20 MB at most
 
 
 def _token_entry(token: str, date1904: bool) -> tuple | None:
