@@ -231,22 +231,24 @@ def phase_lxml(work: Path, n: int) -> dict:
 
 def phase_unzip(work: Path, n: int) -> dict:
     """The floor: every part of every return read and inflated, nothing parsed: each file
-    read once, its central directory found (as the reader finds it), every entry inflated by
-    zlib (nothing remembered between files, no CRC)."""
+    read once, its central directory walked with struct, every entry inflated by zlib
+    (nothing remembered between files, no CRC)."""
     import struct
     import zlib
-
-    from xlsxflow.ooxml import _central_directory
 
     started = time.perf_counter()
     size = 0
     for path in _returns(work):
         data = path.read_bytes()
-        for entry in _central_directory(data)[0]:
-            at = entry.header_offset
-            name_len, extra_len = struct.unpack_from("<HH", data, at + 26)
-            begin = at + 30 + name_len + extra_len
-            size += len(zlib.decompress(data[begin : begin + entry.compress_size], -15))
+        count, _, directory = struct.unpack_from("<HLL", data, len(data) - 12)  # no comment
+        at = directory
+        for _ in range(count):
+            csize, _, name_len, extra_len, comment_len = struct.unpack_from("<LLHHH", data, at + 20)
+            (offset,) = struct.unpack_from("<L", data, at + 42)
+            at += 46 + name_len + extra_len + comment_len
+            local_name, local_extra = struct.unpack_from("<HH", data, offset + 26)
+            begin = offset + 30 + local_name + local_extra
+            size += len(zlib.decompress(data[begin : begin + csize], -15))
     return {"files": n, "seconds": time.perf_counter() - started, "bytes": size}
 
 
