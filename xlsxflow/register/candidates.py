@@ -371,18 +371,8 @@ class HistoryScreen:
             pool = hist.violations + (hist.member_violations if rule.members else [])
             found = clean_record(rule, pool, period)
             if not found.clean:
-                items = "；".join(
-                    f"{v.date.isoformat()} {v.name} {v.kind}" for v in found.violations
-                )
-                issue = make_issue(
-                    "history-bar-not-clean",
-                    form=f"“{self.rnd.form(form).title}”",
-                    start=found.start.isoformat(),
-                    end=found.end.isoformat(),
-                    years=rule.years,
-                    items=items,
-                )
-                bars.append(Bar(period, issue))
+                title = f"“{self.rnd.form(form).title}”"
+                bars.append(_not_clean(found, rule, period, title, named=True))
         return bars
 
     def person_bars(self, evaluation_id: str, member_id: str, unit_id: str, post: str) -> list[Bar]:
@@ -405,16 +395,7 @@ class HistoryScreen:
             if rule.form == evaluation_id:
                 found = clean_record(rule, own, period)
                 if not found.clean:
-                    items = "；".join(f"{v.date.isoformat()} {v.kind}" for v in found.violations)
-                    issue = make_issue(
-                        "history-bar-not-clean",
-                        form="",
-                        start=found.start.isoformat(),
-                        end=found.end.isoformat(),
-                        years=rule.years,
-                        items=items,
-                    )
-                    bars.append(Bar(period, issue))
+                    bars.append(_not_clean(found, rule, period, "", named=False))
         return bars
 
     def candidate_reasons(self, candidate) -> list[str]:
@@ -552,6 +533,24 @@ class HistoryScreen:
                 )
             )
         return out
+
+
+def _not_clean(found, rule, period: Period, form: str, named: bool) -> Bar:
+    """The bar of a failed clean-record window: its dates and violations (with whose, for a
+    unit's window that counts its members')."""
+    items = "；".join(
+        f"{v.date.isoformat()} {v.name} {v.kind}" if named else f"{v.date.isoformat()} {v.kind}"
+        for v in found.violations
+    )
+    issue = make_issue(
+        "history-bar-not-clean",
+        form=form,
+        start=found.start.isoformat(),
+        end=found.end.isoformat(),
+        years=rule.years,
+        items=items,
+    )
+    return Bar(period, issue)
 
 
 def _num(value: float | None) -> str:

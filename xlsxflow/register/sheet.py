@@ -123,50 +123,25 @@ def add_history_sheets(s, history: RoundHistory | None, title: str, lang: str = 
     if history is None or not history.shown:
         return
     if history.candidates:
-        headers = [
-            _h(k, lang) for k in ("id", "name", "forms", "record", "runs", "stars", "bars", "other")
-        ]
+        keys = ("id", "name", "forms", "record", "runs", "stars", "bars", "other")
         widths = {0: 9, 1: 15, 2: 12, 3: 34, 4: 26, 5: 24, 6: 30, 7: 26}
-        rows = history_rows(history)
-        ws = s.table(
-            _h("history", lang),
-            headers,
-            rows,
-            widths=widths,
-            title=title,
-            unit_columns=(0, 1),
-        )
-        _fit_rows(ws, rows, widths)
-        ws.conditional_format(
-            1,
-            0,
-            len(history.candidates),
-            len(headers) - 1,
-            {"type": "formula", "criteria": '=$G2<>"无"', "format": s.bad},
-        )
+        _flagged_table(s, "history", keys, history_rows(history), widths, title, '=$G2<>"无"', lang)
     if history.rechecks:
-        headers = [
-            _h(k, lang)
-            for k in ("id", "name", "title", "held", "form", "score", "threshold", "state", "why")
-        ]
-        rows = recheck_rows(history)
+        keys = ("id", "name", "title", "held", "form", "score", "threshold", "state", "why")
         widths = {0: 9, 1: 16, 2: 10, 3: 16, 4: 12, 5: 7, 6: 8, 7: 15, 8: 52}
-        ws = s.table(
-            _h("recheck", lang),
-            headers,
-            rows,
-            widths=widths,
-            title=title,
-            unit_columns=(0, 1),
-        )
-        _fit_rows(ws, rows, widths)
-        ws.conditional_format(
-            1,
-            0,
-            len(rows),
-            len(headers) - 1,
-            {"type": "formula", "criteria": f'=$H2<>"{KEPT}"', "format": s.bad},
-        )
+        flag = f'=$H2<>"{KEPT}"'
+        _flagged_table(s, "recheck", keys, recheck_rows(history), widths, title, flag, lang)
+
+
+def _flagged_table(s, name: str, keys, rows, widths, title: str, flag: str, lang: str) -> None:
+    """One of the register's tables: rows fitted to their text, a row shown as bad where the
+    ``flag`` formula (on the first data row) holds."""
+    headers = [_h(k, lang) for k in keys]
+    ws = s.table(_h(name, lang), headers, rows, widths=widths, title=title, unit_columns=(0, 1))
+    _fit_rows(ws, rows, widths)
+    ws.conditional_format(
+        1, 0, len(rows), len(headers) - 1, {"type": "formula", "criteria": flag, "format": s.bad}
+    )
 
 
 __all__ = ["add_history_sheets", "history_rows", "recheck_rows"]
