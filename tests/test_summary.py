@@ -114,3 +114,16 @@ def test_english_labels(round_dir, summary, tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "en.xlsx")
     assert wb.sheetnames == ["Ranking", "Details", "Issues", "Missing", "Files", "About"]
     assert [c.value for c in wb["Ranking"][1]][:3] == ["Rank", "Unit ID", "Unit"]
+
+
+def test_display_width_fast_path_agrees_character_by_character():
+    """The ASCII-and-CJK shortcut gives what the width tables give, for every character
+    it covers, and for texts that mix them with others."""
+    from xlsxflow.summary import _ASCII_AND_CJK, _wide_width, display_width
+
+    covered = [chr(c) for c in range(0x20, 0x10000) if _ASCII_AND_CJK.fullmatch(chr(c))]
+    assert len(covered) > 27000
+    for ch in covered:
+        assert display_width(ch) == _wide_width.__wrapped__(ch), ch
+    for text in ("测试单位00001_文明单位.xlsx", "（一）、【说明】", "“引号”·—", "x\u302a", "é中"):
+        assert display_width(text) == _wide_width.__wrapped__(text), text

@@ -52,6 +52,13 @@ class Submission:
             return "不适用"
         return getattr(self, TABLE_OF_KIND[kind]).get(key)
 
+    def values_of(self, inputs: list[tuple[str, str]]) -> list:
+        """:meth:`value_of` of each (kind, key) in ``inputs``, in order (a 明细 row)."""
+        tables = {kind: getattr(self, table) for kind, table in TABLE_OF_KIND.items()}
+        if not self.not_applicable:
+            return [tables[kind].get(key) for kind, key in inputs]
+        return [self.value_of(kind, key) for kind, key in inputs]
+
     @property
     def nominee(self) -> str:
         return (self.fields.get("nominee") or "").strip()

@@ -27,7 +27,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import __version__, approval, labels
 from .atomic import atomic_path, atomic_write_bytes
-from .fastsheet import FastWorksheet, no_gc
+from .fastsheet import FastWorkbook, FastWorksheet, no_gc
 from .fastsheet import usable as fastsheet_usable
 from .ingest import IngestReport
 from .layout import APPLY_LEVEL, META_SHEET, build_layout
@@ -182,7 +182,16 @@ def display_width(text: str) -> int:
     do the East Asian "ambiguous" ones (“ ” … · — ①), which a CJK font draws full width."""
     if text.isascii() and text.isprintable():  # the common case: one column a character
         return len(text)
+    if _ASCII_AND_CJK.fullmatch(text):  # the next: each CJK character three UTF-8 bytes
+        return (len(text) + len(text.encode("utf-8"))) // 2
     return _wide_width(text)
+
+
+# Printable ASCII (one column) and CJK characters, punctuation and full-width forms that
+# every width table draws two columns wide, none of them "ambiguous" (tested one by one).
+_ASCII_AND_CJK = re.compile(
+    "[\x20-\x7e\u3000-\u3029\u3030-\u303e\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60]*"
+)
 
 
 @lru_cache(maxsize=1 << 14)
@@ -268,10 +277,11 @@ class _Sheets:
         ws = self.wb.add_worksheet(name)
         # CJK-aware widths: the widest value of each column, within limits.
         col_widths = []
+        sample = rows[:2000]
         for col, header in enumerate(headers):
+            texts = {_as_text(row[col]) for row in sample}  # each text measured once
             width = max(
-                [display_width(header) if fit_headers else 4]
-                + [display_width(_as_text(row[col])) for row in rows[:2000]]
+                [display_width(header) if fit_headers else 4] + [display_width(t) for t in texts]
             )
             width = (widths or {}).get(col, min(max(width + 2, 6 if fit_headers else 9), max_width))
             ws.set_column(col, col, width)
@@ -312,41 +322,23 @@ class _Sheets:
             self.row(ws, r, cells, col_widths)
 
     def _fast_rows(self, ws, name, headers, rows, col_widths, max_lines, unit_columns) -> None:
-        """The body of :meth:`table` a row at a time (:class:`FastWorksheet`): the same
-        cells, formats, 全文 pointers and row heights as :meth:`row` writes cell by cell,
-        each text's lines counted once."""
-        text, num, whole = self.text, self.num, self.int
+        """The body of :meth:`table` a row at a time (:meth:`FastWorksheet.put_values`):
+        the same cells, formats, 全文 pointers and row heights as :meth:`row` writes cell
+        by cell, each text's lines counted once."""
+        formats = (self.text, self.num, self.int)
         # A text within this many characters is one line whatever it holds (a character
         # is at most two columns wide): most cells, without measuring them.
-        one_line = [max(w * 11 / BODY_PT - 1, 1) / 2 for w in col_widths]
+        short = [max(w * 11 / BODY_PT - 1, 1) / 2 for w in col_widths]
         for r, row in enumerate(rows, 1):
-            cells = []
-            lines = 1
-            for c, value in enumerate(row):
-                kind = value.__class__
-                if kind is float:
-                    cells.append((c, value, num))
-                elif kind is int:
-                    cells.append((c, value, whole))
-                elif value is None or value == "":
-                    cells.append((c, None, text))
-                elif isinstance(value, str):
-                    if len(value) > one_line[c] or "\n" in value:
-                        n = text_lines(value, col_widths[c])
-                        if n > max_lines:
-                            value = self._moved(ws, name, headers, row, r, c, value, col_widths, max_lines, unit_columns)  # fmt: skip
-                            n = text_lines(value, col_widths[c])
-                        lines = max(lines, n)
-                    cells.append((c, value if value.isascii() else writable(str(value)), text))
-                elif isinstance(value, bool):
-                    cells.append((c, str(value), text))
-                elif isinstance(value, int):
-                    cells.append((c, value, whole))
-                elif isinstance(value, float):
-                    cells.append((c, value, num))
-                else:
-                    cells.append((c, writable(str(value)), text))
-            ws.put_row(r, cells)
+
+            def long_text(c: int, value: str, r=r, row=row) -> tuple[str, int]:
+                n = text_lines(value, col_widths[c])
+                if n > max_lines:
+                    value = self._moved(ws, name, headers, row, r, c, value, col_widths, max_lines, unit_columns)  # fmt: skip
+                    n = text_lines(value, col_widths[c])
+                return value, n
+
+            lines = ws.put_values(r, row, formats, short, long_text)
             if lines > 1:
                 ws.set_row(r, min(MAX_ROW_PT, lines * LINE_PT + 4))
 
@@ -473,7 +465,9 @@ def reading_workbook(buffer: io.BytesIO, fast: bool = False) -> xlsxwriter.Workb
     XlsxWriter assumes, in Excel and in LibreOffice (Liberation Sans); Calibri is
     replaced by a wider font where it is missing, which widens every column.
     """
-    wb = xlsxwriter.Workbook(
+    # ``fast``: big tables written a row at a time (:mod:`.fastsheet`), each part of the
+    # file assembled in a temporary file rather than in memory, and deflated lighter.
+    return (FastWorkbook if fast else xlsxwriter.Workbook)(
         buffer,
         {
             "in_memory": not fast,
@@ -483,10 +477,6 @@ def reading_workbook(buffer: io.BytesIO, fast: bool = False) -> xlsxwriter.Workb
             "default_format_properties": {"font_name": "Arial", "font_size": 10},
         },
     )
-    if fast:  # big tables: written a row at a time (:mod:`.fastsheet`) and each part of
-        # the file assembled in a temporary file, not in memory: the same file
-        wb.worksheet_class = FastWorksheet
-    return wb
 
 
 FAST_PATH = fastsheet_usable()  # the summary's tables through :class:`FastWorksheet`
@@ -940,38 +930,37 @@ def _indicator_cell(met_text: dict, result, ind) -> str:
 
 def _details_sheet(s: _Sheets, name: str, rubric: Rubric, results, report, lang: str) -> None:
     """明细: one row per result, one column per item, bonus line, declaration and field."""
-    item_headers, getters = [], []
+    item_headers, columns = [], []  # columns: the (kind, key) of each input shown
     for n, (_, item) in enumerate(rubric.items(), 1):
         item_headers.append(f"{n}（{fmt(item.max)}）")
-        getters.append(lambda sub, i=item.id: sub.value_of("score", i))
+        columns.append(("score", item.id))
     if rubric.bonus:
         for b in rubric.bonus.items:
             item_headers.append(f"{b.text}（{fmt(b.points)}）")
-            getters.append(lambda sub, i=b.id: sub.bonus.get(i))
+            columns.append(("bonus", b.id))
     for n, d in enumerate(rubric.declarations, 1):
         item_headers.append(f"否决{n}")
-        getters.append(lambda sub, i=d.id: sub.declarations.get(i))
+        columns.append(("declaration", d.id))
     for ind in rubric.indicators:
         item_headers.append(f"{ind.text}（{ind.target_text}）")
-        getters.append(lambda sub, i=ind.id: sub.indicators.get(i))
+        columns.append(("indicator", ind.id))
     for f in rubric.fields:
         item_headers.append(f.label)
-        getters.append(lambda sub, i=f.id: sub.fields.get(i))
+        columns.append(("field", f.id))
     if rubric.has_conditions:  # 申报等级 and every answer, labelled as on the unit's sheet
         for inp in build_layout(rubric, lang).inputs:
             if inp.kind == "answer" or inp.key == APPLY_LEVEL:
                 item_headers.append(inp.label)
-                table = "answers" if inp.kind == "answer" else "fields"
-                getters.append(lambda sub, i=inp.key, t=table: getattr(sub, t).get(i))
+                columns.append(("answer" if inp.kind == "answer" else "field", inp.key))
     items = {2 + n: item.id for n, (_, item) in enumerate(rubric.items())}
-    _detail_rows(s, name, item_headers, getters, rubric.scored, results, report, lang, items=items)
+    _detail_rows(s, name, item_headers, columns, rubric.scored, results, report, lang, items=items)
 
 
 def _detail_rows(
     s,
     name,
     item_headers,
-    getters,
+    columns,
     scored,
     results,
     report,
@@ -979,14 +968,15 @@ def _detail_rows(
     nominee: bool = False,
     items: dict[int, str] | None = None,
 ) -> None:
-    """The 明细 table; with ``nominee`` the first item column is the nominee, repeated
-    with the unit on every page."""
+    """The 明细 table, one column per input (``columns``: its kind and key, as
+    :meth:`Submission.values_of` takes them); with ``nominee`` the first item column is
+    the nominee, repeated with the unit on every page."""
     subs = {(f.path, sub.sheet): sub for f in report.files for sub in f.submissions}
     rows = []
     for r in results:
         sub = subs[(r.file, r.sheet)]
         total = [r.total] if scored else []
-        rows.append([r.unit_id, r.unit_name, *(g(sub) for g in getters), *total, r.file])
+        rows.append([r.unit_id, r.unit_name, *sub.values_of(columns), *total, r.file])
     headers = [
         _t("unit_id", lang),
         _t("unit_name", lang),
@@ -1047,12 +1037,11 @@ def _round_sheets(s: _Sheets, report, lang: str, outcome=None) -> None:
         inputs = [i for i in layout.inputs if i.kind not in ("note",)]
         inputs.sort(key=lambda i: i.key != "nominee")  # the nominee right after the unit
         headers = detail_headers(inputs, lang)
-        getters = [lambda sub, i=i: sub.value_of(i.kind, i.key) for i in inputs]
         _detail_rows(
             s,
             _sheet_name(form.title, "details", lang),
             headers,
-            getters,
+            [(i.kind, i.key) for i in inputs],
             rubric.scored,
             results,
             report,
