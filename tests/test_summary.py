@@ -116,6 +116,67 @@ def test_english_labels(round_dir, summary, tmp_path):
     assert [c.value for c in wb["Ranking"][1]][:3] == ["Rank", "Unit ID", "Unit"]
 
 
+# -- report.json: the top two levels indented, one line an entry ----------------------
+
+
+def test_json_report_one_line_an_entry(summary):
+    _, report, work = summary
+    lines = (work / "report.json").read_text(encoding="utf-8").splitlines()
+    entry_lines = [line for line in lines if line.startswith("    {")]
+    # every file and every result on a line of its own, whole
+    assert len(entry_lines) >= len(report.files) + len(report.results)
+    for line in entry_lines:
+        json.loads(line.strip().rstrip(","))
+    assert lines[0] == "{" and lines[-1] == "}"
+
+
+def _reference(data) -> object:
+    """What report.json held as json.dumps(..., indent=2) of the neutralised data."""
+    from xlsxflow.summary import _neutralise_all
+
+    return json.loads(json.dumps(_neutralise_all(data), ensure_ascii=False, indent=2))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"empty": [], "none": {}, "n": None, "x": 1.5, "t": "=1+1"},
+        {"files": [{"path": "=x.xlsx", "issues": [{"cell": "+A1", "v": ["-1", "@a"]}]}]},
+        {"by": {"a": "\tTAB", "b": {"c": ["\rreturn", "ok", 'a"=b']}, "d": "\ud800x"}},
+        {"deep": [[["=a"]], {"k": {"k": "-"}}], "ok": ["市教育局", "", 0, -1, True]},
+    ],
+)
+def test_json_report_equals_indented_json_of_the_neutralised_data(tmp_path, data):
+    from xlsxflow.summary import write_json_report
+
+    write_json_report(data, tmp_path / "r.json")
+    raw = (tmp_path / "r.json").read_bytes()
+    raw.decode("utf-8")  # a lone surrogate could not have been written
+    assert json.loads(raw) == _reference(data)
+    assert raw.endswith(b"}\n")
+
+
+def test_json_report_of_random_data_equals_the_indented_json(tmp_path):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from xlsxflow.summary import write_json_report
+
+    leaves = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+    values = st.recursive(
+        leaves, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner)
+    )
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.dictionaries(st.text(), values, max_size=6))
+    def check(data):
+        write_json_report(data, tmp_path / "r.json")
+        assert json.loads((tmp_path / "r.json").read_bytes()) == _reference(data)
+
+    check()
+
+
 def test_display_width_fast_path_agrees_character_by_character():
     """The ASCII-and-CJK shortcut gives what the width tables give, for every character
     it covers, and for texts that mix them with others."""

@@ -13,7 +13,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -1786,16 +1786,53 @@ def _write_report_json(report: IngestReport, path, outcome, reviews) -> None:
             data["history"] = report.history.decided(outcome).to_dict()
     if reviews is not None:
         data["review_files"] = reviews.to_dict()
-    data = _neutralise_all(data)
-    # Streamed to the file in pieces (the text of 10,000 returns is some 9 MB, held
-    # three times over as one string, its UTF-8 and the parts joined); the same bytes
-    # as json.dumps(data, ensure_ascii=False, indent=2) + "\n".
-    encoder = json.JSONEncoder(ensure_ascii=False, indent=2, sort_keys=False)
-    pieces = encoder.iterencode(data)
+    write_json_report(data, path)
+
+
+def write_json_report(data: dict, path: str | Path) -> None:
+    """A JSON report (report.json, the 测评 report), written atomically, its strings
+    neutralised: the top two levels indented, each entry below them on one line.
+
+    One line per file, result or warning: a report of 10,000 returns reads and diffs
+    entry by entry, and is written by json's C encoder (indent=2 keeps it in Python:
+    0.28 s of the 0.43 s it took for 10,000 returns)."""
+    pieces = _json_pieces(data)
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        while chunk := "".join(islice(pieces, 1 << 16)):
+        while chunk := "".join(islice(pieces, 1 << 12)):
             fh.write(chunk.encode("utf-8"))
-        fh.write(b"\n")
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # compact, ", " and ": "
+# In JSON text, where a string may start with what _DANGEROUS matches (a quote then =, +,
+# -, @ or an escaped tab or return; also after an escaped quote: harmless), or a lone
+# surrogate that writable() replaces.
+_SUSPECT = re.compile(r'"(?:[=+\-@]|\\[tr])|[\ud800-\udfff]')
+
+
+def _json_entry(value) -> str:
+    """``value`` as one line of JSON, every string in it neutralised."""
+    text = _ENCODE(value)
+    return _ENCODE(_neutralise_all(value)) if _SUSPECT.search(text) else text
+
+
+def _json_pieces(data: dict) -> Iterator[str]:
+    """The text of :func:`write_json_report`, in pieces."""
+    yield "{"
+    for n, (key, value) in enumerate(data.items()):
+        yield f"{',' if n else ''}\n  {_ENCODE(key)}: "
+        if isinstance(value, dict) and value:
+            yield "{"
+            for k, (name, entry) in enumerate(value.items()):
+                yield f"{',' if k else ''}\n    {_ENCODE(name)}: {_json_entry(entry)}"
+            yield "\n  }"
+        elif isinstance(value, list) and value:
+            yield "["
+            for k, entry in enumerate(value):
+                yield f"{',' if k else ''}\n    {_json_entry(entry)}"
+            yield "\n  ]"
+        else:
+            yield _json_entry(value)
+    yield "\n}\n"
 
 
 def _neutralise_all(value):

@@ -15,7 +15,6 @@ is the evaluations part of ``xlsxflow round check``.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -222,11 +221,9 @@ def ballots_report(br: BallotRound, read: BallotIngest, outcome: EvaluationOutco
 def write_ballots_report(
     br: BallotRound, read: BallotIngest, outcome: EvaluationOutcome, path: str | Path
 ) -> None:
-    from ..summary import _neutralise_all
+    from ..summary import write_json_report
 
-    data = _neutralise_all(ballots_report(br, read, outcome))
-    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    atomic_write_bytes(path, text.encode("utf-8"))
+    write_json_report(ballots_report(br, read, outcome), path)
 
 
 # -- what the console says ---------------------------------------------------------
