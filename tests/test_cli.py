@@ -221,6 +221,17 @@ def test_demo_runs_the_main_job(tmp_path):
     _the_demo_reviews_decides_and_publishes(tmp_path / "demo", result.output, report)
 
 
+def _published_decisions(folder) -> dict:
+    """The demo's 发布 folder holds the two lists and decisions.json: the decisions."""
+    published = folder / "发布"
+    assert {p.name for p in published.iterdir()} == {
+        "公示名单.xlsx",
+        "结果通报.xlsx",
+        "decisions.json",
+    }
+    return json.loads((published / "decisions.json").read_text(encoding="utf-8"))
+
+
 def _the_demo_reviews_decides_and_publishes(folder, output: str, report: dict) -> None:
     """The second half: three reviewers, one over a maximum, one not returning, one unit
     resubmitting after the review (stale), then the 审定 and the publication."""
@@ -240,13 +251,7 @@ def _the_demo_reviews_decides_and_publishes(folder, output: str, report: dict) -
     assert any(str(r[3]).startswith("review-returns/R02_") for r in problems)
     listed = [r[0] for r in wb["文件"].iter_rows(values_only=True)]
     assert sum(str(p).startswith("review-returns/") for p in listed) == 2
-    published = folder / "发布"
-    assert {p.name for p in published.iterdir()} == {
-        "公示名单.xlsx",
-        "结果通报.xlsx",
-        "decisions.json",
-    }
-    decisions = json.loads((published / "decisions.json").read_text(encoding="utf-8"))
+    decisions = _published_decisions(folder)
     for c in decisions["candidates"]:
         if c["form_id"] == "danwei" and c["approved"]:
             assert c["scores"]["review"], c  # nothing published from self-scores alone
@@ -308,13 +313,7 @@ def test_demo_of_the_star_levels_round_with_its_review(tmp_path):
         "三星级",
     )
     assert any(r[0] == "本轮目标（按评审认定的星级）" for r in stars)
-    published = folder / "发布"
-    assert {p.name for p in published.iterdir()} == {
-        "公示名单.xlsx",
-        "结果通报.xlsx",
-        "decisions.json",
-    }
-    decisions = json.loads((published / "decisions.json").read_text(encoding="utf-8"))
+    decisions = _published_decisions(folder)
     levels = {c["unit_id"]: c["level"] for c in decisions["candidates"]}
     assert (levels["SQ01"], levels["SQ04"], levels["SQ09"]) == ("五星级", "三星级", "三星级")
 
